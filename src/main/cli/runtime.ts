@@ -1,0 +1,99 @@
+import { Command } from 'commander';
+import type { ServiceImpl } from '../../shared/api/contract';
+import type { Job } from '../../shared/api/jobs';
+import { BitbenchError } from '../../shared/errors';
+import { createAppContext, type AppContext } from '../context';
+import type { JobHandle } from '../jobs/job-runner';
+import { resolveDbPath } from '../paths';
+import { createServices } from '../services';
+
+export interface CommonOptions {
+  db?: string;
+  json?: boolean;
+}
+
+/**
+ * What a command needs: the services over a context opened on the chosen database, output in
+ * human or JSON form, and a progress line for jobs. One context per CLI process.
+ */
+export class CliRuntime {
+  private ctx: AppContext | undefined;
+  private services: ServiceImpl | undefined;
+
+  constructor(private readonly stdout: (s: string) => void = (s) => process.stdout.write(s)) {}
+
+  async open(opts: CommonOptions): Promise<{ ctx: AppContext; services: ServiceImpl }> {
+    if (!this.ctx) {
+      this.ctx = createAppContext({ dbPath: resolveDbPath(opts.db), shell: 'cli' });
+      this.services = createServices(this.ctx);
+    }
+    return { ctx: this.ctx, services: this.services! };
+  }
+
+  async close(): Promise<void> {
+    await this.ctx?.close();
+    this.ctx = undefined;
+  }
+
+  /** Prints `value` as JSON with --json, else the human rendering. */
+  print<T>(opts: CommonOptions, value: T, human: (v: T) => string): void {
+    this.stdout(opts.json ? JSON.stringify(value, null, 2) + '\n' : human(value) + '\n');
+  }
+
+  /** Follows a job on stderr (a progress line), cancels it on Ctrl-C, returns its result. */
+  async follow<T>(ctx: AppContext, handle: JobHandle<T>, opts: CommonOptions): Promise<T> {
+    const tty = process.stderr.isTTY && !opts.json;
+    let lastLine = '';
+    let lastPrinted = 0;
+    const render = (job: Pick<Job, 'progress' | 'message' | 'etaSeconds'>) => {
+      const width = 24;
+      const filled = Math.round(job.progress * width);
+      const eta = job.etaSeconds !== null ? ` ETA ${Math.ceil(job.etaSeconds)}s` : '';
+      return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(job.progress * 100).toFixed(0).padStart(3)}% ${job.message}${eta}`;
+    };
+    const unsubscribe = ctx.events.subscribe((name, payload) => {
+      if (name !== 'job') return;
+      const job = payload as Job;
+      if (job.id !== handle.id) return;
+      const line = render(job);
+      const now = Date.now();
+      if (tty) {
+        process.stderr.write(`\r${line.padEnd(lastLine.length)}`);
+        lastLine = line;
+      } else if (now - lastPrinted > 1000 || job.state !== 'running') {
+        process.stderr.write(line + '\n');
+        lastPrinted = now;
+      }
+    });
+    const onSigint = () => {
+      ctx.jobs.cancel(handle.id);
+      process.stderr.write('\ncancelling…\n');
+    };
+    process.once('SIGINT', onSigint);
+    try {
+      return await handle.done;
+    } finally {
+      process.off('SIGINT', onSigint);
+      unsubscribe();
+      if (tty && lastLine) process.stderr.write('\n');
+    }
+  }
+}
+
+/** A subcommand with the options every command takes. */
+export function command(parent: Command, nameAndArgs: string, description: string): Command {
+  return parent
+    .command(nameAndArgs)
+    .description(description)
+    .option('--db <path>', 'SQLite database file (default: $BITBENCH_DB or the app data folder)')
+    .option('--json', 'print machine-readable JSON');
+}
+
+/** Options of a command merged with the program's. */
+export function optionsOf<T extends CommonOptions>(cmd: Command): T {
+  return cmd.optsWithGlobals() as T;
+}
+
+export function fail(message: string): never {
+  throw new BitbenchError('bad_request', message);
+}

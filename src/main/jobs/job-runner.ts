@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import type { Job } from '../../shared/api/jobs';
+import { BitbenchError } from '../../shared/errors';
+import type { EventHub } from '../api/event-hub';
+import type { JobsRepo } from '../store/jobs-repo';
+
+export interface JobContext {
+  readonly id: string;
+  readonly signal: AbortSignal;
+  /** Reports progress 0..1 with a message; cheap to call often (throttled). */
+  progress(fraction: number, message?: string): void;
+  /** Throws a `cancelled` error when the job was cancelled. Call between units of work. */
+  throwIfCancelled(): void;
+}
+
+export interface JobHandle<T> {
+  readonly id: string;
+  readonly done: Promise<T>;
+}
+
+const PERSIST_EVERY_MS = 250;
+const EMIT_EVERY_MS = 50;
+
+/**
+ * Runs long work (training, quantization, flashing, profiling) with progress, cancel, and the
+ * result or error stored in SQLite. Progress is written to the database at most every 250 ms
+ * and emitted to the UI at most every 50 ms.
+ */
+export class JobRunner {
+  private readonly controllers = new Map<string, AbortController>();
+
+  constructor(
+    private readonly repo: JobsRepo,
+    private readonly events?: EventHub,
+  ) {
+    repo.markInterrupted();
+  }
+
+  start<T>(kind: string, params: unknown, work: (ctx: JobContext) => Promise<T>): JobHandle<T> {
+    const id = randomUUID();
+    this.repo.insert(id, kind, params);
+    const controller = new AbortController();
+    this.controllers.set(id, controller);
+    let lastPersist = 0;
+    let lastEmit = 0;
+    let current = { progress: 0, message: '' };
+    const emit = () => {
+      const job = this.repo.get(id);
+      if (job) this.events?.emit('job', job);
+    };
+    emit();
+    const ctx: JobContext = {
+      id,
+      signal: controller.signal,
+      progress: (fraction, message) => {
+        current = { progress: Math.min(1, Math.max(0, fraction)), message: message ?? current.message };
+        const now = Date.now();
+        if (now - lastPersist >= PERSIST_EVERY_MS) {
+          lastPersist = now;
+          this.repo.progress(id, current.progress, current.message);
+        }
+        if (now - lastEmit >= EMIT_EVERY_MS) {
+          lastEmit = now;
+          const job = this.repo.get(id);
+          if (job) this.events?.emit('job', { ...job, progress: current.progress, message: current.message });
+        }
+      },
+      throwIfCancelled: () => {
+        if (controller.signal.aborted) throw new BitbenchError('cancelled', 'Cancelled by the user.');
+      },
+    };
+    const done = (async () => {
+      try {
+        const result = await work(ctx);
+        this.repo.progress(id, 1, current.message);
+        this.repo.finish(id, 'succeeded', result, null);
+        return result;
+      } catch (err) {
+        const cancelled =
+          controller.signal.aborted || (err instanceof BitbenchError && err.code === 'cancelled');
+        this.repo.progress(id, current.progress, current.message);
+        this.repo.finish(
+          id,
+          cancelled ? 'cancelled' : 'failed',
+          null,
+          err instanceof Error ? err.message : String(err),
+        );
+        throw err;
+      } finally {
+        this.controllers.delete(id);
+        emit();
+      }
+    })();
+    // The caller may not await `done`; an unobserved rejection must not crash the process.
+    done.catch(() => undefined);
+    return { id, done };
+  }
+
+  cancel(id: string): boolean {
+    const c = this.controllers.get(id);
+    if (!c) return false;
+    c.abort();
+    return true;
+  }
+
+  list(limit: number, kind?: string): Job[] {
+    return this.repo.list(limit, kind);
+  }
+
+  get(id: string): Job {
+    const job = this.repo.get(id);
+    if (!job) throw new BitbenchError('not_found', `No job with id ${id}.`);
+    return job;
+  }
+}

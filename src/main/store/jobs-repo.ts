@@ -1,0 +1,122 @@
+import type { Job, JobState } from '../../shared/api/jobs';
+import type { Db } from './database';
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+interface JobRow {
+  id: string;
+  kind: string;
+  state: JobState;
+  progress: number;
+  message: string;
+  params: string;
+  result: string | null;
+  error: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+function etaSeconds(row: JobRow, now = Date.now()): number | null {
+  if (row.state !== 'running' || !row.started_at || row.progress <= 0.01) return null;
+  const elapsed = (now - Date.parse(row.started_at)) / 1000;
+  return Math.max(0, (elapsed * (1 - row.progress)) / row.progress);
+}
+
+function toJob(row: JobRow): Job {
+  return {
+    id: row.id,
+    kind: row.kind,
+    state: row.state,
+    progress: row.progress,
+    message: row.message,
+    params: JSON.parse(row.params) as unknown,
+    result: row.result === null ? null : (JSON.parse(row.result) as unknown),
+    error: row.error,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    etaSeconds: etaSeconds(row),
+  };
+}
+
+/** The jobs table. */
+export class JobsRepo {
+  constructor(private readonly db: Db) {}
+
+  insert(id: string, kind: string, params: unknown): Job {
+    const now = new Date().toISOString();
+    this.db
+      .prepare(
+        `INSERT INTO jobs (id, kind, state, progress, message, params, created_at, started_at, owner_pid)
+         VALUES (?, ?, 'running', 0, '', ?, ?, ?, ?)`,
+      )
+      .run(id, kind, JSON.stringify(params ?? {}), now, now, process.pid);
+    return this.get(id)!;
+  }
+
+  progress(id: string, progress: number, message: string): void {
+    this.db.prepare('UPDATE jobs SET progress = ?, message = ? WHERE id = ?').run(progress, message, id);
+  }
+
+  finish(id: string, state: JobState, result: unknown, error: string | null): void {
+    this.db
+      .prepare(
+        `UPDATE jobs SET state = ?, result = ?, error = ?, finished_at = ?,
+           progress = CASE WHEN ? = 'succeeded' THEN 1 ELSE progress END WHERE id = ?`,
+      )
+      .run(
+        state,
+        result === undefined ? null : JSON.stringify(result),
+        error,
+        new Date().toISOString(),
+        state,
+        id,
+      );
+  }
+
+  /**
+   * Jobs whose owning process died while they ran are marked interrupted. The app and the CLI
+   * share one database, so a job is only orphaned when its owner process is gone.
+   */
+  markInterrupted(isAlive: (pid: number) => boolean = pidAlive): number {
+    const rows = this.db
+      .prepare(`SELECT id, owner_pid FROM jobs WHERE state IN ('queued','running')`)
+      .all() as Array<{ id: string; owner_pid: number | null }>;
+    const mark = this.db.prepare(
+      `UPDATE jobs SET state = 'interrupted', finished_at = ?, error = 'The process stopped while this job ran.'
+       WHERE id = ?`,
+    );
+    let n = 0;
+    for (const r of rows) {
+      if (r.owner_pid !== null && r.owner_pid !== process.pid && isAlive(r.owner_pid)) continue;
+      if (r.owner_pid === process.pid) continue;
+      mark.run(new Date().toISOString(), r.id);
+      n++;
+    }
+    return n;
+  }
+
+  get(id: string): Job | undefined {
+    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+    return row && toJob(row);
+  }
+
+  list(limit: number, kind?: string): Job[] {
+    const rows = (
+      kind
+        ? this.db
+            .prepare('SELECT * FROM jobs WHERE kind = ? ORDER BY created_at DESC, rowid DESC LIMIT ?')
+            .all(kind, limit)
+        : this.db.prepare('SELECT * FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit)
+    ) as JobRow[];
+    return rows.map(toJob);
+  }
+}

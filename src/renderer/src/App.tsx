@@ -1,0 +1,57 @@
+import { useEffect, useState } from 'react';
+import { api } from './api';
+import { ErrorBox } from './components/ErrorBox';
+import { StatusBar } from './components/StatusBar';
+import { useApi } from './hooks';
+import { pages } from './pages';
+
+function routeFromHash(): string {
+  const id = window.location.hash.replace(/^#\/?/, '');
+  return pages.some((p) => p.id === id) ? id : 'devices';
+}
+
+export function App() {
+  const [route, setRoute] = useState(routeFromHash);
+  const status = useApi(() => api.status.get({ loadTf: true }));
+  useEffect(() => {
+    const onHash = () => setRoute(routeFromHash());
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
+  const current = pages.find((p) => p.id === route) ?? pages[0]!;
+  const Page = current.component;
+  const storeError = status.error && 'code' in status.error && status.error.code === 'store';
+  return (
+    <div className="shell">
+      <nav className="rail" aria-label="Steps">
+        <div className="brand">bitbench</div>
+        {pages.map((p) => (
+          <a
+            key={p.id}
+            href={`#/${p.id}`}
+            className={p.id === current.id ? 'active' : ''}
+            aria-current={p.id === current.id ? 'page' : undefined}
+            data-testid={`nav-${p.id}`}
+          >
+            {p.label}
+          </a>
+        ))}
+      </nav>
+      <main className="content">
+        {storeError ? (
+          <section className="page">
+            <h1>bitbench cannot open its database</h1>
+            <ErrorBox error={status.error} />
+            <p>
+              Nothing was changed. Fix or move the file named above, or start bitbench with another database
+              (--db / BITBENCH_DB).
+            </p>
+          </section>
+        ) : (
+          <Page />
+        )}
+      </main>
+      <StatusBar status={status.data} />
+    </div>
+  );
+}

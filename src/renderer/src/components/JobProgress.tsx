@@ -1,0 +1,28 @@
+import type { Job } from '../../../shared/api/jobs';
+import { api } from '../api';
+
+/** A job's progress bar with message, ETA and a cancel button; a failure says what happened. */
+export function JobProgress({ job }: { job: Job | undefined }) {
+  if (!job) return null;
+  const pct = Math.round(job.progress * 100);
+  const running = job.state === 'running' || job.state === 'queued';
+  return (
+    <div className={`job job-${job.state}`} data-testid="job-progress" data-state={job.state}>
+      <div className="job-head">
+        <span className="job-kind">{job.kind}</span>
+        <span className="job-state">{job.state}</span>
+        <span className="job-pct">{pct}%</span>
+        {job.etaSeconds !== null && running && (
+          <span className="job-eta">ETA {Math.ceil(job.etaSeconds)} s</span>
+        )}
+        {running && (
+          <button type="button" className="btn-small" onClick={() => void api.jobs.cancel({ id: job.id })}>
+            Cancel
+          </button>
+        )}
+      </div>
+      <progress max={100} value={pct} />
+      <div className="job-message">{job.error ?? job.message}</div>
+    </div>
+  );
+}

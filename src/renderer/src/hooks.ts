@@ -1,0 +1,82 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { EventName, EventPayload } from '../../shared/api/contract';
+import type { Job } from '../../shared/api/jobs';
+import { api } from './api';
+
+export interface ApiState<T> {
+  data: T | undefined;
+  error: Error | undefined;
+  /** True until the first answer arrives (later reloads keep showing the previous data). */
+  loading: boolean;
+  reload: () => void;
+}
+
+/** Calls `fn` on mount and whenever `deps` change; `reload()` calls it again. */
+export function useApi<T>(fn: () => Promise<T>, deps: readonly unknown[] = []): ApiState<T> {
+  const [result, setResult] = useState<{ data?: T; error?: Error }>({});
+  const [tick, setTick] = useState(0);
+  const fnRef = useRef(fn);
+  useEffect(() => {
+    fnRef.current = fn;
+  });
+  useEffect(() => {
+    let alive = true;
+    fnRef.current().then(
+      (data) => alive && setResult({ data }),
+      (error: Error) => alive && setResult({ error }),
+    );
+    return () => {
+      alive = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [tick, ...deps]);
+  const reload = useCallback(() => setTick((t) => t + 1), []);
+  return {
+    data: result.data,
+    error: result.error,
+    loading: result.data === undefined && result.error === undefined,
+    reload,
+  };
+}
+
+/** Subscribes to a main-process event for the component's lifetime. */
+export function useEvent<E extends EventName>(name: E, listener: (payload: EventPayload<E>) => void): void {
+  const ref = useRef(listener);
+  useEffect(() => {
+    ref.current = listener;
+  });
+  useEffect(() => api.events.on(name, (p) => ref.current(p)), [name]);
+}
+
+/** Every job seen through `job` events since the component mounted. */
+export function useJobs(): Job[] {
+  const [jobs, setJobs] = useState<Map<string, Job>>(new Map());
+  useEvent('job', (job) =>
+    setJobs((m) => {
+      const next = new Map(m);
+      next.set(job.id, job);
+      return next;
+    }),
+  );
+  return [...jobs.values()];
+}
+
+/** Follows one job: its stored state first, then its `job` events. */
+export function useJob(id: string | undefined): Job | undefined {
+  const [state, setState] = useState<{ id: string; job: Job }>();
+  useEffect(() => {
+    if (!id) return;
+    let alive = true;
+    api.jobs.get({ id }).then(
+      (job) => alive && setState((cur) => (cur?.id === id ? cur : { id, job })),
+      () => undefined,
+    );
+    return () => {
+      alive = false;
+    };
+  }, [id]);
+  useEvent('job', (job) => {
+    if (job.id === id) setState({ id, job });
+  });
+  return state && state.id === id ? state.job : undefined;
+}

@@ -1,0 +1,90 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
+export const resultsDir = path.join(repoRoot, 'test-results');
+export const CHROMIUM = process.env.BITBENCH_CHROMIUM ?? '/usr/bin/chromium';
+const hostEntry = path.join(repoRoot, 'out', 'main', 'host.js');
+
+/** Why the browser E2E tests cannot run here, or undefined when they can. */
+export function e2eSkipReason(): string | undefined {
+  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
+  if (!existsSync(path.join(repoRoot, 'out', 'renderer', 'index.html')) || !existsSync(hostEntry)) {
+    return 'the app is not built (npm run build)';
+  }
+  return undefined;
+}
+
+export interface HostProcess {
+  url: string;
+  openUrl: string;
+  dbPath: string;
+  proc: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts the built headless host on a fresh database and waits for its URL. */
+export async function startHostProcess(
+  opts: { dbPath?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<HostProcess> {
+  const dbPath = opts.dbPath ?? path.join(mkdtempSync(path.join(os.tmpdir(), 'bb-e2e-')), 'e2e.db');
+  const proc = spawn(process.execPath, [hostEntry, '--db', dbPath], {
+    cwd: repoRoot,
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const openUrl = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`host did not start: ${out}`)), 30_000);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = /(http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', onData);
+    proc.once('exit', (code) => reject(new Error(`host exited with ${code}: ${out}`)));
+  });
+  return {
+    url: new URL(openUrl).origin,
+    openUrl,
+    dbPath,
+    proc,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (proc.exitCode !== null) return resolve();
+        proc.once('exit', () => resolve());
+        proc.kill('SIGTERM');
+        setTimeout(() => proc.kill('SIGKILL'), 5000).unref();
+      }),
+  };
+}
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(resultsDir, { recursive: true });
+  const file = path.join(resultsDir, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}

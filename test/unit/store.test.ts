@@ -1,0 +1,84 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { migrate, openStore } from '../../src/main/store/database';
+import { migrations } from '../../src/main/store/migrations';
+import Database from 'better-sqlite3';
+
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'bb-store-'));
+
+describe('store', () => {
+  const newest = migrations.at(-1)!.version;
+
+  it('migrations are listed in strictly increasing order, starting at 1', () => {
+    expect(migrations[0]!.version).toBe(1);
+    for (let i = 1; i < migrations.length; i++)
+      expect(migrations[i]!.version).toBeGreaterThan(migrations[i - 1]!.version);
+  });
+
+  it('creates a new database in WAL mode with every migration applied', () => {
+    const file = path.join(tmp(), 'sub', 'new.db');
+    const s = openStore(file);
+    expect(s.schemaVersion).toBe(newest);
+    expect(s.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    const tables = (
+      s.db.prepare("SELECT name FROM sqlite_master WHERE type='table'").all() as { name: string }[]
+    ).map((r) => r.name);
+    for (const t of ['jobs', 'boards', 'datasets', 'models', 'runs', 'schema_migrations'])
+      expect(tables).toContain(t);
+    s.close();
+  });
+
+  it('reopening applies nothing twice', () => {
+    const file = path.join(tmp(), 'a.db');
+    openStore(file).close();
+    const s = openStore(file);
+    const rows = s.db.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get() as { n: number };
+    expect(rows.n).toBe(migrations.length);
+    s.close();
+  });
+
+  it('each migration applies on top of the previous ones', () => {
+    const db = new Database(':memory:');
+    for (let i = 1; i <= migrations.length; i++) {
+      expect(migrate(db, migrations.slice(0, i))).toBe(migrations[i - 1]!.version);
+    }
+    db.close();
+  });
+
+  it('a failing migration rolls back and leaves the version unchanged', () => {
+    const db = new Database(':memory:');
+    migrate(db, migrations.slice(0, 1));
+    const bad = {
+      version: 99,
+      name: 'bad',
+      sql: 'CREATE TABLE ok_then (x INTEGER) STRICT; CREATE TABLE broken (',
+    };
+    expect(() => migrate(db, [...migrations.slice(0, 1), bad])).toThrow();
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name='ok_then'").get()).toBeUndefined();
+    expect((db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number }).v).toBe(1);
+  });
+
+  it('refuses a corrupt file, naming it, and leaves it untouched', () => {
+    const file = path.join(tmp(), 'corrupt.db');
+    const junk = Buffer.from(
+      'this is not a database at all, just some text that is long enough to look like a file '.repeat(3),
+    );
+    writeFileSync(file, junk);
+    expect(() => openStore(file)).toThrow(
+      new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*(corrupt|not a bitbench)`),
+    );
+    expect(Buffer.compare(junk, readFileSync(file))).toBe(0);
+  });
+
+  it('refuses a database from a newer bitbench', () => {
+    const file = path.join(tmp(), 'newer.db');
+    const s = openStore(file);
+    s.db
+      .prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 'x')")
+      .run();
+    s.close();
+    expect(() => openStore(file)).toThrow(/newer/);
+  });
+});
