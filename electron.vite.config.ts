@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
 
@@ -10,9 +10,15 @@ const mainEntries: Record<string, string> = {
   host: resolve('src/main/host/index.ts'),
   cli: resolve('src/main/cli/index.ts'),
 };
-// TODO(lead): make unconditional once the training worker lands.
-if (existsSync('src/main/ml/train-worker.ts'))
-  mainEntries['train-worker'] = resolve('src/main/ml/train-worker.ts');
+// Every worker_thread entry (`src/main/**/<name>-worker.ts`) becomes out/main/<name>-worker.js.
+function addWorkers(dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) addWorkers(full);
+    else if (entry.name.endsWith('-worker.ts')) mainEntries[entry.name.replace(/\.ts$/, '')] = resolve(full);
+  }
+}
+addWorkers('src/main');
 
 export default defineConfig({
   main: {

@@ -1,6 +1,8 @@
 import path from 'node:path';
-import { createDispatcher } from '../api/dispatcher';
-import { createAppContext } from '../context';
+import { createDispatcher, type Dispatch } from '../api/dispatcher';
+import { EventHub } from '../api/event-hub';
+import { failingDispatcher } from '../api/failing-services';
+import { createAppContext, type AppContext } from '../context';
 import { appRoot, resolveDbPath } from '../paths';
 import { createServices } from '../services';
 import { startHost } from './host-server';
@@ -15,23 +17,27 @@ function argValue(flag: string): string | undefined {
 }
 
 async function main(): Promise<void> {
-  let ctx;
+  const dbPath = resolveDbPath(argValue('--db'));
+  let ctx: AppContext | undefined;
+  let dispatch: Dispatch;
   try {
-    ctx = createAppContext({ dbPath: resolveDbPath(argValue('--db')), shell: 'headless-host' });
+    ctx = createAppContext({ dbPath, shell: 'headless-host' });
+    dispatch = createDispatcher(createServices(ctx));
   } catch (err) {
+    // Still serve the UI, so the browser shows an error page naming the file; exit code stays 0
+    // until the user stops the host, and the terminal says it too.
     process.stderr.write(`bitbench: ${(err as Error).message}\n`);
-    process.exit(1);
+    dispatch = failingDispatcher(err);
   }
-  const services = createServices(ctx);
   const port = argValue('--port');
   const host = await startHost({
-    dispatch: createDispatcher(services),
-    events: ctx.events,
+    dispatch,
+    events: ctx?.events ?? new EventHub(),
     rendererDir: path.join(appRoot(), 'out', 'renderer'),
     ...(port ? { port: Number(port) } : {}),
   });
   process.stdout.write(
-    `bitbench headless host (no Electron binary here) — database ${ctx.store.path}\n` +
+    `bitbench headless host — database ${ctx?.store.path ?? `${dbPath} (NOT OPEN: see the error above)`}\n` +
       `Open this URL in a browser on this machine:\n  ${host.openUrl}\n`,
   );
   let stopping = false;
@@ -39,7 +45,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     await host.close();
-    await ctx.close();
+    await ctx?.close();
     process.exit(code);
   };
   process.on('SIGINT', () => void stop(0));
