@@ -4,7 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { e2eSkipReason, launchChromium, repoRoot, screenshot, startHostProcess, type HostProcess } from './harness';
+import {
+  e2eSkipReason,
+  launchChromium,
+  repoRoot,
+  screenshot,
+  startHostProcess,
+  type HostProcess,
+} from './harness';
 
 const cli = path.join(repoRoot, 'bin', 'bitbench.mjs');
 const junk = Buffer.from('not a database, just text that is long enough to have a header. '.repeat(4));
