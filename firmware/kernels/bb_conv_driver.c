@@ -1,0 +1,48 @@
+#include "bb_kernel_opt.h"
+#include "bb_kernels.h"
+
+uint32_t bb_conv_get_buffer_size(const bb_conv_params_t *p)
+{
+    return ((uint32_t)p->kh * p->kw * p->in_c + 3u) & ~3u;
+}
+
+/*
+ * Convolution as one matrix-vector product per output pixel: the column is the receptive field,
+ * read in place when it is contiguous in the input (kh = 1 and fully inside, the common conv1d
+ * case), else gathered into scratch with in_zp in the padded taps.
+ */
+bb_kstatus_t bb_conv_generic(const bb_conv_params_t *p, const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in,
+                             const uint8_t *w, int8_t *out, int8_t *scratch, bb_fc_fn fc)
+{
+    const uint32_t row_len = (uint32_t)p->kh * p->kw * p->in_c;
+    const uint32_t tap = p->in_c;
+    for (uint32_t oy = 0; oy < p->out_h; oy++) {
+        const int32_t y0 = (int32_t)(oy * p->sh) - (int32_t)p->pad_t;
+        for (uint32_t ox = 0; ox < p->out_w; ox++) {
+            const int32_t x0 = (int32_t)(ox * p->sw) - (int32_t)p->pad_l;
+            const int inside = y0 >= 0 && x0 >= 0 && y0 + (int32_t)p->kh <= (int32_t)p->in_h && x0 + (int32_t)p->kw <= (int32_t)p->in_w;
+            const int8_t *col;
+            if (inside && p->kh == 1u) {
+                col = in + ((uint32_t)y0 * p->in_w + (uint32_t)x0) * tap;
+            } else {
+                int8_t *dst = scratch;
+                for (uint32_t ky = 0; ky < p->kh; ky++) {
+                    const int32_t y = y0 + (int32_t)ky;
+                    for (uint32_t kx = 0; kx < p->kw; kx++, dst += tap) {
+                        const int32_t x = x0 + (int32_t)kx;
+                        if (y < 0 || x < 0 || y >= (int32_t)p->in_h || x >= (int32_t)p->in_w) {
+                            for (uint32_t i = 0; i < tap; i++) dst[i] = (int8_t)act->in_zp;
+                        } else {
+                            const int8_t *src = in + ((uint32_t)y * p->in_w + (uint32_t)x) * tap;
+                            for (uint32_t i = 0; i < tap; i++) dst[i] = src[i];
+                        }
+                    }
+                }
+                col = scratch;
+            }
+            const bb_kstatus_t st = fc(act, ch, col, row_len, w, p->row_stride, p->out_c, out + (oy * p->out_w + ox) * p->out_c);
+            if (st != BB_KOK) return st;
+        }
+    }
+    return BB_KOK;
+}

@@ -1,0 +1,82 @@
+/* Internal helpers shared by the kernels: the requantisation step and aligned word loads. */
+#ifndef BB_REQUANT_H
+#define BB_REQUANT_H
+
+#include <stdint.h>
+
+/*
+ * acc · mult · 2^(shift − 31), rounded half up: (acc·mult + 2^(30 − shift)) >> (31 − shift).
+ * Exact in int64 (|acc·mult| < 2^62); >> on a negative int64 is an arithmetic shift with GCC.
+ */
+static inline int64_t bb_requant(int32_t acc, int32_t mult, int32_t shift)
+{
+    const int64_t prod = (int64_t)acc * (int64_t)mult;
+    return (prod + ((int64_t)1 << (30 - shift))) >> (31 - shift);
+}
+
+/*
+ * The same value, cheaper when total = 31 − shift ≥ 32 (M < 0.5, the usual case): with
+ * prod = hi·2^32 + lo, (prod + 2^(total−1)) >> total = (hi + 2^(total−33)) >> (total − 32) for
+ * total > 32, and hi + (lo >> 31) for total = 32. |prod| < 2^62 keeps hi + 2^(total−33) inside
+ * int32. One SMULL on the M4 instead of a 64-bit shift sequence; identical results.
+ */
+static inline int32_t bb_requant32(int32_t acc, int32_t mult, int32_t shift)
+{
+    const int64_t prod = (int64_t)acc * (int64_t)mult;
+    const int32_t hi = (int32_t)(prod >> 32);
+    if (shift < -1) {
+        const int32_t t = -1 - shift; /* total − 32, in [1, 30] */
+        return (hi + (1 << (t - 1))) >> t;
+    }
+    if (shift == -1) return hi + (int32_t)((uint32_t)prod >> 31);
+    const int64_t r = bb_requant(acc, mult, shift);
+    /* Saturate far outside int8 but with room for the zero point that follows. */
+    return r > 0x7FFFFF00 ? 0x7FFFFF00 : r < -0x7FFFFF00 ? -0x7FFFFF00 : (int32_t)r;
+}
+
+static inline int8_t bb_requant_s8(int32_t acc, int32_t mult, int32_t shift, int32_t out_zp, int32_t act_min, int32_t act_max)
+{
+    int32_t r = bb_requant32(acc, mult, shift);
+    r += out_zp;
+    if (r < act_min) r = act_min;
+    if (r > act_max) r = act_max;
+    return (int8_t)r;
+}
+
+/* Word load from a pointer the blob guarantees 4-byte aligned (via void*: no cast-align warning). */
+static inline uint32_t bb_load_u32(const uint8_t *p)
+{
+    return *(const uint32_t *)(const void *)p;
+}
+
+/* Unaligned little-endian word load (activations: any address). Byte loads: safe on Cortex-M0. */
+static inline uint32_t bb_load_u32_unaligned(const int8_t *p)
+{
+    uint32_t v;
+    __builtin_memcpy(&v, p, 4);
+    return v;
+}
+
+/* Weight i of a packed row (see bb_kernels.h for the packing). */
+static inline int32_t bb_weight_at(const uint8_t *row, uint32_t i, uint32_t bits)
+{
+    switch (bits) {
+    case 8:
+        return (int8_t)row[i];
+    case 4: {
+        const uint32_t j = i & 7u;
+        const uint8_t b = row[(i >> 3) * 4u + (j & 3u)];
+        const uint32_t nib = j < 4u ? (b & 0xFu) : (uint32_t)(b >> 4);
+        return ((int32_t)(nib ^ 8u)) - 8;
+    }
+    case 2: {
+        const uint32_t bit = 2u * (i & 15u);
+        const uint32_t f = (uint32_t)(row[(i >> 4) * 4u + (bit >> 3)] >> (bit & 7u)) & 3u;
+        return ((int32_t)(f ^ 2u)) - 2;
+    }
+    default:
+        return (row[(i >> 5) * 4u + ((i & 31u) >> 3)] >> (i & 7u)) & 1u ? 1 : -1;
+    }
+}
+
+#endif /* BB_REQUANT_H */

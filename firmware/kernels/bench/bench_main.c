@@ -1,0 +1,215 @@
+/*
+ * Kernel benchmark firmware (bench/kernels.ts builds and runs it on the virtual boards under
+ * -icount). Runs the issue's layer shapes through every weight width and the plain C int8 loop
+ * built in this same image, timing each with the board's profiling counter (retired
+ * instructions under -icount), and on boards with RAM to spare cross-checks every optimised
+ * kernel against the portable reference on random data. Prints one line per result:
+ *   BENCH <shape> <variant> <macs> <counter_units> <weight_bytes>
+ *   CHECK <shape> <variant> <mismatches>
+ *   DONE <overhead>
+ */
+#include <stdint.h>
+
+#include "bb_app.h"
+#include "bb_hal.h"
+#include "bb_kernels.h"
+#include "bb_timing.h"
+
+typedef struct {
+    const char *name;
+    uint16_t in_w, in_c, out_c, k; /* conv1d valid, stride 1; dense: in_w = 1, k = 1 */
+    uint8_t small;                  /* fits the M0 build */
+} shape_t;
+
+static const shape_t shapes[] = {
+    {"conv_128x9_k3_64", 128, 9, 64, 3, 0},
+    {"conv_126x64_k3_64", 126, 64, 64, 3, 0},
+    {"dense_3968_6", 1, 3968, 6, 1, 0},
+    {"dense_256_64", 1, 256, 64, 1, 1},
+    {"conv_62x16_k3_16", 62, 16, 16, 3, 1},
+};
+
+#ifdef BB_BENCH_SMALL
+#define IN_MAX 1024u
+#define OUT_MAX 1024u
+#define W_MAX 0u /* weights are read from flash: instruction counts do not depend on their values */
+#else
+#define IN_MAX 8192u
+#define OUT_MAX 8192u
+#define W_MAX 24576u
+#endif
+
+static int8_t g_in[IN_MAX] __attribute__((aligned(4)));
+static int8_t g_out[OUT_MAX] __attribute__((aligned(4)));
+#if W_MAX
+static int8_t g_ref[OUT_MAX] __attribute__((aligned(4)));
+#endif
+static int8_t g_scratch[1024] __attribute__((aligned(4)));
+#if W_MAX
+static uint8_t g_w[W_MAX] __attribute__((aligned(4)));
+#endif
+static int32_t g_bias[64], g_wsum[64], g_mult[64], g_shift[64];
+
+static uint32_t rng = 12345u;
+static uint32_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 17;
+    rng ^= rng << 5;
+    return rng;
+}
+
+static void put(const char *s)
+{
+    uint32_t n = 0;
+    while (s[n]) n++;
+    bb_hal_uart_write((const uint8_t *)s, n);
+}
+
+static void put_u(uint32_t v)
+{
+    char b[12];
+    int i = 11;
+    b[i] = 0;
+    do {
+        b[--i] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v);
+    put(b + i);
+}
+
+typedef struct {
+    const char *name;
+    uint32_t bits;
+    bb_fc_fn fc;
+    bb_fc_fn ref; /* for the cross-check */
+} variant_t;
+
+static const variant_t variants[] = {
+    {"plain_c_s8", 8, bb_fc_s8_ref, 0},
+    {"s8", 8, bb_fc_s8, bb_fc_s8_ref},
+    {"s4", 4, bb_fc_s4, bb_fc_s4_ref},
+    {"s2", 2, bb_fc_s2, bb_fc_s2_ref},
+    {"b1", 1, bb_fc_b1, bb_fc_b1_ref},
+};
+
+#if W_MAX
+/* Valid random packed weights and matching weight sums. */
+static void fill_weights(uint8_t *w, uint32_t rows, uint32_t row_len, uint32_t stride, uint32_t bits)
+{
+    for (uint32_t c = 0; c < rows; c++) {
+        uint8_t *row = w + c * stride;
+        for (uint32_t i = 0; i < stride; i++) row[i] = 0;
+        int32_t sum = 0;
+        for (uint32_t i = 0; i < row_len; i++) {
+            int32_t v;
+            switch (bits) {
+            case 8: v = (int32_t)(rnd() % 255u) - 127; row[i] = (uint8_t)v; break;
+            case 4: {
+                v = (int32_t)(rnd() % 15u) - 7;
+                const uint32_t j = i & 7u;
+                row[(i >> 3) * 4u + (j & 3u)] |= (uint8_t)(((uint32_t)v & 0xFu) << (j < 4u ? 0u : 4u));
+                break;
+            }
+            case 2: {
+                v = (int32_t)(rnd() % 3u) - 1;
+                const uint32_t bit = 2u * (i & 15u);
+                row[(i >> 4) * 4u + (bit >> 3)] |= (uint8_t)(((uint32_t)v & 3u) << (bit & 7u));
+                break;
+            }
+            default:
+                v = (rnd() & 1u) ? 1 : -1;
+                if (v > 0) row[(i >> 5) * 4u + ((i & 31u) >> 3)] |= (uint8_t)(1u << (i & 7u));
+                break;
+            }
+            sum += v;
+        }
+        g_wsum[c] = sum;
+    }
+}
+
+#endif
+
+extern const uint8_t __bb_bench_flash_weights[];
+
+static uint32_t run_one(const shape_t *s, bb_fc_fn fc, const uint8_t *w, uint32_t stride, int8_t *out)
+{
+    const bb_act_params_t act = {3, -2, -128, 127};
+    const bb_chan_params_t ch = {g_bias, g_wsum, g_mult, g_shift};
+    const bb_timing_mark_t t0 = bb_timing_start();
+    if (s->k == 1u && s->in_w == 1u) {
+        fc(&act, &ch, g_in, s->in_c, w, stride, s->out_c, out);
+    } else {
+        const bb_conv_params_t p = {1, s->in_w, s->in_c, 1, (uint16_t)(s->in_w - s->k + 1u), s->out_c, 1, s->k, 1, 1, 0, 0, stride};
+        bb_conv_generic(&p, &act, &ch, g_in, w, out, g_scratch, fc);
+    }
+    return bb_timing_elapsed(t0);
+}
+
+void bb_main(void)
+{
+    bb_hal_init();
+    for (uint32_t i = 0; i < 64u; i++) {
+        g_bias[i] = (int32_t)(rnd() % 2001u) - 1000;
+        g_mult[i] = (int32_t)(0x40000000u + rnd() % 0x3FFFFFFFu);
+        g_shift[i] = -9 - (int32_t)(rnd() % 3u);
+    }
+    for (uint32_t i = 0; i < IN_MAX; i++) g_in[i] = (int8_t)rnd();
+    /* Counter overhead of an empty measurement, reported so the host can subtract it. */
+    const bb_timing_mark_t t0 = bb_timing_start();
+    const uint32_t overhead = bb_timing_elapsed(t0);
+    put("BOARD ");
+    put(bb_hal_board_info()->cpu);
+    put("\n");
+    for (uint32_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+        const shape_t *s = &shapes[si];
+#ifdef BB_BENCH_SMALL
+        if (!s->small) continue;
+#endif
+        const uint32_t row_len = (uint32_t)s->k * s->in_c;
+        const uint32_t out_w = s->in_w - s->k + 1u;
+        const uint32_t macs = out_w * s->out_c * row_len;
+        for (uint32_t vi = 0; vi < sizeof variants / sizeof variants[0]; vi++) {
+            const variant_t *v = &variants[vi];
+            const uint32_t stride = ((row_len * v->bits + 31u) / 32u) * 4u;
+#if W_MAX
+            uint8_t *w = g_w;
+            fill_weights(w, s->out_c, row_len, stride, v->bits);
+#else
+            const uint8_t *w = __bb_bench_flash_weights;
+            for (uint32_t c = 0; c < s->out_c; c++) g_wsum[c] = 0;
+#endif
+            const uint32_t dt = run_one(s, v->fc, w, stride, g_out);
+            put("BENCH ");
+            put(s->name);
+            put(" ");
+            put(v->name);
+            put(" ");
+            put_u(macs);
+            put(" ");
+            put_u(dt);
+            put(" ");
+            put_u(stride * s->out_c);
+            put("\n");
+#if W_MAX
+            if (v->ref && v->ref != v->fc) {
+                run_one(s, v->ref, w, stride, g_ref);
+                uint32_t bad = 0;
+                for (uint32_t i = 0; i < out_w * s->out_c; i++) bad += g_out[i] != g_ref[i];
+                put("CHECK ");
+                put(s->name);
+                put(" ");
+                put(v->name);
+                put(" ");
+                put_u(bad);
+                put("\n");
+            }
+#endif
+        }
+    }
+    put("DONE ");
+    put_u(overhead);
+    put("\n");
+    bb_hal_uart_flush();
+    for (;;) bb_hal_wait_for_interrupt();
+}
