@@ -1,0 +1,124 @@
+import type { Command } from 'commander';
+import type { BoardEntry, BoardInfo, PingStats } from '../../../shared/api/boards';
+import { hex32 } from '../../device/model-load';
+import { command, fail, optionsOf, type CliRuntime } from '../runtime';
+
+const kib = (n: number) => `${(n / 1024).toFixed(n % 1024 ? 1 : 0)} KiB`;
+
+function renderEntry(b: BoardEntry): string {
+  const where = b.port ? ` on ${b.port}` : '';
+  const detail = b.unavailableReason
+    ? `unavailable: ${b.unavailableReason}`
+    : b.info
+      ? `${b.info.board}, ${b.info.cpu}, firmware ${b.info.firmwareVersion}; counter: ${b.counter?.label ?? '?'}`
+      : [b.manufacturer, b.vendorId && b.productId ? `${b.vendorId}:${b.productId}` : null]
+          .filter(Boolean)
+          .join(' ') || 'not probed yet';
+  return `${b.spec.padEnd(16)} ${b.state.padEnd(12)} ${b.name}${where}\n${' '.repeat(17)}${detail}`;
+}
+
+export function renderInfo(v: BoardInfo): string {
+  const i = v.info;
+  const model = v.model
+    ? v.model.state === 'active'
+      ? `active in slot ${v.model.slot}, ${v.model.size} B, crc ${hex32(v.model.crc32)}`
+      : v.model.state
+    : 'unknown (MODEL_INFO not answered)';
+  return [
+    `${v.spec} on ${v.port} — ${v.state}`,
+    `board         ${i.board} (${i.cpu} @ ${(i.clockHz / 1e6).toFixed(i.clockHz % 1e6 ? 2 : 0)} MHz)`,
+    `counter       ${v.counter.label}`,
+    `RAM           ${kib(i.ramBytes)}, ${kib(i.ramFree)} free`,
+    `flash         ${kib(i.flashBytes)}, ${kib(i.flashFree)} free`,
+    `model slot    ${kib(i.modelSlotBytes)}; inference arena ${kib(i.arenaBytes)}`,
+    `protocol      v${i.protocolVersion}, max payload ${i.maxPayload} B`,
+    `firmware      ${i.firmwareVersion} (build ${i.buildId || '?'})`,
+    `kernels       ${i.kernels.length ? i.kernels.join(', ') : 'none yet'}; weight bits ${i.weightBits.length ? i.weightBits.join('/') : 'none yet'}`,
+    `model         ${model}`,
+  ].join('\n');
+}
+
+function renderPing(v: PingStats): string {
+  const f = (x: number) => x.toFixed(3);
+  return [
+    `PING ${v.spec} (${v.port}): ${v.count} round trips of ${v.payloadBytes} B, ${v.failures} failed`,
+    `round trip    p50 ${f(v.p50Ms)} ms   p99 ${f(v.p99Ms)} ms   mean ${f(v.meanMs)} ms   (min ${f(v.minMs)}, max ${f(v.maxMs)}; host wall clock)`,
+    `board counter ${v.counter.label}`,
+  ].join('\n');
+}
+
+function boardOption(cmd: Command): Command {
+  return cmd.requiredOption('--board <spec>', 'virtual:m4, virtual:m0 or a serial port path');
+}
+
+export function registerBoardsCommands(program: Command, rt: CliRuntime): void {
+  const boards = program
+    .command('boards')
+    .description('boards: virtual (QEMU) and serial; list, info, ping, start');
+
+  command(boards, 'list', 'virtual boards, serial ports found, boards seen before').action(
+    async (_o, cmd: Command) => {
+      const opts = optionsOf(cmd);
+      const { services } = await rt.open(opts);
+      const list = await services.boards.list({});
+      rt.print(opts, list, (v) =>
+        [
+          ...v.boards.map(renderEntry),
+          v.boards.some((b) => b.kind === 'serial')
+            ? null
+            : 'No serial boards found — plug one in, or use virtual:m4 / virtual:m0.',
+          v.discoveryNote ? `note: ${v.discoveryNote}` : null,
+        ]
+          .filter((x) => x !== null)
+          .join('\n'),
+      );
+    },
+  );
+
+  boardOption(
+    command(boards, 'info', 'connect and show the board: CPU, clock, memory, firmware, counter unit, model'),
+  ).action(async (_o, cmd: Command) => {
+    const opts = optionsOf<{ db?: string; json?: boolean; board: string }>(cmd);
+    const { services } = await rt.open(opts);
+    rt.print(opts, await services.boards.info({ board: opts.board }), renderInfo);
+  });
+
+  boardOption(command(boards, 'ping', 'round-trip latency: p50 / p99 / mean in ms'))
+    .option('--count <n>', 'round trips', '100')
+    .option('--size <bytes>', 'payload bytes per ping', '0')
+    .action(async (_o, cmd: Command) => {
+      const opts = optionsOf<{ db?: string; json?: boolean; board: string; count: string; size: string }>(
+        cmd,
+      );
+      const count = Number(opts.count);
+      const size = Number(opts.size);
+      if (!Number.isInteger(count) || count < 1 || count > 100_000)
+        fail(`--count ${opts.count}: give a whole number from 1 to 100000`);
+      if (!Number.isInteger(size) || size < 0 || size > 4096)
+        fail(`--size ${opts.size}: give a whole number of bytes from 0 to 4096`);
+      const { services } = await rt.open(opts);
+      rt.print(
+        opts,
+        await services.boards.ping({ board: opts.board, count, payloadBytes: size }),
+        renderPing,
+      );
+    });
+
+  command(
+    boards,
+    'start <spec>',
+    'start a virtual board and keep it running until Ctrl-C (prints its pty)',
+  ).action(async (spec: string, _o, cmd: Command) => {
+    const opts = optionsOf(cmd);
+    if (!spec.startsWith('virtual:'))
+      fail(`${spec}: only virtual boards (virtual:m4, virtual:m0) can be started`);
+    const { services } = await rt.open(opts);
+    const info = await services.boards.connect({ board: spec });
+    rt.print(opts, info, (v) => `${renderInfo(v)}\n\nRunning. Press Ctrl-C to stop the virtual board.`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await services.boards.disconnect({ board: spec, stopVirtual: true });
+  });
+}

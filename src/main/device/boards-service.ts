@@ -1,0 +1,67 @@
+import type { ServiceImpl } from '../../shared/api/contract';
+import { BitbenchError } from '../../shared/errors';
+import type { AppContext } from '../context';
+import { boardManager, type BoardConnection } from './board-manager';
+import { BoardError } from './errors';
+import { summarize } from './ping-stats';
+
+async function describe(conn: BoardConnection) {
+  let model = null;
+  try {
+    model = await conn.client.modelInfo();
+  } catch (err) {
+    if (!(err instanceof BoardError)) throw err; // a firmware without MODEL_INFO still has an info page
+  }
+  return {
+    spec: conn.spec,
+    port: conn.port,
+    state: 'connected' as const,
+    info: conn.info,
+    counter: conn.counter,
+    model,
+  };
+}
+
+/** Round trips of PING with `payloadBytes` of pattern data; failures are counted, not thrown. */
+export async function pingBoard(conn: BoardConnection, count: number, payloadBytes: number) {
+  if (payloadBytes > conn.client.maxPayload) {
+    throw new BitbenchError(
+      'bad_request',
+      `${conn.port}: a ${payloadBytes}-byte PING exceeds the board's max payload of ${conn.client.maxPayload}`,
+    );
+  }
+  const payload = Uint8Array.from({ length: payloadBytes }, (_, i) => (i * 31 + 7) & 0xff);
+  const times: number[] = [];
+  let failures = 0;
+  for (let i = 0; i < count; i++) {
+    try {
+      times.push(await conn.client.ping(payload));
+    } catch (err) {
+      if (!conn.isOpen) throw err;
+      failures++;
+    }
+  }
+  if (times.length === 0) throw new BitbenchError('timeout', `${conn.port}: all ${count} pings failed`);
+  return {
+    spec: conn.spec,
+    port: conn.port,
+    payloadBytes,
+    failures,
+    ...summarize(times),
+    counter: conn.counter,
+  };
+}
+
+export function createBoardsService(ctx: AppContext): ServiceImpl['boards'] {
+  const boards = () => boardManager(ctx);
+  return {
+    list: () => boards().list(),
+    info: async ({ board }) => describe(await boards().connect(board)),
+    connect: async ({ board }) => describe(await boards().connect(board)),
+    disconnect: async ({ board, stopVirtual }) => ({
+      disconnected: await boards().disconnect(board, { stopVirtual }),
+    }),
+    ping: async ({ board, count, payloadBytes }) =>
+      pingBoard(await boards().connect(board), count, payloadBytes),
+  };
+}

@@ -1,0 +1,78 @@
+// Devices page in Chromium against the headless host: empty state, start virtual:m4, live state,
+// info, ping, a bad port path, stop.
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { virtualBoardsUnavailable } from '../integration/helpers/virtual-boards';
+import { e2eSkipReason, launchChromium, screenshot, startHostProcess, type HostProcess } from './harness';
+
+const skip = e2eSkipReason() ?? virtualBoardsUnavailable() ?? undefined;
+if (skip) console.log(`[e2e] devices page skipped: ${skip}`);
+
+describe.skipIf(!!skip)('Devices page', () => {
+  let host: HostProcess;
+  let browser: Browser;
+  let page: Page;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    host = await startHostProcess();
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    await page.goto(host.openUrl);
+    await page.getByTestId('nav-devices').click();
+    await page.getByTestId('devices-page').waitFor();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await host?.stop(); // stops QEMU with it
+  });
+
+  const row = (spec: string) => page.locator(`tr[data-spec="${spec}"]`);
+
+  it('teaches the next step when no board is connected', async () => {
+    await expect
+      .poll(() => page.getByTestId('devices-empty').textContent())
+      .toMatch(/No board connected — start a virtual board/);
+    await expect.poll(() => row('virtual:m4').getByTestId('board-state').textContent()).toBe('stopped');
+    await screenshot(page, 'devices-empty');
+  });
+
+  it('starts virtual:m4, shows it connected with its info and counter unit', async () => {
+    await row('virtual:m4').getByRole('button', { name: 'Start' }).click();
+    await expect
+      .poll(() => row('virtual:m4').getByTestId('board-state').textContent(), { timeout: 15_000 })
+      .toBe('connected');
+    const info = page.getByTestId('board-info');
+    await info.waitFor();
+    await expect.poll(() => info.textContent()).toMatch(/qemu-mps2-an386.*cortex-m4 @ 25 MHz/);
+    await expect.poll(() => info.textContent()).toMatch(/instructions \(QEMU -icount shift=5, not cycles\)/);
+    await expect.poll(() => row('virtual:m4').textContent()).toMatch(/\/dev\/pts\/\d+/);
+    expect(await page.getByTestId('devices-empty').count()).toBe(0);
+  });
+
+  it('pings and shows latency in ms', async () => {
+    await row('virtual:m4').getByRole('button', { name: 'Ping' }).click();
+    await expect
+      .poll(() => page.getByTestId('ping-result').textContent(), { timeout: 15_000 })
+      .toMatch(/p50 \d+\.\d{3} ms · p99 \d+\.\d{3} ms.*50 pings/);
+    await screenshot(page, 'devices-connected');
+  });
+
+  it('a bad port path gives a message that names it', async () => {
+    await page.getByPlaceholder('/dev/ttyACM0 or COM3').fill('/dev/ttyNOPE9');
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toMatch(/Cannot open \/dev\/ttyNOPE9: no such port/);
+  });
+
+  it('stops the virtual board', async () => {
+    await row('virtual:m4').getByRole('button', { name: 'Stop' }).click();
+    await expect
+      .poll(() => row('virtual:m4').getByTestId('board-state').textContent(), { timeout: 15_000 })
+      .toBe('stopped');
+    expect(consoleErrors.filter((e) => !/ttyNOPE9|Failed to load resource/.test(e))).toEqual([]);
+  });
+});

@@ -1,0 +1,128 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createAppContext, type AppContext } from '../../src/main/context';
+import { boardManager } from '../../src/main/device/board-manager';
+import { discoverSerialPorts } from '../../src/main/device/discovery';
+import { BoardsRepo } from '../../src/main/store/boards-repo';
+import { parseBoardSpec, type BoardEvent } from '../../src/shared/api/boards';
+import { FakeBoard, FAKE_HELLO } from './helpers/fake-board';
+
+let ctx: AppContext | undefined;
+let board: FakeBoard | undefined;
+afterEach(async () => {
+  await ctx?.close();
+  board?.dispose();
+  ctx = undefined;
+});
+
+describe('board specifier', () => {
+  it('accepts virtual:m4, virtual:m0 and port paths; names anything else', () => {
+    expect(parseBoardSpec('virtual:m4')).toEqual({ kind: 'virtual', spec: 'virtual:m4', id: 'm4' });
+    expect(parseBoardSpec(' VIRTUAL:M0 ')).toEqual({ kind: 'virtual', spec: 'virtual:m0', id: 'm0' });
+    expect(parseBoardSpec('/dev/ttyACM0')).toEqual({
+      kind: 'serial',
+      spec: '/dev/ttyACM0',
+      path: '/dev/ttyACM0',
+    });
+    expect(parseBoardSpec('COM7')).toMatchObject({ kind: 'serial', path: 'COM7' });
+    expect(parseBoardSpec('virtual:m7')).toEqual({
+      error: expect.stringMatching(/Unknown virtual board "virtual:m7". Use virtual:m4/),
+    });
+    expect(parseBoardSpec('nucleo')).toEqual({
+      error: expect.stringMatching(/Unknown board specifier "nucleo"/),
+    });
+  });
+});
+
+describe('serial discovery', () => {
+  it('falls back to /dev names with a note when listing fails (no udevadm)', async () => {
+    const d = await discoverSerialPorts(() => Promise.reject(new Error('spawn udevadm ENOENT')));
+    expect(d.note).toMatch(/Serial port listing failed \(spawn udevadm ENOENT\)/);
+    expect(Array.isArray(d.ports)).toBe(true);
+  });
+
+  it('keeps USB ports and hides legacy ttyS without hardware', async () => {
+    const d = await discoverSerialPorts(() =>
+      Promise.resolve([
+        { path: '/dev/ttyS0' },
+        {
+          path: '/dev/ttyACM0',
+          manufacturer: 'STMicroelectronics',
+          vendorId: '0483',
+          productId: '374b',
+          serialNumber: 'X1',
+        },
+      ]),
+    );
+    expect(d).toEqual({
+      note: null,
+      ports: [
+        {
+          path: '/dev/ttyACM0',
+          manufacturer: 'STMicroelectronics',
+          vendorId: '0483',
+          productId: '374b',
+          serialNumber: 'X1',
+        },
+      ],
+    });
+  });
+});
+
+describe('BoardManager over MockBinding', () => {
+  it('connects once, reuses the connection, emits events, records the board, disconnects', async () => {
+    ctx = createAppContext({ dbPath: ':memory:', shell: 'cli' });
+    board = new FakeBoard('/dev/ttyFAKE1');
+    const events: BoardEvent[] = [];
+    ctx.events.subscribe((name, p) => name === 'board' && events.push(p as BoardEvent));
+    const boards = boardManager(ctx);
+    expect(boardManager(ctx)).toBe(boards);
+    const [a, b] = await Promise.all([
+      boards.connect(board.path, { makePort: board.makePort }),
+      boards.connect(board.path, { makePort: board.makePort }),
+    ]);
+    expect(a).toBe(b);
+    expect(a.info).toEqual(FAKE_HELLO);
+    expect(board.received.filter((m) => m.type === 1).length).toBe(1); // one handshake for two callers
+    expect(events.map((e) => e.state)).toEqual(['connecting', 'connected']);
+    expect(new BoardsRepo(ctx.db).get(board.path)).toMatchObject({
+      name: 'fake-board',
+      kind: 'serial',
+      info: FAKE_HELLO,
+    });
+
+    const listed = await boards.list();
+    expect(listed.boards.find((x) => x.spec === board!.path)).toMatchObject({
+      state: 'connected',
+      counter: { kind: 'instructions' },
+    });
+    expect(listed.boards.filter((x) => x.kind === 'virtual').map((x) => x.spec)).toEqual([
+      'virtual:m4',
+      'virtual:m0',
+    ]);
+
+    expect(await boards.disconnect(board.path)).toBe(true);
+    expect(events.at(-1)).toMatchObject({ spec: board.path, state: 'disconnected' });
+    expect((await boards.list()).boards.find((x) => x.spec === board!.path)).toMatchObject({
+      state: 'disconnected',
+    });
+  });
+
+  it('reports a vanished board as a disconnected event with the reason', async () => {
+    ctx = createAppContext({ dbPath: ':memory:', shell: 'cli' });
+    board = new FakeBoard('/dev/ttyFAKE2');
+    const events: BoardEvent[] = [];
+    ctx.events.subscribe((name, p) => name === 'board' && events.push(p as BoardEvent));
+    const conn = await boardManager(ctx).connect(board.path, { makePort: board.makePort });
+    const closed = new Promise<Error | undefined>((r) => conn.onClose(r));
+    await board.unplug();
+    expect(await closed).toBeInstanceOf(Error);
+    expect(events.at(-1)).toMatchObject({ state: 'disconnected', error: expect.any(String) });
+  });
+
+  it('refuses an unknown specifier with the accepted forms', async () => {
+    ctx = createAppContext({ dbPath: ':memory:', shell: 'cli' });
+    await expect(boardManager(ctx).connect('usb0')).rejects.toThrow(
+      /Unknown board specifier "usb0".*virtual:m4/,
+    );
+  });
+});
