@@ -1,0 +1,270 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { CsvOptions, CsvPreview } from '../../shared/api/datasets';
+import { BitbenchError } from '../../shared/errors';
+import { parseCsvTable, type CsvRow, type CsvTable } from './csv-table';
+import type { RecordingInput } from './dataset-writer';
+import { inputError, isNumeric, parseNumber, readText } from './text-input';
+import type { Segment } from './windowing';
+
+/**
+ * Generic CSV import, three layouts (docs/datasets.md, "CSV"):
+ *  - per-recording: one file = one recording, label from its folder or file name;
+ *  - label-column:  a column holds each row's label; runs of equal labels are segments;
+ *  - per-class:     one file per class (label = file name) holding many recordings, separated by
+ *                   blank lines and/or cut into blocks of `recordingLength` rows (Arduino IMU capture).
+ * Blank lines always separate recordings. A folder's sub-folder is the subject when the label
+ * comes from the file name (gesture-to-emoji/person-a/punch.csv → subject person-a, label punch).
+ */
+
+const DATA_FILE = /\.(csv|tsv|txt)(\.gz)?$/i;
+const TIME_COLUMN =
+  /^(t|time|timestamp|ts|millis|micros|ms|us|seconds|secs?|time_?(ms|us|s)|timestamp_?(ms|us|s))$/i;
+
+export type CsvLayout = 'per-recording' | 'label-column' | 'per-class';
+
+export interface CsvAnalysis {
+  root: string;
+  tables: CsvTable[];
+  layout: CsvLayout;
+  labelFrom: 'file' | 'folder' | 'column';
+  labelColumn: number | null;
+  timeColumn: number | null;
+  channelColumns: number[];
+  rateHz: number | null;
+  rateSource: 'option' | 'time column' | 'unknown';
+  notes: string[];
+}
+
+export function findDataFiles(p: string): { root: string; files: string[] } {
+  const abs = path.resolve(p);
+  if (!existsSync(abs)) throw new BitbenchError('bad_request', `${abs}: no such file or folder.`);
+  if (statSync(abs).isFile()) return { root: path.dirname(abs), files: [abs] };
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) walk(full);
+      else if (e.isFile() && DATA_FILE.test(e.name)) files.push(full);
+    }
+  };
+  walk(abs);
+  if (files.length === 0)
+    throw new BitbenchError('bad_request', `${abs}: no .csv, .tsv or .txt files in this folder.`);
+  return { root: abs, files };
+}
+
+function columnIndex(spec: string, columns: readonly string[], file: string, what: string): number {
+  const byName = columns.findIndex((c) => c.toLowerCase() === spec.toLowerCase());
+  if (byName >= 0) return byName;
+  if (/^\d+$/.test(spec) && Number(spec) < columns.length) return Number(spec);
+  throw inputError(file, null, `${what} "${spec}" is not a column (columns: ${columns.join(', ')})`);
+}
+
+function stem(file: string): string {
+  return path
+    .basename(file)
+    .replace(/(\.gz)?$/i, '')
+    .replace(/\.[^.]+$/, '');
+}
+
+/** Samples per second from a time column: median step, unit from the name or else the magnitude. */
+export function rateFromTimes(times: readonly number[], columnName: string): number | null {
+  const steps: number[] = [];
+  for (let i = 1; i < times.length; i++) steps.push(times[i]! - times[i - 1]!);
+  const pos = steps.filter((s) => s > 0).sort((a, b) => a - b);
+  if (pos.length === 0) return null;
+  const step = pos[Math.floor(pos.length / 2)]!;
+  const n = columnName.toLowerCase();
+  let unit: number;
+  if (/(^|_)(us|micros)$/.test(n)) unit = 1e-6;
+  else if (/(^|_)(ms|millis)$/.test(n)) unit = 1e-3;
+  else if (/(^|_)(s|secs?|seconds)$/.test(n)) unit = 1;
+  else unit = step < 0.5 ? 1 : step < 500 ? 1e-3 : 1e-6; // a bare "time": guess seconds, ms or µs
+  return Math.round((1 / (step * unit)) * 1000) / 1000;
+}
+
+export function analyzeCsv(p: string, opts: CsvOptions): CsvAnalysis {
+  const { root, files } = findDataFiles(p);
+  const tables = files.map((f) => parseCsvTable(f, readText(f)));
+  const first = tables[0]!;
+  for (const t of tables.slice(1)) {
+    if (
+      t.columns.length !== first.columns.length ||
+      (t.header && first.header && t.columns.join() !== first.columns.join())
+    ) {
+      throw inputError(
+        t.file,
+        null,
+        `columns [${t.columns.join(', ')}] differ from ${path.basename(first.file)}'s [${first.columns.join(', ')}]`,
+      );
+    }
+  }
+  const notes: string[] = [];
+  const labelColumn =
+    opts.labelColumn !== undefined
+      ? columnIndex(opts.labelColumn, first.columns, first.file, '--label-column')
+      : null;
+  const timeColumn = first.header
+    ? first.columns.findIndex((c, i) => i !== labelColumn && TIME_COLUMN.test(c))
+    : -1;
+  let channelColumns: number[];
+  if (opts.channels?.length) {
+    channelColumns = opts.channels.map((c) => columnIndex(c, first.columns, first.file, '--channels'));
+  } else {
+    const row = first.blocks[0]![0]!;
+    channelColumns = first.columns
+      .map((_, i) => i)
+      .filter((i) => i !== labelColumn && i !== timeColumn && isNumeric(row.fields[i]!));
+    const skipped = first.columns.filter(
+      (_, i) => i !== labelColumn && i !== timeColumn && !channelColumns.includes(i),
+    );
+    if (skipped.length) notes.push(`skipped non-numeric column(s): ${skipped.join(', ')}`);
+  }
+  if (channelColumns.length === 0)
+    throw inputError(first.file, null, 'no numeric column to use as a channel');
+
+  let rateHz: number | null = null;
+  let rateSource: CsvAnalysis['rateSource'] = 'unknown';
+  if (opts.rate !== undefined) {
+    rateHz = opts.rate;
+    rateSource = 'option';
+  } else if (timeColumn >= 0) {
+    const block = first.blocks[0]!;
+    const times = block.map((r) =>
+      parseNumber(r.fields[timeColumn]!, first.file, r.line, first.columns[timeColumn]!),
+    );
+    rateHz = rateFromTimes(times, first.columns[timeColumn]!);
+    if (rateHz !== null) rateSource = 'time column';
+  }
+  if (rateHz === null) notes.push('sample rate unknown: no time column and no --rate');
+
+  const multi = opts.recordingLength !== undefined || tables.some((t) => t.blocks.length > 1);
+  const layout: CsvLayout = labelColumn !== null ? 'label-column' : multi ? 'per-class' : 'per-recording';
+  let labelFrom: CsvAnalysis['labelFrom'];
+  if (layout === 'label-column') labelFrom = 'column';
+  else if (opts.labelFrom !== 'auto') labelFrom = opts.labelFrom;
+  else
+    labelFrom =
+      layout === 'per-class' || tables.every((t) => path.dirname(t.file) === root) ? 'file' : 'folder';
+  return {
+    root,
+    tables,
+    layout,
+    labelFrom,
+    labelColumn,
+    timeColumn: timeColumn >= 0 ? timeColumn : null,
+    channelColumns,
+    rateHz,
+    rateSource,
+    notes,
+  };
+}
+
+/** Label and subject of a file from its place under the import root. */
+function fileLabelAndSubject(a: CsvAnalysis, file: string): { label: string; subject: string | null } {
+  const rel = path.relative(a.root, path.dirname(file));
+  if (a.labelFrom === 'folder') {
+    const label = path.basename(path.dirname(file));
+    const parent = path.relative(a.root, path.dirname(path.dirname(file)));
+    return { label, subject: rel && parent && !parent.startsWith('..') ? parent : null };
+  }
+  let label = stem(file);
+  // "wave_03.csv" in a folder of single recordings is class "wave"
+  if (a.layout === 'per-recording') label = label.replace(/[-_. ]*\d+$/, '') || label;
+  return { label, subject: rel ? rel : null };
+}
+
+function blockRecordings(t: CsvTable, recordingLength: number | undefined): CsvRow[][] {
+  if (recordingLength === undefined) return t.blocks;
+  const out: CsvRow[][] = [];
+  for (const b of t.blocks) {
+    if (b.length % recordingLength !== 0) {
+      throw inputError(
+        t.file,
+        b[0]!.line,
+        `the block of rows starting here has ${b.length} rows, not a multiple of --recording-length ${recordingLength}` +
+          ` (it ends at line ${b[b.length - 1]!.line})`,
+      );
+    }
+    for (let i = 0; i < b.length; i += recordingLength) out.push(b.slice(i, i + recordingLength));
+  }
+  return out;
+}
+
+/** Parses every number and returns one recording per block (or recording-length slice). */
+export function csvRecordings(a: CsvAnalysis, opts: CsvOptions): RecordingInput[] {
+  const out: RecordingInput[] = [];
+  const names = a.channelColumns.map((i) => a.tables[0]!.columns[i]!);
+  const channels = names.map((name) => ({ name }));
+  const nch = channels.length;
+  for (const t of a.tables) {
+    const { label: fileLabel, subject } =
+      a.labelFrom === 'column' ? { label: '', subject: null } : fileLabelAndSubject(a, t.file);
+    const relSubject =
+      a.labelFrom === 'column' ? path.relative(a.root, path.dirname(t.file)) || null : subject;
+    blockRecordings(t, opts.recordingLength).forEach((rows, k) => {
+      const data = new Float32Array(rows.length * nch);
+      rows.forEach((r, i) => {
+        for (let c = 0; c < nch; c++) {
+          const col = a.channelColumns[c]!;
+          data[i * nch + c] = parseNumber(r.fields[col]!, t.file, r.line, `"${t.columns[col]}"`);
+        }
+      });
+      let segments: Segment[];
+      if (a.labelColumn !== null) {
+        segments = [];
+        rows.forEach((r, i) => {
+          const l = r.fields[a.labelColumn!]!;
+          if (l === '')
+            throw inputError(t.file, r.line, `empty label in column "${t.columns[a.labelColumn!]}"`);
+          const last = segments[segments.length - 1];
+          if (last && last.label === l && last.end === i) last.end = i + 1;
+          else segments.push({ start: i, end: i + 1, label: l });
+        });
+      } else {
+        segments = [{ start: 0, end: rows.length, label: fileLabel }];
+      }
+      const rel = path.relative(a.root, t.file) || path.basename(t.file);
+      out.push({
+        name: `${rel}#${k + 1}`,
+        subject: relSubject,
+        rateHz: a.rateHz,
+        channels,
+        data,
+        nSamples: rows.length,
+        segments,
+        wholeLabel: a.labelColumn === null,
+        meta: { file: t.file, firstLine: rows[0]!.line, lastLine: rows[rows.length - 1]!.line },
+      });
+    });
+  }
+  return out;
+}
+
+export function previewCsv(p: string, opts: CsvOptions): CsvPreview {
+  const a = analyzeCsv(p, opts);
+  const recs = csvRecordings(a, opts);
+  const labels: Record<string, number> = {};
+  for (const r of recs) for (const s of r.segments) labels[s.label] = (labels[s.label] ?? 0) + 1;
+  const lengths = recs.map((r) => r.nSamples);
+  const first = a.tables[0]!;
+  return {
+    files: a.tables.map((t) => path.relative(a.root, t.file) || path.basename(t.file)),
+    delimiter: first.delimiter === '\t' ? '\\t' : first.delimiter === ' ' ? 'whitespace' : first.delimiter,
+    header: first.header,
+    columns: first.columns,
+    channels: a.channelColumns.map((i) => first.columns[i]!),
+    label_column: a.labelColumn === null ? null : first.columns[a.labelColumn]!,
+    time_column: a.timeColumn === null ? null : first.columns[a.timeColumn]!,
+    rate_hz: a.rateHz,
+    rate_source: a.rateSource,
+    recordings: recs.length,
+    samples: lengths.reduce((s, n) => s + n, 0),
+    recording_lengths: lengths.length ? { min: Math.min(...lengths), max: Math.max(...lengths) } : null,
+    labels,
+    subjects: [...new Set(recs.map((r) => r.subject).filter((s): s is string => s !== null))].sort(),
+    layout: a.layout,
+    first_rows: first.blocks[0]!.slice(0, 5).map((r) => r.fields),
+  };
+}

@@ -1,0 +1,287 @@
+import type { DatasetSummary } from '../../shared/api/datasets';
+import { BitbenchError } from '../../shared/errors';
+import type { Db } from '../store/database';
+import {
+  DatasetsRepo,
+  type DatasetConfig,
+  type DatasetRow,
+  type DatasetStats,
+  type WindowInsert,
+} from '../store/datasets-repo';
+import { f32ToBlob, SessionsRepo, type SessionChannel } from '../store/sessions-repo';
+import { ChannelStatsAccumulator } from './normalization';
+import { assignGroups, SPLITS, type SplitName } from './splits';
+import { cutWindows, type Segment } from './windowing';
+
+/** One continuous recording ready to be stored as a session and windowed. */
+export interface RecordingInput {
+  name: string;
+  subject: string | null;
+  rateHz: number | null;
+  channels: SessionChannel[];
+  /** nSamples × channels, interleaved by sample. */
+  data: Float32Array;
+  nSamples: number;
+  /** Labelled segments; a whole-session label is one segment [0, nSamples) stored with end NULL. */
+  segments: Segment[];
+  wholeLabel?: boolean;
+  meta?: Record<string, unknown>;
+  /** Already stored (building from recorded sessions): reuse, do not insert again. */
+  sessionId?: number;
+}
+
+export interface WindowingPlan {
+  name: string;
+  kind: string;
+  /** The session group the imported sessions go into. */
+  group: string;
+  classes: string[];
+  windowLength: number;
+  stride: number;
+  splitBy: 'subject' | 'session' | 'segment';
+  seed: number;
+  valFraction: number;
+  testFraction: number;
+  testGroups?: string[];
+  normalization: 'standardize' | 'none';
+  source: string;
+  preprocess: string | null;
+  notes: string[];
+}
+
+const CHUNK_SAMPLES = 1024;
+
+/** The split policy "auto" resolves to: by subject when there are ≥ 3 subjects, else by session, else by segment. */
+export function resolveSplitBy(
+  requested: 'auto' | 'subject' | 'session' | 'segment',
+  recordings: ReadonlyArray<Pick<RecordingInput, 'subject'>>,
+): 'subject' | 'session' | 'segment' {
+  if (requested !== 'auto') {
+    if (requested === 'subject' && recordings.some((r) => r.subject === null)) {
+      throw new BitbenchError(
+        'bad_request',
+        'Cannot split by subject: some recordings have no subject. Use --split-by session.',
+      );
+    }
+    return requested;
+  }
+  const subjects = new Set(recordings.map((r) => r.subject));
+  if (!subjects.has(null) && subjects.size >= 3) return 'subject';
+  if (recordings.length >= 3) return 'session';
+  return 'segment';
+}
+
+/**
+ * Cuts windows, assigns splits, computes statistics and writes sessions, labels, chunks, the
+ * dataset version and its windows in ONE transaction: a failure leaves nothing behind.
+ */
+export function writeWindowedDataset(db: Db, recordings: RecordingInput[], plan: WindowingPlan): DatasetRow {
+  const nch = recordings[0]?.channels.length ?? 0;
+  for (const r of recordings) {
+    if (r.channels.length !== nch) {
+      throw new BitbenchError(
+        'bad_request',
+        `Recording "${r.name}" has ${r.channels.length} channels, the others ${nch}.`,
+      );
+    }
+  }
+  const refs = cutWindows(recordings, plan.windowLength, plan.stride, plan.classes);
+  if (refs.length === 0) {
+    throw new BitbenchError(
+      'bad_request',
+      `No window of ${plan.windowLength} samples fits inside a labelled segment of ${plan.source}. ` +
+        'Use a shorter --window-length, or check the labels.',
+    );
+  }
+  // The group a window belongs to decides its split.
+  const groupOf = (w: (typeof refs)[number]): string => {
+    const rec = recordings[w.recording]!;
+    if (plan.splitBy === 'subject') return `s:${rec.subject}`;
+    if (plan.splitBy === 'session') return `r:${w.recording}`;
+    return `g:${w.recording}:${w.segment}`;
+  };
+  const groupClass = new Map<string, number>();
+  const mixed = new Set<string>();
+  for (const w of refs) {
+    const g = groupOf(w);
+    const c = groupClass.get(g);
+    if (c === undefined) groupClass.set(g, w.label);
+    else if (c !== w.label) mixed.add(g);
+  }
+  for (const g of mixed) groupClass.delete(g);
+  const testGroups = plan.testGroups ? new Set(plan.testGroups.map((s) => `s:${s}`)) : undefined;
+  const assignment = assignGroups(
+    refs.map(groupOf),
+    {
+      valFraction: plan.valFraction,
+      testFraction: plan.testFraction,
+      seed: plan.seed,
+      ...(testGroups ? { testGroups } : {}),
+    },
+    mixed.size === 0 ? groupClass : undefined,
+  );
+
+  // Statistics (train split only for normalisation).
+  const stats: DatasetStats = {
+    windows: refs.length,
+    classes: Object.fromEntries(plan.classes.map((c) => [c, 0])),
+    splits: { train: 0, val: 0, test: 0 },
+    splitClasses: Object.fromEntries(
+      SPLITS.map((s) => [s, Object.fromEntries(plan.classes.map((c) => [c, 0]))]),
+    ),
+    norm: null,
+    subjects: null,
+  };
+  const acc = new ChannelStatsAccumulator(nch);
+  const splitOf: SplitName[] = refs.map((w) => assignment.get(groupOf(w))!);
+  refs.forEach((w, i) => {
+    const split = splitOf[i]!;
+    const cls = plan.classes[w.label]!;
+    stats.classes[cls]! += 1;
+    stats.splits[split]! += 1;
+    stats.splitClasses[split]![cls]! += 1;
+    if (split === 'train' && plan.normalization === 'standardize') {
+      const rec = recordings[w.recording]!;
+      acc.add(rec.data.subarray(w.start * nch, (w.start + plan.windowLength) * nch));
+    }
+  });
+  if (plan.normalization === 'standardize') stats.norm = acc.result();
+  if (plan.splitBy === 'subject') {
+    const subj: Record<string, Set<string>> = { train: new Set(), val: new Set(), test: new Set() };
+    refs.forEach((w, i) => subj[splitOf[i]!]!.add(recordings[w.recording]!.subject!));
+    stats.subjects = Object.fromEntries(
+      Object.entries(subj).map(([k, v]) => [
+        k,
+        [...v].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })),
+      ]),
+    );
+  }
+
+  const sessions = new SessionsRepo(db);
+  const datasets = new DatasetsRepo(db);
+  return db.transaction(() => {
+    const sessionIds: number[] = [];
+    const own: number[] = [];
+    for (const rec of recordings) {
+      if (rec.sessionId !== undefined) {
+        sessionIds.push(rec.sessionId);
+        continue;
+      }
+      const s = sessions.create({
+        name: rec.name,
+        dataset: plan.group,
+        source: 'import',
+        rateHz: rec.rateHz,
+        channels: rec.channels,
+        subject: rec.subject,
+        state: 'complete',
+        meta: rec.meta ?? {},
+      });
+      const chunks = [];
+      for (let i = 0; i < rec.nSamples; i += CHUNK_SAMPLES) {
+        const n = Math.min(CHUNK_SAMPLES, rec.nSamples - i);
+        const t0Us = rec.rateHz ? Math.round((i / rec.rateHz) * 1e6) : 0;
+        chunks.push({ t0Us, nSamples: n, data: rec.data.subarray(i * nch, (i + n) * nch) });
+      }
+      sessions.appendChunks(s.id, chunks);
+      for (const seg of rec.segments) {
+        if (rec.wholeLabel) sessions.addLabel(s.id, seg.label, 0, null);
+        else sessions.addLabel(s.id, seg.label, seg.start, seg.end);
+      }
+      sessionIds.push(s.id);
+      own.push(s.id);
+    }
+    const config: DatasetConfig = {
+      classes: plan.classes,
+      shape: [plan.windowLength, nch],
+      channelNames: recordings[0]!.channels.map((c) => c.name),
+      windowLength: plan.windowLength,
+      stride: plan.stride,
+      rateHz: recordings[0]!.rateHz,
+      storage: { dtype: 'f32' },
+      normalization: plan.normalization,
+      split: {
+        by: plan.splitBy,
+        seed: plan.seed,
+        valFraction: plan.valFraction,
+        testFraction: plan.testFraction,
+        ...(plan.testGroups ? { testGroups: plan.testGroups } : {}),
+      },
+      source: plan.source,
+      preprocess: plan.preprocess,
+      sessions: sessionIds,
+      ownSessions: own,
+      notes: plan.notes,
+    };
+    const row = datasets.insertVersion(plan.name, plan.kind, config, stats);
+    const insert = datasets.windowInserter(row.id);
+    refs.forEach((w, i) => {
+      const rec = recordings[w.recording]!;
+      // slice() copies: the blob must own exactly the window's bytes.
+      const win = rec.data.slice(w.start * nch, (w.start + plan.windowLength) * nch);
+      insert({
+        split: splitOf[i]!,
+        label: w.label,
+        sessionId: sessionIds[w.recording]!,
+        startSample: w.start,
+        subject: rec.subject,
+        data: f32ToBlob(win),
+      });
+    });
+    datasets.markReady(row.id, stats);
+    return datasets.byId(row.id)!;
+  })();
+}
+
+/** Writes a version whose windows are given directly (MNIST): one transaction as well. */
+export function writeDirectDataset(
+  db: Db,
+  name: string,
+  kind: string,
+  config: DatasetConfig,
+  stats: DatasetStats,
+  windows: Iterable<WindowInsert>,
+): DatasetRow {
+  const datasets = new DatasetsRepo(db);
+  return db.transaction(() => {
+    const row = datasets.insertVersion(name, kind, config, stats);
+    const insert = datasets.windowInserter(row.id);
+    for (const w of windows) insert(w);
+    datasets.markReady(row.id, stats);
+    return datasets.byId(row.id)!;
+  })();
+}
+
+/** The public summary (CLI JSON, UI) of a stored version. */
+export function summarize(row: DatasetRow): DatasetSummary {
+  const c = row.config;
+  const s = row.stats;
+  return {
+    id: row.id,
+    name: row.name,
+    version: row.version,
+    kind: row.kind,
+    state: row.state,
+    locked: row.locked,
+    created_at: row.createdAt,
+    windows: s.windows,
+    classes: s.classes,
+    splits: s.splits,
+    split_classes: s.splitClasses,
+    channels: c.shape[c.shape.length - 1] ?? 0,
+    channel_names: c.channelNames,
+    window_length: c.windowLength,
+    stride: c.stride,
+    shape: c.shape,
+    rate_hz: c.rateHz,
+    normalization: c.normalization,
+    norm: s.norm,
+    split_by: c.split.by,
+    seed: c.split.seed,
+    sessions: c.sessions.length,
+    subjects: s.subjects,
+    source: c.source,
+    preprocess: c.preprocess,
+    notes: c.notes,
+  };
+}

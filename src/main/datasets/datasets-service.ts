@@ -1,0 +1,135 @@
+import type { ServiceImpl } from '../../shared/api/contract';
+import { BitbenchError } from '../../shared/errors';
+import type { AppContext } from '../context';
+import type { JobContext, JobHandle } from '../jobs/job-runner';
+import { DatasetsRepo } from '../store/datasets-repo';
+import { SessionsRepo } from '../store/sessions-repo';
+import { previewCsv } from './csv-import';
+import { exportDataset } from './dataset-export';
+import { buildFromSessions, importDataset, type ImportHooks } from './dataset-import';
+import { resolveDataset } from './dataset-reader';
+import { summarize } from './dataset-writer';
+
+/** Result promises of this process's dataset jobs, so the CLI can await a job it started by id. */
+function jobPromises(ctx: AppContext): Map<string, Promise<unknown>> {
+  return ctx.singleton('datasets.jobs', () => new Map<string, Promise<unknown>>());
+}
+
+function track<T>(ctx: AppContext, handle: JobHandle<T>): { jobId: string } {
+  const map = jobPromises(ctx);
+  map.set(handle.id, handle.done);
+  handle.done.then(
+    () => setTimeout(() => map.delete(handle.id), 60_000).unref(),
+    () => setTimeout(() => map.delete(handle.id), 60_000).unref(),
+  );
+  return { jobId: handle.id };
+}
+
+/** The result of a dataset job started in this process (rejects with the job's own error). */
+export function datasetJobDone(ctx: AppContext, id: string): Promise<unknown> {
+  const p = jobPromises(ctx).get(id);
+  if (!p) throw new BitbenchError('not_found', `No dataset job ${id} in this process.`);
+  return p;
+}
+
+function hooksOf(job: JobContext): ImportHooks {
+  return { progress: (f, m) => job.progress(f, m), throwIfCancelled: () => job.throwIfCancelled() };
+}
+
+export function createDatasetsService(ctx: AppContext): ServiceImpl['datasets'] {
+  const repo = new DatasetsRepo(ctx.db);
+  const sessions = new SessionsRepo(ctx.db);
+  const detail = (ref: string) => {
+    const row = resolveDataset(ctx.db, ref);
+    return {
+      ...summarize(row),
+      versions: repo
+        .versions(row.name)
+        .filter((v) => v.state === 'ready')
+        .map((v) => ({
+          version: v.version,
+          locked: v.locked || repo.usedByModels(v.id),
+          windows: v.stats.windows,
+          created_at: v.createdAt,
+        })),
+    };
+  };
+  return {
+    list: () => repo.listLatest().map(summarize),
+    show: ({ name }) => detail(name),
+    import: (input) => {
+      const handle = ctx.jobs.start(`dataset-import`, input, async (job) => {
+        const t0 = Date.now();
+        const row = await importDataset(ctx.db, input, hooksOf(job));
+        job.progress(
+          1,
+          `imported ${row.stats.windows} windows in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+        );
+        return summarize(row);
+      });
+      return track(ctx, handle);
+    },
+    build: (input) => {
+      const handle = ctx.jobs.start('dataset-build', input, async (job) =>
+        summarize(await buildFromSessions(ctx.db, input, hooksOf(job))),
+      );
+      return track(ctx, handle);
+    },
+    preview: ({ path, csv }) => previewCsv(path, csv),
+    export: ({ name, format, out, split, maxWindows }) => {
+      const row = resolveDataset(ctx.db, name);
+      const handle = ctx.jobs.start('dataset-export', { name, format, out, split, maxWindows }, (job) =>
+        exportDataset(ctx.db, row, format, out, split, hooksOf(job), maxWindows),
+      );
+      return track(ctx, handle);
+    },
+    delete: ({ name }) => {
+      const explicit = /@\d+$/.test(name);
+      const targets = explicit
+        ? [resolveDataset(ctx.db, name)]
+        : repo.versions(resolveDataset(ctx.db, name).name);
+      const locked = targets.filter((v) => v.locked || repo.usedByModels(v.id));
+      if (locked.length > 0) {
+        throw new BitbenchError(
+          'conflict',
+          `${locked.map((v) => `${v.name}@${v.version}`).join(', ')} ${locked.length === 1 ? 'is' : 'are'} locked: a model was trained on ${locked.length === 1 ? 'it' : 'them'}. ` +
+            (explicit
+              ? 'Delete the models first.'
+              : 'Delete unlocked versions one at a time with name@version, or delete the models first.'),
+        );
+      }
+      let removedSessions = 0;
+      ctx.db.transaction(() => {
+        for (const v of targets) {
+          for (const s of repo.deleteVersion(v.id)) {
+            sessions.purge(s);
+            removedSessions++;
+          }
+        }
+      })();
+      return { deleted: targets.map((v) => v.version), sessions: removedSessions };
+    },
+    lock: ({ name }) => {
+      const row = resolveDataset(ctx.db, name);
+      repo.lock(row.id);
+      return summarize(repo.byId(row.id)!);
+    },
+    groups: () => {
+      const byGroup = new Map<string, { sessions: number; samples: number; labels: Set<string> }>();
+      for (const s of sessions.list()) {
+        if (s.dataset === null || s.source !== 'board') continue;
+        const g = byGroup.get(s.dataset) ?? { sessions: 0, samples: 0, labels: new Set<string>() };
+        g.sessions++;
+        g.samples += s.sampleCount;
+        for (const l of sessions.labels(s.id)) g.labels.add(l.label);
+        byGroup.set(s.dataset, g);
+      }
+      return [...byGroup].map(([group, g]) => ({
+        group,
+        sessions: g.sessions,
+        samples: g.samples,
+        labels: [...g.labels].sort(),
+      }));
+    },
+  };
+}

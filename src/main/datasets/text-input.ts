@@ -1,0 +1,82 @@
+import { readFileSync, statSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { BitbenchError } from '../../shared/errors';
+
+/** Reading text data files (plain or .gz) and numbers in them, with errors that name file and line. */
+
+export function inputError(file: string, line: number | null, message: string): BitbenchError {
+  return new BitbenchError(
+    'bad_request',
+    line === null ? `${file}: ${message}` : `${file}:${line}: ${message}`,
+    {
+      file,
+      line,
+    },
+  );
+}
+
+/** The file as text; gzip is recognised by its magic bytes, not the name. A UTF-8 BOM is dropped. */
+export function readText(file: string): string {
+  let buf: Buffer;
+  try {
+    if (!statSync(file).isFile()) throw inputError(file, null, 'not a file');
+    buf = readFileSync(file);
+  } catch (err) {
+    if (err instanceof BitbenchError) throw err;
+    throw inputError(file, null, `cannot read (${(err as Error).message})`);
+  }
+  if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
+    try {
+      buf = gunzipSync(buf);
+    } catch (err) {
+      throw inputError(file, null, `corrupt gzip data (${(err as Error).message})`);
+    }
+  }
+  const text = buf.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** Lines without their terminators (\n, \r\n or \r). */
+export function splitLines(text: string): string[] {
+  const lines = text.split(/\r\n|\n|\r/);
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+const FLOAT32_MAX = 3.4028234663852886e38;
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const NOT_FINITE = /^[+-]?(nan|inf|infinity)$/i;
+
+/**
+ * A field as a finite number, or an error naming the file, the line and the column. Strict: "1,5",
+ * "12abc", "" are errors (parseFloat would quietly take a prefix), and so are NaN and ±Inf.
+ */
+export function parseNumber(field: string, file: string, line: number, column: string): number {
+  const t = field.trim();
+  if (NUMBER.test(t)) {
+    const v = Number(t);
+    if (Math.abs(v) <= FLOAT32_MAX) return v;
+    throw inputError(file, line, `column ${column}: "${t}" is out of range for a 32-bit float`);
+  }
+  if (NOT_FINITE.test(t))
+    throw inputError(
+      file,
+      line,
+      `column ${column}: "${t}" is not a finite number (NaN/Inf are not accepted)`,
+    );
+  if (t === '') throw inputError(file, line, `column ${column}: empty field where a number was expected`);
+  throw inputError(
+    file,
+    line,
+    `column ${column}: "${t.length > 40 ? t.slice(0, 40) + '…' : t}" is not a number`,
+  );
+}
+
+export function isNumeric(field: string): boolean {
+  return NUMBER.test(field.trim());
+}
+
+/** Lets the event loop run (progress events, cancel) between units of synchronous work. */
+export function yieldToLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -1,0 +1,70 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import {
+  e2eSkipReason,
+  launchChromium,
+  repoRoot,
+  screenshot,
+  startHostProcess,
+  type HostProcess,
+} from './harness';
+
+const gestures = path.resolve(repoRoot, '..', 'shared', 'datasets', 'gesture-to-emoji');
+const skip = e2eSkipReason();
+if (skip) console.log(`[e2e] datasets skipped: ${skip}`);
+
+describe.skipIf(!!skip)('Datasets page in Chromium against the headless host', () => {
+  let host: HostProcess;
+  let browser: Browser;
+  let page: Page;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    host = await startHostProcess();
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    await page.goto(host.openUrl);
+    await page.getByTestId('nav-datasets').click();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await host?.stop();
+  });
+
+  it('shows the empty state, previews a CSV folder and imports it', async () => {
+    await page.getByTestId('datasets-empty').waitFor({ timeout: 30_000 });
+    await page.getByTestId('open-import').click();
+    await page.getByLabel('CSV').check();
+    await page.getByTestId('import-path').fill(gestures);
+    await page.getByRole('button', { name: 'Preview' }).click();
+    const preview = page.getByTestId('csv-preview');
+    await preview.waitFor({ timeout: 30_000 });
+    await expect.poll(() => preview.textContent()).toContain('41 (4879 samples, 119–119 samples each)');
+    await screenshot(page, 'datasets-import-preview');
+    await page.getByTestId('import-start').click();
+    await expect
+      .poll(() => page.getByTestId('job-progress').first().getAttribute('data-state'), { timeout: 60_000 })
+      .toBe('succeeded');
+    await page.getByTestId('dataset-row-gestures').waitFor({ timeout: 10_000 });
+  });
+
+  it('shows counts and the class balance chart, then deletes with confirmation', async () => {
+    await page.getByRole('button', { name: 'Close' }).click();
+    await page.getByTestId('dataset-row-gestures').click();
+    await page.getByTestId('class-balance').locator('svg').first().waitFor();
+    const counts = page.getByTestId('class-counts');
+    await expect.poll(() => counts.textContent()).toMatch(/flex.*21/);
+    await expect.poll(() => counts.textContent()).toMatch(/punch.*20/);
+    await screenshot(page, 'datasets-details');
+    await page.getByTestId('delete-dataset').click();
+    await page.getByTestId('confirm-delete').click();
+    await page.getByTestId('datasets-empty').waitFor({ timeout: 10_000 });
+  });
+
+  it('logged no errors in the page', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,145 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { runCli } from '../../../src/main/cli/program';
+import { CliRuntime } from '../../../src/main/cli/runtime';
+import { tmpDir } from './fixtures';
+
+/** Runs the CLI in-process; `err` is what it wrote to stderr (runCli reports errors there). */
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    err += String(chunk);
+    return true;
+  });
+  const quiet = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  try {
+    const code = await runCli(args, new CliRuntime((s) => (out += s)));
+    return { code, out, err };
+  } finally {
+    spy.mockRestore();
+    quiet.mockRestore();
+  }
+}
+
+/** A per-class folder: two people × two gestures × 4 recordings of 20 samples, 3 channels. */
+function gestureFolder(): string {
+  const dir = tmpDir('bb-cli-ds-');
+  for (const person of ['a', 'b']) {
+    for (const [g, base] of [
+      ['punch', 1],
+      ['flex', -1],
+    ] as const) {
+      const blocks = Array.from({ length: 4 }, (_, r) =>
+        Array.from({ length: 20 }, (_, i) => `${base * (i + r)},${i * 0.5},${person === 'a' ? 1 : 2}`).join(
+          '\n',
+        ),
+      );
+      const f = path.join(dir, person, `${g}.csv`);
+      mkdirSync(path.dirname(f), { recursive: true });
+      writeFileSync(f, 'aX,aY,aZ\n' + blocks.join('\n\n') + '\n');
+    }
+  }
+  return dir;
+}
+
+describe('bitbench datasets (CLI)', () => {
+  it('import csv → JSON with name, windows, classes, splits, channels, window_length; list, show, export, delete', async () => {
+    const db = path.join(tmpDir(), 'a.db');
+    const dir = gestureFolder();
+    const imp = await cli([
+      'datasets',
+      'import',
+      'csv',
+      dir,
+      '--name',
+      'g',
+      '--recording-length',
+      '20',
+      '--rate',
+      '100',
+      '--json',
+      '--db',
+      db,
+    ]);
+    expect(imp.code).toBe(0);
+    const r = JSON.parse(imp.out);
+    expect(r).toMatchObject({
+      name: 'g',
+      version: 1,
+      windows: 16,
+      classes: { flex: 8, punch: 8 },
+      channels: 3,
+      window_length: 20,
+      rate_hz: 100,
+      split_by: 'session',
+    });
+    expect(r.splits.train + r.splits.val + r.splits.test).toBe(16);
+    expect(r.splits.test).toBeGreaterThan(0);
+
+    const show = await cli(['datasets', 'show', 'g', '--json', '--db', db]);
+    expect(show.code).toBe(0);
+    const s = JSON.parse(show.out);
+    expect(s).toMatchObject({
+      name: 'g',
+      windows: 16,
+      classes: { flex: 8, punch: 8 },
+      channels: 3,
+      window_length: 20,
+    });
+    expect(s.versions).toEqual([expect.objectContaining({ version: 1, locked: false, windows: 16 })]);
+
+    const list = await cli(['datasets', 'list', '--json', '--db', db]);
+    expect(JSON.parse(list.out).map((d: { name: string }) => d.name)).toEqual(['g']);
+
+    const out = path.join(tmpDir(), 'g.csv');
+    const ex = await cli(['datasets', 'export', 'g', '--format', 'csv', '--out', out, '--json', '--db', db]);
+    expect(ex.code).toBe(0);
+    expect(JSON.parse(ex.out)).toMatchObject({ path: out, windows: 16, format: 'csv' });
+    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('window,split,label,sample,aX,aY,aZ');
+    expect(lines).toHaveLength(1 + 16 * 20);
+    // stored values come back exactly: the first window is a/flex.csv's first recording
+    expect(lines[1]).toMatch(/^0,(train|val|test),flex,0,0,0,1$/);
+    expect(lines[2]).toMatch(/^0,(train|val|test),flex,1,-1,0.5,1$/);
+
+    const noYes = await cli(['datasets', 'delete', 'g', '--db', db]);
+    expect(noYes.code).toBe(1);
+    const del = await cli(['datasets', 'delete', 'g', '--yes', '--json', '--db', db]);
+    expect(JSON.parse(del.out)).toEqual({ deleted: [1], sessions: 16 });
+    expect(JSON.parse((await cli(['datasets', 'list', '--json', '--db', db])).out)).toEqual([]);
+  });
+
+  it('a bad file fails with the file and line, exit code 1, and leaves no dataset', async () => {
+    const db = path.join(tmpDir(), 'b.db');
+    const dir = tmpDir();
+    const f = path.join(dir, 'wave.csv');
+    writeFileSync(f, 'x,y\n1,2\n3\n');
+    const r = await cli(['datasets', 'import', 'csv', f, '--name', 'w', '--json', '--db', db]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`error: ${f}:3: expected 2 fields (as in the header), found 1\n`);
+    expect(JSON.parse((await cli(['datasets', 'list', '--json', '--db', db])).out)).toEqual([]);
+  });
+
+  it('bad option values are refused before anything runs', async () => {
+    const db = path.join(tmpDir(), 'c.db');
+    const r = await cli(['datasets', 'import', 'csv', '/nope', '--name', 'bad name', '--json', '--db', db]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/error: name: letters, digits/);
+    const r2 = await cli([
+      'datasets',
+      'import',
+      'csv',
+      '/nope',
+      '--name',
+      'x',
+      '--recording-length',
+      'abc',
+      '--json',
+      '--db',
+      db,
+    ]);
+    expect(r2.err).toContain('error: --recording-length must be a whole number, got "abc".');
+  });
+});

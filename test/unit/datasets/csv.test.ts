@@ -1,0 +1,250 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { analyzeCsv, csvRecordings, previewCsv, rateFromTimes } from '../../../src/main/datasets/csv-import';
+import { detectDelimiter, parseCsvTable, splitFields } from '../../../src/main/datasets/csv-table';
+import { parseNumber, readText } from '../../../src/main/datasets/text-input';
+import { BitbenchError } from '../../../src/shared/errors';
+
+const defaults = { labelFrom: 'auto' as const };
+
+function tmp(): string {
+  return mkdtempSync(path.join(os.tmpdir(), 'bb-csv-'));
+}
+
+function write(dir: string, rel: string, text: string | Buffer): string {
+  const f = path.join(dir, rel);
+  mkdirSync(path.dirname(f), { recursive: true });
+  writeFileSync(f, text);
+  return f;
+}
+
+function rows(n: number, f: (i: number) => string): string {
+  return Array.from({ length: n }, (_, i) => f(i)).join('\n');
+}
+
+/** Runs `fn` and returns the BitbenchError it throws. */
+function errorOf(fn: () => unknown): BitbenchError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(BitbenchError);
+    return err as BitbenchError;
+  }
+  throw new Error('expected an error');
+}
+
+describe('fields and numbers', () => {
+  it('detects comma, tab, semicolon and whitespace delimiters', () => {
+    expect(detectDelimiter(['a,b,c', '1,2,3'])).toBe(',');
+    expect(detectDelimiter(['a\tb', '1\t2'])).toBe('\t');
+    expect(detectDelimiter(['1;2,5;3', '4;5;6'])).toBe(';');
+    expect(detectDelimiter(['1 2   3', ' 4 5 6'])).toBe(' ');
+    expect(detectDelimiter(['1', '2'])).toBe(',');
+  });
+
+  it('splits quoted fields and reports an unclosed quote with its line', () => {
+    expect(splitFields('"a, b",2,"say ""hi"""', ',', 'f.csv', 1)).toEqual(['a, b', '2', 'say "hi"']);
+    expect(errorOf(() => splitFields('"abc,1,2', ',', 'f.csv', 7)).message).toBe(
+      'f.csv:7: malformed line: a quoted field is not closed',
+    );
+  });
+
+  it('parses numbers strictly: no prefixes, no NaN/Inf, no float32 overflow', () => {
+    expect(parseNumber(' -1.5e-3 ', 'f', 1, 'x')).toBe(-0.0015);
+    expect(parseNumber('.5', 'f', 1, 'x')).toBe(0.5);
+    expect(errorOf(() => parseNumber('12abc', 'f.csv', 3, '"aX"')).message).toBe(
+      'f.csv:3: column "aX": "12abc" is not a number',
+    );
+    expect(errorOf(() => parseNumber('NaN', 'f.csv', 4, 'x')).message).toMatch(
+      /^f\.csv:4: .*"NaN" is not a finite number/,
+    );
+    expect(errorOf(() => parseNumber('-inf', 'f.csv', 4, 'x')).message).toMatch(/not a finite number/);
+    expect(errorOf(() => parseNumber('Infinity', 'f.csv', 4, 'x')).message).toMatch(/not a finite number/);
+    expect(errorOf(() => parseNumber('1e39', 'f.csv', 5, 'x')).message).toMatch(/out of range/);
+    expect(errorOf(() => parseNumber('', 'f.csv', 6, 'x')).message).toMatch(/^f\.csv:6: .*empty field/);
+  });
+
+  it('reads gzip by its magic bytes and drops a BOM', () => {
+    const dir = tmp();
+    const f = write(dir, 'a.csv.gz', gzipSync(Buffer.from('\ufeffx,y\n1,2\n')));
+    expect(readText(f)).toBe('x,y\n1,2\n');
+  });
+
+  it('rate from a time column: unit from the name, else from the step size', () => {
+    expect(rateFromTimes([0, 10, 20, 30], 'timestamp_ms')).toBe(100);
+    expect(rateFromTimes([0, 1000, 2000], 'time_us')).toBe(1000);
+    expect(rateFromTimes([0, 0.02, 0.04], 'time')).toBe(50);
+    expect(rateFromTimes([0, 20, 40, 61, 80], 'time')).toBe(50);
+    expect(rateFromTimes([5, 5], 't')).toBeNull();
+  });
+});
+
+describe('table parsing: header detection and bad input', () => {
+  it('detects a header and splits blocks at blank lines', () => {
+    const t = parseCsvTable('g.csv', 'aX,aY\n1,2\n3,4\n\n\n5,6\n');
+    expect(t.header).toBe(true);
+    expect(t.columns).toEqual(['aX', 'aY']);
+    expect(t.blocks.map((b) => b.map((r) => r.line))).toEqual([[2, 3], [6]]);
+  });
+
+  it('no header when the first line is data, even with a text label column', () => {
+    const t = parseCsvTable('l.csv', '1,2,wave\n3,4,wave\n');
+    expect(t.header).toBe(false);
+    expect(t.columns).toEqual(['col0', 'col1', 'col2']);
+    expect(t.blocks[0]).toHaveLength(2);
+  });
+
+  it('an inconsistent column count names the file and line', () => {
+    expect(errorOf(() => parseCsvTable('bad.csv', 'a,b,c\n1,2,3\n4,5\n')).message).toBe(
+      'bad.csv:3: expected 3 fields (as in the header), found 2',
+    );
+    expect(errorOf(() => parseCsvTable('bad.csv', '1,2,3\n1,2,3\n4,5,6,7\n')).message).toBe(
+      'bad.csv:3: expected 3 fields (as in the first line), found 4',
+    );
+  });
+
+  it('an empty file and a header-only file are errors', () => {
+    expect(errorOf(() => parseCsvTable('e.csv', '')).message).toBe('e.csv: empty file (no data rows)');
+    expect(errorOf(() => parseCsvTable('e.csv', '\n  \n')).message).toBe('e.csv: empty file (no data rows)');
+    expect(errorOf(() => parseCsvTable('h.csv', 'a,b\n')).message).toBe(
+      'h.csv: empty file: a header but no data rows',
+    );
+  });
+});
+
+describe('CSV layouts', () => {
+  it('(a) one file per recording, label from the folder', () => {
+    const dir = tmp();
+    write(dir, 'wave/001.csv', 'ax,ay\n' + rows(50, (i) => `${i},${-i}`));
+    write(dir, 'wave/002.csv', 'ax,ay\n' + rows(60, (i) => `${i},${i}`));
+    write(dir, 'idle/001.csv', 'ax,ay\n' + rows(55, () => '0,0'));
+    const a = analyzeCsv(dir, { ...defaults, rate: 100 });
+    expect(a.layout).toBe('per-recording');
+    expect(a.labelFrom).toBe('folder');
+    const recs = csvRecordings(a, defaults);
+    expect(recs.map((r) => [r.segments[0]!.label, r.nSamples])).toEqual([
+      ['idle', 55],
+      ['wave', 50],
+      ['wave', 60],
+    ]);
+    expect(recs[1]!.data.subarray(0, 4)).toEqual(new Float32Array([0, 0, 1, -1]));
+  });
+
+  it('(a) label from the file name, trailing numbers dropped', () => {
+    const dir = tmp();
+    write(dir, 'wave_01.csv', 'x\n1\n2\n');
+    write(dir, 'wave_02.csv', 'x\n1\n2\n');
+    write(dir, 'idle-7.csv', 'x\n1\n2\n');
+    const recs = csvRecordings(analyzeCsv(dir, defaults), defaults);
+    expect(recs.map((r) => r.segments[0]!.label)).toEqual(['idle', 'wave', 'wave']);
+  });
+
+  it('(b) a label column: runs of equal labels become segments; a time column gives the rate', () => {
+    const dir = tmp();
+    const f = write(
+      dir,
+      'log.tsv',
+      'timestamp_ms\tax\tlabel\n' +
+        rows(10, (i) => `${i * 10}\t${i}\t${i < 4 ? 'idle' : i < 7 ? 'wave' : 'idle'}`),
+    );
+    const opts = { ...defaults, labelColumn: 'label' };
+    const a = analyzeCsv(f, opts);
+    expect(a.layout).toBe('label-column');
+    expect(a.rateHz).toBe(100);
+    expect(a.rateSource).toBe('time column');
+    const [rec] = csvRecordings(a, opts);
+    expect(rec!.channels.map((c) => c.name)).toEqual(['ax']);
+    expect(rec!.segments).toEqual([
+      { start: 0, end: 4, label: 'idle' },
+      { start: 4, end: 7, label: 'wave' },
+      { start: 7, end: 10, label: 'idle' },
+    ]);
+    // the label column by index works too
+    expect(analyzeCsv(f, { ...defaults, labelColumn: '2' }).labelColumn).toBe(2);
+    expect(errorOf(() => analyzeCsv(f, { ...defaults, labelColumn: 'nope' })).message).toMatch(
+      /--label-column "nope" is not a column/,
+    );
+  });
+
+  it('(c) one file per class, fixed-length recordings; the subfolder is the subject', () => {
+    const dir = tmp();
+    const block = (k: number) => rows(6, (i) => `${k}.${i},1,2`);
+    write(dir, 'p1/punch.csv', 'aX,aY,aZ\n' + [block(1), block(2)].join('\n') + '\n\n' + block(3) + '\n');
+    write(dir, 'p1/flex.csv', 'aX,aY,aZ\n' + block(4) + '\n');
+    write(dir, 'p2/punch.csv', 'aX,aY,aZ\n' + block(5) + '\n\n' + block(6));
+    const opts = { ...defaults, recordingLength: 6, rate: 119 };
+    const p = previewCsv(dir, opts);
+    expect(p.layout).toBe('per-class');
+    expect(p.recordings).toBe(6);
+    expect(p.labels).toEqual({ flex: 1, punch: 5 });
+    expect(p.subjects).toEqual(['p1', 'p2']);
+    expect(p.recording_lengths).toEqual({ min: 6, max: 6 });
+    expect(p.rate_hz).toBe(119);
+    const recs = csvRecordings(analyzeCsv(dir, opts), opts);
+    expect(recs.map((r) => [r.subject, r.segments[0]!.label])).toEqual([
+      ['p1', 'flex'],
+      ['p1', 'punch'],
+      ['p1', 'punch'],
+      ['p1', 'punch'],
+      ['p2', 'punch'],
+      ['p2', 'punch'],
+    ]);
+    expect(recs.map((r) => Math.round(r.data[0]!))).toEqual([4, 1, 2, 3, 5, 6]);
+  });
+
+  it('(c) a block that is not a multiple of --recording-length names the file and line', () => {
+    const dir = tmp();
+    const f = write(dir, 'punch.csv', 'a,b\n' + rows(7, () => '1,2'));
+    const opts = { ...defaults, recordingLength: 3 };
+    expect(errorOf(() => csvRecordings(analyzeCsv(f, opts), opts)).message).toBe(
+      `${f}:2: the block of rows starting here has 7 rows, not a multiple of --recording-length 3 (it ends at line 8)`,
+    );
+  });
+
+  it('non-numeric and NaN/Inf fields in a data row name file, line and column', () => {
+    const dir = tmp();
+    const f = write(dir, 'x.csv', 'aX,aY\n1,2\n3,oops\n');
+    expect(errorOf(() => csvRecordings(analyzeCsv(f, defaults), defaults)).message).toBe(
+      `${f}:3: column "aY": "oops" is not a number`,
+    );
+    const g = write(dir, 'y.csv', 'aX,aY\n1,2\n3,nan\n');
+    expect(errorOf(() => csvRecordings(analyzeCsv(g, defaults), defaults)).message).toMatch(
+      new RegExp(`^${g}:3: column "aY": "nan" is not a finite number`),
+    );
+    const h = write(dir, 'z.csv', 'aX,aY\n1,2\nInf,1\n');
+    expect(errorOf(() => csvRecordings(analyzeCsv(h, defaults), defaults)).message).toMatch(
+      /z\.csv:3: column "aX": "Inf" is not a finite number/,
+    );
+  });
+
+  it('files with different columns, an empty folder and a missing path are clear errors', () => {
+    const dir = tmp();
+    write(dir, 'a.csv', 'x,y\n1,2\n');
+    write(dir, 'b.csv', 'x,y,z\n1,2,3\n');
+    expect(errorOf(() => analyzeCsv(dir, defaults)).message).toMatch(
+      /b\.csv: columns \[x, y, z\] differ from a\.csv's \[x, y\]/,
+    );
+    const empty = tmp();
+    expect(errorOf(() => analyzeCsv(empty, defaults)).message).toMatch(/no \.csv, \.tsv or \.txt files/);
+    expect(errorOf(() => analyzeCsv(path.join(empty, 'nope.csv'), defaults)).message).toMatch(
+      /no such file or folder/,
+    );
+    const e = write(empty, 'empty.csv', '');
+    expect(errorOf(() => analyzeCsv(e, defaults)).message).toBe(`${e}: empty file (no data rows)`);
+  });
+
+  it('the real gesture-to-emoji layout previews as 2 classes, 41 recordings of 119 samples', () => {
+    const root = path.resolve('../shared/datasets/gesture-to-emoji');
+    const p = previewCsv(root, { ...defaults, recordingLength: 119 });
+    expect(p.columns).toEqual(['aX', 'aY', 'aZ', 'gX', 'gY', 'gZ']);
+    expect(p.header).toBe(true);
+    expect(p.delimiter).toBe(',');
+    expect(p.labels).toEqual({ flex: 21, punch: 20 });
+    expect(p.recordings).toBe(41);
+    expect(p.recording_lengths).toEqual({ min: 119, max: 119 });
+    expect(p.rate_source).toBe('unknown');
+  });
+});

@@ -1,0 +1,140 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ImportInputSchema } from '../../../src/shared/api/datasets';
+import { exportDataset } from '../../../src/main/datasets/dataset-export';
+import { importDataset } from '../../../src/main/datasets/dataset-import';
+import { loadDatasetTensors } from '../../../src/main/datasets/dataset-reader';
+import { crc32, decodeReplayFile, replayMapping } from '../../../src/main/datasets/replay-file';
+import { openStore, type OpenedStore } from '../../../src/main/store/database';
+import { makeHapt, makeMnist, tmpDir } from './fixtures';
+
+let store: OpenedStore;
+beforeEach(() => {
+  store = openStore(':memory:');
+});
+afterEach(() => store.close());
+
+describe('BBRP replay export', () => {
+  it('writes the firmware header, windows back to back, acc in m/s² and gyro in rad/s', async () => {
+    const row = await importDataset(
+      store.db,
+      ImportInputSchema.parse({ kind: 'uci-hapt', path: makeHapt(4), name: 'h' }),
+    );
+    const out = path.join(tmpDir(), 'h.bbrp');
+    const r = await exportDataset(store.db, row, 'bbrp', out, 'test');
+    const buf = readFileSync(out);
+    expect(r).toEqual({ path: out, bytes: buf.length, windows: 16, format: 'bbrp' });
+    // the fixed header fields bb_sensor.c checks
+    expect(buf.toString('latin1', 0, 4)).toBe('BBRP');
+    expect(buf.readUInt16LE(4)).toBe(1);
+    expect(buf.readUInt16LE(6)).toBe(32 + 4 * 6);
+    expect(buf[17]).toBe(0x3f);
+    const rp = decodeReplayFile(buf);
+    expect(rp.rateHz).toBe(50);
+    expect(rp.nSamples).toBe(16 * 128);
+    expect(buf.readUInt32LE(20)).toBe(crc32(buf.subarray(56)));
+    // sample t of window k = replay sample k·128 + t; channels: total_acc (g → m/s²), body_gyro (rad/s)
+    const t = loadDatasetTensors(store.db, 'h', 'test', { normalize: false });
+    for (const [k, s] of [
+      [0, 0],
+      [3, 77],
+      [15, 127],
+    ] as const) {
+      const i = k * 128 + s;
+      for (let axis = 0; axis < 3; axis++) {
+        const acc = t.x[i * 9 + 6 + axis]! * 9.80665;
+        const gyro = t.x[i * 9 + 3 + axis]!;
+        expect(Math.abs(rp.data[i * 6 + axis]! * rp.scales[axis]! - acc)).toBeLessThanOrEqual(
+          rp.scales[axis]! / 2 + 1e-6,
+        );
+        expect(Math.abs(rp.data[i * 6 + 3 + axis]! * rp.scales[3 + axis]! - gyro)).toBeLessThanOrEqual(
+          rp.scales[3 + axis]! / 2 + 1e-6,
+        );
+      }
+    }
+    // --max-windows
+    const few = await exportDataset(store.db, row, 'bbrp', out, 'test', undefined, 2);
+    expect(few.windows).toBe(2);
+    expect(decodeReplayFile(readFileSync(out)).nSamples).toBe(256);
+  });
+
+  it('maps Arduino-style names and guesses g and deg/s from the data', () => {
+    const nch = 6;
+    const sample = new Float32Array(100 * nch);
+    for (let i = 0; i < 100; i++) sample.set([0.1, 0.2, 1.0, 120 * Math.sin(i), 10, -5], i * nch);
+    const m = replayMapping(['aX', 'aY', 'aZ', 'gX', 'gY', 'gZ'], [], sample);
+    expect(m.columns).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(m.factors[0]).toBeCloseTo(9.80665, 6);
+    expect(m.factors[3]).toBeCloseTo(Math.PI / 180, 9);
+    const si = replayMapping(['acc_x', 'acc_y', 'acc_z'], ['m/s²', 'm/s²', 'm/s²'], sample);
+    expect(si.mask).toBe(0b000111);
+    expect(si.factors.slice(0, 3)).toEqual([1, 1, 1]);
+    expect(() => replayMapping(['temp', 'light'], [], sample)).toThrow(
+      /none of \[temp, light\] looks like one/,
+    );
+  });
+
+  it('refuses image datasets and leaves no file behind', async () => {
+    const row = await importDataset(
+      store.db,
+      ImportInputSchema.parse({ kind: 'mnist', path: makeMnist(3, 2), name: 'm' }),
+    );
+    const out = path.join(tmpDir(), 'm.bbrp');
+    await expect(exportDataset(store.db, row, 'bbrp', out)).rejects.toThrow(/holds time series/);
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(`${out}.partial`)).toBe(false);
+  });
+});
+
+describe('CSV export', () => {
+  it('writes one row per sample with the stored values, re-importable as a label-column CSV', async () => {
+    const dir = tmpDir();
+    writeFileSync(
+      path.join(dir, 'wave_1.csv'),
+      'x,y\n' + Array.from({ length: 8 }, (_, i) => `${i / 3},${-i}`).join('\n'),
+    );
+    writeFileSync(
+      path.join(dir, 'idle_1.csv'),
+      'x,y\n' + Array.from({ length: 8 }, () => '0.1,0').join('\n'),
+    );
+    const row = await importDataset(
+      store.db,
+      ImportInputSchema.parse({ kind: 'csv', path: dir, name: 'c', splitBy: 'segment' }),
+    );
+    const out = path.join(tmpDir(), 'c.csv');
+    const r = await exportDataset(store.db, row, 'csv', out);
+    expect(r.windows).toBe(2);
+    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('window,split,label,sample,x,y');
+    expect(lines).toHaveLength(17);
+    const wave = lines.filter((l) => l.includes(',wave,'));
+    expect(wave[1]).toMatch(/,wave,1,0\.333333343,-1$/);
+    // the exported file imports back with --label-column label to the same windows
+    const back = await importDataset(
+      store.db,
+      ImportInputSchema.parse({
+        kind: 'csv',
+        path: out,
+        name: 'back',
+        csv: { labelColumn: 'label', channels: ['x', 'y'] },
+        windowLength: 8,
+        stride: 8,
+        splitBy: 'segment',
+      }),
+    );
+    expect(back.stats.classes).toEqual({ idle: 1, wave: 1 });
+    const a = loadDatasetTensors(store.db, 'c', 'train', { normalize: false });
+    const b = loadDatasetTensors(store.db, 'back', 'train', { normalize: false });
+    expect(
+      a.count +
+        loadDatasetTensors(store.db, 'c', 'test').count +
+        loadDatasetTensors(store.db, 'c', 'val').count,
+    ).toBe(2);
+    expect(
+      b.count +
+        loadDatasetTensors(store.db, 'back', 'test').count +
+        loadDatasetTensors(store.db, 'back', 'val').count,
+    ).toBe(2);
+  });
+});
