@@ -1,0 +1,245 @@
+// One recording: countdown, stream start, samples → chunks committed every `flushMs` in one small
+// transaction each (a crash loses at most that much), live batches for the plot, fixed duration,
+// stop, and the end states: complete, or interrupted when the board goes away or a write fails.
+
+import type { Session, SessionsRepo } from '../store/sessions-repo';
+import { ChunkAssembler } from './chunk-assembler';
+import type { SampleBlock, SampleSource, SourceCounters, SourceInfo } from './sample-source';
+import { UiBatcher, type SampleBatch } from './ui-batcher';
+
+export interface RecorderConfig {
+  board: string;
+  name: string;
+  label: string | null;
+  dataset: string | null;
+  countdownS: number;
+  durationS: number | null;
+  /** Commit interval; 100 ms keeps a crash's loss to a tenth of a second. */
+  flushMs?: number;
+  uiIntervalMs?: number;
+  /** Extra facts for the session's meta (requested rate, baud rate). */
+  meta?: Record<string, unknown>;
+}
+
+export type RecorderState = 'countdown' | 'starting' | 'recording' | 'stopping' | 'done';
+
+export interface RecorderHooks {
+  /** Something a status display shows changed (state, countdown tick, periodic counters). */
+  changed(): void;
+  samples(batch: SampleBatch & { sessionId: number; rateHz: number }): void;
+}
+
+const EMPTY_COUNTERS: SourceCounters = {
+  gaps: 0,
+  droppedFrames: 0,
+  missingSamples: 0,
+  badLines: 0,
+  detectedRateHz: null,
+  lastWarning: null,
+};
+
+export class Recorder {
+  state: RecorderState = 'countdown';
+  countdownLeftS: number;
+  info: SourceInfo | undefined;
+  session: Session | undefined;
+  error: string | null = null;
+  private assembler: ChunkAssembler | undefined;
+  private batcher: UiBatcher | undefined;
+  private limit = Infinity;
+  private committed = { gaps: 0, droppedFrames: 0 };
+  /** Counters when the last wanted sample arrived: what happens after it is not the session's. */
+  private frozen: SourceCounters | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private unsubs: Array<() => void> = [];
+  private stopping: Promise<Session | undefined> | undefined;
+  private cancelCountdown: (() => void) | undefined;
+  private resolveDone!: (s: Session | undefined) => void;
+  /** Resolves with the stored session when the recording has ended (undefined if none was created). */
+  readonly done: Promise<Session | undefined>;
+
+  constructor(
+    private readonly repo: SessionsRepo,
+    readonly source: SampleSource,
+    readonly cfg: RecorderConfig,
+    private readonly hooks: RecorderHooks,
+  ) {
+    this.countdownLeftS = cfg.countdownS;
+    this.done = new Promise((r) => (this.resolveDone = r));
+  }
+
+  get samples(): number {
+    return this.assembler?.totalSamples ?? 0;
+  }
+
+  counters(): SourceCounters {
+    return this.frozen ?? (this.info ? this.source.counters() : EMPTY_COUNTERS);
+  }
+
+  /**
+   * Runs the countdown, then starts the stream and creates the session. Resolves once samples are
+   * flowing; rejects (and cleans up) when the stream cannot start.
+   */
+  async begin(): Promise<void> {
+    while (this.countdownLeftS > 0) {
+      this.hooks.changed();
+      const cancelled = await new Promise<boolean>((resolve) => {
+        const t = setTimeout(() => resolve(false), 1000);
+        this.cancelCountdown = () => {
+          clearTimeout(t);
+          resolve(true);
+        };
+      });
+      this.cancelCountdown = undefined;
+      if (cancelled) return;
+      this.countdownLeftS--;
+    }
+    this.state = 'starting';
+    this.hooks.changed();
+    try {
+      this.info = await this.source.start();
+    } catch (err) {
+      this.error = err instanceof Error ? err.message : String(err);
+      await this.source.dispose().catch(() => undefined);
+      this.state = 'done';
+      this.resolveDone(undefined);
+      this.hooks.changed();
+      throw err;
+    }
+    const info = this.info;
+    if ((this.state as RecorderState) !== 'starting') {
+      // Stopped while the stream was starting: stop it again on the board, store nothing.
+      await this.source.stop().catch(() => undefined);
+      await this.source.dispose().catch(() => undefined);
+      return;
+    }
+    this.session = this.repo.create({
+      name: this.cfg.name,
+      dataset: this.cfg.dataset,
+      source: 'board',
+      board: this.cfg.board,
+      rateHz: info.rateHz,
+      channels: info.channels,
+      meta: { stream: info.kind, clock: info.clock, ...this.cfg.meta },
+    });
+    // Labelled at once, so a session cut short by a crash still carries its label.
+    if (this.cfg.label) this.repo.setSessionLabel(this.session.id, this.cfg.label);
+    if (this.cfg.durationS) this.limit = Math.max(1, Math.round(this.cfg.durationS * info.rateHz));
+    const sessionId = this.session.id;
+    this.assembler = new ChunkAssembler(info.channels.length, info.rateHz);
+    this.batcher = new UiBatcher(
+      info.channels.length,
+      (b) => this.hooks.samples({ ...b, sessionId, rateHz: info.rateHz }),
+      {
+        intervalMs: this.cfg.uiIntervalMs ?? 33,
+      },
+    );
+    this.batcher.start();
+    // 'recording' before subscribing: frames the source held back are delivered on subscription.
+    this.state = 'recording';
+    this.unsubs.push(
+      this.source.onBlock((b) => this.onBlock(b)),
+      this.source.onClose((err) => {
+        void this.stop(
+          `The board ${this.source.origin} went away${err ? ` (${err.message})` : ''}; the samples received until then are kept.`,
+        );
+      }),
+    );
+    this.timers.push(setInterval(() => this.commit(), this.cfg.flushMs ?? 100));
+    this.timers.push(setInterval(() => this.hooks.changed(), 250));
+    this.hooks.changed();
+  }
+
+  private onBlock(b: SampleBlock): void {
+    if (this.state !== 'recording' || !this.assembler || !this.batcher) return;
+    const left = this.limit - this.assembler.totalSamples;
+    const n = Math.min(b.nSamples, left);
+    if (n <= 0) return;
+    const nch = this.info!.channels.length;
+    const data = n === b.nSamples ? b.data : b.data.subarray(0, n * nch);
+    this.assembler.append(data, n, b.tUs, b.gap);
+    this.batcher.push(data, n);
+    if (this.assembler.totalSamples >= this.limit) {
+      this.frozen = this.source.counters();
+      void this.stop();
+    }
+  }
+
+  /** Writes what has arrived since the last commit, in one transaction. */
+  private commit(): void {
+    if (!this.session || !this.assembler) return;
+    const chunks = this.assembler.drain();
+    const c = this.counters();
+    const delta = {
+      gaps: c.gaps - this.committed.gaps,
+      droppedFrames: c.droppedFrames - this.committed.droppedFrames,
+    };
+    if (chunks.length === 0 && delta.gaps === 0 && delta.droppedFrames === 0) return;
+    try {
+      this.repo.appendChunks(this.session.id, chunks, delta);
+      this.committed = { gaps: c.gaps, droppedFrames: c.droppedFrames };
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      void this.stop(`Could not store samples (${msg}); the session keeps what was stored before.`);
+    }
+  }
+
+  /**
+   * Ends the recording (idempotent). `error` set means it ended badly: the session is marked
+   * interrupted and keeps its committed samples.
+   */
+  stop(error?: string): Promise<Session | undefined> {
+    if (this.stopping) return this.stopping;
+    if (error) this.error = error;
+    const wasCountdown = this.state === 'countdown' || this.state === 'starting';
+    this.state = 'stopping';
+    this.stopping = (async () => {
+      if (wasCountdown) {
+        this.cancelCountdown?.();
+        await this.source.dispose().catch(() => undefined);
+        this.finishUp(undefined);
+        return undefined;
+      }
+      this.hooks.changed();
+      if (!error) {
+        try {
+          await this.source.stop();
+        } catch (err) {
+          this.error = `Stopping the stream failed (${err instanceof Error ? err.message : String(err)}); the samples received are kept.`;
+        }
+      }
+      for (const t of this.timers.splice(0)) clearInterval(t);
+      for (const u of this.unsubs.splice(0)) u();
+      const state = this.error && error ? 'interrupted' : 'complete';
+      const session = this.session;
+      if (session) {
+        this.commit();
+        this.batcher?.stop();
+        const c = this.counters();
+        this.repo.finish(session.id, state);
+        const measured = this.source.measuredRateHz?.();
+        this.repo.updateRecording(session.id, {
+          ...(measured !== undefined && this.cfg.meta?.['rate_given'] !== true ? { rateHz: measured } : {}),
+          meta: {
+            missing_samples: c.missingSamples,
+            ...(c.lastWarning ? { warnings: [c.lastWarning] } : {}),
+            ...this.source.facts(),
+            ...(this.error ? { error: this.error } : {}),
+          },
+        });
+      }
+      await this.source.dispose().catch(() => undefined);
+      const stored = session ? this.repo.get(session.id) : undefined;
+      this.finishUp(stored);
+      return stored;
+    })();
+    return this.stopping;
+  }
+
+  private finishUp(s: Session | undefined): void {
+    for (const t of this.timers.splice(0)) clearInterval(t);
+    this.state = 'done';
+    this.resolveDone(s);
+    this.hooks.changed();
+  }
+}
