@@ -1,0 +1,201 @@
+/**
+ * `npm run bench -- kernels [--json]`: instructions per MAC of every kernel and weight width on both
+ * virtual boards under QEMU -icount, against the plain C int8 loop built into the same image and run
+ * in the same boot; weight bytes; code bytes (arm-none-eabi-size) of the kernels and of the firmware
+ * with all kernels vs with only what one model needs. Builds firmware/kernels/bench/ for each board.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const json = process.argv.includes('--json');
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'bb-bench-kernels-'));
+
+/** CMSIS-NN figures from the issue (instructions/MAC, same QEMU boards, GCC 12.2 -O2). */
+const CMSIS: Record<string, { s8_m4?: number; s4_m4?: number; plain_m4?: number; s8_m0?: number }> = {
+  conv_128x9_k3_64: { s8_m4: 3.63, s4_m4: 5.34, plain_m4: 8.91 },
+  conv_126x64_k3_64: { s8_m4: 1.93, s4_m4: 3.7, plain_m4: 6.41 },
+  dense_3968_6: { s8_m4: 1.89, s4_m4: 5.02, plain_m4: 6.01 },
+  dense_256_64: { s8_m4: 2.08, s4_m4: 5.08, plain_m4: 6.13, s8_m0: 6.43 },
+  conv_62x16_k3_16: { s8_m0: 9.07 },
+};
+
+const BOARDS = [
+  { id: 'm4', board: 'mps2-an386', machine: 'mps2-an386', shift: 5, config: '0x000FF000' },
+  { id: 'm0', board: 'microbit', machine: 'microbit', shift: 6, config: '0x0000BC00' },
+] as const;
+
+function tool(name: string): boolean {
+  try {
+    execFileSync(name, ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function runQemu(b: (typeof BOARDS)[number], elf: string): Promise<string> {
+  const out = path.join(tmp, `${b.id}.txt`);
+  const args = [
+    '-M',
+    b.machine,
+    '-nographic',
+    '-monitor',
+    'none',
+    '-serial',
+    `file:${out}`,
+    '-icount',
+    `shift=${b.shift}`,
+    '-kernel',
+    elf,
+  ];
+  args.push('-device', `loader,addr=${b.config},data=0xBBCF000${b.shift},data-len=4`);
+  const q = spawn('qemu-system-arm', args, { stdio: 'ignore' });
+  try {
+    for (let i = 0; i < 1200; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      if (existsSync(out) && readFileSync(out, 'utf8').includes('DONE')) return readFileSync(out, 'utf8');
+    }
+    throw new Error(`${b.board}: the bench image did not finish within 120 s`);
+  } finally {
+    q.kill('SIGKILL');
+  }
+}
+
+function sizeOf(elf: string, symbols: RegExp): number {
+  const nm = execFileSync('arm-none-eabi-nm', ['--size-sort', '-S', elf], { encoding: 'utf8' });
+  let total = 0;
+  for (const line of nm.split('\n')) {
+    const [, size, , name] = line.split(/\s+/).length === 4 ? line.split(/\s+/) : ['', ...line.split(/\s+/)];
+    if (name && size && symbols.test(name)) total += parseInt(size, 16);
+  }
+  return total;
+}
+
+function firmwareText(board: string, extra: string[]): number {
+  const build = path.join(tmp, `fw-${board}-${extra.length}`);
+  execFileSync(
+    'make',
+    ['-s', '-C', path.join(root, 'firmware'), `BOARD=${board}`, `BUILD=${build}`, 'board', ...extra],
+    { stdio: 'pipe' },
+  );
+  const out = execFileSync('arm-none-eabi-size', [path.join(build, board, 'bitbench.elf')], {
+    encoding: 'utf8',
+  });
+  return Number(out.trim().split('\n')[1]!.trim().split(/\s+/)[0]);
+}
+
+interface Row {
+  board: string;
+  shape: string;
+  variant: string;
+  macs: number;
+  instructions: number;
+  instr_per_mac: number;
+  ratio_to_plain_c_s8: number;
+  weight_bytes: number;
+  cmsis_nn?: number;
+  mismatches_vs_portable?: number;
+}
+
+async function main(): Promise<void> {
+  if (!tool('qemu-system-arm') || !tool('arm-none-eabi-gcc')) {
+    console.log('kernels bench skipped: needs qemu-system-arm and arm-none-eabi-gcc');
+    return;
+  }
+  const rows: Row[] = [];
+  const code: Record<string, Record<string, number>> = {};
+  for (const b of BOARDS) {
+    const outDir = path.join(tmp, b.id);
+    execFileSync(
+      'make',
+      ['-s', '-C', path.join(root, 'firmware/kernels/bench'), `BOARD=${b.board}`, `OUT=${outDir}`],
+      { stdio: 'pipe' },
+    );
+    const elf = path.join(outDir, 'bench.elf');
+    const text = await runQemu(b, elf);
+    const overhead = Number(/DONE (\d+)/.exec(text)?.[1] ?? 0);
+    const plain = new Map<string, number>();
+    const checks = new Map<string, number>();
+    for (const m of text.matchAll(/CHECK (\S+) (\S+) (\d+)/g)) checks.set(`${m[1]} ${m[2]}`, Number(m[3]));
+    const bench = [...text.matchAll(/BENCH (\S+) (\S+) (\d+) (\d+) (\d+)/g)].map((m) => ({
+      shape: m[1]!,
+      variant: m[2]!,
+      macs: Number(m[3]),
+      n: Number(m[4]) - overhead,
+      w: Number(m[5]),
+    }));
+    for (const r of bench) if (r.variant === 'plain_c_s8') plain.set(r.shape, r.n / r.macs);
+    for (const r of bench) {
+      const ipm = r.n / r.macs;
+      const c = CMSIS[r.shape];
+      rows.push({
+        board: b.id,
+        shape: r.shape,
+        variant: r.variant,
+        macs: r.macs,
+        instructions: r.n,
+        instr_per_mac: Number(ipm.toFixed(3)),
+        ratio_to_plain_c_s8: Number((ipm / plain.get(r.shape)!).toFixed(3)),
+        weight_bytes: r.w,
+        cmsis_nn:
+          b.id === 'm4'
+            ? r.variant === 's8'
+              ? c?.s8_m4
+              : r.variant === 's4'
+                ? c?.s4_m4
+                : r.variant === 'plain_c_s8'
+                  ? c?.plain_m4
+                  : undefined
+            : r.variant === 's8'
+              ? c?.s8_m0
+              : undefined,
+        mismatches_vs_portable: checks.get(`${r.shape} ${r.variant}`),
+      });
+    }
+    code[b.id] = {
+      fc_s8: sizeOf(elf, /^bb_fc_s8$|^bb_s8_rows4$/),
+      fc_s4: sizeOf(elf, /^bb_fc_s4$/),
+      fc_s2: sizeOf(elf, /^bb_fc_s2$|^bb_s2_masks$/),
+      fc_b1: sizeOf(elf, /^bb_fc_b1$|^bb_b1_rows3$|^bb_b1_masks$/),
+      portable_fc_and_dots: sizeOf(elf, /^bb_fc_\w+_ref$|^bb_dot_\w+$/),
+      all_kernels: sizeOf(
+        elf,
+        /^bb_(fc|dot|conv|depthwise|gru|max_pool|avg_pool|pool|relu|argmax|tanh|sigmoid|s8_rows4|b1_rows3|b1_masks|s2_masks)/,
+      ),
+      firmware_all_kernels_text: firmwareText(b.board, []),
+      // The gesture model of seed 000 (conv → GRU → dense, binary weights): conv1d, GRU, dense, 1-bit only.
+      firmware_conv_gru_dense_b1_text: firmwareText(b.board, [
+        'BB_ENGINE_CFLAGS=-DBB_ENGINE_KERNELS=0x19u -DBB_ENGINE_WBITS=0x01u',
+      ]),
+    };
+  }
+  rmSync(tmp, { recursive: true, force: true });
+  if (json) {
+    console.log(JSON.stringify({ unit: 'instructions (QEMU -icount)', rows, code_bytes: code }, null, 2));
+    return;
+  }
+  console.log(
+    'kernel bench — instructions per MAC under QEMU -icount (whole layer incl. requantisation), same boot as the plain C int8 loop',
+  );
+  console.log(
+    'board shape                variant      instr/MAC  vs plain C s8  CMSIS-NN  weight B  M4 check',
+  );
+  for (const r of rows) {
+    console.log(
+      `${r.board.padEnd(5)} ${r.shape.padEnd(20)} ${r.variant.padEnd(12)} ${r.instr_per_mac.toFixed(2).padStart(9)}  ${r.ratio_to_plain_c_s8.toFixed(2).padStart(13)}  ${(r.cmsis_nn?.toFixed(2) ?? '—').padStart(8)}  ${String(r.weight_bytes).padStart(8)}  ${r.mismatches_vs_portable === undefined ? '' : r.mismatches_vs_portable === 0 ? 'bit-exact' : `${r.mismatches_vs_portable} MISMATCHES`}`,
+    );
+  }
+  console.log('\ncode bytes (arm-none-eabi-nm sizes; firmware: arm-none-eabi-size text)');
+  for (const [b, c] of Object.entries(code))
+    console.log(
+      `${b}: ${Object.entries(c)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
+}
+
+void main();

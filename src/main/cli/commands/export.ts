@@ -1,0 +1,83 @@
+import type { Command } from 'commander';
+import type { ExportResult, VerifyResult } from '../../../shared/api/engine';
+import { command, fail, optionsOf, type CliRuntime, type CommonOptions } from '../runtime';
+
+/**
+ * `bitbench export --model har-w4 --format blob|c --out …` and
+ * `bitbench verify --model har-w4 --board virtual:m4 --split test --limit 200 --json`.
+ */
+interface ExportFlags extends CommonOptions {
+  model: string;
+  format: string;
+  out: string;
+}
+interface VerifyFlags extends CommonOptions {
+  model: string;
+  board?: string;
+  split: string;
+  limit: string;
+  dataset?: string;
+}
+
+export function registerExportCommands(program: Command, rt: CliRuntime): void {
+  command(program, 'export', 'export a quantized model as a device blob or a C header/source pair')
+    .requiredOption('--model <name>', 'quantized variant name')
+    .option('--format <blob|c>', 'blob (the bytes MODEL_LOAD sends) or c (header + source)', 'blob')
+    .requiredOption('--out <path>', 'output file (blob) or directory (c)')
+    .action(async (_o, cmd: Command) => {
+      const o = optionsOf<ExportFlags>(cmd);
+      if (o.format !== 'blob' && o.format !== 'c') fail(`--format must be blob or c, got "${o.format}".`);
+      const { services } = await rt.open(o);
+      const r = await services.engine.export({ model: o.model, format: o.format, out: o.out });
+      rt.print(o, r, (v: ExportResult) =>
+        [
+          `${v.model}: ${v.bytes} B blob, ${v.layers} layers, arena ${v.arena_bytes} B, crc32 ${v.crc32}, hash ${v.hash}`,
+          ...v.files.map((f) => `  wrote ${f}`),
+        ].join('\n'),
+      );
+    });
+
+  command(
+    program,
+    'verify',
+    'run a quantized model on the host reference and on a board, and compare bit for bit',
+  )
+    .requiredOption('--model <name>', 'quantized variant name')
+    .option(
+      '--board <spec>',
+      'virtual:m4, virtual:m0 or a serial port (omit: host reference vs integer simulation only)',
+    )
+    .option('--split <split>', 'train, val or test', 'test')
+    .option('--limit <n>', 'number of windows', '200')
+    .option('--dataset <name>', 'dataset (default: the parent model’s training dataset)')
+    .action(async (_o, cmd: Command) => {
+      const o = optionsOf<VerifyFlags>(cmd);
+      if (!['train', 'val', 'test'].includes(o.split))
+        fail(`--split must be train, val or test, got "${o.split}".`);
+      if (!/^\d+$/.test(o.limit) || Number(o.limit) < 1)
+        fail(`--limit must be a whole number ≥ 1, got "${o.limit}".`);
+      const { services } = await rt.open(o);
+      const r = await services.engine.verify({
+        model: o.model,
+        board: o.board,
+        split: o.split as 'train' | 'val' | 'test',
+        limit: Number(o.limit),
+        dataset: o.dataset,
+      });
+      rt.print(o, r, (v: VerifyResult) =>
+        [
+          `${v.model} on ${v.board ?? 'host only'} (${v.split}): ${v.compared} windows, ${v.mismatches} mismatches — ${v.bit_exact ? 'bit-exact' : 'NOT bit-exact'}`,
+          `host reference vs PTQ integer simulation: ${v.reference_vs_integer_sim.prediction_mismatches} prediction / ${v.reference_vs_integer_sim.logit_mismatches} logit mismatches in ${v.reference_vs_integer_sim.compared}`,
+          v.latency
+            ? `latency mean ${Math.round(v.latency.mean)} ${v.latency.unit} (min ${v.latency.min}, max ${v.latency.max})`
+            : '',
+          v.first_mismatch
+            ? `first mismatch: window ${v.first_mismatch.window}, layer ${v.first_mismatch.layer ?? '?'}: ${v.first_mismatch.detail}`
+            : '',
+          v.device_note ?? '',
+        ]
+          .filter(Boolean)
+          .join('\n'),
+      );
+    });
+}

@@ -1,0 +1,179 @@
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ServiceImpl } from '../../shared/api/contract';
+import type { ExportResult, VerifyResult } from '../../shared/api/engine';
+import { BitbenchError } from '../../shared/errors';
+import type { IntegerModel } from '../../shared/quant/integer-model';
+import type { AppContext } from '../context';
+import { loadDatasetTensors } from '../datasets/dataset-reader';
+import { boardManager } from '../device/board-manager';
+import { loadModel } from '../device/model-load';
+import { quantizeInput, runIntegerModel } from '../quant/integer-sim';
+import { VariantsRepo } from '../store/variants-repo';
+import { readBlob } from './blob-reader';
+import { BlobExportError, writeBlob } from './blob-writer';
+import { exportC } from './c-export';
+import { runReference } from './reference';
+
+function blobOf(name: string, model: IntegerModel, modelId: number): Uint8Array {
+  try {
+    return writeBlob(model, { modelId });
+  } catch (err) {
+    if (err instanceof BlobExportError)
+      throw new BitbenchError('bad_request', `model ${name}: ${err.message}`);
+    throw err;
+  }
+}
+
+const isDir = (p: string) => {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
+const argmax = (a: ArrayLike<number>) => {
+  let best = 0;
+  for (let i = 1; i < a.length; i++) if (a[i]! > a[best]!) best = i;
+  return best;
+};
+
+export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
+  const variant = (name: string) => new VariantsRepo(ctx.db).get(name);
+  return {
+    export(input): ExportResult {
+      const v = variant(input.model);
+      const blob = blobOf(input.model, v.integerModel, 0);
+      const parsed = readBlob(blob, input.model);
+      const files: string[] = [];
+      if (input.format === 'blob') {
+        const file = isDir(input.out) ? path.join(input.out, `${input.model}.bbm`) : input.out;
+        mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+        writeFileSync(file, blob);
+        files.push(file);
+      } else {
+        mkdirSync(input.out, { recursive: true });
+        const c = exportC(blob, input.model);
+        for (const [name, text] of [
+          [c.headerName, c.header],
+          [c.sourceName, c.source],
+        ] as const) {
+          writeFileSync(path.join(input.out, name), text);
+          files.push(path.join(input.out, name));
+        }
+      }
+      return {
+        model: input.model,
+        format: input.format,
+        files,
+        bytes: blob.length,
+        crc32: parsed.crc32.toString(16).padStart(8, '0'),
+        hash: parsed.hash,
+        arena_bytes: parsed.arenaMin,
+        layers: parsed.layers.length,
+      };
+    },
+
+    async verify(input): Promise<VerifyResult> {
+      const v = variant(input.model);
+      const model = v.integerModel;
+      const blob = blobOf(input.model, model, 0);
+      const parsed = readBlob(blob, input.model);
+      const repo = new VariantsRepo(ctx.db);
+      const datasetName = input.dataset ?? repo.parent(v.summary.parent).dataset?.name;
+      if (!datasetName)
+        throw new BitbenchError(
+          'bad_request',
+          `model ${input.model}: no dataset recorded for its parent; pass --dataset`,
+        );
+      const data = loadDatasetTensors(ctx.db, datasetName, input.split);
+      const per = data.x.length / Math.max(1, data.y.length);
+      const count = Math.min(input.limit, data.y.length);
+      const inputs: Int8Array[] = [];
+      const refs: Int8Array[][] = [];
+      let simLogit = 0;
+      let simPred = 0;
+      for (let i = 0; i < count; i++) {
+        const window = data.x.subarray(i * per, (i + 1) * per);
+        const q = Int8Array.from(quantizeInput(model, window));
+        inputs.push(q);
+        const ref = runReference(parsed, q);
+        refs.push(ref.layers);
+        const sim = runIntegerModel(model, window);
+        if (sim.length !== ref.output.length || sim.some((s, k) => s !== ref.output[k])) simLogit++;
+        if (argmax(sim) !== argmax(ref.output)) simPred++;
+      }
+      const result: VerifyResult = {
+        model: input.model,
+        board: input.board ?? null,
+        split: input.split,
+        compared: 0,
+        mismatches: 0,
+        bit_exact: false,
+        reference_vs_integer_sim: {
+          compared: count,
+          prediction_mismatches: simPred,
+          logit_mismatches: simLogit,
+        },
+        latency: null,
+        first_mismatch: null,
+        device_note: null,
+      };
+      if (!input.board) {
+        result.compared = count;
+        result.mismatches = simLogit;
+        result.bit_exact = simLogit === 0;
+        result.device_note = 'no --board: host reference compared with the PTQ integer simulation only';
+        return result;
+      }
+      const conn = await boardManager(ctx).connect(input.board);
+      await loadModel(conn.client, blob);
+      const lat: number[] = [];
+      const perLayer = new Array<number>(parsed.layers.length).fill(0);
+      let unit: 'instructions' | 'cycles' | 'microseconds' = 'cycles';
+      for (let i = 0; i < count; i++) {
+        const r = await conn.client.infer(
+          new Uint8Array(inputs[i]!.buffer, inputs[i]!.byteOffset, inputs[i]!.length),
+        );
+        unit =
+          r.counterKind === 'instructions'
+            ? 'instructions'
+            : r.counterKind === 'microseconds'
+              ? 'microseconds'
+              : 'cycles';
+        lat.push(r.elapsed);
+        r.layerElapsed.forEach((e, k) => (perLayer[k] = (perLayer[k] ?? 0) + e));
+        const want = refs[i]![refs[i]!.length - 1]!;
+        const got = new Int8Array(r.output.buffer, r.output.byteOffset, r.output.length);
+        result.compared++;
+        if (got.length !== want.length || got.some((g, k) => g !== want[k])) {
+          result.mismatches++;
+          if (!result.first_mismatch) {
+            let layer: number | null = null;
+            for (let li = 0; li < parsed.layers.length && layer === null; li++) {
+              const dev = await conn.client.layerOutput(li).catch(() => null);
+              const exp = refs[i]![li]!;
+              if (dev && (dev.length !== exp.length || dev.some((d, k) => (d << 24) >> 24 !== exp[k])))
+                layer = li;
+            }
+            result.first_mismatch = {
+              window: i,
+              layer,
+              detail: `device [${Array.from(got).slice(0, 8)}] vs host [${Array.from(want).slice(0, 8)}]`,
+            };
+          }
+        }
+      }
+      result.bit_exact = result.mismatches === 0 && result.compared > 0;
+      result.latency = {
+        unit,
+        mean: lat.reduce((a, b) => a + b, 0) / Math.max(1, lat.length),
+        min: Math.min(...lat),
+        max: Math.max(...lat),
+        per_layer_mean: perLayer.map((s) => s / Math.max(1, lat.length)),
+      };
+      return result;
+    },
+  };
+}
