@@ -47,6 +47,17 @@ describe('store', () => {
     db.close();
   });
 
+  it('applies a migration numbered below one already applied', () => {
+    const db = new Database(':memory:');
+    const first = migrations[0]!;
+    const late = { version: 3, name: 'late', sql: 'CREATE TABLE late_one (x INTEGER) STRICT' };
+    const later = { version: 5, name: 'later', sql: 'CREATE TABLE later_one (x INTEGER) STRICT' };
+    migrate(db, [first, later]);
+    expect(migrate(db, [first, late, later])).toBe(5);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name='late_one'").get()).toBeDefined();
+    db.close();
+  });
+
   it('a failing migration rolls back and leaves the version unchanged', () => {
     const db = new Database(':memory:');
     migrate(db, migrations.slice(0, 1));

@@ -66,13 +66,20 @@ export function currentSchemaVersion(db: Db): number {
   return row.v;
 }
 
-/** Applies every pending migration, each in its own transaction. */
+/**
+ * Applies every migration not yet recorded, in version order, each in its own transaction. Set
+ * based rather than "above the current maximum", so a migration that landed with a lower number
+ * than one already applied (parallel branches) is still applied.
+ */
 export function migrate(db: Db, list: readonly Migration[] = defaultMigrations): number {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
     applied_at TEXT NOT NULL
   ) STRICT`);
+  const applied = new Set(
+    (db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map((r) => r.version),
+  );
   const have = currentSchemaVersion(db);
   const newest = list.reduce((m, x) => Math.max(m, x.version), 0);
   if (have > newest) {
@@ -83,7 +90,7 @@ export function migrate(db: Db, list: readonly Migration[] = defaultMigrations):
   }
   const insert = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
   for (const m of [...list].sort((a, b) => a.version - b.version)) {
-    if (m.version <= have) continue;
+    if (applied.has(m.version)) continue;
     db.transaction(() => {
       db.exec(m.sql);
       insert.run(m.version, m.name, new Date().toISOString());
