@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type * as TfType from '@tensorflow/tfjs';
 import type { TfBackendName } from '../../shared/api/status';
+import { registerGradKernels } from './grad-kernels';
 
 export type Tf = typeof TfType;
 
@@ -34,11 +35,15 @@ async function tryTfjsNode(): Promise<LoadedTf | string> {
 
 async function tryWasm(tf: Tf): Promise<true | string> {
   try {
-    const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as typeof import('@tensorflow/tfjs-backend-wasm');
+    const wasm =
+      (await import('@tensorflow/tfjs-backend-wasm')) as typeof import('@tensorflow/tfjs-backend-wasm');
     const dir = path.dirname(requireCjs.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
     wasm.setWasmPaths(path.join(dir, 'dist') + path.sep);
     if (!(await tf.setBackend('wasm'))) return 'wasm backend failed to initialise';
     await tf.ready();
+    // The wasm backend lacks Conv2DBackpropFilter and the depthwise gradients, and its
+    // Conv2DBackpropInput / transposed matMul are slow loops: ours make training work and fast.
+    registerGradKernels(tf, 'wasm');
     for (const hook of wasmSetupHooks) hook(tf);
     return true;
   } catch (err) {
@@ -56,12 +61,19 @@ async function load(preferred?: TfBackendName): Promise<LoadedTf> {
   const tf = (await import('@tensorflow/tfjs')) as Tf;
   if (preferred === undefined || preferred === 'wasm') {
     const ok = await tryWasm(tf);
-    if (ok === true) return { tf, backend: 'wasm', note: notes.concat('using wasm').join('; ') };
+    if (ok === true)
+      return {
+        tf,
+        backend: 'wasm',
+        note: notes.concat('using wasm (with bitbench gradient kernels)').join('; '),
+      };
     notes.push(ok);
   }
   await tf.setBackend('cpu');
   await tf.ready();
-  return { tf, backend: 'cpu', note: notes.concat('using cpu').join('; ') };
+  // The cpu backend's conv weight gradient is a per-element loop (~50 min per har-cnn epoch).
+  registerGradKernels(tf, 'cpu');
+  return { tf, backend: 'cpu', note: notes.concat('using cpu (with bitbench gradient kernels)').join('; ') };
 }
 
 /**
@@ -69,7 +81,8 @@ async function load(preferred?: TfBackendName): Promise<LoadedTf> {
  * else cpu. `BITBENCH_TF_BACKEND` forces one (tests and benchmarks compare backends).
  */
 export function loadTf(): Promise<LoadedTf> {
-  const forced = process.env.BITBENCH_TF_BACKEND as TfBackendName | undefined;
+  const env = process.env.BITBENCH_TF_BACKEND;
+  const forced = env === 'tensorflow' || env === 'wasm' || env === 'cpu' ? env : undefined;
   loading ??= load(forced);
   return loading;
 }

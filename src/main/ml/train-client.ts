@@ -1,0 +1,129 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { TfBackendName } from '../../shared/api/status';
+import { BitbenchError, ErrorCode } from '../../shared/errors';
+import type { EpochMetrics } from '../../shared/model/training';
+import type { StartMessage, WorkerMessage } from './train-protocol';
+import type { BatchTick, TrainInput, TrainOutput } from './trainer';
+
+/**
+ * Starts the training worker. In the build every main chunk lands flat in out/main/, so the
+ * built train-worker.js is a sibling of whichever chunk holds this code. From the sources
+ * (tests, `tsx`) the worker is the .ts file, loaded through tsx's `tsImport` from a small eval
+ * bootstrap: on Node 20 `execArgv: ['--import', 'tsx']` does not apply tsx's hooks to a
+ * worker's entry module ("Unknown file extension .ts", measured on 20.20).
+ */
+export function spawnTrainWorker(): Worker {
+  // `here` (not import.meta.url inline) so the bundler does not treat the URL as an asset.
+  const here = import.meta.url;
+  const ts = new URL('./train-worker.ts', here);
+  if (here.endsWith('.ts') && existsSync(fileURLToPath(ts))) {
+    const boot = `import('tsx/esm/api').then((api) => api.tsImport(${JSON.stringify(ts.href)}, ${JSON.stringify(here)}))`;
+    return new Worker(boot, { eval: true });
+  }
+  return new Worker(new URL('./train-worker.js', here));
+}
+
+export interface RunTrainingOptions {
+  backend?: TfBackendName | undefined;
+  signal?: AbortSignal | undefined;
+  onReady?(backend: TfBackendName, note: string): void;
+  onBatch?(tick: BatchTick, elapsedSeconds: number): void;
+  onEpoch?(m: EpochMetrics): void;
+  /** See StartMessage.crashAfterBatches (tests only). */
+  crashAfterBatches?: number | undefined;
+  /** After a cancel, how long to wait for the worker to stop by itself before terminating it. */
+  cancelGraceMs?: number;
+}
+
+export interface RunTrainingResult {
+  output: TrainOutput;
+  backend: TfBackendName;
+  note: string;
+}
+
+/**
+ * Trains in a worker_thread. Resolves with the worker's result (with `output.cancelled` when
+ * the signal fired: the worker stops after the current batch). Rejects with the worker's own
+ * error (refusal, divergence) or, when the worker dies, with a `internal` error saying it
+ * crashed and how — never silently.
+ */
+export function runTrainingInWorker(
+  input: TrainInput,
+  opts: RunTrainingOptions = {},
+): Promise<RunTrainingResult> {
+  const worker = spawnTrainWorker();
+  const stopFlag = new SharedArrayBuffer(4);
+  const stop = new Int32Array(stopFlag);
+  let backend: TfBackendName = 'cpu';
+  let note = '';
+  return new Promise<RunTrainingResult>((resolve, reject) => {
+    let settled = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (killTimer) clearTimeout(killTimer);
+      fn();
+      void worker.terminate();
+    };
+    const onAbort = () => {
+      Atomics.store(stop, 0, 1);
+      // A batch normally takes well under a second; a wedged worker is terminated.
+      killTimer = setTimeout(() => {
+        finish(() =>
+          reject(new BitbenchError('cancelled', 'Cancelled by the user (the training worker was stopped).')),
+        );
+      }, opts.cancelGraceMs ?? 30_000);
+    };
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+    worker.on('message', (m: WorkerMessage) => {
+      switch (m.type) {
+        case 'ready':
+          backend = m.backend;
+          note = m.note;
+          opts.onReady?.(m.backend, m.note);
+          break;
+        case 'batch':
+          opts.onBatch?.(m.tick, m.elapsedSeconds);
+          break;
+        case 'epoch':
+          opts.onEpoch?.(m.metrics);
+          break;
+        case 'done':
+          finish(() => resolve({ output: m.output, backend, note }));
+          break;
+        case 'error': {
+          const code = ErrorCode.safeParse(m.code);
+          finish(() => reject(new BitbenchError(code.success ? code.data : 'internal', m.message)));
+          break;
+        }
+      }
+    });
+    worker.on('error', (err) => {
+      finish(() => reject(new BitbenchError('internal', `The training worker crashed: ${err.message}`)));
+    });
+    worker.on('exit', (code) => {
+      finish(() =>
+        reject(
+          new BitbenchError(
+            'internal',
+            `The training worker exited unexpectedly (exit code ${code}) before finishing; no model was saved.`,
+          ),
+        ),
+      );
+    });
+    const msg: StartMessage = {
+      type: 'start',
+      input,
+      backend: opts.backend,
+      stopFlag,
+      crashAfterBatches: opts.crashAfterBatches,
+    };
+    worker.postMessage(msg);
+  });
+}

@@ -1,0 +1,370 @@
+import type { ServiceImpl } from '../../shared/api/contract';
+import {
+  TrainRequestSchema,
+  type ModelDetail,
+  type ModelSummary,
+  type TrainRequest,
+  type TrainSummary,
+} from '../../shared/api/models';
+import { BitbenchError } from '../../shared/errors';
+import { inferShapes } from '../../shared/model/shapes';
+import type { ModelSpec } from '../../shared/model/spec';
+import type { EpochMetrics, Evaluation, TrainProgress } from '../../shared/model/training';
+import type { AppContext } from '../context';
+import { loadDatasetTensors, resolveDataset, type DatasetTensors } from '../datasets/dataset-reader';
+import type { JobHandle } from '../jobs/job-runner';
+import { ModelsRepo, type ModelRow } from '../store/models-repo';
+import { evaluateLoaded } from './evaluate';
+import { buildModel } from './model-builder';
+import { loadTf } from './tf-loader';
+import { runTrainingInWorker } from './train-client';
+import { validateTrainingInput, type SplitData } from './trainer';
+import { isZooArch, parseCustomSpec, ZOO, ZOO_ARCHS, zooSpec } from './zoo';
+
+/**
+ * Training jobs and the models they produce. A training job loads the dataset version in the
+ * main process (one indexed read), refuses bad input before anything starts, trains in a
+ * worker_thread (progress → the job and the `trainProgress` event), then stores the model,
+ * its training record and locks the dataset version, in one transaction.
+ */
+
+function jobPromises(ctx: AppContext): Map<string, Promise<TrainSummary>> {
+  return ctx.singleton('training.jobs', () => new Map<string, Promise<TrainSummary>>());
+}
+
+/** The result of a training job started in this process (rejects with the job's error). */
+export function trainingJobDone(ctx: AppContext, id: string): Promise<TrainSummary> {
+  const p = jobPromises(ctx).get(id);
+  if (!p) throw new BitbenchError('not_found', `No training job ${id} in this process.`);
+  return p;
+}
+
+const asSplit = (t: DatasetTensors): SplitData => ({ x: t.x, y: t.y, count: t.count });
+
+/** The spec for a request: a zoo model sized to the data, or the validated custom spec. */
+export function resolveSpec(
+  arch: string,
+  customSpec: unknown,
+  data: { inputShape: number[]; numClasses: number },
+): ModelSpec {
+  if (arch === 'custom') {
+    if (customSpec === undefined)
+      throw new BitbenchError('bad_request', 'arch "custom" needs a spec (JSON).');
+    return parseCustomSpec(customSpec);
+  }
+  if (!isZooArch(arch)) return zooSpec(arch); // throws with the list of known archs
+  // A zoo model keeps its paper's input shape (a different window shape is refused before
+  // training, with both shapes); only the class count follows the data.
+  return zooSpec(arch, { numClasses: data.numClasses });
+}
+
+function fmtPct(v: number | null | undefined): string {
+  return v === null || v === undefined ? '–' : `${(v * 100).toFixed(1)}%`;
+}
+
+/** Starts a training job; the handle's promise resolves with the stored model's summary. */
+export function startTraining(ctx: AppContext, request: TrainRequest): JobHandle<TrainSummary> {
+  const req = TrainRequestSchema.parse(request);
+  const repo = new ModelsRepo(ctx.db);
+  const handle = ctx.jobs.start('train', req, async (job) => {
+    if (repo.exists(req.name))
+      throw new BitbenchError('conflict', `A model named "${req.name}" already exists.`);
+    const t0 = Date.now();
+    const emit = (p: Omit<TrainProgress, 'jobId' | 'elapsedSeconds'>) =>
+      ctx.events.emit('trainProgress', { ...p, jobId: job.id, elapsedSeconds: (Date.now() - t0) / 1000 });
+    const o = req.options;
+    const curves: EpochMetrics[] = [];
+    const base = {
+      epoch: 0,
+      epochs: o.epochs,
+      batch: 0,
+      batches: 0,
+      loss: null,
+      accuracy: null,
+      etaSeconds: null,
+    };
+    job.progress(0, 'loading the dataset');
+    emit({ ...base, phase: 'loading', backend: null, curves });
+
+    const row = resolveDataset(ctx.db, req.dataset);
+    const train = loadDatasetTensors(ctx.db, row.name, 'train', { version: row.version });
+    const val = loadDatasetTensors(ctx.db, row.name, 'val', { version: row.version });
+    const test = loadDatasetTensors(ctx.db, row.name, 'test', { version: row.version });
+    const spec = resolveSpec(req.arch, req.spec, {
+      inputShape: train.shape,
+      numClasses: train.classes.length,
+    });
+    const input = {
+      spec,
+      windowShape: train.shape,
+      classes: train.classes,
+      train: asSplit(train),
+      val: val.count > 0 ? asSplit(val) : undefined,
+      test: test.count > 0 ? asSplit(test) : undefined,
+      options: o,
+    };
+    // Refuse bad input here, before a worker starts (the worker checks again).
+    validateTrainingInput(input);
+    job.throwIfCancelled();
+
+    let backend: string | null = null;
+    let batchesPerEpoch = Math.ceil(train.count / o.batchSize);
+    const result = await runTrainingInWorker(input, {
+      backend: req.backend,
+      signal: job.signal,
+      onReady: (b) => {
+        backend = b;
+        emit({ ...base, phase: 'training', backend, curves });
+      },
+      onBatch: (tick, elapsed) => {
+        batchesPerEpoch = tick.batches;
+        const done = (tick.epoch - 1) * tick.batches + tick.batch;
+        const total = tick.epochs * tick.batches;
+        const fraction = done / total;
+        const eta = fraction > 0 ? (elapsed * (1 - fraction)) / fraction : null;
+        const last = curves[curves.length - 1];
+        job.progress(
+          0.02 + 0.93 * fraction,
+          `epoch ${tick.epoch}/${tick.epochs} · batch ${tick.batch}/${tick.batches} · loss ${tick.loss.toFixed(4)} · acc ${fmtPct(tick.accuracy)}` +
+            (last?.val_accuracy != null ? ` · val ${fmtPct(last.val_accuracy)}` : ''),
+        );
+        emit({
+          phase: 'training',
+          epoch: tick.epoch,
+          epochs: tick.epochs,
+          batch: tick.batch,
+          batches: tick.batches,
+          loss: tick.loss,
+          accuracy: tick.accuracy,
+          etaSeconds: eta,
+          backend,
+          curves,
+        });
+      },
+      onEpoch: (m) => curves.push(m),
+    });
+    const out = result.output;
+    if (out.cancelled)
+      throw new BitbenchError(
+        'cancelled',
+        `Cancelled by the user after ${curves.length} epoch(s); no model was saved.`,
+      );
+    job.progress(0.97, 'saving the model');
+    emit({
+      ...base,
+      phase: 'saving',
+      epoch: out.epochsRun,
+      batches: batchesPerEpoch,
+      backend: result.backend,
+      curves: out.curves,
+    });
+    const shapes = inferShapes(spec);
+    const evaluations = out.evaluations;
+    const stored = repo.insertTrained({
+      name: req.name,
+      datasetId: row.id,
+      spec,
+      weights: out.weights,
+      metrics: {
+        train_accuracy: evaluations.train?.accuracy ?? null,
+        val_accuracy: evaluations.val?.accuracy ?? null,
+        test_accuracy: evaluations.test?.accuracy ?? null,
+      },
+      training: {
+        datasetName: row.name,
+        datasetVersion: row.version,
+        classes: train.classes,
+        inputShape: train.shape,
+        norm: train.norm,
+        options: o,
+        seed: o.seed,
+        backend: result.backend,
+        backendNote: result.note,
+        trainSeconds: out.trainSeconds,
+        epochsRun: out.epochsRun,
+        bestEpoch: out.bestEpoch,
+        stoppedEarly: out.stoppedEarly,
+        params: shapes.params,
+        curves: out.curves,
+        evaluations,
+        jobId: job.id,
+      },
+    });
+    job.progress(
+      1,
+      `saved ${stored.name}: val ${fmtPct(evaluations.val?.accuracy)}, test ${fmtPct(evaluations.test?.accuracy)}`,
+    );
+    return summaryOfTraining(stored, o.epochs);
+  });
+  const map = jobPromises(ctx);
+  map.set(handle.id, handle.done);
+  const forget = () => setTimeout(() => map.delete(handle.id), 60_000).unref();
+  handle.done.then(forget, forget);
+  return handle;
+}
+
+function summaryOfTraining(m: ModelRow, epochsRequested: number): TrainSummary {
+  const t = m.training!;
+  return {
+    name: m.name,
+    arch: m.arch,
+    params: t.params,
+    size_bytes: t.params * 4,
+    epochs: t.epochsRun,
+    epochs_requested: epochsRequested,
+    stopped_early: t.stoppedEarly,
+    seconds: round(t.trainSeconds, 2),
+    seconds_per_epoch: round(t.trainSeconds / Math.max(1, t.epochsRun), 2),
+    backend: t.backend as TrainSummary['backend'],
+    seed: t.seed,
+    dataset: t.datasetName,
+    dataset_version: t.datasetVersion,
+    train_accuracy: t.evaluations.train?.accuracy ?? null,
+    val_accuracy: t.evaluations.val?.accuracy ?? null,
+    test_accuracy: t.evaluations.test?.accuracy ?? null,
+  };
+}
+
+const round = (v: number, d: number) => Math.round(v * 10 ** d) / 10 ** d;
+
+function summaryOf(m: ModelRow): ModelSummary {
+  const t = m.training;
+  const params = t?.params ?? safeParams(m.spec);
+  return {
+    id: m.id,
+    name: m.name,
+    kind: m.kind,
+    arch: m.arch,
+    params,
+    size_bytes: m.kind === 'float' ? params * 4 : m.weightBytes,
+    dataset: t?.datasetName ?? null,
+    dataset_version: t?.datasetVersion ?? null,
+    backend: t?.backend ?? null,
+    seconds: t ? round(t.trainSeconds, 2) : null,
+    epochs: t?.epochsRun ?? null,
+    seed: t?.seed ?? null,
+    val_accuracy: t?.evaluations.val?.accuracy ?? (m.metrics.val_accuracy as number | undefined) ?? null,
+    test_accuracy: t?.evaluations.test?.accuracy ?? (m.metrics.test_accuracy as number | undefined) ?? null,
+    created_at: m.createdAt,
+  };
+}
+
+function safeParams(spec: ModelSpec): number {
+  try {
+    return inferShapes(spec).params;
+  } catch {
+    return 0;
+  }
+}
+
+function detailOf(m: ModelRow): ModelDetail {
+  const shapes = inferShapes(m.spec);
+  const t = m.training;
+  const evaluations: Record<string, Evaluation> = {};
+  for (const [k, v] of Object.entries(t?.evaluations ?? {})) if (v) evaluations[k] = v;
+  return {
+    ...summaryOf(m),
+    spec: m.spec,
+    layers: shapes.layers.map((l) => ({
+      name: l.name,
+      type: l.type,
+      in_shape: l.inShape,
+      out_shape: l.outShape,
+      params: l.params.reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0),
+      macs: l.macs,
+    })),
+    macs: shapes.macs,
+    classes: t?.classes ?? [],
+    input_shape: t?.inputShape ?? m.spec.inputShape,
+    norm: t?.norm ?? null,
+    options: (t?.options as unknown as Record<string, unknown>) ?? null,
+    backend_note: t?.backendNote ?? null,
+    stopped_early: t?.stoppedEarly ?? null,
+    best_epoch: t?.bestEpoch ?? null,
+    curves: t?.curves ?? [],
+    train_accuracy: t?.evaluations.train?.accuracy ?? null,
+    evaluations,
+  };
+}
+
+function modelOrThrow(ctx: AppContext, name: string): ModelRow {
+  const m = new ModelsRepo(ctx.db).byName(name);
+  if (!m) throw new BitbenchError('not_found', `No model named "${name}". See \`bitbench models list\`.`);
+  return m;
+}
+
+export interface ModelEvaluation extends Evaluation {
+  model: string;
+  dataset: string;
+  dataset_version: number;
+  backend: string;
+}
+
+/**
+ * Evaluates a stored float model on a split of the dataset version it was trained on, in this
+ * process (a few seconds at most for the zoo models). Other features (quantization, compare)
+ * call this for the float baseline.
+ */
+export async function evaluateModel(
+  ctx: AppContext,
+  modelName: string,
+  split: 'train' | 'val' | 'test',
+): Promise<ModelEvaluation> {
+  const m = modelOrThrow(ctx, modelName);
+  const t = m.training;
+  if (!t)
+    throw new BitbenchError('bad_request', `Model "${modelName}" has no training record (dataset unknown).`);
+  const data = loadDatasetTensors(ctx.db, t.datasetName, split, { version: t.datasetVersion });
+  if (data.count === 0)
+    throw new BitbenchError(
+      'bad_request',
+      `The ${split} split of ${t.datasetName}@${t.datasetVersion} is empty.`,
+    );
+  const weights = new ModelsRepo(ctx.db).weights(m.id);
+  const { tf, backend } = await loadTf();
+  const model = buildModel(tf, m.spec, weights);
+  try {
+    const ev = evaluateLoaded(tf, model, m.spec, data, data.classes, split);
+    return { ...ev, model: m.name, dataset: t.datasetName, dataset_version: t.datasetVersion, backend };
+  } finally {
+    model.dispose();
+  }
+}
+
+export function createTrainingService(ctx: AppContext): ServiceImpl['training'] {
+  return {
+    start: (input) => ({ jobId: startTraining(ctx, input).id }),
+    archs: () =>
+      ZOO_ARCHS.map((arch) => {
+        const spec = zooSpec(arch);
+        return {
+          arch,
+          description: ZOO[arch].description,
+          input_shape: spec.inputShape,
+          num_classes: spec.numClasses,
+          params: inferShapes(spec).params,
+          spec,
+        };
+      }),
+    checkSpec: ({ spec, inputShape, numClasses }) => {
+      const parsed = parseCustomSpec(spec);
+      const s = {
+        ...parsed,
+        ...(inputShape ? { inputShape } : {}),
+        ...(numClasses ? { numClasses } : {}),
+      };
+      const shapes = inferShapes(s);
+      return { spec: s, params: shapes.params, size_bytes: shapes.floatBytes };
+    },
+  };
+}
+
+export function createModelsService(ctx: AppContext): ServiceImpl['models'] {
+  const repo = new ModelsRepo(ctx.db);
+  return {
+    list: () => repo.list().map(summaryOf),
+    show: ({ name }) => detailOf(modelOrThrow(ctx, name)),
+    evaluate: ({ model, split }) => evaluateModel(ctx, model, split),
+    delete: ({ name }) => ({ deleted: repo.delete(name) }),
+  };
+}

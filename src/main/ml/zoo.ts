@@ -1,0 +1,136 @@
+import { BitbenchError } from '../../shared/errors';
+import { inferShapes } from '../../shared/model/shapes';
+import { ModelSpecSchema, type ModelSpec } from '../../shared/model/spec';
+
+/**
+ * The model zoo: declarative specs of the papers' models, stored with every trained model.
+ * All output logits (no softmax layer): the firmware takes the argmax, training applies the
+ * softmax inside the loss.
+ */
+
+/**
+ * Seed 003 (Zhuo et al., tinyML 2022, Table 6), the UCI-HAR CNN: 128×9 windows →
+ * Conv1d k3 64 ReLU → Conv1d k3 64 ReLU → MaxPool 2 → Flatten (62·64 = 3968) → Dense 6.
+ * 37,958 parameters (148 KiB float32).
+ */
+function harCnn(inputShape: number[] = [128, 9], numClasses = 6): ModelSpec {
+  return ModelSpecSchema.parse({
+    arch: 'har-cnn',
+    inputShape,
+    numClasses,
+    layers: [
+      { type: 'conv1d', name: 'conv1', filters: 64, kernelSize: 3, activation: 'relu' },
+      { type: 'conv1d', name: 'conv2', filters: 64, kernelSize: 3, activation: 'relu' },
+      { type: 'maxPool1d', name: 'pool', poolSize: 2 },
+      { type: 'flatten', name: 'flatten' },
+      { type: 'dense', name: 'fc', units: numClasses },
+    ],
+  });
+}
+
+/**
+ * Seed 000 (Lê & de Foras, TDK InvenSense), gesture CNN → GRU → FC whose float32 model is
+ * 1284 B = 321 parameters. The poster gives no layer sizes; for the gesture-to-emoji input
+ * (119 samples × 6 channels aX..gZ, 2 classes) these sizes give exactly 321:
+ *
+ *   input [119, 6]
+ *   conv1d k3 stride 2, 6 filters, ReLU   → [59, 6]    114 params (3·6·6 + 6)
+ *   maxPool1d 2                           → [29, 6]
+ *   gru 5 units (reset_after)             → [5]        195 params (3·5·(6+5) + 2·3·5)
+ *   dense 2                               → [2]         12 params (5·2 + 2)
+ *                                                      321 params = 1284 B float32
+ *
+ * The stride and pooling cut the GRU to 29 time steps (the GRU's cost is per step). The
+ * poster's int8 (504 B) and binary (276.5 B) sizes imply 260 weights + 61 biases; this
+ * layout has 283 + 38, so those two sizes will differ (435 B / 187.4 B).
+ */
+function gestureCnnGru(inputShape: number[] = [119, 6], numClasses = 2): ModelSpec {
+  return ModelSpecSchema.parse({
+    arch: 'gesture-cnn-gru',
+    inputShape,
+    numClasses,
+    layers: [
+      { type: 'conv1d', name: 'conv', filters: 6, kernelSize: 3, strides: 2, activation: 'relu' },
+      { type: 'maxPool1d', name: 'pool', poolSize: 2 },
+      { type: 'gru', name: 'gru', units: 5 },
+      { type: 'dense', name: 'fc', units: numClasses },
+    ],
+  });
+}
+
+/**
+ * A small standard CNN for the seed 000 MNIST experiment (28×28×1, 10 classes):
+ * Conv2d 3×3 16 ReLU → MaxPool 2×2 → Conv2d 3×3 32 ReLU → MaxPool 2×2 → Flatten → Dense 10.
+ * 12,810 parameters.
+ */
+function mnistCnn(inputShape: number[] = [28, 28, 1], numClasses = 10): ModelSpec {
+  return ModelSpecSchema.parse({
+    arch: 'mnist-cnn',
+    inputShape,
+    numClasses,
+    layers: [
+      { type: 'conv2d', name: 'conv1', filters: 16, kernelSize: [3, 3], activation: 'relu' },
+      { type: 'maxPool2d', name: 'pool1', poolSize: [2, 2] },
+      { type: 'conv2d', name: 'conv2', filters: 32, kernelSize: [3, 3], activation: 'relu' },
+      { type: 'maxPool2d', name: 'pool2', poolSize: [2, 2] },
+      { type: 'flatten', name: 'flatten' },
+      { type: 'dense', name: 'fc', units: numClasses },
+    ],
+  });
+}
+
+export const ZOO = {
+  'har-cnn': { make: harCnn, description: 'UCI-HAR CNN of seed 003 (Conv1d 64, Conv1d 64, MaxPool, Dense)' },
+  'gesture-cnn-gru': {
+    make: gestureCnnGru,
+    description: 'CNN → GRU → FC gesture model of seed 000 (321 params)',
+  },
+  'mnist-cnn': { make: mnistCnn, description: 'small standard CNN for MNIST (seed 000)' },
+} as const;
+
+export type ZooArch = keyof typeof ZOO;
+export const ZOO_ARCHS = Object.keys(ZOO) as ZooArch[];
+
+export function isZooArch(arch: string): arch is ZooArch {
+  return Object.hasOwn(ZOO, arch);
+}
+
+/**
+ * The spec of a zoo architecture, with the paper's input shape and class count unless given.
+ * Throws `bad_request` for an unknown architecture.
+ */
+export function zooSpec(arch: string, data?: { inputShape?: number[]; numClasses?: number }): ModelSpec {
+  if (!isZooArch(arch))
+    throw new BitbenchError(
+      'bad_request',
+      `Unknown architecture "${arch}". Known: ${ZOO_ARCHS.join(', ')}, or pass a custom spec (JSON).`,
+    );
+  return ZOO[arch].make(data?.inputShape, data?.numClasses);
+}
+
+/**
+ * Parses a custom spec (JSON text or object): schema-checked (only the layers the firmware
+ * runs), then shape-checked. Errors name the offending field or layer.
+ */
+export function parseCustomSpec(json: unknown): ModelSpec {
+  let obj = json;
+  if (typeof json === 'string') {
+    try {
+      obj = JSON.parse(json) as unknown;
+    } catch (err) {
+      throw new BitbenchError('bad_request', `The model spec is not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  const parsed = ModelSpecSchema.safeParse(obj);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const where = issue.path.join('.') || '(root)';
+    const hint =
+      issue.code === 'invalid_union' && issue.path.at(-1) === 'type'
+        ? ' Supported layers: conv1d, conv2d, depthwiseConv1d, depthwiseConv2d, dense, gru, batchNorm, relu, relu6, maxPool1d, avgPool1d, maxPool2d, avgPool2d, flatten, softmax.'
+        : '';
+    throw new BitbenchError('bad_request', `Invalid model spec at ${where}: ${issue.message}.${hint}`);
+  }
+  inferShapes(parsed.data);
+  return parsed.data;
+}

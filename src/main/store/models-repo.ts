@@ -1,0 +1,224 @@
+import { BitbenchError } from '../../shared/errors';
+import type { ModelSpec, NamedWeight } from '../../shared/model/spec';
+import type { EpochMetrics, Evaluation, TrainOptions } from '../../shared/model/training';
+import { decodeWeights, encodeWeights } from '../../shared/model/weights-blob';
+import type { Db } from './database';
+
+/**
+ * Models (`models`, from 0001) and how float models were trained (`model_training`, 0004).
+ * Weights are one BLOB in the format of src/shared/model/weights-blob.ts.
+ */
+
+export interface TrainingRecord {
+  datasetName: string;
+  datasetVersion: number;
+  classes: string[];
+  inputShape: number[];
+  norm: { mean: number[]; std: number[] } | null;
+  options: TrainOptions;
+  seed: number;
+  backend: string;
+  backendNote: string;
+  trainSeconds: number;
+  epochsRun: number;
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  params: number;
+  curves: EpochMetrics[];
+  evaluations: Partial<Record<'train' | 'val' | 'test', Evaluation>>;
+  jobId: string | null;
+}
+
+export interface ModelRow {
+  id: number;
+  name: string;
+  kind: 'float' | 'quantized';
+  parentId: number | null;
+  datasetId: number | null;
+  arch: string;
+  spec: ModelSpec;
+  weightBytes: number;
+  metrics: Record<string, unknown>;
+  createdAt: string;
+  training: TrainingRecord | null;
+}
+
+interface RawModel {
+  id: number;
+  name: string;
+  kind: 'float' | 'quantized';
+  parent_id: number | null;
+  dataset_id: number | null;
+  arch: string;
+  spec: string;
+  weight_bytes: number | null;
+  metrics: string;
+  created_at: string;
+  dataset_name: string | null;
+  dataset_version: number | null;
+  classes: string | null;
+  input_shape: string | null;
+  norm: string | null;
+  options: string | null;
+  seed: number | null;
+  backend: string | null;
+  backend_note: string | null;
+  train_seconds: number | null;
+  epochs_run: number | null;
+  best_epoch: number | null;
+  stopped_early: number | null;
+  params: number | null;
+  curves: string | null;
+  evaluations: string | null;
+  job_id: string | null;
+}
+
+const SELECT = `
+  SELECT m.id, m.name, m.kind, m.parent_id, m.dataset_id, m.arch, m.spec, length(m.weights) AS weight_bytes,
+         m.metrics, m.created_at, t.dataset_name, t.dataset_version, t.classes, t.input_shape, t.norm, t.options,
+         t.seed, t.backend, t.backend_note, t.train_seconds, t.epochs_run, t.best_epoch, t.stopped_early, t.params,
+         t.curves, t.evaluations, t.job_id
+  FROM models m LEFT JOIN model_training t ON t.model_id = m.id`;
+
+function toRow(r: RawModel): ModelRow {
+  const training: TrainingRecord | null =
+    r.dataset_name === null
+      ? null
+      : {
+          datasetName: r.dataset_name,
+          datasetVersion: r.dataset_version!,
+          classes: JSON.parse(r.classes!) as string[],
+          inputShape: JSON.parse(r.input_shape!) as number[],
+          norm: r.norm === null ? null : (JSON.parse(r.norm) as TrainingRecord['norm']),
+          options: JSON.parse(r.options!) as TrainOptions,
+          seed: r.seed!,
+          backend: r.backend!,
+          backendNote: r.backend_note ?? '',
+          trainSeconds: r.train_seconds!,
+          epochsRun: r.epochs_run!,
+          bestEpoch: r.best_epoch!,
+          stoppedEarly: r.stopped_early === 1,
+          params: r.params!,
+          curves: JSON.parse(r.curves!) as EpochMetrics[],
+          evaluations: JSON.parse(r.evaluations!) as TrainingRecord['evaluations'],
+          jobId: r.job_id,
+        };
+  return {
+    id: r.id,
+    name: r.name,
+    kind: r.kind,
+    parentId: r.parent_id,
+    datasetId: r.dataset_id,
+    arch: r.arch,
+    spec: JSON.parse(r.spec) as ModelSpec,
+    weightBytes: r.weight_bytes ?? 0,
+    metrics: JSON.parse(r.metrics) as Record<string, unknown>,
+    createdAt: r.created_at,
+    training,
+  };
+}
+
+export class ModelsRepo {
+  constructor(private readonly db: Db) {}
+
+  exists(name: string): boolean {
+    return this.db.prepare('SELECT 1 FROM models WHERE name = ?').get(name) !== undefined;
+  }
+
+  /**
+   * Stores a trained float model and its training record, and locks the dataset version it
+   * was trained on — all in one transaction.
+   */
+  insertTrained(m: {
+    name: string;
+    datasetId: number;
+    spec: ModelSpec;
+    weights: readonly NamedWeight[];
+    metrics: Record<string, unknown>;
+    training: TrainingRecord;
+  }): ModelRow {
+    const blob = Buffer.from(encodeWeights(m.weights));
+    const t = m.training;
+    const id = this.db.transaction(() => {
+      if (this.exists(m.name))
+        throw new BitbenchError('conflict', `A model named "${m.name}" already exists.`);
+      const res = this.db
+        .prepare(
+          `INSERT INTO models (name, kind, dataset_id, arch, spec, weights, metrics, created_at)
+           VALUES (?, 'float', ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          m.name,
+          m.datasetId,
+          m.spec.arch,
+          JSON.stringify(m.spec),
+          blob,
+          JSON.stringify(m.metrics),
+          new Date().toISOString(),
+        );
+      const modelId = Number(res.lastInsertRowid);
+      this.db
+        .prepare(
+          `INSERT INTO model_training (model_id, dataset_name, dataset_version, classes, input_shape, norm, options, seed,
+             backend, backend_note, train_seconds, epochs_run, best_epoch, stopped_early, params, curves, evaluations, job_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          modelId,
+          t.datasetName,
+          t.datasetVersion,
+          JSON.stringify(t.classes),
+          JSON.stringify(t.inputShape),
+          t.norm === null ? null : JSON.stringify(t.norm),
+          JSON.stringify(t.options),
+          t.seed,
+          t.backend,
+          t.backendNote,
+          t.trainSeconds,
+          t.epochsRun,
+          t.bestEpoch,
+          t.stoppedEarly ? 1 : 0,
+          t.params,
+          JSON.stringify(t.curves),
+          JSON.stringify(t.evaluations),
+          t.jobId,
+        );
+      // The dataset version a model was trained on must not change under it.
+      this.db.prepare('UPDATE datasets SET locked = 1 WHERE id = ?').run(m.datasetId);
+      return modelId;
+    })();
+    return this.byId(id)!;
+  }
+
+  byId(id: number): ModelRow | undefined {
+    const r = this.db.prepare(`${SELECT} WHERE m.id = ?`).get(id) as RawModel | undefined;
+    return r && toRow(r);
+  }
+
+  byName(name: string): ModelRow | undefined {
+    const r = this.db.prepare(`${SELECT} WHERE m.name = ?`).get(name) as RawModel | undefined;
+    return r && toRow(r);
+  }
+
+  list(kind?: 'float' | 'quantized'): ModelRow[] {
+    const rows = (
+      kind
+        ? this.db.prepare(`${SELECT} WHERE m.kind = ? ORDER BY m.created_at DESC, m.id DESC`).all(kind)
+        : this.db.prepare(`${SELECT} ORDER BY m.created_at DESC, m.id DESC`).all()
+    ) as RawModel[];
+    return rows.map(toRow);
+  }
+
+  weights(id: number): NamedWeight[] {
+    const r = this.db.prepare('SELECT weights FROM models WHERE id = ?').get(id) as
+      { weights: Buffer | null } | undefined;
+    if (!r) throw new BitbenchError('not_found', `No model with id ${id}.`);
+    if (!r.weights) throw new BitbenchError('not_found', `Model ${id} has no float weights.`);
+    return decodeWeights(new Uint8Array(r.weights.buffer, r.weights.byteOffset, r.weights.byteLength));
+  }
+
+  /** Deletes a model (its training record and runs cascade; quantized children keep a null parent). */
+  delete(name: string): boolean {
+    return this.db.prepare('DELETE FROM models WHERE name = ?').run(name).changes > 0;
+  }
+}

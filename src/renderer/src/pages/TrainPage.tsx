@@ -1,0 +1,612 @@
+import { useEffect, useMemo, useState } from 'react';
+import {
+  CartesianGrid,
+  Legend,
+  Line,
+  LineChart,
+  ResponsiveContainer,
+  Scatter,
+  ScatterChart,
+  Tooltip,
+  XAxis,
+  YAxis,
+  ZAxis,
+} from 'recharts';
+import type { ModelDetail } from '../../../shared/api/models';
+import type {
+  Confusion,
+  EpochMetrics,
+  TrainOptionsInput,
+  TrainProgress,
+} from '../../../shared/model/training';
+import { api } from '../api';
+import { ErrorBox } from '../components/ErrorBox';
+import { JobProgress } from '../components/JobProgress';
+import { useApi, useEvent, useJob } from '../hooks';
+
+/**
+ * Train: pick a dataset and an architecture (zoo or a custom JSON spec), set the options, click
+ * Train. The job's progress bar (with cancel), live loss/accuracy curves per epoch, then the
+ * model card of the result: spec, layers, params, size, per-split accuracy, confusion matrix,
+ * backend and time. Every chart is Recharts.
+ */
+
+const pct = (v: number | null | undefined) =>
+  v === null || v === undefined ? '—' : `${(100 * v).toFixed(2)} %`;
+const bytes = (v: number) => (v >= 1024 ? `${(v / 1024).toFixed(1)} KiB` : `${v} B`);
+
+function Curves({ curves, title }: { curves: EpochMetrics[]; title: string }) {
+  if (curves.length === 0) return null;
+  const data = curves.map((c) => ({
+    epoch: c.epoch,
+    loss: c.loss,
+    val_loss: c.val_loss,
+    accuracy: 100 * c.accuracy,
+    val_accuracy: c.val_accuracy === null ? null : 100 * c.val_accuracy,
+  }));
+  return (
+    <div className="grid2" data-testid="train-curves">
+      <div className="card" style={{ height: 260 }}>
+        <h2>{title}: loss (cross-entropy)</h2>
+        <ResponsiveContainer width="100%" height="85%">
+          <LineChart data={data} margin={{ top: 5, right: 20, bottom: 15, left: 0 }}>
+            <CartesianGrid strokeDasharray="3 3" />
+            <XAxis dataKey="epoch" label={{ value: 'epoch', position: 'insideBottom', offset: -8 }} />
+            <YAxis domain={['auto', 'auto']} />
+            <Tooltip />
+            <Legend verticalAlign="top" />
+            <Line
+              type="linear"
+              dataKey="loss"
+              name="train loss"
+              stroke="#0969da"
+              dot={false}
+              isAnimationActive={false}
+            />
+            <Line
+              type="linear"
+              dataKey="val_loss"
+              name="val loss"
+              stroke="#cf222e"
+              dot={false}
+              isAnimationActive={false}
+            />
+          </LineChart>
+        </ResponsiveContainer>
+      </div>
+      <div className="card" style={{ height: 260 }}>
+        <h2>{title}: accuracy (%)</h2>
+        <ResponsiveContainer width="100%" height="85%">
+          <LineChart data={data} margin={{ top: 5, right: 20, bottom: 15, left: 0 }}>
+            <CartesianGrid strokeDasharray="3 3" />
+            <XAxis dataKey="epoch" label={{ value: 'epoch', position: 'insideBottom', offset: -8 }} />
+            <YAxis domain={['auto', 100]} unit=" %" />
+            <Tooltip />
+            <Legend verticalAlign="top" />
+            <Line
+              type="linear"
+              dataKey="accuracy"
+              name="train acc."
+              stroke="#0969da"
+              dot={false}
+              isAnimationActive={false}
+            />
+            <Line
+              type="linear"
+              dataKey="val_accuracy"
+              name="val acc."
+              stroke="#cf222e"
+              dot={false}
+              isAnimationActive={false}
+            />
+          </LineChart>
+        </ResponsiveContainer>
+      </div>
+    </div>
+  );
+}
+
+/**
+ * The confusion matrix as a Recharts scatter of square cells (one per true × predicted pair),
+ * shaded by the share of the true class's windows, with the count written in each. The chart
+ * has a fixed size so that the cells tile the plot exactly.
+ */
+function ConfusionMatrix({ confusion, title }: { confusion: Confusion; title: string }) {
+  const k = confusion.classes.length;
+  const cells = confusion.matrix.flatMap((row, t) => {
+    const total = row.reduce((a, b) => a + b, 0) || 1;
+    return row.map((count, p) => ({ predicted: p, actual: k - 1 - t, count, share: count / total }));
+  });
+  const cell = k <= 4 ? 80 : k <= 8 ? 56 : 36;
+  const margin = { top: 10, right: 20, bottom: 30, left: 20 };
+  const yAxisWidth = 130;
+  const xAxisHeight = 40;
+  const width = margin.left + yAxisWidth + k * cell + margin.right;
+  const height = margin.top + k * cell + xAxisHeight + margin.bottom;
+  const tick = (i: number) => confusion.classes[i] ?? '';
+  return (
+    <div className="card" data-testid="confusion-matrix">
+      <h2>{title}</h2>
+      <ScatterChart width={width} height={height} margin={margin}>
+        <XAxis
+          type="number"
+          dataKey="predicted"
+          domain={[-0.5, k - 0.5]}
+          ticks={confusion.classes.map((_, i) => i)}
+          tickFormatter={tick}
+          interval={0}
+          height={xAxisHeight}
+          label={{ value: 'predicted class', position: 'insideBottom', offset: -20 }}
+        />
+        <YAxis
+          type="number"
+          dataKey="actual"
+          domain={[-0.5, k - 0.5]}
+          ticks={confusion.classes.map((_, i) => i)}
+          tickFormatter={(i: number) => tick(k - 1 - i)}
+          interval={0}
+          width={yAxisWidth}
+          label={{ value: 'true class', angle: -90, position: 'insideLeft', offset: 0 }}
+        />
+        <ZAxis type="number" dataKey="count" name="windows" />
+        <Tooltip formatter={(v: unknown, n: unknown) => [String(v), String(n)]} labelFormatter={() => ''} />
+        <Scatter
+          data={cells}
+          isAnimationActive={false}
+          shape={(props: unknown) => {
+            const { cx, cy, payload } = props as {
+              cx: number;
+              cy: number;
+              payload: { count: number; share: number; predicted: number; actual: number };
+            };
+            const w = cell - 2;
+            const diagonal = payload.predicted === k - 1 - payload.actual;
+            const alpha = payload.share > 0 ? 0.12 + 0.88 * payload.share : 0.03;
+            const color = diagonal ? `rgba(26,127,55,${alpha})` : `rgba(207,34,46,${alpha})`;
+            return (
+              <g>
+                <rect
+                  x={cx - w / 2}
+                  y={cy - w / 2}
+                  width={w}
+                  height={w}
+                  fill={color}
+                  stroke="var(--border)"
+                />
+                <text
+                  x={cx}
+                  y={cy + 4}
+                  textAnchor="middle"
+                  fontSize={12}
+                  fill={payload.share > 0.6 ? '#fff' : 'var(--fg)'}
+                >
+                  {payload.count}
+                </text>
+              </g>
+            );
+          }}
+        />
+      </ScatterChart>
+    </div>
+  );
+}
+
+function ModelCard({ model }: { model: ModelDetail }) {
+  const splits = (['train', 'val', 'test'] as const).filter((s) => model.evaluations[s]);
+  const test = model.evaluations.test ?? model.evaluations.val;
+  return (
+    <div className="page-section" data-testid="model-card">
+      <div className="card">
+        <h2>
+          {model.name} <span className="muted">({model.arch})</span>
+        </h2>
+        <p>
+          {model.params.toLocaleString()} parameters · {bytes(model.size_bytes)} float32 ·{' '}
+          {model.macs.toLocaleString()} MACs per window · input [{model.input_shape.join(' × ')}] · classes{' '}
+          {model.classes.join(', ')}
+        </p>
+        <p>
+          Trained on {model.dataset}@{model.dataset_version} for {model.epochs} epochs
+          {model.stopped_early ? ` (early stop, best epoch ${model.best_epoch})` : ''} in{' '}
+          {model.seconds?.toFixed(1)} s on the {model.backend} backend (seed {model.seed}).{' '}
+          <span className="muted">{model.backend_note}</span>
+        </p>
+        <table>
+          <thead>
+            <tr>
+              <th>split</th>
+              <th className="num">windows</th>
+              <th className="num">accuracy</th>
+              <th className="num">loss</th>
+            </tr>
+          </thead>
+          <tbody>
+            {splits.map((s) => (
+              <tr key={s}>
+                <td>{s}</td>
+                <td className="num">{model.evaluations[s]!.count}</td>
+                <td className="num">{pct(model.evaluations[s]!.accuracy)}</td>
+                <td className="num">{model.evaluations[s]!.loss.toFixed(4)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <h2>Layers</h2>
+        <table data-testid="model-layers">
+          <thead>
+            <tr>
+              <th>layer</th>
+              <th>type</th>
+              <th className="num">in</th>
+              <th className="num">out</th>
+              <th className="num">params</th>
+              <th className="num">MACs</th>
+            </tr>
+          </thead>
+          <tbody>
+            {model.layers.map((l) => (
+              <tr key={l.name}>
+                <td className="mono">{l.name}</td>
+                <td>{l.type}</td>
+                <td className="num">[{l.in_shape.join(', ')}]</td>
+                <td className="num">[{l.out_shape.join(', ')}]</td>
+                <td className="num">{l.params.toLocaleString()}</td>
+                <td className="num">{l.macs.toLocaleString()}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <details>
+          <summary>Spec (JSON)</summary>
+          <pre className="mono">{JSON.stringify(model.spec, null, 2)}</pre>
+        </details>
+      </div>
+      <Curves curves={model.curves} title="Training curves" />
+      {test && (
+        <ConfusionMatrix
+          confusion={test.confusion}
+          title={`Confusion matrix, ${test.split} split (${test.count} windows)`}
+        />
+      )}
+      {test && (
+        <div className="card">
+          <h2>Per class ({test.split})</h2>
+          <table>
+            <thead>
+              <tr>
+                <th>class</th>
+                <th className="num">windows</th>
+                <th className="num">precision</th>
+                <th className="num">recall</th>
+                <th className="num">F1</th>
+              </tr>
+            </thead>
+            <tbody>
+              {test.per_class.map((c) => (
+                <tr key={c.class}>
+                  <td>{c.class}</td>
+                  <td className="num">{c.count}</td>
+                  <td className="num">{pct(c.precision)}</td>
+                  <td className="num">{pct(c.recall)}</td>
+                  <td className="num">{c.f1.toFixed(3)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}
+
+export function TrainPage() {
+  const datasets = useApi(() => api.datasets.list(), []);
+  const archs = useApi(() => api.training.archs(), []);
+  const models = useApi(() => api.models.list(), []);
+  const [dataset, setDataset] = useState<string>();
+  const [arch, setArch] = useState<string>();
+  const [customSpec, setCustomSpec] = useState('');
+  const [name, setName] = useState('');
+  const [epochs, setEpochs] = useState(30);
+  const [batchSize, setBatchSize] = useState(32);
+  const [optimizer, setOptimizer] = useState<'adam' | 'sgd'>('adam');
+  const [lr, setLr] = useState(0.001);
+  const [schedule, setSchedule] = useState<'constant' | 'cosine' | 'step'>('constant');
+  const [patience, setPatience] = useState(0);
+  const [classWeights, setClassWeights] = useState<'none' | 'balanced'>('none');
+  const [seed, setSeed] = useState(1);
+  const [augment, setAugment] = useState(false);
+  const [backend, setBackend] = useState<'' | 'wasm' | 'cpu' | 'tensorflow'>('');
+  const [jobId, setJobId] = useState<string>();
+  const [error, setError] = useState<unknown>();
+  const [live, setLive] = useState<TrainProgress>();
+  const [selected, setSelected] = useState<string>();
+  const job = useJob(jobId);
+  useEvent('trainProgress', (p) => {
+    if (p.jobId === jobId) setLive(p);
+  });
+
+  const ds = (datasets.data ?? []).find((d) => d.name === (dataset ?? datasets.data?.[0]?.name));
+  const currentArch = arch ?? archs.data?.[0]?.arch;
+  const archInfo = archs.data?.find((a) => a.arch === currentArch);
+  const shapeMismatch =
+    ds && archInfo && currentArch !== 'custom' && ds.shape.join('×') !== archInfo.input_shape.join('×')
+      ? `${currentArch} takes windows of [${archInfo.input_shape.join(' × ')}]; ${ds.name} has [${ds.shape.join(' × ')}].`
+      : undefined;
+  const defaultName = ds && currentArch ? `${ds.name}-${currentArch}-s${seed}` : '';
+
+  const reloadModels = models.reload;
+  useEffect(() => {
+    if (job?.state === 'succeeded') reloadModels();
+  }, [job?.state, reloadModels]);
+  // After a run, the new model's card shows until another model is picked.
+  const trained = job?.state === 'succeeded' ? (job.result as { name?: string } | null)?.name : undefined;
+  const shown = selected ?? trained;
+  const detail = useApi(
+    () => (shown ? api.models.show({ name: shown }) : Promise.resolve(undefined)),
+    [shown],
+  );
+
+  const start = async () => {
+    if (!ds || !currentArch) return;
+    setError(undefined);
+    setLive(undefined);
+    const options: TrainOptionsInput = {
+      epochs,
+      batchSize,
+      optimizer,
+      learningRate: lr,
+      schedule,
+      earlyStopping: patience > 0 ? { patience } : null,
+      classWeights,
+      seed,
+      augment: augment ? { jitter: 0.03, scaling: 0.1, timeShift: 4 } : null,
+    };
+    try {
+      const r = await api.training.start({
+        dataset: `${ds.name}@${ds.version}`,
+        arch: currentArch,
+        ...(currentArch === 'custom' ? { spec: customSpec } : {}),
+        name: name.trim() || defaultName,
+        options,
+        ...(backend ? { backend } : {}),
+      });
+      setJobId(r.jobId);
+    } catch (err) {
+      setError(err);
+    }
+  };
+  const running = job?.state === 'running' || job?.state === 'queued';
+  const liveCurves = useMemo(() => live?.curves ?? [], [live]);
+
+  return (
+    <div className="page" data-testid="train-page">
+      <h1>Train</h1>
+      <ErrorBox error={datasets.error ?? archs.error ?? models.error} />
+      {datasets.data && datasets.data.length === 0 && (
+        <div className="empty">
+          No datasets yet — import one on the Datasets page (UCI-HAPT, gesture CSVs, MNIST) or record
+          sessions.
+        </div>
+      )}
+      <div className="card">
+        <div className="row">
+          <label>
+            Dataset
+            <select
+              data-testid="train-dataset"
+              value={ds?.name ?? ''}
+              onChange={(e) => setDataset(e.target.value)}
+            >
+              {(datasets.data ?? []).map((d) => (
+                <option key={d.name} value={d.name}>
+                  {d.name}@{d.version} — {d.windows} windows [{d.shape.join('×')}],{' '}
+                  {Object.keys(d.classes).length} classes
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Architecture
+            <select
+              data-testid="train-arch"
+              value={currentArch ?? ''}
+              onChange={(e) => setArch(e.target.value)}
+            >
+              {(archs.data ?? []).map((a) => (
+                <option key={a.arch} value={a.arch}>
+                  {a.arch} — {a.params.toLocaleString()} params, input [{a.input_shape.join('×')}]
+                </option>
+              ))}
+              <option value="custom">custom (JSON spec)</option>
+            </select>
+          </label>
+          <label>
+            Name
+            <input
+              data-testid="train-name"
+              value={name}
+              placeholder={defaultName}
+              onChange={(e) => setName(e.target.value)}
+            />
+          </label>
+        </div>
+        {archInfo && <p className="muted">{archInfo.description}</p>}
+        {shapeMismatch && (
+          <p className="error-box">{shapeMismatch} Pick another architecture or a custom spec.</p>
+        )}
+        {currentArch === 'custom' && (
+          <textarea
+            data-testid="train-spec"
+            rows={10}
+            style={{ width: '100%' }}
+            placeholder='{"arch":"custom","inputShape":[128,9],"numClasses":6,"layers":[{"type":"conv1d","name":"c1","filters":16,"kernelSize":3,"activation":"relu"},{"type":"flatten","name":"f"},{"type":"dense","name":"fc","units":6}]}'
+            value={customSpec}
+            onChange={(e) => setCustomSpec(e.target.value)}
+          />
+        )}
+        <div className="row">
+          <label>
+            Epochs
+            <input
+              data-testid="train-epochs"
+              type="number"
+              min={1}
+              value={epochs}
+              onChange={(e) => setEpochs(Number(e.target.value))}
+              style={{ width: 70 }}
+            />
+          </label>
+          <label>
+            Batch
+            <input
+              type="number"
+              min={1}
+              value={batchSize}
+              onChange={(e) => setBatchSize(Number(e.target.value))}
+              style={{ width: 70 }}
+            />
+          </label>
+          <label>
+            Optimiser
+            <select value={optimizer} onChange={(e) => setOptimizer(e.target.value as 'adam' | 'sgd')}>
+              <option value="adam">Adam</option>
+              <option value="sgd">SGD (momentum 0.9)</option>
+            </select>
+          </label>
+          <label>
+            Learning rate
+            <input
+              type="number"
+              step="any"
+              min={0}
+              value={lr}
+              onChange={(e) => setLr(Number(e.target.value))}
+              style={{ width: 90 }}
+            />
+          </label>
+          <label>
+            Schedule
+            <select
+              value={schedule}
+              onChange={(e) => setSchedule(e.target.value as 'constant' | 'cosine' | 'step')}
+            >
+              <option value="constant">constant</option>
+              <option value="cosine">cosine</option>
+              <option value="step">step (×0.1 / 10 epochs)</option>
+            </select>
+          </label>
+          <label title="0 = off">
+            Early stop patience
+            <input
+              type="number"
+              min={0}
+              value={patience}
+              onChange={(e) => setPatience(Number(e.target.value))}
+              style={{ width: 60 }}
+            />
+          </label>
+          <label>
+            Class weights
+            <select
+              value={classWeights}
+              onChange={(e) => setClassWeights(e.target.value as 'none' | 'balanced')}
+            >
+              <option value="none">none</option>
+              <option value="balanced">balanced</option>
+            </select>
+          </label>
+          <label>
+            Seed
+            <input
+              type="number"
+              min={0}
+              value={seed}
+              onChange={(e) => setSeed(Number(e.target.value))}
+              style={{ width: 70 }}
+            />
+          </label>
+          <label title="jitter σ 0.03, scaling σ 0.1, time shift ±4 samples">
+            <input type="checkbox" checked={augment} onChange={(e) => setAugment(e.target.checked)} /> IMU
+            augmentation
+          </label>
+          <label>
+            Backend
+            <select
+              value={backend}
+              onChange={(e) => setBackend(e.target.value as '' | 'wasm' | 'cpu' | 'tensorflow')}
+            >
+              <option value="">auto (tfjs-node → wasm → cpu)</option>
+              <option value="wasm">wasm</option>
+              <option value="cpu">cpu</option>
+              <option value="tensorflow">tfjs-node</option>
+            </select>
+          </label>
+          <button
+            type="button"
+            className="primary"
+            data-testid="train-start"
+            disabled={!ds || !currentArch || running}
+            onClick={() => void start()}
+          >
+            Train
+          </button>
+        </div>
+      </div>
+      <ErrorBox error={error} />
+      <JobProgress job={job} />
+      {live && running && (
+        <p className="mono" data-testid="train-live">
+          {live.phase} · epoch {live.epoch}/{live.epochs} · batch {live.batch}/{live.batches} · loss{' '}
+          {live.loss?.toFixed(4) ?? '—'} · acc {pct(live.accuracy)} · {live.backend ?? ''} ·{' '}
+          {live.etaSeconds !== null ? `ETA ${Math.ceil(live.etaSeconds)} s` : ''}
+        </p>
+      )}
+      {running && <Curves curves={liveCurves} title="Live" />}
+
+      <h2>Models</h2>
+      {models.data && models.data.length === 0 && (
+        <div className="empty">No models yet — train one above.</div>
+      )}
+      {models.data && models.data.length > 0 && (
+        <table data-testid="models-table">
+          <thead>
+            <tr>
+              <th>name</th>
+              <th>arch</th>
+              <th className="num">params</th>
+              <th className="num">size</th>
+              <th>dataset</th>
+              <th className="num">val acc.</th>
+              <th className="num">test acc.</th>
+              <th>backend</th>
+              <th className="num">time</th>
+            </tr>
+          </thead>
+          <tbody>
+            {models.data.map((m) => (
+              <tr
+                key={m.name}
+                onClick={() => setSelected(m.name)}
+                style={{ cursor: 'pointer' }}
+                className={m.name === shown ? 'selected' : ''}
+              >
+                <td className="mono">{m.name}</td>
+                <td>{m.arch}</td>
+                <td className="num">{m.params.toLocaleString()}</td>
+                <td className="num">{bytes(m.size_bytes)}</td>
+                <td>{m.dataset ? `${m.dataset}@${m.dataset_version}` : '—'}</td>
+                <td className="num">{pct(m.val_accuracy)}</td>
+                <td className="num">{pct(m.test_accuracy)}</td>
+                <td>{m.backend ?? '—'}</td>
+                <td className="num">{m.seconds !== null ? `${m.seconds.toFixed(1)} s` : '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <ErrorBox error={detail.error} />
+      {detail.data && <ModelCard model={detail.data} />}
+    </div>
+  );
+}
