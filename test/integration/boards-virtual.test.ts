@@ -32,8 +32,9 @@ function corruptNthChunk(n: number, hits: { corrupted: number }) {
         const msg = cobsDecode(bytes.subarray(0, bytes.length - 1));
         if (msg && msg[0] === Command.MODEL_CHUNK && ++seen === n) {
           const bad = bytes.slice();
-          bad[Math.floor(bad.length / 2)] ^= 0x01 | 0x10; // stays non-zero: a CRC error, not a split frame
-          if (bad[Math.floor(bad.length / 2)] === 0) bad[Math.floor(bad.length / 2)] = 0x55;
+          const mid = Math.floor(bad.length / 2);
+          bad[mid] = bad[mid]! ^ (0x01 | 0x10); // stays non-zero: a CRC error, not a split frame
+          if (bad[mid] === 0) bad[mid] = 0x55;
           hits.corrupted++;
           return t.write(bad);
         }

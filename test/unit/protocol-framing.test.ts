@@ -117,7 +117,7 @@ describe('frame encoder/decoder', () => {
   it('drops a frame with a bad CRC, counts it, and keeps the next one', () => {
     const a = encodeFrame({ type: 2, flags: 1, seq: 7, payload: Uint8Array.of(1, 2, 3) });
     const bad = a.slice();
-    bad[3] ^= 0x40; // flip a payload bit (still non-zero so COBS stays valid)
+    bad[3] = bad[3]! ^ 0x40; // flip a payload bit (still non-zero so COBS stays valid)
     const b = encodeFrame({ type: 2, flags: 1, seq: 8, payload: Uint8Array.of(4) });
     const { messages, drops, decoder } = collect();
     decoder.push(Buffer.concat([bad, b]));
@@ -159,7 +159,7 @@ describe('frame encoder/decoder', () => {
             }),
             fc.tuple(arbMessage, fc.nat(), fc.integer({ min: 1, max: 255 })).map(([m, i, x]) => {
               const f = encodeFrame(m).slice();
-              f[i % f.length] ^= x; // corrupted (may even turn into a delimiter)
+              f[i % f.length] = f[i % f.length]! ^ x; // corrupted (may even turn into a delimiter)
               return f;
             }),
             fc

@@ -1,9 +1,11 @@
 // A board that speaks docs/protocol.md, in TypeScript, behind node-serialport's MockBinding.
 // Enough of the firmware's behaviour to test the host side without QEMU: HELLO, PING, the sensor
 // stream, the model slots, and knobs to lose, delay or corrupt frames.
-import type { MockPortBinding } from '@serialport/binding-mock';
 import type { SerialPortStream } from '@serialport/stream';
 import { SerialPortMock } from 'serialport';
+
+/** The mock binding behind a SerialPortMock (its package hides its typings behind "exports"). */
+type MockPortBinding = NonNullable<SerialPortMock['port']>;
 
 // serialport loads the mock binding's CommonJS build; importing it here directly would give the ESM
 // build, a second registry of mock ports. Use the one SerialPortMock holds.
