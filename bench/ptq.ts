@@ -1,0 +1,137 @@
+/**
+ * `npm run bench -- ptq [--db file] [--model har-fp] [--dataset har] [--seeds 5] [--bits 8,6,4,3,2]
+ *  [--iterations 1000] [--calib 1024]`
+ *
+ * Seed 003's UCI-HAR table reproduced on our har-cnn and our HAR windows (rebuilt from UCI-HAPT):
+ * for each W/A bit width, our best pipeline and the plain MinMax baseline, mean ± std over seeds
+ * (the calibration draw and AdaRound's batches change with the seed), the drop from our own float
+ * model next to seed 003's, and the wall time of the W4A4 AdaRound pipeline on this machine.
+ * Needs a database with the dataset imported and the float model trained:
+ *   bitbench datasets import uci-hapt ../shared/datasets/uci-hapt --name har
+ *   bitbench train --dataset har --arch har-cnn --epochs 30 --seed 1 --name har-fp
+ */
+import { createAppContext } from '../src/main/context';
+import { loadDatasetTensors } from '../src/main/datasets/dataset-reader';
+import { loadTf } from '../src/main/ml/tf-loader';
+import { resolveDbPath } from '../src/main/paths';
+import { evaluatePtq } from '../src/main/quant/ptq-evaluate';
+import { runPtq } from '../src/main/quant/ptq-pipeline';
+import { calibrationSet, resolveConfig } from '../src/main/quant/quant-service';
+import { VariantsRepo } from '../src/main/store/variants-repo';
+
+const SEED003 = {
+  fp: 90.36,
+  best: { 8: 90.81, 6: 90.86, 4: 91.12, 3: 91.38, 2: 90.46 } as Record<number, number>,
+};
+
+function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
+}
+
+const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+const std = (v: number[]) =>
+  v.length < 2 ? 0 : Math.sqrt(v.reduce((a, b) => a + (b - mean(v)) ** 2, 0) / (v.length - 1));
+const fmt = (v: number[]) => `${mean(v).toFixed(2)} ± ${std(v).toFixed(2)}`;
+
+/** Seed 003 §4.3's best options: MSE ranges, layerwise AdaRound, bias correction; CLE where it helped them (≤ 3 bits). */
+function bestMethod(bits: number): string {
+  return `${bits <= 3 ? 'cle+' : ''}mse+adaround+bias-correction`;
+}
+
+async function main(): Promise<void> {
+  const dbPath = resolveDbPath(arg('db', ''));
+  const modelName = arg('model', 'har-fp');
+  const seeds = Number(arg('seeds', '5'));
+  const bitsList = arg('bits', '8,6,4,3,2').split(',').map(Number);
+  const iterations = Number(arg('iterations', '1000'));
+  const calib = Number(arg('calib', '1024'));
+  const ctx = createAppContext({ dbPath, shell: 'cli' });
+  try {
+    const { tf, backend } = await loadTf();
+    const parent = new VariantsRepo(ctx.db).parent(modelName);
+    const dsName = arg('dataset', parent.dataset?.name ?? 'har');
+    const version =
+      parent.dataset && dsName === parent.dataset.name ? { version: parent.dataset.version } : {};
+    const train = loadDatasetTensors(ctx.db, dsName, 'train', version);
+    const test = loadDatasetTensors(ctx.db, dsName, 'test', version);
+    console.log(
+      `PTQ bench: ${modelName} (${parent.arch}) on ${dsName} — ${train.count} train / ${test.count} test windows, backend ${backend}`,
+    );
+    console.log(
+      `calibration ${calib} windows from train, ${seeds} seed(s), AdaRound ${iterations} iterations per layer\n`,
+    );
+    const testSet = { x: test.x, y: test.y, count: test.count, classes: test.classes };
+    let floatAcc = 0;
+    const rows: string[] = [];
+    let w4a4Seconds: number[] = [];
+    for (const bits of bitsList) {
+      for (const [label, method] of [
+        ['MinMax baseline', 'minmax'],
+        ['best pipeline', bestMethod(bits)],
+      ] as const) {
+        const accs: number[] = [];
+        const secs: number[] = [];
+        let match = 1;
+        for (let s = 1; s <= seeds; s++) {
+          const config = resolveConfig(method, {
+            weightBits: bits,
+            actBits: bits,
+            seed: s,
+            calibSize: calib,
+            iterations,
+          });
+          const t0 = Date.now();
+          const r = await runPtq(
+            tf,
+            parent.spec,
+            parent.weights,
+            calibrationSet(train, calib, s),
+            calib,
+            config,
+          );
+          const ptqSeconds = (Date.now() - t0) / 1000;
+          const e = evaluatePtq(tf, r, testSet, { debugSamples: 256 });
+          floatAcc = e.floatAccuracy;
+          accs.push(100 * e.integerAccuracy);
+          secs.push(ptqSeconds);
+          match = Math.min(match, e.integerMatchesFakeQuant);
+          process.stderr.write(
+            `  W${bits}A${bits} ${method} seed ${s}: ${(100 * e.integerAccuracy).toFixed(2)} % (PTQ ${ptqSeconds.toFixed(1)} s)\n`,
+          );
+        }
+        if (bits === 4 && method !== 'minmax') w4a4Seconds = secs;
+        const ourDrop = 100 * floatAcc - mean(accs);
+        const seedBest = SEED003.best[bits];
+        const seedDrop = seedBest === undefined ? undefined : SEED003.fp - seedBest;
+        const verdict =
+          method === 'minmax' || seedDrop === undefined
+            ? ''
+            : ourDrop <= seedDrop + 0.5
+              ? 'meets target'
+              : 'misses target';
+        rows.push(
+          `${`${bits}/${bits}`.padEnd(6)} ${label.padEnd(16)} ${method.padEnd(34)} ${fmt(accs).padEnd(15)} ${ourDrop.toFixed(2).padStart(6)}   ${
+            method === 'minmax' || seedBest === undefined
+              ? ''.padEnd(20)
+              : `${seedBest.toFixed(2)} (${seedDrop!.toFixed(2)})`.padEnd(20)
+          } ${(match * 100).toFixed(1).padStart(5)} %  ${mean(secs).toFixed(1).padStart(6)} s  ${verdict}`,
+        );
+      }
+    }
+    console.log(`float: ours ${(100 * floatAcc).toFixed(2)} %, seed 003 ${SEED003.fp.toFixed(2)} %\n`);
+    console.log(
+      'W/A    pipeline         method                             accuracy %      drop    seed 003 (drop)      int=fq   PTQ time',
+    );
+    for (const r of rows) console.log(r);
+    if (w4a4Seconds.length)
+      console.log(
+        `\nW4A4 AdaRound pipeline (PTQ only, excl. evaluation): ${fmt(w4a4Seconds)} s per run on ${backend}, 2 shared cores`,
+      );
+    console.log('target: drop of the best pipeline ≤ seed 003 drop + 0.5 point (a negative drop is a gain)');
+  } finally {
+    await ctx.close();
+  }
+}
+
+await main();

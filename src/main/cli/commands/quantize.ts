@@ -1,0 +1,170 @@
+import type { Command } from 'commander';
+import {
+  parseLayerBits,
+  type PtqConfig,
+  type PtqReport,
+  type VariantSummary,
+} from '../../../shared/api/quant';
+import { isLowBitMethod } from '../../../shared/api/lowbit';
+import { runLowBitQuantize, type LowBitFlags } from './lowbit';
+import { startQuantize } from '../../quant/quant-service';
+import { command, fail, optionsOf, type CliRuntime, type CommonOptions } from '../runtime';
+
+/**
+ * `bitbench quantize --model har-fp --weights 4 --acts 4 --method cle+mse+adaround+bias-correction
+ *   --calib 1024 --seed 1 --name har-w4a4 [--layer-bits conv1=4,fc=8/8] --json`
+ * and `bitbench variants list|show`.
+ */
+interface QuantizeFlags extends CommonOptions {
+  model: string;
+  name?: string;
+  weights?: string;
+  acts?: string;
+  method?: string;
+  calib?: string;
+  seed?: string;
+  layerBits?: string;
+  iterations?: string;
+  dataset?: string;
+  overwrite?: boolean;
+}
+
+function bitsFlag(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 8)
+    fail(`${flag} must be a bit width 1..8, got "${v}".`);
+  return Number(v);
+}
+
+function intFlag(v: string | undefined, flag: string, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < min) fail(`${flag} must be a whole number ≥ ${min}, got "${v}".`);
+  return Number(v);
+}
+
+const pct = (v: number) => `${(100 * v).toFixed(2)} %`;
+const db = (v: number | null) => (v === null ? 'exact' : `${v.toFixed(1)} dB`);
+
+export function renderReport(r: PtqReport): string {
+  const lines = [
+    `${r.name}  (from ${r.parent}, ${r.method}, W${r.weights_bits}A${r.acts_bits}, ${r.calib} calibration windows, seed ${r.seed})`,
+    `accuracy   ${pct(r.accuracy)} integer   (float ${pct(r.float_accuracy)}, fake-quant ${pct(r.fake_quant_accuracy)}; agrees with float on ${pct(r.agreement_with_float)}; integer = fake-quant on ${pct(r.integer_matches_fake_quant)})`,
+    `size       ${r.model_bytes} B  (weights ${r.weight_bytes} B packed + biases ${r.bias_bytes} B + metadata ${r.metadata_bytes} B; float32 ${r.float_model_bytes} B)`,
+    `compute    ${(r.bops / 1e6).toFixed(1)} MBOPs  (float ${(r.float_bops / 1e6).toFixed(1)} MBOPs; ${r.macs} MACs)`,
+    `memory     peak ${r.peak_memory_bytes} B (seed 003 formula; float ${r.float_peak_memory_bytes} B), int8 arena ${r.arena_bytes} B`,
+    '',
+    'layer        W/A/in   MACs        BOPs         SQNR out   W-only acc  A-only acc  opt',
+    ...r.per_layer.map(
+      (l) =>
+        `${l.name.padEnd(12)} ${`${l.bits.weights}/${l.bits.acts}/${l.bits.input}`.padEnd(8)} ${String(l.macs).padEnd(11)} ${String(l.bops).padEnd(12)} ${db(l.sqnr).padEnd(10)} ${pct(l.weight_only.accuracy).padEnd(11)} ${pct(l.act_only.accuracy).padEnd(11)} ${l.optimisation ? `${l.optimisation.method} ${l.optimisation.kept ? 'kept' : 'nearest kept'}` : '-'}`,
+    ),
+    `input        -/${r.config.inputBits}                                               A-only acc ${pct(r.input_act_only.accuracy)}`,
+    '',
+    `per class: ${r.per_class.map((c) => `${c.class} ${pct(c.accuracy)} (float ${pct(c.float_accuracy)})`).join(', ')}`,
+    `integer accuracy from: ${r.integer_reference}${r.engine_matches_sim !== null ? ` (engine = PTQ simulation on ${pct(r.engine_matches_sim)} of logits)` : ''}`,
+    `${r.seconds.toFixed(1)} s on ${r.backend}`,
+  ];
+  return lines.join('\n');
+}
+
+function renderVariants(v: VariantSummary[]): string {
+  if (v.length === 0)
+    return 'No quantized variants yet. Make one with `bitbench quantize --model <float model> --name <variant>`.';
+  return v
+    .map(
+      (s) =>
+        `${s.name.padEnd(20)} ${s.parent.padEnd(14)} W${s.weights_bits}A${s.acts_bits}  ${s.method.padEnd(36)} ${pct(s.accuracy).padStart(8)}  ${String(s.model_bytes).padStart(7)} B`,
+    )
+    .join('\n');
+}
+
+export function registerQuantizeCommands(program: Command, rt: CliRuntime): void {
+  command(
+    program,
+    'quantize',
+    'post-training quantization of a float model (seed 003 pipeline) into a quantized variant',
+  )
+    .requiredOption('--model <name>', 'float model to quantize')
+    .option(
+      '--name <name>',
+      'name of the quantized variant (required for PTQ; low-bit methods default to <model>-<method>-w<bits>)',
+    )
+    .option('--weights <bits>', 'weight bits 1..8 (default 8)')
+    .option('--acts <bits>', 'activation bits 1..8 (default 8)')
+    .option(
+      '--method <steps>',
+      'steps joined by +: minmax|mse|percentile, cle, bias-absorption, adaround|lsq, bias-correction',
+      'minmax',
+    )
+    .option('--calib <n>', 'calibration windows drawn from the train split (default 1024)')
+    .option('--seed <n>', 'seed of the calibration draw and of AdaRound/LSQ batches (default 1)')
+    .option('--layer-bits <table>', 'per-layer bits: conv1=4,fc=8 (weights) or conv1=4/8 (weights/acts)')
+    .option('--iterations <n>', 'AdaRound iterations per layer (default 1000; LSQ uses half)')
+    .option(
+      '--dataset <name>',
+      'dataset to calibrate/evaluate on (default: the one the model was trained on)',
+    )
+    .option('--overwrite', 'replace an existing variant of the same name')
+    // Low-bit training methods (universal-s1|universal-s2|qat-ste|qat-lsq): see commands/lowbit.ts.
+    .option('--epochs <n>', 'low-bit methods: training epochs (default 20)')
+    .option('--lambda <x>', 'universal methods: maximum regulariser strength λ (default 1)')
+    .option('--lr <x>', 'low-bit methods: learning rate (default 0.002)')
+    .option('--batch <n>', 'low-bit methods: batch size (default 64)')
+    .option('--max-train <n>', 'low-bit methods: training windows used (default all)')
+    .option(
+      '--from-scratch',
+      'low-bit methods: train from a fresh initialisation instead of the float weights',
+    )
+    .action(async (_o, cmd: Command) => {
+      const o = optionsOf<QuantizeFlags>(cmd);
+      if (o.method && isLowBitMethod(o.method)) return runLowBitQuantize(rt, o as LowBitFlags);
+      if (!o.name) fail('--name is required: the name of the quantized variant to create.');
+      const config: Partial<PtqConfig> = {};
+      const w = bitsFlag(o.weights, '--weights');
+      const a = bitsFlag(o.acts, '--acts');
+      const calib = intFlag(o.calib, '--calib', 1);
+      const seed = intFlag(o.seed, '--seed', 0);
+      const iterations = intFlag(o.iterations, '--iterations', 1);
+      if (w !== undefined) config.weightBits = w;
+      if (a !== undefined) config.actBits = a;
+      if (calib !== undefined) config.calibSize = calib;
+      if (seed !== undefined) config.seed = seed;
+      if (iterations !== undefined) config.iterations = iterations;
+      if (o.layerBits) {
+        try {
+          config.layerBits = parseLayerBits(o.layerBits);
+        } catch (err) {
+          fail(`--layer-bits: ${(err as Error).message}`);
+        }
+      }
+      const { ctx } = await rt.open(o);
+      const handle = startQuantize(ctx, {
+        model: o.model,
+        name: o.name,
+        method: o.method,
+        config,
+        overwrite: o.overwrite ?? false,
+        ...(o.dataset ? { dataset: o.dataset } : {}),
+      });
+      const report = await rt.follow(ctx, handle, o);
+      rt.print(o, report, renderReport);
+    });
+
+  const variants = program.command('variants').description('quantized variants of float models');
+  command(variants, 'list', 'quantized variants, newest first')
+    .option('--model <name>', 'only variants of this float model')
+    .action(async (_o, cmd: Command) => {
+      const o = optionsOf<CommonOptions & { model?: string }>(cmd);
+      const { services } = await rt.open(o);
+      rt.print(o, await services.quant.variants(o.model ? { model: o.model } : {}), renderVariants);
+    });
+  command(variants, 'show <name>', 'the report of one quantized variant')
+    .option('--integer-model', 'with --json: include the integer model')
+    .action(async (name: string, _o, cmd: Command) => {
+      const o = optionsOf<CommonOptions & { integerModel?: boolean }>(cmd);
+      const { services } = await rt.open(o);
+      const d = await services.quant.get({ name });
+      if (o.json) rt.print(o, o.integerModel ? d : { ...d.report, settings: d.settings }, () => '');
+      else rt.print(o, d.report, renderReport);
+    });
+}

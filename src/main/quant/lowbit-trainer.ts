@@ -1,0 +1,450 @@
+import type * as TfType from '@tensorflow/tfjs';
+import type { EpochReport, LowBitConfig, WeightHistogram } from '../../shared/api/lowbit';
+import { BitbenchError } from '../../shared/errors';
+import type { ModelSpec } from '../../shared/model/spec';
+import type { Tf } from '../ml/tf-loader';
+import { asymmetricEncoding } from './affine-quantizer';
+import {
+  activationFakeQuant,
+  lsqGradScale,
+  lsqWeightQuantizer,
+  weightGrid,
+  type WeightGrid,
+} from './qat/fake-quant';
+import {
+  isWeightedLayer,
+  type ForwardHooks,
+  type FunctionalModel,
+  type QuantTarget,
+} from './qat/functional-model';
+import { seededRandom } from './rng';
+import { fractionNearLevels, nearestLevel, regulariserTf, annealedLambda } from './universal/regularisers';
+import { initialScales, leastSquaresScaleTf } from './universal/scale';
+
+/**
+ * The low-bit training loop, shared by QAT and universal training (runs in the low-bit worker, in the
+ * benchmark and in the tests alike). Adam on the model's trainable variables (plus the LSQ steps),
+ * softmax cross-entropy on the logits, and per method:
+ * - qat-ste: weights fake-quantized with the clipped STE, per-channel steps from the PTQ MSE range
+ *   setter, refreshed every epoch; activations fake-quantized on EMA ranges.
+ * - qat-lsq: the same, but the weight steps are learned with the LSQ gradient (scaled by 1/√(N·Qp)),
+ *   starting from the MSE steps (seed 004: initialise QAT from a good PTQ point).
+ * - universal-s1/s2: float forward; loss + λ(t)·Σ S(w/α) over the layers below 8 bits, α following
+ *   the weights by least squares; hard rounding at the end (8-bit layers are only rounded at the end).
+ * Every step's loss is checked: a NaN/∞ stops the run with a clear error (the caller marks it failed).
+ */
+type Tensor = TfType.Tensor;
+
+export interface TrainData {
+  x: Float32Array;
+  y: Int32Array;
+  count: number;
+}
+
+export interface QuantizedTensor {
+  layer: string;
+  param: 'kernel' | 'recurrentKernel';
+  bits: number;
+  /** Integer levels in the channel-last (Keras) layout. */
+  levels: Int32Array;
+  /** One scale per output channel. */
+  scales: number[];
+  channelShape: number[];
+}
+
+export interface LowBitOutcome {
+  quantized: QuantizedTensor[];
+  epochs: EpochReport[];
+  /** Validation accuracy of the starting model (float weights, no quantization). */
+  initialAccuracy: number;
+  /** Validation accuracy with the trained weights as trained / after hard rounding. */
+  accuracyBefore: number;
+  accuracyAfter: number;
+  nearFraction: number;
+  /** Hard-rounded (dequantized) kernels in the channel-last view, keyed "layer.param". */
+  roundedKernels: Map<string, Float32Array>;
+}
+
+export interface TrainHooks {
+  onEpoch?: (report: EpochReport, fractionDone: number) => void;
+  /** Throws to stop (cancellation); called between batches. */
+  checkStop?: () => void;
+  /** Quantize/regularise only these layers; the others stay float (layer sensitivity analysis). */
+  only?: ReadonlySet<string>;
+}
+
+/**
+ * Per weighted layer weight/activation bits from the config's defaults and its table. Refuses a
+ * table entry that names no conv/dense/GRU layer of the spec, naming the layers it has.
+ */
+export function resolveLayerBits(
+  spec: ModelSpec,
+  cfg: Pick<LowBitConfig, 'weightBits' | 'actBits' | 'layerBits'>,
+): Map<string, { weights: number; acts: number }> {
+  const weighted = spec.layers.filter(isWeightedLayer).map((l) => l.name);
+  const unknown = Object.keys(cfg.layerBits).filter((n) => !weighted.includes(n));
+  if (unknown.length)
+    throw new BitbenchError(
+      'bad_request',
+      `Unknown layer${unknown.length > 1 ? 's' : ''} in the bit table: ${unknown.join(', ')}. This ${spec.arch} model's quantizable layers are: ${weighted.join(', ')}.`,
+    );
+  const out = new Map<string, { weights: number; acts: number }>();
+  for (const name of weighted) {
+    const e = cfg.layerBits[name];
+    const weights = e?.weights ?? cfg.weightBits;
+    const acts = e?.acts ?? cfg.actBits;
+    for (const [what, b] of [
+      ['weight', weights],
+      ['activation', acts],
+    ] as const)
+      if (!Number.isInteger(b) || b < 1 || b > 8)
+        throw new BitbenchError('bad_request', `Layer ${name}: ${what} bits must be 1..8, got ${b}.`);
+    out.set(name, { weights, acts });
+  }
+  return out;
+}
+
+/** Accuracy of a functional model on labelled data, batched, with optional forward hooks. */
+export function accuracyOf(
+  tf: Tf,
+  model: FunctionalModel,
+  data: TrainData,
+  hooks: ForwardHooks = {},
+): number {
+  if (data.count === 0) return 0;
+  const per = data.x.length / data.count;
+  let correct = 0;
+  for (let s = 0; s < data.count; s += 256) {
+    const n = Math.min(256, data.count - s);
+    const pred = tf.tidy(() =>
+      model
+        .forward(tf.tensor(data.x.subarray(s * per, (s + n) * per), [n, ...model.spec.inputShape]), hooks)
+        .argMax(-1),
+    );
+    const p = pred.dataSync();
+    pred.dispose();
+    for (let i = 0; i < n; i++) if (p[i] === data.y[s + i]) correct++;
+  }
+  return correct / data.count;
+}
+
+interface TargetState {
+  t: QuantTarget;
+  bits: number;
+  grid: WeightGrid;
+  /** α (universal) or s (QAT): per-channel scale. Trainable for LSQ. */
+  scale: TfType.Variable;
+  regularised: boolean;
+}
+
+const tkey = (t: { layer: string; param: string }) => `${t.layer}.${t.param}`;
+
+function histogramOf(
+  values: Float32Array,
+  scales: number[],
+  grid: WeightGrid,
+  bits: number,
+  epsilon: number,
+  t: QuantTarget,
+): WeightHistogram {
+  const range = grid.qmax + 1;
+  const bins = Math.min(128, 16 * range);
+  const counts = new Array<number>(bins).fill(0);
+  const c = scales.length;
+  for (let i = 0; i < values.length; i++) {
+    const u = values[i]! / scales[i % c]!;
+    const b = Math.floor(((u + range) / (2 * range)) * bins);
+    counts[Math.min(bins - 1, Math.max(0, b))]!++;
+  }
+  return {
+    layer: t.layer,
+    param: t.param,
+    bits,
+    lo: -range,
+    hi: range,
+    counts,
+    near_fraction: fractionNearLevels(values, scales, grid, epsilon),
+  };
+}
+
+/** EMA of an activation tensor's range, turned into an asymmetric encoding for the fake quantizer. */
+class ActRange {
+  lo = 0;
+  hi = 0;
+  seen = false;
+  update(lo: number, hi: number, momentum = 0.9): void {
+    if (!Number.isFinite(lo) || !Number.isFinite(hi)) return;
+    if (!this.seen) {
+      this.lo = lo;
+      this.hi = hi;
+      this.seen = true;
+    } else {
+      this.lo = momentum * this.lo + (1 - momentum) * lo;
+      this.hi = momentum * this.hi + (1 - momentum) * hi;
+    }
+  }
+}
+
+export function trainLowBit(
+  tf: Tf,
+  model: FunctionalModel,
+  train: TrainData,
+  val: TrainData,
+  cfg: LowBitConfig,
+  hooks: TrainHooks = {},
+): LowBitOutcome {
+  const bitsOf = resolveLayerBits(model.spec, cfg);
+  const universal = cfg.method.startsWith('universal');
+  const regKind = cfg.method === 'universal-s2' ? 's2' : 's1';
+  const lsq = cfg.method === 'qat-lsq';
+  const per = train.x.length / Math.max(1, train.count);
+  const inShape = model.spec.inputShape;
+  const numClasses = model.spec.numClasses;
+  const rand = seededRandom(cfg.seed * 7919 + 17);
+
+  const states: TargetState[] = model.targets
+    .filter((t) => !hooks.only || hooks.only.has(t.layer))
+    .map((t) => {
+      const bits = bitsOf.get(t.layer)!.weights;
+      const grid = weightGrid(bits);
+      const w = tf.tidy(() => model.effectiveWeight(t));
+      const s0 = initialScales(Float32Array.from(w.dataSync()), t.channelShape, bits);
+      w.dispose();
+      return { t, bits, grid, scale: tf.variable(tf.tensor1d(s0), lsq), regularised: universal && bits < 8 };
+    });
+  const actRanges = new Map<string, ActRange>(model.actSites.map((s) => [s, new ActRange()]));
+  const actBitsOf = (site: string) =>
+    site === 'input' ? 8 : (bitsOf.get(model.actOwner.get(site) ?? site)?.acts ?? cfg.actBits);
+
+  const quantizers = new Map(
+    states.map((s) => [tkey(s.t), lsqWeightQuantizer(tf, s.grid, lsq ? lsqGradScale(s.t.fanIn, s.grid) : 1)]),
+  );
+  const stateOf = new Map(states.map((s) => [tkey(s.t), s]));
+
+  // Weight hook: fake quantization on the grid (QAT's forward, and every method's hard rounding).
+  const qatWeight = (t: QuantTarget, w: Tensor) => {
+    const s = stateOf.get(tkey(t));
+    return s ? quantizers.get(tkey(t))!(w, s.scale) : w;
+  };
+  const observed = new Map<string, Tensor[]>();
+  const actHook = (record: boolean) => (site: string, y: Tensor) => {
+    const r = actRanges.get(site)!;
+    if (record) observed.set(site, [tf.keep(y.min()), tf.keep(y.max())]);
+    if (!r.seen) return y;
+    const enc = asymmetricEncoding(actBitsOf(site), r.lo, r.hi);
+    return activationFakeQuant(tf, enc.scales[0]!, enc.zeroPoints[0]!, enc.qmin, enc.qmax)(y);
+  };
+  const flushObserved = () => {
+    for (const [site, [lo, hi]] of observed) {
+      actRanges.get(site)!.update(lo!.dataSync()[0]!, hi!.dataSync()[0]!);
+      lo!.dispose();
+      hi!.dispose();
+    }
+    observed.clear();
+  };
+
+  const evaluate = (data: TrainData, mode: 'float' | 'trained' | 'hard'): number => {
+    if (mode === 'float') return accuracyOf(tf, model, data);
+    if (universal) return accuracyOf(tf, model, data, mode === 'hard' ? { weight: qatWeight } : {});
+    return accuracyOf(tf, model, data, { weight: qatWeight, act: actHook(false) });
+  };
+
+  const snapshot = (): { histograms: WeightHistogram[]; near: number } => {
+    const histograms: WeightHistogram[] = [];
+    let near = 0;
+    let total = 0;
+    for (const s of states) {
+      const w = tf.tidy(() => model.effectiveWeight(s.t));
+      const values = Float32Array.from(w.dataSync());
+      w.dispose();
+      const scales = Array.from(s.scale.dataSync());
+      const h = histogramOf(values, scales, s.grid, s.bits, cfg.epsilon, s.t);
+      histograms.push(h);
+      if (s.bits < 8) {
+        near += h.near_fraction * values.length;
+        total += values.length;
+      }
+    }
+    return { histograms, near: total ? near / total : 1 };
+  };
+
+  // QAT: calibrate the activation ranges on one float batch before the first step.
+  if (!universal && train.count > 0) {
+    const n = Math.min(train.count, 256);
+    tf.tidy(() => {
+      model.forward(tf.tensor(train.x.subarray(0, n * per), [n, ...inShape]), { act: actHook(true) });
+    });
+    flushObserved();
+  }
+
+  const initialAccuracy = evaluate(val, 'float');
+  const epochs: EpochReport[] = [];
+  {
+    const snap = snapshot();
+    epochs.push({
+      epoch: 0,
+      task_loss: 0,
+      regulariser: 0,
+      lambda: 0,
+      val_accuracy: universal ? initialAccuracy : evaluate(val, 'trained'),
+      val_accuracy_rounded: evaluate(val, 'hard'),
+      near_fraction: snap.near,
+      histograms: snap.histograms,
+    });
+    hooks.onEpoch?.(epochs[0]!, 0);
+  }
+
+  const optimizer = tf.train.adam(cfg.learningRate);
+  const varList = [...model.trainableVariables(), ...(lsq ? states.map((s) => s.scale) : [])];
+  const batchesPerEpoch = Math.max(1, Math.ceil(train.count / cfg.batchSize));
+  const totalSteps = batchesPerEpoch * cfg.epochs;
+  let step = 0;
+  const xb = new Float32Array(cfg.batchSize * per);
+  const yb = new Int32Array(cfg.batchSize);
+
+  try {
+    for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
+      if (!universal && !lsq && epoch > 1) refreshSteScales(tf, model, states);
+      const order = Array.from({ length: train.count }, (_, i) => i);
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(rand() * (i + 1));
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
+      let taskSum = 0;
+      let regSum = 0;
+      let lambda = 0;
+      for (let b = 0; b < batchesPerEpoch; b++) {
+        hooks.checkStop?.();
+        const start = b * cfg.batchSize;
+        const n = Math.min(cfg.batchSize, train.count - start);
+        for (let k = 0; k < n; k++) {
+          const idx = order[start + k]!;
+          xb.set(train.x.subarray(idx * per, (idx + 1) * per), k * per);
+          yb[k] = train.y[idx]!;
+        }
+        lambda = universal ? annealedLambda(cfg.lambda, step, totalSteps) : 0;
+        let taskT: Tensor | undefined;
+        let regT: Tensor | undefined;
+        const { value, grads } = tf.variableGrads(() => {
+          const x = tf.tensor(xb.subarray(0, n * per), [n, ...inShape]);
+          const labels = tf.oneHot(tf.tensor1d(yb.subarray(0, n), 'int32'), numClasses);
+          const logits = universal
+            ? model.forward(x)
+            : model.forward(x, { weight: qatWeight, act: actHook(true) });
+          const task = tf.losses.softmaxCrossEntropy(labels, logits) as TfType.Scalar;
+          taskT = tf.keep(task.clone());
+          if (!universal) return task;
+          let reg: Tensor = tf.scalar(0);
+          for (const s of states) {
+            if (!s.regularised) continue;
+            reg = reg.add(regulariserTf(tf, regKind, model.effectiveWeight(s.t), s.scale, s.grid));
+          }
+          regT = tf.keep(reg.clone());
+          return task.add(reg.mul(lambda)) as TfType.Scalar;
+        }, varList);
+        optimizer.applyGradients(
+          grads as TfType.NamedTensorMap as Parameters<typeof optimizer.applyGradients>[0],
+        );
+        const total = value.dataSync()[0]!;
+        const task = taskT!.dataSync()[0]!;
+        const reg = regT ? regT.dataSync()[0]! : 0;
+        value.dispose();
+        taskT?.dispose();
+        regT?.dispose();
+        tf.dispose(grads);
+        flushObserved();
+        if (!Number.isFinite(total) || !Number.isFinite(task)) {
+          throw new BitbenchError(
+            'bad_request',
+            `Training diverged at epoch ${epoch}, batch ${b + 1}: the loss became ${total}. ` +
+              (universal
+                ? `The regulariser strength λ = ${cfg.lambda} is probably too strong (or the learning rate ${cfg.learningRate} too high); try a smaller --lambda.`
+                : `Try a smaller learning rate than ${cfg.learningRate}.`) +
+              ' The float model is unchanged.',
+          );
+        }
+        if (universal) {
+          for (const s of states) if (s.regularised) updateScale(tf, model, s);
+        } else if (lsq) {
+          for (const s of states) tf.tidy(() => s.scale.assign(s.scale.maximum(1e-8)));
+        }
+        taskSum += task * n;
+        regSum += reg * n;
+        step++;
+      }
+      const snap = snapshot();
+      const report: EpochReport = {
+        epoch,
+        task_loss: taskSum / Math.max(1, train.count),
+        regulariser: regSum / Math.max(1, train.count),
+        lambda,
+        val_accuracy: evaluate(val, 'trained'),
+        val_accuracy_rounded: evaluate(val, 'hard'),
+        near_fraction: snap.near,
+        histograms: snap.histograms,
+      };
+      epochs.push(report);
+      hooks.onEpoch?.(report, epoch / cfg.epochs);
+    }
+
+    // Final hard rounding: every quantized tensor onto its grid with its final scale.
+    if (universal) for (const s of states) if (!s.regularised) refreshScale(tf, model, s);
+    const quantized: QuantizedTensor[] = [];
+    const roundedKernels = new Map<string, Float32Array>();
+    for (const s of states) {
+      const w = tf.tidy(() => model.effectiveWeight(s.t));
+      const values = Float32Array.from(w.dataSync());
+      w.dispose();
+      const scales = Array.from(s.scale.dataSync());
+      const c = scales.length;
+      const levels = new Int32Array(values.length);
+      const rounded = new Float32Array(values.length);
+      for (let i = 0; i < values.length; i++) {
+        levels[i] = nearestLevel(values[i]! / scales[i % c]!, s.grid);
+        rounded[i] = levels[i]! * scales[i % c]!;
+      }
+      quantized.push({
+        layer: s.t.layer,
+        param: s.t.param,
+        bits: s.bits,
+        levels,
+        scales,
+        channelShape: [...s.t.channelShape],
+      });
+      roundedKernels.set(tkey(s.t), rounded);
+    }
+    const last = epochs[epochs.length - 1]!;
+    return {
+      quantized,
+      epochs,
+      initialAccuracy,
+      accuracyBefore: last.val_accuracy,
+      accuracyAfter: evaluate(val, 'hard'),
+      nearFraction: last.near_fraction,
+      roundedKernels,
+    };
+  } finally {
+    optimizer.dispose();
+    for (const s of states) s.scale.dispose();
+    for (const [, ts] of observed) tf.dispose(ts);
+  }
+}
+
+function updateScale(tf: Tf, model: FunctionalModel, s: TargetState): void {
+  tf.tidy(() => {
+    const w = model.effectiveWeight(s.t);
+    s.scale.assign(leastSquaresScaleTf(tf, w, s.scale, s.grid));
+  });
+}
+
+/** Steps from the PTQ MSE range setter on the current weights (STE QAT per epoch; 8-bit layers at the end). */
+function refreshScale(tf: Tf, model: FunctionalModel, s: TargetState): void {
+  const w = tf.tidy(() => model.effectiveWeight(s.t));
+  const fresh = initialScales(Float32Array.from(w.dataSync()), s.t.channelShape, s.bits);
+  w.dispose();
+  tf.tidy(() => s.scale.assign(tf.tensor1d(fresh)));
+}
+
+function refreshSteScales(tf: Tf, model: FunctionalModel, states: TargetState[]): void {
+  for (const s of states) refreshScale(tf, model, s);
+}

@@ -1,0 +1,399 @@
+import type * as TfType from '@tensorflow/tfjs';
+import type { PtqConfig } from '../../shared/api/quant';
+import { BitbenchError } from '../../shared/errors';
+import type { ModelSpec, NamedWeight } from '../../shared/model/spec';
+import type { AffineEncoding } from '../../shared/quant/encoding';
+import type { IntegerModel } from '../../shared/quant/integer-model';
+import type { Tf } from '../ml/tf-loader';
+import { quantize, quantizeWithRounding, sqnrDb } from './affine-quantizer';
+import { adaRound, defaultAdaRoundOptions, pickRounding } from './adaround';
+import { absorbBiases, crossLayerEqualise } from './cross-layer-equalization';
+import {
+  biasLevels,
+  buildIntegerModel,
+  type QuantizedGraph,
+  type QuantizedLayer,
+} from './integer-model-builder';
+import type { LayerProblem } from './layer-reconstruction';
+import { lsqWeightScales } from './lsq';
+import { ActivationObserver, channelStats } from './observers';
+import {
+  buildPtqGraph,
+  cloneGraph,
+  isWeighted,
+  kernelMatrixShape,
+  weightedNodes,
+  type PtqGraph,
+  type WeightedNode,
+} from './ptq-graph';
+import { activationEncoding, weightEncoding } from './range-setters';
+import {
+  applyActivation,
+  layerInputRows,
+  nodeForwardTf,
+  weightedPreActivation,
+  type SimSettings,
+} from './tf-forward';
+import { fakeQuant } from './tf-quantizer';
+
+/**
+ * Seed 003's unified PTQ pipeline, every step switchable:
+ *  (1) FP preprocessing — BN folding, CLE, optional bias absorption;
+ *  (2) quantizers + range initialisation — MinMax / MSE / percentile, weights symmetric per channel,
+ *      activations asymmetric per tensor;
+ *  (3) layerwise optimisation, layer by layer on calibration data — AdaRound (opt_round) or LSQ
+ *      (opt_qparam) or plain nearest rounding;
+ *  (4) empirical bias correction.
+ * The product is a QuantizedGraph, the integer model built from it and the matching simulated-
+ * quantization settings; evaluation lives in ptq-evaluate.ts.
+ */
+export interface ResolvedBits {
+  weights: number;
+  acts: number;
+}
+
+export interface LayerStepInfo {
+  name: string;
+  bits: ResolvedBits;
+  optimisation: {
+    method: string;
+    lossNearest: number;
+    lossAfter: number;
+    kept: boolean;
+    softFraction?: number;
+  } | null;
+  biasCorrectionMaxAbs: number | null;
+  weightSqnr: number;
+}
+
+export interface PtqResult {
+  /** The float graph after preprocessing (BN folded, CLE, absorption): the same function as the parent. */
+  floatGraph: PtqGraph;
+  quantized: QuantizedGraph;
+  integerModel: IntegerModel;
+  sim: SimSettings;
+  bits: Map<string, ResolvedBits>;
+  steps: LayerStepInfo[];
+  cleSweeps: number;
+}
+
+export type Progress = (fraction: number, message: string) => void;
+
+/**
+ * Resolves per-layer bits and checks the request against the graph; throws `bad_request` naming
+ * every problem. Called before any work.
+ */
+export function resolveLayerBits(
+  spec: ModelSpec,
+  graph: PtqGraph,
+  config: PtqConfig,
+): Map<string, ResolvedBits> {
+  const weighted = weightedNodes(graph);
+  const names = new Set(weighted.map((n) => n.name));
+  const unknown = Object.keys(config.layerBits).filter((k) => !names.has(k));
+  if (unknown.length) {
+    const inSpec = unknown.filter((k) => spec.layers.some((l) => l.name === k));
+    const missing = unknown.filter((k) => !inSpec.includes(k));
+    const parts: string[] = [];
+    if (missing.length) parts.push(`unknown layer(s) ${missing.map((m) => `"${m}"`).join(', ')}`);
+    if (inSpec.length)
+      parts.push(`layer(s) ${inSpec.map((m) => `"${m}"`).join(', ')} have no weights to quantize`);
+    throw new BitbenchError(
+      'bad_request',
+      `Per-layer bit table: ${parts.join('; ')}. Quantizable layers: ${[...names].join(', ')}.`,
+    );
+  }
+  const out = new Map<string, ResolvedBits>();
+  weighted.forEach((n, i) => {
+    const entry = config.layerBits[n.name] ?? {};
+    const isLast = i === weighted.length - 1;
+    // The logits stay 8-bit unless asked: argmax over a 2^b-level grid would tie (docs/quantization.md).
+    out.set(n.name, {
+      weights: entry.weights ?? config.weightBits,
+      acts: entry.acts ?? (isLast ? 8 : config.actBits),
+    });
+  });
+  return out;
+}
+
+/** Copies a calibration batch out of a larger set: the first `count` rows of x (already sampled). */
+function tensorOf(tf: Tf, x: Float32Array, count: number, shape: number[]): TfType.Tensor {
+  return tf.tensor(x, [count, ...shape]);
+}
+
+/** Float pass: observers for every quantized tensor, pre-activation channel stats per weighted node. */
+function observe(
+  tf: Tf,
+  g: PtqGraph,
+  calib: TfType.Tensor,
+  seed: number,
+): {
+  input: ActivationObserver;
+  outputs: Array<ActivationObserver | undefined>;
+  preAct: Map<string, { mean: Float64Array; std: Float64Array }>;
+} {
+  const input = new ActivationObserver('input', 65536, seed);
+  input.observe(calib.dataSync() as Float32Array);
+  const outputs: Array<ActivationObserver | undefined> = [];
+  const preAct = new Map<string, { mean: Float64Array; std: Float64Array }>();
+  let x = calib;
+  g.nodes.forEach((n, i) => {
+    let y: TfType.Tensor;
+    if (isWeighted(n)) {
+      const pre = weightedPreActivation(tf, n, x);
+      const cout = kernelMatrixShape(n)[1];
+      const st = channelStats(pre.dataSync() as Float32Array, cout);
+      preAct.set(n.name, { mean: st.mean, std: st.std });
+      y = n.activation === 'linear' ? pre : tf.tidy(() => applyActivation(tf, pre, n.activation));
+      if (y !== pre) pre.dispose();
+      const obs = new ActivationObserver(n.name, 65536, seed + i + 1);
+      obs.observe(y.dataSync() as Float32Array);
+      outputs.push(obs);
+    } else {
+      y = nodeForwardTf(tf, n, x);
+      outputs.push(undefined);
+    }
+    if (x !== calib) x.dispose();
+    x = y;
+  });
+  if (x !== calib) x.dispose();
+  return { input, outputs, preAct };
+}
+
+function dequantizeLevels(levels: Int32Array, enc: AffineEncoding, cout: number): Float32Array {
+  const out = new Float32Array(levels.length);
+  for (let i = 0; i < levels.length; i++)
+    out[i] = enc.scales[enc.scales.length === 1 ? 0 : i % cout]! * levels[i]!;
+  return out;
+}
+
+/** Bias on the int32 grid s_in·s_w[c], back in real units (what the integer engine adds). */
+export function gridBias(bias: Float32Array, inScale: number, enc: AffineEncoding): Float32Array {
+  const scales = enc.scales.length === 1 ? Array.from(bias, () => enc.scales[0]!) : enc.scales;
+  const lv = biasLevels(bias, inScale, scales);
+  return Float32Array.from(lv, (v, c) => v * inScale * scales[c]!);
+}
+
+export async function runPtq(
+  tf: Tf,
+  spec: ModelSpec,
+  weights: readonly NamedWeight[],
+  calibX: Float32Array,
+  calibCount: number,
+  config: PtqConfig,
+  progress: Progress = () => undefined,
+  shouldStop: () => void = () => undefined,
+): Promise<PtqResult> {
+  const graph = buildPtqGraph(spec, weights, { foldBatchNorm: config.foldBatchNorm });
+  const bits = resolveLayerBits(spec, graph, config);
+  if (calibCount < 1) throw new BitbenchError('bad_request', 'No calibration data.');
+  const g = cloneGraph(graph);
+  const weighted = weightedNodes(g);
+  const totalUnits = 2 + weighted.length;
+  let cleSweeps = 0;
+  if (config.cle) {
+    progress(0.01, 'cross-layer equalisation');
+    cleSweeps = crossLayerEqualise(g);
+  }
+  const calib = tensorOf(tf, calibX, calibCount, g.inputShape);
+  try {
+    progress(0.5 / totalUnits, 'observing activations on calibration data');
+    let stats = observe(tf, g, calib, config.seed);
+    if (config.biasAbsorption) {
+      absorbBiases(g, stats.preAct);
+      stats = observe(tf, g, calib, config.seed);
+    }
+    shouldStop();
+    const rangeOpts = (method: PtqConfig['actRange']) => ({ method, percentile: config.percentile });
+    const inputEnc = activationEncoding(stats.input, config.inputBits, rangeOpts(config.actRange));
+    const outputEncs: AffineEncoding[] = [];
+    let prevEnc = inputEnc;
+    g.nodes.forEach((n, i) => {
+      if (isWeighted(n))
+        prevEnc = activationEncoding(stats.outputs[i]!, bits.get(n.name)!.acts, rangeOpts(config.actRange));
+      outputEncs.push(prevEnc);
+    });
+    progress(1 / totalUnits, 'ranges initialised');
+
+    // Layerwise: the float chain (targets) and the quantized chain (inputs) advance together.
+    const layers = new Map<string, QuantizedLayer>();
+    const kernels = new Map<string, Float32Array>();
+    const biases = new Map<string, Float32Array>();
+    const steps: LayerStepInfo[] = [];
+    // The quantized copy gets the corrected biases; `g` stays the float function.
+    const gq = cloneGraph(g);
+    let xf: TfType.Tensor = calib;
+    let xq: TfType.Tensor = fakeQuant(tf, calib, inputEnc);
+    let inEnc = inputEnc;
+    let done = 0;
+    for (let i = 0; i < g.nodes.length; i++) {
+      const nf = g.nodes[i]!;
+      const n = gq.nodes[i]!;
+      let yf: TfType.Tensor;
+      let yq: TfType.Tensor;
+      if (isWeighted(n)) {
+        shouldStop();
+        const b = bits.get(n.name)!;
+        const base = (1 + done) / totalUnits;
+        progress(base, `layer ${n.name}: W${b.weights}A${b.acts}`);
+        const step = quantizeLayer(
+          tf,
+          n,
+          b,
+          xf,
+          xq,
+          inEnc,
+          config,
+          (f, msg) => progress(base + f / totalUnits, msg),
+          shouldStop,
+        );
+        layers.set(n.name, step.layer);
+        kernels.set(n.name, step.dequantized);
+        biases.set(n.name, step.gridBias);
+        steps.push(step.info);
+        yf = nodeForwardTf(tf, nf, xf);
+        yq = tf.tidy(() =>
+          fakeQuant(tf, nodeForwardTf(tf, n, xq, step.dequantized, step.gridBias), outputEncs[i]!),
+        );
+        done++;
+      } else {
+        yf = nodeForwardTf(tf, nf, xf);
+        yq = nodeForwardTf(tf, n, xq);
+      }
+      if (xf !== calib) xf.dispose();
+      xq.dispose();
+      xf = yf;
+      xq = yq;
+      inEnc = outputEncs[i]!;
+    }
+    if (xf !== calib) xf.dispose();
+    xq.dispose();
+
+    const quantized: QuantizedGraph = { graph: gq, inputEnc, outputEncs, layers };
+    progress((1 + done) / totalUnits, 'building the integer model');
+    const integerModel = buildIntegerModel(quantized);
+    const sim: SimSettings = { inputEnc, outputEncs, kernels, biases };
+    return { floatGraph: g, quantized, integerModel, sim, bits, steps, cleSweeps };
+  } finally {
+    calib.dispose();
+  }
+}
+
+/** Steps (2)–(4) for one weighted layer. Mutates `n.bias` when bias correction is on. */
+function quantizeLayer(
+  tf: Tf,
+  n: WeightedNode,
+  b: ResolvedBits,
+  xf: TfType.Tensor,
+  xq: TfType.Tensor,
+  inEnc: AffineEncoding,
+  config: PtqConfig,
+  progress: Progress,
+  shouldStop: () => void,
+): { layer: QuantizedLayer; dequantized: Float32Array; gridBias: Float32Array; info: LayerStepInfo } {
+  const [fanIn, cout] = kernelMatrixShape(n);
+  let enc = weightEncoding(
+    n.kernel,
+    n.kernelShape,
+    b.weights,
+    { method: config.weightRange, percentile: config.percentile },
+    config.perChannel,
+  );
+  let levels = quantize(n.kernel, n.kernelShape, enc);
+  let optimisation: LayerStepInfo['optimisation'] = null;
+
+  if (config.optimizer !== 'none' && b.weights > 1) {
+    const rowsF = layerInputRows(tf, n, xf);
+    const rowsQ = layerInputRows(tf, n, xq);
+    const target = tf.tidy(() =>
+      applyActivation(
+        tf,
+        tf.matMul(rowsF as TfType.Tensor2D, tf.tensor2d(n.kernel, [fanIn, cout])).add(tf.tensor1d(n.bias)),
+        n.activation,
+      ),
+    );
+    rowsF.dispose();
+    const problem: LayerProblem = {
+      xq: rowsQ,
+      target,
+      kernel: n.kernel,
+      rows: rowsQ.shape[0]!,
+      fanIn,
+      cout,
+      bias: n.bias,
+      activation: n.activation,
+    };
+    try {
+      if (config.optimizer === 'adaround') {
+        const r = adaRound(
+          tf,
+          problem,
+          enc,
+          { ...defaultAdaRoundOptions, iterations: config.iterations, seed: config.seed },
+          (t) =>
+            progress((0.9 * t) / config.iterations, `layer ${n.name}: AdaRound ${t}/${config.iterations}`),
+          shouldStop,
+        );
+        const choice = pickRounding(r);
+        if (choice !== 'nearest') levels = quantizeWithRounding(n.kernel, n.kernelShape, enc, choice);
+        optimisation = {
+          method: 'adaround',
+          lossNearest: r.lossNearest,
+          lossAfter: r.lossAdaRound,
+          kept: choice !== 'nearest',
+          softFraction: r.softFraction,
+        };
+      } else {
+        const iters = Math.max(1, Math.round(config.iterations / 2));
+        const r = lsqWeightScales(
+          tf,
+          problem,
+          enc,
+          { iterations: iters, batchRows: 1024, learningRate: 1e-3, seed: config.seed },
+          shouldStop,
+        );
+        const kept = r.enc !== enc;
+        enc = r.enc;
+        levels = quantize(n.kernel, n.kernelShape, enc);
+        optimisation = { method: 'lsq', lossNearest: r.lossBefore, lossAfter: r.lossAfter, kept };
+      }
+    } finally {
+      rowsQ.dispose();
+      target.dispose();
+    }
+  }
+  const dequantized = dequantizeLevels(levels, enc, cout);
+
+  let biasCorrectionMaxAbs: number | null = null;
+  if (config.biasCorrection) {
+    // Empirical bias correction: E[W x] − E[Ŵ x̂] per output channel, over the calibration rows.
+    const delta = tf.tidy(() => {
+      const mf = layerInputRows(tf, n, xf).mean(0, true);
+      const mq = layerInputRows(tf, n, xq).mean(0, true);
+      const ef = tf.matMul(mf as TfType.Tensor2D, tf.tensor2d(n.kernel, [fanIn, cout]));
+      const eq = tf.matMul(mq as TfType.Tensor2D, tf.tensor2d(dequantized, [fanIn, cout]));
+      return ef.sub(eq).reshape([cout]);
+    });
+    const d = delta.dataSync() as Float32Array;
+    delta.dispose();
+    biasCorrectionMaxAbs = 0;
+    for (let c = 0; c < cout; c++) {
+      n.bias[c]! += d[c]!;
+      biasCorrectionMaxAbs = Math.max(biasCorrectionMaxAbs, Math.abs(d[c]!));
+    }
+  }
+  progress(1, `layer ${n.name} done`);
+  const info: LayerStepInfo = {
+    name: n.name,
+    bits: b,
+    optimisation,
+    biasCorrectionMaxAbs,
+    weightSqnr: sqnrDb(n.kernel, dequantized),
+  };
+  return {
+    layer: { levels, weightEnc: enc },
+    dequantized,
+    gridBias: gridBias(n.bias, inEnc.scales[0]!, enc),
+    info,
+  };
+}

@@ -1,0 +1,193 @@
+import {
+  parseMethod,
+  PtqConfigSchema,
+  type PtqConfig,
+  type PtqReport,
+  type QuantizeInput,
+} from '../../shared/api/quant';
+import type { ServiceImpl } from '../../shared/api/contract';
+import { BitbenchError } from '../../shared/errors';
+import type { AppContext } from '../context';
+import type { JobHandle } from '../jobs/job-runner';
+import { loadDatasetTensors, type DatasetTensors } from '../datasets/dataset-reader';
+import { loadTf } from '../ml/tf-loader';
+import { VariantsRepo, type ParentModel } from '../store/variants-repo';
+import { evaluatePtq } from './ptq-evaluate';
+import { buildPtqGraph } from './ptq-graph';
+import { resolveLayerBits, runPtq } from './ptq-pipeline';
+import { buildReport, settingsOf } from './ptq-report';
+import { sampleIndices, seededRandom } from './rng';
+
+/**
+ * The Quantize service: validates a request completely (model, layers, bits, table, method, name,
+ * calibration size) before starting any work, then runs PTQ → evaluation → storage as one job with
+ * per-layer progress. The CLI and the Quantize page both call this.
+ */
+export interface PreparedRequest {
+  parent: ParentModel;
+  config: PtqConfig;
+  dataset: { name: string; version?: number };
+  train: DatasetTensors;
+}
+
+/** Method string, then explicit fields, over the defaults. */
+export function resolveConfig(method: string | undefined, explicit: Partial<PtqConfig>): PtqConfig {
+  let fromMethod: Partial<PtqConfig> = {};
+  if (method !== undefined) {
+    try {
+      fromMethod = parseMethod(method);
+    } catch (err) {
+      throw new BitbenchError('bad_request', (err as Error).message);
+    }
+  }
+  const parsed = PtqConfigSchema.safeParse({ ...fromMethod, ...explicit });
+  if (!parsed.success) {
+    throw new BitbenchError(
+      'bad_request',
+      parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`).join('; '),
+    );
+  }
+  return parsed.data;
+}
+
+/** Draws the calibration windows (seeded) from the train split. */
+export function calibrationSet(train: DatasetTensors, size: number, seed: number): Float32Array {
+  const per = train.x.length / Math.max(1, train.count);
+  const idx = sampleIndices(train.count, size, seededRandom(seed ^ 0x5eed));
+  const out = new Float32Array(idx.length * per);
+  idx.forEach((w, i) => out.set(train.x.subarray(w * per, (w + 1) * per), i * per));
+  return out;
+}
+
+export function prepareRequest(
+  ctx: AppContext,
+  input: QuantizeInput & { config?: Partial<PtqConfig> },
+): PreparedRequest {
+  const config = resolveConfig(input.method, input.config ?? {});
+  const repo = new VariantsRepo(ctx.db);
+  const parent = repo.parent(input.model);
+  // Unsupported layers, BN folding and the per-layer table are checked on the graph itself.
+  const graph = buildPtqGraph(parent.spec, parent.weights, { foldBatchNorm: config.foldBatchNorm });
+  resolveLayerBits(parent.spec, graph, config);
+  if (repo.exists(input.name) && !input.overwrite) {
+    throw new BitbenchError(
+      'conflict',
+      `A model named "${input.name}" already exists; choose another --name or pass --overwrite.`,
+    );
+  }
+  if (input.name === input.model)
+    throw new BitbenchError('bad_request', "The variant needs its own name, not the parent model's.");
+  const ref = input.dataset ?? parent.dataset?.name;
+  if (!ref)
+    throw new BitbenchError(
+      'bad_request',
+      `Model "${parent.name}" records no training dataset; pass --dataset.`,
+    );
+  const version = input.dataset ? undefined : parent.dataset?.version;
+  const train = loadDatasetTensors(ctx.db, ref, 'train', version !== undefined ? { version } : {});
+  const want = parent.spec.inputShape.join('×');
+  if (train.shape.join('×') !== want) {
+    throw new BitbenchError(
+      'bad_request',
+      `Dataset ${ref} has windows of ${train.shape.join('×')}, the model takes ${want}.`,
+    );
+  }
+  if (train.count < config.calibSize) {
+    throw new BitbenchError(
+      'bad_request',
+      `Calibration set smaller than asked: the train split of ${ref} has ${train.count} windows, ${config.calibSize} were asked (--calib).`,
+    );
+  }
+  return { parent, config, dataset: version !== undefined ? { name: ref, version } : { name: ref }, train };
+}
+
+export async function runQuantizeJob(
+  ctx: AppContext,
+  name: string,
+  req: PreparedRequest,
+  overwrite: boolean,
+  job: { id: string; progress: (f: number, m?: string) => void; throwIfCancelled: () => void },
+): Promise<PtqReport> {
+  const started = Date.now();
+  const { tf, backend } = await loadTf();
+  const { parent, config, train } = req;
+  const calibX = calibrationSet(train, config.calibSize, config.seed);
+  const result = await runPtq(
+    tf,
+    parent.spec,
+    parent.weights,
+    calibX,
+    config.calibSize,
+    config,
+    (f, m) => job.progress(0.7 * f, m),
+    () => job.throwIfCancelled(),
+  );
+  job.throwIfCancelled();
+  const test = loadDatasetTensors(
+    ctx.db,
+    req.dataset.name,
+    'test',
+    req.dataset.version !== undefined ? { version: req.dataset.version } : {},
+  );
+  if (test.count === 0)
+    throw new BitbenchError('bad_request', `Dataset ${req.dataset.name} has no test windows to evaluate on.`);
+  const evaluation = evaluatePtq(
+    tf,
+    result,
+    { x: test.x, y: test.y, count: test.count, classes: test.classes },
+    {
+      onProgress: (f, m) => job.progress(0.7 + 0.28 * f, m),
+    },
+  );
+  const report = buildReport({
+    name,
+    parent: parent.name,
+    config,
+    result,
+    evaluation,
+    calib: config.calibSize,
+    testCount: test.count,
+    seconds: (Date.now() - started) / 1000,
+    backend,
+  });
+  job.progress(0.99, 'storing the variant');
+  new VariantsRepo(ctx.db).insert(
+    {
+      name,
+      parentId: parent.id,
+      method: report.method,
+      weightBits: config.weightBits,
+      actBits: config.actBits,
+      dataset: { name: req.dataset.name, version: req.dataset.version ?? test.version },
+      config,
+      settings: settingsOf(result),
+      integerModel: result.integerModel,
+      report,
+      jobId: job.id,
+    },
+    overwrite,
+  );
+  return report;
+}
+
+/** Validates, then starts the job; the CLI follows the handle, the UI the job id. */
+export function startQuantize(
+  ctx: AppContext,
+  input: QuantizeInput & { config?: Partial<PtqConfig> },
+): JobHandle<PtqReport> {
+  const req = prepareRequest(ctx, input);
+  return ctx.jobs.start(
+    'quantize',
+    { model: input.model, name: input.name, method: input.method ?? null, config: req.config },
+    (job) => runQuantizeJob(ctx, input.name, req, input.overwrite ?? false, job),
+  );
+}
+
+export function createQuantService(ctx: AppContext): ServiceImpl['quant'] {
+  return {
+    quantize: (input) => ({ jobId: startQuantize(ctx, input).id }),
+    variants: ({ model }) => new VariantsRepo(ctx.db).list(model),
+    get: ({ name }) => new VariantsRepo(ctx.db).get(name),
+    remove: ({ name }) => ({ removed: new VariantsRepo(ctx.db).remove(name) }),
+  };
+}

@@ -1,0 +1,19 @@
+import { migration0001 } from './0001-core';
+import { migration0003 } from './0003-datasets';
+import { migration0004 } from './0004-models';
+import { migration0005 } from './0005-quant';
+import { migration0006 } from './0006-recording';
+import { migration0010 } from './0010-deploy';
+import type { Migration } from './types';
+
+/** Ordered list of every migration. A feature appends its own, one file each. */
+export const migrations: readonly Migration[] = [
+  migration0001,
+  migration0003,
+  migration0004,
+  migration0005,
+  migration0006,
+  migration0010,
+];
+
+export type { Migration };

@@ -1,0 +1,397 @@
+import { useEffect, useMemo, useState } from 'react';
+import { LowBitPanel } from './quantize/LowBitPanel';
+import {
+  CartesianGrid,
+  Legend,
+  ResponsiveContainer,
+  Scatter,
+  ScatterChart,
+  Tooltip,
+  XAxis,
+  YAxis,
+  ZAxis,
+} from 'recharts';
+import type { ModelSummary } from '../../../shared/api/models';
+import {
+  parseLayerBits,
+  type PtqConfigInput,
+  type PtqReport,
+  type VariantSummary,
+} from '../../../shared/api/quant';
+import { api } from '../api';
+import { ErrorBox } from '../components/ErrorBox';
+import { JobProgress } from '../components/JobProgress';
+import { useApi, useJob } from '../hooks';
+
+/**
+ * Quantize: pick a float model, a preset (or a per-layer table) and the PTQ steps, click once; a
+ * per-layer progress bar, then every variant of the model in a table and on an accuracy-vs-size
+ * chart, and the selected variant's per-layer report with seed 004's weight-only / activation-only
+ * debugging columns.
+ */
+const PRESETS = {
+  W8A8: { w: 8, a: 8 },
+  W4A8: { w: 4, a: 8 },
+  W4A4: { w: 4, a: 4 },
+  W2A2: { w: 2, a: 2 },
+  custom: { w: 8, a: 8 },
+} as const;
+type Preset = keyof typeof PRESETS;
+
+const pct = (v: number) => `${(100 * v).toFixed(2)} %`;
+const bytes = (v: number) => (v >= 1024 ? `${(v / 1024).toFixed(1)} KiB` : `${v} B`);
+const db = (v: number | null) => (v === null ? 'exact' : `${v.toFixed(1)} dB`);
+
+function methodString(range: 'minmax' | 'mse', cle: boolean, adaround: boolean, bc: boolean): string {
+  return [cle ? 'cle' : '', range, adaround ? 'adaround' : '', bc ? 'bias-correction' : '']
+    .filter(Boolean)
+    .join('+');
+}
+
+function LayerReport({ report }: { report: PtqReport }) {
+  return (
+    <div className="card" data-testid="variant-report">
+      <h2>
+        {report.name}{' '}
+        <span className="muted">
+          ({report.method}, W{report.weights_bits}A{report.acts_bits})
+        </span>
+      </h2>
+      <p>
+        Accuracy {pct(report.accuracy)} on {report.test_count} test windows (integer-exact simulation; float{' '}
+        {pct(report.float_accuracy)}, simulated {pct(report.fake_quant_accuracy)}; agrees with the float model
+        on {pct(report.agreement_with_float)}; integer = simulated on {pct(report.integer_matches_fake_quant)}
+        ).
+      </p>
+      <p>
+        Size {bytes(report.model_bytes)} (weights {bytes(report.weight_bytes)} packed, biases{' '}
+        {bytes(report.bias_bytes)}, metadata {bytes(report.metadata_bytes)}; float32{' '}
+        {bytes(report.float_model_bytes)}) · {(report.bops / 1e6).toFixed(1)} MBOPs (float{' '}
+        {(report.float_bops / 1e6).toFixed(0)}) · peak memory {bytes(report.peak_memory_bytes)} (seed 003
+        formula) · int8 arena {bytes(report.arena_bytes)}
+      </p>
+      <table data-testid="per-layer">
+        <thead>
+          <tr>
+            <th>layer</th>
+            <th className="num">W/A/in bits</th>
+            <th className="num">MACs</th>
+            <th className="num">BOPs</th>
+            <th className="num">weights</th>
+            <th className="num">SQNR out</th>
+            <th className="num">weight SQNR</th>
+            <th className="num">only weights quantized</th>
+            <th className="num">only output act. quantized</th>
+            <th>optimisation</th>
+          </tr>
+        </thead>
+        <tbody>
+          {report.per_layer.map((l) => (
+            <tr key={l.name}>
+              <td className="mono">{l.name}</td>
+              <td className="num">
+                {l.bits.weights}/{l.bits.acts}/{l.bits.input}
+              </td>
+              <td className="num">{l.macs.toLocaleString()}</td>
+              <td className="num">{l.bops.toLocaleString()}</td>
+              <td className="num">{bytes(l.weight_bytes)}</td>
+              <td className="num">{db(l.sqnr)}</td>
+              <td className="num">{db(l.weight_sqnr)}</td>
+              <td className="num">
+                {pct(l.weight_only.accuracy)} · {db(l.weight_only.logits_sqnr)}
+              </td>
+              <td className="num">
+                {pct(l.act_only.accuracy)} · {db(l.act_only.logits_sqnr)}
+              </td>
+              <td>
+                {l.optimisation
+                  ? `${l.optimisation.method}: loss ${l.optimisation.loss_nearest.toPrecision(3)} → ${l.optimisation.loss_after.toPrecision(3)}${l.optimisation.kept ? '' : ' (nearest kept)'}`
+                  : '—'}
+                {l.bias_correction_max_abs !== null
+                  ? ` · bias corr. ≤ ${l.bias_correction_max_abs.toPrecision(2)}`
+                  : ''}
+              </td>
+            </tr>
+          ))}
+          <tr>
+            <td className="mono">input</td>
+            <td className="num">—/{report.config.inputBits}</td>
+            <td colSpan={6} />
+            <td className="num">
+              {pct(report.input_act_only.accuracy)} · {db(report.input_act_only.logits_sqnr)}
+            </td>
+            <td />
+          </tr>
+        </tbody>
+      </table>
+      <p className="muted">
+        Debugging (seed 004): the last two columns quantize one layer at a time (test subset; accuracy ·
+        logits SQNR vs float) — a low value shows which layer hurts and whether its weights or its activations
+        are to blame.
+      </p>
+      <p>
+        Per class:{' '}
+        {report.per_class.map((c) => (
+          <span key={c.class} className="badge">
+            {c.class} {pct(c.accuracy)} <span className="muted">(float {pct(c.float_accuracy)})</span>
+          </span>
+        ))}
+      </p>
+    </div>
+  );
+}
+
+function SizeChart({ parent, variants }: { parent: ModelSummary | undefined; variants: VariantSummary[] }) {
+  const points = variants.map((v) => ({ name: v.name, size: v.model_bytes, accuracy: 100 * v.accuracy }));
+  const floatPoint =
+    parent && variants[0]
+      ? [
+          {
+            name: `${parent.name} (float32)`,
+            size: parent.size_bytes || 4 * parent.params,
+            accuracy: 100 * variants[0].float_accuracy,
+          },
+        ]
+      : [];
+  if (points.length === 0) return null;
+  return (
+    <div className="card" data-testid="size-chart" style={{ height: 320 }}>
+      <h2>Accuracy vs size</h2>
+      <ResponsiveContainer width="100%" height="85%">
+        <ScatterChart margin={{ top: 10, right: 20, bottom: 20, left: 10 }}>
+          <CartesianGrid />
+          <XAxis type="number" dataKey="size" name="size" unit=" B" scale="log" domain={['auto', 'auto']} />
+          <YAxis type="number" dataKey="accuracy" name="accuracy" unit=" %" domain={['auto', 'auto']} />
+          <ZAxis type="category" dataKey="name" name="variant" />
+          <Tooltip />
+          <Legend />
+          <Scatter name="quantized (integer accuracy, test split)" data={points} fill="#0969da" />
+          <Scatter name="float parent" data={floatPoint} fill="#cf222e" />
+        </ScatterChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}
+
+export function QuantizePage() {
+  const models = useApi(() => api.models.list(), []);
+  const floats = (models.data ?? []).filter((m) => m.kind === 'float');
+  const [model, setModel] = useState<string>();
+  const current = model ?? floats[0]?.name;
+  const variants = useApi(
+    () => (current ? api.quant.variants({ model: current }) : Promise.resolve([])),
+    [current],
+  );
+  const [preset, setPreset] = useState<Preset>('W8A8');
+  const [table, setTable] = useState('');
+  const [range, setRange] = useState<'minmax' | 'mse'>('mse');
+  const [cle, setCle] = useState(false);
+  const [adaround, setAdaround] = useState(false);
+  const [bc, setBc] = useState(true);
+  const [name, setName] = useState('');
+  const [jobId, setJobId] = useState<string>();
+  const [error, setError] = useState<unknown>();
+  const [selected, setSelected] = useState<string>();
+  const job = useJob(jobId);
+  // The variant shown below: the one clicked, else the one just made.
+  const justMade = job?.state === 'succeeded' ? (job.result as { name?: string } | null)?.name : undefined;
+  const shown = selected ?? justMade;
+  const detail = useApi(() => (shown ? api.quant.get({ name: shown }) : Promise.resolve(undefined)), [shown]);
+
+  const bits = PRESETS[preset];
+  const defaultName = current
+    ? `${current.replace(/-fp$/, '')}-w${bits.w}a${bits.a}${adaround ? '-ar' : ''}`
+    : '';
+  const reloadVariants = variants.reload;
+  useEffect(() => {
+    if (job?.state === 'succeeded') reloadVariants();
+  }, [job?.state, reloadVariants]);
+  const tableError = useMemo(() => {
+    if (preset !== 'custom' || !table.trim()) return undefined;
+    try {
+      parseLayerBits(table);
+      return undefined;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }, [preset, table]);
+
+  const start = async () => {
+    if (!current) return;
+    setError(undefined);
+    const config: Partial<PtqConfigInput> = { weightBits: bits.w, actBits: bits.a };
+    if (preset === 'custom' && table.trim()) config.layerBits = parseLayerBits(table);
+    try {
+      const r = await api.quant.quantize({
+        model: current,
+        name: name.trim() || defaultName,
+        method: methodString(range, cle, adaround, bc),
+        config,
+      });
+      setJobId(r.jobId);
+    } catch (err) {
+      setError(err);
+    }
+  };
+  const running = job?.state === 'running' || job?.state === 'queued';
+
+  return (
+    <section className="page" data-testid="quantize-page">
+      <h1>Quantize</h1>
+      <ErrorBox error={models.error} />
+      {!models.loading && floats.length === 0 ? (
+        <p className="empty" data-testid="quantize-empty">
+          No trained float model yet — train one on the Train page (e.g. har-cnn on the HAR dataset), then
+          quantize it here.
+        </p>
+      ) : (
+        <div className="card" data-testid="quantize-form">
+          <div className="row">
+            <label>
+              Model{' '}
+              <select
+                value={current ?? ''}
+                onChange={(e) => setModel(e.target.value)}
+                data-testid="quant-model"
+              >
+                {floats.map((m) => (
+                  <option key={m.name} value={m.name}>
+                    {m.name} ({m.arch}, {m.test_accuracy !== null ? pct(m.test_accuracy) : 'not evaluated'})
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              Preset{' '}
+              <select
+                value={preset}
+                onChange={(e) => setPreset(e.target.value as Preset)}
+                data-testid="quant-preset"
+              >
+                {Object.keys(PRESETS).map((p) => (
+                  <option key={p} value={p}>
+                    {p === 'custom' ? 'custom per-layer table' : p}
+                  </option>
+                ))}
+              </select>
+            </label>
+            {preset === 'custom' && (
+              <label>
+                Per-layer bits{' '}
+                <input
+                  value={table}
+                  onChange={(e) => setTable(e.target.value)}
+                  placeholder="conv1=4/4,conv2=2/4,fc=8"
+                  data-testid="quant-table"
+                />
+              </label>
+            )}
+            <label>
+              Name{' '}
+              <input
+                value={name}
+                onChange={(e) => setName(e.target.value)}
+                placeholder={defaultName}
+                data-testid="quant-name"
+              />
+            </label>
+          </div>
+          <div className="row">
+            <label>
+              <input type="radio" checked={range === 'minmax'} onChange={() => setRange('minmax')} /> MinMax
+            </label>
+            <label>
+              <input type="radio" checked={range === 'mse'} onChange={() => setRange('mse')} /> MSE
+            </label>
+            <label>
+              <input type="checkbox" checked={cle} onChange={(e) => setCle(e.target.checked)} /> + CLE
+            </label>
+            <label>
+              <input
+                type="checkbox"
+                checked={adaround}
+                onChange={(e) => setAdaround(e.target.checked)}
+                data-testid="quant-adaround"
+              />{' '}
+              + AdaRound
+            </label>
+            <label>
+              <input type="checkbox" checked={bc} onChange={(e) => setBc(e.target.checked)} /> + bias
+              correction
+            </label>
+            <span className="muted mono">{methodString(range, cle, adaround, bc)}</span>
+            <span className="spacer" />
+            <button
+              type="button"
+              className="primary"
+              disabled={!current || running || !!tableError}
+              onClick={() => void start()}
+              data-testid="quant-start"
+            >
+              Quantize
+            </button>
+          </div>
+          {tableError && <p className="error-box">{tableError}</p>}
+          <ErrorBox error={error} />
+          <JobProgress job={job} />
+        </div>
+      )}
+      {current && (
+        <>
+          <h2>Train to N bits — QAT, universal 1-bit / N-bit (seed 000)</h2>
+          <LowBitPanel model={current} />
+        </>
+      )}
+      {current && (
+        <>
+          <h2>Variants of {current}</h2>
+          <ErrorBox error={variants.error} />
+          {(variants.data ?? []).length === 0 ? (
+            <p className="empty">
+              No quantized variant of {current} yet: choose a preset and click Quantize.
+            </p>
+          ) : (
+            <table data-testid="variants">
+              <thead>
+                <tr>
+                  <th>variant</th>
+                  <th>method</th>
+                  <th className="num">W/A</th>
+                  <th className="num">accuracy (integer, test)</th>
+                  <th className="num">float</th>
+                  <th className="num">size</th>
+                  <th className="num">BOPs</th>
+                  <th className="num">peak memory</th>
+                </tr>
+              </thead>
+              <tbody>
+                {(variants.data ?? []).map((v) => (
+                  <tr
+                    key={v.name}
+                    onClick={() => setSelected(v.name)}
+                    className={v.name === shown ? 'active' : ''}
+                    style={{ cursor: 'pointer' }}
+                  >
+                    <td className="mono">{v.name}</td>
+                    <td className="mono">{v.method}</td>
+                    <td className="num">
+                      W{v.weights_bits}A{v.acts_bits}
+                    </td>
+                    <td className="num">{pct(v.accuracy)}</td>
+                    <td className="num">{pct(v.float_accuracy)}</td>
+                    <td className="num">{bytes(v.model_bytes)}</td>
+                    <td className="num">{(v.bops / 1e6).toFixed(1)} M</td>
+                    <td className="num">{bytes(v.peak_memory_bytes)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          <SizeChart parent={floats.find((m) => m.name === current)} variants={variants.data ?? []} />
+          <ErrorBox error={detail.error} />
+          {detail.data && <LayerReport report={detail.data.report} />}
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,254 @@
+import { useState } from 'react';
+import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import {
+  LOWBIT_METHODS,
+  type LowBitMethod,
+  type LowBitReport,
+  type Proposal,
+  type SensitivityReport,
+} from '../../../../shared/api/lowbit';
+import { parseLayerBits } from '../../../../shared/api/quant';
+import { api } from '../../api';
+import { ErrorBox } from '../../components/ErrorBox';
+import { JobProgress } from '../../components/JobProgress';
+import { useJob } from '../../hooks';
+import { SensitivityChart } from './SensitivityChart';
+import { WeightHistogram } from './WeightHistogram';
+
+/**
+ * "Train to N bits" beside PTQ on the Quantize page: QAT (STE, LSQ) or universal training (S1, S2)
+ * with a per-layer bit table, then the training curves, the weight histogram per epoch and the
+ * rounding/integer accuracies; and the layer sensitivity sweep with its chart and the proposed table,
+ * accepted into the bit table in one click.
+ */
+const pct = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(2)} %`);
+
+export function LowBitPanel({ model }: { model: string | undefined }) {
+  const [method, setMethod] = useState<LowBitMethod>('universal-s1');
+  const [weights, setWeights] = useState(1);
+  const [acts, setActs] = useState(8);
+  const [table, setTable] = useState('');
+  const [epochs, setEpochs] = useState(20);
+  const [batch, setBatch] = useState(64);
+  const [lambda, setLambda] = useState(1);
+  const [error, setError] = useState<Error>();
+  const [trainJob, setTrainJob] = useState<string>();
+  const [sensJob, setSensJob] = useState<string>();
+  const [maxDrop, setMaxDrop] = useState(1);
+  const [proposal, setProposal] = useState<Proposal>();
+  const train = useJob(trainJob);
+  const sens = useJob(sensJob);
+  const report = train?.state === 'succeeded' ? (train.result as LowBitReport) : undefined;
+  const sensitivity = sens?.state === 'succeeded' ? (sens.result as SensitivityReport) : undefined;
+
+  const start = async () => {
+    setError(undefined);
+    try {
+      const layerBits = table.trim() ? parseLayerBits(table) : {};
+      const { jobId } = await api.lowbit.train({
+        model: model!,
+        config: { method, weightBits: weights, actBits: acts, layerBits, epochs, batchSize: batch, lambda },
+        overwrite: true,
+      });
+      setTrainJob(jobId);
+    } catch (err) {
+      setError(err as Error);
+    }
+  };
+  const runSensitivity = async () => {
+    setError(undefined);
+    setProposal(undefined);
+    try {
+      const { jobId } = await api.lowbit.sensitivity({ model: model!, bits: [1, 2, 4, 8], seeds: 5 });
+      setSensJob(jobId);
+    } catch (err) {
+      setError(err as Error);
+    }
+  };
+  const propose = async () => {
+    if (!sensitivity) return;
+    try {
+      setProposal(await api.lowbit.propose({ report: sensitivity, maxDrop }));
+    } catch (err) {
+      setError(err as Error);
+    }
+  };
+
+  return (
+    <div className="card" data-testid="lowbit-panel">
+      <h2>Train to N bits</h2>
+      <p className="muted">
+        Quantization-aware training (STE or LSQ step sizes, BatchNorm folded) or universal 1-bit/N-bit weights
+        (seed 000: regulariser S1 or S2, annealed, then hard rounding). Starts from the float model; the float
+        model is never changed.
+      </p>
+      <div className="row">
+        <label>
+          method{' '}
+          <select value={method} onChange={(e) => setMethod(e.target.value as LowBitMethod)}>
+            {LOWBIT_METHODS.map((m) => (
+              <option key={m}>{m}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          weight bits{' '}
+          <input
+            type="number"
+            min={1}
+            max={8}
+            value={weights}
+            onChange={(e) => setWeights(Number(e.target.value))}
+          />
+        </label>
+        <label>
+          act bits{' '}
+          <input
+            type="number"
+            min={1}
+            max={8}
+            value={acts}
+            onChange={(e) => setActs(Number(e.target.value))}
+          />
+        </label>
+        <label>
+          per-layer bits{' '}
+          <input placeholder="conv=1,gru=8,fc=8" value={table} onChange={(e) => setTable(e.target.value)} />
+        </label>
+        <label>
+          epochs{' '}
+          <input type="number" min={1} value={epochs} onChange={(e) => setEpochs(Number(e.target.value))} />
+        </label>
+        <label>
+          batch{' '}
+          <input type="number" min={1} value={batch} onChange={(e) => setBatch(Number(e.target.value))} />
+        </label>
+        {method.startsWith('universal') && (
+          <label>
+            λ max{' '}
+            <input
+              type="number"
+              min={0}
+              step={0.1}
+              value={lambda}
+              onChange={(e) => setLambda(Number(e.target.value))}
+            />
+          </label>
+        )}
+        <button type="button" disabled={!model} onClick={() => void start()}>
+          Train
+        </button>
+        <button type="button" disabled={!model} onClick={() => void runSensitivity()}>
+          Layer sensitivity
+        </button>
+      </div>
+      <ErrorBox error={error} />
+      <JobProgress job={train} />
+      {report && (
+        <div data-testid="lowbit-report">
+          <p>
+            {report.name ?? '(not stored: no integer model)'} — float {pct(report.float_accuracy)} → before
+            rounding {pct(report.accuracy_before_rounding)} → after rounding{' '}
+            {pct(report.accuracy_after_rounding)} → integer {pct(report.accuracy)} (test split) · stored{' '}
+            {report.stored_bytes} B (float32 {report.float_bytes} B)
+            {report.bops !== null &&
+              ` · ${(report.bops / 1e6).toFixed(2)} MBOPs · peak memory ${report.peak_memory_bytes} B`}
+          </p>
+          {report.integer_note && <p className="muted">{report.integer_note}</p>}
+          <ResponsiveContainer width="100%" height={220}>
+            <LineChart data={report.epochs.slice(1)}>
+              <CartesianGrid strokeDasharray="3 3" />
+              <XAxis dataKey="epoch" />
+              <YAxis yAxisId="l" label={{ value: 'loss', angle: -90, position: 'insideLeft' }} />
+              <YAxis yAxisId="a" orientation="right" domain={[0, 1]} />
+              <Tooltip />
+              <Legend />
+              <Line
+                yAxisId="l"
+                dataKey="task_loss"
+                name="task loss"
+                stroke="#2980b9"
+                dot={false}
+                isAnimationActive={false}
+              />
+              <Line
+                yAxisId="l"
+                dataKey="regulariser"
+                name="regulariser Σ S(w/α)"
+                stroke="#c0392b"
+                dot={false}
+                isAnimationActive={false}
+              />
+              <Line
+                yAxisId="a"
+                dataKey="val_accuracy_rounded"
+                name="val accuracy (rounded)"
+                stroke="#27ae60"
+                dot={false}
+                isAnimationActive={false}
+              />
+            </LineChart>
+          </ResponsiveContainer>
+          <WeightHistogram epochs={report.epochs} />
+        </div>
+      )}
+      <JobProgress job={sens} />
+      {sensitivity && (
+        <div>
+          <SensitivityChart report={sensitivity} />
+          <div className="row">
+            <label>
+              max accuracy drop (points){' '}
+              <input
+                type="number"
+                min={0}
+                step={0.5}
+                value={maxDrop}
+                onChange={(e) => setMaxDrop(Number(e.target.value))}
+              />
+            </label>
+            <button type="button" onClick={() => void propose()}>
+              Propose a table
+            </button>
+          </div>
+          {proposal && (
+            <table data-testid="proposal">
+              <thead>
+                <tr>
+                  <th>layer</th>
+                  <th className="num">bits</th>
+                </tr>
+              </thead>
+              <tbody>
+                {Object.entries(proposal.layer_bits).map(([l, b]) => (
+                  <tr key={l}>
+                    <td className="mono">{l}</td>
+                    <td className="num">{b}</td>
+                  </tr>
+                ))}
+                <tr>
+                  <td colSpan={2}>
+                    {proposal.stored_bytes} B, predicted drop {proposal.predicted_drop.toFixed(2)} points —{' '}
+                    {proposal.note}{' '}
+                    <button
+                      type="button"
+                      onClick={() =>
+                        setTable(
+                          Object.entries(proposal.layer_bits)
+                            .map(([l, b]) => `${l}=${b}`)
+                            .join(','),
+                        )
+                      }
+                    >
+                      Accept
+                    </button>
+                  </td>
+                </tr>
+              </tbody>
+            </table>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,258 @@
+import { z } from 'zod';
+import { AffineEncodingSchema } from '../quant/encoding';
+import { IntegerModelSchema } from '../quant/integer-model';
+import { method } from './define';
+
+/**
+ * Post-training quantization (seed 003's pipeline, seed 004's vocabulary). A method string lists the
+ * steps joined by '+', e.g. `cle+mse+adaround+bias-correction`; whatever it does not name takes the
+ * default below (MinMax ranges, nearest rounding, no CLE, no bias correction).
+ */
+export const PTQ_STEPS = [
+  'minmax',
+  'mse',
+  'percentile',
+  'cle',
+  'bias-absorption',
+  'adaround',
+  'lsq',
+  'bias-correction',
+] as const;
+export const PtqStep = z.enum(PTQ_STEPS);
+export type PtqStep = z.infer<typeof PtqStep>;
+
+export const Bits = z.number().int().min(1, 'bits must be 1..8').max(8, 'bits must be 1..8');
+export const RangeMethod = z.enum(['minmax', 'mse', 'percentile']);
+
+export const LayerBitsSchema = z.object({ weights: Bits.optional(), acts: Bits.optional() });
+export type LayerBitsEntry = z.infer<typeof LayerBitsSchema>;
+
+export const PtqConfigSchema = z.object({
+  weightBits: Bits.default(8),
+  actBits: Bits.default(8),
+  /** Per-layer overrides by layer name (conv/dense layers of the spec). */
+  layerBits: z.record(z.string(), LayerBitsSchema).default({}),
+  /** Model input and final logits stay 8-bit unless a layer entry says otherwise (see docs/quantization.md). */
+  inputBits: Bits.default(8),
+  foldBatchNorm: z.boolean().default(true),
+  cle: z.boolean().default(false),
+  biasAbsorption: z.boolean().default(false),
+  weightRange: RangeMethod.default('minmax'),
+  actRange: RangeMethod.default('minmax'),
+  percentile: z.number().min(90).max(100).default(99.99),
+  perChannel: z.boolean().default(true),
+  optimizer: z.enum(['none', 'adaround', 'lsq']).default('none'),
+  iterations: z.number().int().min(1).max(100_000).default(1000),
+  biasCorrection: z.boolean().default(false),
+  calibSize: z.number().int().min(1).max(200_000).default(1024),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .default(1),
+});
+export type PtqConfig = z.infer<typeof PtqConfigSchema>;
+export type PtqConfigInput = z.input<typeof PtqConfigSchema>;
+
+/** Turns `cle+mse+adaround+bias-correction` into config fields; throws on unknown or clashing steps. */
+export function parseMethod(method: string): Partial<PtqConfig> {
+  const steps = method
+    .split('+')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  if (steps.length === 0)
+    throw new Error('empty method: use e.g. minmax, mse, cle+mse+adaround+bias-correction');
+  const out: Partial<PtqConfig> = {};
+  for (const s of steps) {
+    const parsed = PtqStep.safeParse(s);
+    if (!parsed.success) throw new Error(`unknown method step "${s}" (known: ${PTQ_STEPS.join(', ')})`);
+    switch (parsed.data) {
+      case 'minmax':
+      case 'mse':
+      case 'percentile':
+        if (out.weightRange && out.weightRange !== parsed.data)
+          throw new Error(`method names two range setters (${out.weightRange}, ${parsed.data})`);
+        out.weightRange = parsed.data;
+        out.actRange = parsed.data;
+        break;
+      case 'cle':
+        out.cle = true;
+        break;
+      case 'bias-absorption':
+        out.biasAbsorption = true;
+        break;
+      case 'adaround':
+      case 'lsq':
+        if (out.optimizer && out.optimizer !== parsed.data)
+          throw new Error('method names both adaround and lsq: pick one');
+        out.optimizer = parsed.data;
+        break;
+      case 'bias-correction':
+        out.biasCorrection = true;
+        break;
+    }
+  }
+  return out;
+}
+
+/** The method string of a config (inverse of parseMethod). */
+export function methodOf(
+  c: Pick<PtqConfig, 'cle' | 'biasAbsorption' | 'weightRange' | 'optimizer' | 'biasCorrection'>,
+): string {
+  return [
+    c.cle ? 'cle' : '',
+    c.biasAbsorption ? 'bias-absorption' : '',
+    c.weightRange,
+    c.optimizer === 'none' ? '' : c.optimizer,
+    c.biasCorrection ? 'bias-correction' : '',
+  ]
+    .filter(Boolean)
+    .join('+');
+}
+
+/** `conv1=4,dense=8` (weights) or `conv1=4/8` (weights/acts) → a per-layer table. */
+export function parseLayerBits(table: string): Record<string, LayerBitsEntry> {
+  const out: Record<string, LayerBitsEntry> = {};
+  for (const part of table
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const m = /^([a-z][a-z0-9_]*)=(\d+)(?:\/(\d+))?$/.exec(part);
+    if (!m)
+      throw new Error(`bad layer-bits entry "${part}": expected name=W or name=W/A, e.g. conv1=4,dense=8/8`);
+    const w = Number(m[2]);
+    const a = m[3] === undefined ? undefined : Number(m[3]);
+    for (const b of [w, a])
+      if (b !== undefined && (b < 1 || b > 8)) throw new Error(`bits must be 1..8 in "${part}"`);
+    out[m[1]!] = a === undefined ? { weights: w } : { weights: w, acts: a };
+  }
+  return out;
+}
+
+export const PerLayerReportSchema = z.object({
+  name: z.string(),
+  op: z.string(),
+  bits: z.object({ weights: z.number(), acts: z.number(), input: z.number() }),
+  macs: z.number(),
+  bops: z.number(),
+  weight_bytes: z.number(),
+  /** SQNR (dB) of this layer's output in the quantized model vs the float model; null when exact. */
+  sqnr: z.number().nullable(),
+  /** SQNR (dB) of the quantized weights vs the float weights. */
+  weight_sqnr: z.number().nullable(),
+  /** Seed 004 debugging: only this layer's weights quantized / only its output activation quantized. */
+  weight_only: z.object({ accuracy: z.number(), logits_sqnr: z.number().nullable() }),
+  act_only: z.object({ accuracy: z.number(), logits_sqnr: z.number().nullable() }),
+  /** Layerwise optimisation and bias correction details. */
+  optimisation: z
+    .object({
+      method: z.string(),
+      loss_nearest: z.number(),
+      loss_after: z.number(),
+      kept: z.boolean(),
+      soft_fraction: z.number().optional(),
+    })
+    .nullable(),
+  bias_correction_max_abs: z.number().nullable(),
+});
+export type PerLayerReport = z.infer<typeof PerLayerReportSchema>;
+
+export const PtqReportSchema = z.object({
+  name: z.string(),
+  parent: z.string(),
+  method: z.string(),
+  weights_bits: z.number(),
+  acts_bits: z.number(),
+  float_accuracy: z.number(),
+  /** Test split, integer-exact simulation. */
+  accuracy: z.number(),
+  fake_quant_accuracy: z.number(),
+  /** Fraction of test windows where the integer and fake-quant predictions agree. */
+  integer_matches_fake_quant: z.number(),
+  agreement_with_float: z.number(),
+  per_class: z.array(
+    z.object({ class: z.string(), count: z.number(), float_accuracy: z.number(), accuracy: z.number() }),
+  ),
+  /** Bytes on the device: the exported blob's size when the engine exports it, else the estimate below. */
+  model_bytes: z.number(),
+  /** The device blob's exact size (null when the engine could not export this model). */
+  blob_bytes: z.number().nullable(),
+  weight_bytes: z.number(),
+  bias_bytes: z.number(),
+  metadata_bytes: z.number(),
+  float_model_bytes: z.number(),
+  bops: z.number(),
+  float_bops: z.number(),
+  peak_memory_bytes: z.number(),
+  float_peak_memory_bytes: z.number(),
+  arena_bytes: z.number(),
+  macs: z.number(),
+  params: z.number(),
+  per_layer: z.array(PerLayerReportSchema),
+  /** The input's debugging row: only the model input quantized. */
+  input_act_only: z.object({ accuracy: z.number(), logits_sqnr: z.number().nullable() }),
+  calib: z.number(),
+  test_count: z.number(),
+  seed: z.number(),
+  seconds: z.number(),
+  backend: z.string(),
+  integer_reference: z.string(),
+  /** Fraction of int8 logits equal between the engine's host reference and PTQ's own integer simulation. */
+  engine_matches_sim: z.number().nullable(),
+  config: PtqConfigSchema,
+});
+export type PtqReport = z.infer<typeof PtqReportSchema>;
+
+/** What a quantized variant stores besides its integer model: the simulated-quantization settings. */
+export const FakeQuantSettingsSchema = z.object({
+  input: AffineEncodingSchema,
+  layers: z.array(z.object({ name: z.string(), weight: AffineEncodingSchema, output: AffineEncodingSchema })),
+});
+export type FakeQuantSettings = z.infer<typeof FakeQuantSettingsSchema>;
+
+export const QuantizeInput = z.object({
+  /** Float parent model name. */
+  model: z.string().min(1).max(80),
+  /** Name of the quantized variant to create. */
+  name: z.string().min(1).max(80),
+  /** Dataset name for calibration (train split) and evaluation (test split); default: the model's own. */
+  dataset: z.string().min(1).max(80).optional(),
+  method: z.string().max(200).optional(),
+  config: PtqConfigSchema.partial().default({}),
+  /** Replace an existing variant of the same name. */
+  overwrite: z.boolean().default(false),
+});
+export type QuantizeInput = z.input<typeof QuantizeInput>;
+
+export const VariantSummarySchema = z.object({
+  name: z.string(),
+  parent: z.string(),
+  method: z.string(),
+  weights_bits: z.number(),
+  acts_bits: z.number(),
+  accuracy: z.number(),
+  float_accuracy: z.number(),
+  model_bytes: z.number(),
+  bops: z.number(),
+  peak_memory_bytes: z.number(),
+  created_at: z.string(),
+});
+export type VariantSummary = z.infer<typeof VariantSummarySchema>;
+
+export const VariantDetailSchema = z.object({
+  summary: VariantSummarySchema,
+  report: PtqReportSchema,
+  settings: FakeQuantSettingsSchema,
+  integerModel: IntegerModelSchema,
+});
+export type VariantDetail = z.infer<typeof VariantDetailSchema>;
+
+export const quantService = {
+  /** Validates the request (refusing bad input before any work) and starts a PTQ job. */
+  quantize: method(QuantizeInput, z.object({ jobId: z.string() })),
+  /** Quantized variants, optionally of one parent. */
+  variants: method(z.object({ model: z.string().optional() }).default({}), z.array(VariantSummarySchema)),
+  get: method(z.object({ name: z.string().min(1) }), VariantDetailSchema),
+  remove: method(z.object({ name: z.string().min(1) }), z.object({ removed: z.boolean() })),
+};

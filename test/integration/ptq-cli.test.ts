@@ -1,0 +1,147 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { runCli } from '../../src/main/cli/program';
+import { CliRuntime } from '../../src/main/cli/runtime';
+import { openStore } from '../../src/main/store/database';
+import { ModelsRepo, type TrainingRecord } from '../../src/main/store/models-repo';
+import { DatasetsRepo } from '../../src/main/store/datasets-repo';
+import { buildModel, extractWeights } from '../../src/main/ml/model-builder';
+import { zooSpec } from '../../src/main/ml/zoo';
+import { loadTf } from '../../src/main/ml/tf-loader';
+
+/**
+ * `bitbench quantize` end to end on the real HAR windows (rebuilt from UCI-HAPT, read from
+ * ../shared/datasets): bad input refused before any work, then a W8A8 variant stored and listed.
+ * The float model is har-cnn with its initial weights (training it here would take minutes);
+ * the accuracy target is the unit/integration tests' job, this one checks the path and the JSON.
+ */
+const HAPT = path.resolve('../shared/datasets/uci-hapt');
+const haveData = existsSync(HAPT);
+if (!haveData) console.log(`skipping ptq-cli: ${HAPT} not found`);
+
+/** Runs the CLI; `out` is what it printed, `err` its stderr (errors go there, and as JSON to stdout). */
+async function cli(args: string[], db: string): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
+    err += String(s);
+    return true;
+  });
+  try {
+    const code = await runCli([...args, '--db', db], new CliRuntime((s) => (out += s)));
+    return { code, out, err };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe.skipIf(!haveData)('bitbench quantize (CLI, HAR)', () => {
+  it('refuses bad input with the reason, then quantizes har-cnn at W8A8 and stores the variant', async () => {
+    const db = path.join(mkdtempSync(path.join(os.tmpdir(), 'bb-ptq-')), 'a.db');
+    expect((await cli(['datasets', 'import', 'uci-hapt', HAPT, '--name', 'har'], db)).code).toBe(0);
+    const { tf } = await loadTf();
+    const spec = zooSpec('har-cnn');
+    const weights = extractWeights(buildModel(tf, spec, undefined, { seed: 1 }));
+    const store = openStore(db);
+    const ds = new DatasetsRepo(store.db).find('har')!;
+    new ModelsRepo(store.db).insertTrained({
+      name: 'har-fp',
+      datasetId: ds.id,
+      spec,
+      weights,
+      metrics: {},
+      training: {
+        datasetName: 'har',
+        datasetVersion: ds.version,
+        classes: ds.config.classes,
+        inputShape: [128, 9],
+        norm: null,
+        options: {} as TrainingRecord['options'],
+        seed: 1,
+        backend: 'test',
+        backendNote: '',
+        trainSeconds: 0,
+        epochsRun: 0,
+        bestEpoch: 0,
+        stoppedEarly: false,
+        params: 25798,
+        curves: [],
+        evaluations: {},
+        jobId: null,
+      },
+    });
+    store.close();
+
+    const bad: Array<[string[], RegExp]> = [
+      [['--weights', '0'], /bit width 1\.\.8/],
+      [['--layer-bits', 'conv7=4'], /unknown layer\(s\) "conv7"/],
+      [
+        ['--calib', '50000'],
+        /Calibration set smaller than asked: the train split of har has \d+ windows, 50000/,
+      ],
+      [['--method', 'mse+minmax'], /two range setters/],
+    ];
+    for (const [args, re] of bad) {
+      const r = await cli(['quantize', '--model', 'har-fp', '--name', 'bad', '--json', ...args], db);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(re);
+    }
+    const jobs = await cli(['jobs', 'list', '--json'], db);
+    expect(
+      (JSON.parse(jobs.out) as Array<{ kind: string }>).filter((j) => j.kind === 'quantize'),
+    ).toHaveLength(0);
+
+    const r = await cli(
+      [
+        'quantize',
+        '--model',
+        'har-fp',
+        '--weights',
+        '8',
+        '--acts',
+        '8',
+        '--method',
+        'mse+bias-correction',
+        '--calib',
+        '256',
+        '--seed',
+        '1',
+        '--name',
+        'har-w8a8',
+        '--json',
+      ],
+      db,
+    );
+    expect(r.code).toBe(0);
+    const rep = JSON.parse(r.out);
+    for (const k of [
+      'name',
+      'float_accuracy',
+      'accuracy',
+      'model_bytes',
+      'bops',
+      'peak_memory_bytes',
+      'per_layer',
+    ])
+      expect(rep).toHaveProperty(k);
+    expect(rep.name).toBe('har-w8a8');
+    expect(rep.per_layer.map((l: { name: string }) => l.name)).toEqual(['conv1', 'conv2', 'fc']);
+    expect(rep.per_layer[1].bits).toEqual({ weights: 8, acts: 8, input: 8 });
+    expect(typeof rep.per_layer[1].sqnr).toBe('number');
+    expect(rep.bops).toBe((217728 + 1523712 + 23808) * 64);
+    expect(rep.integer_matches_fake_quant).toBe(1);
+    expect(rep.engine_matches_sim).toBe(1);
+    expect(rep.model_bytes).toBe(rep.blob_bytes);
+    expect(rep.test_count).toBeGreaterThan(2000);
+    const list = await cli(['variants', 'list', '--model', 'har-fp', '--json'], db);
+    expect(JSON.parse(list.out).map((v: { name: string }) => v.name)).toEqual(['har-w8a8']);
+    const again = await cli(
+      ['quantize', '--model', 'har-fp', '--name', 'har-w8a8', '--calib', '64', '--json'],
+      db,
+    );
+    expect(again.code).toBe(1);
+    expect(again.err).toMatch(/already exists/);
+  }, 600_000);
+});

@@ -1,0 +1,126 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { integerModelCost } from '../../src/main/quant/cost-model';
+import { engineReferencePredict } from '../../src/main/quant/engine-reference';
+import { integerPredict, dequantizeLogits } from '../../src/main/quant/integer-sim';
+import { argmax } from '../../src/main/quant/ptq-evaluate';
+import { buildPtqGraph, weightedNodes } from '../../src/main/quant/ptq-graph';
+import { runPtq } from '../../src/main/quant/ptq-pipeline';
+import { seededRandom } from '../../src/main/quant/rng';
+import { predictLogits } from '../../src/main/quant/tf-forward';
+import { loadTf, type Tf } from '../../src/main/ml/tf-loader';
+import { PtqConfigSchema } from '../../src/shared/api/quant';
+import { ModelSpecSchema } from '../../src/shared/model/spec';
+import { IntegerModelSchema } from '../../src/shared/quant/integer-model';
+import { gauss, smallSpec, weight } from '../fixtures/quant-small-model';
+
+let tf: Tf;
+beforeAll(async () => {
+  tf = (await loadTf()).tf;
+});
+
+function data(n: number, per: number, seed: number): Float32Array {
+  const r = seededRandom(seed);
+  return Float32Array.from({ length: n * per }, () => gauss(r));
+}
+
+describe('integer model = simulated quantization', () => {
+  const cases = [
+    { label: 'W8A8 MinMax', cfg: { weightBits: 8, actBits: 8 } },
+    {
+      label: 'W4A4 CLE+MSE+bias correction',
+      cfg: {
+        weightBits: 4,
+        actBits: 4,
+        cle: true,
+        weightRange: 'mse',
+        actRange: 'mse',
+        biasCorrection: true,
+      },
+    },
+    {
+      label: 'W2A2 + per-layer table, AdaRound',
+      cfg: {
+        weightBits: 2,
+        actBits: 2,
+        layerBits: { conv1: { weights: 3 }, fc: { weights: 1 } },
+        optimizer: 'adaround',
+        iterations: 60,
+      },
+    },
+  ] as const;
+  for (const c of cases) {
+    it(`${c.label}: the integer-exact simulation gives the fake-quant predictions and logits`, async () => {
+      const { spec, weights } = smallSpec();
+      const calib = data(256, 48, 1);
+      const r = await runPtq(tf, spec, weights, calib, 256, PtqConfigSchema.parse(c.cfg));
+      expect(IntegerModelSchema.safeParse(r.integerModel).success).toBe(true);
+      const n = 300;
+      const x = data(n, 48, 2);
+      const fq = predictLogits(tf, r.quantized.graph, x, n, r.sim);
+      const int = integerPredict(r.integerModel, x, n);
+      const intReal = dequantizeLogits(r.integerModel, int.logits);
+      const lsb = r.integerModel.output.scale;
+      let worst = 0;
+      for (let i = 0; i < fq.length; i++) worst = Math.max(worst, Math.abs(fq[i]! - intReal[i]!));
+      expect(worst).toBeLessThanOrEqual(lsb * 1.001);
+      expect(Array.from(int.predictions)).toEqual(Array.from(argmax(fq, n, 4)));
+      // the integer engine's host reference on the exported blob agrees bit for bit
+      const eng = engineReferencePredict(r.integerModel, x, n);
+      if ('error' in eng) throw new Error(eng.error);
+      expect(Array.from(eng.logits)).toEqual(Array.from(int.logits));
+      // levels respect each layer's restricted range
+      for (const l of r.integerModel.layers) {
+        if (!('weights' in l)) continue;
+        const lim = l.weightBits === 1 ? 1 : 2 ** (l.weightBits - 1) - 1;
+        expect(Math.max(...l.weights.map(Math.abs))).toBeLessThanOrEqual(lim);
+        if (l.weightBits === 1) expect(l.weights.every((v) => v === 1 || v === -1)).toBe(true);
+      }
+    });
+  }
+});
+
+describe('cost model (seed 003 formulas)', () => {
+  it('har-cnn at W4A4: MACs, BOPs = MACs·b_w·b_a, packed bytes, peak memory and arena', async () => {
+    const r = seededRandom(4);
+    const spec = ModelSpecSchema.parse({
+      arch: 'har-cnn',
+      inputShape: [128, 9],
+      numClasses: 6,
+      layers: [
+        { type: 'conv1d', name: 'conv1', filters: 64, kernelSize: 3, activation: 'relu' },
+        { type: 'conv1d', name: 'conv2', filters: 64, kernelSize: 3, activation: 'relu' },
+        { type: 'maxPool1d', name: 'pool', poolSize: 2 },
+        { type: 'flatten', name: 'flatten' },
+        { type: 'dense', name: 'fc', units: 6 },
+      ],
+    });
+    const weights = [
+      weight('conv1', 'kernel', [3, 9, 64], r, () => 0.2),
+      weight('conv1', 'bias', [64], r, () => 0.01),
+      weight('conv2', 'kernel', [3, 64, 64], r, () => 0.05),
+      weight('conv2', 'bias', [64], r, () => 0.01),
+      weight('fc', 'kernel', [3968, 6], r, () => 0.02),
+      weight('fc', 'bias', [6], r, () => 0.01),
+    ];
+    expect(weightedNodes(buildPtqGraph(spec, weights)).map((n) => n.name)).toEqual(['conv1', 'conv2', 'fc']);
+    const res = await runPtq(
+      tf,
+      spec,
+      weights,
+      data(32, 1152, 3),
+      32,
+      PtqConfigSchema.parse({ weightBits: 4, actBits: 4 }),
+    );
+    const cost = integerModelCost(res.integerModel, res.bits, 8);
+    expect(cost.layers.map((l) => l.macs)).toEqual([126 * 64 * 27, 124 * 64 * 192, 3968 * 6]);
+    // input 8-bit, internal activations 4-bit
+    expect(cost.layers.map((l) => l.bops)).toEqual([217728 * 4 * 8, 1523712 * 4 * 4, 23808 * 4 * 4]);
+    expect(cost.weightBytes).toBe(1728 / 2 + 12288 / 2 + 23808 / 2);
+    expect(cost.biasBytes).toBe(4 * (64 + 64 + 6));
+    // peak = (Σ weights·b_w + largest activation·b_a) / 8 = (37824·4 + 126·64·4) / 8
+    expect(cost.peakMemoryBytes).toBe((37824 * 4 + 8064 * 4) / 8);
+    // int8 arena: conv1 in (1152) + out (8064) vs conv2 in (8064) + out (7936)
+    expect(cost.arenaBytes).toBe(8064 + 7936);
+    expect(cost.params).toBe(1728 + 64 + 12288 + 64 + 23808 + 6);
+  });
+});
