@@ -1,8 +1,17 @@
 import { Command, CommanderError } from 'commander';
 import { BitbenchError } from '../../shared/errors';
 import { appVersion } from '../version';
+import { registerDatasetsCommands } from './commands/datasets';
+import { registerDeployCommands } from './commands/deploy';
+import { registerExportCommands } from './commands/export';
+import { registerFirmwareCommands } from './commands/firmware';
+import { registerBoardsCommands } from './commands/boards';
 import { registerJobsCommands } from './commands/jobs';
+import { registerLowBitCommands } from './commands/lowbit';
+import { registerQuantizeCommands } from './commands/quantize';
+import { registerRecordCommands } from './commands/record';
 import { registerStatusCommands } from './commands/status';
+import { registerTrainCommands } from './commands/train';
 import { CliRuntime } from './runtime';
 
 /** Builds the `bitbench` command tree. Each feature registers its commands in one line here. */
@@ -16,6 +25,15 @@ export function buildProgram(rt: CliRuntime): Command {
     .exitOverride();
   registerStatusCommands(program, rt);
   registerJobsCommands(program, rt);
+  registerBoardsCommands(program, rt);
+  registerDatasetsCommands(program, rt);
+  registerRecordCommands(program, rt);
+  registerQuantizeCommands(program, rt);
+  registerLowBitCommands(program, rt);
+  registerTrainCommands(program, rt);
+  registerExportCommands(program, rt);
+  registerDeployCommands(program, rt);
+  registerFirmwareCommands(program, rt);
   return program;
 }
 

@@ -1,9 +1,17 @@
 import type { z } from 'zod';
 import { boardsService } from './boards';
+import { datasetsService } from './datasets';
+import { deployService } from './deploy';
+import { engineService } from './engine';
+import { firmwareService } from './firmware';
 import type { MethodDef, ServiceDef } from './define';
 import { eventSchemas } from './events';
 import { jobsService } from './jobs';
+import { lowbitService } from './lowbit';
+import { quantService } from './quant';
+import { recordingService } from './recording';
 import { statusService } from './status';
+import { modelsService, trainingService } from './models';
 
 /**
  * The one contract between the UI and the main process. Every call is declared here once
@@ -15,6 +23,15 @@ export const contract = {
   status: statusService,
   jobs: jobsService,
   boards: boardsService,
+  recording: recordingService,
+  datasets: datasetsService,
+  training: trainingService,
+  models: modelsService,
+  quant: quantService,
+  lowbit: lowbitService,
+  engine: engineService,
+  deploy: deployService,
+  firmware: firmwareService,
 } satisfies Record<string, ServiceDef>;
 
 export { eventSchemas };

@@ -1,5 +1,8 @@
 import { BoardEventSchema } from './boards';
+import { DeployProgressSchema } from './deploy';
 import { JobSchema } from './jobs';
+import { RecordingSamplesSchema, RecordingStatusSchema } from './recording';
+import { TrainProgressSchema } from '../model/training';
 
 /**
  * Events pushed from main to the UI. Each feature adds its event here; the payload schema is
@@ -10,4 +13,12 @@ export const eventSchemas = {
   job: JobSchema,
   /** A board's connection state changed (connecting, connected, disconnected, error). */
   board: BoardEventSchema,
+  /** Live samples of the running recording, batched (at most ~30 per second). */
+  recordingSamples: RecordingSamplesSchema,
+  /** The recording's state and counters changed (countdown tick, ~4 per second while recording). */
+  recordingStatus: RecordingStatusSchema,
+  /** Live progress of a training job (per batch, throttled; every finished epoch's metrics). */
+  trainProgress: TrainProgressSchema,
+  /** Bytes, rate and windows of a running flash or profile job (the Deploy page's progress). */
+  deployProgress: DeployProgressSchema,
 };

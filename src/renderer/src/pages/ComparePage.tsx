@@ -1,5 +1,331 @@
-import { Placeholder } from '../components/Placeholder';
+import { useState } from 'react';
+import {
+  CartesianGrid,
+  Legend,
+  Line,
+  ComposedChart,
+  ResponsiveContainer,
+  Scatter,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
+import { compareCsv, type CompareRow } from '../../../shared/api/deploy';
+import { api } from '../api';
+import { ErrorBox } from '../components/ErrorBox';
+import { useApi } from '../hooks';
+import { bytes, int, pct, unitShort } from './deploy/format';
+import './deploy/deploy.css';
+
+/**
+ * Compare: the float model and every quantized variant as rows (bits, method, host and device
+ * accuracy, bit-exact, size, BOPs, peak memory, latency); pick two rows to diff; export CSV; accuracy
+ * vs latency and vs size with the Pareto front highlighted.
+ */
+const accuracyOf = (r: CompareRow) => r.device_accuracy ?? r.host_accuracy;
+
+function ParetoChart({
+  rows,
+  x,
+  xLabel,
+  front,
+  testId,
+}: {
+  rows: CompareRow[];
+  x: (r: CompareRow) => number | null;
+  xLabel: string;
+  front: (r: CompareRow) => boolean;
+  testId: string;
+}) {
+  const pts = rows
+    .filter((r) => x(r) !== null && accuracyOf(r) !== null)
+    .map((r) => ({ name: r.name, x: x(r)!, accuracy: 100 * accuracyOf(r)!, front: front(r) }));
+  const frontLine = pts.filter((p) => p.front).sort((a, b) => a.x - b.x);
+  const xs = pts.map((p) => p.x);
+  const xMin = Math.min(...xs);
+  const xMax = Math.max(...xs);
+  const yMin = Math.min(...pts.map((p) => p.accuracy));
+  // A log axis only where the points span more than a decade and a bit (sizes float vs 1-bit).
+  const logScale = xMax / Math.max(1, xMin) > 20;
+  if (pts.length === 0)
+    return (
+      <div className="card" data-testid={testId}>
+        <h2>Accuracy vs {xLabel}</h2>
+        <p className="empty">Nothing to plot yet — profile a variant on a board from the Deploy page.</p>
+      </div>
+    );
+  return (
+    <div className="card" data-testid={testId} style={{ height: 320 }}>
+      <h2>
+        Accuracy vs {xLabel}{' '}
+        <span className="muted pareto-legend">(device accuracy where profiled, else host)</span>
+      </h2>
+      <ResponsiveContainer width="100%" height="85%">
+        <ComposedChart margin={{ top: 10, right: 20, bottom: 20, left: 10 }}>
+          <CartesianGrid />
+          <XAxis
+            type="number"
+            dataKey="x"
+            name={xLabel}
+            scale={logScale ? 'log' : 'linear'}
+            domain={[xMin / (logScale ? 1.5 : 1.05), xMax * (logScale ? 1.5 : 1.05)]}
+            tickFormatter={(v: number) => Math.round(v).toLocaleString('en-US')}
+            allowDuplicatedCategory={false}
+          />
+          <YAxis
+            type="number"
+            dataKey="accuracy"
+            name="accuracy"
+            unit=" %"
+            domain={[Math.max(0, Math.floor((yMin - 5) / 10) * 10), 100]}
+          />
+          <Tooltip
+            formatter={(v: unknown) =>
+              typeof v === 'number' ? v.toLocaleString('en-US', { maximumFractionDigits: 2 }) : String(v)
+            }
+            labelFormatter={() => ''}
+          />
+          <Legend />
+          <Scatter
+            name="dominated"
+            data={pts.filter((p) => !p.front)}
+            fill="#8c959f"
+            isAnimationActive={false}
+          />
+          <Scatter name="Pareto front" data={frontLine} fill="#cf222e" isAnimationActive={false} />
+          <Line
+            name="front"
+            data={frontLine}
+            dataKey="accuracy"
+            stroke="#cf222e"
+            dot={false}
+            legendType="none"
+            isAnimationActive={false}
+          />
+        </ComposedChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}
+
+function Diff({ a, b }: { a: CompareRow; b: CompareRow }) {
+  const rows: Array<[string, (r: CompareRow) => number | null, (v: number | null) => string]> = [
+    ['host accuracy', (r) => r.host_accuracy, pct],
+    ['device accuracy', (r) => r.device_accuracy, pct],
+    ['size', (r) => r.size_bytes, bytes],
+    ['BOPs', (r) => r.bops, int],
+    ['peak memory', (r) => r.peak_memory_bytes, bytes],
+    [`latency mean (${a.latency?.unit ?? b.latency?.unit ?? ''})`, (r) => r.latency?.mean ?? null, int],
+    ['counts / MAC', (r) => r.counts_per_mac, (v) => (v === null ? '—' : v.toFixed(2))],
+    ['RAM', (r) => r.ram_bytes, bytes],
+    ['flash', (r) => r.flash_bytes, bytes],
+  ];
+  return (
+    <div className="card" data-testid="diff">
+      <h2>
+        {a.name} vs {b.name}
+      </h2>
+      {a.board !== b.board && a.latency && b.latency && (
+        <p className="bad-text">
+          Latencies come from different boards ({a.board}, {b.board}): not comparable.
+        </p>
+      )}
+      <table>
+        <thead>
+          <tr>
+            <th />
+            <th className="num">{a.name}</th>
+            <th className="num">{b.name}</th>
+            <th className="num">Δ (second − first)</th>
+            <th className="num">ratio</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map(([label, f, fmt]) => {
+            const va = f(a);
+            const vb = f(b);
+            return (
+              <tr key={label}>
+                <td>{label}</td>
+                <td className="num">{fmt(va)}</td>
+                <td className="num">{fmt(vb)}</td>
+                <td className="num">{va !== null && vb !== null ? fmt(vb - va) : '—'}</td>
+                <td className="num">{va && vb !== null ? `× ${(vb / va).toFixed(2)}` : '—'}</td>
+              </tr>
+            );
+          })}
+          <tr>
+            <td>bits per layer</td>
+            <td className="mono small">
+              {a.layer_bits.map((l) => `${l.name} ${l.weights}/${l.acts}`).join(', ') || 'float32'}
+            </td>
+            <td className="mono small">
+              {b.layer_bits.map((l) => `${l.name} ${l.weights}/${l.acts}`).join(', ') || 'float32'}
+            </td>
+            <td colSpan={2} />
+          </tr>
+        </tbody>
+      </table>
+    </div>
+  );
+}
 
 export function ComparePage() {
-  return <Placeholder title="Compare" what="The float model and its quantized variants side by side." />;
+  const models = useApi(() => api.models.list(), []);
+  const floats = (models.data ?? []).filter((m) => m.kind === 'float');
+  const [model, setModel] = useState<string>();
+  const [board, setBoard] = useState<string>('');
+  const [picked, setPicked] = useState<string[]>([]);
+  const current = model ?? floats[0]?.name;
+  const cmp = useApi(
+    () =>
+      current
+        ? api.deploy.compare({ model: current, ...(board ? { board } : {}) })
+        : Promise.resolve(undefined),
+    [current, board],
+  );
+  const rows = cmp.data?.rows ?? [];
+  const toggle = (name: string) =>
+    setPicked((p) => (p.includes(name) ? p.filter((n) => n !== name) : [...p, name].slice(-2)));
+  const exportCsv = () => {
+    const blob = new Blob([compareCsv(rows)], { type: 'text/csv' });
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = `${current}-compare.csv`;
+    a.click();
+    URL.revokeObjectURL(a.href);
+  };
+  const pair = picked.map((n) => rows.find((r) => r.name === n)).filter((r): r is CompareRow => !!r);
+
+  if (models.data && floats.length === 0)
+    return (
+      <div className="page">
+        <h1>Compare</h1>
+        <p className="empty">
+          No trained model yet — train one on the Train page, quantize it, then profile it.
+        </p>
+      </div>
+    );
+
+  return (
+    <div className="page" data-testid="compare-page">
+      <h1>Compare</h1>
+      <div className="row">
+        <label>
+          Model
+          <select
+            value={current ?? ''}
+            onChange={(e) => setModel(e.target.value)}
+            data-testid="compare-model"
+          >
+            {floats.map((m) => (
+              <option key={m.name} value={m.name}>
+                {m.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Device results from
+          <select value={board} onChange={(e) => setBoard(e.target.value)} data-testid="compare-board">
+            <option value="">newest run on any board</option>
+            {(cmp.data?.boards ?? []).map((b) => (
+              <option key={b} value={b}>
+                {b}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="button" onClick={exportCsv} disabled={rows.length === 0} data-testid="export-csv">
+          Export CSV
+        </button>
+        <span className="muted">Tick two rows to diff them.</span>
+      </div>
+      <ErrorBox error={cmp.error} />
+      <table data-testid="compare-table">
+        <thead>
+          <tr>
+            <th />
+            <th>model</th>
+            <th>method</th>
+            <th className="num">bits W/A</th>
+            <th className="num">host acc.</th>
+            <th className="num">device acc.</th>
+            <th>bit-exact</th>
+            <th className="num">size</th>
+            <th className="num">BOPs</th>
+            <th className="num">peak memory</th>
+            <th className="num">latency mean (p50 / p99)</th>
+            <th className="num">counts/MAC</th>
+            <th>board · run</th>
+            <th>Pareto</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.name} className={picked.includes(r.name) ? 'selected' : ''} data-row={r.name}>
+              <td>
+                <input
+                  type="checkbox"
+                  checked={picked.includes(r.name)}
+                  onChange={() => toggle(r.name)}
+                  aria-label={`select ${r.name}`}
+                />
+              </td>
+              <td className="mono">{r.name}</td>
+              <td title={r.layer_bits.map((l) => `${l.name} ${l.weights}/${l.acts}`).join(', ')}>
+                {r.kind === 'float' ? 'float32' : `${r.family} ${r.method}`}
+              </td>
+              <td className="num">{r.kind === 'float' ? '32/32' : `${r.weights_bits}/${r.acts_bits}`}</td>
+              <td className="num">{pct(r.host_accuracy)}</td>
+              <td className="num">{pct(r.device_accuracy)}</td>
+              <td>
+                {r.bit_exact === null ? (
+                  '—'
+                ) : r.bit_exact ? (
+                  <span className="badge ok">yes</span>
+                ) : (
+                  <span className="badge bad">no</span>
+                )}
+              </td>
+              <td className="num">{bytes(r.size_bytes)}</td>
+              <td className="num">{int(r.bops)}</td>
+              <td className="num">{bytes(r.peak_memory_bytes)}</td>
+              <td className="num">
+                {r.latency
+                  ? `${int(r.latency.mean)} ${unitShort(r.latency.unit)} (${int(r.latency.p50)} / ${int(r.latency.p99)})`
+                  : '—'}
+                {r.latency_us !== null ? ` · ${r.latency_us.toFixed(1)} µs` : ''}
+              </td>
+              <td className="num">{r.counts_per_mac === null ? '—' : r.counts_per_mac.toFixed(2)}</td>
+              <td className="mono small">
+                {r.board ? `${r.board} · #${r.run_id}${r.run_state === 'partial' ? ' (partial)' : ''}` : '—'}
+              </td>
+              <td>
+                {r.pareto_latency && <span className="badge ok">latency</span>}{' '}
+                {r.pareto_size && <span className="badge ok">size</span>}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {pair.length === 2 && <Diff a={pair[0]!} b={pair[1]!} />}
+      <div className="grid2">
+        <ParetoChart
+          rows={rows}
+          x={(r) => r.latency?.mean ?? null}
+          xLabel={`latency (${rows.find((r) => r.latency)?.latency?.unit ?? 'counts'})`}
+          front={(r) => r.pareto_latency}
+          testId="chart-latency"
+        />
+        <ParetoChart
+          rows={rows}
+          x={(r) => r.size_bytes}
+          xLabel="size (bytes)"
+          front={(r) => r.pareto_size}
+          testId="chart-size"
+        />
+      </div>
+    </div>
+  );
 }

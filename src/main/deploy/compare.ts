@@ -1,0 +1,124 @@
+import {
+  paretoFront,
+  type CompareResult,
+  type CompareRow,
+  type ProfileResult,
+} from '../../shared/api/deploy';
+import { BitbenchError } from '../../shared/errors';
+import type { Db } from '../store/database';
+import { ModelsRepo } from '../store/models-repo';
+import { RunsRepo } from '../store/runs-repo';
+import { VariantsRepo } from '../store/variants-repo';
+import { writeBlob } from '../engine/blob-writer';
+import type { VariantDetail } from '../../shared/api/quant';
+
+/**
+ * The float model and every quantized variant of it, one row each, with the newest profile run of
+ * each variant (on `board` if given). Accuracy is the device's where a run exists, else the
+ * host's; the Pareto fronts are over the rows shown.
+ */
+export function compareModel(db: Db, name: string, board: string | null): CompareResult {
+  const models = new ModelsRepo(db);
+  let float = models.byName(name);
+  if (!float)
+    throw new BitbenchError(
+      'not_found',
+      `No model named "${name}". List models with \`bitbench models list\`.`,
+    );
+  if (float.kind === 'quantized') {
+    const parent = float.parentId !== null ? models.byId(float.parentId) : undefined;
+    if (!parent)
+      throw new BitbenchError('not_found', `Variant "${name}" has no float parent left to compare against.`);
+    float = parent;
+  }
+  const variantsRepo = new VariantsRepo(db);
+  const runs = new RunsRepo(db);
+  const summaries = variantsRepo.list(float.name);
+  const details: VariantDetail[] = summaries.map((s) => variantsRepo.get(s.name));
+  const anyReport = details[0]?.report;
+  const params = float.training?.params ?? 0;
+  const rows: CompareRow[] = [
+    {
+      name: float.name,
+      kind: 'float',
+      family: 'float',
+      method: 'float32',
+      weights_bits: 32,
+      acts_bits: 32,
+      layer_bits: [],
+      host_accuracy: float.training?.evaluations.test?.accuracy ?? null,
+      device_accuracy: null,
+      bit_exact: null,
+      size_bytes: anyReport?.float_model_bytes ?? params * 4,
+      bops: anyReport?.float_bops ?? (anyReport ? anyReport.macs * 1024 : 0),
+      peak_memory_bytes: anyReport?.float_peak_memory_bytes ?? null,
+      latency: null,
+      latency_us: null,
+      counts_per_mac: null,
+      ram_bytes: null,
+      flash_bytes: null,
+      board: null,
+      run_id: null,
+      run_state: null,
+      pareto_latency: false,
+      pareto_size: false,
+    },
+  ];
+  const ids: number[] = [];
+  for (const d of details) {
+    const m = models.byName(d.summary.name);
+    if (!m) continue;
+    ids.push(m.id);
+    let size = d.report.model_bytes;
+    try {
+      size = writeBlob(d.integerModel).length;
+    } catch {
+      // a variant the exporter refuses keeps the report's estimate
+    }
+    const run = runs.latestProfile(m.id, board);
+    const res =
+      run && run.results && typeof run.results === 'object' && 'device_accuracy' in run.results
+        ? (run.results as ProfileResult)
+        : null;
+    rows.push({
+      name: d.summary.name,
+      kind: 'quantized',
+      family: runs.provenance(d.summary.name).family,
+      method: d.summary.method,
+      weights_bits: d.summary.weights_bits,
+      acts_bits: d.summary.acts_bits,
+      layer_bits: d.report.per_layer.map((l) => ({
+        name: l.name,
+        weights: l.bits.weights,
+        acts: l.bits.acts,
+      })),
+      host_accuracy: d.report.accuracy,
+      device_accuracy: res && res.windows > 0 ? res.device_accuracy : null,
+      bit_exact: res && res.windows > 0 ? res.bit_exact : null,
+      size_bytes: size,
+      bops: d.report.bops,
+      peak_memory_bytes: d.report.peak_memory_bytes,
+      latency:
+        res && res.windows > 0
+          ? { unit: res.latency.unit, mean: res.latency.mean, p50: res.latency.p50, p99: res.latency.p99 }
+          : null,
+      latency_us: res?.latency.us?.mean ?? null,
+      counts_per_mac: res?.counts_per_mac ?? null,
+      ram_bytes: res?.ram_bytes ?? null,
+      flash_bytes: res?.flash_bytes ?? null,
+      board: res?.board ?? null,
+      run_id: run?.id ?? null,
+      run_state: run?.state ?? null,
+      pareto_latency: false,
+      pareto_size: false,
+    });
+  }
+  const acc = (r: CompareRow) => r.device_accuracy ?? r.host_accuracy;
+  const byLatency = paretoFront(rows, acc, (r) => r.latency?.mean ?? null);
+  const bySize = paretoFront(rows, acc, (r) => r.size_bytes);
+  for (const r of rows) {
+    r.pareto_latency = byLatency.has(r);
+    r.pareto_size = bySize.has(r);
+  }
+  return { model: float.name, board, boards: runs.boardsOf(ids), rows };
+}

@@ -1,0 +1,107 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { createAppContext } from '../../src/main/context';
+import { quantizeVariant, seedFloatModel } from '../integration/helpers/deploy-fixture';
+import { virtualBoardsUnavailable } from '../integration/helpers/virtual-boards';
+import { e2eSkipReason, launchChromium, screenshot, startHostProcess, type HostProcess } from './harness';
+
+/**
+ * Deploy & Profile and Compare in Chromium against the headless host: the estimate before flashing,
+ * one click to profile on virtual:m4 with the progress bar, the report (bit-exact badge, latency in
+ * instructions, per-layer estimate vs measured, confusion matrix), then the Compare table and charts.
+ */
+const skip = e2eSkipReason() ?? virtualBoardsUnavailable() ?? undefined;
+if (skip) console.log(`[e2e] deploy skipped: ${skip}`);
+
+describe.skipIf(!!skip)('Deploy and Compare pages in Chromium against the headless host', () => {
+  let host: HostProcess;
+  let browser: Browser;
+  let page: Page;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    const dbPath = path.join(mkdtempSync(path.join(os.tmpdir(), 'bb-e2e-deploy-')), 'e2e.db');
+    const ctx = createAppContext({ dbPath, shell: 'cli' });
+    seedFloatModel(ctx, { name: 'tiny-fp', perSplit: 200 });
+    await quantizeVariant(ctx, 'tiny-fp', 'tiny-w8a8', { weightBits: 8, actBits: 8 });
+    await quantizeVariant(ctx, 'tiny-fp', 'tiny-w4a4', { weightBits: 4, actBits: 4 });
+    await quantizeVariant(ctx, 'tiny-fp', 'tiny-w1a8', { weightBits: 1, actBits: 8 });
+    await ctx.close();
+    host = await startHostProcess({ dbPath });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    await page.goto(host.openUrl);
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await host?.stop();
+  });
+
+  const profileOnce = async (model: string) => {
+    await page.getByTestId('deploy-model').selectOption(model);
+    await page.getByTestId('deploy-board').selectOption('virtual:m4');
+    await expect.poll(() => page.getByTestId('fit').textContent(), { timeout: 30_000 }).toMatch(/fits/);
+    await page.getByTestId('profile').click();
+    await expect
+      .poll(() => page.getByTestId('job-progress').first().getAttribute('data-state'), { timeout: 120_000 })
+      .toBe('succeeded');
+    await page
+      .getByTestId('profile-report')
+      .getByText(new RegExp(`${model} on virtual:m4`))
+      .waitFor({ timeout: 30_000 });
+  };
+
+  it('estimates before flashing, profiles on virtual:m4 with one click, and shows the report', async () => {
+    await page.getByTestId('nav-deploy').click();
+    await page.getByTestId('deploy-page').waitFor({ timeout: 30_000 });
+    await page.getByTestId('deploy-board').selectOption('virtual:m4');
+    await page.getByTestId('estimate').waitFor({ timeout: 30_000 });
+    await expect.poll(() => page.getByTestId('estimate').textContent()).toMatch(/instructions per inference/);
+    await screenshot(page, 'deploy-estimate');
+    await profileOnce('tiny-w4a4');
+    const report = page.getByTestId('profile-report');
+    await expect.poll(() => report.getByTestId('bit-exact').textContent()).toMatch(/bit-exact/);
+    await expect
+      .poll(() => report.getByTestId('latency').textContent())
+      .toMatch(/instructions \(QEMU -icount/);
+    expect(await report.getByTestId('per-layer').locator('tbody tr').count()).toBeGreaterThanOrEqual(5);
+    expect(await report.getByTestId('confusion').locator('tbody tr').count()).toBe(4);
+    await expect.poll(() => report.getByTestId('memory').textContent()).toMatch(/stack high-water/);
+    await screenshot(page, 'deploy-profile-report');
+    await profileOnce('tiny-w8a8');
+    await profileOnce('tiny-w1a8');
+    expect(await page.getByTestId('runs').locator('tbody tr').count()).toBeGreaterThanOrEqual(1);
+  }, 300_000);
+
+  it('compares the float model and its variants with device results, diffs two, plots the Pareto fronts', async () => {
+    await page.getByTestId('nav-compare').click();
+    await page.getByTestId('compare-page').waitFor({ timeout: 30_000 });
+    const table = page.getByTestId('compare-table');
+    await table.locator('tr[data-row="tiny-w4a4"]').waitFor();
+    expect(await table.locator('tbody tr').count()).toBe(4);
+    await expect.poll(() => table.locator('tr[data-row="tiny-w4a4"]').textContent()).toMatch(/yes/);
+    await table.locator('tr[data-row="tiny-w8a8"] input[type=checkbox]').check();
+    await table.locator('tr[data-row="tiny-w1a8"] input[type=checkbox]').check();
+    await page.getByTestId('diff').waitFor();
+    await page
+      .getByTestId('chart-latency')
+      .locator('.recharts-scatter-symbol')
+      .first()
+      .waitFor({ timeout: 10_000 });
+    await page
+      .getByTestId('chart-size')
+      .locator('.recharts-scatter-symbol')
+      .first()
+      .waitFor({ timeout: 10_000 });
+    const download = page.waitForEvent('download');
+    await page.getByTestId('export-csv').click();
+    expect((await download).suggestedFilename()).toBe('tiny-fp-compare.csv');
+    await screenshot(page, 'compare');
+    expect(consoleErrors).toEqual([]);
+  }, 120_000);
+});
