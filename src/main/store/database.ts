@@ -78,7 +78,9 @@ export function migrate(db: Db, list: readonly Migration[] = defaultMigrations):
     applied_at TEXT NOT NULL
   ) STRICT`);
   const applied = new Set(
-    (db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map((r) => r.version),
+    (db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map(
+      (r) => r.version,
+    ),
   );
   const have = currentSchemaVersion(db);
   const newest = list.reduce((m, x) => Math.max(m, x.version), 0);
