@@ -108,6 +108,8 @@ async function main(): Promise<void> {
   }
   const rows: Row[] = [];
   const code: Record<string, Record<string, number>> = {};
+  // Odd shapes (row tails, leftover rows, every requantisation branch) vs the portable kernels.
+  const sweep: Record<string, Record<string, number>> = {};
   for (const b of BOARDS) {
     const outDir = path.join(tmp, b.id);
     execFileSync(
@@ -121,6 +123,9 @@ async function main(): Promise<void> {
     const plain = new Map<string, number>();
     const checks = new Map<string, number>();
     for (const m of text.matchAll(/CHECK (\S+) (\S+) (\d+)/g)) checks.set(`${m[1]} ${m[2]}`, Number(m[3]));
+    sweep[b.id] = Object.fromEntries(
+      [...checks].filter(([k]) => k.startsWith('sweep ')).map(([k, n]) => [k.slice(6), n]),
+    );
     const bench = [...text.matchAll(/BENCH (\S+) (\S+) (\d+) (\d+) (\d+)/g)].map((m) => ({
       shape: m[1]!,
       variant: m[2]!,
@@ -157,14 +162,16 @@ async function main(): Promise<void> {
       });
     }
     code[b.id] = {
-      fc_s8: sizeOf(elf, /^bb_fc_s8$|^bb_s8_rows4$/),
-      fc_s4: sizeOf(elf, /^bb_fc_s4$/),
-      fc_s2: sizeOf(elf, /^bb_fc_s2$|^bb_s2_masks$/),
-      fc_b1: sizeOf(elf, /^bb_fc_b1$|^bb_b1_rows3$|^bb_b1_masks$/),
+      // M4: the SIMD kernels and their assembly loops; M0: the _c kernels and their Thumb-1 loops.
+      fc_s8: sizeOf(elf, /^bb_fc_s8(_c)?$|^bb_s8_rows4(_t1)?$/),
+      fc_s4: sizeOf(elf, /^bb_fc_s4(_c)?$|^bb_s4_rows[24](_t1)?$/),
+      fc_s2: sizeOf(elf, /^bb_fc_s2(_c)?$|^bb_s2_rows[24](_t1)?$|^bb_s2_masks$/),
+      fc_b1: sizeOf(elf, /^bb_fc_b1(_c)?$|^bb_b1_rows[234](_t1)?$|^bb_b1_masks$/),
+      fc_shared: sizeOf(elf, /^bb_fc_finish|^bb_packed_fc$|^bb_rq$/),
       portable_fc_and_dots: sizeOf(elf, /^bb_fc_\w+_ref$|^bb_dot_\w+$/),
       all_kernels: sizeOf(
         elf,
-        /^bb_(fc|dot|conv|depthwise|gru|max_pool|avg_pool|pool|relu|argmax|tanh|sigmoid|s8_rows4|b1_rows3|b1_masks|s2_masks)/,
+        /^bb_(fc|dot|conv|depthwise|gru|max_pool|avg_pool|pool|relu|argmax|tanh|sigmoid|s8_rows4|s4_rows|s2_rows|b1_rows|b1_masks|s2_masks|packed_fc|rq$)/,
       ),
       firmware_all_kernels_text: firmwareText(b.board, []),
       // The gesture model of seed 000 (conv → GRU → dense, binary weights): conv1d, GRU, dense, 1-bit only.
@@ -175,14 +182,20 @@ async function main(): Promise<void> {
   }
   rmSync(tmp, { recursive: true, force: true });
   if (json) {
-    console.log(JSON.stringify({ unit: 'instructions (QEMU -icount)', rows, code_bytes: code }, null, 2));
+    console.log(
+      JSON.stringify(
+        { unit: 'instructions (QEMU -icount)', rows, code_bytes: code, sweep_mismatches_vs_portable: sweep },
+        null,
+        2,
+      ),
+    );
     return;
   }
   console.log(
     'kernel bench — instructions per MAC under QEMU -icount (whole layer incl. requantisation), same boot as the plain C int8 loop',
   );
   console.log(
-    'board shape                variant      instr/MAC  vs plain C s8  CMSIS-NN  weight B  M4 check',
+    'board shape                variant      instr/MAC  vs plain C s8  CMSIS-NN  weight B  vs portable',
   );
   for (const r of rows) {
     console.log(
@@ -193,6 +206,13 @@ async function main(): Promise<void> {
   for (const [b, c] of Object.entries(code))
     console.log(
       `${b}: ${Object.entries(c)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
+  console.log('\nodd-shape sweep, mismatches vs the portable kernels (in_len 1–80 and longer, 1–9 rows)');
+  for (const [b, m] of Object.entries(sweep))
+    console.log(
+      `${b}: ${Object.entries(m)
         .map(([k, v]) => `${k} ${v}`)
         .join(', ')}`,
     );

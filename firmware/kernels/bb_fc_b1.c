@@ -66,32 +66,89 @@ static void bb_b1_rows3(const int8_t *x, const int8_t *xend, const uint8_t *p0, 
     acc[2] = a2;
 }
 
+/*
+ * Four rows per pass when the rows come in fours (rows p0, p0 + stride, p2, p2 + stride; the
+ * register-offset loads read the second row of each pair before the post-incremented load moves
+ * the pointer): 27 instructions per 32 MACs. The loop's 14 live values fill every register, so
+ * xend is compared from memory. bb_b1_rows4(x, xend, p0, stride, p2, acc[4]); x < xend.
+ */
+static inline void bb_b1_rows4(const int8_t *x, const int8_t *xend, const uint8_t *p0, uint32_t stride, const uint8_t *p2, uint32_t acc[4])
+{
+    /* Inline, so the callee-saved registers are saved once per layer call rather than per pass. */
+    uint32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    uint32_t xa, xb, t, m0, m1;
+    const uint32_t *lut = &bb_b1_masks[0][0];
+    __asm__ volatile(
+        "1:\n\t"
+        "ldr    %[xa], [%[x]], #4\n\t"
+        "ldr    %[xb], [%[x]], #4\n\t"
+        "eor    %[xa], %[xa], #0x80808080\n\t"
+        "eor    %[xb], %[xb], #0x80808080\n\t"
+#define BB_B1_ROW(LOAD, ACC)                                  \
+        "ldrb   %[t], " LOAD "\n\t"                           \
+        "add    %[t], %[lut], %[t], lsl #3\n\t"               \
+        "ldrd   %[m0], %[m1], [%[t]]\n\t"                     \
+        "usada8 %[" ACC "], %[xa], %[m0], %[" ACC "]\n\t"     \
+        "usada8 %[" ACC "], %[xb], %[m1], %[" ACC "]\n\t"
+        BB_B1_ROW("[%[p0], %[s]]", "a1") BB_B1_ROW("[%[p0]], #1", "a0") BB_B1_ROW("[%[p2], %[s]]", "a3") BB_B1_ROW("[%[p2]], #1", "a2")
+#undef BB_B1_ROW
+        "ldr    %[t], %[xend]\n\t"
+        "cmp    %[x], %[t]\n\t"
+        "bcc    1b\n\t"
+        : [x] "+r"(x), [p0] "+r"(p0), [p2] "+r"(p2), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [xa] "=&r"(xa),
+          [xb] "=&r"(xb), [t] "=&r"(t), [m0] "=&r"(m0), [m1] "=&r"(m1)
+        : [xend] "m"(xend), [s] "r"(stride), [lut] "r"(lut)
+        : "cc", "memory");
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
 bb_kstatus_t bb_fc_b1(const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, uint32_t in_len,
                       const uint8_t *w, uint32_t row_stride, uint32_t n_out, int8_t *out)
 {
     const uint32_t n8 = in_len & ~7u;
-    for (uint32_t c = 0; c < n_out; c += 3u) {
-        const uint32_t rows = n_out - c < 3u ? n_out - c : 3u;
+    const uint32_t t = in_len - n8;
+    /*
+     * Tail (1–7 inputs): the row's next weight byte with the bits beyond the row set (+1, mask
+     * 0x00) against a copy of the remaining activations padded with −128 (xu = 0): each padded
+     * lane adds |0 − 0| = 0 to the USADA8 sum, and the p = 8 − t padded lanes would add p to the
+     * weight sum and −128·p to the dot product: both cancel in the expression below.
+     */
+    uint32_t xlo = 0, xhi = 0;
+    for (uint32_t i = 0; i < 8u; i++) {
+        const uint32_t xu = i < t ? (uint32_t)(uint8_t)in[n8 + i] ^ 0x80u : 0u;
+        if (i < 4u) xlo |= xu << (8u * i);
+        else xhi |= xu << (8u * (i - 4u));
+    }
+    const uint32_t pad = t ? (0xFFu << t) & 0xFFu : 0u;
+    const int32_t k = 255 * (int32_t)in_len;
+    for (uint32_t c = 0, rows; c < n_out; c += rows) {
+        const uint32_t left = n_out - c;
+        rows = left % 4u == 0u ? 4u : left < 3u ? left : 3u;
         const uint8_t *r0 = w + c * row_stride;
-        /* Fewer than three rows left: repeat the last one (its result is discarded). */
-        const uint8_t *r1 = rows > 1u ? r0 + row_stride : r0;
-        const uint8_t *r2 = rows > 2u ? r0 + 2u * row_stride : r1;
-        uint32_t a[3];
-        bb_b1_rows3(in, in + n8, r0, r1, r2, a);
-        for (uint32_t r = 0; r < rows; r++) {
-            const uint8_t *row = r0 + r * row_stride;
-            int32_t tail = 0, tail_wsum = 0;
-            for (uint32_t i = n8; i < in_len; i++) {
-                const int32_t s = (row[i >> 3] >> (i & 7u)) & 1u ? 1 : -1;
-                tail += s * in[i];
-                tail_wsum += s;
-            }
-            const uint32_t o = c + r;
-            const int32_t wsum_main = ch->wsum[o] - tail_wsum;
-            const int32_t n_neg = ((int32_t)n8 - wsum_main) / 2;
-            const int32_t dot = (int32_t)a[r] - 255 * n_neg - 128 * wsum_main + tail;
-            out[o] = bb_requant_s8(ch->bias[o] - act->in_zp * ch->wsum[o] + dot, ch->mult[o], ch->shift[o], act->out_zp, act->act_min, act->act_max);
+        uint32_t a[4];
+        if (rows == 4u) {
+            if (n8) bb_b1_rows4(in, in + n8, r0, row_stride, r0 + 2u * row_stride, a);
+            else a[0] = a[1] = a[2] = a[3] = 0;
+        } else {
+            /* Fewer than three rows left: repeat the last one (its result is discarded). */
+            const uint8_t *r1 = rows > 1u ? r0 + row_stride : r0;
+            const uint8_t *r2 = rows > 2u ? r0 + 2u * row_stride : r1;
+            bb_b1_rows3(in, in + n8, r0, r1, r2, a);
         }
+        if (t) {
+            for (uint32_t r = 0; r < rows; r++) {
+                const uint32_t *m = bb_b1_masks[r0[r * row_stride + n8 / 8u] | pad];
+                a[r] = bb_usada8(xhi, m[1], bb_usada8(xlo, m[0], a[r]));
+            }
+        }
+        /*
+         * With w' = Σw + p over n lanes: A − 255·(n − w')/2 − 128·w' + 128·p
+         * == A − (255·in_len + Σw)/2 (n − p = in_len; the numerator is even: Σw ≡ in_len mod 2).
+         */
+        bb_fc_finish_body(act, ch, c, (const int32_t *)a, rows, out, 2, k);
     }
     return BB_KOK;
 }

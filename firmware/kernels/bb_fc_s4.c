@@ -11,49 +11,156 @@ bb_kstatus_t bb_fc_s4_ref(const bb_act_params_t *act, const bb_chan_params_t *ch
 #include "bb_simd.h"
 
 /*
- * Cortex-M4, 8 weights per word. The packing puts weights 0..3 in the low nibbles of bytes 0..3
- * and 4..7 in the high nibbles, so masking with 0xF0F0F0F0 (high) and (w << 4) & 0xF0F0F0F0
- * (low) leaves each nibble in the top of its byte: SXTB16 then yields 16·w in lanes that line
- * up with SXTB16 of the activations, and SMLAD accumulates 16·Σ w·x. Per 8 inputs per row:
- * LDR + 2 AND + 4 SXTB16 + 4 SMLAD — the s8 instruction count per MAC, at half the weight bytes.
- * 16·Σ fits int32 while in_len ≤ 65535 (|Σ| ≤ 7·128·n); longer rows take the portable path.
+ * Cortex-M4, 8 weights per word, no sign-extension instructions on the weight side. With
+ * m = 0xF000F000, (v << 12) & m, (v << 4) & m, (v << 8) & m and v & m each put two nibbles in the
+ * top four bits of the two halfword lanes — weights (0, 2), (1, 3), (4, 6) and (5, 7) — so SMLAD
+ * reads them as signed 4096·w against SXTB16 lanes of the activations. One AND with a shifted
+ * register operand per lane pair: per 8 inputs per row LDR + 4 AND + 4 SMLAD; four rows per pass
+ * share the activation lanes (LDR + 2 SXTB16 per 4 inputs). The rows' words are loaded once per
+ * half so that only two activation lanes are live: 48 instructions per 32 MACs against the s8
+ * path's 50. The 4096 scale bounds a chunk: |4096·w·x| ≤ 2^22, so 256 + 8 inputs never overflow
+ * int32 and each chunk's sum is shifted down (exactly: its low 12 bits are zero) before the next.
+ * A row's tail (in_len not a multiple of 8) runs once more from an 8-byte copy of the remaining
+ * activations padded with zeros: the word's nibbles beyond the row multiply zero.
+ *
+ * bb_s4_rows4(x, xend, p0, stride, p2, acc, xtail): rows p0, p0 + stride, p2, p2 + stride; adds
+ * the row sums to acc[0..3]. bb_s4_rows2(x, xend, p0, stride, acc, xtail): rows p0, p0 + stride.
  */
+void bb_s4_rows4(const int8_t *x, const int8_t *xend, const uint8_t *p0, uint32_t stride, const uint8_t *p2, int32_t *acc,
+                 const int8_t *xtail);
+void bb_s4_rows2(const int8_t *x, const int8_t *xend, const uint8_t *p0, uint32_t stride, int32_t *acc, const int8_t *xtail);
+
+#define BB_S4_LANES(V, SA, SB, ACC, XL0, XL1) \
+    "and   r12, lr, " V ", lsl #" SA "\n\t"  \
+    "smlad " ACC ", r12, " XL0 ", " ACC "\n\t" \
+    "and   r12, lr, " V SB "\n\t"            \
+    "smlad " ACC ", r12, " XL1 ", " ACC "\n\t"
+
+__asm__(
+    ".syntax unified\n\t"
+    ".thumb\n\t"
+    ".section .text.bb_s4_rows4,\"ax\",%progbits\n\t"
+    ".global bb_s4_rows4\n\t"
+    ".type bb_s4_rows4, %function\n\t"
+    ".thumb_func\n"
+    "bb_s4_rows4:\n\t"
+    "push  {r4-r11, lr}\n\t"
+    "ldr   r4, [sp, #36]\n\t" /* p2 */
+    "movs  r5, #0\n\t"
+    "movs  r6, #0\n\t"
+    "movs  r7, #0\n\t"
+    "mov   r8, #0\n\t"
+    "mov   lr, #0xF000F000\n\t"
+    "cmp   r0, r1\n\t"
+    "bcs   2f\n"
+    "1:\n\t"
+    "ldr   r10, [r0], #4\n\t"
+    "sxtb16 r9, r10\n\t"
+    "sxtb16 r10, r10, ror #8\n\t"
+    "ldr   r11, [r2]\n\t" BB_S4_LANES("r11", "12", ", lsl #4", "r5", "r9", "r10")
+    "ldr   r11, [r2, r3]\n\t" BB_S4_LANES("r11", "12", ", lsl #4", "r6", "r9", "r10")
+    "ldr   r11, [r4]\n\t" BB_S4_LANES("r11", "12", ", lsl #4", "r7", "r9", "r10")
+    "ldr   r11, [r4, r3]\n\t" BB_S4_LANES("r11", "12", ", lsl #4", "r8", "r9", "r10")
+    "ldr   r10, [r0], #4\n\t"
+    "sxtb16 r9, r10\n\t"
+    "sxtb16 r10, r10, ror #8\n\t"
+    "ldr   r11, [r2, r3]\n\t" BB_S4_LANES("r11", "8", "", "r6", "r9", "r10")
+    "ldr   r11, [r2], #4\n\t" BB_S4_LANES("r11", "8", "", "r5", "r9", "r10")
+    "ldr   r11, [r4, r3]\n\t" BB_S4_LANES("r11", "8", "", "r8", "r9", "r10")
+    "ldr   r11, [r4], #4\n\t" BB_S4_LANES("r11", "8", "", "r7", "r9", "r10")
+    "cmp   r0, r1\n\t"
+    "bcc   1b\n"
+    "2:\n\t"
+    "ldr   r0, [sp, #44]\n\t" /* xtail: one more pass over it, then never again */
+    "cbz   r0, 3f\n\t"
+    "movs  r12, #0\n\t"
+    "str   r12, [sp, #44]\n\t"
+    "add   r1, r0, #8\n\t"
+    "b     1b\n"
+    "3:\n\t"
+    "ldr   r12, [sp, #40]\n\t" /* acc */
+    "ldm   r12, {r0, r1, r2, r3}\n\t"
+    "add   r0, r0, r5, asr #12\n\t"
+    "add   r1, r1, r6, asr #12\n\t"
+    "add   r2, r2, r7, asr #12\n\t"
+    "add   r3, r3, r8, asr #12\n\t"
+    "stm   r12, {r0, r1, r2, r3}\n\t"
+    "pop   {r4-r11, pc}\n\t"
+    ".size bb_s4_rows4, . - bb_s4_rows4\n\t"
+
+    ".section .text.bb_s4_rows2,\"ax\",%progbits\n\t"
+    ".global bb_s4_rows2\n\t"
+    ".type bb_s4_rows2, %function\n\t"
+    ".thumb_func\n"
+    "bb_s4_rows2:\n\t"
+    "push  {r4-r11, lr}\n\t"
+    "movs  r5, #0\n\t"
+    "movs  r6, #0\n\t"
+    "mov   lr, #0xF000F000\n\t"
+    "cmp   r0, r1\n\t"
+    "bcs   2f\n"
+    "1:\n\t"
+    "ldr   r10, [r0], #4\n\t"
+    "sxtb16 r9, r10\n\t"
+    "sxtb16 r10, r10, ror #8\n\t"
+    "ldr   r7, [r0], #4\n\t"
+    "sxtb16 r8, r7\n\t"
+    "sxtb16 r7, r7, ror #8\n\t"
+    "ldr   r11, [r2, r3]\n\t" BB_S4_LANES("r11", "12", ", lsl #4", "r6", "r9", "r10") BB_S4_LANES("r11", "8", "", "r6", "r8", "r7")
+    "ldr   r11, [r2], #4\n\t" BB_S4_LANES("r11", "12", ", lsl #4", "r5", "r9", "r10") BB_S4_LANES("r11", "8", "", "r5", "r8", "r7")
+    "cmp   r0, r1\n\t"
+    "bcc   1b\n"
+    "2:\n\t"
+    "ldr   r0, [sp, #40]\n\t" /* xtail */
+    "cbz   r0, 3f\n\t"
+    "movs  r12, #0\n\t"
+    "str   r12, [sp, #40]\n\t"
+    "add   r1, r0, #8\n\t"
+    "b     1b\n"
+    "3:\n\t"
+    "ldr   r12, [sp, #36]\n\t" /* acc */
+    "ldm   r12, {r0, r1}\n\t"
+    "add   r0, r0, r5, asr #12\n\t"
+    "add   r1, r1, r6, asr #12\n\t"
+    "stm   r12, {r0, r1}\n\t"
+    "pop   {r4-r11, pc}\n\t"
+    ".size bb_s4_rows2, . - bb_s4_rows2\n\t"
+    ".text\n");
+
+#define BB_S4_CHUNK 256u
+
 bb_kstatus_t bb_fc_s4(const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, uint32_t in_len,
                       const uint8_t *w, uint32_t row_stride, uint32_t n_out, int8_t *out)
 {
-    if (in_len > 65535u) return bb_fc_portable(act, ch, in, in_len, w, row_stride, n_out, out, bb_dot_s4);
     const uint32_t n8 = in_len & ~7u;
-    const uint32_t mask = 0xF0F0F0F0u;
-    uint32_t c = 0;
-    for (; c + 2u <= n_out; c += 2u) {
-        const uint8_t *w0 = w + c * row_stride;
-        const uint8_t *w1 = w0 + row_stride;
-        int32_t a0 = 0, a1 = 0;
-        const int8_t *x = in;
-        uint32_t k = 0;
-        for (uint32_t i = 0; i < n8; i += 8u, x += 8, k += 4u) {
-            const uint32_t xa = bb_ldr_unaligned(x), xb = bb_ldr_unaligned(x + 4);
-            const int32_t x02 = bb_sxtb16(xa), x13 = bb_sxtb16_ror8(xa), x46 = bb_sxtb16(xb), x57 = bb_sxtb16_ror8(xb);
-            const uint32_t v0 = bb_load_u32(w0 + k), v1 = bb_load_u32(w1 + k);
-            const uint32_t lo0 = (v0 << 4) & mask, hi0 = v0 & mask, lo1 = (v1 << 4) & mask, hi1 = v1 & mask;
-            a0 = bb_smlad(bb_sxtb16(lo0), x02, a0);
-            a0 = bb_smlad(bb_sxtb16_ror8(lo0), x13, a0);
-            a0 = bb_smlad(bb_sxtb16(hi0), x46, a0);
-            a0 = bb_smlad(bb_sxtb16_ror8(hi0), x57, a0);
-            a1 = bb_smlad(bb_sxtb16(lo1), x02, a1);
-            a1 = bb_smlad(bb_sxtb16_ror8(lo1), x13, a1);
-            a1 = bb_smlad(bb_sxtb16(hi1), x46, a1);
-            a1 = bb_smlad(bb_sxtb16_ror8(hi1), x57, a1);
-        }
-        a0 = (a0 >> 4) + (in_len > n8 ? bb_dot_s4(in + n8, w0 + k, in_len - n8) : 0);
-        a1 = (a1 >> 4) + (in_len > n8 ? bb_dot_s4(in + n8, w1 + k, in_len - n8) : 0);
-        out[c] = bb_requant_s8(ch->bias[c] - act->in_zp * ch->wsum[c] + a0, ch->mult[c], ch->shift[c], act->out_zp, act->act_min, act->act_max);
-        out[c + 1u] = bb_requant_s8(ch->bias[c + 1u] - act->in_zp * ch->wsum[c + 1u] + a1, ch->mult[c + 1u], ch->shift[c + 1u], act->out_zp,
-                                    act->act_min, act->act_max);
+    /* The row's last partial word runs against the remaining activations padded with zeros. */
+    int8_t tailbuf[8] __attribute__((aligned(4))) = {0};
+    const int8_t *xtail = 0;
+    if (in_len > n8) {
+        for (uint32_t i = n8; i < in_len; i++) tailbuf[i - n8] = in[i];
+        xtail = tailbuf;
     }
-    if (c < n_out) {
-        const bb_chan_params_t last = {ch->bias + c, ch->wsum + c, ch->mult + c, ch->shift + c};
-        return bb_fc_portable(act, &last, in, in_len, w + c * row_stride, row_stride, 1u, out + c, bb_dot_s4);
+    for (uint32_t c = 0; c < n_out;) {
+        const uint32_t left = n_out - c;
+        const uint8_t *r0 = w + c * row_stride;
+        int32_t a[4] = {0, 0, 0, 0};
+        uint32_t rows;
+        for (uint32_t k = 0;;) {
+            const uint32_t kend = n8 - k > BB_S4_CHUNK ? k + BB_S4_CHUNK : n8;
+            const int8_t *xt = kend == n8 ? xtail : 0;
+            if (left >= 4u) {
+                rows = 4u;
+                bb_s4_rows4(in + k, in + kend, r0 + k / 2u, row_stride, r0 + 2u * row_stride + k / 2u, a, xt);
+            } else {
+                /* Two rows at a time; a single last row is computed twice. */
+                rows = left >= 2u ? 2u : 1u;
+                bb_s4_rows2(in + k, in + kend, r0 + k / 2u, rows == 2u ? row_stride : 0u, a, xt);
+            }
+            if (kend == n8) break;
+            k = kend;
+        }
+        bb_fc_finish(act, ch, c, a, rows, out);
+        c += rows;
     }
     return BB_KOK;
 }

@@ -79,8 +79,8 @@ bb_kstatus_t bb_fc_s8(const bb_act_params_t *act, const bb_chan_params_t *ch, co
         for (uint32_t r = 0; r < 4u; r++) {
             const int8_t *q = (const int8_t *)(r0 + r * row_stride);
             for (uint32_t i = n4; i < in_len; i++) a[r] += q[i] * in[i];
-            out[c + r] = bb_out(act, ch, c + r, a[r]);
         }
+        bb_fc_finish(act, ch, c, a, 4u, out);
     }
     for (; c < n_out; c++) {
         const uint32_t *p0 = (const uint32_t *)(const void *)(w + c * row_stride);

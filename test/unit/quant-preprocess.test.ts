@@ -82,18 +82,39 @@ describe('PTQ graph', () => {
     expect(() => buildPtqGraph(spec, w, { foldBatchNorm: false })).toThrow(/must be folded/);
   });
 
-  it('refuses layers the integer engine cannot run, before any work', () => {
-    const spec = ModelSpecSchema.parse({
+  it('refuses layer arrangements the integer engine cannot run, before any work', () => {
+    const midSoftmax = ModelSpecSchema.parse({
       arch: 'custom',
       inputShape: [20, 3],
       numClasses: 2,
       layers: [
         { type: 'gru', name: 'gru', units: 4 },
+        { type: 'softmax', name: 'sm' },
         { type: 'dense', name: 'fc', units: 2 },
       ],
     });
-    expect(unsupportedLayers(spec)).toHaveLength(1);
-    expect(() => buildPtqGraph(spec, [])).toThrow(/"gru" \(gru\) is not supported/);
+    expect(unsupportedLayers(midSoftmax)).toHaveLength(1);
+    expect(() => buildPtqGraph(midSoftmax, [])).toThrow(/softmax "sm" must be the last layer/);
+    // A standalone ReLU is fused into the conv/dense before it; after a GRU there is none.
+    const reluAfterGru = ModelSpecSchema.parse({
+      arch: 'custom',
+      inputShape: [20, 3],
+      numClasses: 2,
+      layers: [
+        { type: 'gru', name: 'gru', units: 4 },
+        { type: 'relu', name: 'act' },
+        { type: 'dense', name: 'fc', units: 2 },
+      ],
+    });
+    expect(unsupportedLayers(reluAfterGru)).toHaveLength(0);
+    const w = [
+      { layer: 'gru', param: 'kernel', shape: [3, 12], values: new Float32Array(36) },
+      { layer: 'gru', param: 'recurrentKernel', shape: [4, 12], values: new Float32Array(48) },
+      { layer: 'gru', param: 'bias', shape: [2, 12], values: new Float32Array(24) },
+      { layer: 'fc', param: 'kernel', shape: [4, 2], values: new Float32Array(8) },
+      { layer: 'fc', param: 'bias', shape: [2], values: new Float32Array(2) },
+    ];
+    expect(() => buildPtqGraph(reluAfterGru, w)).toThrow(/relu "act" must follow a conv\/dense/);
   });
 
   it('refuses a per-layer table naming unknown layers or layers without weights', () => {

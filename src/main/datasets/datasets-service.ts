@@ -70,9 +70,12 @@ export function createDatasetsService(ctx: AppContext): ServiceImpl['datasets'] 
       return track(ctx, handle);
     },
     build: (input) => {
-      const handle = ctx.jobs.start('dataset-build', input, async (job) =>
-        summarize(await buildFromSessions(ctx.db, input, hooksOf(job))),
-      );
+      const handle = ctx.jobs.start('dataset-build', input, async (job) => {
+        const row = await buildFromSessions(ctx.db, input, hooksOf(job));
+        // The last progress line stays on screen: say what was built, not the last session read.
+        job.progress(1, `built ${row.name}@${row.version}: ${row.stats.windows} windows`);
+        return summarize(row);
+      });
       return track(ctx, handle);
     },
     preview: ({ path, csv }) => previewCsv(path, csv),

@@ -248,7 +248,13 @@ export async function copyToDrive(image: string, drive: string): Promise<{ targe
 function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(cmd, args, { timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (err) reject(new BitbenchError('device', `${cmd} ${args.join(' ')} failed: ${(stderr || err.message).trim().slice(-600)}`));
+      if (err)
+        reject(
+          new BitbenchError(
+            'device',
+            `${cmd} ${args.join(' ')} failed: ${(stderr || err.message).trim().slice(-600)}`,
+          ),
+        );
       else resolve(`${stdout}${stderr}`);
     });
   });
@@ -267,7 +273,12 @@ export async function flashFirmware(
       `No firmware image at ${plan.image}. Build it first: bitbench firmware build --board ${board} (needs gcc-arm-none-eabi).`,
     );
   }
-  const done = (method: FlashResult['method'], target: string, bytes: number, message: string): FlashResult => ({
+  const done = (
+    method: FlashResult['method'],
+    target: string,
+    bytes: number,
+    message: string,
+  ): FlashResult => ({
     board,
     method,
     target,
@@ -291,12 +302,22 @@ export async function flashFirmware(
       throw new BitbenchError('bad_request', `${env.drive} is the drive of a ${other}, not a ${board}.`);
     }
     const r = await copyToDrive(plan.image, env.drive);
-    return done('drive', r.target, r.bytes, `Copied ${r.bytes} B to ${r.target}; the board reprograms and resets.`);
+    return done(
+      'drive',
+      r.target,
+      r.bytes,
+      `Copied ${r.bytes} B to ${r.target}; the board reprograms and resets.`,
+    );
   }
   if (plan.method === 'drive') {
     const drive = pickDrive(plan.drives, board)!;
     const r = await copyToDrive(plan.image, drive.path);
-    return done('drive', r.target, r.bytes, `Copied ${r.bytes} B to ${r.target}; the board reprograms and resets.`);
+    return done(
+      'drive',
+      r.target,
+      r.bytes,
+      `Copied ${r.bytes} B to ${r.target}; the board reprograms and resets.`,
+    );
   }
   const def = REAL_BOARDS[board];
   const bytes = plan.imageBytes ?? 0;
@@ -304,7 +325,12 @@ export async function flashFirmware(
     const tool = plan.tools.find((t) => t.name === 'st-flash')!;
     const args = ['--reset', 'write', plan.image, def.flashAddress];
     await run(tool.path, args, 120_000);
-    return done('st-flash', `${tool.path} ${args.join(' ')}`, bytes, `st-flash wrote ${bytes} B at ${def.flashAddress} and reset the board.`);
+    return done(
+      'st-flash',
+      `${tool.path} ${args.join(' ')}`,
+      bytes,
+      `st-flash wrote ${bytes} B at ${def.flashAddress} and reset the board.`,
+    );
   }
   if (plan.method === 'openocd') {
     const tool = plan.tools.find((t) => t.name === 'openocd')!;
@@ -315,7 +341,12 @@ export async function flashFirmware(
       `program ${elf.replace(/\\/g, '/')} verify reset exit`,
     ];
     await run(tool.path, args, 120_000);
-    return done('openocd', `${tool.path} ${args.join(' ')}`, bytes, `OpenOCD programmed and verified ${path.basename(elf)}, then reset the board.`);
+    return done(
+      'openocd',
+      `${tool.path} ${args.join(' ')}`,
+      bytes,
+      `OpenOCD programmed and verified ${path.basename(elf)}, then reset the board.`,
+    );
   }
   throw new BitbenchError('unavailable', plan.advice);
 }

@@ -25,19 +25,24 @@ export function createFirmwareService(ctx: AppContext): ServiceImpl['firmware'] 
       const handle = ctx.jobs.start('firmware-build', { board: board ?? 'all' }, async (job) => {
         job.progress(0.05, `make ${args.join(' ')}`);
         const out = await new Promise<string>((resolve, reject) => {
-          execFile('make', args, { timeout: 300_000, encoding: 'utf8', maxBuffer: 8 << 20 }, (err, so, se) => {
-            if (err) {
-              const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-              reject(
-                new BitbenchError(
-                  'unavailable',
-                  missing
-                    ? 'make is not installed (apt-get install make gcc-arm-none-eabi libnewlib-arm-none-eabi).'
-                    : `make ${args.join(' ')} failed: ${(se || err.message).trim().slice(-800)}`,
-                ),
-              );
-            } else resolve(`${so}${se}`);
-          });
+          execFile(
+            'make',
+            args,
+            { timeout: 300_000, encoding: 'utf8', maxBuffer: 8 << 20 },
+            (err, so, se) => {
+              if (err) {
+                const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+                reject(
+                  new BitbenchError(
+                    'unavailable',
+                    missing
+                      ? 'make is not installed (apt-get install make gcc-arm-none-eabi libnewlib-arm-none-eabi).'
+                      : `make ${args.join(' ')} failed: ${(se || err.message).trim().slice(-800)}`,
+                  ),
+                );
+              } else resolve(`${so}${se}`);
+            },
+          );
         });
         return { board: board ?? 'all', log: out.trim().split('\n').slice(-20).join('\n') };
       });

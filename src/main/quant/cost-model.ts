@@ -97,6 +97,37 @@ export function integerModelCost(
       arena = Math.max(arena, inBytes + outBytes);
       inBytes = outBytes;
       actBits = b.acts;
+    } else if (l.op === 'gru') {
+      // Input kernel [3u][F] + recurrent kernel [3u][u] at the layer's bits, two int32 bias rows [3u].
+      const b = bits.get(l.name) ?? { weights: l.weightBits, acts: 8 };
+      const u = l.units;
+      const weightCount = 3 * u * (l.inFeatures + u);
+      const macs = l.timeSteps * weightCount;
+      const outSize = l.returnSequences ? l.timeSteps * u : u;
+      const wBytes =
+        Math.ceil((3 * u * l.inFeatures * containerBits(b.weights)) / 8) +
+        Math.ceil((3 * u * u * containerBits(b.weights)) / 8);
+      layers.push({
+        name: l.name,
+        op: l.op,
+        macs,
+        weightCount,
+        biasCount: 6 * u,
+        weightBits: b.weights,
+        inputBits: actBits,
+        outputBits: 8,
+        bops: macs * b.weights * actBits,
+        weightBytes: wBytes,
+      });
+      weightBytes += wBytes;
+      biasBytes += 4 * 6 * u;
+      metadataBytes += LAYER_HEADER_BYTES + 5 * 6 * u;
+      params += weightCount + 6 * u;
+      peakAct = Math.max(peakAct, outSize * 8);
+      const outBytes = align4(outSize);
+      arena = Math.max(arena, inBytes + outBytes);
+      inBytes = outBytes;
+      actBits = 8;
     } else if (l.op === 'flatten') {
       metadataBytes += 4;
     } else {
@@ -143,6 +174,12 @@ export function floatModelCost(model: IntegerModel): {
       params += l.weights.length + cout;
       macs += outSize * (l.weights.length / cout);
       maxAct = Math.max(maxAct, outSize);
+    } else if (l.op === 'gru') {
+      const w = 3 * l.units * (l.inFeatures + l.units);
+      weights += w;
+      params += w + 6 * l.units;
+      macs += l.timeSteps * w;
+      maxAct = Math.max(maxAct, l.returnSequences ? l.timeSteps * l.units : l.units);
     }
   }
   return {

@@ -1,9 +1,18 @@
-import { isWeighted, kernelMatrixShape, type PtqGraph, type WeightedNode } from './ptq-graph';
+import {
+  isDepthwise,
+  isPool,
+  isWeighted,
+  kernelMatrixShape,
+  type PtqGraph,
+  type WeightedNode,
+} from './ptq-graph';
 
 /**
  * Cross-layer equalisation and bias absorption (seed 004, after Nagel et al. 2019), on pairs of
  * weighted layers connected through a positive-scale-equivariant path: a ReLU (or linear) activation,
- * optionally a max-pool and a flatten (both commute with a positive per-channel scale).
+ * optionally a max/average pool and a flatten (all commute with a positive per-channel scale).
+ * Depthwise convs are left out (their kernel's channel is its output column, not an input row), and
+ * a GRU ends the chain (its sigmoid/tanh gates do not commute with a scale).
  *
  * Channel c of the first layer feeds the rows r of the second layer's kernel matrix with r mod C = c
  * (C = channels of the first layer's output): true for conv→conv ([k·cin] rows), conv→pool→flatten→dense
@@ -18,14 +27,14 @@ export function equalisablePairs(g: PtqGraph): LayerPair[] {
   const pairs: LayerPair[] = [];
   for (let i = 0; i < g.nodes.length; i++) {
     const a = g.nodes[i]!;
-    if (!isWeighted(a) || a.activation === 'relu6') continue;
+    if (!isWeighted(a) || isDepthwise(a) || a.activation === 'relu6') continue;
     for (let j = i + 1; j < g.nodes.length; j++) {
       const b = g.nodes[j]!;
       if (isWeighted(b)) {
-        pairs.push({ first: a, second: b });
+        if (!isDepthwise(b)) pairs.push({ first: a, second: b });
         break;
       }
-      if (b.kind !== 'maxPool1d' && b.kind !== 'flatten') break;
+      if (!isPool(b) && b.kind !== 'flatten') break;
     }
   }
   return pairs;
@@ -103,7 +112,7 @@ export function absorbBiases(
 ): Map<string, Float64Array> {
   const out = new Map<string, Float64Array>();
   for (const { first, second } of equalisablePairs(g)) {
-    if (first.activation !== 'relu' || (second.kind === 'conv1d' && second.padding !== 'valid')) continue;
+    if (first.activation !== 'relu' || (second.kind !== 'dense' && second.padding !== 'valid')) continue;
     const st = preActStats.get(first.name);
     if (!st) continue;
     const [, c1] = kernelMatrixShape(first);

@@ -3,7 +3,16 @@ import type { ActQuant, IntLayer, IntegerModel, WeightBits } from '../../shared/
 import { BitbenchError } from '../../shared/errors';
 import { clamp, roundHalfUp } from './affine-quantizer';
 import { quantizeMultiplier } from './fixed-point';
-import { isWeighted, kernelMatrixShape, type PtqGraph, type WeightedNode } from './ptq-graph';
+import type { GruIntLayer } from './integer-sim';
+import {
+  isGru,
+  isPool,
+  isWeighted,
+  kernelMatrixShape,
+  type GruNode,
+  type PtqGraph,
+  type WeightedNode,
+} from './ptq-graph';
 
 /**
  * From the PTQ result (integer weight levels, encodings, float biases) to the integer model the
@@ -14,6 +23,8 @@ export interface QuantizedLayer {
   /** Integer weight levels in the Keras layout of `node.kernel` (output channel last). */
   levels: Int32Array;
   weightEnc: AffineEncoding;
+  /** GRU only: the recurrent kernel's levels ([u, 3u]) and encoding. */
+  recurrent?: { levels: Int32Array; weightEnc: AffineEncoding };
 }
 
 export interface QuantizedGraph {
@@ -56,12 +67,81 @@ export function clampRange(
   return { actMin: out.qmin, actMax: out.qmax };
 }
 
-/** Keras [k, cin, cout] / [in, out] levels → the integer model's [cout][k][cin] / [out][in]. */
-function toOutputMajor(levels: Int32Array, node: WeightedNode): number[] {
-  const [rows, cout] = kernelMatrixShape(node);
+/**
+ * Keras-layout levels seen as [rows, cout] (conv [k, cin, cout], conv2d [kh, kw, cin, cout], depthwise
+ * [kh, kw, c], dense [in, out], GRU [in, 3u]) → the integer model's output-major [cout][rows].
+ */
+function toOutputMajor(levels: Int32Array, rows: number, cout: number): number[] {
   const out = new Array<number>(levels.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cout; c++) out[c * rows + r] = levels[r * cout + c]!;
   return out;
+}
+
+/** One scale per output channel (a per-tensor encoding repeats its scale). */
+export function channelScales(enc: AffineEncoding, cout: number): number[] {
+  return enc.scales.length === cout ? [...enc.scales] : Array.from({ length: cout }, () => enc.scales[0]!);
+}
+
+/** The GRU's hidden state as an activation encoding: int8 Q7 (scale 1/128, zero point 0), fixed. */
+export function gruStateEncoding(): AffineEncoding {
+  return {
+    bits: 8,
+    signed: true,
+    symmetric: false,
+    granularity: 'per-tensor',
+    channelAxis: -1,
+    scales: [1 / 128],
+    zeroPoints: [0],
+    qmin: -128,
+    qmax: 127,
+  };
+}
+
+/**
+ * A GRU's integer layer (docs/integer-arithmetic.md § GRU): input kernel and recurrent kernel levels
+ * [3u][·], int32 biases at s_in·s_W[r] and (1/128)·s_U[r], and the requantisation of each accumulator
+ * to the Q3.12 gate pre-activation, M = s_in·s_W[r]·4096 and (1/128)·s_U[r]·4096.
+ */
+export function gruIntLayer(node: GruNode, ql: QuantizedLayer, input: ActQuant): GruIntLayer {
+  const rec = ql.recurrent;
+  if (!rec) throw new BitbenchError('internal', `GRU ${node.name} has no quantized recurrent kernel`);
+  const u = node.units;
+  const f = node.kernelShape[0];
+  const ws = channelScales(ql.weightEnc, 3 * u);
+  const us = channelScales(rec.weightEnc, 3 * u);
+  const state = 1 / 128;
+  const requant = (scales: number[], inScale: number) => {
+    const mult: number[] = [];
+    const shift: number[] = [];
+    for (const s of scales) {
+      const m = quantizeMultiplier(inScale * s * 4096);
+      mult.push(m.multiplier);
+      shift.push(m.shift);
+    }
+    return { multiplier: mult, shift };
+  };
+  const bits = containerBits(Math.max(ql.weightEnc.bits, rec.weightEnc.bits)) as WeightBits;
+  return {
+    op: 'gru',
+    name: node.name,
+    input,
+    output: actQuantOf(gruStateEncoding()),
+    units: u,
+    inFeatures: f,
+    timeSteps: node.inShape[0]!,
+    returnSequences: node.returnSequences,
+    weightBits: bits,
+    extra: {
+      kernel: toOutputMajor(ql.levels, f, 3 * u),
+      recurrentKernel: toOutputMajor(rec.levels, u, 3 * u),
+      kernelBias: Array.from(biasLevels(node.bias, input.scale, ws)),
+      recurrentBias: Array.from(biasLevels(node.recurrentBias, state, us)),
+      kernelRequant: requant(ws, input.scale),
+      recurrentRequant: requant(us, state),
+      kernelScale: ws,
+      recurrentScale: us,
+    },
+  };
 }
 
 export function buildIntegerModel(q: QuantizedGraph): IntegerModel {
@@ -74,7 +154,8 @@ export function buildIntegerModel(q: QuantizedGraph): IntegerModel {
     if (isWeighted(node)) {
       const ql = q.layers.get(node.name);
       if (!ql) throw new BitbenchError('internal', `no quantized weights for ${node.name}`);
-      const ws = ql.weightEnc.scales;
+      const [rows, cout] = kernelMatrixShape(node);
+      const ws = channelScales(ql.weightEnc, cout);
       const bias = biasLevels(node.bias, input.scale, ws);
       const mult: number[] = [];
       const shift: number[] = [];
@@ -88,40 +169,58 @@ export function buildIntegerModel(q: QuantizedGraph): IntegerModel {
         input,
         output,
         weightBits: containerBits(ql.weightEnc.bits) as WeightBits,
-        weights: toOutputMajor(ql.levels, node),
-        weightScale: [...ws],
+        weights: toOutputMajor(ql.levels, rows, cout),
+        weightScale: ws,
         bias: Array.from(bias),
         requant: { multiplier: mult, shift },
         ...clampRange(node.activation, outEnc),
       };
-      if (node.kind === 'conv1d') {
-        layers.push({
-          op: 'conv1d',
-          ...common,
-          inShape: [...node.inShape],
-          outShape: [...node.outShape],
-          kernelSize: node.kernelSize,
-          strides: node.strides,
-          padding: node.padding,
-        });
-      } else {
-        layers.push({
-          op: 'dense',
-          ...common,
-          inFeatures: node.kernelShape[0]!,
-          outFeatures: node.kernelShape[1]!,
-        });
+      const shapes = { inShape: [...node.inShape], outShape: [...node.outShape], padding: node.padding };
+      switch (node.kind) {
+        case 'conv1d':
+          layers.push({
+            op: 'conv1d',
+            ...common,
+            ...shapes,
+            kernelSize: node.kernelSize,
+            strides: node.strides,
+          });
+          break;
+        case 'conv2d':
+        case 'depthwiseConv1d':
+        case 'depthwiseConv2d':
+          layers.push({
+            op: node.kind === 'conv2d' ? 'conv2d' : 'depthwiseConv2d',
+            ...common,
+            ...shapes,
+            kernelSize: [...node.kernelHW],
+            strides: [...node.stridesHW],
+          });
+          break;
+        case 'dense':
+          layers.push({
+            op: 'dense',
+            ...common,
+            inFeatures: node.kernelShape[0]!,
+            outFeatures: node.kernelShape[1]!,
+          });
+          break;
       }
-    } else if (node.kind === 'maxPool1d') {
+    } else if (isGru(node)) {
+      const ql = q.layers.get(node.name);
+      if (!ql) throw new BitbenchError('internal', `no quantized weights for ${node.name}`);
+      layers.push(gruIntLayer(node, ql, input));
+    } else if (isPool(node)) {
+      const is1d = node.kind.endsWith('1d');
       layers.push({
-        op: 'maxPool1d',
+        op: node.kind,
         name: node.name,
         input,
         output,
         inShape: [...node.inShape],
         outShape: [...node.outShape],
-        poolSize: [node.poolSize],
-        strides: [node.strides],
+        poolSize: is1d ? [node.poolSize] : [...node.poolHW],
+        strides: is1d ? [node.strides] : [...node.stridesHW],
       });
     } else {
       layers.push({ op: 'flatten', name: node.name, input, output });

@@ -6,7 +6,7 @@ import type { ModelSpec, NamedWeight } from '../../shared/model/spec';
 import type { IntegerModel } from '../../shared/quant/integer-model';
 import type { Tf } from '../ml/tf-loader';
 import { symmetricEncoding } from './affine-quantizer';
-import { buildIntegerModel, type QuantizedLayer } from './integer-model-builder';
+import { actQuantOf, buildIntegerModel, gruIntLayer, type QuantizedLayer } from './integer-model-builder';
 import {
   accuracyOf,
   resolveLayerBits,
@@ -15,7 +15,7 @@ import {
   type TrainData,
 } from './lowbit-trainer';
 import { evaluatePtq } from './ptq-evaluate';
-import { isWeighted } from './ptq-graph';
+import { hasWeights, isGru } from './ptq-graph';
 import { gridBias, runPtq, type PtqResult } from './ptq-pipeline';
 import { buildReport, settingsOf } from './ptq-report';
 import { FunctionalModel } from './qat/functional-model';
@@ -25,8 +25,8 @@ import { FunctionalModel } from './qat/functional-model';
  * train (QAT or universal) → hard rounding → folded model → the PTQ pipeline's activation calibration,
  * integer-model builder, evaluation and report on it, with the *trained* weight levels and scales put in
  * place of the PTQ ones, so the variant exports and runs on the device exactly like a PTQ variant.
- * Models the integer engine cannot run yet (GRU, conv2d at the time of writing) still get the trained,
- * rounded float evaluation; `integer` is then null with the reason.
+ * A model the integer engine cannot run still gets the trained, rounded float evaluation; `integer` is
+ * then null with the reason.
  */
 export interface LabelledData extends TrainData {
   classes: string[];
@@ -73,25 +73,45 @@ export function storedBytes(spec: ModelSpec, bitsOf: (layer: string) => number |
 function withTrainedWeights(r: PtqResult, outcome: LowBitOutcome): PtqResult {
   const layers = new Map(r.quantized.layers);
   const kernels = new Map(r.sim.kernels ?? []);
+  const recurrentKernels = new Map(r.sim.recurrentKernels ?? []);
   const biases = new Map(r.sim.biases ?? []);
-  r.quantized.graph.nodes.forEach((n, i) => {
-    if (!isWeighted(n)) return;
-    const q = outcome.quantized.find((t) => t.layer === n.name && t.param === 'kernel');
-    if (!q) return;
+  const integerGru = new Map(r.sim.integerGru ?? []);
+  const trained = (layer: string, param: 'kernel' | 'recurrentKernel') => {
+    const q = outcome.quantized.find((t) => t.layer === layer && t.param === param);
+    if (!q) return undefined;
     const qmax = q.bits === 1 ? 1 : 2 ** (q.bits - 1) - 1;
     const enc = symmetricEncoding(
       q.bits,
       q.scales.map((s) => s * qmax),
       -1,
     );
-    const layer: QuantizedLayer = { levels: Int32Array.from(q.levels), weightEnc: enc };
-    layers.set(n.name, layer);
-    kernels.set(n.name, outcome.roundedKernels.get(`${n.name}.kernel`)!);
+    return { levels: Int32Array.from(q.levels), weightEnc: enc };
+  };
+  r.quantized.graph.nodes.forEach((n, i) => {
+    if (!hasWeights(n)) return;
+    const k = trained(n.name, 'kernel');
+    if (!k) return;
     const inEnc = i === 0 ? r.quantized.inputEnc : r.quantized.outputEncs[i - 1]!;
-    biases.set(n.name, gridBias(n.bias, inEnc.scales[0]!, enc));
+    kernels.set(n.name, outcome.roundedKernels.get(`${n.name}.kernel`)!);
+    if (isGru(n)) {
+      const rec = trained(n.name, 'recurrentKernel');
+      if (!rec) return;
+      const layer: QuantizedLayer = { ...k, recurrent: rec };
+      layers.set(n.name, layer);
+      recurrentKernels.set(n.name, outcome.roundedKernels.get(`${n.name}.recurrentKernel`)!);
+      integerGru.set(n.name, gruIntLayer(n, layer, actQuantOf(inEnc)));
+      return;
+    }
+    layers.set(n.name, k);
+    biases.set(n.name, gridBias(n.bias, inEnc.scales[0]!, k.weightEnc));
   });
   const quantized = { ...r.quantized, layers };
-  return { ...r, quantized, integerModel: buildIntegerModel(quantized), sim: { ...r.sim, kernels, biases } };
+  return {
+    ...r,
+    quantized,
+    integerModel: buildIntegerModel(quantized),
+    sim: { ...r.sim, kernels, recurrentKernels, biases, integerGru },
+  };
 }
 
 export async function runLowBit(

@@ -148,6 +148,7 @@ export function startLowBitTraining(ctx: AppContext, input: LowBitTrainInput): J
           integerModel: output.integer.model,
           report: output.integer.ptq,
           jobId: job.id,
+          family: cfg.method.startsWith('universal') ? 'universal' : 'qat',
         },
         input.overwrite ?? false,
       );

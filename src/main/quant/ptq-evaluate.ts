@@ -3,7 +3,7 @@ import type { Tf } from '../ml/tf-loader';
 import { sqnrDb } from './affine-quantizer';
 import { engineReferencePredict } from './engine-reference';
 import { dequantizeLogits, integerPredict } from './integer-sim';
-import { isWeighted, type PtqGraph } from './ptq-graph';
+import { hasWeights, isGru, type PtqGraph } from './ptq-graph';
 import type { PtqResult } from './ptq-pipeline';
 import { forwardNodes, predictLogits, type SimSettings } from './tf-forward';
 
@@ -104,7 +104,7 @@ function layerSqnr(tf: Tf, r: PtqResult, set: LabelledSet): Map<string, number> 
     const fo = forwardNodes(tf, g, xb);
     const qo = forwardNodes(tf, q, xb, r.sim);
     g.nodes.forEach((node, i) => {
-      if (!isWeighted(node)) return;
+      if (!hasWeights(node)) return;
       const a = fo[i]!.dataSync();
       const b = qo[i]!.dataSync();
       const e = acc.get(node.name) ?? { sig: 0, noise: 0 };
@@ -178,11 +178,15 @@ export function evaluatePtq(
   const actOnly = new Map<string, DebugRow>();
   const g = r.floatGraph;
   g.nodes.forEach((n, i) => {
-    if (!isWeighted(n)) return;
+    if (!hasWeights(n)) return;
     const kernel = r.sim.kernels?.get(n.name);
+    const recurrent = isGru(n) ? r.sim.recurrentKernels?.get(n.name) : undefined;
     weightOnly.set(
       n.name,
-      debugRow(tf, g, sub, subFloat, { kernels: new Map(kernel ? [[n.name, kernel]] : []) }),
+      debugRow(tf, g, sub, subFloat, {
+        kernels: new Map(kernel ? [[n.name, kernel]] : []),
+        recurrentKernels: new Map(recurrent ? [[n.name, recurrent]] : []),
+      }),
     );
     const encs = g.nodes.map((_, j) => (j === i ? r.sim.outputEncs?.[j] : undefined));
     actOnly.set(n.name, debugRow(tf, g, sub, subFloat, { outputEncs: encs }));

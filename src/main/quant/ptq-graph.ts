@@ -1,5 +1,6 @@
 import type { LayerSpec, ModelSpec, NamedWeight } from '../../shared/model/spec';
 import { BitbenchError } from '../../shared/errors';
+import { inferShapes } from '../../shared/model/shapes';
 
 /**
  * The float model as the PTQ pipeline sees it: a chain of nodes, BatchNorm folded into the conv/dense
@@ -11,26 +12,63 @@ import { BitbenchError } from '../../shared/errors';
  */
 export type Activation = 'linear' | 'relu' | 'relu6';
 
+export type WeightedKind = 'conv1d' | 'conv2d' | 'depthwiseConv1d' | 'depthwiseConv2d' | 'dense';
+
+/**
+ * A conv/dense layer. Kernels keep the Keras layout with the output channel last — conv1d [k, cin, cout],
+ * conv2d [kh, kw, cin, cout], dense [in, out] — and depthwise kernels drop Keras' trailing channel
+ * multiplier 1 ([k, c] / [kh, kw, c]) so that the output channel is last there too: per-channel
+ * quantizers, CLE and the integer builder all read the kernel as a matrix [fanIn, cout].
+ */
 export interface WeightedNode {
-  kind: 'conv1d' | 'dense';
+  kind: WeightedKind;
   name: string;
   kernel: Float32Array;
   kernelShape: number[];
   bias: Float32Array;
   activation: Activation;
-  /** conv1d only (dense: 1, 1, 'valid'). */
+  /** 1-D convs: kernel length and stride (dense and 2-D: 1; use kernelHW / stridesHW). */
   kernelSize: number;
   strides: number;
+  /** Kernel and strides as [h, w] for every conv (1-D: [1, k]); dense [1, 1]. */
+  kernelHW: [number, number];
+  stridesHW: [number, number];
   padding: 'valid' | 'same';
   inShape: number[];
   outShape: number[];
 }
 
-export interface PoolNode {
-  kind: 'maxPool1d';
+/**
+ * A GRU (reset_after, gate order z, r, h; src/shared/model/spec.ts). Kernel [F, 3u] and recurrent
+ * kernel [u, 3u] have their 3u gate rows last, so they quantize per gate row like any other kernel.
+ * Its output is the engine's Q7 hidden state (scale 1/128, zero point 0) whatever the activation bits.
+ */
+export interface GruNode {
+  kind: 'gru';
   name: string;
+  units: number;
+  returnSequences: boolean;
+  kernel: Float32Array;
+  kernelShape: [number, number];
+  recurrentKernel: Float32Array;
+  recurrentShape: [number, number];
+  /** Input bias [3u] (Keras bias row 0) and recurrent bias [3u] (row 1). */
+  bias: Float32Array;
+  recurrentBias: Float32Array;
+  inShape: number[];
+  outShape: number[];
+}
+
+export type PoolKind = 'maxPool1d' | 'avgPool1d' | 'maxPool2d' | 'avgPool2d';
+
+export interface PoolNode {
+  kind: PoolKind;
+  name: string;
+  /** 1-D pools: window and stride (2-D: see poolHW / stridesHW). */
   poolSize: number;
   strides: number;
+  poolHW: [number, number];
+  stridesHW: [number, number];
   inShape: number[];
   outShape: number[];
 }
@@ -42,7 +80,7 @@ export interface FlattenNode {
   outShape: number[];
 }
 
-export type PtqNode = WeightedNode | PoolNode | FlattenNode;
+export type PtqNode = WeightedNode | GruNode | PoolNode | FlattenNode;
 
 export interface PtqGraph {
   inputShape: number[];
@@ -50,8 +88,34 @@ export interface PtqGraph {
   nodes: PtqNode[];
 }
 
+const WEIGHTED_KINDS: ReadonlySet<string> = new Set([
+  'conv1d',
+  'conv2d',
+  'depthwiseConv1d',
+  'depthwiseConv2d',
+  'dense',
+]);
+
+/** A conv/dense node: one kernel matrix [fanIn, cout] (GRUs are `isGru`). */
 export function isWeighted(n: PtqNode): n is WeightedNode {
-  return n.kind === 'conv1d' || n.kind === 'dense';
+  return WEIGHTED_KINDS.has(n.kind);
+}
+
+export function isGru(n: PtqNode): n is GruNode {
+  return n.kind === 'gru';
+}
+
+/** A node whose weights are quantized (conv/dense or GRU): what the per-layer bit table names. */
+export function hasWeights(n: PtqNode): n is WeightedNode | GruNode {
+  return isWeighted(n) || isGru(n);
+}
+
+export function isDepthwise(n: PtqNode): boolean {
+  return n.kind === 'depthwiseConv1d' || n.kind === 'depthwiseConv2d';
+}
+
+export function isPool(n: PtqNode): n is PoolNode {
+  return n.kind === 'maxPool1d' || n.kind === 'avgPool1d' || n.kind === 'maxPool2d' || n.kind === 'avgPool2d';
 }
 
 /** Rows and columns of the kernel seen as a matrix [fanIn, cout]. */
@@ -63,11 +127,18 @@ export function kernelMatrixShape(n: WeightedNode): [number, number] {
 /** Layer types the PTQ pipeline and the integer engine run (after folding/fusion). */
 export const SUPPORTED_LAYER_TYPES = [
   'conv1d',
+  'conv2d',
+  'depthwiseConv1d',
+  'depthwiseConv2d',
   'dense',
+  'gru',
   'batchNorm',
   'relu',
   'relu6',
   'maxPool1d',
+  'avgPool1d',
+  'maxPool2d',
+  'avgPool2d',
   'flatten',
   'softmax',
 ] as const;
@@ -78,10 +149,6 @@ function refuse(message: string): never {
 
 function weightOf(weights: readonly NamedWeight[], layer: string, param: string): NamedWeight | undefined {
   return weights.find((w) => w.layer === layer && w.param === param);
-}
-
-function convOutLen(len: number, k: number, s: number, padding: 'valid' | 'same'): number {
-  return padding === 'same' ? Math.ceil(len / s) : Math.floor((len - k) / s) + 1;
 }
 
 /** Left zero padding of a 'same' conv, as TensorFlow computes it. */
@@ -111,6 +178,8 @@ export function unsupportedLayers(spec: ModelSpec): string[] {
   return reasons;
 }
 
+const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
 /**
  * Builds the PTQ graph from a spec and its float weights. `foldBatchNorm: false` with a BatchNorm in
  * the model is refused: the integer engine has no BatchNorm op.
@@ -122,64 +191,69 @@ export function buildPtqGraph(
 ): PtqGraph {
   const reasons = unsupportedLayers(spec);
   if (reasons.length) refuse(`Cannot quantize this model: ${reasons.join('; ')}.`);
+  const shapes = inferShapes(spec).layers;
   const fold = opts.foldBatchNorm ?? true;
   const nodes: PtqNode[] = [];
-  let shape = [...spec.inputShape];
   const last = (): PtqNode | undefined => nodes[nodes.length - 1];
+  const param = (l: LayerSpec, p: string, shape: number[]): Float32Array => {
+    const w = weightOf(weights, l.name, p);
+    if (!w || w.values.length !== prod(shape))
+      refuse(`${l.type} "${l.name}": ${p} missing or not of shape [${shape.join(', ')}]`);
+    return Float32Array.from(w.values);
+  };
 
   spec.layers.forEach((l: LayerSpec, idx) => {
+    const ls = shapes[idx]!;
+    const inShape = [...ls.inShape];
+    const outShape = [...ls.outShape];
     switch (l.type) {
-      case 'conv1d': {
-        if (shape.length !== 2)
-          refuse(`conv1d "${l.name}" needs a [time, channels] input, got [${shape.join(', ')}]`);
-        const cin = shape[1]!;
-        const kw = weightOf(weights, l.name, 'kernel');
-        const expected = [l.kernelSize, cin, l.filters];
-        if (!kw || kw.values.length !== expected[0]! * expected[1]! * expected[2]!)
-          refuse(`conv1d "${l.name}": kernel missing or not of shape [${expected.join(', ')}]`);
-        const bw = weightOf(weights, l.name, 'bias');
-        const outLen = convOutLen(shape[0]!, l.kernelSize, l.strides, l.padding);
-        if (outLen < 1) refuse(`conv1d "${l.name}": input of ${shape[0]} steps is shorter than the kernel`);
-        const node: WeightedNode = {
-          kind: 'conv1d',
+      case 'conv1d':
+      case 'conv2d':
+      case 'depthwiseConv1d':
+      case 'depthwiseConv2d':
+      case 'dense': {
+        const kshape = ls.params.find((p) => p.param === 'kernel')!.shape;
+        const kernel = param(l, 'kernel', kshape);
+        const cout = outShape[outShape.length - 1]!;
+        const depthwise = l.type === 'depthwiseConv1d' || l.type === 'depthwiseConv2d';
+        const is2d = l.type === 'conv2d' || l.type === 'depthwiseConv2d';
+        const k1 = l.type === 'dense' ? 1 : is2d ? 1 : (l.kernelSize as number);
+        const s1 = l.type === 'dense' ? 1 : is2d ? 1 : (l.strides as number);
+        nodes.push({
+          kind: l.type,
           name: l.name,
-          kernel: Float32Array.from(kw.values),
-          kernelShape: expected,
-          bias: l.useBias && bw ? Float32Array.from(bw.values) : new Float32Array(l.filters),
-          activation: l.activation,
-          kernelSize: l.kernelSize,
-          strides: l.strides,
-          padding: l.padding,
-          inShape: [...shape],
-          outShape: [outLen, l.filters],
-        };
-        nodes.push(node);
-        shape = node.outShape;
+          kernel,
+          kernelShape: depthwise ? kshape.slice(0, -1) : [...kshape],
+          bias: l.useBias ? param(l, 'bias', [cout]) : new Float32Array(cout),
+          activation: l.activation === 'softmax' ? 'linear' : l.activation,
+          kernelSize: k1,
+          strides: s1,
+          kernelHW: l.type === 'dense' ? [1, 1] : is2d ? [...(l.kernelSize as [number, number])] : [1, k1],
+          stridesHW: l.type === 'dense' ? [1, 1] : is2d ? [...(l.strides as [number, number])] : [1, s1],
+          padding: l.type === 'dense' ? 'valid' : l.padding,
+          inShape,
+          outShape,
+        });
         break;
       }
-      case 'dense': {
-        if (shape.length !== 1)
-          refuse(`dense "${l.name}" needs a flat input (add a flatten), got [${shape.join(', ')}]`);
-        const fin = shape[0]!;
-        const kw = weightOf(weights, l.name, 'kernel');
-        if (!kw || kw.values.length !== fin * l.units)
-          refuse(`dense "${l.name}": kernel missing or not of shape [${fin}, ${l.units}]`);
-        const bw = weightOf(weights, l.name, 'bias');
-        const activation = l.activation === 'softmax' ? 'linear' : l.activation;
+      case 'gru': {
+        const u = l.units;
+        const f = inShape[1]!;
+        const bias = param(l, 'bias', [2, 3 * u]);
         nodes.push({
-          kind: 'dense',
+          kind: 'gru',
           name: l.name,
-          kernel: Float32Array.from(kw.values),
-          kernelShape: [fin, l.units],
-          bias: l.useBias && bw ? Float32Array.from(bw.values) : new Float32Array(l.units),
-          activation,
-          kernelSize: 1,
-          strides: 1,
-          padding: 'valid',
-          inShape: [fin],
-          outShape: [l.units],
+          units: u,
+          returnSequences: l.returnSequences,
+          kernel: param(l, 'kernel', [f, 3 * u]),
+          kernelShape: [f, 3 * u],
+          recurrentKernel: param(l, 'recurrentKernel', [u, 3 * u]),
+          recurrentShape: [u, 3 * u],
+          bias: bias.slice(0, 3 * u),
+          recurrentBias: bias.slice(3 * u),
+          inShape,
+          outShape,
         });
-        shape = [l.units];
         break;
       }
       case 'batchNorm': {
@@ -210,37 +284,36 @@ export function buildPtqGraph(
         prev.activation = l.type;
         break;
       }
-      case 'maxPool1d': {
-        if (shape.length !== 2) refuse(`maxPool1d "${l.name}" needs a [time, channels] input`);
-        const strides = l.strides ?? l.poolSize;
-        const outLen = Math.floor((shape[0]! - l.poolSize) / strides) + 1;
-        if (outLen < 1) refuse(`maxPool1d "${l.name}": input shorter than the pool`);
+      case 'maxPool1d':
+      case 'avgPool1d':
+      case 'maxPool2d':
+      case 'avgPool2d': {
+        const is1d = l.type === 'maxPool1d' || l.type === 'avgPool1d';
+        const poolHW: [number, number] = is1d
+          ? [1, l.poolSize as number]
+          : [...(l.poolSize as [number, number])];
+        const st = l.strides ?? l.poolSize;
+        const stridesHW: [number, number] = is1d ? [1, st as number] : [...(st as [number, number])];
         nodes.push({
-          kind: 'maxPool1d',
+          kind: l.type,
           name: l.name,
-          poolSize: l.poolSize,
-          strides,
-          inShape: [...shape],
-          outShape: [outLen, shape[1]!],
+          poolSize: poolHW[1],
+          strides: stridesHW[1],
+          poolHW,
+          stridesHW,
+          inShape,
+          outShape,
         });
-        shape = [outLen, shape[1]!];
         break;
       }
-      case 'flatten': {
-        const n = shape.reduce((a, b) => a * b, 1);
-        nodes.push({ kind: 'flatten', name: l.name, inShape: [...shape], outShape: [n] });
-        shape = [n];
+      case 'flatten':
+        nodes.push({ kind: 'flatten', name: l.name, inShape, outShape });
         break;
-      }
       case 'softmax':
         break;
-      default:
-        refuse(`layer ${idx} "${l.name}" (${l.type}) is not supported`);
     }
   });
-  if (!nodes.some(isWeighted)) refuse('The model has no conv/dense layer to quantize.');
-  if (shape.length !== 1 || shape[0] !== spec.numClasses)
-    refuse(`The model ends with shape [${shape.join(', ')}], expected [${spec.numClasses}] logits.`);
+  if (!nodes.some(hasWeights)) refuse('The model has no conv/dense/GRU layer to quantize.');
   return { inputShape: [...spec.inputShape], numClasses: spec.numClasses, nodes };
 }
 
@@ -274,21 +347,35 @@ export function cloneGraph(g: PtqGraph): PtqGraph {
   return {
     inputShape: [...g.inputShape],
     numClasses: g.numClasses,
-    nodes: g.nodes.map((n) =>
-      isWeighted(n)
-        ? {
-            ...n,
-            kernel: Float32Array.from(n.kernel),
-            bias: Float32Array.from(n.bias),
-            kernelShape: [...n.kernelShape],
-            inShape: [...n.inShape],
-            outShape: [...n.outShape],
-          }
-        : { ...n, inShape: [...n.inShape], outShape: [...n.outShape] },
-    ),
+    nodes: g.nodes.map((n): PtqNode => {
+      const shapes = { inShape: [...n.inShape], outShape: [...n.outShape] };
+      if (isWeighted(n))
+        return {
+          ...n,
+          ...shapes,
+          kernel: Float32Array.from(n.kernel),
+          bias: Float32Array.from(n.bias),
+          kernelShape: [...n.kernelShape],
+        };
+      if (isGru(n))
+        return {
+          ...n,
+          ...shapes,
+          kernel: Float32Array.from(n.kernel),
+          recurrentKernel: Float32Array.from(n.recurrentKernel),
+          bias: Float32Array.from(n.bias),
+          recurrentBias: Float32Array.from(n.recurrentBias),
+        };
+      return { ...n, ...shapes };
+    }),
   };
 }
 
 export function weightedNodes(g: PtqGraph): WeightedNode[] {
   return g.nodes.filter(isWeighted);
+}
+
+/** Conv/dense and GRU nodes in order: the layers the bit table names. */
+export function quantizableNodes(g: PtqGraph): Array<WeightedNode | GruNode> {
+  return g.nodes.filter(hasWeights);
 }

@@ -9,20 +9,27 @@ import { quantize, quantizeWithRounding, sqnrDb } from './affine-quantizer';
 import { adaRound, defaultAdaRoundOptions, pickRounding } from './adaround';
 import { absorbBiases, crossLayerEqualise } from './cross-layer-equalization';
 import {
+  actQuantOf,
   biasLevels,
   buildIntegerModel,
+  gruIntLayer,
+  gruStateEncoding,
   type QuantizedGraph,
   type QuantizedLayer,
 } from './integer-model-builder';
+import type { GruIntLayer } from './integer-sim';
 import type { LayerProblem } from './layer-reconstruction';
 import { lsqWeightScales } from './lsq';
 import { ActivationObserver, channelStats } from './observers';
 import {
   buildPtqGraph,
   cloneGraph,
+  isDepthwise,
+  isGru,
   isWeighted,
   kernelMatrixShape,
-  weightedNodes,
+  quantizableNodes,
+  type GruNode,
   type PtqGraph,
   type WeightedNode,
 } from './ptq-graph';
@@ -31,6 +38,7 @@ import {
   applyActivation,
   layerInputRows,
   nodeForwardTf,
+  simNodeForward,
   weightedPreActivation,
   type SimSettings,
 } from './tf-forward';
@@ -88,7 +96,7 @@ export function resolveLayerBits(
   graph: PtqGraph,
   config: PtqConfig,
 ): Map<string, ResolvedBits> {
-  const weighted = weightedNodes(graph);
+  const weighted = quantizableNodes(graph);
   const names = new Set(weighted.map((n) => n.name));
   const unknown = Object.keys(config.layerBits).filter((k) => !names.has(k));
   if (unknown.length) {
@@ -107,6 +115,15 @@ export function resolveLayerBits(
   weighted.forEach((n, i) => {
     const entry = config.layerBits[n.name] ?? {};
     const isLast = i === weighted.length - 1;
+    if (isGru(n)) {
+      if (entry.acts !== undefined && entry.acts !== 8)
+        throw new BitbenchError(
+          'bad_request',
+          `Per-layer bit table: GRU "${n.name}" outputs the engine's int8 Q7 hidden state; its activations are 8 bits, not ${entry.acts}.`,
+        );
+      out.set(n.name, { weights: entry.weights ?? config.weightBits, acts: 8 });
+      return;
+    }
     // The logits stay 8-bit unless asked: argmax over a 2^b-level grid would tie (docs/quantization.md).
     out.set(n.name, {
       weights: entry.weights ?? config.weightBits,
@@ -188,7 +205,7 @@ export async function runPtq(
   const bits = resolveLayerBits(spec, graph, config);
   if (calibCount < 1) throw new BitbenchError('bad_request', 'No calibration data.');
   const g = cloneGraph(graph);
-  const weighted = weightedNodes(g);
+  const weighted = quantizableNodes(g);
   const totalUnits = 2 + weighted.length;
   let cleSweeps = 0;
   if (config.cle) {
@@ -211,6 +228,8 @@ export async function runPtq(
     g.nodes.forEach((n, i) => {
       if (isWeighted(n))
         prevEnc = activationEncoding(stats.outputs[i]!, bits.get(n.name)!.acts, rangeOpts(config.actRange));
+      // The engine's GRU state is int8 Q7 whatever the activation bits (docs/integer-arithmetic.md).
+      else if (isGru(n)) prevEnc = gruStateEncoding();
       outputEncs.push(prevEnc);
     });
     progress(1 / totalUnits, 'ranges initialised');
@@ -219,6 +238,10 @@ export async function runPtq(
     const layers = new Map<string, QuantizedLayer>();
     const kernels = new Map<string, Float32Array>();
     const biases = new Map<string, Float32Array>();
+    const recurrentKernels = new Map<string, Float32Array>();
+    const integerGru = new Map<string, GruIntLayer>();
+    // What the quantized chain runs with, filled layer by layer (later layers are not read yet).
+    const simSoFar: SimSettings = { inputEnc, outputEncs, kernels, biases, recurrentKernels, integerGru };
     const steps: LayerStepInfo[] = [];
     // The quantized copy gets the corrected biases; `g` stays the float function.
     const gq = cloneGraph(g);
@@ -256,9 +279,22 @@ export async function runPtq(
           fakeQuant(tf, nodeForwardTf(tf, n, xq, step.dequantized, step.gridBias), outputEncs[i]!),
         );
         done++;
+      } else if (isGru(n)) {
+        shouldStop();
+        const b = bits.get(n.name)!;
+        progress((1 + done) / totalUnits, `layer ${n.name}: W${b.weights} GRU (integer gates, Q7 state)`);
+        const step = quantizeGru(n, b, config);
+        layers.set(n.name, step.layer);
+        kernels.set(n.name, step.dequantized);
+        recurrentKernels.set(n.name, step.recurrentDequantized);
+        integerGru.set(n.name, gruIntLayer(n, step.layer, actQuantOf(inEnc)));
+        steps.push(step.info);
+        yf = nodeForwardTf(tf, nf, xf);
+        yq = simNodeForward(tf, gq, i, xq, simSoFar);
+        done++;
       } else {
         yf = nodeForwardTf(tf, nf, xf);
-        yq = nodeForwardTf(tf, n, xq);
+        yq = simNodeForward(tf, gq, i, xq, simSoFar);
       }
       if (xf !== calib) xf.dispose();
       xq.dispose();
@@ -272,7 +308,7 @@ export async function runPtq(
     const quantized: QuantizedGraph = { graph: gq, inputEnc, outputEncs, layers };
     progress((1 + done) / totalUnits, 'building the integer model');
     const integerModel = buildIntegerModel(quantized);
-    const sim: SimSettings = { inputEnc, outputEncs, kernels, biases };
+    const sim: SimSettings = simSoFar;
     return { floatGraph: g, quantized, integerModel, sim, bits, steps, cleSweeps };
   } finally {
     calib.dispose();
@@ -302,7 +338,8 @@ function quantizeLayer(
   let levels = quantize(n.kernel, n.kernelShape, enc);
   let optimisation: LayerStepInfo['optimisation'] = null;
 
-  if (config.optimizer !== 'none' && b.weights > 1) {
+  // Depthwise convs are not one matrix product (each channel has its own rows): nearest rounding.
+  if (config.optimizer !== 'none' && b.weights > 1 && !isDepthwise(n)) {
     const rowsF = layerInputRows(tf, n, xf);
     const rowsQ = layerInputRows(tf, n, xq);
     const target = tf.tidy(() =>
@@ -366,8 +403,15 @@ function quantizeLayer(
 
   let biasCorrectionMaxAbs: number | null = null;
   if (config.biasCorrection) {
-    // Empirical bias correction: E[W x] − E[Ŵ x̂] per output channel, over the calibration rows.
+    // Empirical bias correction: E[W x] − E[Ŵ x̂] per output channel, over the calibration rows
+    // (depthwise: over every output position, from the layer's own pre-activations).
+    const zero = new Float32Array(cout);
     const delta = tf.tidy(() => {
+      if (isDepthwise(n)) {
+        const pf = weightedPreActivation(tf, n, xf, n.kernel, zero).reshape([-1, cout]).mean(0);
+        const pq = weightedPreActivation(tf, n, xq, dequantized, zero).reshape([-1, cout]).mean(0);
+        return pf.sub(pq);
+      }
       const mf = layerInputRows(tf, n, xf).mean(0, true);
       const mq = layerInputRows(tf, n, xq).mean(0, true);
       const ef = tf.matMul(mf as TfType.Tensor2D, tf.tensor2d(n.kernel, [fanIn, cout]));
@@ -395,5 +439,48 @@ function quantizeLayer(
     dequantized,
     gridBias: gridBias(n.bias, inEnc.scales[0]!, enc),
     info,
+  };
+}
+
+/**
+ * A GRU's weights: input and recurrent kernels each quantized per gate row (3u channels) at the
+ * layer's bits, by the range setter (nearest rounding: AdaRound/LSQ reconstruct a single matrix
+ * product, and bias correction a linear output, neither of which a GRU is). Its biases go to int32
+ * in the integer layer; its output is the engine's Q7 state.
+ */
+function quantizeGru(
+  n: GruNode,
+  b: ResolvedBits,
+  config: PtqConfig,
+): {
+  layer: QuantizedLayer;
+  dequantized: Float32Array;
+  recurrentDequantized: Float32Array;
+  info: LayerStepInfo;
+} {
+  const range = { method: config.weightRange, percentile: config.percentile };
+  const enc = weightEncoding(n.kernel, n.kernelShape, b.weights, range, config.perChannel);
+  const recEnc = weightEncoding(n.recurrentKernel, n.recurrentShape, b.weights, range, config.perChannel);
+  const levels = quantize(n.kernel, n.kernelShape, enc);
+  const recLevels = quantize(n.recurrentKernel, n.recurrentShape, recEnc);
+  const dequantized = dequantizeLevels(levels, enc, n.kernelShape[1]);
+  const recurrentDequantized = dequantizeLevels(recLevels, recEnc, n.recurrentShape[1]);
+  const all = new Float32Array(n.kernel.length + n.recurrentKernel.length);
+  all.set(n.kernel);
+  all.set(n.recurrentKernel, n.kernel.length);
+  const allQ = new Float32Array(all.length);
+  allQ.set(dequantized);
+  allQ.set(recurrentDequantized, dequantized.length);
+  return {
+    layer: { levels, weightEnc: enc, recurrent: { levels: recLevels, weightEnc: recEnc } },
+    dequantized,
+    recurrentDequantized,
+    info: {
+      name: n.name,
+      bits: { weights: b.weights, acts: 8 },
+      optimisation: null,
+      biasCorrectionMaxAbs: null,
+      weightSqnr: sqnrDb(all, allQ),
+    },
   };
 }

@@ -1,7 +1,7 @@
 import { methodOf, type FakeQuantSettings, type PtqConfig, type PtqReport } from '../../shared/api/quant';
 import { floatModelCost, integerModelCost, type LayerBits } from './cost-model';
 import type { PtqEvaluation } from './ptq-evaluate';
-import { isWeighted } from './ptq-graph';
+import { hasWeights } from './ptq-graph';
 import type { PtqResult } from './ptq-pipeline';
 
 /** JSON has no ±Infinity: an exact (noise-free) SQNR is reported as null. */
@@ -111,9 +111,14 @@ export function buildReport(args: {
 export function settingsOf(r: PtqResult): FakeQuantSettings {
   const layers: FakeQuantSettings['layers'] = [];
   r.quantized.graph.nodes.forEach((n, i) => {
-    if (!isWeighted(n)) return;
+    if (!hasWeights(n)) return;
     const ql = r.quantized.layers.get(n.name)!;
-    layers.push({ name: n.name, weight: ql.weightEnc, output: r.quantized.outputEncs[i]! });
+    layers.push({
+      name: n.name,
+      weight: ql.weightEnc,
+      output: r.quantized.outputEncs[i]!,
+      ...(ql.recurrent ? { recurrent: ql.recurrent.weightEnc } : {}),
+    });
   });
   return { input: r.quantized.inputEnc, layers };
 }

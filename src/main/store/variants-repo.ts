@@ -40,6 +40,8 @@ export interface NewVariant {
   integerModel: IntegerModel;
   report: PtqReport;
   jobId: string | null;
+  /** Which pipeline made it: 'ptq' (default), or the low-bit training families 'universal' / 'qat'. */
+  family?: 'ptq' | 'universal' | 'qat';
 }
 
 interface SummaryRow {
@@ -164,11 +166,12 @@ export class VariantsRepo {
         .prepare(
           `INSERT INTO quant_variants (model_id, parent_id, family, method, weight_bits, act_bits, dataset_name, dataset_version,
              config, settings, integer_model, report, job_id, created_at)
-           VALUES (?, ?, 'ptq', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           id,
           v.parentId,
+          v.family ?? 'ptq',
           v.method,
           v.weightBits,
           v.actBits,

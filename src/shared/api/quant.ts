@@ -207,7 +207,15 @@ export type PtqReport = z.infer<typeof PtqReportSchema>;
 /** What a quantized variant stores besides its integer model: the simulated-quantization settings. */
 export const FakeQuantSettingsSchema = z.object({
   input: AffineEncodingSchema,
-  layers: z.array(z.object({ name: z.string(), weight: AffineEncodingSchema, output: AffineEncodingSchema })),
+  layers: z.array(
+    z.object({
+      name: z.string(),
+      weight: AffineEncodingSchema,
+      output: AffineEncodingSchema,
+      /** GRU only: the recurrent kernel's encoding. */
+      recurrent: AffineEncodingSchema.optional(),
+    }),
+  ),
 });
 export type FakeQuantSettings = z.infer<typeof FakeQuantSettingsSchema>;
 

@@ -242,73 +242,78 @@ export function ComparePage() {
         <span className="muted">Tick two rows to diff them.</span>
       </div>
       <ErrorBox error={cmp.error} />
-      <table data-testid="compare-table">
-        <thead>
-          <tr>
-            <th />
-            <th>model</th>
-            <th>method</th>
-            <th className="num">bits W/A</th>
-            <th className="num">host acc.</th>
-            <th className="num">device acc.</th>
-            <th>bit-exact</th>
-            <th className="num">size</th>
-            <th className="num">BOPs</th>
-            <th className="num">peak memory</th>
-            <th className="num">latency mean (p50 / p99)</th>
-            <th className="num">counts/MAC</th>
-            <th>board · run</th>
-            <th>Pareto</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((r) => (
-            <tr key={r.name} className={picked.includes(r.name) ? 'selected' : ''} data-row={r.name}>
-              <td>
-                <input
-                  type="checkbox"
-                  checked={picked.includes(r.name)}
-                  onChange={() => toggle(r.name)}
-                  aria-label={`select ${r.name}`}
-                />
-              </td>
-              <td className="mono">{r.name}</td>
-              <td title={r.layer_bits.map((l) => `${l.name} ${l.weights}/${l.acts}`).join(', ')}>
-                {r.kind === 'float' ? 'float32' : `${r.family} ${r.method}`}
-              </td>
-              <td className="num">{r.kind === 'float' ? '32/32' : `${r.weights_bits}/${r.acts_bits}`}</td>
-              <td className="num">{pct(r.host_accuracy)}</td>
-              <td className="num">{pct(r.device_accuracy)}</td>
-              <td>
-                {r.bit_exact === null ? (
-                  '—'
-                ) : r.bit_exact ? (
-                  <span className="badge ok">yes</span>
-                ) : (
-                  <span className="badge bad">no</span>
-                )}
-              </td>
-              <td className="num">{bytes(r.size_bytes)}</td>
-              <td className="num">{int(r.bops)}</td>
-              <td className="num">{bytes(r.peak_memory_bytes)}</td>
-              <td className="num">
-                {r.latency
-                  ? `${int(r.latency.mean)} ${unitShort(r.latency.unit)} (${int(r.latency.p50)} / ${int(r.latency.p99)})`
-                  : '—'}
-                {r.latency_us !== null ? ` · ${r.latency_us.toFixed(1)} µs` : ''}
-              </td>
-              <td className="num">{r.counts_per_mac === null ? '—' : r.counts_per_mac.toFixed(2)}</td>
-              <td className="mono small">
-                {r.board ? `${r.board} · #${r.run_id}${r.run_state === 'partial' ? ' (partial)' : ''}` : '—'}
-              </td>
-              <td>
-                {r.pareto_latency && <span className="badge ok">latency</span>}{' '}
-                {r.pareto_size && <span className="badge ok">size</span>}
-              </td>
+      {/* Many columns: scroll sideways inside the page instead of cutting the last ones off. */}
+      <div style={{ overflowX: 'auto' }}>
+        <table data-testid="compare-table">
+          <thead>
+            <tr>
+              <th />
+              <th>model</th>
+              <th>method</th>
+              <th className="num">bits W/A</th>
+              <th className="num">host acc.</th>
+              <th className="num">device acc.</th>
+              <th>bit-exact</th>
+              <th className="num">size</th>
+              <th className="num">BOPs</th>
+              <th className="num">peak memory</th>
+              <th className="num">latency mean (p50 / p99)</th>
+              <th className="num">counts/MAC</th>
+              <th>board · run</th>
+              <th>Pareto</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.name} className={picked.includes(r.name) ? 'selected' : ''} data-row={r.name}>
+                <td>
+                  <input
+                    type="checkbox"
+                    checked={picked.includes(r.name)}
+                    onChange={() => toggle(r.name)}
+                    aria-label={`select ${r.name}`}
+                  />
+                </td>
+                <td className="mono">{r.name}</td>
+                <td title={r.layer_bits.map((l) => `${l.name} ${l.weights}/${l.acts}`).join(', ')}>
+                  {r.kind === 'float' ? 'float32' : `${r.family} ${r.method}`}
+                </td>
+                <td className="num">{r.kind === 'float' ? '32/32' : `${r.weights_bits}/${r.acts_bits}`}</td>
+                <td className="num">{pct(r.host_accuracy)}</td>
+                <td className="num">{pct(r.device_accuracy)}</td>
+                <td>
+                  {r.bit_exact === null ? (
+                    '—'
+                  ) : r.bit_exact ? (
+                    <span className="badge ok">yes</span>
+                  ) : (
+                    <span className="badge bad">no</span>
+                  )}
+                </td>
+                <td className="num">{bytes(r.size_bytes)}</td>
+                <td className="num">{int(r.bops)}</td>
+                <td className="num">{bytes(r.peak_memory_bytes)}</td>
+                <td className="num">
+                  {r.latency
+                    ? `${int(r.latency.mean)} ${unitShort(r.latency.unit)} (${int(r.latency.p50)} / ${int(r.latency.p99)})`
+                    : '—'}
+                  {r.latency_us !== null ? ` · ${r.latency_us.toFixed(1)} µs` : ''}
+                </td>
+                <td className="num">{r.counts_per_mac === null ? '—' : r.counts_per_mac.toFixed(2)}</td>
+                <td className="mono small">
+                  {r.board
+                    ? `${r.board} · #${r.run_id}${r.run_state === 'partial' ? ' (partial)' : ''}`
+                    : '—'}
+                </td>
+                <td>
+                  {r.pareto_latency && <span className="badge ok">latency</span>}{' '}
+                  {r.pareto_size && <span className="badge ok">size</span>}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       {pair.length === 2 && <Diff a={pair[0]!} b={pair[1]!} />}
       <div className="grid2">
         <ParetoChart

@@ -3,6 +3,7 @@ import type { BoardEntry, BoardEvent, BoardInfo, PingStats } from '../../../shar
 import { api } from '../api';
 import { ErrorBox } from '../components/ErrorBox';
 import { useApi, useEvent } from '../hooks';
+import { FirmwareFlash } from './devices/FirmwareFlash';
 
 const kib = (n: number) => `${(n / 1024).toLocaleString(undefined, { maximumFractionDigits: 1 })} KiB`;
 const mhz = (hz: number) => `${(hz / 1e6).toLocaleString(undefined, { maximumFractionDigits: 2 })} MHz`;
@@ -60,6 +61,7 @@ export function DevicesPage() {
   const [selected, setSelected] = useState<BoardInfo | null>(null);
   const [ping, setPing] = useState<PingStats | null>(null);
   const [manualPath, setManualPath] = useState('');
+  const [showFlash, setShowFlash] = useState(false);
 
   useEvent('board', (e) => {
     setLive((m) => ({ ...m, [e.spec]: e }));
@@ -211,6 +213,14 @@ export function DevicesPage() {
           Pseudo-terminals and some adapters never show up in the list; give their path here.
         </span>
       </div>
+
+      <div className="row" style={{ marginTop: 10 }}>
+        <button type="button" onClick={() => setShowFlash((v) => !v)} data-testid="open-firmware-flash">
+          Flash firmware to a real board
+        </button>
+        <span className="muted">Nucleo boards: copy to the board drive, or st-flash / OpenOCD.</span>
+      </div>
+      {showFlash && <FirmwareFlash />}
 
       {ping && (
         <>

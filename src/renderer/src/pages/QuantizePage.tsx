@@ -182,6 +182,13 @@ export function QuantizePage() {
     () => (current ? api.quant.variants({ model: current }) : Promise.resolve([])),
     [current],
   );
+  // Calibration draws from the parent's train split: cap the request at what that split holds, so a
+  // small recorded dataset quantizes without the user having to know the split's size.
+  const datasets = useApi(() => api.datasets.list(), []);
+  const parentDataset = floats.find((m) => m.name === current)?.dataset;
+  const trainWindows = (datasets.data ?? []).find((d) => d.name === parentDataset)?.splits.train;
+  const [calib, setCalib] = useState(1024);
+  const calibSize = trainWindows ? Math.max(1, Math.min(calib, trainWindows)) : calib;
   const [preset, setPreset] = useState<Preset>('W8A8');
   const [table, setTable] = useState('');
   const [range, setRange] = useState<'minmax' | 'mse'>('mse');
@@ -219,7 +226,7 @@ export function QuantizePage() {
   const start = async () => {
     if (!current) return;
     setError(undefined);
-    const config: Partial<PtqConfigInput> = { weightBits: bits.w, actBits: bits.a };
+    const config: Partial<PtqConfigInput> = { weightBits: bits.w, actBits: bits.a, calibSize };
     if (preset === 'custom' && table.trim()) config.layerBits = parseLayerBits(table);
     try {
       const r = await api.quant.quantize({
@@ -286,6 +293,20 @@ export function QuantizePage() {
                 />
               </label>
             )}
+            <label title="Windows of the train split used to calibrate activation ranges">
+              Calibration windows{' '}
+              <input
+                type="number"
+                min={1}
+                value={calib}
+                onChange={(e) => setCalib(Number(e.target.value))}
+                style={{ width: 80 }}
+                data-testid="quant-calib"
+              />
+              {trainWindows !== undefined && calib > trainWindows && (
+                <span className="muted"> (train split has {trainWindows}: using all)</span>
+              )}
+            </label>
             <label>
               Name{' '}
               <input
@@ -336,12 +357,7 @@ export function QuantizePage() {
           <JobProgress job={job} />
         </div>
       )}
-      {current && (
-        <>
-          <h2>Train to N bits — QAT, universal 1-bit / N-bit (seed 000)</h2>
-          <LowBitPanel model={current} />
-        </>
-      )}
+      {current && <LowBitPanel model={current} onStored={reloadVariants} />}
       {current && (
         <>
           <h2>Variants of {current}</h2>

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import {
   LOWBIT_METHODS,
@@ -23,7 +23,8 @@ import { WeightHistogram } from './WeightHistogram';
  */
 const pct = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(2)} %`);
 
-export function LowBitPanel({ model }: { model: string | undefined }) {
+/** `onStored` runs when a training stored a new variant, so the page's variant list can refresh. */
+export function LowBitPanel({ model, onStored }: { model: string | undefined; onStored?: () => void }) {
   const [method, setMethod] = useState<LowBitMethod>('universal-s1');
   const [weights, setWeights] = useState(1);
   const [acts, setActs] = useState(8);
@@ -37,6 +38,10 @@ export function LowBitPanel({ model }: { model: string | undefined }) {
   const [maxDrop, setMaxDrop] = useState(1);
   const [proposal, setProposal] = useState<Proposal>();
   const train = useJob(trainJob);
+  const trainState = train?.state;
+  useEffect(() => {
+    if (trainState === 'succeeded') onStored?.();
+  }, [trainState, onStored]);
   const sens = useJob(sensJob);
   const report = train?.state === 'succeeded' ? (train.result as LowBitReport) : undefined;
   const sensitivity = sens?.state === 'succeeded' ? (sens.result as SensitivityReport) : undefined;
@@ -76,7 +81,7 @@ export function LowBitPanel({ model }: { model: string | undefined }) {
 
   return (
     <div className="card" data-testid="lowbit-panel">
-      <h2>Train to N bits</h2>
+      <h2>Train to N bits — QAT, universal 1-bit / N-bit (seed 000)</h2>
       <p className="muted">
         Quantization-aware training (STE or LSQ step sizes, BatchNorm folded) or universal 1-bit/N-bit weights
         (seed 000: regulariser S1 or S2, annealed, then hard rounding). Starts from the float model; the float
