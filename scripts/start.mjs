@@ -43,7 +43,13 @@ function electronSqliteBinding() {
   });
   const prebuilt = run(
     process.execPath,
-    [require.resolve('prebuild-install/bin.js'), '--runtime', 'electron', '--target', electronVersion],
+    [
+      path.join(root, 'node_modules', 'prebuild-install', 'bin.js'),
+      '--runtime',
+      'electron',
+      '--target',
+      electronVersion,
+    ],
     { cwd: dir },
   );
   if (!prebuilt) {
@@ -74,9 +80,27 @@ function electronSqliteBinding() {
   return existsSync(binding) ? binding : undefined;
 }
 
-if (!run(process.execPath, [require.resolve('electron-vite/bin/electron-vite.js'), 'build'])) {
+if (
+  !run(process.execPath, [
+    path.join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'),
+    'build',
+  ])
+) {
   console.error('[bitbench] build failed');
   process.exit(1);
+}
+
+// Virtual boards run our firmware under QEMU: build it when the ARM toolchain is here (make skips
+// what is up to date); without it the Devices page says what to install.
+const hasCmd = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+if (hasCmd('arm-none-eabi-gcc') && hasCmd('make')) {
+  if (!run('make', ['-C', 'firmware', '-j2', '-s']))
+    console.warn('[bitbench] firmware build failed: virtual boards are unavailable.');
+} else {
+  console.log(
+    '[bitbench] gcc-arm-none-eabi not installed: virtual boards need it (and qemu-system-arm) — ' +
+      'apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm',
+  );
 }
 
 const electron = electronBinary();
