@@ -1,14 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import {
-  e2eSkipReason,
-  launchChromium,
-  repoRoot,
-  screenshot,
-  startHostProcess,
-  type HostProcess,
-} from './harness';
+import { e2eSkipReason, repoRoot, screenshot, type HostProcess, openApp } from './harness';
 
 const gestures = path.resolve(repoRoot, '..', 'shared', 'datasets', 'gesture-to-emoji');
 const skip = e2eSkipReason();
@@ -21,12 +14,7 @@ describe.skipIf(!!skip)('Datasets page in Chromium against the headless host', (
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    host = await startHostProcess();
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
-    page.on('pageerror', (e) => consoleErrors.push(e.message));
-    await page.goto(host.openUrl);
+    ({ host, browser, page } = await openApp({ consoleErrors, viewport: { width: 1400, height: 1000 } }));
     await page.getByTestId('nav-datasets').click();
   });
   afterAll(async () => {

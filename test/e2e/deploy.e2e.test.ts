@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { createAppContext } from '../../src/main/context';
 import { quantizeVariant, seedFloatModel } from '../integration/helpers/deploy-fixture';
 import { virtualBoardsUnavailable } from '../integration/helpers/virtual-boards';
-import { e2eSkipReason, launchChromium, screenshot, startHostProcess, type HostProcess } from './harness';
+import { e2eSkipReason, screenshot, type HostProcess, openApp } from './harness';
 
 /**
  * Deploy & Profile and Compare in Chromium against the headless host: the estimate before flashing,
@@ -30,12 +30,11 @@ describe.skipIf(!!skip)('Deploy and Compare pages in Chromium against the headle
     await quantizeVariant(ctx, 'tiny-fp', 'tiny-w4a4', { weightBits: 4, actBits: 4 });
     await quantizeVariant(ctx, 'tiny-fp', 'tiny-w1a8', { weightBits: 1, actBits: 8 });
     await ctx.close();
-    host = await startHostProcess({ dbPath });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
-    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
-    page.on('pageerror', (e) => consoleErrors.push(e.message));
-    await page.goto(host.openUrl);
+    ({ host, browser, page } = await openApp({
+      consoleErrors,
+      viewport: { width: 1400, height: 1100 },
+      dbPath,
+    }));
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

@@ -88,3 +88,27 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }
+
+export interface OpenedApp {
+  host: HostProcess;
+  browser: Browser;
+  page: Page;
+}
+
+/**
+ * Starts the headless host (on `dbPath` or a fresh database), opens the UI in Chromium with its
+ * token, and collects the page's console errors and uncaught exceptions into `consoleErrors`.
+ */
+export async function openApp(opts: {
+  consoleErrors: string[];
+  viewport?: { width: number; height: number };
+  dbPath?: string;
+}): Promise<OpenedApp> {
+  const host = await startHostProcess(opts.dbPath ? { dbPath: opts.dbPath } : {});
+  const browser = await launchChromium();
+  const page = await browser.newPage(opts.viewport ? { viewport: opts.viewport } : {});
+  page.on('console', (m) => m.type() === 'error' && opts.consoleErrors.push(m.text()));
+  page.on('pageerror', (e) => opts.consoleErrors.push(e.message));
+  await page.goto(host.openUrl);
+  return { host, browser, page };
+}

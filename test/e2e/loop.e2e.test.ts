@@ -2,14 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { virtualBoardsUnavailable } from '../integration/helpers/virtual-boards';
 import path from 'node:path';
-import {
-  e2eSkipReason,
-  launchChromium,
-  resultsDir,
-  screenshot,
-  startHostProcess,
-  type HostProcess,
-} from './harness';
+import { e2eSkipReason, resultsDir, screenshot, type HostProcess, openApp } from './harness';
 
 /**
  * The whole loop, clicked as a user would, in Chromium against the headless host on a fresh database:
@@ -60,12 +53,7 @@ describe.skipIf(!!skip)(
     };
 
     beforeAll(async () => {
-      host = await startHostProcess();
-      browser = await launchChromium();
-      page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-      page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
-      page.on('pageerror', (e) => consoleErrors.push(e.message));
-      await page.goto(host.openUrl);
+      ({ host, browser, page } = await openApp({ consoleErrors, viewport: { width: 1400, height: 1000 } }));
     }, 60_000);
     afterEach(async (t) => {
       // A failed step leaves a picture of the page it failed on, and the page's error boxes in the log.

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { virtualBoardsUnavailable } from '../integration/helpers/virtual-boards';
-import { e2eSkipReason, launchChromium, screenshot, startHostProcess, type HostProcess } from './harness';
+import { e2eSkipReason, screenshot, type HostProcess, openApp } from './harness';
 
 const skip = e2eSkipReason() ?? virtualBoardsUnavailable() ?? undefined;
 if (skip) console.log(`[e2e] record page skipped: ${skip}`);
@@ -17,12 +17,7 @@ describe.skipIf(!!skip)('Record page', () => {
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    host = await startHostProcess();
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
-    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
-    page.on('pageerror', (e) => consoleErrors.push(e.message));
-    await page.goto(host.openUrl);
+    ({ host, browser, page } = await openApp({ consoleErrors, viewport: { width: 1400, height: 1100 } }));
     await page.getByTestId('nav-record').click();
     await page.getByTestId('record-page').waitFor();
   });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { e2eSkipReason, launchChromium, screenshot, startHostProcess, type HostProcess } from './harness';
+import { e2eSkipReason, screenshot, type HostProcess, openApp } from './harness';
 
 const skip = e2eSkipReason();
 if (skip) console.log(`[e2e] skipped: ${skip}`);
@@ -12,12 +12,7 @@ describe.skipIf(!!skip)('UI shell in Chromium against the headless host', () => 
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    host = await startHostProcess();
-    browser = await launchChromium();
-    page = await browser.newPage();
-    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
-    page.on('pageerror', (e) => consoleErrors.push(e.message));
-    await page.goto(host.openUrl);
+    ({ host, browser, page } = await openApp({ consoleErrors }));
   });
   afterAll(async () => {
     await browser?.close();

@@ -4,14 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import {
-  e2eSkipReason,
-  launchChromium,
-  repoRoot,
-  screenshot,
-  startHostProcess,
-  type HostProcess,
-} from './harness';
+import { e2eSkipReason, repoRoot, screenshot, type HostProcess, openApp } from './harness';
 
 /** Train a tiny model from the UI: the live curves, then the model card with its confusion matrix. */
 const gestures = path.resolve(repoRoot, '..', 'shared', 'datasets', 'gesture-to-emoji');
@@ -35,12 +28,11 @@ describe.skipIf(!!skip)('Train page in Chromium against the headless host', () =
       },
     );
     if (r.status !== 0) throw new Error(`import failed: ${r.stderr}`);
-    host = await startHostProcess({ dbPath });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
-    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
-    page.on('pageerror', (e) => consoleErrors.push(e.message));
-    await page.goto(host.openUrl);
+    ({ host, browser, page } = await openApp({
+      consoleErrors,
+      viewport: { width: 1400, height: 1100 },
+      dbPath,
+    }));
     await page.getByTestId('nav-train').click();
   });
   afterAll(async () => {
