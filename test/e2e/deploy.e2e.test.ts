@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { createAppContext } from '../../src/main/context';
 import { quantizeVariant, seedFloatModel } from '../integration/helpers/deploy-fixture';
 import { virtualBoardsUnavailable } from '../integration/helpers/virtual-boards';
-import { e2eSkipReason, screenshot, type HostProcess, openApp } from './harness';
+import { e2eSkipReason, screenshot, type HostProcess, openApp, runJob } from './harness';
 
 /**
  * Deploy & Profile and Compare in Chromium against the headless host: the estimate before flashing,
@@ -45,10 +45,7 @@ describe.skipIf(!!skip)('Deploy and Compare pages in Chromium against the headle
     await page.getByTestId('deploy-model').selectOption(model);
     await page.getByTestId('deploy-board').selectOption('virtual:m4');
     await expect.poll(() => page.getByTestId('fit').textContent(), { timeout: 30_000 }).toMatch(/fits/);
-    await page.getByTestId('profile').click();
-    await expect
-      .poll(() => page.getByTestId('job-progress').first().getAttribute('data-state'), { timeout: 120_000 })
-      .toBe('succeeded');
+    await runJob(page, () => page.getByTestId('profile').click(), 120_000);
     await page
       .getByTestId('profile-report')
       .getByText(new RegExp(`${model} on virtual:m4`))

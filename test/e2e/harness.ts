@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 export const resultsDir = path.join(repoRoot, 'test-results');
@@ -111,4 +112,30 @@ export async function openApp(opts: {
   page.on('pageerror', (e) => opts.consoleErrors.push(e.message));
   await page.goto(host.openUrl);
   return { host, browser, page };
+}
+
+/**
+ * Clicks what starts a job and waits until *that* job succeeded: the bar may still show the
+ * previous job of the page until the new one's first event arrives, so the job id must change.
+ */
+export async function runJob(
+  scope: ReturnType<Page['locator']> | Page,
+  start: () => Promise<void>,
+  timeout: number,
+): Promise<void> {
+  const bar = scope.getByTestId('job-progress').first();
+  const before = await bar.getAttribute('data-job-id', { timeout: 200 }).catch(() => null);
+  await start();
+  await expect
+    .poll(
+      async () => {
+        const id = await bar.getAttribute('data-job-id', { timeout: 200 }).catch(() => null);
+        if (id === null || id === before) return 'not started';
+        const s = await bar.getAttribute('data-state', { timeout: 200 }).catch(() => null);
+        if (s === 'failed') throw new Error(`job failed: ${await bar.textContent()}`);
+        return s;
+      },
+      { timeout },
+    )
+    .toBe('succeeded');
 }

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { virtualBoardsUnavailable } from '../integration/helpers/virtual-boards';
 import path from 'node:path';
-import { e2eSkipReason, resultsDir, screenshot, type HostProcess, openApp } from './harness';
+import { e2eSkipReason, resultsDir, screenshot, type HostProcess, openApp, runJob } from './harness';
 
 /**
  * The whole loop, clicked as a user would, in Chromium against the headless host on a fresh database:
@@ -68,20 +68,6 @@ describe.skipIf(!!skip)(
       await host?.stop(); // stops QEMU with it
     });
 
-    const jobSucceeded = async (scope: ReturnType<Page['locator']> | Page, timeout: number) => {
-      const bar = scope.getByTestId('job-progress').first();
-      await expect
-        .poll(
-          async () => {
-            const s = await bar.getAttribute('data-state').catch(() => null);
-            if (s === 'failed') throw new Error(`job failed: ${await bar.textContent()}`);
-            return s;
-          },
-          { timeout },
-        )
-        .toBe('succeeded');
-    };
-
     it('1. Devices: starts virtual:m4', async () => {
       await page.getByTestId('nav-devices').click();
       const row = page.getByTestId('boards-table').locator('tr[data-spec="virtual:m4"]');
@@ -139,8 +125,7 @@ describe.skipIf(!!skip)(
       await page.getByTestId('nav-datasets').click();
       const group = page.getByTestId('datasets-page').locator('tr', { hasText: 'walk-or-stand' }).first();
       await expect.poll(() => group.textContent(), { timeout: 15_000 }).toMatch(/still, walk|walk, still/);
-      await group.getByRole('button', { name: 'Build dataset' }).click();
-      await jobSucceeded(page, 60_000);
+      await runJob(page, () => group.getByRole('button', { name: 'Build dataset' }).click(), 60_000);
       await page.getByTestId('dataset-row-walk-or-stand').click();
       await expect.poll(() => page.getByTestId('class-counts').textContent()).toMatch(/still.*walk/s);
       await shot('loop-3-datasets');
@@ -156,8 +141,7 @@ describe.skipIf(!!skip)(
       await page.getByTestId('train-name').fill('walk-fp');
       await page.getByTestId('train-epochs').fill('60');
       await page.getByLabel('Learning rate').fill('0.01');
-      await page.getByTestId('train-start').click();
-      await jobSucceeded(page, 120_000);
+      await runJob(page, () => page.getByTestId('train-start').click(), 120_000);
       await page.getByTestId('model-card').waitFor({ timeout: 10_000 });
       await expect.poll(() => page.getByTestId('models-table').textContent()).toContain('walk-fp');
       await shot('loop-4-train');
@@ -169,8 +153,7 @@ describe.skipIf(!!skip)(
       await page.getByTestId('quantize-page').waitFor();
       await page.getByTestId('quant-model').selectOption('walk-fp');
       await page.getByTestId('quant-preset').selectOption('W8A8');
-      await page.getByTestId('quant-start').click();
-      await jobSucceeded(page.getByTestId('quantize-page'), 120_000);
+      await runJob(page.getByTestId('quantize-page'), () => page.getByTestId('quant-start').click(), 120_000);
       await expect
         .poll(() => page.getByTestId('variants').textContent(), { timeout: 120_000 })
         .toContain('walk-w8a8');
@@ -178,8 +161,7 @@ describe.skipIf(!!skip)(
       await panel.getByLabel('method').selectOption('universal-s1');
       await panel.getByLabel('weight bits').fill('1');
       await panel.getByLabel('epochs').fill('4');
-      await panel.getByRole('button', { name: 'Train', exact: true }).click();
-      await jobSucceeded(panel, 150_000);
+      await runJob(panel, () => panel.getByRole('button', { name: 'Train', exact: true }).click(), 150_000);
       const report = panel.getByTestId('lowbit-report');
       await report.waitFor();
       const lowbitName = /^\s*(\S+) —/.exec((await report.textContent()) ?? '')?.[1];
@@ -202,10 +184,8 @@ describe.skipIf(!!skip)(
         await page.getByTestId('deploy-model').selectOption(model);
         await page.getByTestId('deploy-board').selectOption('virtual:m4');
         await expect.poll(() => page.getByTestId('fit').textContent(), { timeout: 30_000 }).toMatch(/fits/);
-        await page.getByTestId('flash').click();
-        await jobSucceeded(page, 60_000);
-        await page.getByTestId('profile').click();
-        await jobSucceeded(page, 120_000);
+        await runJob(page, () => page.getByTestId('flash').click(), 60_000);
+        await runJob(page, () => page.getByTestId('profile').click(), 120_000);
         const report = page.getByTestId('profile-report');
         await report.getByText(new RegExp(`${model} on virtual:m4`)).waitFor({ timeout: 30_000 });
         await expect.poll(() => report.getByTestId('bit-exact').textContent()).toMatch(/bit-exact/);

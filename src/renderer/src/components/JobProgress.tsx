@@ -7,7 +7,12 @@ export function JobProgress({ job }: { job: Job | undefined }) {
   const pct = Math.round(job.progress * 100);
   const running = job.state === 'running' || job.state === 'queued';
   return (
-    <div className={`job job-${job.state}`} data-testid="job-progress" data-state={job.state}>
+    <div
+      className={`job job-${job.state}`}
+      data-testid="job-progress"
+      data-state={job.state}
+      data-job-id={job.id}
+    >
       <div className="job-head">
         <span className="job-kind">{job.kind}</span>
         <span className="job-state">{job.state}</span>
