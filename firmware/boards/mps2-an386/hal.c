@@ -125,8 +125,6 @@ void bb_hal_uart_flush(void)
     }
 }
 
-uint64_t bb_hal_ticks(void) { return bb_systick_ticks(); }
-void bb_hal_set_wake_period(uint32_t ticks) { bb_systick_set_period(ticks); }
 
 /* The profiling counter is board time itself: under -icount, SysTick ticks are instructions
  * times 2^shift ns / (1e9 / clock) — deterministic, unlike anything wall-clock. */
@@ -137,9 +135,6 @@ uint32_t bb_hal_counter_scale(uint32_t raw)
     return (uint32_t)((((uint64_t)raw * ns_per_tick_q8) >> 8) >> info.icount_shift);
 }
 
-void bb_hal_irq_mask(void) { cpu_irq_disable(); }
-void bb_hal_irq_unmask(void) { cpu_irq_enable(); }
-void bb_hal_wait_for_interrupt(void) { cpu_wfi(); }
 
 const uint8_t *bb_hal_slot_base(unsigned slot) { return (const uint8_t *)(uintptr_t)(SLOT0_ADDR + slot * SLOT_BYTES); }
 uint32_t bb_hal_slot_region_bytes(void) { return SLOT_BYTES; }

@@ -148,13 +148,8 @@ void bb_hal_uart_flush(void)
     }
 }
 
-uint64_t bb_hal_ticks(void) { return bb_systick_ticks(); }
-void bb_hal_set_wake_period(uint32_t ticks) { bb_systick_set_period(ticks); }
 uint32_t bb_hal_counter(void) { return TIM2_CNT; }
 uint32_t bb_hal_counter_scale(uint32_t raw) { return raw; }
-void bb_hal_irq_mask(void) { cpu_irq_disable(); }
-void bb_hal_irq_unmask(void) { cpu_irq_enable(); }
-void bb_hal_wait_for_interrupt(void) { cpu_wfi(); }
 
 const uint8_t *bb_hal_slot_base(unsigned slot) { return (const uint8_t *)(uintptr_t)(SLOT0_ADDR + slot * SLOT_BYTES); }
 uint32_t bb_hal_slot_region_bytes(void) { return SLOT_BYTES; }
