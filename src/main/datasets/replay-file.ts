@@ -1,5 +1,6 @@
 import { BitbenchError } from '../../shared/errors';
 import type { DatasetRow } from '../store/datasets-repo';
+import { crc32 } from '../device/crc32';
 
 /**
  * The firmware's sensor replay file, "BBRP" v1 (docs/replay-format.md, firmware/core/bb_sensor.c).
@@ -76,18 +77,6 @@ export function replayMapping(
   });
   const mask = columns.reduce((m, c, k) => (c >= 0 ? m | (1 << k) : m), 0);
   return { columns, factors, mask };
-}
-
-const CRC_TABLE = new Uint32Array(256).map((_, k) => {
-  let c = k;
-  for (let j = 0; j < 8; j++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-export function crc32(buf: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < buf.length; i++) c = CRC_TABLE[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }
 
 export function encodeReplayFile(

@@ -5,7 +5,8 @@ import { ImportInputSchema } from '../../../src/shared/api/datasets';
 import { exportDataset } from '../../../src/main/datasets/dataset-export';
 import { importDataset } from '../../../src/main/datasets/dataset-import';
 import { loadDatasetTensors } from '../../../src/main/datasets/dataset-reader';
-import { crc32, decodeReplayFile, replayMapping } from '../../../src/main/datasets/replay-file';
+import { crc32 } from '../../../src/main/device/crc32';
+import { decodeReplayFile, replayMapping } from '../../../src/main/datasets/replay-file';
 import { openStore, type OpenedStore } from '../../../src/main/store/database';
 import { makeHapt, makeMnist, tmpDir } from './fixtures';
 
