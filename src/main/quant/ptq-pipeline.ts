@@ -7,6 +7,7 @@ import type { IntegerModel } from '../../shared/quant/integer-model';
 import type { Tf } from '../ml/tf-loader';
 import { quantize, quantizeWithRounding, sqnrDb } from './affine-quantizer';
 import { adaRound, defaultAdaRoundOptions, pickRounding } from './adaround';
+import { defaultBiasTuningOptions, tuneBiases, type BiasTuningResult } from './bias-tuning';
 import { absorbBiases, crossLayerEqualise } from './cross-layer-equalization';
 import {
   actQuantOf,
@@ -38,6 +39,7 @@ import {
   applyActivation,
   layerInputRows,
   nodeForwardTf,
+  predictLogits,
   simNodeForward,
   weightedPreActivation,
   type SimSettings,
@@ -83,6 +85,8 @@ export interface PtqResult {
   bits: Map<string, ResolvedBits>;
   steps: LayerStepInfo[];
   cleSweeps: number;
+  /** Step 4's end-to-end bias tuning, when asked. */
+  biasTuning: BiasTuningResult | null;
 }
 
 export type Progress = (fraction: number, message: string) => void;
@@ -305,11 +309,44 @@ export async function runPtq(
     if (xf !== calib) xf.dispose();
     xq.dispose();
 
+    let biasTuning: BiasTuningResult | null = null;
+    if (config.biasTuning) {
+      shouldStop();
+      progress((0.5 + done) / totalUnits, 'bias tuning: logits of the quantized model vs the float model');
+      const inScaleOf = new Map<string, number>();
+      gq.nodes.forEach((n, i) => inScaleOf.set(n.name, (i === 0 ? inputEnc : outputEncs[i - 1]!).scales[0]!));
+      const gridBiasOf = (name: string, b: Float32Array) =>
+        gridBias(b, inScaleOf.get(name)!, layers.get(name)!.weightEnc);
+      const floatLogits = predictLogits(tf, g, calibX, calibCount);
+      biasTuning = tuneBiases(
+        tf,
+        gq,
+        simSoFar,
+        floatLogits,
+        calibX,
+        calibCount,
+        gridBiasOf,
+        {
+          ...defaultBiasTuningOptions,
+          iterations: config.biasTuningIterations,
+          learningRate: config.biasTuningLr,
+          seed: config.seed,
+        },
+        shouldStop,
+      );
+      if (biasTuning.kept)
+        for (const n of gq.nodes)
+          if (isWeighted(n)) {
+            n.bias.set(biasTuning.biases.get(n.name)!);
+            biases.set(n.name, gridBiasOf(n.name, n.bias));
+          }
+    }
+
     const quantized: QuantizedGraph = { graph: gq, inputEnc, outputEncs, layers };
     progress((1 + done) / totalUnits, 'building the integer model');
     const integerModel = buildIntegerModel(quantized);
     const sim: SimSettings = simSoFar;
-    return { floatGraph: g, quantized, integerModel, sim, bits, steps, cleSweeps };
+    return { floatGraph: g, quantized, integerModel, sim, bits, steps, cleSweeps, biasTuning };
   } finally {
     calib.dispose();
   }

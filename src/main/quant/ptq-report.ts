@@ -103,6 +103,14 @@ export function buildReport(args: {
     backend: args.backend,
     integer_reference: INTEGER_REFERENCES[e.integerReference] + (e.engineNote ? ` (${e.engineNote})` : ''),
     engine_matches_sim: e.engineMatchesSim,
+    bias_tuning: r.biasTuning
+      ? {
+          loss_before: r.biasTuning.lossBefore,
+          loss_after: r.biasTuning.lossAfter,
+          kept: r.biasTuning.kept,
+          skipped: r.biasTuning.skipped ?? null,
+        }
+      : null,
     config,
   };
 }

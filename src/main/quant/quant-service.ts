@@ -92,6 +92,10 @@ export function prepareRequest(
       `Dataset ${ref} has windows of ${train.shape.join('×')}, the model takes ${want}.`,
     );
   }
+  // The default (seed 003's 1024) takes the whole train split when that is smaller; a size the
+  // user asked for is refused instead.
+  if (input.config?.calibSize === undefined && train.count < config.calibSize)
+    config.calibSize = Math.max(1, train.count);
   if (train.count < config.calibSize) {
     throw new BitbenchError(
       'bad_request',

@@ -66,11 +66,12 @@ export function weightedPreActivation(
   n: WeightedNode,
   x: Tensor,
   kernel?: Float32Array,
-  bias?: Float32Array,
+  /** A replacement bias; a tensor (e.g. a variable being learned) is used as it is. */
+  bias?: Float32Array | Tensor,
 ): Tensor {
   return tf.tidy(() => {
     const kv = kernel ?? n.kernel;
-    const b = tf.tensor1d(bias ?? n.bias);
+    const b = bias instanceof Float32Array || bias === undefined ? tf.tensor1d(bias ?? n.bias) : bias;
     switch (n.kind) {
       case 'conv1d':
         return tf

@@ -17,6 +17,7 @@ export const PTQ_STEPS = [
   'adaround',
   'lsq',
   'bias-correction',
+  'bias-tuning',
 ] as const;
 export const PtqStep = z.enum(PTQ_STEPS);
 export type PtqStep = z.infer<typeof PtqStep>;
@@ -44,6 +45,11 @@ export const PtqConfigSchema = z.object({
   optimizer: z.enum(['none', 'adaround', 'lsq']).default('none'),
   iterations: z.number().int().min(1).max(100_000).default(1000),
   biasCorrection: z.boolean().default(false),
+  /** Seed 003 step 4: end-to-end bias tuning on the calibration set (src/main/quant/bias-tuning.ts). */
+  biasTuning: z.boolean().default(false),
+  biasTuningIterations: z.number().int().min(1).max(100_000).default(400),
+  /** Adam's step for the biases, in the model's real units (logits of order 1–10: 1e-3). */
+  biasTuningLr: z.number().positive().max(1).default(1e-3),
   calibSize: z.number().int().min(1).max(200_000).default(1024),
   seed: z
     .number()
@@ -91,6 +97,9 @@ export function parseMethod(method: string): Partial<PtqConfig> {
       case 'bias-correction':
         out.biasCorrection = true;
         break;
+      case 'bias-tuning':
+        out.biasTuning = true;
+        break;
     }
   }
   return out;
@@ -98,7 +107,8 @@ export function parseMethod(method: string): Partial<PtqConfig> {
 
 /** The method string of a config (inverse of parseMethod). */
 export function methodOf(
-  c: Pick<PtqConfig, 'cle' | 'biasAbsorption' | 'weightRange' | 'optimizer' | 'biasCorrection'>,
+  c: Pick<PtqConfig, 'cle' | 'biasAbsorption' | 'weightRange' | 'optimizer' | 'biasCorrection'> &
+    Partial<Pick<PtqConfig, 'biasTuning'>>,
 ): string {
   return [
     c.cle ? 'cle' : '',
@@ -106,6 +116,7 @@ export function methodOf(
     c.weightRange,
     c.optimizer === 'none' ? '' : c.optimizer,
     c.biasCorrection ? 'bias-correction' : '',
+    c.biasTuning ? 'bias-tuning' : '',
   ]
     .filter(Boolean)
     .join('+');
@@ -200,6 +211,16 @@ export const PtqReportSchema = z.object({
   integer_reference: z.string(),
   /** Fraction of int8 logits equal between the engine's host reference and PTQ's own integer simulation. */
   engine_matches_sim: z.number().nullable(),
+  /** End-to-end bias tuning (seed 003 step 4): logits MSE vs the float model on the calibration set. */
+  bias_tuning: z
+    .object({
+      loss_before: z.number(),
+      loss_after: z.number(),
+      kept: z.boolean(),
+      skipped: z.string().nullable(),
+    })
+    .nullable()
+    .default(null),
   config: PtqConfigSchema,
 });
 export type PtqReport = z.infer<typeof PtqReportSchema>;

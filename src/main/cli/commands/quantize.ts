@@ -93,7 +93,7 @@ export function registerQuantizeCommands(program: Command, rt: CliRuntime): void
     .option('--acts <bits>', 'activation bits 1..8 (default 8)')
     .option(
       '--method <steps>',
-      'steps joined by +: minmax|mse|percentile, cle, bias-absorption, adaround|lsq, bias-correction',
+      'steps joined by +: minmax|mse|percentile, cle, bias-absorption, adaround|lsq, bias-correction, bias-tuning',
       'minmax',
     )
     .option('--calib <n>', 'calibration windows drawn from the train split (default 1024)')

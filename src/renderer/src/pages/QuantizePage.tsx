@@ -42,8 +42,20 @@ const pct = (v: number) => `${(100 * v).toFixed(2)} %`;
 const bytes = (v: number) => (v >= 1024 ? `${(v / 1024).toFixed(1)} KiB` : `${v} B`);
 const db = (v: number | null) => (v === null ? 'exact' : `${v.toFixed(1)} dB`);
 
-function methodString(range: 'minmax' | 'mse', cle: boolean, adaround: boolean, bc: boolean): string {
-  return [cle ? 'cle' : '', range, adaround ? 'adaround' : '', bc ? 'bias-correction' : '']
+function methodString(
+  range: 'minmax' | 'mse',
+  cle: boolean,
+  adaround: boolean,
+  bc: boolean,
+  bt = false,
+): string {
+  return [
+    cle ? 'cle' : '',
+    range,
+    adaround ? 'adaround' : '',
+    bc ? 'bias-correction' : '',
+    bt ? 'bias-tuning' : '',
+  ]
     .filter(Boolean)
     .join('+');
 }
@@ -195,6 +207,7 @@ export function QuantizePage() {
   const [cle, setCle] = useState(false);
   const [adaround, setAdaround] = useState(false);
   const [bc, setBc] = useState(true);
+  const [bt, setBt] = useState(false);
   const [name, setName] = useState('');
   const [jobId, setJobId] = useState<string>();
   const [error, setError] = useState<unknown>();
@@ -232,7 +245,7 @@ export function QuantizePage() {
       const r = await api.quant.quantize({
         model: current,
         name: name.trim() || defaultName,
-        method: methodString(range, cle, adaround, bc),
+        method: methodString(range, cle, adaround, bc, bt),
         config,
       });
       setJobId(r.jobId);
@@ -340,7 +353,16 @@ export function QuantizePage() {
               <input type="checkbox" checked={bc} onChange={(e) => setBc(e.target.checked)} /> + bias
               correction
             </label>
-            <span className="muted mono">{methodString(range, cle, adaround, bc)}</span>
+            <label title="seed 003 step 4: biases tuned end to end so the logits match the float model's">
+              <input
+                type="checkbox"
+                checked={bt}
+                onChange={(e) => setBt(e.target.checked)}
+                data-testid="quant-bias-tuning"
+              />{' '}
+              + bias tuning
+            </label>
+            <span className="muted mono">{methodString(range, cle, adaround, bc, bt)}</span>
             <span className="spacer" />
             <button
               type="button"
