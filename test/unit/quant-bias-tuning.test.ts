@@ -8,21 +8,17 @@ import { engineReferencePredict } from '../../src/main/quant/engine-reference';
 import { argmax } from '../../src/main/quant/ptq-evaluate';
 import { buildPtqGraph, isWeighted } from '../../src/main/quant/ptq-graph';
 import { runPtq } from '../../src/main/quant/ptq-pipeline';
-import { seededRandom } from '../../src/main/quant/rng';
 import { predictLogits } from '../../src/main/quant/tf-forward';
 import { loadTf, type Tf } from '../../src/main/ml/tf-loader';
 import { parseMethod, PtqConfigSchema } from '../../src/shared/api/quant';
-import { gauss, smallSpec } from '../fixtures/quant-small-model';
+import { gaussData, smallSpec } from '../fixtures/quant-small-model';
 
 let tf: Tf;
 beforeAll(async () => {
   tf = (await loadTf()).tf;
 });
 
-function data(n: number, per: number, seed: number): Float32Array {
-  const r = seededRandom(seed);
-  return Float32Array.from({ length: n * per }, () => gauss(r));
-}
+const data = gaussData;
 
 function mse(a: Float32Array, b: Float32Array): number {
   let s = 0;

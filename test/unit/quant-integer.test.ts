@@ -11,17 +11,14 @@ import { loadTf, type Tf } from '../../src/main/ml/tf-loader';
 import { PtqConfigSchema } from '../../src/shared/api/quant';
 import { ModelSpecSchema } from '../../src/shared/model/spec';
 import { IntegerModelSchema } from '../../src/shared/quant/integer-model';
-import { gauss, smallSpec, weight } from '../fixtures/quant-small-model';
+import { gaussData, smallSpec, weight } from '../fixtures/quant-small-model';
 
 let tf: Tf;
 beforeAll(async () => {
   tf = (await loadTf()).tf;
 });
 
-function data(n: number, per: number, seed: number): Float32Array {
-  const r = seededRandom(seed);
-  return Float32Array.from({ length: n * per }, () => gauss(r));
-}
+const data = gaussData;
 
 describe('integer model = simulated quantization', () => {
   const cases = [
