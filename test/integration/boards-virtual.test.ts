@@ -99,6 +99,10 @@ describe.skipIf(unavailable !== null).each([
     const r = await conn.loadModel(blob);
     expect(r.modelInfo).toMatchObject({ state: 'active', size: blob.length, crc32: crc32(blob) });
     expect(await conn.client.modelInfo()).toEqual(r.modelInfo);
+    // Nothing corrupted these frames, so the board's receiver must not have dropped any: a pty
+    // delivers bytes faster than a UART, and the micro:bit's 256-byte ring is smaller than one
+    // frame (its HAL holds bytes back in the UART FIFO instead of overrunning).
+    expect((await conn.client.boardStats())?.rxDroppedFrames).toBe(0);
     console.log(
       `${spec}: model load ${blob.length} B at ${(r.bytesPerSecond / 1024).toFixed(1)} KiB/s (pty)`,
     );

@@ -101,6 +101,10 @@ static inline void ring_put_isr(bb_ring_t *r, uint8_t b)
     r->head = next;
 }
 
+/* True when one more byte would not fit: a HAL whose UART can hold bytes back (the
+ * receiver's own FIFO) stops taking them instead of dropping them (see boards/microbit). */
+static inline int ring_full(const bb_ring_t *r) { return ((r->head + 1u) & r->mask) == r->tail; }
+
 size_t bb_ring_read(bb_ring_t *r, uint8_t *dst, size_t max);
 
 #endif /* BB_CORTEXM_H */

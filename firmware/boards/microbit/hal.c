@@ -32,6 +32,7 @@ extern volatile uint32_t __bb_config[];
 #define UART_TXDRDY REG32(UART0 + 0x11Cu)
 #define UART_ERROR REG32(UART0 + 0x124u)
 #define UART_INTENSET REG32(UART0 + 0x304u)
+#define UART_INTENCLR REG32(UART0 + 0x308u)
 #define UART_ERRORSRC REG32(UART0 + 0x480u)
 #define UART_ENABLE REG32(UART0 + 0x500u)
 #define UART_PSELTXD REG32(UART0 + 0x50Cu)
@@ -59,13 +60,27 @@ static uint8_t rx_storage[256];
 static bb_ring_t rx = {0, 0, sizeof rx_storage - 1u, rx_storage, 0};
 static bb_board_info_t info;
 
+/* Set by the ISR when the ring is full and it stopped taking bytes (RXDRDY interrupt off). */
+static volatile int rx_held;
+
 static void uart0_isr(void)
 {
     /* Read RXD only while RXDRDY says a byte is there: the NVIC can re-enter this handler after
      * the loop below already drained the FIFO, and an extra read would return a stale byte.
      * Clearing the event before the read matters too: reading RXD re-raises RXDRDY while the
-     * FIFO holds more, and a byte arriving after the last check raises the (level) IRQ again. */
+     * FIFO holds more, and a byte arriving after the last check raises the (level) IRQ again.
+     *
+     * The 256-byte ring is smaller than one 1 KB frame, and a pty (QEMU) delivers bytes as fast
+     * as the receiver takes them. So when the ring is full the handler leaves the byte in the
+     * UART's FIFO and masks the interrupt: the FIFO fills, the UART stops accepting, and the
+     * sender waits (QEMU stops reading the pty) instead of the board dropping the frame.
+     * bb_hal_uart_read unmasks it once the main loop has made room. */
     while (UART_RXDRDY) {
+        if (ring_full(&rx)) {
+            UART_INTENCLR = INT_RXDRDY;
+            rx_held = 1;
+            break;
+        }
         UART_RXDRDY = 0;
         (void)UART_RXDRDY; /* the clear must land before RXD is read */
         ring_put_isr(&rx, (uint8_t)UART_RXD);
@@ -116,8 +131,17 @@ void bb_hal_init(void)
 
 const bb_board_info_t *bb_hal_board_info(void) { return &info; }
 
-size_t bb_hal_uart_read(uint8_t *dst, size_t max) { return bb_ring_read(&rx, dst, max); }
+size_t bb_hal_uart_read(uint8_t *dst, size_t max)
+{
+    size_t n = bb_ring_read(&rx, dst, max);
+    if (rx_held && n) {
+        rx_held = 0;
+        UART_INTENSET = INT_RXDRDY; /* RXDRDY is still set: the handler runs at once */
+    }
+    return n;
+}
 
+/* A held-back byte waits in the UART FIFO only while the ring is full, so the ring alone tells. */
 int bb_hal_uart_rx_pending(void) { return rx.head != rx.tail; }
 
 /*
