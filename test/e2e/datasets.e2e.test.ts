@@ -1,10 +1,10 @@
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { e2eSkipReason, repoRoot, screenshot, type HostProcess, openApp } from './harness';
+import { e2eSkipReason, screenshot, type HostProcess, openApp } from './harness';
+import { sharedDataset, sharedDatasetMissing } from '../helpers/shared-datasets';
 
-const gestures = path.resolve(repoRoot, '..', 'shared', 'datasets', 'gesture-to-emoji');
-const skip = e2eSkipReason();
+const gestures = sharedDataset('gesture-to-emoji');
+const skip = e2eSkipReason() ?? sharedDatasetMissing('gesture-to-emoji');
 if (skip) console.log(`[e2e] datasets skipped: ${skip}`);
 
 describe.skipIf(!!skip)('Datasets page in Chromium against the headless host', () => {

@@ -5,11 +5,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { e2eSkipReason, repoRoot, screenshot, type HostProcess, openApp } from './harness';
+import { sharedDataset, sharedDatasetMissing } from '../helpers/shared-datasets';
 
 /** Train a tiny model from the UI: the live curves, then the model card with its confusion matrix. */
-const gestures = path.resolve(repoRoot, '..', 'shared', 'datasets', 'gesture-to-emoji');
+const gestures = sharedDataset('gesture-to-emoji');
 const cli = path.join(repoRoot, 'bin', 'bitbench.mjs');
-const skip = e2eSkipReason();
+const skip = e2eSkipReason() ?? sharedDatasetMissing('gesture-to-emoji');
 if (skip) console.log(`[e2e] train skipped: ${skip}`);
 
 describe.skipIf(!!skip)('Train page in Chromium against the headless host', () => {

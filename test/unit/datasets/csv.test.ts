@@ -7,6 +7,7 @@ import { analyzeCsv, csvRecordings, previewCsv, rateFromTimes } from '../../../s
 import { detectDelimiter, parseCsvTable, splitFields } from '../../../src/main/datasets/csv-table';
 import { parseNumber, readText } from '../../../src/main/datasets/text-input';
 import { BitbenchError } from '../../../src/shared/errors';
+import { sharedDataset, sharedDatasetMissing } from '../../helpers/shared-datasets';
 
 const defaults = { labelFrom: 'auto' as const };
 
@@ -236,15 +237,20 @@ describe('CSV layouts', () => {
     expect(errorOf(() => analyzeCsv(e, defaults)).message).toBe(`${e}: empty file (no data rows)`);
   });
 
-  it('the real gesture-to-emoji layout previews as 2 classes, 41 recordings of 119 samples', () => {
-    const root = path.resolve('../shared/datasets/gesture-to-emoji');
-    const p = previewCsv(root, { ...defaults, recordingLength: 119 });
-    expect(p.columns).toEqual(['aX', 'aY', 'aZ', 'gX', 'gY', 'gZ']);
-    expect(p.header).toBe(true);
-    expect(p.delimiter).toBe(',');
-    expect(p.labels).toEqual({ flex: 21, punch: 20 });
-    expect(p.recordings).toBe(41);
-    expect(p.recording_lengths).toEqual({ min: 119, max: 119 });
-    expect(p.rate_source).toBe('unknown');
-  });
+  const gesturesMissing = sharedDatasetMissing('gesture-to-emoji');
+  if (gesturesMissing) console.warn(`[skipped] real gesture CSV layout: ${gesturesMissing}`);
+  it.skipIf(!!gesturesMissing)(
+    'the real gesture-to-emoji layout previews as 2 classes, 41 recordings of 119 samples',
+    () => {
+      const root = sharedDataset('gesture-to-emoji');
+      const p = previewCsv(root, { ...defaults, recordingLength: 119 });
+      expect(p.columns).toEqual(['aX', 'aY', 'aZ', 'gX', 'gY', 'gZ']);
+      expect(p.header).toBe(true);
+      expect(p.delimiter).toBe(',');
+      expect(p.labels).toEqual({ flex: 21, punch: 20 });
+      expect(p.recordings).toBe(41);
+      expect(p.recording_lengths).toEqual({ min: 119, max: 119 });
+      expect(p.rate_source).toBe('unknown');
+    },
+  );
 });
