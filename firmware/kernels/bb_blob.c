@@ -110,24 +110,32 @@ static const char *bb_check_set(const uint8_t *rec, uint32_t rec_bytes, uint32_t
         const uint8_t *row = s.w + (uint64_t)c * row_stride;
         int64_t sum = 0;
         uint64_t abs_sum = 0;
-        for (uint32_t i = 0; i < row_len; i++) {
-            int32_t v;
+        /* Every field of the row is read: the weights, then the padding up to row_stride, which must be 0. */
+        const uint32_t slots = row_stride * 8u / bits;
+        for (uint32_t i = 0; i < slots; i++) {
+            uint32_t raw;
             switch (bits) {
-            case 8: v = (int8_t)row[i]; break;
+            case 8: raw = row[i]; break;
             case 4: {
                 const uint32_t j = i & 7u;
                 const uint8_t b = row[(i >> 3) * 4u + (j & 3u)];
-                v = (int32_t)((j < 4u ? (b & 0xFu) : (uint32_t)(b >> 4)) ^ 8u) - 8;
+                raw = j < 4u ? (b & 0xFu) : (uint32_t)(b >> 4);
                 break;
             }
             case 2: {
                 const uint32_t bit = 2u * (i & 15u);
-                v = (int32_t)((((uint32_t)row[(i >> 4) * 4u + (bit >> 3)] >> (bit & 7u)) & 3u) ^ 2u) - 2;
-                if (v == -2) return "2-bit weight uses the invalid code 10";
+                raw = ((uint32_t)row[(i >> 4) * 4u + (bit >> 3)] >> (bit & 7u)) & 3u;
                 break;
             }
-            default: v = (row[(i >> 5) * 4u + ((i & 31u) >> 3)] >> (i & 7u)) & 1u ? 1 : -1; break;
+            default: raw = ((uint32_t)row[(i >> 5) * 4u + ((i & 31u) >> 3)] >> (i & 7u)) & 1u; break;
             }
+            if (i >= row_len) {
+                /* Zero padding lets the int8 kernels run a row's last partial word like any other. */
+                if (raw != 0u) return "nonzero padding after a weight row";
+                continue;
+            }
+            const int32_t v = bits == 1u ? (raw ? 1 : -1) : (int32_t)(raw ^ (1u << (bits - 1u))) - (int32_t)(1u << (bits - 1u));
+            if (bits == 2u && v == -2) return "2-bit weight uses the invalid code 10";
             sum += v;
             abs_sum += (uint64_t)(v < 0 ? -v : v);
         }
@@ -171,7 +179,7 @@ bb_status_t bb_blob_check(const uint8_t *blob, uint32_t size, uint32_t arena_byt
     if (rd32(blob + BB_H_TOTAL) != size || (size & 3u)) REFUSE(-1, "blob size does not match its header (truncated?)");
     if (bb_crc32(blob + BB_H_TOTAL, size - BB_H_TOTAL) != rd32(blob + BB_H_CRC32)) REFUSE(-1, "blob CRC-32 mismatch (corrupted)");
     const uint32_t n_layers = rd16(blob + BB_H_N_LAYERS);
-    if (n_layers < 1u || n_layers > BB_BLOB_MAX_LAYERS) REFUSE(-1, "layer count outside 1..64");
+    if (n_layers < 1u || n_layers > BB_BLOB_MAX_LAYERS) REFUSE(-1, "layer count outside 1..the layers this build supports");
     uint32_t h = rd16(blob + BB_H_IN_H), w = rd16(blob + BB_H_IN_W), c = rd16(blob + BB_H_IN_C);
     if (!h || !w || !c) REFUSE(-1, "input shape has a zero dimension");
     int32_t zp = (int8_t)blob[BB_H_IN_ZP];

@@ -14,7 +14,10 @@
 #define BB_BLOB_VERSION 1u
 #define BB_BLOB_HEADER_BYTES 64u
 #define BB_LAYER_HEADER_BYTES 104u
+/* A build for one compiled-in model may lower it (firmware/standalone: the model's layer count). */
+#ifndef BB_BLOB_MAX_LAYERS
 #define BB_BLOB_MAX_LAYERS 64u
+#endif
 
 /* Model header offsets. */
 #define BB_H_MAGIC 0u

@@ -130,8 +130,13 @@ bb_kstatus_t bb_fc_b1_c(const bb_act_params_t *act, const bb_chan_params_t *ch, 
  * 1-row kernel read the input in place; border outputs and kh > 1 gather one column into scratch.
  */
 uint32_t bb_conv_get_buffer_size(const bb_conv_params_t *p);
+static inline uint32_t bb_conv_row_len(const bb_conv_params_t *p) { return (uint32_t)p->kh * p->kw * p->in_c; }
+/*
+ * fc reads in_len column entries: bb_conv_row_len(p), or p->row_stride for int8 weights (zero-
+ * padded rows, the blob check guarantees it; the last partial word then needs no scalar tail).
+ */
 bb_kstatus_t bb_conv_generic(const bb_conv_params_t *p, const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in,
-                             const uint8_t *w, int8_t *out, int8_t *scratch, bb_fc_fn fc);
+                             const uint8_t *w, int8_t *out, int8_t *scratch, bb_fc_fn fc, uint32_t in_len);
 #define BB_CONV_DECL(name)                                                                                                 \
     bb_kstatus_t name(const bb_conv_params_t *p, const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, \
                       const uint8_t *w, int8_t *out, int8_t *scratch)

@@ -57,7 +57,8 @@ bb_status_t bb_engine_check(const uint8_t *blob, uint32_t size, uint32_t arena_b
     return BB_OK;
 }
 
-static void bb_conv_params_of(const bb_layer_t *l, bb_conv_params_t *p)
+/* The helpers are unused in builds without the kernels that call them (BB_ENGINE_KERNELS). */
+__attribute__((unused)) static void bb_conv_params_of(const bb_layer_t *l, bb_conv_params_t *p)
 {
     p->in_h = l->in_h;
     p->in_w = l->in_w;
@@ -74,7 +75,7 @@ static void bb_conv_params_of(const bb_layer_t *l, bb_conv_params_t *p)
     p->row_stride = l->a.row_stride;
 }
 
-static bb_dot_fn bb_dot_for(uint32_t bits)
+__attribute__((unused)) static bb_dot_fn bb_dot_for(uint32_t bits)
 {
     switch (bits) {
 #if BB_ENGINE_WBITS & 0x80u
@@ -93,7 +94,7 @@ static bb_dot_fn bb_dot_for(uint32_t bits)
     }
 }
 
-static bb_fc_fn bb_fc_for(uint32_t bits)
+__attribute__((unused)) static bb_fc_fn bb_fc_for(uint32_t bits)
 {
     switch (bits) {
 #if BB_ENGINE_WBITS & 0x80u
@@ -115,16 +116,17 @@ static bb_fc_fn bb_fc_for(uint32_t bits)
 /* One layer; the blob is checked, so shapes and sections are known good. */
 static bb_status_t bb_run_layer(const bb_layer_t *l, const int8_t *in, int8_t *out, int8_t *scratch)
 {
-    const bb_act_params_t act = {l->in_zp, l->out_zp, l->act_min, l->act_max};
-    const bb_chan_params_t ch = {l->a.bias, l->a.wsum, l->a.mult, l->a.shift};
-    bb_conv_params_t p;
+    (void)scratch; /* only conv and GRU use it */
+    __attribute__((unused)) const bb_act_params_t act = {l->in_zp, l->out_zp, l->act_min, l->act_max};
+    __attribute__((unused)) const bb_chan_params_t ch = {l->a.bias, l->a.wsum, l->a.mult, l->a.shift};
+    __attribute__((unused)) bb_conv_params_t p;
     bb_conv_params_of(l, &p);
     bb_kstatus_t st = BB_KERR_ARG;
     switch (l->op) {
 #if BB_ENGINE_KERNELS & (BB_KERNEL_CONV1D | BB_KERNEL_CONV2D)
     case BB_OP_CONV2D: {
         const bb_fc_fn fc = bb_fc_for(l->bits);
-        if (fc) st = bb_conv_generic(&p, &act, &ch, in, l->a.w, out, scratch, fc);
+        if (fc) st = bb_conv_generic(&p, &act, &ch, in, l->a.w, out, scratch, fc, l->bits == 8u ? p.row_stride : bb_conv_row_len(&p));
         break;
     }
 #endif

@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tensorBytes } from '../../src/shared/engine/blob-format';
+import { createHash } from 'node:crypto';
+import { BLOB_HEADER_BYTES, H, L, W, tensorBytes } from '../../src/shared/engine/blob-format';
+import { crc32 } from '../../src/main/device/crc32';
 import type { WeightBits } from '../../src/shared/quant/integer-model';
 import { readBlob } from '../../src/main/engine/blob-reader';
 import { writeBlob } from '../../src/main/engine/blob-writer';
@@ -119,4 +121,22 @@ function decodeResult(buf: Buffer, nInputs: number, nLayers: number): CaseResult
     res.layers.push(layers);
   }
   return res;
+}
+
+/** Recomputes hash and CRC: a well-formed-looking blob with a hostile body (what the structural checks face). */
+export function resealBlob(b: Uint8Array): void {
+  b.set(createHash('sha256').update(b.subarray(H.nLayers)).digest().subarray(0, 8), H.hash);
+  new DataView(b.buffer, b.byteOffset).setUint32(H.crc32, crc32(b.subarray(H.totalSize)), true);
+}
+
+/** A copy of an int8 blob whose first layer's first row has a nonzero padding byte, resealed. */
+export function withRowPadding(blob: Uint8Array): Uint8Array {
+  const b = blob.slice();
+  const dv = new DataView(b.buffer);
+  const set = BLOB_HEADER_BYTES + L.setA;
+  const rowLen = dv.getUint32(set + W.rowLen, true);
+  if (dv.getUint32(set + W.rowStride, true) <= rowLen) throw new Error('this blob has no row padding');
+  b[BLOB_HEADER_BYTES + dv.getUint32(set + W.weightsOff, true) + rowLen] = 1;
+  resealBlob(b);
+  return b;
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   BLOB_HEADER_BYTES,
@@ -15,7 +14,7 @@ import { crc32 } from '../../src/main/device/crc32';
 import { BlobFormatError, readBlob } from '../../src/main/engine/blob-reader';
 import { BlobExportError, writeBlob } from '../../src/main/engine/blob-writer';
 import { randomModel } from '../../src/main/engine/random-model';
-import { ALL_BITS, ALL_OPS } from '../helpers/engine-cases';
+import { ALL_BITS, ALL_OPS, resealBlob, withRowPadding } from '../helpers/engine-cases';
 
 const q = { scale: 0.05, zeroPoint: 3 };
 function denseModel(bits: 1 | 2 | 4 | 8, weights: number[], inF: number, outF: number): IntegerModel {
@@ -49,11 +48,7 @@ function denseModel(bits: 1 | 2 | 4 | 8, weights: number[], inF: number, outF: n
 function fixCrc(b: Uint8Array): void {
   new DataView(b.buffer).setUint32(H.crc32, crc32(b.subarray(H.totalSize)), true);
 }
-/** Recomputes hash and CRC: a well-formed-looking blob with a hostile body (what the structural checks face). */
-function reseal(b: Uint8Array): void {
-  b.set(createHash('sha256').update(b.subarray(H.nLayers)).digest().subarray(0, 8), H.hash);
-  fixCrc(b);
-}
+const reseal = resealBlob;
 
 describe('weight packing', () => {
   it('4-bit: low nibbles of bytes 0..3 hold weights 0..3, high nibbles 4..7', () => {
@@ -190,6 +185,18 @@ describe('blob writer and reader', () => {
       dv.setInt32(BLOB_HEADER_BYTES + off, 7, true);
       reseal(b);
       expect(() => readBlob(b)).toThrow(/row 0: stored weight sum 7 differs from the weights' 6/);
+    });
+    it('nonzero padding after a weight row (the int8 kernels read the padded word)', () => {
+      // 3 int8 weights per row, stride 4: byte 3 of row 0 is padding.
+      expect(() => readBlob(withRowPadding(good()))).toThrow(
+        /row 0: nonzero padding after the row \(slot 3\)/,
+      );
+      const binary = writeBlob(denseModel(1, [1, -1, 1, -1, -1, 1], 3, 2));
+      expect(readBlob(binary).layers).toHaveLength(1);
+      const dv = new DataView(binary.buffer);
+      binary[BLOB_HEADER_BYTES + dv.getUint32(BLOB_HEADER_BYTES + L.setA + W.weightsOff, true)]! |= 0x10; // bit 4 of row 0
+      reseal(binary);
+      expect(() => readBlob(binary)).toThrow(/row 0: nonzero padding after the row \(slot 4\)/);
     });
     it('an arena smaller than the layers need', () => {
       const b = good();

@@ -15,6 +15,7 @@ import {
   buildEngineHost,
   makeCase,
   runEngineHost,
+  withRowPadding,
   type EngineCase,
 } from '../helpers/engine-cases';
 
@@ -120,6 +121,13 @@ describe.skipIf(skipReason !== null)(
       const v2 = good.slice();
       v2[4] = 2;
       expect(check(v2)).toMatch(/^refused 8 blob format version not supported/);
+      // The first random int8 conv whose rows are padded (row length not a multiple of 4).
+      const conv = [78, 79, 80, 81, 82, 83, 84, 85]
+        .map((seed) => makeCase(seed, 'conv1d', 8).blob)
+        .find((b) => readBlob(b).layers[0]!.a.rowStride > readBlob(b).layers[0]!.a.rowLen);
+      expect(conv).toBeDefined();
+      expect(check(conv!)).toMatch(/^ok \d+$/);
+      expect(check(withRowPadding(conv!))).toMatch(/^refused \d+ .*nonzero padding after a weight row/);
     });
 
     it('fuzz target: 5000 mutated golden blobs parse and run clean under the sanitizers', () => {

@@ -328,6 +328,11 @@ function readSet(
       sum += v;
       absSum += Math.abs(v);
     }
+    // The padding up to the row stride is zero bits: the int8 kernels read a row's last word whole.
+    for (let i = rowLen; i < (rowStride * 8) / bits; i++) {
+      const v = unpackWeight(ws.weights, c * rowStride, i, bits);
+      if (bits === 1 ? v !== -1 : v !== 0) fail(`row ${c}: nonzero padding after the row (slot ${i})`);
+    }
     if (sum !== ws.wsum[c])
       fail(`row ${c}: stored weight sum ${ws.wsum[c]} differs from the weights' ${sum}`);
     // No int32 accumulator may overflow, whichever order a kernel sums in (C would be undefined there).
