@@ -74,6 +74,22 @@ describe.skipIf(!!skip)('Deploy and Compare pages in Chromium against the headle
     expect(await page.getByTestId('runs').locator('tbody tr').count()).toBeGreaterThanOrEqual(1);
   }, 300_000);
 
+  it('builds the standalone image of the selected model for the M0 and shows its footprint', async () => {
+    await page.getByTestId('deploy-model').selectOption('tiny-w1a8');
+    const card = page.getByTestId('footprint');
+    await card.getByTestId('footprint-core').selectOption('virtual:m0');
+    await card.getByTestId('footprint-measure').click();
+    await card.getByTestId('footprint-parts').waitFor({ timeout: 60_000 });
+    const parts = (await card.getByTestId('footprint-parts').textContent()) ?? '';
+    expect(parts).toMatch(/engine code/);
+    expect(parts).toMatch(/activation arena/);
+    expect(parts).toMatch(/seed 000's 10,240 B/);
+    await expect
+      .poll(() => card.getByTestId('footprint-run').textContent())
+      .toMatch(/One inference on virtual:m0 \(synth test window 0\): [\d,]+ instructions, bit-exact/);
+    await screenshot(page, 'deploy-footprint');
+  }, 120_000);
+
   it('compares the float model and its variants with device results, diffs two, plots the Pareto fronts', async () => {
     await page.getByTestId('nav-compare').click();
     await page.getByTestId('compare-page').waitFor({ timeout: 30_000 });

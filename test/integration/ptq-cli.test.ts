@@ -1,15 +1,14 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../src/main/cli/program';
-import { CliRuntime } from '../../src/main/cli/runtime';
+import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/main/store/database';
 import { ModelsRepo, type TrainingRecord } from '../../src/main/store/models-repo';
 import { DatasetsRepo } from '../../src/main/store/datasets-repo';
 import { buildModel, extractWeights } from '../../src/main/ml/model-builder';
 import { zooSpec } from '../../src/main/ml/zoo';
 import { loadTf } from '../../src/main/ml/tf-loader';
+import { runCliCaptured } from './helpers/cli';
 
 /**
  * `bitbench quantize` end to end on the real HAR windows (rebuilt from UCI-HAPT, read from
@@ -21,21 +20,7 @@ const HAPT = path.resolve('../shared/datasets/uci-hapt');
 const haveData = existsSync(HAPT);
 if (!haveData) console.log(`skipping ptq-cli: ${HAPT} not found`);
 
-/** Runs the CLI; `out` is what it printed, `err` its stderr (errors go there, and as JSON to stdout). */
-async function cli(args: string[], db: string): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    const code = await runCli([...args, '--db', db], new CliRuntime((s) => (out += s)));
-    return { code, out, err };
-  } finally {
-    spy.mockRestore();
-  }
-}
+const cli = runCliCaptured;
 
 describe.skipIf(!haveData)('bitbench quantize (CLI, HAR)', () => {
   it('refuses bad input with the reason, then quantizes har-cnn at W8A8 and stores the variant', async () => {

@@ -1,19 +1,34 @@
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { ServiceImpl } from '../../shared/api/contract';
-import type { ExportResult, VerifyResult } from '../../shared/api/engine';
+import {
+  SEED000_BUDGET_BYTES,
+  type ExportResult,
+  type FootprintResult,
+  type VerifyResult,
+} from '../../shared/api/engine';
 import { BitbenchError } from '../../shared/errors';
 import type { IntegerModel } from '../../shared/quant/integer-model';
 import type { AppContext } from '../context';
 import { loadDatasetTensors } from '../datasets/dataset-reader';
 import { boardManager } from '../device/board-manager';
 import { loadModel } from '../device/model-load';
+import { firmwareRoot } from '../device/virtual-boards';
 import { quantizeInput, runIntegerModel } from '../quant/integer-sim';
 import { VariantsRepo } from '../store/variants-repo';
 import { readBlob } from './blob-reader';
 import { BlobExportError, writeBlob } from './blob-writer';
 import { exportC } from './c-export';
 import { runReference } from './reference';
+import {
+  buildStandalone,
+  footprintOf,
+  runStandalone,
+  standaloneUnavailable,
+  StandaloneTooLargeError,
+  type StandaloneBoard,
+} from './standalone-image';
 
 function blobOf(name: string, model: IntegerModel, modelId: number): Uint8Array {
   try {
@@ -73,6 +88,70 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
         arena_bytes: parsed.arenaMin,
         layers: parsed.layers.length,
       };
+    },
+
+    async footprint(input): Promise<FootprintResult> {
+      const why = standaloneUnavailable(true);
+      if (why) throw new BitbenchError('unavailable', `The standalone image cannot be built here: ${why}.`);
+      const v = variant(input.model);
+      const blob = blobOf(input.model, v.integerModel, 0);
+      const parsed = readBlob(blob, input.model);
+      // The first window of the parent's test split when there is one, else zeros: either way the
+      // device output is compared with the host reference.
+      let x = new Int8Array(parsed.inShape.reduce((a, b) => a * b, 1));
+      let inputNote = 'zeros (no test split)';
+      const ds = new VariantsRepo(ctx.db).parent(v.summary.parent).dataset?.name;
+      if (ds) {
+        const test = loadDatasetTensors(ctx.db, ds, 'test');
+        if (test.count > 0) {
+          x = Int8Array.from(quantizeInput(v.integerModel, test.x.subarray(0, test.x.length / test.count)));
+          inputNote = `${ds} test window 0`;
+        }
+      }
+      const board: StandaloneBoard = input.board === 'virtual:m4' ? 'mps2-an386' : 'microbit';
+      const dir = input.keep
+        ? path.resolve(input.keep)
+        : mkdtempSync(path.join(os.tmpdir(), 'bb-footprint-'));
+      try {
+        let build: ReturnType<typeof buildStandalone>;
+        try {
+          build = buildStandalone(firmwareRoot(), dir, blob, x, board, input.build);
+        } catch (err) {
+          const code = err instanceof StandaloneTooLargeError ? 'bad_request' : 'internal';
+          throw new BitbenchError(code, `model ${input.model}: ${(err as Error).message}`);
+        }
+        const fp = footprintOf(build, board);
+        const run = await runStandalone(build.elf, board, path.join(dir, 'uart.txt'));
+        const expected = runReference(parsed, x).output;
+        return {
+          model: input.model,
+          board: input.board,
+          build: input.build,
+          kernel_mask: fp.kernel_mask,
+          weight_bits_mask: fp.weight_bits_mask,
+          engine: fp.engine,
+          model_bytes: fp.model_bytes,
+          arena_bytes: fp.arena_bytes,
+          model_total_bytes: fp.model_total_bytes,
+          budget_bytes: SEED000_BUDGET_BYTES,
+          fits_budget: fp.model_total_bytes <= SEED000_BUDGET_BYTES,
+          board_support: fp.board_support,
+          app: fp.app,
+          image: fp.image,
+          run: {
+            input: inputNote,
+            bit_exact: run.out.length === expected.length && run.out.every((b, i) => b === expected[i]),
+            elapsed: run.elapsed,
+            unit: 'instructions',
+            stack_bytes: run.stack_bytes,
+          },
+          files: input.keep
+            ? [build.elf, build.map, path.join(dir, 'model.c'), path.join(dir, 'model.h')]
+            : [],
+        };
+      } finally {
+        if (!input.keep) rmSync(dir, { recursive: true, force: true });
+      }
     },
 
     async verify(input): Promise<VerifyResult> {

@@ -65,7 +65,55 @@ export const VerifyResultSchema = z.object({
 });
 export type VerifyResult = z.infer<typeof VerifyResultSchema>;
 
+/** Seed 000's deployment budget: model, engine code and arena "as low as ~10 kB" on an M0+. */
+export const SEED000_BUDGET_BYTES = 10 * 1024;
+
+export const FootprintInput = z.object({
+  model: z.string().min(1),
+  /** The virtual board whose firmware port the image is built for (its QEMU runs it). */
+  board: z.enum(['virtual:m0', 'virtual:m4']).default('virtual:m0'),
+  /** size: kernels built -Os; speed: -O2, as in the serial firmware. */
+  build: z.enum(['size', 'speed']).default('size'),
+  /** Keep the build (model.c/h, input.c, standalone.elf, standalone.map) in this directory. */
+  keep: z.string().min(1).optional(),
+});
+
+const Bytes = z.object({ flash: z.number().int(), ram: z.number().int() });
+export const FootprintResultSchema = z.object({
+  model: z.string(),
+  board: z.string(),
+  build: z.enum(['size', 'speed']),
+  /** Firmware BB_ENGINE_KERNELS / BB_ENGINE_WBITS the image was built with (only what the blob uses). */
+  kernel_mask: z.number().int(),
+  weight_bits_mask: z.number().int(),
+  /** Kernels, runner, blob checks, timing: flash (code + tables) and RAM (runner state). */
+  engine: Bytes,
+  model_bytes: z.number().int(),
+  arena_bytes: z.number().int(),
+  /** engine flash + engine RAM + model + arena: what seed 000's budget counts. */
+  model_total_bytes: z.number().int(),
+  budget_bytes: z.number().int(),
+  fits_budget: z.boolean(),
+  /** Vectors, startup, UART/counter HAL, libc helpers. */
+  board_support: Bytes,
+  /** main.c and the compiled-in test input. */
+  app: Bytes,
+  image: z.object({ text: z.number().int(), data: z.number().int(), bss: z.number().int() }),
+  /** One inference on the board: its output against the host integer reference. */
+  run: z.object({
+    input: z.string(),
+    bit_exact: z.boolean(),
+    elapsed: z.number().int(),
+    unit: z.literal('instructions'),
+    stack_bytes: z.number().int(),
+  }),
+  files: z.array(z.string()),
+});
+export type FootprintResult = z.infer<typeof FootprintResultSchema>;
+
 export const engineService = {
   export: method(ExportInput, ExportResultSchema),
   verify: method(VerifyInput, VerifyResultSchema),
+  /** Build the standalone inference image (firmware/standalone) for a variant, size it, run it once. */
+  footprint: method(FootprintInput, FootprintResultSchema),
 };

@@ -14,24 +14,27 @@ import { gauss, smallSpec, weight } from '../../fixtures/quant-small-model';
 
 const CLASSES = ['a', 'b', 'c', 'd'];
 
-/** 128×9 windows through 48-filter convolutions: int8 tensors of 6 KB, too big for the M0's 8 KB arena. */
-function wideSpec(): { spec: ModelSpec; weights: NamedWeight[] } {
+/**
+ * 128×9 windows through 48-filter convolutions: int8 tensors of 6 KB, too big for the M0's 8 KB arena
+ * (128 filters: 16 KB tensors, too big even for the M0's whole 16 KiB of RAM).
+ */
+function wideSpec(filters = 48): { spec: ModelSpec; weights: NamedWeight[] } {
   const r = seededRandom(9);
   const spec = ModelSpecSchema.parse({
     arch: 'custom',
     inputShape: [128, 9],
     numClasses: 4,
     layers: [
-      { type: 'conv1d', name: 'conv1', filters: 48, kernelSize: 3, activation: 'relu' },
+      { type: 'conv1d', name: 'conv1', filters, kernelSize: 3, activation: 'relu' },
       { type: 'maxPool1d', name: 'pool', poolSize: 2 },
       { type: 'flatten', name: 'flatten' },
       { type: 'dense', name: 'fc', units: 4 },
     ],
   });
   const weights = [
-    weight('conv1', 'kernel', [3, 9, 48], r, () => 0.3),
-    weight('conv1', 'bias', [48], r, () => 0.1),
-    weight('fc', 'kernel', [63 * 48, 4], r, () => 0.05),
+    weight('conv1', 'kernel', [3, 9, filters], r, () => 0.3),
+    weight('conv1', 'bias', [filters], r, () => 0.1),
+    weight('fc', 'kernel', [63 * filters, 4], r, () => 0.05),
     weight('fc', 'bias', [4], r, () => 0.1),
   ];
   return { spec, weights };
@@ -44,12 +47,14 @@ function wideSpec(): { spec: ModelSpec; weights: NamedWeight[] } {
  */
 export function seedFloatModel(
   ctx: AppContext,
-  opts: { name?: string; perSplit?: number; wide?: boolean } = {},
+  opts: { name?: string; perSplit?: number; wide?: boolean; filters?: number } = {},
 ): string {
   const name = opts.name ?? (opts.wide ? 'wide-fp' : 'tiny-fp');
-  const { spec, weights } = opts.wide ? wideSpec() : smallSpec();
+  const { spec, weights } = opts.wide ? wideSpec(opts.filters) : smallSpec();
   const [T, C] = spec.inputShape as [number, number];
-  const dsName = opts.wide ? 'synth-wide' : 'synth';
+  const dsName = opts.wide
+    ? `synth-wide${opts.filters && opts.filters !== 48 ? `-${opts.filters}` : ''}`
+    : 'synth';
   const graph = buildPtqGraph(spec, weights);
   const r = seededRandom(17);
   const per = opts.perSplit ?? 80;

@@ -1,11 +1,18 @@
 import type { Command } from 'commander';
-import type { ExportResult, VerifyResult } from '../../../shared/api/engine';
+import type { ExportResult, FootprintResult, VerifyResult } from '../../../shared/api/engine';
 import { command, fail, optionsOf, type CliRuntime, type CommonOptions } from '../runtime';
 
 /**
- * `bitbench export --model har-w4 --format blob|c --out …` and
- * `bitbench verify --model har-w4 --board virtual:m4 --split test --limit 200 --json`.
+ * `bitbench export --model har-w4 --format blob|c --out …`,
+ * `bitbench verify --model har-w4 --board virtual:m4 --split test --limit 200 --json` and
+ * `bitbench footprint --model gesture-w1 --board virtual:m0 [--build size|speed] [--keep dir] --json`.
  */
+interface FootprintFlags extends CommonOptions {
+  model: string;
+  board: string;
+  build: string;
+  keep?: string;
+}
 interface ExportFlags extends CommonOptions {
   model: string;
   format: string;
@@ -33,6 +40,38 @@ export function registerExportCommands(program: Command, rt: CliRuntime): void {
         [
           `${v.model}: ${v.bytes} B blob, ${v.layers} layers, arena ${v.arena_bytes} B, crc32 ${v.crc32}, hash ${v.hash}`,
           ...v.files.map((f) => `  wrote ${f}`),
+        ].join('\n'),
+      );
+    });
+
+  command(
+    program,
+    'footprint',
+    'build the standalone inference image of a model (only its kernels, no protocol), size it and run it once',
+  )
+    .requiredOption('--model <name>', 'quantized variant name')
+    .option('--board <spec>', 'virtual:m0 (Cortex-M0) or virtual:m4 (Cortex-M4)', 'virtual:m0')
+    .option('--build <size|speed>', 'kernels -Os (size) or -O2 (speed, as the serial firmware)', 'size')
+    .option('--keep <dir>', 'keep the build (model.c/h, standalone.elf, standalone.map) in this directory')
+    .action(async (_o, cmd: Command) => {
+      const o = optionsOf<FootprintFlags>(cmd);
+      if (o.board !== 'virtual:m0' && o.board !== 'virtual:m4')
+        fail(`--board must be virtual:m0 or virtual:m4, got "${o.board}".`);
+      if (o.build !== 'size' && o.build !== 'speed') fail(`--build must be size or speed, got "${o.build}".`);
+      const { services } = await rt.open(o);
+      const r = await services.engine.footprint({
+        model: o.model,
+        board: o.board,
+        build: o.build,
+        ...(o.keep ? { keep: o.keep } : {}),
+      });
+      rt.print(o, r, (v: FootprintResult) =>
+        [
+          `${v.model} standalone image on ${v.board} (${v.build} build): ${v.model_total_bytes} B = engine code ${v.engine.flash} + engine RAM ${v.engine.ram} + model ${v.model_bytes} + arena ${v.arena_bytes}`,
+          `  seed 000 budget ${v.budget_bytes} B: ${v.fits_budget ? 'fits' : `over by ${v.model_total_bytes - v.budget_bytes} B`}`,
+          `  board support ${v.board_support.flash} B flash / ${v.board_support.ram} B RAM, stack high-water ${v.run.stack_bytes} B; image text ${v.image.text} data ${v.image.data} bss ${v.image.bss}`,
+          `  one inference (${v.run.input}): ${v.run.elapsed} ${v.run.unit}, ${v.run.bit_exact ? 'bit-exact with the host reference' : 'DIFFERS from the host reference'}`,
+          ...v.files.map((f) => `  kept ${f}`),
         ].join('\n'),
       );
     });

@@ -6,6 +6,7 @@ import { JobProgress } from '../components/JobProgress';
 import { useApi, useEvent, useJob } from '../hooks';
 import { DeployProgressBar } from './deploy/DeployProgressBar';
 import { EstimateCard } from './deploy/EstimateCard';
+import { FootprintCard } from './deploy/FootprintCard';
 import { pct, int } from './deploy/format';
 import { ProfileReport } from './deploy/ProfileReport';
 import './deploy/deploy.css';
@@ -176,6 +177,7 @@ export function DeployPage() {
       {/* Only while the job runs: its last event stays behind once it has finished. */}
       <DeployProgressBar p={running ? progress : undefined} />
       {result && <ProfileReport r={result} />}
+      {currentModel && <FootprintCard key={currentModel} model={currentModel} board={currentBoard} />}
       {detail.data && !result && detail.data.summary.kind === 'profile' && (
         <p className="muted">
           Run {detail.data.summary.id} is {detail.data.summary.state}…

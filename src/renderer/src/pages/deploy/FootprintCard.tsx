@@ -1,0 +1,119 @@
+import { useState } from 'react';
+import type { FootprintResult } from '../../../../shared/api/engine';
+import { api } from '../../api';
+import { ErrorBox } from '../../components/ErrorBox';
+import { int } from './format';
+
+type Board = 'virtual:m0' | 'virtual:m4';
+
+/**
+ * The model compiled into its own firmware image (firmware/standalone): only the kernels and weight
+ * widths it uses, no serial protocol. Built and run on the virtual board's QEMU; every byte comes
+ * from the link map, next to seed 000's ~10 kB budget (engine code + weights + arena).
+ */
+export function FootprintCard({ model, board }: { model: string; board: string | undefined }) {
+  const [target, setTarget] = useState<Board>(board === 'virtual:m4' ? 'virtual:m4' : 'virtual:m0');
+  const [build, setBuild] = useState<'size' | 'speed'>('size');
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<FootprintResult>();
+  const [error, setError] = useState<unknown>();
+
+  const measure = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      setResult(await api.engine.footprint({ model, board: target, build }));
+    } catch (err) {
+      setError(err);
+      setResult(undefined);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const r = result && result.model === model ? result : undefined;
+  const parts = r
+    ? [
+        ['engine code (kernels, runner, blob checks)', r.engine.flash, 'flash'],
+        ['engine state', r.engine.ram, 'RAM'],
+        ['model blob (weights, biases, requant tables)', r.model_bytes, 'flash'],
+        ['activation arena', r.arena_bytes, 'RAM'],
+      ]
+    : [];
+  return (
+    <div className="card" data-testid="footprint">
+      <h2>Standalone image</h2>
+      <p className="muted">
+        The model compiled into firmware of its own, with only the kernels it needs — what you ship when you
+        build your own firmware (<code>bitbench export --format c</code>).
+      </p>
+      <div className="row">
+        <label>
+          Core
+          <select
+            value={target}
+            onChange={(e) => setTarget(e.target.value as Board)}
+            data-testid="footprint-core"
+          >
+            <option value="virtual:m0">Cortex-M0 (virtual:m0)</option>
+            <option value="virtual:m4">Cortex-M4 (virtual:m4)</option>
+          </select>
+        </label>
+        <label>
+          Kernels
+          <select value={build} onChange={(e) => setBuild(e.target.value as 'size' | 'speed')}>
+            <option value="size">for size (-Os)</option>
+            <option value="speed">for speed (-O2)</option>
+          </select>
+        </label>
+        <button type="button" onClick={() => void measure()} disabled={busy} data-testid="footprint-measure">
+          {busy ? 'Building…' : 'Build & measure'}
+        </button>
+      </div>
+      <ErrorBox error={error} />
+      {r && (
+        <>
+          <table data-testid="footprint-parts">
+            <tbody>
+              {parts.map(([label, n, where]) => (
+                <tr key={label}>
+                  <td>{label}</td>
+                  <td className="num">{int(n as number)} B</td>
+                  <td className="muted">{where}</td>
+                </tr>
+              ))}
+              <tr>
+                <td>
+                  <strong>total</strong>
+                </td>
+                <td className="num">
+                  <strong>{int(r.model_total_bytes)} B</strong>
+                </td>
+                <td>
+                  {r.fits_budget ? (
+                    <span className="badge ok">within seed 000&apos;s {int(r.budget_bytes)} B</span>
+                  ) : (
+                    <span className="badge bad">
+                      {int(r.model_total_bytes - r.budget_bytes)} B over seed 000&apos;s {int(r.budget_bytes)}{' '}
+                      B
+                    </span>
+                  )}
+                </td>
+              </tr>
+            </tbody>
+          </table>
+          <p className="muted" data-testid="footprint-run">
+            Besides: board support {int(r.board_support.flash)} B flash / {int(r.board_support.ram)} B RAM,
+            stack high-water {int(r.run.stack_bytes)} B. One inference on {r.board} ({r.run.input}):{' '}
+            {int(r.run.elapsed)} {r.run.unit},{' '}
+            {r.run.bit_exact ? (
+              <span className="badge ok">bit-exact</span>
+            ) : (
+              <span className="badge bad">differs from the host reference</span>
+            )}
+          </p>
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,71 @@
+// The standalone inference image (firmware/standalone): a blob compiled in with only the kernels
+// and weight widths it needs, run on the QEMU boards without the serial protocol. Its output must
+// equal the host integer reference, and the link-map footprint must add up to the image.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readBlob } from '../../src/main/engine/blob-reader';
+import {
+  buildStandalone,
+  footprintOf,
+  runStandalone,
+  standaloneUnavailable,
+  type StandaloneBoard,
+} from '../../src/main/engine/standalone-image';
+import { REPO, makeCase } from '../helpers/engine-cases';
+import type { RandomOp } from '../../src/main/engine/random-model';
+import type { WeightBits } from '../../src/shared/quant/integer-model';
+
+const unavailable = standaloneUnavailable(true);
+if (unavailable) console.log(`standalone-image tests skipped: ${unavailable}`);
+
+describe.skipIf(unavailable !== null)('standalone inference image', () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'bb-standalone-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  const cases: Array<[StandaloneBoard, RandomOp, WeightBits]> = [
+    ['microbit', 'conv1d', 1],
+    ['microbit', 'gru', 4],
+    ['microbit', 'dense', 8],
+    ['mps2-an386', 'conv2d', 2],
+    ['mps2-an386', 'gru', 1],
+  ];
+  it.each(cases)(
+    '%s: a %s model with %i-bit weights gives the host reference output',
+    async (board, op, bits) => {
+      const c = makeCase(11, op, bits, 1);
+      const dir = path.join(tmp, `${board}-${op}-${bits}`);
+      const build = buildStandalone(path.join(REPO, 'firmware'), dir, c.blob, c.inputs[0]!, board, 'size');
+      const run = await runStandalone(build.elf, board, path.join(dir, 'uart.txt'));
+      expect(Array.from(run.out)).toEqual(Array.from(c.expected[0]!.at(-1)!));
+      expect(run.elapsed).toBeGreaterThan(0);
+      expect(run.stack_bytes).toBeGreaterThan(0);
+
+      const fp = footprintOf(build, board);
+      // Only the blob's ops and width are built in: the kernel mask names exactly what the layers use.
+      expect(fp.weight_bits_mask).toBe(1 << (bits - 1));
+      expect(fp.model_bytes).toBe(c.blob.length);
+      expect(fp.arena_bytes).toBe(readBlob(c.blob).arenaMin);
+      // The parts cover the image's flash except the linker's alignment fill.
+      const flash = fp.engine.flash + fp.model_bytes + fp.board_support.flash + fp.app.flash;
+      expect(flash).toBeLessThanOrEqual(fp.image.text + fp.image.data);
+      expect(flash).toBeGreaterThan(0.98 * (fp.image.text + fp.image.data));
+    },
+  );
+
+  it('a firmware built without the weight width a blob needs refuses it with the reason', async () => {
+    const c = makeCase(12, 'dense', 4, 1);
+    const dir = path.join(tmp, 'refuse');
+    const build = buildStandalone(path.join(REPO, 'firmware'), dir, c.blob, c.inputs[0]!, 'microbit');
+    // Rebuild the same image with only 8-bit weights compiled in.
+    const make = ['-s', '-B', '-C', path.join(REPO, 'firmware/standalone'), 'BOARD=microbit'];
+    execFileSync('make', [...make, `MODEL_DIR=${dir}`, `OUT=${path.join(dir, 'build')}`, 'WBITS=0x80u'], {
+      stdio: 'pipe',
+    });
+    await expect(runStandalone(build.elf, 'microbit', path.join(dir, 'uart.txt'))).rejects.toThrow(
+      /refused the model: layer 0: this firmware was built without this weight bit width/,
+    );
+  });
+});
