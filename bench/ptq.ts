@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- ptq [--db file] [--model har-fp] [--dataset har] [--seeds 5] [--bits 8,6,4,3,2]
- *  [--iterations 1000] [--calib 1024] [--baseline-seeds N]`
+ *  [--iterations 1000] [--calib 1024] [--baseline-seeds N] [--method m]`
+ * (--method replaces the best pipeline, e.g. cle+mse+adaquant+bias-correction+bias-tuning, to compare one.)
  *
  * Seed 003's UCI-HAR table reproduced on our har-cnn and our HAR windows (rebuilt from UCI-HAPT):
  * for each W/A bit width, our best pipeline and the plain MinMax baseline, mean ± std over seeds
@@ -40,6 +41,8 @@ const fmt = (v: number[]) => `${mean(v).toFixed(2)} ± ${std(v).toFixed(2)}`;
  * them (≤ 3 bits).
  */
 function bestMethod(bits: number): string {
+  const override = arg('method', '');
+  if (override) return override;
   return `${bits <= 3 ? 'cle+' : ''}mse+adaround+bias-correction+bias-tuning`;
 }
 

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { adaQuant, defaultAdaQuantOptions } from '../../src/main/quant/adaquant';
 import { adaRound, annealedBeta, defaultAdaRoundOptions, roundedKernel } from '../../src/main/quant/adaround';
 import type { LayerProblem } from '../../src/main/quant/layer-reconstruction';
 import { lsqWeightScales } from '../../src/main/quant/lsq';
@@ -65,6 +66,44 @@ describe('AdaRound (seed 004)', () => {
       expect(Math.abs(lv - Math.round(lv))).toBeLessThan(1e-4);
       expect(Math.abs(lv - p.kernel[i]! / s)).toBeLessThan(1 + 1e-4);
     }
+    p.xq.dispose();
+    p.target.dispose();
+  });
+});
+
+describe('AdaQuant (opt_weights)', () => {
+  it('ends no worse than nearest rounding at 2 bits, on the same fixed grid, and here better', () => {
+    const p = problem(2048, 23);
+    const enc = weightEncoding(p.kernel, [12, 4], 2, { method: 'mse' });
+    const r = adaQuant(tf, p, enc, { ...defaultAdaQuantOptions, iterations: 400, batchRows: 512 });
+    expect(r.lossAfter).toBeLessThan(r.lossBefore);
+    expect(r.changedFraction).toBeGreaterThanOrEqual(0);
+    // nearest rounding of the learned kernel lands on the same 2-bit grid (levels −1, 0, +1)
+    const k = roundedKernel(r.kernel, 4, enc, 'nearest');
+    for (let i = 0; i < k.length; i++) {
+      const lv = k[i]! / enc.scales[i % 4]!;
+      expect(Math.abs(lv - Math.round(lv))).toBeLessThan(1e-4);
+      expect(Math.abs(Math.round(lv))).toBeLessThanOrEqual(1);
+    }
+    // the bias is learned too; the problem's own arrays are left as they were
+    expect(Array.from(r.bias).some((b, c) => Math.abs(b - p.bias[c]!) > 1e-6)).toBe(true);
+    expect(Array.from(p.bias)).toEqual([0.1, 0.1, 0.1, 0.1].map(Math.fround));
+    p.xq.dispose();
+    p.target.dispose();
+  });
+  it('when nothing beats nearest rounding (a zero step) it returns nearest rounding and the original bias', () => {
+    const p = problem(512, 24);
+    const enc = weightEncoding(p.kernel, [12, 4], 4, { method: 'mse' });
+    const r = adaQuant(tf, p, enc, {
+      ...defaultAdaQuantOptions,
+      iterations: 20,
+      learningRate: 0,
+      snapshotEvery: 5,
+    });
+    expect(r.lossAfter).toBe(r.lossBefore);
+    expect(r.changedFraction).toBe(0);
+    expect(Array.from(r.bias)).toEqual(Array.from(p.bias));
+    expect(Array.from(r.kernel)).toEqual(Array.from(p.kernel));
     p.xq.dispose();
     p.target.dispose();
   });

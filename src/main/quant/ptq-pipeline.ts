@@ -6,6 +6,7 @@ import type { AffineEncoding } from '../../shared/quant/encoding';
 import type { IntegerModel } from '../../shared/quant/integer-model';
 import type { Tf } from '../ml/tf-loader';
 import { quantize, quantizeWithRounding, sqnrDb } from './affine-quantizer';
+import { adaQuant, defaultAdaQuantOptions } from './adaquant';
 import { adaRound, defaultAdaRoundOptions, pickRounding } from './adaround';
 import { defaultBiasTuningOptions, tuneBiases, type BiasTuningResult } from './bias-tuning';
 import { absorbBiases, crossLayerEqualise } from './cross-layer-equalization';
@@ -71,6 +72,8 @@ export interface LayerStepInfo {
     lossAfter: number;
     kept: boolean;
     softFraction?: number;
+    /** AdaQuant: fraction of integer weights that differ from nearest rounding of the float ones. */
+    changedFraction?: number;
   } | null;
   biasCorrectionMaxAbs: number | null;
   weightSqnr: number;
@@ -374,6 +377,8 @@ function quantizeLayer(
   );
   let levels = quantize(n.kernel, n.kernelShape, enc);
   let optimisation: LayerStepInfo['optimisation'] = null;
+  // AdaQuant may move the bias; bias correction then measures against the float layer's own.
+  const floatBias = n.bias.slice();
 
   // Depthwise convs are not one matrix product (each channel has its own rows): nearest rounding.
   if (config.optimizer !== 'none' && b.weights > 1 && !isDepthwise(n)) {
@@ -417,6 +422,28 @@ function quantizeLayer(
           kept: choice !== 'nearest',
           softFraction: r.softFraction,
         };
+      } else if (config.optimizer === 'adaquant') {
+        const r = adaQuant(
+          tf,
+          problem,
+          enc,
+          { ...defaultAdaQuantOptions, iterations: config.iterations, seed: config.seed },
+          (t) =>
+            progress((0.9 * t) / config.iterations, `layer ${n.name}: AdaQuant ${t}/${config.iterations}`),
+          shouldStop,
+        );
+        const kept = r.lossAfter < r.lossBefore;
+        if (kept) {
+          levels = quantize(r.kernel, n.kernelShape, enc);
+          n.bias.set(r.bias);
+        }
+        optimisation = {
+          method: 'adaquant',
+          lossNearest: r.lossBefore,
+          lossAfter: kept ? r.lossAfter : r.lossBefore,
+          kept,
+          changedFraction: r.changedFraction,
+        };
       } else {
         const iters = Math.max(1, Math.round(config.iterations / 2));
         const r = lsqWeightScales(
@@ -459,8 +486,10 @@ function quantizeLayer(
     delta.dispose();
     biasCorrectionMaxAbs = 0;
     for (let c = 0; c < cout; c++) {
-      n.bias[c]! += d[c]!;
-      biasCorrectionMaxAbs = Math.max(biasCorrectionMaxAbs, Math.abs(d[c]!));
+      // E[W x] + b_float − (E[Ŵ x̂] + b): b is b_float unless AdaQuant moved it.
+      const corr = d[c]! + floatBias[c]! - n.bias[c]!;
+      n.bias[c]! += corr;
+      biasCorrectionMaxAbs = Math.max(biasCorrectionMaxAbs, Math.abs(corr));
     }
   }
   progress(1, `layer ${n.name} done`);

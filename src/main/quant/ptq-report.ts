@@ -55,6 +55,9 @@ export function buildReport(args: {
             ...(step.optimisation.softFraction !== undefined
               ? { soft_fraction: step.optimisation.softFraction }
               : {}),
+            ...(step.optimisation.changedFraction !== undefined
+              ? { changed_fraction: step.optimisation.changedFraction }
+              : {}),
           }
         : null,
       bias_correction_max_abs: step?.biasCorrectionMaxAbs ?? null,

@@ -15,6 +15,7 @@ export const PTQ_STEPS = [
   'cle',
   'bias-absorption',
   'adaround',
+  'adaquant',
   'lsq',
   'bias-correction',
   'bias-tuning',
@@ -42,7 +43,7 @@ export const PtqConfigSchema = z.object({
   actRange: RangeMethod.default('minmax'),
   percentile: z.number().min(90).max(100).default(99.99),
   perChannel: z.boolean().default(true),
-  optimizer: z.enum(['none', 'adaround', 'lsq']).default('none'),
+  optimizer: z.enum(['none', 'adaround', 'adaquant', 'lsq']).default('none'),
   iterations: z.number().int().min(1).max(100_000).default(1000),
   biasCorrection: z.boolean().default(false),
   /** Seed 003 step 4: end-to-end bias tuning on the calibration set (src/main/quant/bias-tuning.ts). */
@@ -89,9 +90,12 @@ export function parseMethod(method: string): Partial<PtqConfig> {
         out.biasAbsorption = true;
         break;
       case 'adaround':
+      case 'adaquant':
       case 'lsq':
         if (out.optimizer && out.optimizer !== parsed.data)
-          throw new Error('method names both adaround and lsq: pick one');
+          throw new Error(
+            `method names two layerwise optimisers (${out.optimizer}, ${parsed.data}): pick one of adaround, adaquant, lsq`,
+          );
         out.optimizer = parsed.data;
         break;
       case 'bias-correction':
@@ -163,6 +167,8 @@ export const PerLayerReportSchema = z.object({
       loss_after: z.number(),
       kept: z.boolean(),
       soft_fraction: z.number().optional(),
+      /** AdaQuant: fraction of integer weights moved away from nearest rounding. */
+      changed_fraction: z.number().optional(),
     })
     .nullable(),
   bias_correction_max_abs: z.number().nullable(),
