@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- low-bit [--db file] [--only gesture,mnist,har] [--seeds 5] [--epochs-gesture 100]
- *   [--epochs-mnist 5] [--mnist-train 10000] [--epochs-har 5] [--har-train 2000]`
+ *   [--epochs-mnist 20] [--mnist-train 0 = all] [--epochs-har 5] [--har-train 2000]`
  *
  * Seed 000 (universal 1-bit weights) and the QAT-vs-PTQ claim of issue 8, on our data, seed figures
  * printed beside ours:
@@ -332,8 +332,8 @@ async function mnist(tf: Tf, backend: string, ctx: AppContext): Promise<void> {
     'bitbench train --dataset mnist --arch mnist-cnn --name mnist-fp',
   );
   if (!d) return;
-  const epochs = Number(arg('epochs-mnist', '5'));
-  const maxTrain = Number(arg('mnist-train', '10000'));
+  const epochs = Number(arg('epochs-mnist', '20'));
+  const maxTrain = Number(arg('mnist-train', '0'));
   const r = await lowbit(
     tf,
     backend,
@@ -347,7 +347,7 @@ async function mnist(tf: Tf, backend: string, ctx: AppContext): Promise<void> {
   );
   const loss = pts(rep.float_accuracy, rep.accuracy_after_rounding);
   console.log(
-    `  ${epochs} epochs on ${Math.min(maxTrain, d.train.count)} training windows, ${rep.seconds.toFixed(0)} s on ${backend}, test ${d.test.count} windows` +
+    `  ${epochs} epochs on ${maxTrain > 0 ? Math.min(maxTrain, d.train.count) : d.train.count} training windows, ${rep.seconds.toFixed(0)} s on ${backend}, test ${d.test.count} windows` +
       (rep.accuracy !== null
         ? `; W1A8 integer model ${(100 * rep.accuracy).toFixed(2)} % (loss ${pts(rep.float_accuracy, rep.accuracy).toFixed(2)} points)`
         : `; ${rep.integer_note ?? ''}`),
