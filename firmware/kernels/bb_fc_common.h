@@ -25,23 +25,14 @@ static inline bb_kstatus_t bb_fc_portable(const bb_act_params_t *act, const bb_c
 static inline void bb_fc_finish_body(const bb_act_params_t *act, const bb_chan_params_t *ch, uint32_t c, const int32_t *dot, uint32_t rows,
                                      int8_t *out, int mode, int32_t k)
 {
-    /* Two loops, each with few enough live values to stay in registers. */
-    int32_t acc[4];
-    {
-        const int32_t in_zp = act->in_zp;
-        const int32_t *bias = ch->bias + c, *wsum = ch->wsum + c;
-        for (uint32_t r = 0; r < rows; r++) {
-            const int32_t ws = wsum[r];
-            /* The USADA8 kernels' sums become dot products here, where Σw is at hand anyway. */
-            const int32_t d = mode == 0 ? dot[r] : mode == 1 ? (dot[r] - k - ws) >> 1 : dot[r] - ((k + ws) >> 1);
-            acc[r] = bias[r] - in_zp * ws + d;
-        }
-    }
-    const int32_t out_zp = act->out_zp, lo = act->act_min, hi = act->act_max;
-    const int32_t *mult = ch->mult + c, *shift = ch->shift + c;
+    const int32_t in_zp = act->in_zp, out_zp = act->out_zp, lo = act->act_min, hi = act->act_max;
+    const int32_t *bias = ch->bias + c, *wsum = ch->wsum + c, *mult = ch->mult + c, *shift = ch->shift + c;
     out += c;
     for (uint32_t r = 0; r < rows; r++) {
-        int32_t v = bb_requant32(acc[r], mult[r], shift[r]) + out_zp;
+        const int32_t ws = wsum[r];
+        /* The USADA8 kernels' sums become dot products here, where Σw is at hand anyway. */
+        const int32_t d = mode == 0 ? dot[r] : mode == 1 ? (dot[r] - k - ws) >> 1 : dot[r] - ((k + ws) >> 1);
+        int32_t v = bb_requant32(bias[r] - in_zp * ws + d, mult[r], shift[r]) + out_zp;
         v = v < lo ? lo : v;
         v = v > hi ? hi : v;
         out[r] = (int8_t)v;

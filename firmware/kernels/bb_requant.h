@@ -24,7 +24,7 @@ static inline int32_t bb_requant32(int32_t acc, int32_t mult, int32_t shift)
 {
     const int64_t prod = (int64_t)acc * (int64_t)mult;
     const int32_t hi = (int32_t)(prod >> 32);
-    if (shift < -1) {
+    if (__builtin_expect(shift < -1, 1)) { /* M < 0.5: almost every layer; laid out as the fall-through */
         /*
          * t = total − 32 ∈ [1, 30]: (hi + 2^(t−1)) >> t == ((hi >> (t−1)) + 1) >> 1 (write
          * hi = q·2^(t−1) + r, 0 ≤ r < 2^(t−1): both are ⌊(q + 1)/2⌋), which needs no 1 << (t−1).
