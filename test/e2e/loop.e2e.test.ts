@@ -153,6 +153,12 @@ describe.skipIf(!!skip)(
       await page.getByTestId('quantize-page').waitFor();
       await page.getByTestId('quant-model').selectOption('walk-fp');
       await page.getByTestId('quant-preset').selectOption('W8A8');
+      // The layerwise step names itself in the method string; the loop itself quantizes with nearest rounding.
+      const page5 = page.getByTestId('quantize-page');
+      await page.getByTestId('quant-layerwise').selectOption('adaquant');
+      await expect.poll(() => page5.textContent()).toContain('mse+adaquant+bias-correction');
+      await page.getByTestId('quant-layerwise').selectOption('none');
+      await expect.poll(() => page5.textContent()).toContain('mse+bias-correction');
       await runJob(page.getByTestId('quantize-page'), () => page.getByTestId('quant-start').click(), 120_000);
       await expect
         .poll(() => page.getByTestId('variants').textContent(), { timeout: 120_000 })

@@ -42,17 +42,20 @@ const pct = (v: number) => `${(100 * v).toFixed(2)} %`;
 const bytes = (v: number) => (v >= 1024 ? `${(v / 1024).toFixed(1)} KiB` : `${v} B`);
 const db = (v: number | null) => (v === null ? 'exact' : `${v.toFixed(1)} dB`);
 
+/** Seed 003's layerwise optimisation step: opt_round (AdaRound), opt_weights (AdaQuant), opt_qparam (LSQ). */
+type Layerwise = 'none' | 'adaround' | 'adaquant' | 'lsq';
+
 function methodString(
   range: 'minmax' | 'mse',
   cle: boolean,
-  adaround: boolean,
+  layerwise: Layerwise,
   bc: boolean,
   bt = false,
 ): string {
   return [
     cle ? 'cle' : '',
     range,
-    adaround ? 'adaround' : '',
+    layerwise === 'none' ? '' : layerwise,
     bc ? 'bias-correction' : '',
     bt ? 'bias-tuning' : '',
   ]
@@ -205,7 +208,7 @@ export function QuantizePage() {
   const [table, setTable] = useState('');
   const [range, setRange] = useState<'minmax' | 'mse'>('mse');
   const [cle, setCle] = useState(false);
-  const [adaround, setAdaround] = useState(false);
+  const [layerwise, setLayerwise] = useState<Layerwise>('none');
   const [bc, setBc] = useState(true);
   const [bt, setBt] = useState(false);
   const [name, setName] = useState('');
@@ -220,7 +223,7 @@ export function QuantizePage() {
 
   const bits = PRESETS[preset];
   const defaultName = current
-    ? `${current.replace(/-fp$/, '')}-w${bits.w}a${bits.a}${adaround ? '-ar' : ''}`
+    ? `${current.replace(/-fp$/, '')}-w${bits.w}a${bits.a}${{ none: '', adaround: '-ar', adaquant: '-aq', lsq: '-lsq' }[layerwise]}`
     : '';
   const reloadVariants = variants.reload;
   useEffect(() => {
@@ -245,7 +248,7 @@ export function QuantizePage() {
       const r = await api.quant.quantize({
         model: current,
         name: name.trim() || defaultName,
-        method: methodString(range, cle, adaround, bc, bt),
+        method: methodString(range, cle, layerwise, bc, bt),
         config,
       });
       setJobId(r.jobId);
@@ -340,14 +343,18 @@ export function QuantizePage() {
             <label>
               <input type="checkbox" checked={cle} onChange={(e) => setCle(e.target.checked)} /> + CLE
             </label>
-            <label>
-              <input
-                type="checkbox"
-                checked={adaround}
-                onChange={(e) => setAdaround(e.target.checked)}
-                data-testid="quant-adaround"
-              />{' '}
-              + AdaRound
+            <label title="layerwise optimisation on the calibration data (seed 003 step 3)">
+              +{' '}
+              <select
+                value={layerwise}
+                onChange={(e) => setLayerwise(e.target.value as Layerwise)}
+                data-testid="quant-layerwise"
+              >
+                <option value="none">nearest rounding</option>
+                <option value="adaround">AdaRound (learned rounding)</option>
+                <option value="adaquant">AdaQuant (learned weights)</option>
+                <option value="lsq">LSQ (learned step sizes)</option>
+              </select>
             </label>
             <label>
               <input type="checkbox" checked={bc} onChange={(e) => setBc(e.target.checked)} /> + bias
@@ -362,7 +369,7 @@ export function QuantizePage() {
               />{' '}
               + bias tuning
             </label>
-            <span className="muted mono">{methodString(range, cle, adaround, bc, bt)}</span>
+            <span className="muted mono">{methodString(range, cle, layerwise, bc, bt)}</span>
             <span className="spacer" />
             <button
               type="button"
