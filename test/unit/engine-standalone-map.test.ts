@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blobNeeds, parseLinkMap } from '../../src/main/engine/standalone-image';
+import { blobNeeds, buildStandalone, parseLinkMap } from '../../src/main/engine/standalone-image';
 import { makeCase } from '../helpers/engine-cases';
 
 // The shapes GNU ld writes: discarded sections first, then kept input sections on one line or, when
@@ -50,5 +50,14 @@ describe('standalone image: what a blob needs', () => {
     expect(blobNeeds(makeCase(3, 'gru', 1).blob).kernels & 0x10).toBe(0x10);
     expect(blobNeeds(makeCase(3, 'gru', 1).blob).wbits).toBe(0x01);
     expect(blobNeeds(makeCase(3, 'dense', 8).blob).kernels & 0x13).toBe(0);
+  });
+});
+
+describe('standalone image: build folder', () => {
+  it('refuses a folder whose path has a space (make splits it) before writing anything', () => {
+    const c = makeCase(3, 'dense', 8);
+    expect(() =>
+      buildStandalone('/nonexistent-firmware', '/tmp/bb standalone', c.blob, c.inputs[0]!, 'microbit'),
+    ).toThrow(/has a space in its path, which make cannot handle/);
   });
 });

@@ -25,6 +25,7 @@ import {
   buildStandalone,
   footprintOf,
   runStandalone,
+  StandaloneBuildError,
   standaloneUnavailable,
   StandaloneTooLargeError,
   type StandaloneBoard,
@@ -117,7 +118,8 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
         try {
           build = buildStandalone(firmwareRoot(), dir, blob, x, board, input.build);
         } catch (err) {
-          const code = err instanceof StandaloneTooLargeError ? 'bad_request' : 'internal';
+          const user = err instanceof StandaloneTooLargeError || err instanceof StandaloneBuildError;
+          const code = user ? 'bad_request' : 'internal';
           throw new BitbenchError(code, `model ${input.model}: ${(err as Error).message}`);
         }
         const fp = footprintOf(build, board);

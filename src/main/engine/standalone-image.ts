@@ -20,6 +20,11 @@ export class StandaloneTooLargeError extends Error {
   override name = 'StandaloneTooLargeError';
 }
 
+/** A build the user's input makes impossible (not a toolchain failure). */
+export class StandaloneBuildError extends Error {
+  override name = 'StandaloneBuildError';
+}
+
 /** A firmware board folder (firmware/boards/<board>) that has a QEMU virtual board. */
 export type StandaloneBoard = 'microbit' | 'mps2-an386';
 
@@ -100,6 +105,10 @@ export function buildStandalone(
   board: StandaloneBoard,
   opt: 'speed' | 'size' = 'speed',
 ): { elf: string; map: string; kernels: number; wbits: number } {
+  if (/\s/.test(path.resolve(dir)))
+    throw new StandaloneBuildError(
+      `the build folder "${dir}" has a space in its path, which make cannot handle`,
+    );
   mkdirSync(dir, { recursive: true });
   const c = exportC(blob, 'model');
   writeFileSync(path.join(dir, c.headerName), c.header);
