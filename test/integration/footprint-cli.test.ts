@@ -1,7 +1,7 @@
 // `bitbench footprint`: the standalone image of a quantized variant built for a virtual board, sized
 // from its link map and run once on QEMU against the host reference; a model too big for the M0 is
 // refused with what is short.
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -52,6 +52,19 @@ describe.skipIf(unavailable !== null)('bitbench footprint', () => {
     expect(r.run.elapsed).toBeGreaterThan(0);
     for (const f of r.files) expect(existsSync(f), f).toBe(true);
     expect(r.files.some((f) => f.endsWith('standalone.map'))).toBe(true);
+    // The same kept folder again, from a relative path, with a finished-looking output file left in it:
+    // a fresh build and run, not that file.
+    writeFileSync(path.join(keep, 'uart.txt'), 'OUT 00\nELAPSED 1\nSTACK 1\nDONE\n');
+    const again = await cli([
+      'footprint',
+      '--model',
+      'tiny-w4a8',
+      '--keep',
+      path.relative(process.cwd(), keep),
+      '--json',
+    ]);
+    expect(again.code).toBe(0);
+    expect(FootprintResultSchema.parse(JSON.parse(again.out)).run).toEqual(r.run);
   }, 120_000);
 
   it('the speed build on the M4 is bigger in code but runs in fewer instructions than the size build', async () => {

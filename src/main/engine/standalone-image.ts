@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { KERNEL_MASK_BIT, weightBitsMaskBit } from '../../shared/engine/blob-format';
 import { findQemu } from '../device/qemu-launcher';
@@ -105,7 +105,10 @@ export function buildStandalone(
   board: StandaloneBoard,
   opt: 'speed' | 'size' = 'speed',
 ): { elf: string; map: string; kernels: number; wbits: number } {
-  if (/\s/.test(path.resolve(dir)))
+  // make runs in firmware/standalone (-C): every path it is given must be absolute.
+  dir = path.resolve(dir);
+  firmwareDir = path.resolve(firmwareDir);
+  if (/\s/.test(dir))
     throw new StandaloneBuildError(
       `the build folder "${dir}" has a space in its path, which make cannot handle`,
     );
@@ -250,6 +253,8 @@ export async function runStandalone(
   args.push('-icount', `shift=${q.icountShift}`, '-kernel', elf);
   const config = (0xbbcf0000 + q.icountShift).toString(16);
   args.push('-device', `loader,addr=0x${q.configAddr.toString(16)},data=0x${config},data-len=4`);
+  // A previous run's output (a kept build folder) must not be read as this run's.
+  rmSync(outFile, { force: true });
   const proc = spawn(findQemu() ?? 'qemu-system-arm', args, { stdio: 'ignore' });
   try {
     const t0 = Date.now();
