@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- low-bit [--db file] [--only gesture,mnist,har] [--seeds 5] [--epochs-gesture 100]
- *   [--epochs-mnist 20] [--mnist-train 0 = all] [--epochs-har 5] [--har-train 2000]`
+ *   [--epochs-gesture-float 40] [--epochs-gesture-reference float+low-bit epochs] [--epochs-mnist 20] [--mnist-train 0 = all] [--epochs-har 5] [--har-train 2000]`
  *
  * Seed 000 (universal 1-bit weights) and the QAT-vs-PTQ claim of issue 8, on our data, seed figures
  * printed beside ours:
@@ -206,6 +206,9 @@ async function gesture(tf: Tf, backend: string, ctx: AppContext, seeds: number):
   const folds = Number(arg('folds', '5'));
   const epochs = Number(arg('epochs-gesture', '100'));
   const floatEpochs = Number(arg('epochs-gesture-float', '40'));
+  // The low-bit runs train `epochs` more from a `floatEpochs` float model; with 33 windows a fold that
+  // float is still learning, so the fair reference is a float model given the same total training.
+  const refEpochs = Number(arg('epochs-gesture-reference', String(floatEpochs + epochs)));
   const configs = [
     ['full binary', {}],
     [
@@ -221,11 +224,13 @@ async function gesture(tf: Tf, backend: string, ctx: AppContext, seeds: number):
   type Acc = { float: number; before: number; after: number; integer: number };
   const perSeed = new Map<string, Acc[]>();
   const floatPerSeed: number[] = [];
+  const refPerSeed: number[] = [];
   const t0 = Date.now();
   for (let s = 1; s <= seeds; s++) {
     const fold = stratifiedFolds(pool.y, folds, s);
     const hits = new Map<string, Acc>();
     let floatHits = 0;
+    let refHits = 0;
     for (let f = 0; f < folds; f++) {
       const trIdx = [...fold.keys()].filter((i) => fold[i] !== f);
       const teIdx = [...fold.keys()].filter((i) => fold[i] === f);
@@ -239,6 +244,15 @@ async function gesture(tf: Tf, backend: string, ctx: AppContext, seeds: number):
         train: trainD,
         options: TrainOptionsSchema.parse({ epochs: floatEpochs, seed: 100 * s + f }),
       });
+      const ref = await trainFloat(tf, {
+        spec,
+        windowShape: pool.shape,
+        classes: pool.classes,
+        train: trainD,
+        test: testD,
+        options: TrainOptionsSchema.parse({ epochs: refEpochs, seed: 100 * s + f }),
+      });
+      refHits += ref.evaluations.test!.accuracy * testD.count;
       for (const [label, layerBits] of configs)
         for (const method of methods) {
           const r = await runLowBit(tf, {
@@ -272,6 +286,7 @@ async function gesture(tf: Tf, backend: string, ctx: AppContext, seeds: number):
         }
     }
     floatPerSeed.push(floatHits / pool.count);
+    refPerSeed.push(refHits / pool.count);
     for (const [key, h] of hits) {
       const list = perSeed.get(key) ?? [];
       list.push({
@@ -292,26 +307,33 @@ async function gesture(tf: Tf, backend: string, ctx: AppContext, seeds: number):
     `  float accuracy per seed: ${floatPerSeed.map((a) => (100 * a).toFixed(1)).join(', ')} % (${fmt(floatPerSeed.map((a) => 100 * a))})`,
   );
   console.log(
-    '  loss vs float in points, mean ± std over seeds (weights only = rounded float model; W+A8 = integer model)',
+    `  equal-budget float (${refEpochs} epochs) per seed: ${refPerSeed.map((a) => (100 * a).toFixed(1)).join(', ')} % (${fmt(refPerSeed.map((a) => 100 * a))})`,
   );
-  console.log('  config        method         before rounding   after rounding    W+A8 integer');
+  console.log(
+    '  loss vs float in points, mean ± std over seeds (weights only = rounded float model; W+A8 = integer model); last column vs the equal-budget float',
+  );
+  console.log(
+    '  config        method         before rounding   after rounding    W+A8 integer      after rounding vs equal-budget float',
+  );
   const verdicts: string[] = [];
   for (const [label] of configs) {
     const stds: number[] = [];
     for (const method of methods) {
       const l = perSeed.get(`${label}|${method}`)!;
       const after = l.map((a) => pts(a.float, a.after));
-      stds.push(std(after));
+      // The verdicts use the equal-budget float: the loss a user pays for 1-bit weights, not for less training.
+      const vsRef = l.map((a, i) => pts(refPerSeed[i]!, a.after));
+      stds.push(std(vsRef));
       console.log(
-        `  ${label.padEnd(13)} ${method.padEnd(14)} ${fmt(l.map((a) => pts(a.float, a.before))).padEnd(17)} ${fmt(after).padEnd(17)} ${fmt(l.map((a) => pts(a.float, a.integer)))}`,
+        `  ${label.padEnd(13)} ${method.padEnd(14)} ${fmt(l.map((a) => pts(a.float, a.before))).padEnd(17)} ${fmt(after).padEnd(17)} ${fmt(l.map((a) => pts(a.float, a.integer))).padEnd(17)} ${fmt(vsRef)}`,
       );
       if (label.startsWith('hybrid'))
         verdicts.push(
-          `hybrid {1,8} ${method}: loss after rounding ${mean(after).toFixed(2)} points → ${mean(after) < 1 ? 'MET' : 'MISSED'} (seed: "1-bit performance is preserved for convolution only"; we read preserved as < 1 point)`,
+          `hybrid {1,8} ${method}: loss after rounding vs the equal-budget float ${mean(vsRef).toFixed(2)} points → ${mean(vsRef) < 1 ? 'MET' : 'MISSED'} (seed: "1-bit performance is preserved for convolution only"; we read preserved as < 1 point)`,
         );
       else
         verdicts.push(
-          `full binary ${method}: loss after rounding ${mean(after).toFixed(2)} points (seed: "acceptable for some models", no figure) → reported, no threshold`,
+          `full binary ${method}: loss after rounding vs the equal-budget float ${mean(vsRef).toFixed(2)} points (seed: "acceptable for some models", no figure) → reported, no threshold`,
         );
     }
     verdicts.push(
