@@ -132,9 +132,10 @@ async function standalone(
   board: StandaloneBoard,
   g: { blob: Uint8Array; input: Int8Array },
   opt: 'speed' | 'size',
+  check: 'device' | 'host' = 'device',
 ): Promise<StandaloneFootprint & { bit_exact: boolean; elapsed: number; stack_bytes: number }> {
-  const dir = path.join(tmp, `standalone-${board}-${opt}`);
-  const build = buildStandalone(path.join(root, 'firmware'), dir, g.blob, g.input, board, opt);
+  const dir = path.join(tmp, `standalone-${board}-${opt}-${check}`);
+  const build = buildStandalone(path.join(root, 'firmware'), dir, g.blob, g.input, board, opt, check);
   const fp = footprintOf(build, board);
   const run = await runStandalone(build.elf, board, path.join(dir, 'uart.txt'));
   const expected = runReference(readBlob(g.blob), g.input).layers.at(-1)!;
@@ -240,6 +241,7 @@ async function main(): Promise<void> {
     };
     gestureStandalone[b.id] = await standalone(b.board, gesture, 'speed');
     gestureStandalone[`${b.id}-size`] = await standalone(b.board, gesture, 'size');
+    gestureStandalone[`${b.id}-size-hostcheck`] = await standalone(b.board, gesture, 'size', 'host');
   }
   rmSync(tmp, { recursive: true, force: true });
   if (json) {
@@ -277,7 +279,7 @@ async function main(): Promise<void> {
         .join(', ')}`,
     );
   console.log(
-    `\nseed 000 gesture model (conv → pool → GRU → dense, W1A8) as a standalone image (firmware/standalone: the model compiled in, only its kernels ${hex(needs.kernels)} / widths ${hex(needs.wbits)}, no serial protocol; "-size": kernels -Os instead of -O2); bytes from the link map`,
+    `\nseed 000 gesture model (conv → pool → GRU → dense, W1A8) as a standalone image (firmware/standalone: the model compiled in, only its kernels ${hex(needs.kernels)} / widths ${hex(needs.wbits)}, no serial protocol; "-size": kernels -Os instead of -O2; "-hostcheck": the blob's structure checked by bitbench, its CRC by the board); bytes from the link map`,
   );
   for (const [b, g] of Object.entries(gestureStandalone)) {
     console.log(

@@ -90,6 +90,26 @@ describe.skipIf(unavailable !== null)('bitbench footprint', () => {
     expect(speed.run.bit_exact && size.run.bit_exact).toBe(true);
     expect(speed.engine.flash).toBeGreaterThan(size.engine.flash);
     expect(speed.run.elapsed).toBeLessThan(size.run.elapsed);
+    // Blob checked by bitbench, only its CRC on the board: less engine code, the same output.
+    const host = FootprintResultSchema.parse(
+      JSON.parse(
+        (
+          await cli([
+            'footprint',
+            '--model',
+            'tiny-w4a8',
+            '--board',
+            'virtual:m4',
+            '--check',
+            'host',
+            '--json',
+          ])
+        ).out,
+      ),
+    );
+    expect(host.check).toBe('host');
+    expect(host.run.bit_exact).toBe(true);
+    expect(host.engine.flash).toBeLessThan(size.engine.flash);
   }, 120_000);
 
   it('a model whose arena exceeds the M0 RAM is refused with what is short', async () => {
@@ -106,6 +126,9 @@ describe.skipIf(unavailable !== null)('bitbench footprint', () => {
     );
     expect((await cli(['footprint', '--model', 'tiny-w4a8', '--build', 'tiny'])).err).toMatch(
       /--build must be size or speed/,
+    );
+    expect((await cli(['footprint', '--model', 'tiny-w4a8', '--check', 'nobody'])).err).toMatch(
+      /--check must be device or host/,
     );
     const missing = await cli(['footprint', '--model', 'nope']);
     expect(missing.code).toBe(1);

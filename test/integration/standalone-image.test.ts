@@ -2,7 +2,7 @@
 // and weight widths it needs, run on the QEMU boards without the serial protocol. Its output must
 // equal the host integer reference, and the link-map footprint must add up to the image.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -54,6 +54,47 @@ describe.skipIf(unavailable !== null)('standalone inference image', () => {
       expect(flash).toBeGreaterThan(0.98 * (fp.image.text + fp.image.data));
     },
   );
+
+  it('host-checked (CHECK=host): smaller engine, same output, and a corrupted compiled-in blob is still refused', async () => {
+    const c = makeCase(13, 'conv1d', 1, 1);
+    const fw = path.join(REPO, 'firmware');
+    const full = buildStandalone(
+      fw,
+      path.join(tmp, 'check-device'),
+      c.blob,
+      c.inputs[0]!,
+      'microbit',
+      'size',
+    );
+    const dir = path.join(tmp, 'check-host');
+    const host = buildStandalone(fw, dir, c.blob, c.inputs[0]!, 'microbit', 'size', 'host');
+    expect(footprintOf(host, 'microbit').engine.flash).toBeLessThan(
+      footprintOf(full, 'microbit').engine.flash - 2000,
+    );
+    const run = await runStandalone(host.elf, 'microbit', path.join(dir, 'uart.txt'));
+    expect(Array.from(run.out)).toEqual(Array.from(c.expected[0]!.at(-1)!));
+    // Flip one weight byte in the compiled-in blob (its last line of bytes) and rebuild: the CRC catches it.
+    const src = readFileSync(path.join(dir, 'model.c'), 'utf8').split('\n');
+    let i = src.length - 1;
+    while (i > 0 && !/0x[0-9a-f]{2},/.test(src[i]!)) i--;
+    src[i] = src[i]!.replace(
+      /0x([0-9a-f]{2}),/,
+      (_m, h: string) => `0x${(parseInt(h, 16) ^ 1).toString(16).padStart(2, '0')},`,
+    );
+    writeFileSync(path.join(dir, 'model.c'), src.join('\n'));
+    const make = [
+      '-s',
+      '-C',
+      path.join(fw, 'standalone'),
+      'BOARD=microbit',
+      `MODEL_DIR=${dir}`,
+      `OUT=${path.join(dir, 'build')}`,
+    ];
+    execFileSync('make', [...make, 'CHECK=host', 'OPT=size', 'WBITS=0x01u'], { stdio: 'pipe' });
+    await expect(runStandalone(host.elf, 'microbit', path.join(dir, 'uart.txt'))).rejects.toThrow(
+      /CRC-32 mismatch/,
+    );
+  });
 
   it('a firmware built without the weight width a blob needs refuses it with the reason', async () => {
     const c = makeCase(12, 'dense', 4, 1);

@@ -116,7 +116,7 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
       try {
         let build: ReturnType<typeof buildStandalone>;
         try {
-          build = buildStandalone(firmwareRoot(), dir, blob, x, board, input.build);
+          build = buildStandalone(firmwareRoot(), dir, blob, x, board, input.build, input.check);
         } catch (err) {
           const user = err instanceof StandaloneTooLargeError || err instanceof StandaloneBuildError;
           const code = user ? 'bad_request' : 'internal';
@@ -129,6 +129,7 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
           model: input.model,
           board: input.board,
           build: input.build,
+          check: input.check,
           kernel_mask: fp.kernel_mask,
           weight_bits_mask: fp.weight_bits_mask,
           engine: fp.engine,

@@ -104,6 +104,8 @@ export function buildStandalone(
   input: Int8Array,
   board: StandaloneBoard,
   opt: 'speed' | 'size' = 'speed',
+  /** device: every blob check on the device; host: the device checks integrity only (CHECK=host). */
+  check: 'device' | 'host' = 'device',
 ): { elf: string; map: string; kernels: number; wbits: number } {
   // make runs in firmware/standalone (-C): every path it is given must be absolute.
   dir = path.resolve(dir);
@@ -137,6 +139,7 @@ export function buildStandalone(
     `WBITS=${hex(wbits)}`,
     `MAX_LAYERS=${readBlob(blob).layers.length}`,
     `OPT=${opt}`,
+    `CHECK=${check}`,
   );
   try {
     execFileSync('make', args, { stdio: 'pipe', encoding: 'utf8' });

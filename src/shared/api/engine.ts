@@ -74,6 +74,11 @@ export const FootprintInput = z.object({
   board: z.enum(['virtual:m0', 'virtual:m4']).default('virtual:m0'),
   /** size: kernels built -Os; speed: -O2, as in the serial firmware. */
   build: z.enum(['size', 'speed']).default('size'),
+  /**
+   * device: the firmware runs every blob check, as for a blob from the wire; host: the blob was checked
+   * by bitbench's exporter and the device verifies its integrity (CRC-32) only — smaller.
+   */
+  check: z.enum(['device', 'host']).default('device'),
   /** Keep the build (model.c/h, input.c, standalone.elf, standalone.map) in this directory. */
   keep: z.string().min(1).optional(),
 });
@@ -83,6 +88,7 @@ export const FootprintResultSchema = z.object({
   model: z.string(),
   board: z.string(),
   build: z.enum(['size', 'speed']),
+  check: z.enum(['device', 'host']),
   /** Firmware BB_ENGINE_KERNELS / BB_ENGINE_WBITS the image was built with (only what the blob uses). */
   kernel_mask: z.number().int(),
   weight_bits_mask: z.number().int(),

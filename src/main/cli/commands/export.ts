@@ -11,6 +11,7 @@ interface FootprintFlags extends CommonOptions {
   model: string;
   board: string;
   build: string;
+  check: string;
   keep?: string;
 }
 interface ExportFlags extends CommonOptions {
@@ -52,22 +53,30 @@ export function registerExportCommands(program: Command, rt: CliRuntime): void {
     .requiredOption('--model <name>', 'quantized variant name')
     .option('--board <spec>', 'virtual:m0 (Cortex-M0) or virtual:m4 (Cortex-M4)', 'virtual:m0')
     .option('--build <size|speed>', 'kernels -Os (size) or -O2 (speed, as the serial firmware)', 'size')
+    .option(
+      '--check <device|host>',
+      'device: every blob check on the board; host: bitbench checked it, the board verifies its CRC only',
+      'device',
+    )
     .option('--keep <dir>', 'keep the build (model.c/h, standalone.elf, standalone.map) in this directory')
     .action(async (_o, cmd: Command) => {
       const o = optionsOf<FootprintFlags>(cmd);
       if (o.board !== 'virtual:m0' && o.board !== 'virtual:m4')
         fail(`--board must be virtual:m0 or virtual:m4, got "${o.board}".`);
       if (o.build !== 'size' && o.build !== 'speed') fail(`--build must be size or speed, got "${o.build}".`);
+      if (o.check !== 'device' && o.check !== 'host')
+        fail(`--check must be device or host, got "${o.check}".`);
       const { services } = await rt.open(o);
       const r = await services.engine.footprint({
         model: o.model,
         board: o.board,
         build: o.build,
+        check: o.check,
         ...(o.keep ? { keep: o.keep } : {}),
       });
       rt.print(o, r, (v: FootprintResult) =>
         [
-          `${v.model} standalone image on ${v.board} (${v.build} build): ${v.model_total_bytes} B = engine code ${v.engine.flash} + engine RAM ${v.engine.ram} + model ${v.model_bytes} + arena ${v.arena_bytes}`,
+          `${v.model} standalone image on ${v.board} (${v.build} build, blob checked by the ${v.check}): ${v.model_total_bytes} B = engine code ${v.engine.flash} + engine RAM ${v.engine.ram} + model ${v.model_bytes} + arena ${v.arena_bytes}`,
           `  seed 000 budget ${v.budget_bytes} B: ${v.fits_budget ? 'fits' : `over by ${v.model_total_bytes - v.budget_bytes} B`}`,
           `  board support ${v.board_support.flash} B flash / ${v.board_support.ram} B RAM, stack high-water ${v.run.stack_bytes} B; image text ${v.image.text} data ${v.image.data} bss ${v.image.bss}`,
           `  one inference (${v.run.input}): ${v.run.elapsed} ${v.run.unit}, ${v.run.bit_exact ? 'bit-exact with the host reference' : 'DIFFERS from the host reference'}`,

@@ -14,6 +14,7 @@ type Board = 'virtual:m0' | 'virtual:m4';
 export function FootprintCard({ model, board }: { model: string; board: string | undefined }) {
   const [target, setTarget] = useState<Board>(board === 'virtual:m4' ? 'virtual:m4' : 'virtual:m0');
   const [build, setBuild] = useState<'size' | 'speed'>('size');
+  const [check, setCheck] = useState<'device' | 'host'>('device');
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<FootprintResult>();
   const [error, setError] = useState<unknown>();
@@ -22,7 +23,7 @@ export function FootprintCard({ model, board }: { model: string; board: string |
     setBusy(true);
     setError(undefined);
     try {
-      setResult(await api.engine.footprint({ model, board: target, build }));
+      setResult(await api.engine.footprint({ model, board: target, build, check }));
     } catch (err) {
       setError(err);
       setResult(undefined);
@@ -66,6 +67,17 @@ export function FootprintCard({ model, board }: { model: string; board: string |
             <option value="speed">for speed (-O2)</option>
           </select>
         </label>
+        <label title="host: bitbench checked the blob when exporting it; the board verifies its CRC-32 only">
+          Blob checks
+          <select
+            value={check}
+            onChange={(e) => setCheck(e.target.value as 'device' | 'host')}
+            data-testid="footprint-check"
+          >
+            <option value="device">on the board (all)</option>
+            <option value="host">by bitbench (board: CRC only)</option>
+          </select>
+        </label>
         <button type="button" onClick={() => void measure()} disabled={busy} data-testid="footprint-measure">
           {busy ? 'Building…' : 'Build & measure'}
         </button>
@@ -103,6 +115,7 @@ export function FootprintCard({ model, board }: { model: string; board: string |
             </tbody>
           </table>
           <p className="muted" data-testid="footprint-run">
+            Blob checks {r.check === 'host' ? 'by bitbench, CRC-32 on the board' : 'all on the board'}.
             Besides: board support {int(r.board_support.flash)} B flash / {int(r.board_support.ram)} B RAM,
             stack high-water {int(r.run.stack_bytes)} B. One inference on {r.board} ({r.run.input}):{' '}
             {int(r.run.elapsed)} {r.run.unit},{' '}
