@@ -43,7 +43,8 @@ const fmt = (v: number[]) => `${mean(v).toFixed(2)} ± ${std(v).toFixed(2)}`;
 function bestMethod(bits: number): string {
   const override = arg('method', '');
   if (override) return override;
-  return `${bits <= 3 ? 'cle+' : ''}mse+adaround+bias-correction+bias-tuning`;
+  // AdaQuant beat AdaRound at 2/2 on har-fp (86.08 vs 83.34 %, docs/quantization.md), as in seed 003's Table 2.
+  return `${bits <= 3 ? 'cle+' : ''}mse+${bits <= 2 ? 'adaquant' : 'adaround'}+bias-correction+bias-tuning`;
 }
 
 async function main(): Promise<void> {
