@@ -169,6 +169,18 @@ static uint32_t bb_conv_out(uint32_t in, uint32_t k, uint32_t s, uint32_t same, 
 static uint32_t bb_align4(uint64_t n) { return (uint32_t)((n + 3u) & ~3ull); }
 #endif
 
+/* What the runner needs from a checked blob's header. */
+static void bb_header_info(const uint8_t *blob, bb_blob_info_t *info)
+{
+    info->n_layers = rd16(blob + BB_H_N_LAYERS);
+    info->in_len = (uint32_t)rd16(blob + BB_H_IN_H) * rd16(blob + BB_H_IN_W) * rd16(blob + BB_H_IN_C);
+    info->out_len = rd16(blob + BB_H_OUT_LEN);
+    info->arena_min = rd32(blob + BB_H_ARENA_MIN);
+    info->arena_all = rd32(blob + BB_H_ARENA_ALL);
+    info->scratch = rd32(blob + BB_H_SCRATCH);
+    for (uint32_t k = 0; k < 8u; k++) info->hash[k] = blob[BB_H_HASH + k];
+}
+
 bb_status_t bb_blob_check(const uint8_t *blob, uint32_t size, uint32_t arena_bytes, bb_blob_info_t *info, const char **why)
 {
     *why = 0;
@@ -198,15 +210,7 @@ bb_status_t bb_blob_check(const uint8_t *blob, uint32_t size, uint32_t arena_byt
         *why = bb_why(-1, "model needs a larger arena than this board has");
         return BB_ERR_TOO_LARGE;
     }
-    if (info) {
-        info->n_layers = n_layers;
-        info->in_len = (uint32_t)rd16(blob + BB_H_IN_H) * rd16(blob + BB_H_IN_W) * rd16(blob + BB_H_IN_C);
-        info->out_len = rd16(blob + BB_H_OUT_LEN);
-        info->arena_min = arena_min;
-        info->arena_all = rd32(blob + BB_H_ARENA_ALL);
-        info->scratch = rd32(blob + BB_H_SCRATCH);
-        for (uint32_t k = 0; k < 8u; k++) info->hash[k] = blob[BB_H_HASH + k];
-    }
+    if (info) bb_header_info(blob, info);
     return BB_OK;
 #else
     uint32_t h = rd16(blob + BB_H_IN_H), w = rd16(blob + BB_H_IN_W), c = rd16(blob + BB_H_IN_C);
@@ -329,15 +333,7 @@ bb_status_t bb_blob_check(const uint8_t *blob, uint32_t size, uint32_t arena_byt
         *why = bb_why(-1, "model needs a larger arena than this board has");
         return BB_ERR_TOO_LARGE;
     }
-    if (info) {
-        info->n_layers = n_layers;
-        info->in_len = (uint32_t)rd16(blob + BB_H_IN_H) * rd16(blob + BB_H_IN_W) * rd16(blob + BB_H_IN_C);
-        info->out_len = rd16(blob + BB_H_OUT_LEN);
-        info->arena_min = arena_min;
-        info->arena_all = arena_all;
-        info->scratch = hdr_scratch;
-        for (uint32_t k = 0; k < 8u; k++) info->hash[k] = blob[BB_H_HASH + k];
-    }
+    if (info) bb_header_info(blob, info);
     return BB_OK;
 #endif
 #undef REFUSE

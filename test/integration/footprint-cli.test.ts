@@ -68,45 +68,17 @@ describe.skipIf(unavailable !== null)('bitbench footprint', () => {
   }, 120_000);
 
   it('the speed build on the M4 is bigger in code but runs in fewer instructions than the size build', async () => {
-    const run = async (build: string) =>
-      FootprintResultSchema.parse(
-        JSON.parse(
-          (
-            await cli([
-              'footprint',
-              '--model',
-              'tiny-w4a8',
-              '--board',
-              'virtual:m4',
-              '--build',
-              build,
-              '--json',
-            ])
-          ).out,
-        ),
-      );
-    const size = await run('size');
-    const speed = await run('speed');
+    const run = async (...flags: string[]) => {
+      const args = ['footprint', '--model', 'tiny-w4a8', '--board', 'virtual:m4', ...flags, '--json'];
+      return FootprintResultSchema.parse(JSON.parse((await cli(args)).out));
+    };
+    const size = await run('--build', 'size');
+    const speed = await run('--build', 'speed');
     expect(speed.run.bit_exact && size.run.bit_exact).toBe(true);
     expect(speed.engine.flash).toBeGreaterThan(size.engine.flash);
     expect(speed.run.elapsed).toBeLessThan(size.run.elapsed);
     // Blob checked by bitbench, only its CRC on the board: less engine code, the same output.
-    const host = FootprintResultSchema.parse(
-      JSON.parse(
-        (
-          await cli([
-            'footprint',
-            '--model',
-            'tiny-w4a8',
-            '--board',
-            'virtual:m4',
-            '--check',
-            'host',
-            '--json',
-          ])
-        ).out,
-      ),
-    );
+    const host = await run('--build', 'size', '--check', 'host');
     expect(host.check).toBe('host');
     expect(host.run.bit_exact).toBe(true);
     expect(host.engine.flash).toBeLessThan(size.engine.flash);
