@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { VIRTUAL_BOARDS } from '../src/main/device/virtual-boards';
+import { VIRTUAL_BOARDS, qemuArgs } from '../src/main/device/virtual-boards';
 import { readBlob } from '../src/main/engine/blob-reader';
 import { writeBlob } from '../src/main/engine/blob-writer';
 import { runReference } from '../src/main/engine/reference';
@@ -42,30 +42,15 @@ const CMSIS: Record<string, { s8_m4?: number; s4_m4?: number; plain_m4?: number;
   conv_62x16_k3_16: { s8_m0: 9.07 },
 };
 
-// Machine, -icount shift and config-word address as the launcher runs each board (the images link
-// with the board's own link.ld, so __bb_config is where the launcher writes it).
-const BOARDS = (['m4', 'm0'] as const).map((id) => {
-  const d = VIRTUAL_BOARDS[id];
-  const board: StandaloneBoard = id === 'm4' ? 'mps2-an386' : 'microbit';
-  return { id, board, machine: d.machine, shift: d.icountShift, config: d.configAddr };
-});
+// The two virtual boards; QEMU runs the bench image as the launcher runs the firmware (qemuArgs).
+const BOARDS = (['m4', 'm0'] as const).map((id) => ({
+  id,
+  board: (id === 'm4' ? 'mps2-an386' : 'microbit') as StandaloneBoard,
+}));
 
 async function runQemu(b: (typeof BOARDS)[number], elf: string): Promise<string> {
   const out = path.join(tmp, `${b.id}.txt`);
-  const args = [
-    '-M',
-    b.machine,
-    '-nographic',
-    '-monitor',
-    'none',
-    '-serial',
-    `file:${out}`,
-    '-icount',
-    `shift=${b.shift}`,
-    '-kernel',
-    elf,
-  ];
-  args.push('-device', `loader,addr=0x${b.config.toString(16)},data=0xBBCF000${b.shift},data-len=4`);
+  const args = qemuArgs(VIRTUAL_BOARDS[b.id], undefined, { elf, serial: `file:${out}`, replay: false });
   const q = spawn('qemu-system-arm', args, { stdio: 'ignore' });
   try {
     for (let i = 0; i < 1200; i++) {

@@ -66,7 +66,8 @@ function installExitHook(): void {
   });
 }
 
-function onPath(bin: string): string | undefined {
+/** The executable `bin` (a path, or a name looked up on $PATH), or undefined. */
+export function onPath(bin: string): string | undefined {
   if (bin.includes('/')) {
     try {
       accessSync(bin, constants.X_OK);

@@ -79,8 +79,15 @@ export function replayFile(def: VirtualBoardDef, root = firmwareRoot()): string 
   return candidates.find((f): f is string => !!f && existsSync(f) && statSync(f).size <= def.replayMaxBytes);
 }
 
-/** The QEMU command line (firmware/README.md, "Launching the virtual boards"). */
-export function qemuArgs(def: VirtualBoardDef, root = firmwareRoot()): string[] {
+/**
+ * The QEMU command line (firmware/README.md, "Launching the virtual boards"). Other images for the
+ * same board (the kernel bench, the standalone image) pass their ELF, a `file:` serial and no replay.
+ */
+export function qemuArgs(
+  def: VirtualBoardDef,
+  root = firmwareRoot(),
+  opts: { elf?: string; serial?: string; replay?: boolean } = {},
+): string[] {
   const args = [
     '-M',
     def.machine,
@@ -88,15 +95,15 @@ export function qemuArgs(def: VirtualBoardDef, root = firmwareRoot()): string[] 
     '-monitor',
     'none',
     '-serial',
-    'pty',
+    opts.serial ?? 'pty',
     '-icount',
     `shift=${def.icountShift}`,
     '-kernel',
-    firmwareElf(def, root),
+    opts.elf ?? firmwareElf(def, root),
     '-device',
     `loader,addr=${hex(def.configAddr)},data=${hex((0xbbcf0000 | def.icountShift) >>> 0)},data-len=4`,
   ];
-  const replay = replayFile(def, root);
+  const replay = opts.replay === false ? undefined : replayFile(def, root);
   if (replay) args.push('-device', `loader,file=${replay},addr=${hex(def.replayAddr)},force-raw=on`);
   return args;
 }

@@ -1,9 +1,9 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { KERNEL_MASK_BIT, weightBitsMaskBit } from '../../shared/engine/blob-format';
-import { findQemu } from '../device/qemu-launcher';
-import { VIRTUAL_BOARDS, type VirtualBoardDef } from '../device/virtual-boards';
+import { KERNEL_MASK_BIT, weightBitsMaskBit, type ParsedBlob } from '../../shared/engine/blob-format';
+import { findQemu, onPath } from '../device/qemu-launcher';
+import { VIRTUAL_BOARDS, qemuArgs, type VirtualBoardDef } from '../device/virtual-boards';
 import { readBlob } from './blob-reader';
 import { exportC } from './c-export';
 
@@ -63,28 +63,20 @@ export interface StandaloneRun {
   stack_bytes: number;
 }
 
-function tool(name: string): boolean {
-  try {
-    execFileSync(name, ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Why the image cannot be built or run here, or null when it can. */
 export function standaloneUnavailable(run: boolean): string | null {
-  if (!tool('arm-none-eabi-gcc')) return 'arm-none-eabi-gcc is not installed (apt install gcc-arm-none-eabi)';
-  if (!tool('make')) return 'make is not installed';
+  if (!onPath('arm-none-eabi-gcc'))
+    return 'arm-none-eabi-gcc is not installed (apt install gcc-arm-none-eabi)';
+  if (!onPath('make')) return 'make is not installed';
   if (run && !findQemu()) return 'qemu-system-arm is not installed (apt install qemu-system-arm)';
   return null;
 }
 
 /** The kernel and weight-width masks (firmware BB_ENGINE_KERNELS / BB_ENGINE_WBITS) a blob needs. */
-export function blobNeeds(blob: Uint8Array): { kernels: number; wbits: number } {
+export function blobNeeds(blob: Uint8Array | ParsedBlob): { kernels: number; wbits: number } {
   let kernels = 0;
   let wbits = 0;
-  for (const l of readBlob(blob).layers) {
+  for (const l of (blob instanceof Uint8Array ? readBlob(blob) : blob).layers) {
     kernels |= KERNEL_MASK_BIT[l.op];
     if (l.weightBits > 0) wbits |= weightBitsMaskBit(l.weightBits);
   }
@@ -123,7 +115,8 @@ export function buildStandalone(
     `#include <stdint.h>\nconst uint32_t bb_standalone_input_len = ${input.length}u;\n` +
       `const int8_t bb_standalone_input[${Math.max(1, input.length)}] = {${Array.from(input).join(', ')}};\n`,
   );
-  const { kernels, wbits } = blobNeeds(blob);
+  const parsed = readBlob(blob);
+  const { kernels, wbits } = blobNeeds(parsed);
   const out = path.join(dir, 'build');
   const args = [
     '-s',
@@ -137,7 +130,7 @@ export function buildStandalone(
   args.push(
     `KERNELS=${hex(kernels)}`,
     `WBITS=${hex(wbits)}`,
-    `MAX_LAYERS=${readBlob(blob).layers.length}`,
+    `MAX_LAYERS=${parsed.layers.length}`,
     `OPT=${opt}`,
     `CHECK=${check}`,
   );
@@ -149,7 +142,7 @@ export function buildStandalone(
     if (overflow.length > 0)
       throw new StandaloneTooLargeError(
         `the image does not fit ${board}: ${overflow.map((m) => `${m[1]} short by ${m[2]} B`).join(', ')} ` +
-          `(arena ${readBlob(blob).arenaMin} B, model ${blob.length} B)`,
+          `(arena ${parsed.arenaMin} B, model ${blob.length} B)`,
       );
     throw new Error(`building the standalone image failed: ${err.stderr?.trim() || err.message}`);
   }
@@ -251,11 +244,7 @@ export async function runStandalone(
   outFile: string,
   timeoutMs = 60_000,
 ): Promise<StandaloneRun> {
-  const q = virtualBoard(board);
-  const args = ['-M', q.machine, '-nographic', '-monitor', 'none', '-serial', `file:${outFile}`];
-  args.push('-icount', `shift=${q.icountShift}`, '-kernel', elf);
-  const config = (0xbbcf0000 + q.icountShift).toString(16);
-  args.push('-device', `loader,addr=0x${q.configAddr.toString(16)},data=0x${config},data-len=4`);
+  const args = qemuArgs(virtualBoard(board), undefined, { elf, serial: `file:${outFile}`, replay: false });
   // A previous run's output (a kept build folder) must not be read as this run's.
   rmSync(outFile, { force: true });
   const proc = spawn(findQemu() ?? 'qemu-system-arm', args, { stdio: 'ignore' });
