@@ -15,8 +15,9 @@
  *   bb_s8_rows4(xend, n, p0end, stride, acc[4]): acc[r] = Σ_{i<n} row_r[−n + i]·xend[−n + i], rows
  *     p0end + r·stride, n a positive multiple of 4. Per input: LDRSB x, then per row LDRSB +
  *     MULS + ADD, one index increment: 14 instructions per 4 MACs.
- *   bb_s{4,2}_rows2(x, xend, p0, p1, acc[2]): adds row sums over whole weight words (8 / 16
- *     inputs each). Per input: LDRB + SXTB, per row LSLS + ASRS + MULS + ADD.
+ *   bb_s2_rows2(x, xend, p0, p1, acc[2]): adds row sums over whole weight words (16 inputs
+ *     each). Per input: LDRB + SXTB, per row LSLS + ASRS + MULS + ADD.
+ * 4-bit weights have their own kernel, two MACs per MULS (bb_fc_s4_c.c).
  *   bb_b1_rows2(x, xend, p0, p1, acc[2]): adds Σ x over the set bits (32 inputs per word, in two
  *     passes of one 16-input body to halve its code); per input LDRB + SXTB, per row LSRS + BCC
  *     (+ ADD): Σ w·x = 2·Σset − Σx.
@@ -24,11 +25,9 @@
 #if defined(__arm__) && defined(__ARM_ARCH_6M__)
 #define BB_T1 1
 void bb_s8_rows4_t1(const int8_t *xend, int32_t neg_n, const uint8_t *p0end, uint32_t stride, int32_t *acc);
-void bb_s4_rows2_t1(const int8_t *x, const int8_t *xend, const uint8_t *p0, const uint8_t *p1, int32_t *acc);
 void bb_s2_rows2_t1(const int8_t *x, const int8_t *xend, const uint8_t *p0, const uint8_t *p1, int32_t *acc);
 void bb_b1_rows2_t1(const int8_t *x, const int8_t *xend, const uint8_t *p0, const uint8_t *p1, int32_t *acc);
 #define bb_s8_rows4(xe, n, p, s, a) bb_s8_rows4_t1((xe), -(int32_t)(n), (p), (s), (a))
-#define bb_s4_rows2 bb_s4_rows2_t1
 #define bb_s2_rows2 bb_s2_rows2_t1
 #define bb_b1_rows2 bb_b1_rows2_t1
 __asm__(
@@ -125,122 +124,6 @@ __asm__(
     "    mov r11, r7\n"
     "    pop {r4-r7, pc}\n"
     "    .size bb_s8_rows4_t1, . - bb_s8_rows4_t1\n"
-    "    .section .text.bb_s4_rows2_t1,\"ax\",%progbits\n"
-    "    .global bb_s4_rows2_t1\n"
-    "    .type bb_s4_rows2_t1, %function\n"
-    "    .thumb_func\n"
-    "bb_s4_rows2_t1:\n"
-    "    push {r4-r7, lr}\n"
-    "    mov r4, r8\n"
-    "    mov r5, r9\n"
-    "    mov r6, r10\n"
-    "    mov r7, r11\n"
-    "    push {r4-r7}\n"
-    "    mov r10, r1\n"
-    "    movs r1, r2\n"
-    "    movs r2, r3\n"
-    "    movs r6, #0\n"
-    "    mov r8, r6\n"
-    "    mov r9, r6\n"
-    "1:\n"
-    "    ldm r1!, {r4}\n"
-    "    ldm r2!, {r5}\n"
-    "    ldrb r6, [r0, #0]\n"
-    "    sxtb r6, r6\n"
-    "    lsls r7, r4, #28\n"
-    "    asrs r7, r7, #28\n"
-    "    muls r7, r6, r7\n"
-    "    add r8, r8, r7\n"
-    "    lsls r7, r5, #28\n"
-    "    asrs r7, r7, #28\n"
-    "    muls r7, r6, r7\n"
-    "    add r9, r9, r7\n"
-    "    ldrb r6, [r0, #1]\n"
-    "    sxtb r6, r6\n"
-    "    lsls r7, r4, #20\n"
-    "    asrs r7, r7, #28\n"
-    "    muls r7, r6, r7\n"
-    "    add r8, r8, r7\n"
-    "    lsls r7, r5, #20\n"
-    "    asrs r7, r7, #28\n"
-    "    muls r7, r6, r7\n"
-    "    add r9, r9, r7\n"
-    "    ldrb r6, [r0, #2]\n"
-    "    sxtb r6, r6\n"
-    "    lsls r7, r4, #12\n"
-    "    asrs r7, r7, #28\n"
-    "    muls r7, r6, r7\n"
-    "    add r8, r8, r7\n"
-    "    lsls r7, r5, #12\n"
-    "    asrs r7, r7, #28\n"
-    "    muls r7, r6, r7\n"
-    "    add r9, r9, r7\n"
-    "    ldrb r6, [r0, #3]\n"
-    "    sxtb r6, r6\n"
-    "    lsls r7, r4, #4\n"
-    "    asrs r7, r7, #28\n"
-    "    muls r7, r6, r7\n"
-    "    add r8, r8, r7\n"
-    "    lsls r7, r5, #4\n"
-    "    asrs r7, r7, #28\n"
-    "    muls r7, r6, r7\n"
-    "    add r9, r9, r7\n"
-    "    ldrb r6, [r0, #4]\n"
-    "    sxtb r6, r6\n"
-    "    lsls r7, r4, #24\n"
-    "    asrs r7, r7, #28\n"
-    "    muls r7, r6, r7\n"
-    "    add r8, r8, r7\n"
-    "    lsls r7, r5, #24\n"
-    "    asrs r7, r7, #28\n"
-    "    muls r7, r6, r7\n"
-    "    add r9, r9, r7\n"
-    "    ldrb r6, [r0, #5]\n"
-    "    sxtb r6, r6\n"
-    "    lsls r7, r4, #16\n"
-    "    asrs r7, r7, #28\n"
-    "    muls r7, r6, r7\n"
-    "    add r8, r8, r7\n"
-    "    lsls r7, r5, #16\n"
-    "    asrs r7, r7, #28\n"
-    "    muls r7, r6, r7\n"
-    "    add r9, r9, r7\n"
-    "    ldrb r6, [r0, #6]\n"
-    "    sxtb r6, r6\n"
-    "    lsls r7, r4, #8\n"
-    "    asrs r7, r7, #28\n"
-    "    muls r7, r6, r7\n"
-    "    add r8, r8, r7\n"
-    "    lsls r7, r5, #8\n"
-    "    asrs r7, r7, #28\n"
-    "    muls r7, r6, r7\n"
-    "    add r9, r9, r7\n"
-    "    ldrb r6, [r0, #7]\n"
-    "    sxtb r6, r6\n"
-    "    asrs r7, r4, #28\n"
-    "    muls r7, r6, r7\n"
-    "    add r8, r8, r7\n"
-    "    asrs r7, r5, #28\n"
-    "    muls r7, r6, r7\n"
-    "    add r9, r9, r7\n"
-    "    adds r0, #8\n"
-    "    cmp r0, r10\n"
-    "    beq 2f\n"
-    "    b 1b\n"
-    "2:\n"
-    "    ldr r0, [sp, #36]\n"
-    "    ldm r0!, {r1, r2}\n"
-    "    subs r0, #8\n"
-    "    add r1, r1, r8\n"
-    "    add r2, r2, r9\n"
-    "    stm r0!, {r1, r2}\n"
-    "    pop {r4-r7}\n"
-    "    mov r8, r4\n"
-    "    mov r9, r5\n"
-    "    mov r10, r6\n"
-    "    mov r11, r7\n"
-    "    pop {r4-r7, pc}\n"
-    "    .size bb_s4_rows2_t1, . - bb_s4_rows2_t1\n"
     "    .section .text.bb_s2_rows2_t1,\"ax\",%progbits\n"
     "    .global bb_s2_rows2_t1\n"
     "    .type bb_s2_rows2_t1, %function\n"
@@ -667,8 +550,7 @@ static void bb_packed_rows2(const int8_t *x, const int8_t *xend, const uint8_t *
     for (; x < xend; x += per, p0 += 4, p1 += 4) {
         const uint32_t v0 = bb_load_u32(p0), v1 = bb_load_u32(p1);
         for (uint32_t j = 0; j < per; j++) {
-            /* 4-bit: weight j < 4 is the low nibble of byte j, j ≥ 4 the high nibble of byte j − 4. */
-            const uint32_t pos = bits == 4u ? (j < 4u ? 8u * j : 8u * (j - 4u) + 4u) : bits * j;
+            const uint32_t pos = bits * j;
             if (bits == 1u) {
                 acc[0] += (v0 >> pos & 1u) ? x[j] : 0;
                 acc[1] += (v1 >> pos & 1u) ? x[j] : 0;
@@ -678,10 +560,6 @@ static void bb_packed_rows2(const int8_t *x, const int8_t *xend, const uint8_t *
             }
         }
     }
-}
-static void bb_s4_rows2(const int8_t *x, const int8_t *xend, const uint8_t *p0, const uint8_t *p1, int32_t *acc)
-{
-    bb_packed_rows2(x, xend, p0, p1, acc, 4u);
 }
 static void bb_s2_rows2(const int8_t *x, const int8_t *xend, const uint8_t *p0, const uint8_t *p1, int32_t *acc)
 {
@@ -744,13 +622,6 @@ static void bb_packed_fc(const bb_act_params_t *act, const bb_chan_params_t *ch,
         out[c] = bb_rq(act, ch, c, a[0]);
         if (c + 1u < n_out) out[c + 1u] = bb_rq(act, ch, c + 1u, a[1]);
     }
-}
-
-bb_kstatus_t bb_fc_s4_c(const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, uint32_t in_len,
-                        const uint8_t *w, uint32_t row_stride, uint32_t n_out, int8_t *out)
-{
-    bb_packed_fc(act, ch, in, in_len, w, row_stride, n_out, out, 4u, 0, bb_s4_rows2);
-    return BB_KOK;
 }
 
 bb_kstatus_t bb_fc_s2_c(const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, uint32_t in_len,

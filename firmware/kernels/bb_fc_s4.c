@@ -20,14 +20,18 @@ bb_kstatus_t bb_fc_s4_ref(const bb_act_params_t *act, const bb_chan_params_t *ch
  * half so that only two activation lanes are live: 48 instructions per 32 MACs against the s8
  * path's 50. The 4096 scale bounds a chunk: |4096·w·x| ≤ 2^22, so 256 + 8 inputs never overflow
  * int32 and each chunk's sum is shifted down (exactly: its low 12 bits are zero) before the next.
- * A row's tail (in_len not a multiple of 8) runs once more from an 8-byte copy of the remaining
- * activations padded with zeros: the word's nibbles beyond the row multiply zero.
+ * A row's tail (in_len not a multiple of 8) runs from an 8-byte copy of the remaining activations
+ * padded with zeros: the word's nibbles beyond the row multiply zero. A tail of at most 4 inputs
+ * runs only the first half (weights 0–3, the low nibbles).
  *
- * bb_s4_rows4(x, xend, p0, stride, p2, acc, xtail): rows p0, p0 + stride, p2, p2 + stride; adds
- * the row sums to acc[0..3]. bb_s4_rows2(x, xend, p0, stride, acc, xtail): rows p0, p0 + stride.
+ * bb_s4_blocks4(x, xend, p0, stride, nblk, acc, xtail, tail): nblk passes of four rows (p0 + r·stride,
+ * the next pass 4·stride on), the pass's sums stored to acc[4·b + r]; xtail the zero-padded tail or 0,
+ * tail 1 (≤ 4 inputs) or 2. Short rows (the conv1d layers: fan-in 27, 48) are dominated by what
+ * a pass costs besides its dot products, so the passes loop here, not in C.
+ * bb_s4_rows2(x, xend, p0, stride, acc, xtail): adds the sums of rows p0, p0 + stride.
  */
-void bb_s4_rows4(const int8_t *x, const int8_t *xend, const uint8_t *p0, uint32_t stride, const uint8_t *p2, int32_t *acc,
-                 const int8_t *xtail);
+void bb_s4_blocks4(const int8_t *x, const int8_t *xend, const uint8_t *p0, uint32_t stride, uint32_t nblk, int32_t *acc,
+                   const int8_t *xtail, uint32_t tail);
 void bb_s4_rows2(const int8_t *x, const int8_t *xend, const uint8_t *p0, uint32_t stride, int32_t *acc, const int8_t *xtail);
 
 #define BB_S4_LANES(V, SA, SB, ACC, XL0, XL1) \
@@ -35,58 +39,74 @@ void bb_s4_rows2(const int8_t *x, const int8_t *xend, const uint8_t *p0, uint32_
     "smlad " ACC ", r12, " XL0 ", " ACC "\n\t" \
     "and   r12, lr, " V SB "\n\t"            \
     "smlad " ACC ", r12, " XL1 ", " ACC "\n\t"
+/* The first half of 8 inputs (weights 0–3) for four rows; the second (4–7) advances the row pointers. */
+#define BB_S4_HALF1                                                                \
+    "ldr   r10, [r0], #4\n\t"                                                      \
+    "sxtb16 r9, r10\n\t"                                                           \
+    "sxtb16 r10, r10, ror #8\n\t"                                                  \
+    "ldr   r11, [r2]\n\t" BB_S4_LANES("r11", "12", ", lsl #4", "r5", "r9", "r10")  \
+    "ldr   r11, [r2, r3]\n\t" BB_S4_LANES("r11", "12", ", lsl #4", "r6", "r9", "r10") \
+    "ldr   r11, [r4]\n\t" BB_S4_LANES("r11", "12", ", lsl #4", "r7", "r9", "r10")  \
+    "ldr   r11, [r4, r3]\n\t" BB_S4_LANES("r11", "12", ", lsl #4", "r8", "r9", "r10")
+#define BB_S4_HALF2                                                                \
+    "ldr   r10, [r0], #4\n\t"                                                      \
+    "sxtb16 r9, r10\n\t"                                                           \
+    "sxtb16 r10, r10, ror #8\n\t"                                                  \
+    "ldr   r11, [r2, r3]\n\t" BB_S4_LANES("r11", "8", "", "r6", "r9", "r10")       \
+    "ldr   r11, [r2], #4\n\t" BB_S4_LANES("r11", "8", "", "r5", "r9", "r10")       \
+    "ldr   r11, [r4, r3]\n\t" BB_S4_LANES("r11", "8", "", "r8", "r9", "r10")       \
+    "ldr   r11, [r4], #4\n\t" BB_S4_LANES("r11", "8", "", "r7", "r9", "r10")
 
+/* Stack after push + sub: [sp] x, [sp + 4] xend, [sp + 8] this pass's p0; args from [sp + 48]. */
 __asm__(
     ".syntax unified\n\t"
     ".thumb\n\t"
-    ".section .text.bb_s4_rows4,\"ax\",%progbits\n\t"
-    ".global bb_s4_rows4\n\t"
-    ".type bb_s4_rows4, %function\n\t"
+    ".section .text.bb_s4_blocks4,\"ax\",%progbits\n\t"
+    ".global bb_s4_blocks4\n\t"
+    ".type bb_s4_blocks4, %function\n\t"
     ".thumb_func\n"
-    "bb_s4_rows4:\n\t"
+    "bb_s4_blocks4:\n\t"
     "push  {r4-r11, lr}\n\t"
-    "ldr   r4, [sp, #36]\n\t" /* p2 */
+    "sub   sp, #12\n\t"
+    "strd  r0, r1, [sp]\n\t"
+    "mov   lr, #0xF000F000\n"
+    "0:\n\t"
+    "str   r2, [sp, #8]\n\t"
+    "add   r4, r2, r3, lsl #1\n\t"
     "movs  r5, #0\n\t"
     "movs  r6, #0\n\t"
     "movs  r7, #0\n\t"
     "mov   r8, #0\n\t"
-    "mov   lr, #0xF000F000\n\t"
+    "ldrd  r0, r1, [sp]\n\t"
     "cmp   r0, r1\n\t"
     "bcs   2f\n"
-    "1:\n\t"
-    "ldr   r10, [r0], #4\n\t"
-    "sxtb16 r9, r10\n\t"
-    "sxtb16 r10, r10, ror #8\n\t"
-    "ldr   r11, [r2]\n\t" BB_S4_LANES("r11", "12", ", lsl #4", "r5", "r9", "r10")
-    "ldr   r11, [r2, r3]\n\t" BB_S4_LANES("r11", "12", ", lsl #4", "r6", "r9", "r10")
-    "ldr   r11, [r4]\n\t" BB_S4_LANES("r11", "12", ", lsl #4", "r7", "r9", "r10")
-    "ldr   r11, [r4, r3]\n\t" BB_S4_LANES("r11", "12", ", lsl #4", "r8", "r9", "r10")
-    "ldr   r10, [r0], #4\n\t"
-    "sxtb16 r9, r10\n\t"
-    "sxtb16 r10, r10, ror #8\n\t"
-    "ldr   r11, [r2, r3]\n\t" BB_S4_LANES("r11", "8", "", "r6", "r9", "r10")
-    "ldr   r11, [r2], #4\n\t" BB_S4_LANES("r11", "8", "", "r5", "r9", "r10")
-    "ldr   r11, [r4, r3]\n\t" BB_S4_LANES("r11", "8", "", "r8", "r9", "r10")
-    "ldr   r11, [r4], #4\n\t" BB_S4_LANES("r11", "8", "", "r7", "r9", "r10")
+    "1:\n\t" BB_S4_HALF1 BB_S4_HALF2
     "cmp   r0, r1\n\t"
     "bcc   1b\n"
     "2:\n\t"
-    "ldr   r0, [sp, #44]\n\t" /* xtail: one more pass over it, then never again */
-    "cbz   r0, 3f\n\t"
-    "movs  r12, #0\n\t"
-    "str   r12, [sp, #44]\n\t"
-    "add   r1, r0, #8\n\t"
-    "b     1b\n"
-    "3:\n\t"
-    "ldr   r12, [sp, #40]\n\t" /* acc */
-    "ldm   r12, {r0, r1, r2, r3}\n\t"
-    "add   r0, r0, r5, asr #12\n\t"
-    "add   r1, r1, r6, asr #12\n\t"
-    "add   r2, r2, r7, asr #12\n\t"
-    "add   r3, r3, r8, asr #12\n\t"
-    "stm   r12, {r0, r1, r2, r3}\n\t"
+    "ldr   r0, [sp, #56]\n\t" /* xtail */
+    "cmp   r0, #0\n\t"
+    "beq   4f\n\t" BB_S4_HALF1
+    "ldr   r12, [sp, #60]\n\t" /* tail: 1 = first half only */
+    "cmp   r12, #1\n\t"
+    "beq   4f\n\t" BB_S4_HALF2
+    "4:\n\t"
+    "ldr   r12, [sp, #52]\n\t" /* acc */
+    "asrs  r5, r5, #12\n\t"
+    "asrs  r6, r6, #12\n\t"
+    "asrs  r7, r7, #12\n\t"
+    "asr   r8, r8, #12\n\t"
+    "stmia r12!, {r5-r8}\n\t"
+    "str   r12, [sp, #52]\n\t"
+    "ldr   r2, [sp, #8]\n\t"
+    "add   r2, r2, r3, lsl #2\n\t"
+    "ldr   r12, [sp, #48]\n\t" /* nblk */
+    "subs  r12, r12, #1\n\t"
+    "str   r12, [sp, #48]\n\t"
+    "bne   0b\n\t"
+    "add   sp, #12\n\t"
     "pop   {r4-r11, pc}\n\t"
-    ".size bb_s4_rows4, . - bb_s4_rows4\n\t"
+    ".size bb_s4_blocks4, . - bb_s4_blocks4\n\t"
 
     ".section .text.bb_s4_rows2,\"ax\",%progbits\n\t"
     ".global bb_s4_rows2\n\t"
@@ -128,6 +148,7 @@ __asm__(
     ".text\n");
 
 #define BB_S4_CHUNK 256u
+#define BB_S4_BLOCKS 4u /* passes per call: 16 sums on the stack */
 
 bb_kstatus_t bb_fc_s4(const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, uint32_t in_len,
                       const uint8_t *w, uint32_t row_stride, uint32_t n_out, int8_t *out)
@@ -136,30 +157,45 @@ bb_kstatus_t bb_fc_s4(const bb_act_params_t *act, const bb_chan_params_t *ch, co
     /* The row's last partial word runs against the remaining activations padded with zeros. */
     int8_t tailbuf[8] __attribute__((aligned(4))) = {0};
     const int8_t *xtail = 0;
-    if (in_len > n8) {
+    const uint32_t tail = in_len - n8 == 0u ? 0u : in_len - n8 <= 4u ? 1u : 2u;
+    if (tail) {
         for (uint32_t i = n8; i < in_len; i++) tailbuf[i - n8] = in[i];
         xtail = tailbuf;
     }
-    for (uint32_t c = 0; c < n_out;) {
-        const uint32_t left = n_out - c;
+    int32_t a[4u * BB_S4_BLOCKS];
+    uint32_t c = 0;
+    if (n8 <= BB_S4_CHUNK) {
+        while (n_out - c >= 4u) {
+            const uint32_t nb = (n_out - c) / 4u < BB_S4_BLOCKS ? (n_out - c) / 4u : BB_S4_BLOCKS;
+            bb_s4_blocks4(in, in + n8, w + c * row_stride, row_stride, nb, a, xtail, tail);
+            bb_fc_finish(act, ch, c, a, 4u * nb, out);
+            c += 4u * nb;
+        }
+    } else {
+        for (; n_out - c >= 4u; c += 4u) {
+            const uint8_t *r0 = w + c * row_stride;
+            int32_t s[4] = {0, 0, 0, 0};
+            for (uint32_t k = 0; k < n8 || k == 0u;) {
+                const uint32_t kend = n8 - k > BB_S4_CHUNK ? k + BB_S4_CHUNK : n8;
+                bb_s4_blocks4(in + k, in + kend, r0 + k / 2u, row_stride, 1u, a, kend == n8 ? xtail : 0, tail);
+                for (uint32_t r = 0; r < 4u; r++) s[r] += a[r];
+                k = kend;
+            }
+            bb_fc_finish(act, ch, c, s, 4u, out);
+        }
+    }
+    while (c < n_out) {
+        /* Two rows at a time; a single last row is computed twice. */
+        const uint32_t rows = n_out - c >= 2u ? 2u : 1u;
         const uint8_t *r0 = w + c * row_stride;
-        int32_t a[4] = {0, 0, 0, 0};
-        uint32_t rows;
+        int32_t s[2] = {0, 0};
         for (uint32_t k = 0;;) {
             const uint32_t kend = n8 - k > BB_S4_CHUNK ? k + BB_S4_CHUNK : n8;
-            const int8_t *xt = kend == n8 ? xtail : 0;
-            if (left >= 4u) {
-                rows = 4u;
-                bb_s4_rows4(in + k, in + kend, r0 + k / 2u, row_stride, r0 + 2u * row_stride + k / 2u, a, xt);
-            } else {
-                /* Two rows at a time; a single last row is computed twice. */
-                rows = left >= 2u ? 2u : 1u;
-                bb_s4_rows2(in + k, in + kend, r0 + k / 2u, rows == 2u ? row_stride : 0u, a, xt);
-            }
+            bb_s4_rows2(in + k, in + kend, r0 + k / 2u, rows == 2u ? row_stride : 0u, s, kend == n8 ? xtail : 0);
             if (kend == n8) break;
             k = kend;
         }
-        bb_fc_finish(act, ch, c, a, rows, out);
+        bb_fc_finish(act, ch, c, s, rows, out);
         c += rows;
     }
     return BB_KOK;
