@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- low-bit [--db file] [--only gesture,mnist,har] [--seeds 5] [--epochs-gesture 100]
- *   [--epochs-gesture-float 40] [--epochs-gesture-reference float+low-bit epochs] [--epochs-mnist 20] [--mnist-train 0 = all] [--epochs-har 5] [--har-train 2000]`
+ *   [--epochs-gesture-float 40] [--epochs-gesture-reference float+low-bit epochs] [--epochs-mnist 20] [--mnist-train 0 = all] [--mnist-lr-schedule constant|cosine] [--epochs-har 5] [--har-train 2000]`
  *
  * Seed 000 (universal 1-bit weights) and the QAT-vs-PTQ claim of issue 8, on our data, seed figures
  * printed beside ours:
@@ -360,7 +360,13 @@ async function mnist(tf: Tf, backend: string, ctx: AppContext): Promise<void> {
     tf,
     backend,
     d,
-    { method: 'universal-s1', weightBits: 1, epochs, batchSize: 64 },
+    {
+      method: 'universal-s1',
+      weightBits: 1,
+      epochs,
+      batchSize: 64,
+      lrSchedule: arg('mnist-lr-schedule', 'constant') === 'cosine' ? 'cosine' : 'constant',
+    },
     maxTrain,
   );
   const rep = r.report;

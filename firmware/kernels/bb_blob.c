@@ -22,29 +22,50 @@ uint8_t bb_engine_weight_bits_mask(void) { return (uint8_t)BB_ENGINE_WBITS; }
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
 static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24); }
 
-/* "layer 12: <msg>" without printf (kept off the M0 build). */
-static char bb_why_buf[112];
-static const char *bb_why(int layer, const char *msg)
+/*
+ * BB_BLOB_TERSE (the standalone image's size build): every check stays, but a refusal names it by
+ * its line in this file ("layer 3: check 274") instead of carrying ~1.8 KB of messages in flash.
+ */
+#ifndef BB_BLOB_TERSE
+#define BB_BLOB_TERSE 0
+#endif
+
+static uint32_t bb_put_u32(char *buf, uint32_t n, uint32_t v)
+{
+    char digits[10];
+    uint32_t k = 0;
+    do {
+        digits[k++] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v);
+    while (k) buf[n++] = digits[--k];
+    return n;
+}
+
+/* "layer 12: <msg>[<code>]" without printf (kept off the M0 build). */
+static char bb_why_buf[BB_BLOB_TERSE ? 32 : 112];
+static const char *bb_why(int layer, const char *msg, uint32_t code)
 {
     uint32_t n = 0;
     if (layer >= 0) {
         const char *pre = "layer ";
         while (*pre) bb_why_buf[n++] = *pre++;
-        char digits[4];
-        uint32_t k = 0;
-        uint32_t v = (uint32_t)layer;
-        do {
-            digits[k++] = (char)('0' + v % 10u);
-            v /= 10u;
-        } while (v && k < sizeof digits);
-        while (k) bb_why_buf[n++] = digits[--k];
+        n = bb_put_u32(bb_why_buf, n, (uint32_t)layer);
         bb_why_buf[n++] = ':';
         bb_why_buf[n++] = ' ';
     }
-    while (*msg && n + 1u < sizeof bb_why_buf) bb_why_buf[n++] = *msg++;
+    while (*msg && n + 11u < sizeof bb_why_buf) bb_why_buf[n++] = *msg++;
+    if (code) n = bb_put_u32(bb_why_buf, n, code);
     bb_why_buf[n] = 0;
     return bb_why_buf;
 }
+#if BB_BLOB_TERSE
+#define BB_WHY(layer, msg) bb_why((layer), "check ", (uint32_t)__LINE__)
+#define BB_TXT(msg) ""
+#else
+#define BB_WHY(layer, msg) bb_why((layer), (msg), 0u)
+#define BB_TXT(msg) (msg)
+#endif
 
 static void bb_decode_set(const uint8_t *rec, uint32_t at, bb_wset_t *s)
 {
@@ -100,18 +121,18 @@ static const char *bb_check_set(const uint8_t *rec, uint32_t rec_bytes, uint32_t
     const uint32_t n_rows = rd32(rec + at);
     const uint32_t row_len = rd32(rec + at + 4u);
     const uint32_t row_stride = rd32(rec + at + 8u);
-    if (n_rows < 1u || n_rows > 0x30000u) return "bad row count";
-    if ((uint64_t)row_stride != (((uint64_t)row_len * bits + 31u) / 32u) * 4u) return "bad row stride";
+    if (n_rows < 1u || n_rows > 0x30000u) return BB_TXT("bad row count");
+    if ((uint64_t)row_stride != (((uint64_t)row_len * bits + 31u) / 32u) * 4u) return BB_TXT("bad row stride");
     const uint64_t sizes[5] = {(uint64_t)row_stride * n_rows, 4ull * n_rows, 4ull * n_rows, 4ull * n_rows, 4ull * n_rows};
     for (uint32_t k = 0; k < 5u; k++) {
         const uint32_t off = rd32(rec + at + 12u + 4u * k);
-        if (off % 4u != 0u || off < BB_LAYER_HEADER_BYTES || (uint64_t)off + sizes[k] > rec_bytes) return "section outside the record";
+        if (off % 4u != 0u || off < BB_LAYER_HEADER_BYTES || (uint64_t)off + sizes[k] > rec_bytes) return BB_TXT("section outside the record");
     }
     bb_wset_t s;
     bb_decode_set(rec, at, &s);
     for (uint32_t c = 0; c < n_rows; c++) {
-        if (s.mult[c] < 0) return "negative multiplier";
-        if (s.shift[c] < -31 || s.shift[c] > 30) return "shift outside [-31, 30]";
+        if (s.mult[c] < 0) return BB_TXT("negative multiplier");
+        if (s.shift[c] < -31 || s.shift[c] > 30) return BB_TXT("shift outside [-31, 30]");
         const uint8_t *row = s.w + (uint64_t)c * row_stride;
         int64_t sum = 0;
         uint64_t abs_sum = 0;
@@ -136,20 +157,20 @@ static const char *bb_check_set(const uint8_t *rec, uint32_t rec_bytes, uint32_t
             }
             if (i >= row_len) {
                 /* Zero padding lets the int8 kernels run a row's last partial word like any other. */
-                if (raw != 0u) return "nonzero padding after a weight row";
+                if (raw != 0u) return BB_TXT("nonzero padding after a weight row");
                 continue;
             }
             const int32_t v = bits == 1u ? (raw ? 1 : -1) : (int32_t)(raw ^ (1u << (bits - 1u))) - (int32_t)(1u << (bits - 1u));
-            if (bits == 2u && v == -2) return "2-bit weight uses the invalid code 10";
+            if (bits == 2u && v == -2) return BB_TXT("2-bit weight uses the invalid code 10");
             sum += v;
             abs_sum += (uint64_t)(v < 0 ? -v : v);
         }
-        if (sum != s.wsum[c]) return "stored weight sum differs from the weights";
+        if (sum != s.wsum[c]) return BB_TXT("stored weight sum differs from the weights");
         /* No int32 accumulator may overflow, whatever order a kernel sums in. */
         const int64_t bias = s.bias[c];
         const int64_t folded = bias - (int64_t)in_zp * sum;
-        if ((uint64_t)(bias < 0 ? -bias : bias) + abs_sum * 255u > I32_MAX_U) return "accumulator can overflow int32";
-        if ((uint64_t)(folded < 0 ? -folded : folded) + abs_sum * 128u > I32_MAX_U) return "accumulator can overflow int32";
+        if ((uint64_t)(bias < 0 ? -bias : bias) + abs_sum * 255u > I32_MAX_U) return BB_TXT("accumulator can overflow int32");
+        if ((uint64_t)(folded < 0 ? -folded : folded) + abs_sum * 128u > I32_MAX_U) return BB_TXT("accumulator can overflow int32");
     }
     return 0;
 }
@@ -186,7 +207,7 @@ bb_status_t bb_blob_check(const uint8_t *blob, uint32_t size, uint32_t arena_byt
     *why = 0;
 #define REFUSE(layer, msg)                 \
     do {                                   \
-        *why = bb_why((layer), (msg));     \
+        *why = BB_WHY((layer), (msg));     \
         return BB_ERR_UNSUPPORTED_MODEL;   \
     } while (0)
     if (((uintptr_t)blob & 3u) != 0u) REFUSE(-1, "blob is not 4-byte aligned in memory");
@@ -207,7 +228,7 @@ bb_status_t bb_blob_check(const uint8_t *blob, uint32_t size, uint32_t arena_byt
      */
     const uint32_t arena_min = rd32(blob + BB_H_ARENA_MIN);
     if (arena_bytes && arena_min > arena_bytes) {
-        *why = bb_why(-1, "model needs a larger arena than this board has");
+        *why = BB_WHY(-1, "model needs a larger arena than this board has");
         return BB_ERR_TOO_LARGE;
     }
     if (info) bb_header_info(blob, info);
@@ -216,8 +237,9 @@ bb_status_t bb_blob_check(const uint8_t *blob, uint32_t size, uint32_t arena_byt
     uint32_t h = rd16(blob + BB_H_IN_H), w = rd16(blob + BB_H_IN_W), c = rd16(blob + BB_H_IN_C);
     if (!h || !w || !c) REFUSE(-1, "input shape has a zero dimension");
     int32_t zp = (int8_t)blob[BB_H_IN_ZP];
-    uint64_t max_tensor = (uint64_t)h * w * c;
-    uint64_t all = bb_align4(max_tensor);
+    /* Ping-pong needs the largest align4(in) + align4(out) of a layer (the runner's two ends). */
+    uint64_t pair = bb_align4((uint64_t)h * w * c);
+    uint64_t all = pair;
     uint64_t scratch = 0;
     uint32_t at = BB_BLOB_HEADER_BYTES;
     for (uint32_t i = 0; i < n_layers; i++) {
@@ -311,13 +333,16 @@ bb_status_t bb_blob_check(const uint8_t *blob, uint32_t size, uint32_t arena_byt
             if (oh != 1u || ow != 1u || (uint64_t)oc != (uint64_t)ih * iw * ic || in_zp != out_zp) REFUSE(li, "flatten must produce [1, 1, n] with the same zero point");
             break;
         }
+        const uint64_t n = (uint64_t)oh * ow * oc;
+        if (op != BB_OP_FLATTEN) {
+            const uint64_t io = bb_align4((uint64_t)h * w * c) + bb_align4(n);
+            if (io > pair) pair = io;
+            all += bb_align4(n);
+        }
         h = oh;
         w = ow;
         c = oc;
         zp = out_zp;
-        const uint64_t n = (uint64_t)h * w * c;
-        if (n > max_tensor) max_tensor = n;
-        if (op != BB_OP_FLATTEN) all += bb_align4(n);
         at += rec_bytes;
     }
     if (at != size) REFUSE(-1, "bytes after the last layer record");
@@ -327,10 +352,10 @@ bb_status_t bb_blob_check(const uint8_t *blob, uint32_t size, uint32_t arena_byt
     const uint32_t arena_min = rd32(blob + BB_H_ARENA_MIN);
     const uint32_t arena_all = rd32(blob + BB_H_ARENA_ALL);
     if (hdr_scratch < scratch) REFUSE(-1, "header scratch size is less than the kernels need");
-    if (arena_min < 2u * (uint64_t)bb_align4(max_tensor) + hdr_scratch) REFUSE(-1, "header arena_min is less than the layers need");
+    if (arena_min < pair + hdr_scratch) REFUSE(-1, "header arena_min is less than the layers need");
     if (arena_all < all + hdr_scratch) REFUSE(-1, "header arena_all is less than the layers need");
     if (arena_bytes && arena_min > arena_bytes) {
-        *why = bb_why(-1, "model needs a larger arena than this board has");
+        *why = BB_WHY(-1, "model needs a larger arena than this board has");
         return BB_ERR_TOO_LARGE;
     }
     if (info) bb_header_info(blob, info);

@@ -192,9 +192,12 @@ bb_status_t bb_engine_run(const uint8_t *blob, uint32_t size, uint8_t *arena, ui
     }
     const int keep_all = info->arena_all <= arena_bytes;
     int8_t *scratch = (int8_t *)(arena + arena_bytes - info->scratch);
-    /* Ping-pong buffers are as large as the biggest tensor: (arena_min − scratch) / 2. */
-    const uint32_t half = (info->arena_min - info->scratch) / 2u;
-    int8_t *bufs[2] = {(int8_t *)arena, (int8_t *)(arena + half)};
+    /*
+     * Ping-pong between the two ends of [arena, scratch): a layer's input at one end, its output
+     * written against the other. The blob check proved align4(in) + align4(out) + scratch ≤
+     * arena_min ≤ arena_bytes for every layer, so the two never overlap.
+     */
+    int8_t *const top = (int8_t *)arena + ((arena_bytes - info->scratch) & ~3u); /* the pair is a multiple of 4 */
     uint32_t next = bb_a4(info->in_len); /* keep-all: next free byte */
     const int8_t *cur = (const int8_t *)arena;
     int cur_buf = 0;
@@ -220,7 +223,7 @@ bb_status_t bb_engine_run(const uint8_t *blob, uint32_t size, uint8_t *arena, ui
                 next += bb_a4(n);
             } else {
                 out_buf = 1 - cur_buf;
-                out = bufs[out_buf];
+                out = out_buf ? top - bb_a4(n) : (int8_t *)arena;
             }
             st = bb_run_layer(&l, cur, out, scratch);
             g.elapsed[i] = bb_timing_elapsed(t0);

@@ -4,8 +4,9 @@
  *
  * Arena layout: the input tensor always starts at arena[0] (bb_runner_input_buffer). When the
  * arena holds arena_all bytes every layer output gets its own region, so LAYER_OUTPUT can return
- * any layer after a run; otherwise two ping-pong buffers (arena_min) and only the outputs not yet
- * overwritten are available. Scratch sits at the end.
+ * any layer after a run; otherwise each layer writes its output at the other end of the arena from
+ * its input (arena_min: the largest input + output pair, not twice the largest tensor) and only
+ * the outputs not yet overwritten are available. Scratch sits at the end.
  */
 #ifndef BB_MODEL_RUNNER_H
 #define BB_MODEL_RUNNER_H

@@ -22,7 +22,7 @@
 extern const int8_t bb_standalone_input[];
 extern const uint32_t bb_standalone_input_len;
 
-/* The whole activation memory: two ping-pong buffers and the kernels' scratch (the blob's arena_min). */
+/* The whole activation memory: the largest layer input + output and the kernels' scratch (the blob's arena_min). */
 static uint8_t g_arena[MODEL_ARENA_MIN_BYTES] __attribute__((aligned(4)));
 
 void bb_main(void)

@@ -73,6 +73,13 @@ describe.skipIf(!haveData)('bitbench quantize (CLI, HAR)', () => {
       expect(r.code).toBe(1);
       expect(r.err).toMatch(re);
     }
+    // Low-bit flags are checked before any work too.
+    const lr = await cli(
+      ['quantize', '--model', 'har-fp', '--method', 'universal-s1', '--lr-schedule', 'step', '--json'],
+      db,
+    );
+    expect(lr.code).toBe(1);
+    expect(lr.err).toMatch(/--lr-schedule: "step" is not constant or cosine/);
     const jobs = await cli(['jobs', 'list', '--json'], db);
     expect(
       (JSON.parse(jobs.out) as Array<{ kind: string }>).filter((j) => j.kind === 'quantize'),

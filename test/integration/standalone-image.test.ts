@@ -14,7 +14,7 @@ import {
   standaloneUnavailable,
   type StandaloneBoard,
 } from '../../src/main/engine/standalone-image';
-import { REPO, makeCase } from '../helpers/engine-cases';
+import { REPO, makeCase, withRowPadding } from '../helpers/engine-cases';
 import type { RandomOp } from '../../src/main/engine/random-model';
 import type { WeightBits } from '../../src/shared/quant/integer-model';
 
@@ -54,6 +54,38 @@ describe.skipIf(unavailable !== null)('standalone inference image', () => {
       expect(flash).toBeGreaterThan(0.98 * (fp.image.text + fp.image.data));
     },
   );
+
+  it('size build (OPT=size) keeps every device check; a refused blob names the failed check by its line', async () => {
+    const c = makeCase(13, 'conv1d', 1, 1);
+    const fw = path.join(REPO, 'firmware');
+    const dir = path.join(tmp, 'terse');
+    const build = buildStandalone(fw, dir, c.blob, c.inputs[0]!, 'microbit', 'size');
+    const run = await runStandalone(build.elf, 'microbit', path.join(dir, 'uart.txt'));
+    expect(Array.from(run.out)).toEqual(Array.from(c.expected[0]!.at(-1)!));
+    // The same blob with a nonzero padding bit and a valid CRC: only the structural check can refuse it.
+    const bad = withRowPadding(c.blob);
+    let k = 0;
+    const src = readFileSync(path.join(dir, 'model.c'), 'utf8').replace(
+      /0x[0-9a-f]{2},/g,
+      () => `0x${bad[k++]!.toString(16).padStart(2, '0')},`,
+    );
+    expect(k).toBe(bad.length);
+    writeFileSync(path.join(dir, 'model.c'), src);
+    const make = ['-s', '-C', path.join(fw, 'standalone'), 'BOARD=microbit', `MODEL_DIR=${dir}`];
+    execFileSync('make', [...make, `OUT=${path.join(dir, 'build')}`, 'OPT=size', 'WBITS=0x01u'], {
+      stdio: 'pipe',
+    });
+    await expect(runStandalone(build.elf, 'microbit', path.join(dir, 'uart.txt'))).rejects.toThrow(
+      /refused the model: layer 0: check \d+ /,
+    );
+    // The speed build says it in words.
+    execFileSync('make', [...make, `OUT=${path.join(dir, 'build-speed')}`, 'WBITS=0x01u'], {
+      stdio: 'pipe',
+    });
+    await expect(
+      runStandalone(path.join(dir, 'build-speed', 'standalone.elf'), 'microbit', path.join(dir, 'uart2.txt')),
+    ).rejects.toThrow(/layer 0: nonzero padding after a weight row/);
+  });
 
   it('host-checked (CHECK=host): smaller engine, same output, and a corrupted compiled-in blob is still refused', async () => {
     const c = makeCase(13, 'conv1d', 1, 1);

@@ -82,6 +82,32 @@ describe('universal 1-bit / N-bit training on a small synthetic task', () => {
     });
   }
 
+  it('learning-rate schedule: constant keeps the rate, cosine decays it to 0 by the last step', () => {
+    const rates = (lrSchedule: 'constant' | 'cosine') => {
+      const cfg = LowBitConfigSchema.parse({
+        method: 'universal-s1',
+        epochs: 4,
+        batchSize: 100,
+        learningRate: 0.004,
+        lrSchedule,
+        fromScratch: true,
+      });
+      const model = FunctionalModel.fresh(tf, mlp, 2);
+      try {
+        return trainLowBit(tf, model, clusters(200, 4), val, cfg)
+          .epochs.slice(1)
+          .map((e) => e.learning_rate!);
+      } finally {
+        model.dispose();
+      }
+    };
+    expect(rates('constant')).toEqual([0.004, 0.004, 0.004, 0.004]);
+    const cos = rates('cosine'); // 2 batches per epoch, 8 steps: step 7 is the last
+    expect(cos[0]).toBeCloseTo(0.002 * (1 + Math.cos(Math.PI / 7)), 9);
+    expect(cos[3]).toBeCloseTo(0, 12);
+    for (let i = 1; i < cos.length; i++) expect(cos[i]!).toBeLessThan(cos[i - 1]!);
+  });
+
   it('a NaN loss stops the run with a clear "diverged" error', () => {
     const bad = clusters(64, 5);
     bad.x[7] = Number.NaN;

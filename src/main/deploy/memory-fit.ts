@@ -24,7 +24,7 @@ export function memoryFit(
     );
   if (parsed.arenaMin > info.arenaBytes)
     problems.push(
-      `inference needs an arena of ${fmt(parsed.arenaMin)} B (2 × the largest tensor + scratch) but ${info.board} has ${fmt(info.arenaBytes)} B (${fmt(parsed.arenaMin - info.arenaBytes)} B over)`,
+      `inference needs an arena of ${fmt(parsed.arenaMin)} B (the largest layer input + output + scratch) but ${info.board} has ${fmt(info.arenaBytes)} B (${fmt(parsed.arenaMin - info.arenaBytes)} B over)`,
     );
   if (inputBytes > info.arenaBytes)
     problems.push(

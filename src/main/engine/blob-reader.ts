@@ -77,17 +77,19 @@ export function readBlob(blob: Uint8Array, what = 'blob'): ParsedBlob {
   let at = BLOB_HEADER_BYTES;
   let cur = inShape;
   let curZp = inZp;
-  let maxTensor = tensorBytes(inShape);
+  let pair = align4(tensorBytes(inShape)); // largest align4(in) + align4(out) of a layer
   let all = align4(tensorBytes(inShape));
   let scratch = 0;
   for (let i = 0; i < nLayers; i++) {
     const layer = readLayer(blob, dv, at, i, cur, curZp, (msg) => fail(`layer ${i} at byte ${at}: ${msg}`));
     layers.push(layer);
     at += layer.recordBytes;
+    if (layer.op !== 'flatten') {
+      pair = Math.max(pair, align4(tensorBytes(cur)) + align4(tensorBytes(layer.outShape)));
+      all += align4(tensorBytes(layer.outShape));
+    }
     cur = layer.outShape;
     curZp = layer.outZp;
-    maxTensor = Math.max(maxTensor, tensorBytes(cur));
-    if (layer.op !== 'flatten') all += align4(tensorBytes(cur));
     scratch = Math.max(
       scratch,
       layerScratchBytes(layer.op, {
@@ -106,8 +108,8 @@ export function readBlob(blob: Uint8Array, what = 'blob'): ParsedBlob {
   if (scratchBytes < scratch)
     fail(`scratch ${scratchBytes} bytes is less than the kernels need (${scratch})`);
   const arenaMin = u32(H.arenaMin);
-  if (arenaMin < 2 * align4(maxTensor) + scratchBytes)
-    fail(`arena_min ${arenaMin} is less than the layers need (${2 * align4(maxTensor) + scratchBytes})`);
+  if (arenaMin < pair + scratchBytes)
+    fail(`arena_min ${arenaMin} is less than the layers need (${pair + scratchBytes})`);
   const arenaAll = u32(H.arenaAll);
   if (arenaAll < all + scratchBytes)
     fail(`arena_all ${arenaAll} is less than the layers need (${all + scratchBytes})`);

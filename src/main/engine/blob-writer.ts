@@ -136,21 +136,30 @@ export function writeBlob(model: IntegerModel, opts: WriteBlobOptions = {}): Uin
   return blob;
 }
 
-/** Arena sizes the runner needs: ping-pong (minimum) and keep-every-layer-output (for LAYER_OUTPUT). */
+/**
+ * Arena sizes the runner needs. Minimum: a layer's input sits at one end of the arena and its
+ * output is written at the other, so the largest input + output pair (each 4-aligned) plus the
+ * kernels' scratch — not twice the largest tensor: a layer that shrinks its input (stride 2, pool)
+ * leaves room. Keep-all: every layer output in its own region (for LAYER_OUTPUT after a run).
+ */
 export function arenaOf(
   inShape: Shape3,
   specs: readonly Pick<LayerSpec, 'op' | 'outShape' | 'kernel' | 'inShape' | 'units'>[],
 ) {
-  let maxTensor = tensorBytes(inShape);
-  let all = align4(tensorBytes(inShape));
+  let cur = tensorBytes(inShape);
+  let pair = align4(cur);
+  let all = align4(cur);
   let scratch = 0;
   for (const s of specs) {
     const n = tensorBytes(s.outShape);
-    maxTensor = Math.max(maxTensor, n);
-    if (s.op !== 'flatten') all += align4(n);
+    if (s.op !== 'flatten') {
+      pair = Math.max(pair, align4(cur) + align4(n));
+      all += align4(n);
+    }
+    cur = n;
     scratch = Math.max(scratch, layerScratchBytes(s.op, s));
   }
-  return { arenaMin: 2 * align4(maxTensor) + scratch, arenaAll: all + scratch, scratch };
+  return { arenaMin: pair + scratch, arenaAll: all + scratch, scratch };
 }
 
 function to3(shape: readonly number[], what: string): Shape3 {

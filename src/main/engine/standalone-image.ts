@@ -46,7 +46,7 @@ export interface StandaloneFootprint {
   engine: Bytes;
   /** The model blob: packed weights, int32 biases, requantisation tables, header. */
   model_bytes: number;
-  /** The static activation arena (the blob's arena_min: ping-pong buffers + scratch). */
+  /** The static activation arena (the blob's arena_min: largest layer input + output + scratch). */
   arena_bytes: number;
   /** engine flash + engine RAM + model + arena: what seed 000's ~10 kB budget counts. */
   model_total_bytes: number;

@@ -18,6 +18,7 @@ import {
   type QuantTarget,
 } from './qat/functional-model';
 import { seededRandom } from './rng';
+import { scheduledLearningRate } from './lr-schedule';
 import { fractionNearLevels, nearestLevel, regulariserTf, annealedLambda } from './universal/regularisers';
 import { initialScales, leastSquaresScaleTf } from './universal/scale';
 
@@ -313,6 +314,7 @@ export function trainLowBit(
       let taskSum = 0;
       let regSum = 0;
       let lambda = 0;
+      let learningRate = cfg.learningRate;
       for (let b = 0; b < batchesPerEpoch; b++) {
         hooks.checkStop?.();
         const start = b * cfg.batchSize;
@@ -342,6 +344,9 @@ export function trainLowBit(
           regT = tf.keep(reg.clone());
           return task.add(reg.mul(lambda)) as TfType.Scalar;
         }, varList);
+        // tfjs's Adam reads its (protected) learningRate at every applyGradients.
+        learningRate = scheduledLearningRate(cfg.learningRate, cfg.lrSchedule, step, totalSteps);
+        (optimizer as unknown as { learningRate: number }).learningRate = learningRate;
         optimizer.applyGradients(
           grads as TfType.NamedTensorMap as Parameters<typeof optimizer.applyGradients>[0],
         );
@@ -378,6 +383,7 @@ export function trainLowBit(
         task_loss: taskSum / Math.max(1, train.count),
         regulariser: regSum / Math.max(1, train.count),
         lambda,
+        learning_rate: learningRate,
         val_accuracy: evaluate(val, 'trained'),
         val_accuracy_rounded: evaluate(val, 'hard'),
         near_fraction: snap.near,

@@ -26,6 +26,8 @@ export const LowBitConfigSchema = z.object({
   epochs: z.number().int().min(1).max(1000).default(20),
   batchSize: z.number().int().min(1).max(4096).default(64),
   learningRate: z.number().positive().max(1).default(2e-3),
+  /** Learning rate over the run: constant, or cosine-decayed from learningRate to 0 at the last step. */
+  lrSchedule: z.enum(['constant', 'cosine']).default('constant'),
   /** Maximum regulariser strength λ_max (universal methods), annealed from λ_max·10⁻⁴. */
   lambda: z.number().positive().max(1e6).default(1),
   /** A weight counts as "on a level" within ε (in units of the layer's scale α). */
@@ -63,6 +65,8 @@ export const EpochReportSchema = z.object({
   /** Σ S(w/α) over the regularised layers (universal) — 0 for QAT. */
   regulariser: z.number(),
   lambda: z.number(),
+  /** Learning rate of the epoch's last step (lrSchedule); absent in reports written before it. */
+  learning_rate: z.number().optional(),
   /** Validation accuracy with the weights as trained (universal: float weights; QAT: fake-quant). */
   val_accuracy: z.number(),
   /** Validation accuracy after hard rounding every quantized layer to its grid. */

@@ -31,7 +31,7 @@ export const H = {
   modelId: 24, // u32, free for the host (database id); not in the hash
   nLayers: 28, // u16
   flags: 30, // u16, 0
-  arenaMin: 32, // u32: ping-pong buffers + scratch
+  arenaMin: 32, // u32: largest layer input + output (ping-pong between the arena's ends) + scratch
   arenaAll: 36, // u32: every layer output kept (LAYER_OUTPUT for all layers) + scratch
   scratchBytes: 40, // u32: largest kernel scratch
   inH: 44, // u16

@@ -52,7 +52,11 @@ export function registerExportCommands(program: Command, rt: CliRuntime): void {
   )
     .requiredOption('--model <name>', 'quantized variant name')
     .option('--board <spec>', 'virtual:m0 (Cortex-M0) or virtual:m4 (Cortex-M4)', 'virtual:m0')
-    .option('--build <size|speed>', 'kernels -Os (size) or -O2 (speed, as the serial firmware)', 'size')
+    .option(
+      '--build <size|speed>',
+      'kernels -Os and refusals named by check line (size), or -O2 and messages (speed, as the serial firmware)',
+      'size',
+    )
     .option(
       '--check <device|host>',
       'device: every blob check on the board; host: bitbench checked it, the board verifies its CRC only',

@@ -19,6 +19,7 @@ export interface LowBitFlags extends CommonOptions {
   epochs?: string;
   lambda?: string;
   lr?: string;
+  lrSchedule?: string;
   batch?: string;
   seed?: string;
   maxTrain?: string;
@@ -88,6 +89,11 @@ export async function runLowBitQuantize(rt: CliRuntime, o: LowBitFlags): Promise
   if (epochs !== undefined) config.epochs = epochs;
   if (lambda !== undefined) config.lambda = lambda;
   if (lr !== undefined) config.learningRate = lr;
+  if (o.lrSchedule !== undefined) {
+    if (o.lrSchedule !== 'constant' && o.lrSchedule !== 'cosine')
+      fail(`--lr-schedule: "${o.lrSchedule}" is not constant or cosine.`);
+    config.lrSchedule = o.lrSchedule;
+  }
   if (batch !== undefined) config.batchSize = batch;
   if (seed !== undefined) config.seed = seed;
   if (maxTrain !== undefined) config.maxTrainWindows = maxTrain;

@@ -109,6 +109,7 @@ export function registerQuantizeCommands(program: Command, rt: CliRuntime): void
     .option('--epochs <n>', 'low-bit methods: training epochs (default 20)')
     .option('--lambda <x>', 'universal methods: maximum regulariser strength λ (default 1)')
     .option('--lr <x>', 'low-bit methods: learning rate (default 0.002)')
+    .option('--lr-schedule <s>', 'low-bit methods: constant (default) or cosine (decayed to 0 at the end)')
     .option('--batch <n>', 'low-bit methods: batch size (default 64)')
     .option('--max-train <n>', 'low-bit methods: training windows used (default all)')
     .option(

@@ -63,7 +63,7 @@ export function FootprintCard({ model, board }: { model: string; board: string |
         <label>
           Kernels
           <select value={build} onChange={(e) => setBuild(e.target.value as 'size' | 'speed')}>
-            <option value="size">for size (-Os)</option>
+            <option value="size">for size (-Os, refusals by check line)</option>
             <option value="speed">for speed (-O2)</option>
           </select>
         </label>

@@ -32,6 +32,7 @@ export function LowBitPanel({ model, onStored }: { model: string | undefined; on
   const [epochs, setEpochs] = useState(20);
   const [batch, setBatch] = useState(64);
   const [lambda, setLambda] = useState(1);
+  const [lrSchedule, setLrSchedule] = useState<'constant' | 'cosine'>('constant');
   const [error, setError] = useState<Error>();
   const [trainJob, setTrainJob] = useState<string>();
   const [sensJob, setSensJob] = useState<string>();
@@ -52,7 +53,16 @@ export function LowBitPanel({ model, onStored }: { model: string | undefined; on
       const layerBits = table.trim() ? parseLayerBits(table) : {};
       const { jobId } = await api.lowbit.train({
         model: model!,
-        config: { method, weightBits: weights, actBits: acts, layerBits, epochs, batchSize: batch, lambda },
+        config: {
+          method,
+          weightBits: weights,
+          actBits: acts,
+          layerBits,
+          epochs,
+          batchSize: batch,
+          lambda,
+          lrSchedule,
+        },
         overwrite: true,
       });
       setTrainJob(jobId);
@@ -127,6 +137,17 @@ export function LowBitPanel({ model, onStored }: { model: string | undefined; on
         <label>
           batch{' '}
           <input type="number" min={1} value={batch} onChange={(e) => setBatch(Number(e.target.value))} />
+        </label>
+        <label>
+          learning rate{' '}
+          <select
+            data-testid="lowbit-lr-schedule"
+            value={lrSchedule}
+            onChange={(e) => setLrSchedule(e.target.value as 'constant' | 'cosine')}
+          >
+            <option value="constant">constant</option>
+            <option value="cosine">cosine decay</option>
+          </select>
         </label>
         {method.startsWith('universal') && (
           <label>
