@@ -31,8 +31,8 @@
  * Build: the portable C kernels (suffix _ref) are always compiled. -DBB_KERNELS_DSP=1 selects the
  * Cortex-M4 SIMD paths for the unsuffixed names; it fails the build on a core without the DSP
  * extension rather than silently falling back. Without it the unsuffixed fully-connected names are
- * the _c kernels (bb_fc_rows2.c: several rows per pass, Thumb-1 inner loops on ARMv6-M, the same
- * loops in C on other hosts), the convolutions go through them, and the _ref ones stay the
+ * the _c kernels (bb_fc_s8_c.c, bb_fc_pairs_c.c: several rows per pass, Thumb-1 inner loops on
+ * ARMv6-M, the same loops in C on other hosts), the convolutions go through them, and the _ref ones stay the
  * reference the optimised kernels are checked against.
  */
 #ifndef BB_KERNELS_H
@@ -109,7 +109,7 @@ bb_kstatus_t bb_fc_s2(const bb_act_params_t *act, const bb_chan_params_t *ch, co
 bb_kstatus_t bb_fc_b1(const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, uint32_t in_len,
                       const uint8_t *w, uint32_t row_stride, uint32_t n_out, int8_t *out);
 #else
-/* Portable two-rows-per-pass kernels (bb_fc_rows2.c): what cores without the DSP extension run. */
+/* Portable kernels (bb_fc_s8_c.c, bb_fc_pairs_c.c): what cores without the DSP extension run. */
 bb_kstatus_t bb_fc_s8_c(const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, uint32_t in_len,
                         const uint8_t *w, uint32_t row_stride, uint32_t n_out, int8_t *out);
 bb_kstatus_t bb_fc_s4_c(const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, uint32_t in_len,

@@ -17,7 +17,7 @@ Linker script and memory map
  *(.vectors)
  .vectors       0x00000000       0xc0 build/board/startup.o
  .text.bb_fc_b1_c
-                0x000003c4       0x48 build/engine/bb_fc_rows2.o
+                0x000003c4       0x48 build/engine/bb_fc_pairs_c.o
  *fill*         0x0000040c        0x4 
  .rodata.model_blob
                 0x00000410      0x4e8 build/model/model.o
@@ -31,7 +31,7 @@ describe('standalone image: link map', () => {
   it('keeps the retained input sections, one-line and two-line, and skips discarded ones and fill', () => {
     expect(parseLinkMap(MAP)).toEqual([
       { section: '.vectors', size: 0xc0, object: 'build/board/startup.o' },
-      { section: '.text.bb_fc_b1_c', size: 0x48, object: 'build/engine/bb_fc_rows2.o' },
+      { section: '.text.bb_fc_b1_c', size: 0x48, object: 'build/engine/bb_fc_pairs_c.o' },
       { section: '.rodata.model_blob', size: 0x4e8, object: 'build/model/model.o' },
       { section: '.bss.g_arena', size: 0x618, object: 'build/main.o' },
       { section: '.debug_info', size: 0x2c3, object: 'build/main.o' },

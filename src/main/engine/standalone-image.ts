@@ -253,7 +253,8 @@ export async function runStandalone(
     for (;;) {
       await new Promise((r) => setTimeout(r, 50));
       const text = existsSync(outFile) ? readFileSync(outFile, 'utf8') : '';
-      const refused = /REFUSED (\d+) (.*)/.exec(text);
+      // The whole line: the file is read while QEMU may still be writing it.
+      const refused = /REFUSED (\d+) ([^\r\n]*)\r?\n/.exec(text);
       if (refused)
         throw new Error(`the standalone image refused the model: ${refused[2]} (status ${refused[1]})`);
       if (text.includes('DONE')) {
