@@ -36,8 +36,16 @@ __attribute__((used)) static const uint32_t bb_s2_masks[256][2] = {E64(0u), E64(
  * 4-input blocks enters at the second half). Inline assembly: the loop has 14 live values.
  * bb_s2_rows2 is the same for rows p0 and p0 + stride (stride 0: one row, computed twice).
  */
-void bb_s2_rows4(const int8_t *x, const int8_t *xend, const uint8_t *p0, uint32_t stride, const uint8_t *p2, uint32_t *acc);
 void bb_s2_rows2(const int8_t *x, const int8_t *xend, const uint8_t *p0, uint32_t stride, uint32_t *acc);
+/*
+ * bb_s2_blocks4(x, xend, p0, stride, nblk, acc, xt, keep): nblk passes of four rows (p0 + r·stride,
+ * the next pass 4·stride on), each pass's USADA8 sums stored to acc[4·b + r], the row tail included
+ * when keep ≠ 0 (the next weight byte & keep against the tail word xt). Short rows (the conv1d
+ * layers) are dominated by what a pass costs besides its dot products, so the passes and the tail
+ * run here, not in C.
+ */
+void bb_s2_blocks4(const int8_t *x, const int8_t *xend, const uint8_t *p0, uint32_t stride, uint32_t nblk, uint32_t *acc, uint32_t xt,
+                   uint32_t keep);
 
 #define BB_S2_ROW(LOAD, ACC)                    \
     "ldrb  r10, " LOAD "\n\t"                   \
@@ -73,9 +81,64 @@ void bb_s2_rows2(const int8_t *x, const int8_t *xend, const uint8_t *p0, uint32_
     ".ltorg\n\t"                                                  \
     ".size " NAME ", . - " NAME "\n\t"
 
+/* A row's tail byte: (byte & keep) → mask pair → two USADA8 against the tail word in r9; keep in r1. */
+#define BB_S2_TAIL(LOAD, ACC)                   \
+    "ldrb  r10, " LOAD "\n\t"                   \
+    "and   r10, r10, r1\n\t"                    \
+    "add   r10, lr, r10, lsl #3\n\t"            \
+    "ldrd  r11, r12, [r10]\n\t"                 \
+    "usada8 " ACC ", r9, r11, " ACC "\n\t"      \
+    "usada8 " ACC ", r9, r12, " ACC "\n\t"
+/* Stack after push + sub: [sp] x, [sp + 4] xend, [sp + 8] this pass's p0; args from [sp + 48]. */
+#define BB_S2_BLOCKS4                                              \
+    ".section .text.bb_s2_blocks4,\"ax\",%progbits\n\t"            \
+    ".global bb_s2_blocks4\n\t"                                    \
+    ".type bb_s2_blocks4, %function\n\t"                           \
+    ".thumb_func\n"                                                \
+    "bb_s2_blocks4:\n\t"                                           \
+    "push  {r4-r11, lr}\n\t"                                       \
+    "sub   sp, #12\n\t"                                            \
+    "strd  r0, r1, [sp]\n\t"                                       \
+    "ldr   lr, =bb_s2_masks\n"                                     \
+    "0:\n\t"                                                       \
+    "str   r2, [sp, #8]\n\t"                                       \
+    "add   r4, r2, r3, lsl #1\n\t"                                 \
+    "movs  r5, #0\n\t"                                             \
+    "movs  r6, #0\n\t"                                             \
+    "movs  r7, #0\n\t"                                             \
+    "mov   r8, #0\n\t"                                             \
+    "ldrd  r0, r1, [sp]\n\t"                                       \
+    "cmp   r0, r1\n\t"                                             \
+    "bcs   3f\n\t"                                                 \
+    "sub   r10, r1, r0\n\t"                                        \
+    "tst   r10, #4\n\t"                                            \
+    "bne   2f\n"                                                   \
+    "1:\n\t" BB_S2_BODY4 "2:\n\t" BB_S2_BODY4                      \
+    "cmp   r0, r1\n\t"                                             \
+    "bcc   1b\n"                                                   \
+    "3:\n\t"                                                       \
+    "ldrd  r9, r1, [sp, #56]\n\t" /* xt, keep */                   \
+    "cbz   r1, 4f\n\t"                                             \
+    BB_S2_TAIL("[r2, r3]", "r6") BB_S2_TAIL("[r2]", "r5")          \
+    BB_S2_TAIL("[r4, r3]", "r8") BB_S2_TAIL("[r4]", "r7")          \
+    "4:\n\t"                                                       \
+    "ldr   r12, [sp, #52]\n\t" /* acc */                           \
+    "stmia r12!, {r5-r8}\n\t"                                      \
+    "str   r12, [sp, #52]\n\t"                                     \
+    "ldr   r2, [sp, #8]\n\t"                                       \
+    "add   r2, r2, r3, lsl #2\n\t"                                 \
+    "ldr   r12, [sp, #48]\n\t" /* nblk */                          \
+    "subs  r12, r12, #1\n\t"                                       \
+    "str   r12, [sp, #48]\n\t"                                     \
+    "bne   0b\n\t"                                                 \
+    "add   sp, #12\n\t"                                            \
+    "pop   {r4-r11, pc}\n\t"                                       \
+    ".ltorg\n\t"                                                   \
+    ".size bb_s2_blocks4, . - bb_s2_blocks4\n\t"
+
 __asm__(".syntax unified\n\t"
         ".thumb\n\t"
-        BB_S2_FN("bb_s2_rows4", "ldr   r4, [sp, #36]\n\t", BB_S2_BODY4, "ldr   r12, [sp, #40]\n\tstm   r12, {r5, r6, r7, r8}\n\t")
+        BB_S2_BLOCKS4
         BB_S2_FN("bb_s2_rows2", "", BB_S2_BODY2, "ldr   r12, [sp, #36]\n\tstm   r12, {r5, r6}\n\t")
         ".text\n");
 
@@ -94,17 +157,22 @@ bb_kstatus_t bb_fc_s2(const bb_act_params_t *act, const bb_chan_params_t *ch, co
     xt ^= 0x80808080u;
     const uint32_t keep = (1u << (2u * t)) - 1u;
     const int32_t k = 255 * (int32_t)(t ? n4 + 4u : n4);
-    for (uint32_t c = 0; c < n_out;) {
-        const uint32_t left = n_out - c;
+    uint32_t a[16];
+    uint32_t c = 0;
+    while (n_out - c >= 4u) {
+        const uint32_t nb = (n_out - c) / 4u < 4u ? (n_out - c) / 4u : 4u;
+        bb_s2_blocks4(in, in + n4, w + c * row_stride, row_stride, nb, a, xt, keep);
+        /* (A − 255·(n − Σw))/2 − 128·Σw == (A − 255·n − Σw)/2, the numerator even. */
+        bb_fc_finish_s2(act, ch, c, (const int32_t *)a, 4u * nb, out, k);
+        c += 4u * nb;
+    }
+    if (c < n_out) {
         const uint8_t *r0 = w + c * row_stride;
-        uint32_t a[4];
-        uint32_t rows;
-        if (left >= 4u) {
-            rows = 4u;
-            bb_s2_rows4(in, in + n4, r0, row_stride, r0 + 2u * row_stride, a);
-        } else {
-            rows = left >= 2u ? 2u : 1u;
-            bb_s2_rows2(in, in + n4, r0, rows == 2u ? row_stride : 0u, a);
+        const uint32_t rows = n_out - c;
+        for (uint32_t r = 0; r < rows; r += 2u) {
+            /* Two rows at a time; a single last row is computed twice. */
+            const uint8_t *p = r0 + r * row_stride;
+            bb_s2_rows2(in, in + n4, p, rows - r >= 2u ? row_stride : 0u, a + r);
         }
         if (t) {
             for (uint32_t r = 0; r < rows; r++) {
@@ -112,9 +180,7 @@ bb_kstatus_t bb_fc_s2(const bb_act_params_t *act, const bb_chan_params_t *ch, co
                 a[r] = bb_usada8(xt, m[1], bb_usada8(xt, m[0], a[r]));
             }
         }
-        /* (A − 255·(n − Σw))/2 − 128·Σw == (A − 255·n − Σw)/2, the numerator even. */
         bb_fc_finish_s2(act, ch, c, (const int32_t *)a, rows, out, k);
-        c += rows;
     }
     return BB_KOK;
 }
