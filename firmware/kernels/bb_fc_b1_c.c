@@ -227,6 +227,214 @@ __asm__(
     "    .size bb_b1_rows2_t1, . - bb_b1_rows2_t1\n"
     "    .text\n"
 );
+#ifndef BB_KERNELS_SIZE_OPT
+void bb_b1_rows4_t1(const int8_t *x, const int8_t *xend, const uint8_t *p0, uint32_t stride, int32_t *acc, uint32_t trips);
+#define bb_b1_rows4 bb_b1_rows4_t1
+/*
+ * Four rows: r4, r5, r7, r6 the rows' weight words (shifted out a bit per input), r8–r11 their
+ * sums, r0 x, r1 the activation, r2 p0, r3 passes left, r12 stride, lr xend; [sp + 36] acc,
+ * [sp + 40] trips (8-input passes per word: 4, or fewer for a row's tail word).
+ */
+__asm__(
+    "    .syntax unified\n"
+    "    .thumb\n"
+    "    .section .text.bb_b1_rows4_t1,\"ax\",%progbits\n"
+    "    .global bb_b1_rows4_t1\n"
+    "    .type bb_b1_rows4_t1, %function\n"
+    "    .thumb_func\n"
+    "bb_b1_rows4_t1:\n"
+    "    push {r4-r7, lr}\n"
+    "    mov r4, r8\n"
+    "    mov r5, r9\n"
+    "    mov r6, r10\n"
+    "    mov r7, r11\n"
+    "    push {r4-r7}\n"
+    "    mov r12, r3\n"
+    "    mov lr, r1\n"
+    "    movs r4, #0\n"
+    "    mov r8, r4\n"
+    "    mov r9, r4\n"
+    "    mov r10, r4\n"
+    "    mov r11, r4\n"
+    "1:\n"
+    "    mov r3, r12\n"
+    "    ldr r4, [r2]\n"
+    "    ldr r5, [r2, r3]\n"
+    "    adds r6, r2, r3\n"
+    "    ldr r7, [r6, r3]\n"
+    "    adds r6, r6, r3\n"
+    "    adds r6, r6, r3\n"
+    "    ldr r6, [r6]\n"
+    "    adds r2, #4\n"
+    "    ldr r3, [sp, #40]\n"
+    "3:\n"
+    "    ldrb r1, [r0, #0]\n"
+    "    sxtb r1, r1\n"
+    "    lsrs r4, r4, #1\n"
+    "    bcc 5f\n"
+    "    add r8, r8, r1\n"
+    "5:\n"
+    "    lsrs r5, r5, #1\n"
+    "    bcc 5f\n"
+    "    add r9, r9, r1\n"
+    "5:\n"
+    "    lsrs r7, r7, #1\n"
+    "    bcc 5f\n"
+    "    add r10, r10, r1\n"
+    "5:\n"
+    "    lsrs r6, r6, #1\n"
+    "    bcc 5f\n"
+    "    add r11, r11, r1\n"
+    "5:\n"
+    "    ldrb r1, [r0, #1]\n"
+    "    sxtb r1, r1\n"
+    "    lsrs r4, r4, #1\n"
+    "    bcc 5f\n"
+    "    add r8, r8, r1\n"
+    "5:\n"
+    "    lsrs r5, r5, #1\n"
+    "    bcc 5f\n"
+    "    add r9, r9, r1\n"
+    "5:\n"
+    "    lsrs r7, r7, #1\n"
+    "    bcc 5f\n"
+    "    add r10, r10, r1\n"
+    "5:\n"
+    "    lsrs r6, r6, #1\n"
+    "    bcc 5f\n"
+    "    add r11, r11, r1\n"
+    "5:\n"
+    "    ldrb r1, [r0, #2]\n"
+    "    sxtb r1, r1\n"
+    "    lsrs r4, r4, #1\n"
+    "    bcc 5f\n"
+    "    add r8, r8, r1\n"
+    "5:\n"
+    "    lsrs r5, r5, #1\n"
+    "    bcc 5f\n"
+    "    add r9, r9, r1\n"
+    "5:\n"
+    "    lsrs r7, r7, #1\n"
+    "    bcc 5f\n"
+    "    add r10, r10, r1\n"
+    "5:\n"
+    "    lsrs r6, r6, #1\n"
+    "    bcc 5f\n"
+    "    add r11, r11, r1\n"
+    "5:\n"
+    "    ldrb r1, [r0, #3]\n"
+    "    sxtb r1, r1\n"
+    "    lsrs r4, r4, #1\n"
+    "    bcc 5f\n"
+    "    add r8, r8, r1\n"
+    "5:\n"
+    "    lsrs r5, r5, #1\n"
+    "    bcc 5f\n"
+    "    add r9, r9, r1\n"
+    "5:\n"
+    "    lsrs r7, r7, #1\n"
+    "    bcc 5f\n"
+    "    add r10, r10, r1\n"
+    "5:\n"
+    "    lsrs r6, r6, #1\n"
+    "    bcc 5f\n"
+    "    add r11, r11, r1\n"
+    "5:\n"
+    "    ldrb r1, [r0, #4]\n"
+    "    sxtb r1, r1\n"
+    "    lsrs r4, r4, #1\n"
+    "    bcc 5f\n"
+    "    add r8, r8, r1\n"
+    "5:\n"
+    "    lsrs r5, r5, #1\n"
+    "    bcc 5f\n"
+    "    add r9, r9, r1\n"
+    "5:\n"
+    "    lsrs r7, r7, #1\n"
+    "    bcc 5f\n"
+    "    add r10, r10, r1\n"
+    "5:\n"
+    "    lsrs r6, r6, #1\n"
+    "    bcc 5f\n"
+    "    add r11, r11, r1\n"
+    "5:\n"
+    "    ldrb r1, [r0, #5]\n"
+    "    sxtb r1, r1\n"
+    "    lsrs r4, r4, #1\n"
+    "    bcc 5f\n"
+    "    add r8, r8, r1\n"
+    "5:\n"
+    "    lsrs r5, r5, #1\n"
+    "    bcc 5f\n"
+    "    add r9, r9, r1\n"
+    "5:\n"
+    "    lsrs r7, r7, #1\n"
+    "    bcc 5f\n"
+    "    add r10, r10, r1\n"
+    "5:\n"
+    "    lsrs r6, r6, #1\n"
+    "    bcc 5f\n"
+    "    add r11, r11, r1\n"
+    "5:\n"
+    "    ldrb r1, [r0, #6]\n"
+    "    sxtb r1, r1\n"
+    "    lsrs r4, r4, #1\n"
+    "    bcc 5f\n"
+    "    add r8, r8, r1\n"
+    "5:\n"
+    "    lsrs r5, r5, #1\n"
+    "    bcc 5f\n"
+    "    add r9, r9, r1\n"
+    "5:\n"
+    "    lsrs r7, r7, #1\n"
+    "    bcc 5f\n"
+    "    add r10, r10, r1\n"
+    "5:\n"
+    "    lsrs r6, r6, #1\n"
+    "    bcc 5f\n"
+    "    add r11, r11, r1\n"
+    "5:\n"
+    "    ldrb r1, [r0, #7]\n"
+    "    sxtb r1, r1\n"
+    "    lsrs r4, r4, #1\n"
+    "    bcc 5f\n"
+    "    add r8, r8, r1\n"
+    "5:\n"
+    "    lsrs r5, r5, #1\n"
+    "    bcc 5f\n"
+    "    add r9, r9, r1\n"
+    "5:\n"
+    "    lsrs r7, r7, #1\n"
+    "    bcc 5f\n"
+    "    add r10, r10, r1\n"
+    "5:\n"
+    "    lsrs r6, r6, #1\n"
+    "    bcc 5f\n"
+    "    add r11, r11, r1\n"
+    "5:\n"
+    "    adds r0, #8\n"
+    "    subs r3, #1\n"
+    "    bne 3b\n"
+    "    cmp r0, lr\n"
+    "    bne 1b\n"
+    "    ldr r0, [sp, #36]\n"
+    "    ldm r0!, {r1-r4}\n"
+    "    add r1, r8\n"
+    "    add r2, r9\n"
+    "    add r3, r10\n"
+    "    add r4, r11\n"
+    "    subs r0, #16\n"
+    "    stm r0!, {r1-r4}\n"
+    "    pop {r4-r7}\n"
+    "    mov r8, r4\n"
+    "    mov r9, r5\n"
+    "    mov r10, r6\n"
+    "    mov r11, r7\n"
+    "    pop {r4-r7, pc}\n"
+    "    .size bb_b1_rows4_t1, . - bb_b1_rows4_t1\n"
+    "    .text\n"
+);
+#endif
 #else
 static void bb_b1_rows2(const int8_t *x, const int8_t *xend, const uint8_t *p0, const uint8_t *p1, int32_t *acc)
 {
@@ -238,6 +446,17 @@ static void bb_b1_rows2(const int8_t *x, const int8_t *xend, const uint8_t *p0, 
         }
     }
 }
+#ifndef BB_KERNELS_SIZE_OPT
+/* The assembly's passes: `trips` passes of 8 inputs per weight word. */
+static void bb_b1_rows4(const int8_t *x, const int8_t *xend, const uint8_t *p0, uint32_t stride, int32_t *acc, uint32_t trips)
+{
+    for (; x < xend; x += 8u * trips, p0 += 4)
+        for (uint32_t r = 0; r < 4u; r++) {
+            const uint32_t v = bb_load_u32(p0 + r * stride);
+            for (uint32_t j = 0; j < 8u * trips; j++) acc[r] += (v >> j & 1u) ? x[j] : 0;
+        }
+}
+#endif
 #endif
 
 static inline int8_t bb_rq(const bb_act_params_t *act, const bb_chan_params_t *ch, uint32_t c, int32_t dot)
@@ -255,7 +474,23 @@ bb_kstatus_t bb_fc_b1_c(const bb_act_params_t *act, const bb_chan_params_t *ch, 
     const uint32_t wmain = nmain / 8u;
     int8_t tail[32] __attribute__((aligned(4))) = {0};
     for (uint32_t i = nmain; i < in_len; i++) tail[i - nmain] = in[i];
-    for (uint32_t c = 0; c < n_out; c += 2u) {
+    uint32_t c = 0;
+#ifndef BB_KERNELS_SIZE_OPT
+    /*
+     * Speed builds: four rows per pass (the activation loaded once per four rows: LDRB + SXTB, then
+     * per row LSRS + BCC (+ ADD)), and the tail word runs only the 8-input passes it needs.
+     */
+    const uint32_t tail_trips = (in_len - nmain + 7u) / 8u;
+    for (; n_out - c >= 4u; c += 4u) {
+        const uint8_t *p0 = w + c * row_stride;
+        int32_t a[4] = {0, 0, 0, 0};
+        if (nmain) bb_b1_rows4(in, in + nmain, p0, row_stride, a, 4u);
+        if (tail_trips) bb_b1_rows4(tail, tail + 8u * tail_trips, p0 + wmain, row_stride, a, tail_trips);
+        for (uint32_t r = 0; r < 4u; r++) a[r] = 2 * a[r] - xsum;
+        bb_fc_finish(act, ch, c, a, 4u, out);
+    }
+#endif
+    for (; c < n_out; c += 2u) {
         const uint8_t *p0 = w + c * row_stride;
         const uint8_t *p1 = c + 1u < n_out ? p0 + row_stride : p0;
         int32_t a[2] = {0, 0};
