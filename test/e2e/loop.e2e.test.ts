@@ -167,9 +167,18 @@ describe.skipIf(!!skip)(
       await panel.getByLabel('method').selectOption('universal-s1');
       await panel.getByLabel('weight bits').fill('1');
       await panel.getByLabel('epochs').fill('4');
+      await panel.getByTestId('lowbit-lr-schedule').selectOption('cosine');
       await runJob(panel, () => panel.getByRole('button', { name: 'Train', exact: true }).click(), 150_000);
       const report = panel.getByTestId('lowbit-report');
       await report.waitFor();
+      // The cosine schedule reached the trainer: the rate falls epoch by epoch, to 0 at the last step.
+      const rates = ((await report.getByTestId('lowbit-lr').textContent()) ?? '')
+        .replace(/^.*:\s*/, '')
+        .split(' → ')
+        .map(Number);
+      expect(rates).toHaveLength(4);
+      for (let i = 1; i < 4; i++) expect(rates[i]!).toBeLessThan(rates[i - 1]!);
+      expect(rates[3]).toBe(0);
       const lowbitName = /^\s*(\S+) —/.exec((await report.textContent()) ?? '')?.[1];
       expect(lowbitName).toBeTruthy();
       expect(lowbitName).not.toMatch(/not stored/);

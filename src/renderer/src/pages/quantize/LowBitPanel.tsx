@@ -181,6 +181,15 @@ export function LowBitPanel({ model, onStored }: { model: string | undefined; on
               ` · ${(report.bops / 1e6).toFixed(2)} MBOPs · peak memory ${report.peak_memory_bytes} B`}
           </p>
           {report.integer_note && <p className="muted">{report.integer_note}</p>}
+          {report.epochs.length > 1 && report.epochs[1]!.learning_rate !== undefined && (
+            <p className="muted" data-testid="lowbit-lr">
+              learning rate by epoch:{' '}
+              {report.epochs
+                .slice(1)
+                .map((e) => e.learning_rate!.toExponential(1))
+                .join(' → ')}
+            </p>
+          )}
           <ResponsiveContainer width="100%" height={220}>
             <LineChart data={report.epochs.slice(1)}>
               <CartesianGrid strokeDasharray="3 3" />
