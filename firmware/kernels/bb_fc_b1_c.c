@@ -459,11 +459,6 @@ static void bb_b1_rows4(const int8_t *x, const int8_t *xend, const uint8_t *p0, 
 #endif
 #endif
 
-static inline int8_t bb_rq(const bb_act_params_t *act, const bb_chan_params_t *ch, uint32_t c, int32_t dot)
-{
-    return bb_requant_s8(ch->bias[c] - act->in_zp * ch->wsum[c] + dot, ch->mult[c], ch->shift[c], act->out_zp, act->act_min, act->act_max);
-}
-
 /* Row pairs (a last odd row paired with itself) over whole words, then the zero-padded tail. */
 bb_kstatus_t bb_fc_b1_c(const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, uint32_t in_len,
                         const uint8_t *w, uint32_t row_stride, uint32_t n_out, int8_t *out)
@@ -496,8 +491,8 @@ bb_kstatus_t bb_fc_b1_c(const bb_act_params_t *act, const bb_chan_params_t *ch, 
         int32_t a[2] = {0, 0};
         if (nmain) bb_b1_rows2(in, in + nmain, p0, p1, a);
         if (in_len > nmain) bb_b1_rows2(tail, tail + 32, p0 + wmain, p1 + wmain, a);
-        out[c] = bb_rq(act, ch, c, 2 * a[0] - xsum);
-        if (c + 1u < n_out) out[c + 1u] = bb_rq(act, ch, c + 1u, 2 * a[1] - xsum);
+        out[c] = bb_fc_out(act, ch, c, 2 * a[0] - xsum);
+        if (c + 1u < n_out) out[c + 1u] = bb_fc_out(act, ch, c + 1u, 2 * a[1] - xsum);
     }
     return BB_KOK;
 }

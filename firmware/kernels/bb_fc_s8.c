@@ -10,11 +10,6 @@ bb_kstatus_t bb_fc_s8_ref(const bb_act_params_t *act, const bb_chan_params_t *ch
 #if BB_KERNELS_DSP
 #include "bb_simd.h"
 
-static inline int8_t bb_out(const bb_act_params_t *act, const bb_chan_params_t *ch, uint32_t c, int32_t dot)
-{
-    return bb_requant_s8(ch->bias[c] - act->in_zp * ch->wsum[c] + dot, ch->mult[c], ch->shift[c], act->out_zp, act->act_min, act->act_max);
-}
-
 /*
  * Cortex-M4: four rows per pass share each activation word. Per 4 inputs: one LDR + two SXTB16
  * for x, then per row one LDR + two SXTB16 + two SMLAD, plus the loop test: 25 instructions per
@@ -96,7 +91,7 @@ bb_kstatus_t bb_fc_s8(const bb_act_params_t *act, const bb_chan_params_t *ch, co
         }
         const int8_t *q0 = (const int8_t *)(const void *)p0;
         for (uint32_t i = 0; i < in_len - n4; i++) a0 += q0[i] * xend[i];
-        out[c] = bb_out(act, ch, c, a0);
+        out[c] = bb_fc_out(act, ch, c, a0);
     }
     return BB_KOK;
 }

@@ -127,11 +127,6 @@ static void bb_s8_rows4(const int8_t *xend, uint32_t n, const uint8_t *p0end, ui
 }
 #endif
 
-static inline int8_t bb_rq(const bb_act_params_t *act, const bb_chan_params_t *ch, uint32_t c, int32_t dot)
-{
-    return bb_requant_s8(ch->bias[c] - act->in_zp * ch->wsum[c] + dot, ch->mult[c], ch->shift[c], act->out_zp, act->act_min, act->act_max);
-}
-
 bb_kstatus_t bb_fc_s8_c(const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, uint32_t in_len,
                         const uint8_t *w, uint32_t row_stride, uint32_t n_out, int8_t *out)
 {
@@ -149,6 +144,6 @@ bb_kstatus_t bb_fc_s8_c(const bb_act_params_t *act, const bb_chan_params_t *ch, 
         }
         bb_fc_finish(act, ch, c, a, 4u, out);
     }
-    for (; c < n_out; c++) out[c] = bb_rq(act, ch, c, bb_dot_s8(in, w + c * row_stride, in_len));
+    for (; c < n_out; c++) out[c] = bb_fc_out(act, ch, c, bb_dot_s8(in, w + c * row_stride, in_len));
     return BB_KOK;
 }

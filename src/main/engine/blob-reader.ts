@@ -9,8 +9,6 @@ import {
   MAX_LAYERS,
   OP_NAMES,
   W,
-  align4,
-  layerScratchBytes,
   rowStrideBytes,
   tensorBytes,
   unpackWeight,
@@ -19,7 +17,7 @@ import {
   type ParsedBlob,
 } from '../../shared/engine/blob-format';
 import { crc32 } from '../device/crc32';
-import { convGeometry } from './blob-writer';
+import { arenaOf, convGeometry } from './blob-writer';
 
 /** A blob the reader refuses: the message says which byte/layer/field and why. */
 export class BlobFormatError extends Error {
@@ -77,33 +75,32 @@ export function readBlob(blob: Uint8Array, what = 'blob'): ParsedBlob {
   let at = BLOB_HEADER_BYTES;
   let cur = inShape;
   let curZp = inZp;
-  let pair = align4(tensorBytes(inShape)); // largest align4(in) + align4(out) of a layer
-  let all = align4(tensorBytes(inShape));
-  let scratch = 0;
   for (let i = 0; i < nLayers; i++) {
     const layer = readLayer(blob, dv, at, i, cur, curZp, (msg) => fail(`layer ${i} at byte ${at}: ${msg}`));
     layers.push(layer);
     at += layer.recordBytes;
-    if (layer.op !== 'flatten') {
-      pair = Math.max(pair, align4(tensorBytes(cur)) + align4(tensorBytes(layer.outShape)));
-      all += align4(tensorBytes(layer.outShape));
-    }
     cur = layer.outShape;
     curZp = layer.outZp;
-    scratch = Math.max(
-      scratch,
-      layerScratchBytes(layer.op, {
-        kernel: layer.kernel,
-        inShape: layer.inShape,
-        units: layer.b?.rowLen ?? 0,
-      }),
-    );
   }
   if (at !== totalSize) fail(`${totalSize - at} bytes after the last layer record`);
   const outLen = u16(H.outLen);
   if (outLen !== tensorBytes(cur))
     fail(`output length ${outLen} does not match the last layer's ${tensorBytes(cur)} bytes`);
   if (outZp !== curZp) fail(`output zero point ${outZp} does not match the last layer's ${curZp}`);
+  // What the layers need, computed as the writer computes it (GRU units: the recurrent set's rows).
+  const need = arenaOf(
+    inShape,
+    layers.map((l) => ({
+      op: l.op,
+      outShape: l.outShape,
+      kernel: l.kernel,
+      inShape: l.inShape,
+      units: l.b?.rowLen ?? 0,
+    })),
+  );
+  const { scratch } = need;
+  const pair = need.arenaMin - scratch; // largest align4(in) + align4(out) of a layer
+  const all = need.arenaAll - scratch;
   const scratchBytes = u32(H.scratchBytes);
   if (scratchBytes < scratch)
     fail(`scratch ${scratchBytes} bytes is less than the kernels need (${scratch})`);
