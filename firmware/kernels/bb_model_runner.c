@@ -126,6 +126,13 @@ static bb_status_t bb_run_layer(const bb_layer_t *l, const int8_t *in, int8_t *o
 #if BB_ENGINE_KERNELS & (BB_KERNEL_CONV1D | BB_KERNEL_CONV2D)
     case BB_OP_CONV2D: {
         const bb_fc_fn fc = bb_fc_for(l->bits);
+#if BB_KERNELS_DSP && !defined(BB_KERNELS_SIZE_OPT) && (BB_ENGINE_WBITS & 0x01u)
+        /* Binary on the M4 (speed builds): the blocked kernel that expands each row's masks once per layer. */
+        if (l->bits == 1u) {
+            st = bb_conv2d_b1(&p, &act, &ch, in, l->a.w, out, scratch);
+            break;
+        }
+#endif
         if (fc) st = bb_conv_generic(&p, &act, &ch, in, l->a.w, out, scratch, fc, l->bits == 8u ? p.row_stride : bb_conv_row_len(&p));
         break;
     }

@@ -58,19 +58,23 @@ static uint32_t rnd(void)
     return rng;
 }
 
+typedef bb_kstatus_t (*conv_fn)(const bb_conv_params_t *p, const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in,
+                                const uint8_t *w, int8_t *out, int8_t *scratch);
+
 typedef struct {
     const char *name;
     uint32_t bits;
     bb_fc_fn fc;
-    bb_fc_fn ref; /* for the cross-check */
+    bb_fc_fn ref;  /* for the cross-check */
+    conv_fn conv;  /* the layer entry point the model runner calls (0: bb_conv_generic over fc) */
 } variant_t;
 
 static const variant_t variants[] = {
-    {"plain_c_s8", 8, bb_fc_s8_ref, 0},
-    {"s8", 8, bb_fc_s8, bb_fc_s8_ref},
-    {"s4", 4, bb_fc_s4, bb_fc_s4_ref},
-    {"s2", 2, bb_fc_s2, bb_fc_s2_ref},
-    {"b1", 1, bb_fc_b1, bb_fc_b1_ref},
+    {"plain_c_s8", 8, bb_fc_s8_ref, 0, 0},
+    {"s8", 8, bb_fc_s8, bb_fc_s8_ref, bb_conv2d_s8},
+    {"s4", 4, bb_fc_s4, bb_fc_s4_ref, bb_conv2d_s4},
+    {"s2", 2, bb_fc_s2, bb_fc_s2_ref, bb_conv2d_s2},
+    {"b1", 1, bb_fc_b1, bb_fc_b1_ref, bb_conv2d_b1},
 };
 
 #if W_MAX
@@ -113,7 +117,7 @@ static void fill_weights(uint8_t *w, uint32_t rows, uint32_t row_len, uint32_t s
 extern const uint8_t __bb_bench_flash_weights[];
 
 /* in_len: the column entries fc reads (the padded row for the int8 kernel, as bb_conv1d_s8 passes). */
-static uint32_t run_one(const shape_t *s, bb_fc_fn fc, const uint8_t *w, uint32_t stride, uint32_t in_len, int8_t *out)
+static uint32_t run_one(const shape_t *s, bb_fc_fn fc, conv_fn conv, const uint8_t *w, uint32_t stride, uint32_t in_len, int8_t *out)
 {
     const bb_act_params_t act = {3, -2, -128, 127};
     const bb_chan_params_t ch = {g_bias, g_wsum, g_mult, g_shift};
@@ -122,7 +126,8 @@ static uint32_t run_one(const shape_t *s, bb_fc_fn fc, const uint8_t *w, uint32_
         fc(&act, &ch, g_in, s->in_c, w, stride, s->out_c, out);
     } else {
         const bb_conv_params_t p = {1, s->in_w, s->in_c, 1, (uint16_t)(s->in_w - s->k + 1u), s->out_c, 1, s->k, 1, 1, 0, 0, stride};
-        bb_conv_generic(&p, &act, &ch, g_in, w, out, g_scratch, fc, in_len);
+        if (conv) conv(&p, &act, &ch, g_in, w, out, g_scratch);
+        else bb_conv_generic(&p, &act, &ch, g_in, w, out, g_scratch, fc, in_len);
     }
     return bb_timing_elapsed(t0);
 }
@@ -162,7 +167,7 @@ void bb_main(void)
 #endif
             /* The optimised int8 conv reads the zero-padded row whole; the plain C baseline the row only. */
             const uint32_t in_len = v->ref && v->bits == 8u ? stride : row_len;
-            const uint32_t dt = run_one(s, v->fc, w, stride, in_len, g_out);
+            const uint32_t dt = run_one(s, v->fc, v->conv, w, stride, in_len, g_out);
             bb_print("BENCH ");
             bb_print(s->name);
             bb_print(" ");
@@ -174,8 +179,8 @@ void bb_main(void)
             bb_print(" ");
             bb_print_u32(stride * s->out_c);
             bb_print("\n");
-            if (v->ref && v->ref != v->fc) {
-                run_one(s, v->ref, w, stride, in_len, g_ref);
+            if (v->ref) {
+                run_one(s, v->ref, 0, w, stride, row_len, g_ref);
                 uint32_t bad = 0;
                 for (uint32_t i = 0; i < out_w * s->out_c; i++) bad += g_out[i] != g_ref[i];
                 bb_print("CHECK ");
@@ -221,6 +226,46 @@ void bb_main(void)
         bb_print_u32(bad);
         bb_print("\n");
     }
+#if W_MAX
+    /* Convolutions through the runner's entry points against bb_conv_generic over the portable
+     * reference: row lengths 1–65 (every length mod 4), kernel widths 1–5, 'same' padding,
+     * strides 1–2, 1 or 3 input rows, 1–9 output channels (partial channel blocks). */
+    for (uint32_t vi = 1; vi < sizeof variants / sizeof variants[0]; vi++) {
+        const variant_t *v = &variants[vi];
+        uint32_t bad = 0;
+        for (uint32_t in_c = 1; in_c <= 13u; in_c += 3u) {
+            for (uint32_t k = 1; k <= 5u; k += 2u) {
+                for (uint32_t n_out = 1; n_out <= 9u; n_out += 4u) {
+                    for (uint32_t mode = 0; mode < 8u; mode++) {
+                        const uint32_t row_len = k * in_c, stride = ((row_len * v->bits + 31u) / 32u) * 4u;
+                        const uint16_t in_w = 20, sw = (uint16_t)(1u + (mode & 1u)), pad = (uint16_t)(mode & 2u ? k / 2u : 0u);
+                        const uint16_t in_h = mode & 4u ? 3u : 1u, sh = in_h == 1u ? 1u : 2u, out_h = (uint16_t)((in_h - 1u) / sh + 1u);
+                        const uint16_t out_w = (uint16_t)((in_w + 2u * pad - k) / sw + 1u);
+                        const bb_conv_params_t p = {in_h, in_w, (uint16_t)in_c, out_h, out_w, (uint16_t)n_out, 1, (uint16_t)k, sh, sw, 0, pad, stride};
+                        const bb_act_params_t act = {(int32_t)(rnd() % 256u) - 128, (int32_t)(rnd() % 256u) - 128, -128 + (int32_t)(rnd() % 100u), 127};
+                        const bb_chan_params_t ch = {g_bias, g_wsum, g_mult, g_shift};
+                        for (uint32_t i = 0; i < n_out; i++) { /* mostly scales that spread the outputs over int8; now and then any */
+                            const int any = rnd() % 16u == 0u;
+                            g_bias[i] = any ? (int32_t)(rnd() % 200001u) - 100000 : (int32_t)(rnd() % 4001u) - 2000;
+                            g_mult[i] = (int32_t)(0x40000000u + rnd() % 0x40000000u);
+                            g_shift[i] = any ? (int32_t)(rnd() % 62u) - 31 : -2 - (int32_t)(rnd() % 8u);
+                        }
+                        fill_weights(g_w, n_out, row_len, stride, v->bits);
+                        for (uint32_t i = 0; i < (uint32_t)in_h * in_w * in_c; i++) g_in[i] = (int8_t)(rnd() & 1u ? 0x80u : rnd());
+                        v->conv(&p, &act, &ch, g_in, g_w, g_out, g_scratch);
+                        bb_conv_generic(&p, &act, &ch, g_in, g_w, g_ref, g_scratch, v->ref, row_len);
+                        for (uint32_t i = 0; i < (uint32_t)out_h * out_w * n_out; i++) bad += g_out[i] != g_ref[i];
+                    }
+                }
+            }
+        }
+        bb_print("CHECK conv_sweep ");
+        bb_print(v->name);
+        bb_print(" ");
+        bb_print_u32(bad);
+        bb_print("\n");
+    }
+#endif
     bb_print("DONE ");
     bb_print_u32(overhead);
     bb_print("\n");

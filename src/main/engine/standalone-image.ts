@@ -237,13 +237,18 @@ export function footprintOf(
   };
 }
 
-/** Runs the image on the board's QEMU machine until it prints DONE (or REFUSED); returns what it printed. */
-export async function runStandalone(
+/**
+ * Runs a bare-metal image (standalone model, kernel bench) on the board's QEMU machine, its UART
+ * written to `outFile`, until `finished` returns a value for what the image has printed so far
+ * (or throws); then stops QEMU.
+ */
+export async function runImage<T>(
   elf: string,
   board: StandaloneBoard,
   outFile: string,
+  finished: (text: string) => T | undefined,
   timeoutMs = 60_000,
-): Promise<StandaloneRun> {
+): Promise<T> {
   const args = qemuArgs(virtualBoard(board), undefined, { elf, serial: `file:${outFile}`, replay: false });
   // A previous run's output (a kept build folder) must not be read as this run's.
   rmSync(outFile, { force: true });
@@ -252,26 +257,43 @@ export async function runStandalone(
     const t0 = Date.now();
     for (;;) {
       await new Promise((r) => setTimeout(r, 50));
-      const text = existsSync(outFile) ? readFileSync(outFile, 'utf8') : '';
-      // The whole line: the file is read while QEMU may still be writing it.
-      const refused = /REFUSED (\d+) ([^\r\n]*)\r?\n/.exec(text);
-      if (refused)
-        throw new Error(`the standalone image refused the model: ${refused[2]} (status ${refused[1]})`);
-      if (text.includes('DONE')) {
-        const hexOut = /OUT ([0-9a-f]*)/.exec(text)![1]!;
-        const out = new Int8Array(hexOut.length / 2);
-        for (let i = 0; i < out.length; i++)
-          out[i] = (parseInt(hexOut.slice(2 * i, 2 * i + 2), 16) << 24) >> 24;
-        return {
-          out,
-          elapsed: Number(/ELAPSED (\d+)/.exec(text)![1]),
-          stack_bytes: Number(/STACK (\d+)/.exec(text)![1]),
-        };
-      }
+      const result = finished(existsSync(outFile) ? readFileSync(outFile, 'utf8') : '');
+      if (result !== undefined) return result;
       if (Date.now() - t0 > timeoutMs)
-        throw new Error(`${board}: the standalone image printed no DONE within ${timeoutMs / 1000} s`);
+        throw new Error(`${board}: the image printed no DONE within ${timeoutMs / 1000} s`);
     }
   } finally {
     proc.kill('SIGKILL');
   }
+}
+
+/** Runs the standalone image until it prints DONE (or REFUSED); returns its output, counter and stack. */
+export function runStandalone(
+  elf: string,
+  board: StandaloneBoard,
+  outFile: string,
+  timeoutMs = 60_000,
+): Promise<StandaloneRun> {
+  return runImage(
+    elf,
+    board,
+    outFile,
+    (text) => {
+      // Whole lines: the file is read while QEMU may still be writing it.
+      const refused = /REFUSED (\d+) ([^\r\n]*)\r?\n/.exec(text);
+      if (refused)
+        throw new Error(`the standalone image refused the model: ${refused[2]} (status ${refused[1]})`);
+      if (!/DONE[^\n]*\n/.test(text)) return undefined;
+      const hexOut = /OUT ([0-9a-f]*)/.exec(text)![1]!;
+      const out = new Int8Array(hexOut.length / 2);
+      for (let i = 0; i < out.length; i++)
+        out[i] = (parseInt(hexOut.slice(2 * i, 2 * i + 2), 16) << 24) >> 24;
+      return {
+        out,
+        elapsed: Number(/ELAPSED (\d+)/.exec(text)![1]),
+        stack_bytes: Number(/STACK (\d+)/.exec(text)![1]),
+      };
+    },
+    timeoutMs,
+  );
 }
