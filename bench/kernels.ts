@@ -204,13 +204,16 @@ async function main(): Promise<void> {
       fc_s8: sizeOf(elf, /^bb_fc_s8(_c)?$|^bb_s8_rows4(_t1)?$/),
       fc_s4: sizeOf(elf, /^bb_fc_s4(_c)?$|^bb_s4_(rows2|blocks4)$|^bb_s4p_rows_t1$/),
       fc_s2: sizeOf(elf, /^bb_fc_s2(_c)?$|^bb_s2_(rows2|blocks4)$|^bb_s2p_rows_t1$|^bb_s2_masks$/),
-      fc_b1: sizeOf(elf, /^bb_fc_b1(_c)?$|^bb_b1_rows[234](_t1)?$|^bb_b1_masks$/),
+      fc_b1: sizeOf(
+        elf,
+        /^bb_fc_b1(_c|_tab)?$|^bb_b1_rows[234](_t1)?$|^bb_b1_masks$|^bb_b1_tab_\w+$|^bb_b1_tables$/,
+      ),
       conv_b1: sizeOf(elf, /^bb_conv_b1$|^bb_b1_conv_run$|^bb_b1_shifts_ok$/),
       fc_shared: sizeOf(elf, /^bb_fc_finish|^bb_pairs_(fc|pack|group)$|^bb_fc_out$/),
       portable_fc_and_dots: sizeOf(elf, /^bb_fc_\w+_ref$|^bb_dot_\w+$/),
       all_kernels: sizeOf(
         elf,
-        /^bb_(fc|dot|conv|depthwise|gru|max_pool|avg_pool|pool|relu|argmax|tanh|sigmoid|s8_rows4|s4_rows|s4_blocks4|s4p_rows|s2_rows|s2_blocks4|s2p_rows|b1_rows|b1_conv|b1_shifts|b1_masks|s2_masks|pairs_)/,
+        /^bb_(fc|dot|conv|depthwise|gru|max_pool|avg_pool|pool|relu|argmax|tanh|sigmoid|s8_rows4|s4_rows|s4_blocks4|s4p_rows|s2_rows|s2_blocks4|s2p_rows|b1_rows|b1_conv|b1_shifts|b1_masks|b1_tab|b1_tables|s2_masks|pairs_)/,
       ),
       firmware_all_kernels_text: firmwareText(b.board, []),
       // The gesture model of seed 000 (conv → pool → GRU → dense, binary weights): its kernels and width only.

@@ -14,6 +14,8 @@
  * 000's gesture model (binary, rows of 5 to 18 inputs), that one was 390 B larger and 3 % slower —
  * packing the activations does not pay on rows that short, and this width is the one models pick
  * to fit ~10 kB. It is faster on long rows (dense 256→64: 3.68 vs 4.19 instructions/MAC).
+ * Speed builds run layers of ≥ 4 rows and ≥ 8 inputs on subset-sum tables instead (bb_fc_b1_tab,
+ * below: dense 256→64 2.79, conv 1×62×16 4.96 instructions/MAC).
  */
 #if defined(__arm__) && defined(__ARM_ARCH_6M__)
 void bb_b1_rows2_t1(const int8_t *x, const int8_t *xend, const uint8_t *p0, const uint8_t *p1, int32_t *acc);
@@ -459,10 +461,210 @@ static void bb_b1_rows4(const int8_t *x, const int8_t *xend, const uint8_t *p0, 
 #endif
 #endif
 
+#ifndef BB_KERNELS_SIZE_OPT
+/*
+ * Speed builds, four or more rows: subset-sum tables. For each group of 4 activations the 16 sums
+ * T[v] = Σ_i (bit i of v ? x_i : −x_i) (int16, |T| ≤ 512) are built once per call, and every row
+ * then adds one entry per group: the group's 4 weight bits are the index, and the sum is Σ w·x
+ * itself. Building costs ~51 instructions a group (bb_b1_tab_build); a pair of rows then costs 24
+ * per weight byte (bb_b1_tab_rows2: per row LDRB, two nibble indices, two LDRSH, two ADDs), 1.5
+ * per MAC against ~3 for the bit-serial loop. The tables of up to BB_B1_TAB_GROUPS groups (48
+ * inputs, 384 B of stack) are built per chunk of the row; the sums of a block of up to
+ * BB_B1_TAB_ROWS rows carry over the chunks. Inputs past in_len count as 0, so the spare weight
+ * bits of the last group (any value) add nothing. Stack: the serial firmware's high-water mark on
+ * the 2 KiB-stack M0 boards went 1,144 → 1,468 B (random binary models on virtual:m0); 64-input
+ * chunks (512 B) were 6 % faster on dense 256→64 and left too little margin. Size builds keep the
+ * bit-serial loop.
+ */
+#define BB_B1_TAB_GROUPS 12u
+#define BB_B1_TAB_ROWS 32u
+
+#if defined(__arm__) && defined(__ARM_ARCH_6M__)
+/* Tables of `groups` whole groups of 4 activations at x into t (16 int16 per group). */
+void bb_b1_tab_build_t1(const int8_t *x, uint32_t groups, int16_t *t);
+/* acc[0] += Σ_k T_2k[lo(w0[k])] + T_2k+1[hi(w0[k])], acc[1] the same for w0 + stride; k < nbytes ≥ 1. */
+void bb_b1_tab_rows2_t1(const int16_t *t, const uint8_t *w0, uint32_t stride, uint32_t nbytes, int32_t *acc);
+#define bb_b1_tab_build bb_b1_tab_build_t1
+#define bb_b1_tab_rows2 bb_b1_tab_rows2_t1
+/*
+ * Build: r0 x, r2 t, r8 the end of x; per group r3–r6 the four activations, then 2x each (a, b, c, d),
+ * r7 the running base value (t0 = −Σx, then t2 = t0 + b), r3 t1 = t0 + a, then t3 = t1 + b; each base
+ * value v is stored with v + d, v + c and v + c + d (bit 3, bit 2, bits 2 and 3 set).
+ */
+#define BB_TAB_EMIT(V, I)                                                  \
+    "    strh " V ", [r2, #" #I "]\n"                                      \
+    "    adds r1, " V ", r6\n"                                             \
+    "    strh r1, [r2, #" #I " + 16]\n"                                    \
+    "    adds r1, " V ", r5\n"                                             \
+    "    strh r1, [r2, #" #I " + 8]\n"                                     \
+    "    adds r1, r1, r6\n"                                                \
+    "    strh r1, [r2, #" #I " + 24]\n"
+__asm__(
+    "    .syntax unified\n"
+    "    .thumb\n"
+    "    .section .text.bb_b1_tab_build_t1,\"ax\",%progbits\n"
+    "    .global bb_b1_tab_build_t1\n"
+    "    .type bb_b1_tab_build_t1, %function\n"
+    "    .thumb_func\n"
+    "bb_b1_tab_build_t1:\n"
+    "    push {r4-r7, lr}\n"
+    "    mov r4, r8\n"
+    "    push {r4}\n"
+    "    lsls r1, r1, #2\n"
+    "    adds r1, r0, r1\n"
+    "    mov r8, r1\n"
+    "1:\n"
+    "    ldrb r3, [r0, #0]\n"
+    "    sxtb r3, r3\n"
+    "    ldrb r4, [r0, #1]\n"
+    "    sxtb r4, r4\n"
+    "    ldrb r5, [r0, #2]\n"
+    "    sxtb r5, r5\n"
+    "    ldrb r6, [r0, #3]\n"
+    "    sxtb r6, r6\n"
+    "    adds r0, r0, #4\n"
+    "    adds r7, r3, r4\n"
+    "    adds r7, r7, r5\n"
+    "    adds r7, r7, r6\n"
+    "    rsbs r7, r7, #0\n"
+    "    lsls r3, r3, #1\n"
+    "    lsls r4, r4, #1\n"
+    "    lsls r5, r5, #1\n"
+    "    lsls r6, r6, #1\n"
+    BB_TAB_EMIT("r7", 0)
+    "    adds r3, r3, r7\n"
+    BB_TAB_EMIT("r3", 2)
+    "    adds r7, r7, r4\n"
+    BB_TAB_EMIT("r7", 4)
+    "    adds r3, r3, r4\n"
+    BB_TAB_EMIT("r3", 6)
+    "    adds r2, r2, #32\n"
+    "    cmp r0, r8\n"
+    "    bcc 1b\n"
+    "    pop {r4}\n"
+    "    mov r8, r4\n"
+    "    pop {r4-r7, pc}\n"
+    "    .size bb_b1_tab_build_t1, . - bb_b1_tab_build_t1\n"
+    "    .text\n"
+);
+#undef BB_TAB_EMIT
+/*
+ * Rows: r0 t (advances 64 B per weight byte), r1 w0, r2 stride, r7 = 30 (the low nibble's index
+ * mask, ×2 for int16), r8/r9 the two sums, r10 the end of w0.
+ */
+#define BB_TAB_ROW(LOAD, ACC)                                              \
+    "    ldrb r3, " LOAD "\n"                                              \
+    "    lsls r4, r3, #1\n"                                                \
+    "    ands r4, r7\n"                                                    \
+    "    ldrsh r5, [r0, r4]\n"                                             \
+    "    add " ACC ", r5\n"                                                \
+    "    lsrs r3, r3, #4\n"                                                \
+    "    lsls r3, r3, #1\n"                                                \
+    "    adds r3, #32\n"                                                   \
+    "    ldrsh r5, [r0, r3]\n"                                             \
+    "    add " ACC ", r5\n"
+__asm__(
+    "    .syntax unified\n"
+    "    .thumb\n"
+    "    .section .text.bb_b1_tab_rows2_t1,\"ax\",%progbits\n"
+    "    .global bb_b1_tab_rows2_t1\n"
+    "    .type bb_b1_tab_rows2_t1, %function\n"
+    "    .thumb_func\n"
+    "bb_b1_tab_rows2_t1:\n"
+    "    push {r4-r7, lr}\n"
+    "    mov r4, r8\n"
+    "    mov r5, r9\n"
+    "    mov r6, r10\n"
+    "    push {r4-r6}\n"
+    "    adds r3, r1, r3\n"
+    "    mov r10, r3\n"
+    "    movs r7, #30\n"
+    "    movs r3, #0\n"
+    "    mov r8, r3\n"
+    "    mov r9, r3\n"
+    "1:\n"
+    BB_TAB_ROW("[r1, r2]", "r9")
+    BB_TAB_ROW("[r1]", "r8")
+    "    adds r1, r1, #1\n"
+    "    adds r0, #64\n"
+    "    cmp r1, r10\n"
+    "    bcc 1b\n"
+    "    ldr r3, [sp, #32]\n"
+    "    ldm r3!, {r4, r5}\n"
+    "    add r4, r8\n"
+    "    add r5, r9\n"
+    "    subs r3, r3, #8\n"
+    "    stm r3!, {r4, r5}\n"
+    "    pop {r4-r6}\n"
+    "    mov r8, r4\n"
+    "    mov r9, r5\n"
+    "    mov r10, r6\n"
+    "    pop {r4-r7, pc}\n"
+    "    .size bb_b1_tab_rows2_t1, . - bb_b1_tab_rows2_t1\n"
+    "    .text\n"
+);
+#undef BB_TAB_ROW
+#else
+/* The same in C (host build, other cores). */
+static void bb_b1_tab_build(const int8_t *x, uint32_t groups, int16_t *t)
+{
+    for (uint32_t g = 0; g < groups; g++, x += 4, t += 16) {
+        t[0] = (int16_t)-(x[0] + x[1] + x[2] + x[3]);
+        for (uint32_t i = 0, half = 1; i < 4u; i++, half <<= 1)
+            for (uint32_t j = 0; j < half; j++) t[half + j] = (int16_t)(t[j] + 2 * x[i]);
+    }
+}
+
+static void bb_b1_tab_rows2(const int16_t *t, const uint8_t *w0, uint32_t stride, uint32_t nbytes, int32_t *acc)
+{
+    for (uint32_t k = 0; k < nbytes; k++, t += 32) {
+        const uint32_t b0 = w0[k], b1 = w0[k + stride];
+        acc[0] += t[b0 & 15u] + t[16u + (b0 >> 4)];
+        acc[1] += t[b1 & 15u] + t[16u + (b1 >> 4)];
+    }
+}
+#endif
+
+/* Tables of x[0..n), n ≤ 4·BB_B1_TAB_GROUPS: whole groups, the partial last one, a zero group to an even count. */
+static void bb_b1_tables(const int8_t *x, uint32_t n, int16_t *t)
+{
+    const uint32_t whole = n / 4u, groups = (n + 7u) / 8u * 2u;
+    if (whole) bb_b1_tab_build(x, whole, t);
+    int8_t pad[4] = {0, 0, 0, 0};
+    for (uint32_t i = 4u * whole; i < n; i++) pad[i - 4u * whole] = x[i];
+    for (uint32_t g = whole; g < groups; g++, pad[0] = pad[1] = pad[2] = pad[3] = 0) bb_b1_tab_build(pad, 1, t + 16u * g);
+}
+
+static void bb_fc_b1_tab(const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, uint32_t in_len, const uint8_t *w,
+                         uint32_t row_stride, uint32_t n_out, int8_t *out)
+{
+    int16_t t[BB_B1_TAB_GROUPS * 16u];
+    for (uint32_t c = 0; c < n_out; c += BB_B1_TAB_ROWS) {
+        const uint32_t rows = n_out - c < BB_B1_TAB_ROWS ? n_out - c : BB_B1_TAB_ROWS;
+        int32_t a[BB_B1_TAB_ROWS + 1u]; /* + 1: an odd last row runs paired with itself */
+        for (uint32_t r = 0; r <= rows; r++) a[r] = 0;
+        for (uint32_t i0 = 0; i0 < in_len; i0 += 4u * BB_B1_TAB_GROUPS) {
+            const uint32_t n = in_len - i0 < 4u * BB_B1_TAB_GROUPS ? in_len - i0 : 4u * BB_B1_TAB_GROUPS;
+            bb_b1_tables(in + i0, n, t);
+            const uint8_t *wb = w + c * row_stride + i0 / 8u;
+            for (uint32_t r = 0; r < rows; r += 2u, wb += 2u * row_stride)
+                bb_b1_tab_rows2(t, wb, r + 1u < rows ? row_stride : 0u, (n + 7u) / 8u, a + r);
+        }
+        for (uint32_t r = 0; r < rows; r++) out[c + r] = bb_fc_out(act, ch, c + r, a[r]);
+    }
+}
+#endif
+
 /* Row pairs (a last odd row paired with itself) over whole words, then the zero-padded tail. */
 bb_kstatus_t bb_fc_b1_c(const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, uint32_t in_len,
                         const uint8_t *w, uint32_t row_stride, uint32_t n_out, int8_t *out)
 {
+#ifndef BB_KERNELS_SIZE_OPT
+    if (n_out >= 4u && in_len >= 8u) {
+        bb_fc_b1_tab(act, ch, in, in_len, w, row_stride, n_out, out);
+        return BB_KOK;
+    }
+#endif
     int32_t xsum = 0;
     for (uint32_t i = 0; i < in_len; i++) xsum += in[i];
     const uint32_t nmain = in_len & ~31u;
