@@ -3,8 +3,8 @@
 
 #if !BB_KERNELS_DSP
 /*
- * Binary weights on cores without the DSP extension (Cortex-M0; the host build runs the same
- * wrapper over a C version of the inner loop): Σ w·x = 2·Σset − Σx, Σset the sum of the
+ * Binary weights on cores without the DSP extension (Cortex-M0, pure C; the Thumb-1 loops with
+ * -DBB_KERNELS_ASM=1): Σ w·x = 2·Σset − Σx, Σset the sum of the
  * activations whose weight bit is set. bb_b1_rows2(x, xend, p0, p1, acc[2]) adds Σset for two rows
  * over whole weight words (32 inputs per word, in two passes of one 16-input body to halve its
  * code): per input LDRB + SXTB, per row LSRS + BCC (+ ADD). A row's partial last word runs against
@@ -17,7 +17,7 @@
  * Speed builds run layers of ≥ 4 rows and ≥ 8 inputs on subset-sum tables instead (bb_fc_b1_tab,
  * below: dense 256→64 2.79, conv 1×62×16 4.96 instructions/MAC).
  */
-#if defined(__arm__) && defined(__ARM_ARCH_6M__)
+#if BB_KERNELS_THUMB1
 void bb_b1_rows2_t1(const int8_t *x, const int8_t *xend, const uint8_t *p0, const uint8_t *p1, int32_t *acc);
 #define bb_b1_rows2 bb_b1_rows2_t1
 __asm__(
@@ -479,7 +479,7 @@ static void bb_b1_rows4(const int8_t *x, const int8_t *xend, const uint8_t *p0, 
 #define BB_B1_TAB_GROUPS 12u
 #define BB_B1_TAB_ROWS 32u
 
-#if defined(__arm__) && defined(__ARM_ARCH_6M__)
+#if BB_KERNELS_THUMB1
 /* Tables of `groups` whole groups of 4 activations at x into t (16 int16 per group). */
 void bb_b1_tab_build_t1(const int8_t *x, uint32_t groups, int16_t *t);
 /* acc[0] += Σ_k T_2k[lo(w0[k])] + T_2k+1[hi(w0[k])], acc[1] the same for w0 + stride; k < nbytes ≥ 1. */
@@ -606,14 +606,24 @@ __asm__(
 #undef BB_TAB_ROW
 #else
 /* The same in C (host build, other cores). */
+/* Each base value v (bits 2 and 3 clear) stored with v + c, v + d, v + c + d, as the assembly does. */
+#define BB_TAB_EMIT(V, I)                    \
+    t[I] = (int16_t)(V);                     \
+    t[(I) + 8] = (int16_t)((V) + d);         \
+    t[(I) + 4] = (int16_t)((V) + c);         \
+    t[(I) + 12] = (int16_t)((V) + c + d);
 static void bb_b1_tab_build(const int8_t *x, uint32_t groups, int16_t *t)
 {
-    for (uint32_t g = 0; g < groups; g++, x += 4, t += 16) {
-        t[0] = (int16_t)-(x[0] + x[1] + x[2] + x[3]);
-        for (uint32_t i = 0, half = 1; i < 4u; i++, half <<= 1)
-            for (uint32_t j = 0; j < half; j++) t[half + j] = (int16_t)(t[j] + 2 * x[i]);
+    for (const int8_t *end = x + 4u * groups; x < end; x += 4, t += 16) {
+        const int32_t a = 2 * x[0], b = 2 * x[1], c = 2 * x[2], d = 2 * x[3];
+        const int32_t t0 = -(x[0] + x[1] + x[2] + x[3]), t1 = t0 + a;
+        BB_TAB_EMIT(t0, 0)
+        BB_TAB_EMIT(t1, 1)
+        BB_TAB_EMIT(t0 + b, 2)
+        BB_TAB_EMIT(t1 + b, 3)
     }
 }
+#undef BB_TAB_EMIT
 
 static void bb_b1_tab_rows2(const int16_t *t, const uint8_t *w0, uint32_t stride, uint32_t nbytes, int32_t *acc)
 {

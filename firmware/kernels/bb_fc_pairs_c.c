@@ -3,9 +3,10 @@
 
 #if !BB_KERNELS_DSP
 /*
- * 4- and 2-bit weights on cores without the DSP extension (Cortex-M0; the host build runs the C
- * twin of the loops): two multiply-accumulates per MULS, so these widths are faster than int8
- * there, not only smaller. (Binary weights keep their compact kernel: bb_fc_b1_c.c says why.)
+ * 4- and 2-bit weights on cores without the DSP extension (Cortex-M0, pure C like the host build;
+ * -DBB_KERNELS_ASM=1 swaps in the Thumb-1 loops below): two multiply-accumulates per MULS, so these
+ * widths are faster than int8 there, not only smaller. (Binary weights keep their own kernel:
+ * bb_fc_b1_c.c says why.)
  *
  * Each width's fields become non-negative u: 4-bit w + 8 (XOR 0x88888888 on the two's-complement
  * nibbles), 2-bit w + 2 (XOR 0xAAAAAAAA). (v >> s) & m, with m one field at bit 0 and one at bit
@@ -20,9 +21,10 @@
  * loops add that to the row's sum every two 4-bit words or every 2-bit word (8 pairs each) and
  * restart at 2^15. Each row's sum starts at −8·Σx (4-bit) or −2·Σx (2-bit) and ends as Σ w·x.
  *
- * Per pair: LSRS (MOVS) + ANDS + LDM (X) + MULS + ADDS; per word LDM + EORS; per flush ASRS + ADD +
- * MOV and the loop test: 4-bit 49 instructions per 16 MACs, 2-bit 47 per 16, against 4 per MAC for
- * int8 (LDRSB, LDRSB, MULS, ADD).
+ * Per pair (the Thumb-1 loops): LSRS (MOVS) + ANDS + LDM (X) + MULS + ADDS; per word LDM + EORS; per
+ * flush ASRS + ADD + MOV and the loop test: 4-bit 49 instructions per 16 MACs, 2-bit 47 per 16,
+ * against 4 per MAC for int8 (LDRSB, LDRSB, MULS, ADD). GCC's code for the C twins is longer
+ * (dense 256→64: 4.73 against 3.93 instructions/MAC) but still below int8 in C (5.47).
  *
  * Activations are packed in chunks of BB_PAIRS_CHUNK inputs (stack: 4 bytes per input pair) and the
  * rows run in blocks of BB_PAIRS_ROWS so that a chunk is packed once per block; a row's partial last
@@ -42,7 +44,7 @@
 typedef void (*bb_pairs_rows_fn)(const uint32_t *xp, uint32_t nw, const uint8_t *p, uint32_t skip, int32_t *acc,
                                  int32_t *acc_end);
 
-#if defined(__arm__) && defined(__ARM_ARCH_6M__)
+#if BB_KERNELS_THUMB1
 void bb_s4p_rows_t1(const uint32_t *xp, uint32_t nw, const uint8_t *p, uint32_t skip, int32_t *acc, int32_t *acc_end);
 void bb_s2p_rows_t1(const uint32_t *xp, uint32_t nw, const uint8_t *p, uint32_t skip, int32_t *acc, int32_t *acc_end);
 #define bb_s4p_rows bb_s4p_rows_t1
@@ -136,33 +138,53 @@ __asm__("    .syntax unified\n"
         "    .thumb\n" BB_PAIRS_FN("bb_s4p_rows_t1", "0x000F000F", "0x88888888", "16", "44", BB_WORD_S4 BB_WORD_S4)
             BB_PAIRS_FN("bb_s2p_rows_t1", "0x00030003", "0xAAAAAAAA", "32", "0", BB_WORD_S2) "    .text\n");
 #else
-/* The assembly's arithmetic: words of `bits`-wide fields, `per_flush` words between middle-field flushes. */
-static void bb_pairs_rows(const uint32_t *xp, uint32_t nw, const uint8_t *p, uint32_t skip, int32_t *acc, int32_t *acc_end,
-                          uint32_t bits, uint32_t mask, uint32_t xor_off, uint32_t per_flush)
+/*
+ * The assembly's arithmetic in C, one function per width with the word body unrolled (fields
+ * `(v >> s) & mask`, s a constant): each flush adds the top half of a sum started at 2^15. 4-bit
+ * flushes every two words, an odd count running one word first (as the assembly enters its body
+ * halfway); 2-bit every word.
+ */
+#define BB_PAIR(S) a += ((v >> (S)) & 0x000F000Fu) * *x++;
+static inline uint32_t bb_s4p_word(const uint8_t *p, const uint32_t **xp, uint32_t a)
+{
+    const uint32_t v = bb_load_u32(p) ^ 0x88888888u;
+    const uint32_t *x = *xp;
+    BB_PAIR(0) BB_PAIR(4) BB_PAIR(8) BB_PAIR(12)
+    *xp = x;
+    return a;
+}
+#undef BB_PAIR
+static void bb_s4p_rows(const uint32_t *xp, uint32_t nw, const uint8_t *p, uint32_t skip, int32_t *acc, int32_t *acc_end)
 {
     for (; acc < acc_end; acc++, p += skip) {
         const uint32_t *x = xp;
         int32_t sum = *acc;
-        /* An odd count of two-word flushes runs one word first, as the assembly enters its body halfway. */
-        for (uint32_t k = 0, kn = nw % per_flush ? nw % per_flush : per_flush; k < nw; k += kn, kn = per_flush) {
+        uint32_t k = nw;
+        if (k & 1u) {
+            sum += (int32_t)bb_s4p_word(p, &x, 0x8000u) >> 16;
+            p += 4;
+            k--;
+        }
+        for (; k; k -= 2u, p += 8) sum += (int32_t)bb_s4p_word(p + 4, &x, bb_s4p_word(p, &x, 0x8000u)) >> 16;
+        *acc = sum;
+    }
+}
+#define BB_PAIR(S) a += ((v >> (S)) & 0x00030003u) * *x++;
+static void bb_s2p_rows(const uint32_t *xp, uint32_t nw, const uint8_t *p, uint32_t skip, int32_t *acc, int32_t *acc_end)
+{
+    for (; acc < acc_end; acc++, p += skip) {
+        const uint32_t *x = xp;
+        int32_t sum = *acc;
+        for (const uint8_t *end = p + 4u * nw; p < end; p += 4) {
+            const uint32_t v = bb_load_u32(p) ^ 0xAAAAAAAAu;
             uint32_t a = 0x8000u;
-            for (uint32_t j = 0; j < kn; j++, p += 4) {
-                const uint32_t v = bb_load_u32(p) ^ xor_off;
-                for (uint32_t s = 0; s < 16u; s += bits) a += (v >> s & mask) * *x++;
-            }
+            BB_PAIR(0) BB_PAIR(2) BB_PAIR(4) BB_PAIR(6) BB_PAIR(8) BB_PAIR(10) BB_PAIR(12) BB_PAIR(14)
             sum += (int32_t)a >> 16;
         }
         *acc = sum;
     }
 }
-static void bb_s4p_rows(const uint32_t *xp, uint32_t nw, const uint8_t *p, uint32_t skip, int32_t *acc, int32_t *acc_end)
-{
-    bb_pairs_rows(xp, nw, p, skip, acc, acc_end, 4u, 0x000F000Fu, 0x88888888u, 2u);
-}
-static void bb_s2p_rows(const uint32_t *xp, uint32_t nw, const uint8_t *p, uint32_t skip, int32_t *acc, int32_t *acc_end)
-{
-    bb_pairs_rows(xp, nw, p, skip, acc, acc_end, 2u, 0x00030003u, 0xAAAAAAAAu, 1u);
-}
+#undef BB_PAIR
 #endif
 
 static inline uint32_t bb_pairs_x(int32_t lo, int32_t hi) { return ((uint32_t)lo << 16) + (uint32_t)hi; }

@@ -8,13 +8,13 @@
  * kernels, two MACs per MULS (bb_fc_pairs_c.c). The _ref kernels stay the reference; these give
  * the same sums.
  *
- * Inner loop (Thumb-1 assembly on ARMv6-M: GCC keeps four accumulators and the row pointers on the
- * stack there; the sums live in r8–r11, reachable by ADD):
+ * Inner loop (C; with -DBB_KERNELS_ASM=1 Thumb-1 assembly on ARMv6-M, where GCC keeps four
+ * accumulators and the row pointers on the stack; the assembly's sums live in r8–r11, reachable by ADD):
  *   bb_s8_rows4(xend, n, p0end, stride, acc[4]): acc[r] = Σ_{i<n} row_r[−n + i]·xend[−n + i], rows
  *     p0end + r·stride, n a positive multiple of 4. Per input: LDRSB x, then per row LDRSB +
  *     MULS + ADD, one index increment: 14 instructions per 4 MACs.
  */
-#if defined(__arm__) && defined(__ARM_ARCH_6M__)
+#if BB_KERNELS_THUMB1
 #define BB_T1 1
 void bb_s8_rows4_t1(const int8_t *xend, int32_t neg_n, const uint8_t *p0end, uint32_t stride, int32_t *acc);
 #define bb_s8_rows4(xe, n, p, s, a) bb_s8_rows4_t1((xe), -(int32_t)(n), (p), (s), (a))
@@ -116,14 +116,22 @@ __asm__(
 );
 #else
 #define BB_T1 0
+/* The assembly's loop in C: one activation load for four rows, a negative index counting up to 0. */
 static void bb_s8_rows4(const int8_t *xend, uint32_t n, const uint8_t *p0end, uint32_t stride, int32_t *acc)
 {
-    for (uint32_t r = 0; r < 4u; r++) {
-        const int8_t *p = (const int8_t *)(p0end + r * stride) - n;
-        int32_t a = 0;
-        for (uint32_t i = 0; i < n; i++) a += p[i] * (xend - n)[i];
-        acc[r] = a;
+    const int8_t *p0 = (const int8_t *)p0end, *p1 = p0 + stride, *p2 = p1 + stride, *p3 = p2 + stride;
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (int32_t i = -(int32_t)n; i != 0; i++) {
+        const int32_t x = xend[i];
+        a0 += p0[i] * x;
+        a1 += p1[i] * x;
+        a2 += p2[i] * x;
+        a3 += p3[i] * x;
     }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
 }
 #endif
 

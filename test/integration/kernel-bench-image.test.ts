@@ -1,9 +1,10 @@
 // The kernel bench image (firmware/kernels/bench) cross-checks every optimised kernel against the
 // portable reference on the benchmark's layer shapes and on sweeps of odd shapes (fully connected:
 // row lengths 1–80 and longer; convolutions: every row length mod 4, kernel widths, 'same' padding,
-// strides, 2-D inputs, partial channel blocks). Here it runs on both QEMU boards and every check
-// must report zero mismatches: the sweeps reach kernel paths (the M4 binary conv's channel blocks,
-// its shifted last word, border columns) that random models hit only by chance.
+// strides, 2-D inputs, partial channel blocks). Here it runs on both QEMU boards (the M0 with its
+// default pure C kernels and with the Thumb-1 inner loops) and every check must report zero
+// mismatches: the sweeps reach kernel paths (the M4 binary conv's channel blocks, its shifted last
+// word, border columns) that random models hit only by chance.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -19,39 +20,35 @@ import { REPO } from '../helpers/engine-cases';
 const unavailable = standaloneUnavailable(true);
 if (unavailable) console.log(`kernel bench image tests skipped: ${unavailable}`);
 
+const M0_CHECKS = ['sweep b1', 'sweep s4', 'sweep s8', 'conv_62x16_k3_16 b1'];
+// [name, board, kernel flags, CHECK lines that must be present]
+const cases: Array<[string, StandaloneBoard, string, string[]]> = [
+  // M4: SIMD kernels, conv through the layer entry points (binary: the blocked kernel).
+  [
+    'mps2-an386',
+    'mps2-an386',
+    '',
+    ['sweep b1', 'sweep s4', 'conv_sweep b1', 'conv_sweep s2', 'conv_128x9_k3_64 b1', 'conv_126x64_k3_64 b1'],
+  ],
+  // M0 (no RAM there for the conv sweep): the default pure C kernels, then the Thumb-1 loops.
+  ['microbit', 'microbit', '', M0_CHECKS],
+  ['microbit with Thumb-1 loops', 'microbit', '-DBB_KERNELS_ASM=1', M0_CHECKS],
+];
+
 describe.skipIf(unavailable !== null)(
   'kernel bench image: optimised kernels against the portable ones',
   () => {
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'bb-kbench-'));
     afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-    const cases: Array<[StandaloneBoard, string[]]> = [
-      // M4: SIMD kernels, conv through the layer entry points (binary: the blocked kernel).
-      [
-        'mps2-an386',
-        [
-          'sweep b1',
-          'sweep s4',
-          'conv_sweep b1',
-          'conv_sweep s2',
-          'conv_128x9_k3_64 b1',
-          'conv_126x64_k3_64 b1',
-        ],
-      ],
-      // M0: the Thumb-1 kernels (no RAM for the conv sweep).
-      ['microbit', ['sweep b1', 'sweep s4', 'conv_62x16_k3_16 b1']],
-    ];
     it.each(cases)(
       '%s: every CHECK line reports 0 mismatches',
-      async (board, expected) => {
-        const out = path.join(tmp, board);
-        execFileSync(
-          'make',
-          ['-s', '-C', path.join(REPO, 'firmware/kernels/bench'), `BOARD=${board}`, `OUT=${out}`],
-          {
-            stdio: 'pipe',
-          },
-        );
+      async (name, board, flags, expected) => {
+        const out = path.join(tmp, name.replace(/\W+/g, '-'));
+        const dir = path.join(REPO, 'firmware/kernels/bench');
+        execFileSync('make', ['-s', '-C', dir, `BOARD=${board}`, `OUT=${out}`, `KERNEL_FLAGS=${flags}`], {
+          stdio: 'pipe',
+        });
         const text = await runImage(
           path.join(out, 'bench.elf'),
           board,
@@ -62,10 +59,9 @@ describe.skipIf(unavailable !== null)(
         const checks = new Map(
           [...text.matchAll(/CHECK (\S+) (\S+) (\d+)/g)].map((m) => [`${m[1]} ${m[2]}`, Number(m[3])]),
         );
-        for (const name of expected)
-          expect(checks.has(name), `${board} printed no "CHECK ${name}"`).toBe(true);
+        for (const n of expected) expect(checks.has(n), `${name} printed no "CHECK ${n}"`).toBe(true);
         const bad = [...checks].filter(([, n]) => n !== 0);
-        expect(bad, `${board}: mismatching kernels`).toEqual([]);
+        expect(bad, `${name}: mismatching kernels`).toEqual([]);
       },
       180_000,
     );
