@@ -1,0 +1,126 @@
+// `bitbench verify` and `bitbench export` end to end on a database file, with the JSON field names the
+// engine issue makes public: verify prints compared, mismatches, bit_exact, latency {unit, mean}
+// (instructions on the virtual boards); export writes the blob the device loads, or a C pair.
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { runCli } from '../../src/main/cli/program';
+import { CliRuntime } from '../../src/main/cli/runtime';
+import { createAppContext } from '../../src/main/context';
+import { readBlob } from '../../src/main/engine/blob-reader';
+import { quantizeVariant, seedFloatModel } from './helpers/deploy-fixture';
+import { skipNote, virtualBoardsUnavailable } from './helpers/virtual-boards';
+
+const unavailable = virtualBoardsUnavailable();
+skipNote(unavailable, 'engine-cli integration tests');
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'bb-engine-cli-'));
+const db = path.join(dir, 'a.db');
+
+/** Runs the CLI in process; `out` is stdout, `err` what it wrote to stderr (the refusals). */
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
+    err += String(s);
+    return true;
+  });
+  try {
+    const code = await runCli([...args, '--db', db], new CliRuntime((s) => (out += s)));
+    return { code, out, err };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe('bitbench export / verify', () => {
+  beforeAll(async () => {
+    const ctx = createAppContext({ dbPath: db, shell: 'cli' });
+    seedFloatModel(ctx, { name: 'har-fp' });
+    await quantizeVariant(ctx, 'har-fp', 'har-w4', { weightBits: 4, actBits: 8 });
+    await ctx.close();
+  }, 120_000);
+
+  it('export --format blob writes the blob the device loads; --format c a header and a source', async () => {
+    const blobPath = path.join(dir, 'har-w4.bbm');
+    const b = await cli(['export', '--model', 'har-w4', '--format', 'blob', '--out', blobPath, '--json']);
+    expect(b.code).toBe(0);
+    const r = JSON.parse(b.out) as { bytes: number; layers: number; crc32: string; files: string[] };
+    const blob = new Uint8Array(readFileSync(blobPath));
+    expect(blob.length).toBe(r.bytes);
+    expect(readBlob(blob).layers.length).toBe(r.layers);
+
+    const cDir = path.join(dir, 'c');
+    const c = await cli(['export', '--model', 'har-w4', '--format', 'c', '--out', cDir, '--json']);
+    expect(c.code).toBe(0);
+    const files = (JSON.parse(c.out) as { files: string[] }).files;
+    expect(files.some((f) => f.endsWith('.h'))).toBe(true);
+    expect(files.some((f) => f.endsWith('.c'))).toBe(true);
+    for (const f of files) expect(existsSync(f), f).toBe(true);
+  }, 60_000);
+
+  it('export refuses an unknown format and an unknown model with the reason', async () => {
+    const f = await cli(['export', '--model', 'har-w4', '--format', 'onnx', '--out', path.join(dir, 'x')]);
+    expect(f.code).not.toBe(0);
+    expect(f.err).toMatch(/--format must be blob or c/);
+    const m = await cli(['export', '--model', 'nope', '--out', path.join(dir, 'y')]);
+    expect(m.code).not.toBe(0);
+    expect(m.err).toMatch(/nope/);
+  });
+
+  it('verify without a board compares the host reference with the integer simulation', async () => {
+    const { code, out } = await cli([
+      'verify',
+      '--model',
+      'har-w4',
+      '--split',
+      'test',
+      '--limit',
+      '30',
+      '--json',
+    ]);
+    expect(code).toBe(0);
+    const v = JSON.parse(out) as {
+      compared: number;
+      reference_vs_integer_sim: { compared: number; prediction_mismatches: number };
+    };
+    expect(v.reference_vs_integer_sim.compared).toBe(30);
+    expect(v.reference_vs_integer_sim.prediction_mismatches).toBe(0);
+  }, 60_000);
+
+  it('verify refuses a bad --limit and --split before any work', async () => {
+    const l = await cli(['verify', '--model', 'har-w4', '--limit', '0']);
+    expect(l.code).not.toBe(0);
+    expect(l.err).toMatch(/--limit must be a whole number/);
+    const s = await cli(['verify', '--model', 'har-w4', '--split', 'all']);
+    expect(s.code).not.toBe(0);
+    expect(s.err).toMatch(/--split must be train, val or test/);
+  });
+
+  it.skipIf(unavailable !== null).each(['virtual:m4', 'virtual:m0'])(
+    'verify --board %s --json: every window bit-exact, latency in instructions',
+    async (board) => {
+      const { code, out } = await cli([
+        'verify',
+        '--model',
+        'har-w4',
+        '--board',
+        board,
+        '--split',
+        'test',
+        '--limit',
+        '20',
+        '--json',
+      ]);
+      expect(code).toBe(0);
+      const v = JSON.parse(out) as Record<string, unknown>;
+      for (const k of ['compared', 'mismatches', 'bit_exact', 'latency']) expect(v, k).toHaveProperty(k);
+      expect(v).toMatchObject({ compared: 20, mismatches: 0, bit_exact: true });
+      const latency = v.latency as { unit: string; mean: number };
+      expect(latency.unit).toBe('instructions');
+      expect(latency.mean).toBeGreaterThan(0);
+    },
+    120_000,
+  );
+});
