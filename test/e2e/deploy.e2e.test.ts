@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,6 +88,36 @@ describe.skipIf(!!skip)('Deploy and Compare pages in Chromium against the headle
       .poll(() => card.getByTestId('footprint-run').textContent())
       .toMatch(/One inference on virtual:m0 \(synth test window 0\): [\d,]+ instructions, bit-exact/);
     await screenshot(page, 'deploy-footprint');
+  }, 120_000);
+
+  it('verifies the selected model bit for bit on virtual:m0 and exports it as a blob and as C', async () => {
+    await page.getByTestId('deploy-model').selectOption('tiny-w1a8');
+    const card = page.getByTestId('export-verify');
+    await card.getByTestId('verify-board').selectOption('virtual:m0');
+    await card.getByTestId('verify-limit').fill('25');
+    await card.getByTestId('verify').click();
+    await expect
+      .poll(() => card.getByTestId('verify-result').textContent(), { timeout: 60_000 })
+      .toMatch(
+        /virtual:m0, test split: 25 windows, 0 mismatches\s*bit-exact · latency [\d,]+ instructions per inference/,
+      );
+    // A bad window count is refused in the card, the last result stays.
+    await card.getByTestId('verify-limit').fill('0');
+    await card.getByTestId('verify').click();
+    await card.getByText(/Windows must be a whole number/).waitFor({ timeout: 10_000 });
+
+    await card.getByTestId('export').click();
+    await expect
+      .poll(() => card.getByTestId('export-result').textContent(), { timeout: 30_000 })
+      .toMatch(/tiny-w1a8\.bbm/);
+    const blob = (await card.getByTestId('export-result').locator('code').first().textContent()) ?? '';
+    expect(existsSync(blob), blob).toBe(true);
+    await card.getByTestId('export-format').selectOption('c');
+    await card.getByTestId('export').click();
+    await expect
+      .poll(() => card.getByTestId('export-result').textContent(), { timeout: 30_000 })
+      .toMatch(/\.h[\s\S]*\.c|\.c[\s\S]*\.h/);
+    await screenshot(page, 'deploy-export-verify');
   }, 120_000);
 
   it('compares the float model and its variants with device results, diffs two, plots the Pareto fronts', async () => {

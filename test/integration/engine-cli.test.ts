@@ -60,6 +60,18 @@ describe('bitbench export / verify', () => {
     for (const f of files) expect(existsSync(f), f).toBe(true);
   }, 60_000);
 
+  it('export without --out writes into exports/ beside the database', async () => {
+    const b = await cli(['export', '--model', 'har-w4', '--json']);
+    expect(b.code).toBe(0);
+    const blobFile = path.join(dir, 'exports', 'har-w4.bbm');
+    expect((JSON.parse(b.out) as { files: string[] }).files).toEqual([blobFile]);
+    expect(readBlob(new Uint8Array(readFileSync(blobFile))).layers.length).toBeGreaterThan(0);
+    const c = await cli(['export', '--model', 'har-w4', '--format', 'c', '--json']);
+    expect(c.code).toBe(0);
+    for (const f of (JSON.parse(c.out) as { files: string[] }).files)
+      expect(path.dirname(f)).toBe(path.join(dir, 'exports', 'har-w4-c'));
+  });
+
   it('export refuses an unknown format and an unknown model with the reason', async () => {
     const f = await cli(['export', '--model', 'har-w4', '--format', 'onnx', '--out', path.join(dir, 'x')]);
     expect(f.code).not.toBe(0);

@@ -17,6 +17,7 @@ import { loadModel } from '../device/model-load';
 import { firmwareRoot } from '../device/virtual-boards';
 import { quantizeInput, runIntegerModel } from '../quant/integer-sim';
 import { VariantsRepo } from '../store/variants-repo';
+import { userDataDir } from '../paths';
 import { readBlob } from './blob-reader';
 import { BlobExportError, writeBlob } from './blob-writer';
 import { exportC } from './c-export';
@@ -63,20 +64,28 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
       const blob = blobOf(input.model, v.integerModel, 0);
       const parsed = readBlob(blob, input.model);
       const files: string[] = [];
+      // Default: exports/ beside the database file (the data folder for an in-memory one).
+      const exportsDir = path.join(
+        ctx.store.path === ':memory:' ? userDataDir() : path.dirname(path.resolve(ctx.store.path)),
+        'exports',
+      );
+      const out =
+        input.out ??
+        path.join(exportsDir, input.format === 'blob' ? `${input.model}.bbm` : `${input.model}-c`);
       if (input.format === 'blob') {
-        const file = isDir(input.out) ? path.join(input.out, `${input.model}.bbm`) : input.out;
+        const file = isDir(out) ? path.join(out, `${input.model}.bbm`) : out;
         mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
         writeFileSync(file, blob);
         files.push(file);
       } else {
-        mkdirSync(input.out, { recursive: true });
+        mkdirSync(out, { recursive: true });
         const c = exportC(blob, input.model);
         for (const [name, text] of [
           [c.headerName, c.header],
           [c.sourceName, c.source],
         ] as const) {
-          writeFileSync(path.join(input.out, name), text);
-          files.push(path.join(input.out, name));
+          writeFileSync(path.join(out, name), text);
+          files.push(path.join(out, name));
         }
       }
       return {

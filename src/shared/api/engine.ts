@@ -9,8 +9,11 @@ export const ExportInput = z.object({
   /** A quantized variant's name (`bitbench variants list`). */
   model: z.string().min(1),
   format: z.enum(['blob', 'c']).default('blob'),
-  /** A file for `blob` (a directory is allowed: `<model>.bbm` inside), a directory for `c`. */
-  out: z.string().min(1),
+  /**
+   * A file for `blob` (a directory is allowed: `<model>.bbm` inside), a directory for `c`. Omitted:
+   * `exports/` beside the database (`<model>.bbm`, or `<model>-c/` for the C pair).
+   */
+  out: z.string().min(1).optional(),
 });
 
 export const ExportResultSchema = z.object({

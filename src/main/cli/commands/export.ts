@@ -17,7 +17,7 @@ interface FootprintFlags extends CommonOptions {
 interface ExportFlags extends CommonOptions {
   model: string;
   format: string;
-  out: string;
+  out?: string;
 }
 interface VerifyFlags extends CommonOptions {
   model: string;
@@ -31,7 +31,7 @@ export function registerExportCommands(program: Command, rt: CliRuntime): void {
   command(program, 'export', 'export a quantized model as a device blob or a C header/source pair')
     .requiredOption('--model <name>', 'quantized variant name')
     .option('--format <blob|c>', 'blob (the bytes MODEL_LOAD sends) or c (header + source)', 'blob')
-    .requiredOption('--out <path>', 'output file (blob) or directory (c)')
+    .option('--out <path>', 'output file (blob) or directory (c); default exports/ beside the database')
     .action(async (_o, cmd: Command) => {
       const o = optionsOf<ExportFlags>(cmd);
       if (o.format !== 'blob' && o.format !== 'c') fail(`--format must be blob or c, got "${o.format}".`);

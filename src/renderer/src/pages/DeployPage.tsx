@@ -6,6 +6,7 @@ import { JobProgress } from '../components/JobProgress';
 import { useApi, useEvent, useJob } from '../hooks';
 import { DeployProgressBar } from './deploy/DeployProgressBar';
 import { EstimateCard } from './deploy/EstimateCard';
+import { ExportVerifyCard } from './deploy/ExportVerifyCard';
 import { FootprintCard } from './deploy/FootprintCard';
 import { pct, int } from './deploy/format';
 import { ProfileReport } from './deploy/ProfileReport';
@@ -177,6 +178,13 @@ export function DeployPage() {
       {/* Only while the job runs: its last event stays behind once it has finished. */}
       <DeployProgressBar p={running ? progress : undefined} />
       {result && <ProfileReport r={result} />}
+      {currentModel && (
+        <ExportVerifyCard
+          key={`ev-${currentModel}`}
+          model={currentModel}
+          boards={boardList.map((b) => b.spec)}
+        />
+      )}
       {currentModel && <FootprintCard key={currentModel} model={currentModel} board={currentBoard} />}
       {detail.data && !result && detail.data.summary.kind === 'profile' && (
         <p className="muted">
