@@ -4,6 +4,7 @@ import { BitbenchError } from '../../shared/errors';
 import type { ModelSpec } from '../../shared/model/spec';
 import type { Tf } from '../ml/tf-loader';
 import { asymmetricEncoding } from './affine-quantizer';
+import { distillationLossTf } from './distill';
 import {
   activationFakeQuant,
   lsqGradScale,
@@ -25,7 +26,8 @@ import { initialScales, leastSquaresScaleTf } from './universal/scale';
 /**
  * The low-bit training loop, shared by QAT and universal training (runs in the low-bit worker, in the
  * benchmark and in the tests alike). Adam on the model's trainable variables (plus the LSQ steps),
- * softmax cross-entropy on the logits, and per method:
+ * softmax cross-entropy on the logits (or, with `distill`, the distillation loss of distill.ts against the
+ * float parent's logits), and per method:
  * - qat-ste: weights fake-quantized with the clipped STE, per-channel steps from the PTQ MSE range
  *   setter, refreshed every epoch; activations fake-quantized on EMA ranges.
  * - qat-lsq: the same, but the weight steps are learned with the LSQ gradient (scaled by 1/√(N·Qp)),
@@ -72,6 +74,28 @@ export interface TrainHooks {
   checkStop?: () => void;
   /** Quantize/regularise only these layers; the others stay float (layer sensitivity analysis). */
   only?: ReadonlySet<string>;
+  /**
+   * Teacher logits for `cfg.distill`, row-major [train.count, numClasses] (runLowBit computes them from
+   * the float parent). Without them the model's own logits before training are used (the parent,
+   * unless the model was freshly initialised).
+   */
+  teacherLogits?: Float32Array;
+}
+
+/** Logits of a functional model on every window of `data`, row-major [count, numClasses]. */
+export function logitsOf(tf: Tf, model: FunctionalModel, data: TrainData): Float32Array {
+  const k = model.spec.numClasses;
+  const out = new Float32Array(data.count * k);
+  const per = data.x.length / Math.max(1, data.count);
+  for (let s = 0; s < data.count; s += 256) {
+    const n = Math.min(256, data.count - s);
+    const z = tf.tidy(() =>
+      model.forward(tf.tensor(data.x.subarray(s * per, (s + n) * per), [n, ...model.spec.inputShape])),
+    );
+    out.set(z.dataSync(), s * k);
+    z.dispose();
+  }
+  return out;
 }
 
 /**
@@ -279,6 +303,13 @@ export function trainLowBit(
   }
 
   const initialAccuracy = evaluate(val, 'float');
+  const distill = cfg.distill;
+  const teacher = distill ? (hooks.teacherLogits ?? logitsOf(tf, model, train)) : undefined;
+  if (teacher && teacher.length !== train.count * numClasses)
+    throw new BitbenchError(
+      'bad_request',
+      `Distillation: ${teacher.length} teacher logits for ${train.count} windows × ${numClasses} classes.`,
+    );
   const epochs: EpochReport[] = [];
   {
     const snap = snapshot();
@@ -302,6 +333,7 @@ export function trainLowBit(
   let step = 0;
   const xb = new Float32Array(cfg.batchSize * per);
   const yb = new Int32Array(cfg.batchSize);
+  const tb = teacher ? new Float32Array(cfg.batchSize * numClasses) : undefined;
 
   try {
     for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
@@ -323,6 +355,7 @@ export function trainLowBit(
           const idx = order[start + k]!;
           xb.set(train.x.subarray(idx * per, (idx + 1) * per), k * per);
           yb[k] = train.y[idx]!;
+          if (tb) tb.set(teacher!.subarray(idx * numClasses, (idx + 1) * numClasses), k * numClasses);
         }
         lambda = universal ? annealedLambda(cfg.lambda, step, totalSteps) : 0;
         let taskT: Tensor | undefined;
@@ -333,7 +366,16 @@ export function trainLowBit(
           const logits = universal
             ? model.forward(x)
             : model.forward(x, { weight: qatWeight, act: actHook(true) });
-          const task = tf.losses.softmaxCrossEntropy(labels, logits) as TfType.Scalar;
+          const task =
+            distill && tb
+              ? distillationLossTf(
+                  tf,
+                  labels,
+                  logits,
+                  tf.tensor2d(tb.subarray(0, n * numClasses), [n, numClasses]),
+                  distill,
+                )
+              : (tf.losses.softmaxCrossEntropy(labels, logits) as TfType.Scalar);
           taskT = tf.keep(task.clone());
           if (!universal) return task;
           let reg: Tensor = tf.scalar(0);

@@ -32,6 +32,17 @@ export const LowBitConfigSchema = z.object({
   lambda: z.number().positive().max(1e6).default(1),
   /** A weight counts as "on a level" within ε (in units of the layer's scale α). */
   epsilon: z.number().positive().max(0.5).default(0.05),
+  /**
+   * Knowledge distillation from the float parent (null = off): loss = α·CE(labels) + (1 − α)·T²·
+   * KL(softmax(teacher/T) ‖ softmax(student/T)), the teacher's logits computed once before training.
+   */
+  distill: z
+    .object({
+      alpha: z.number().min(0).max(1).default(0.5),
+      temperature: z.number().positive().max(100).default(4),
+    })
+    .nullable()
+    .default(null),
   /** Train from the model builder's initialisation instead of the float parent's weights. */
   fromScratch: z.boolean().default(false),
   seed: z
