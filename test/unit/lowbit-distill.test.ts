@@ -170,6 +170,46 @@ describe('distillation in the low-bit trainer', () => {
     }
   });
 
+  it("roundedEpochs: the levels stay those of the S1 run, α and biases move, accuracy is the rounded network's", () => {
+    const train = data(300, 1);
+    const val = data(150, 2);
+    const run = (roundedEpochs: number) => {
+      const cfg = LowBitConfigSchema.parse({
+        method: 'universal-s1',
+        epochs: 8,
+        batchSize: 30,
+        fromScratch: true,
+        seed: 2,
+        roundedEpochs,
+      });
+      const model = FunctionalModel.fresh(tf, mlp, 4);
+      try {
+        const out = trainLowBit(tf, model, train, val, cfg);
+        const bias = Array.from(model.variable('fc1', 'bias').dataSync());
+        const kernel = Float32Array.from(model.variable('fc1', 'kernel').dataSync());
+        return { out, bias, kernel };
+      } finally {
+        model.dispose();
+      }
+    };
+    const plain = run(0);
+    const tuned = run(3);
+    expect(tuned.out.epochs.length).toBe(1 + 8 + 3);
+    expect(tuned.out.epochs[11]!.histograms.length).toBe(2);
+    for (const q of tuned.out.quantized) {
+      const p = plain.out.quantized.find((x) => x.layer === q.layer)!;
+      expect(Array.from(q.levels)).toEqual(Array.from(p.levels));
+    }
+    expect(tuned.out.quantized[0]!.scales).not.toEqual(plain.out.quantized[0]!.scales);
+    expect(tuned.bias).not.toEqual(plain.bias);
+    // The kernels are left at α_c·ℓ exactly, so the hard rounding is the identity and before = after.
+    const q = tuned.out.quantized.find((x) => x.layer === 'fc1')!;
+    const c = q.scales.length;
+    tuned.kernel.forEach((w, i) => expect(w).toBeCloseTo(q.levels[i]! * q.scales[i % c]!, 6));
+    expect(tuned.out.accuracyAfter).toBeCloseTo(tuned.out.accuracyBefore, 6);
+    expect(tuned.out.accuracyAfter).toBeGreaterThanOrEqual(plain.out.accuracyAfter - 0.02);
+  });
+
   it('--distill parses alone, with keys, and refuses bad values', () => {
     expect(parseDistill(true)).toEqual({});
     expect(parseDistill('alpha=0.3,t=2')).toEqual({ alpha: 0.3, temperature: 2 });

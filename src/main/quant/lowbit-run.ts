@@ -138,7 +138,7 @@ export async function runLowBit(
         hooks.onEpoch?.(e, f);
         progress(
           0.85 * f,
-          `epoch ${e.epoch}/${cfg.epochs}: loss ${e.task_loss.toFixed(4)}, val ${(100 * e.val_accuracy_rounded).toFixed(1)} % rounded`,
+          `epoch ${e.epoch}/${cfg.epochs + (cfg.method.startsWith('universal') ? cfg.roundedEpochs : 0)}: loss ${e.task_loss.toFixed(4)}, val ${(100 * e.val_accuracy_rounded).toFixed(1)} % rounded`,
         );
       },
       ...(hooks.checkStop ? { checkStop: hooks.checkStop } : {}),

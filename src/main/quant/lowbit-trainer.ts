@@ -330,6 +330,7 @@ export function trainLowBit(
   const varList = [...model.trainableVariables(), ...(lsq ? states.map((s) => s.scale) : [])];
   const batchesPerEpoch = Math.max(1, Math.ceil(train.count / cfg.batchSize));
   const totalSteps = batchesPerEpoch * cfg.epochs;
+  const totalEpochs = cfg.epochs + (universal ? cfg.roundedEpochs : 0);
   let step = 0;
   const xb = new Float32Array(cfg.batchSize * per);
   const yb = new Int32Array(cfg.batchSize);
@@ -432,11 +433,33 @@ export function trainLowBit(
         histograms: snap.histograms,
       };
       epochs.push(report);
-      hooks.onEpoch?.(report, epoch / cfg.epochs);
+      hooks.onEpoch?.(report, epoch / totalEpochs);
     }
 
     // Final hard rounding: every quantized tensor onto its grid with its final scale.
     if (universal) for (const s of states) if (!s.regularised) refreshScale(tf, model, s);
+    if (universal && cfg.roundedEpochs > 0) {
+      roundedFinetune(
+        tf,
+        model,
+        states,
+        train,
+        val,
+        cfg,
+        rand,
+        teacher,
+        (report) => {
+          epochs.push(report);
+          hooks.onEpoch?.(report, report.epoch / totalEpochs);
+        },
+        hooks.checkStop,
+      );
+      // The levels were frozen during those epochs: the last report gets the final histograms.
+      const snap = snapshot();
+      const last = epochs[epochs.length - 1]!;
+      last.histograms = snap.histograms;
+      last.near_fraction = snap.near;
+    }
     const quantized: QuantizedTensor[] = [];
     const roundedKernels = new Map<string, Float32Array>();
     for (const s of states) {
@@ -475,6 +498,136 @@ export function trainLowBit(
     optimizer.dispose();
     for (const s of states) s.scale.dispose();
     for (const [, ts] of observed) tf.dispose(ts);
+  }
+}
+
+/**
+ * After the hard rounding (universal methods, `roundedEpochs`): the levels ℓ are frozen, the forward
+ * uses α_c·ℓ, and Adam trains only the float parameters (biases, BatchNorm) and the per-channel scales
+ * α_c on the task (or distillation) loss, without regulariser. At the end the kernels are set to the
+ * rounded weights α_c·ℓ, so the caller's final rounding finds the same levels and the learned scales.
+ */
+function roundedFinetune(
+  tf: Tf,
+  model: FunctionalModel,
+  states: TargetState[],
+  train: TrainData,
+  val: TrainData,
+  cfg: LowBitConfig,
+  rand: () => number,
+  teacher: Float32Array | undefined,
+  onEpoch: (r: EpochReport) => void,
+  checkStop?: () => void,
+): void {
+  const numClasses = model.spec.numClasses;
+  const inShape = model.spec.inputShape;
+  const per = train.x.length / Math.max(1, train.count);
+  const frozen = new Map<string, { levels: Tensor; alpha: TfType.Variable }>();
+  for (const s of states) {
+    const w = tf.tidy(() => model.effectiveWeight(s.t));
+    const values = w.dataSync();
+    w.dispose();
+    const scales = Array.from(s.scale.dataSync());
+    const c = scales.length;
+    const lv = new Float32Array(values.length);
+    for (let i = 0; i < values.length; i++) lv[i] = nearestLevel(values[i]! / scales[i % c]!, s.grid);
+    frozen.set(tkey(s.t), {
+      levels: tf.tensor(lv, s.t.channelShape),
+      alpha: tf.variable(tf.tensor1d(scales), true),
+    });
+  }
+  const kernelVars = new Set(states.map((s) => model.variable(s.t.layer, s.t.param)));
+  const varList = [
+    ...model.trainableVariables().filter((v) => !kernelVars.has(v)),
+    ...[...frozen.values()].map((f) => f.alpha),
+  ];
+  const hook = {
+    weight: (t: QuantTarget, w: Tensor) => {
+      const f = frozen.get(tkey(t));
+      return f ? f.levels.mul(f.alpha) : w;
+    },
+  };
+  const optimizer = tf.train.adam(cfg.learningRate);
+  const batches = Math.max(1, Math.ceil(train.count / cfg.batchSize));
+  const xb = new Float32Array(cfg.batchSize * per);
+  const yb = new Int32Array(cfg.batchSize);
+  const tb = teacher && cfg.distill ? new Float32Array(cfg.batchSize * numClasses) : undefined;
+  try {
+    for (let e = 1; e <= cfg.roundedEpochs; e++) {
+      const order = Array.from({ length: train.count }, (_, i) => i);
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(rand() * (i + 1));
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
+      let taskSum = 0;
+      for (let b = 0; b < batches; b++) {
+        checkStop?.();
+        const start = b * cfg.batchSize;
+        const n = Math.min(cfg.batchSize, train.count - start);
+        for (let k = 0; k < n; k++) {
+          const idx = order[start + k]!;
+          xb.set(train.x.subarray(idx * per, (idx + 1) * per), k * per);
+          yb[k] = train.y[idx]!;
+          if (tb) tb.set(teacher!.subarray(idx * numClasses, (idx + 1) * numClasses), k * numClasses);
+        }
+        const { value, grads } = tf.variableGrads(() => {
+          const x = tf.tensor(xb.subarray(0, n * per), [n, ...inShape]);
+          const labels = tf.oneHot(tf.tensor1d(yb.subarray(0, n), 'int32'), numClasses);
+          const logits = model.forward(x, hook);
+          return cfg.distill && tb
+            ? distillationLossTf(
+                tf,
+                labels,
+                logits,
+                tf.tensor2d(tb.subarray(0, n * numClasses), [n, numClasses]),
+                cfg.distill,
+              )
+            : (tf.losses.softmaxCrossEntropy(labels, logits) as TfType.Scalar);
+        }, varList);
+        optimizer.applyGradients(
+          grads as TfType.NamedTensorMap as Parameters<typeof optimizer.applyGradients>[0],
+        );
+        const loss = value.dataSync()[0]!;
+        value.dispose();
+        tf.dispose(grads);
+        if (!Number.isFinite(loss))
+          throw new BitbenchError(
+            'bad_request',
+            `Training diverged in rounded epoch ${e}, batch ${b + 1}: the loss became ${loss}. Try a smaller learning rate than ${cfg.learningRate}. The float model is unchanged.`,
+          );
+        for (const f of frozen.values()) tf.tidy(() => f.alpha.assign(f.alpha.maximum(1e-8)));
+        taskSum += loss * n;
+      }
+      const acc = accuracyOf(tf, model, val, hook);
+      onEpoch({
+        epoch: cfg.epochs + e,
+        task_loss: taskSum / Math.max(1, train.count),
+        regulariser: 0,
+        lambda: 0,
+        learning_rate: cfg.learningRate,
+        val_accuracy: acc,
+        val_accuracy_rounded: acc,
+        near_fraction: 1,
+        histograms: [],
+      });
+    }
+    // Kernels := α_c·ℓ (undoing a folded BatchNorm's factor), scales := the learned α.
+    for (const s of states) {
+      const f = frozen.get(tkey(s.t))!;
+      const v = model.variable(s.t.layer, s.t.param);
+      tf.tidy(() => {
+        const fold = model.foldFactor(s.t.layer);
+        const w = f.levels.mul(f.alpha);
+        v.assign((fold ? w.div(fold) : w).reshape(v.shape));
+        s.scale.assign(f.alpha);
+      });
+    }
+  } finally {
+    optimizer.dispose();
+    for (const f of frozen.values()) {
+      f.levels.dispose();
+      f.alpha.dispose();
+    }
   }
 }
 

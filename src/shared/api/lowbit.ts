@@ -43,6 +43,12 @@ export const LowBitConfigSchema = z.object({
     })
     .nullable()
     .default(null),
+  /**
+   * Universal methods: epochs after the hard rounding in which the 1-bit/N-bit levels stay frozen and
+   * only the float parameters (biases) and the per-channel scales α are trained, on the rounded network
+   * (0 = off). The weights remain the S1/S2-trained levels; this adapts the rest to them.
+   */
+  roundedEpochs: z.number().int().min(0).max(1000).default(0),
   /** Train from the model builder's initialisation instead of the float parent's weights. */
   fromScratch: z.boolean().default(false),
   seed: z
