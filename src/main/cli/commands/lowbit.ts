@@ -21,6 +21,7 @@ export interface LowBitFlags extends CommonOptions {
   lr?: string;
   lrSchedule?: string;
   distill?: string | boolean;
+  roundedEpochs?: string;
   batch?: string;
   seed?: string;
   maxTrain?: string;
@@ -110,6 +111,13 @@ export async function runLowBitQuantize(rt: CliRuntime, o: LowBitFlags): Promise
   );
   const seed = num(o.seed, '--seed', (n) => Number.isInteger(n) && n >= 0, 'a whole number ≥ 0');
   const maxTrain = num(o.maxTrain, '--max-train', (n) => Number.isInteger(n) && n >= 0, 'a whole number ≥ 0');
+  const roundedEpochs = num(
+    o.roundedEpochs,
+    '--rounded-epochs',
+    (n) => Number.isInteger(n) && n >= 0 && n <= 1000,
+    'a whole number 0..1000',
+  );
+  if (roundedEpochs !== undefined) config.roundedEpochs = roundedEpochs;
   if (epochs !== undefined) config.epochs = epochs;
   if (lambda !== undefined) config.lambda = lambda;
   if (lr !== undefined) config.learningRate = lr;

@@ -114,6 +114,10 @@ export function registerQuantizeCommands(program: Command, rt: CliRuntime): void
       '--distill [settings]',
       'low-bit methods: distil from the float parent, α·CE + (1−α)·T²·KL; alone α 0.5, T 4, or alpha=0.3,t=2',
     )
+    .option(
+      '--rounded-epochs <n>',
+      'universal methods: epochs after rounding training only biases and scales α, levels frozen (default 0)',
+    )
     .option('--batch <n>', 'low-bit methods: batch size (default 64)')
     .option('--max-train <n>', 'low-bit methods: training windows used (default all)')
     .option(
