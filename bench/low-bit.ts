@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- low-bit [--db file] [--only gesture,mnist,har] [--seeds 5] [--epochs-gesture 100]
- *   [--epochs-gesture-float 40] [--epochs-gesture-reference float+low-bit epochs] [--epochs-mnist 20] [--mnist-train 0 = all] [--mnist-lr-schedule constant|cosine] [--epochs-har 5] [--har-train 2000]`
+ *   [--epochs-gesture-float 40] [--epochs-gesture-reference float+low-bit epochs] [--epochs-mnist 20] [--mnist-train 0 = all] [--mnist-lr-schedule constant|cosine]
+ *   [--mnist-distill off|on|alpha=0.5,t=4] [--mnist-lr 0.002] [--mnist-lambda 1] [--mnist-rounded-epochs 0] [--epochs-har 5] [--har-train 2000]`
  *
  * Seed 000 (universal 1-bit weights) and the QAT-vs-PTQ claim of issue 8, on our data, seed figures
  * printed beside ours:
@@ -18,6 +19,7 @@
  * A model that is missing is skipped with the command that would create it.
  */
 import { LowBitConfigSchema, type LowBitConfigInput } from '../src/shared/api/lowbit';
+import { parseDistill } from '../src/main/cli/commands/lowbit';
 import { createAppContext, type AppContext } from '../src/main/context';
 import { loadDatasetTensors, type DatasetTensors } from '../src/main/datasets/dataset-reader';
 import { ChannelStatsAccumulator } from '../src/main/datasets/normalization';
@@ -356,6 +358,8 @@ async function mnist(tf: Tf, backend: string, ctx: AppContext): Promise<void> {
   if (!d) return;
   const epochs = Number(arg('epochs-mnist', '20'));
   const maxTrain = Number(arg('mnist-train', '0'));
+  const distillArg = arg('mnist-distill', 'off');
+  const distill = distillArg === 'off' ? null : parseDistill(distillArg === 'on' ? true : distillArg);
   const r = await lowbit(
     tf,
     backend,
@@ -366,12 +370,30 @@ async function mnist(tf: Tf, backend: string, ctx: AppContext): Promise<void> {
       epochs,
       batchSize: 64,
       lrSchedule: arg('mnist-lr-schedule', 'constant') === 'cosine' ? 'cosine' : 'constant',
+      learningRate: Number(arg('mnist-lr', '0.002')),
+      lambda: Number(arg('mnist-lambda', '1')),
+      distill,
+      roundedEpochs: Number(arg('mnist-rounded-epochs', '0')),
     },
     maxTrain,
   );
   const rep = r.report;
+  const dc = rep.config.distill;
+  console.log(
+    `  parent ${d.parent.name}; lr ${rep.config.learningRate} (${rep.config.lrSchedule}), λ_max ${rep.config.lambda}, ` +
+      (dc ? `distilled from the float parent (α ${dc.alpha}, T ${dc.temperature})` : 'no distillation') +
+      `, ${rep.config.roundedEpochs} rounded epochs (levels frozen; biases and α trained)`,
+  );
   console.log(
     `  float ${(100 * rep.float_accuracy).toFixed(2)} %, before rounding ${(100 * rep.accuracy_before_rounding).toFixed(2)} %, after rounding ${(100 * rep.accuracy_after_rounding).toFixed(2)} % → loss ${pts(rep.float_accuracy, rep.accuracy_after_rounding).toFixed(2)} points (seed: < 1); ${(100 * rep.near_fraction).toFixed(1)} % of weights within ε of ±α`,
+  );
+  console.log(
+    `  per epoch (val: 1,000 test images): ${rep.epochs
+      .map(
+        (e) =>
+          `${e.epoch}: ${(100 * e.val_accuracy).toFixed(1)}/${(100 * e.val_accuracy_rounded).toFixed(1)} % near ${(100 * e.near_fraction).toFixed(0)} % λ ${e.lambda.toExponential(0)}`,
+      )
+      .join('; ')}`,
   );
   const loss = pts(rep.float_accuracy, rep.accuracy_after_rounding);
   console.log(

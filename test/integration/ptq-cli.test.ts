@@ -80,6 +80,17 @@ describe.skipIf(!haveData)('bitbench quantize (CLI, HAR)', () => {
     );
     expect(lr.code).toBe(1);
     expect(lr.err).toMatch(/--lr-schedule: "step" is not constant or cosine/);
+    for (const [args, re] of [
+      [['--distill', 'alpha=2'], /--distill: alpha must be in \[0, 1\]/],
+      [['--rounded-epochs', '1.5'], /--rounded-epochs must be a whole number/],
+    ] as const) {
+      const r = await cli(
+        ['quantize', '--model', 'har-fp', '--method', 'universal-s1', ...args, '--json'],
+        db,
+      );
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(re);
+    }
     const jobs = await cli(['jobs', 'list', '--json'], db);
     expect(
       (JSON.parse(jobs.out) as Array<{ kind: string }>).filter((j) => j.kind === 'quantize'),

@@ -9,6 +9,7 @@ import { symmetricEncoding } from './affine-quantizer';
 import { actQuantOf, buildIntegerModel, gruIntLayer, type QuantizedLayer } from './integer-model-builder';
 import {
   accuracyOf,
+  logitsOf,
   resolveLayerBits,
   trainLowBit,
   type LowBitOutcome,
@@ -128,12 +129,16 @@ export async function runLowBit(
   const model = cfg.fromScratch ? FunctionalModel.fresh(tf, input.spec, cfg.seed) : parentModel;
   let rounded: FunctionalModel | undefined;
   try {
+    // Distillation's teacher: the float parent, evaluated once before its weights start to move.
+    if (cfg.distill) progress(0, 'computing the float teacher logits for distillation');
+    const teacherLogits = cfg.distill ? logitsOf(tf, parentModel, input.train) : undefined;
     const outcome = trainLowBit(tf, model, input.train, input.val, cfg, {
+      ...(teacherLogits ? { teacherLogits } : {}),
       onEpoch: (e, f) => {
         hooks.onEpoch?.(e, f);
         progress(
           0.85 * f,
-          `epoch ${e.epoch}/${cfg.epochs}: loss ${e.task_loss.toFixed(4)}, val ${(100 * e.val_accuracy_rounded).toFixed(1)} % rounded`,
+          `epoch ${e.epoch}/${cfg.epochs + (cfg.method.startsWith('universal') ? cfg.roundedEpochs : 0)}: loss ${e.task_loss.toFixed(4)}, val ${(100 * e.val_accuracy_rounded).toFixed(1)} % rounded`,
         );
       },
       ...(hooks.checkStop ? { checkStop: hooks.checkStop } : {}),

@@ -4,6 +4,7 @@ import { BitbenchError } from '../../shared/errors';
 import type { ModelSpec } from '../../shared/model/spec';
 import type { Tf } from '../ml/tf-loader';
 import { asymmetricEncoding } from './affine-quantizer';
+import { distillationLossTf } from './distill';
 import {
   activationFakeQuant,
   lsqGradScale,
@@ -25,7 +26,8 @@ import { initialScales, leastSquaresScaleTf } from './universal/scale';
 /**
  * The low-bit training loop, shared by QAT and universal training (runs in the low-bit worker, in the
  * benchmark and in the tests alike). Adam on the model's trainable variables (plus the LSQ steps),
- * softmax cross-entropy on the logits, and per method:
+ * softmax cross-entropy on the logits (or, with `distill`, the distillation loss of distill.ts against the
+ * float parent's logits), and per method:
  * - qat-ste: weights fake-quantized with the clipped STE, per-channel steps from the PTQ MSE range
  *   setter, refreshed every epoch; activations fake-quantized on EMA ranges.
  * - qat-lsq: the same, but the weight steps are learned with the LSQ gradient (scaled by 1/√(N·Qp)),
@@ -72,6 +74,28 @@ export interface TrainHooks {
   checkStop?: () => void;
   /** Quantize/regularise only these layers; the others stay float (layer sensitivity analysis). */
   only?: ReadonlySet<string>;
+  /**
+   * Teacher logits for `cfg.distill`, row-major [train.count, numClasses] (runLowBit computes them from
+   * the float parent). Without them the model's own logits before training are used (the parent,
+   * unless the model was freshly initialised).
+   */
+  teacherLogits?: Float32Array;
+}
+
+/** Logits of a functional model on every window of `data`, row-major [count, numClasses]. */
+export function logitsOf(tf: Tf, model: FunctionalModel, data: TrainData): Float32Array {
+  const k = model.spec.numClasses;
+  const out = new Float32Array(data.count * k);
+  const per = data.x.length / Math.max(1, data.count);
+  for (let s = 0; s < data.count; s += 256) {
+    const n = Math.min(256, data.count - s);
+    const z = tf.tidy(() =>
+      model.forward(tf.tensor(data.x.subarray(s * per, (s + n) * per), [n, ...model.spec.inputShape])),
+    );
+    out.set(z.dataSync(), s * k);
+    z.dispose();
+  }
+  return out;
 }
 
 /**
@@ -279,6 +303,13 @@ export function trainLowBit(
   }
 
   const initialAccuracy = evaluate(val, 'float');
+  const distill = cfg.distill;
+  const teacher = distill ? (hooks.teacherLogits ?? logitsOf(tf, model, train)) : undefined;
+  if (teacher && teacher.length !== train.count * numClasses)
+    throw new BitbenchError(
+      'bad_request',
+      `Distillation: ${teacher.length} teacher logits for ${train.count} windows × ${numClasses} classes.`,
+    );
   const epochs: EpochReport[] = [];
   {
     const snap = snapshot();
@@ -299,9 +330,11 @@ export function trainLowBit(
   const varList = [...model.trainableVariables(), ...(lsq ? states.map((s) => s.scale) : [])];
   const batchesPerEpoch = Math.max(1, Math.ceil(train.count / cfg.batchSize));
   const totalSteps = batchesPerEpoch * cfg.epochs;
+  const totalEpochs = cfg.epochs + (universal ? cfg.roundedEpochs : 0);
   let step = 0;
   const xb = new Float32Array(cfg.batchSize * per);
   const yb = new Int32Array(cfg.batchSize);
+  const tb = teacher ? new Float32Array(cfg.batchSize * numClasses) : undefined;
 
   try {
     for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
@@ -323,6 +356,7 @@ export function trainLowBit(
           const idx = order[start + k]!;
           xb.set(train.x.subarray(idx * per, (idx + 1) * per), k * per);
           yb[k] = train.y[idx]!;
+          if (tb) tb.set(teacher!.subarray(idx * numClasses, (idx + 1) * numClasses), k * numClasses);
         }
         lambda = universal ? annealedLambda(cfg.lambda, step, totalSteps) : 0;
         let taskT: Tensor | undefined;
@@ -333,7 +367,16 @@ export function trainLowBit(
           const logits = universal
             ? model.forward(x)
             : model.forward(x, { weight: qatWeight, act: actHook(true) });
-          const task = tf.losses.softmaxCrossEntropy(labels, logits) as TfType.Scalar;
+          const task =
+            distill && tb
+              ? distillationLossTf(
+                  tf,
+                  labels,
+                  logits,
+                  tf.tensor2d(tb.subarray(0, n * numClasses), [n, numClasses]),
+                  distill,
+                )
+              : (tf.losses.softmaxCrossEntropy(labels, logits) as TfType.Scalar);
           taskT = tf.keep(task.clone());
           if (!universal) return task;
           let reg: Tensor = tf.scalar(0);
@@ -390,11 +433,33 @@ export function trainLowBit(
         histograms: snap.histograms,
       };
       epochs.push(report);
-      hooks.onEpoch?.(report, epoch / cfg.epochs);
+      hooks.onEpoch?.(report, epoch / totalEpochs);
     }
 
     // Final hard rounding: every quantized tensor onto its grid with its final scale.
     if (universal) for (const s of states) if (!s.regularised) refreshScale(tf, model, s);
+    if (universal && cfg.roundedEpochs > 0) {
+      roundedFinetune(
+        tf,
+        model,
+        states,
+        train,
+        val,
+        cfg,
+        rand,
+        teacher,
+        (report) => {
+          epochs.push(report);
+          hooks.onEpoch?.(report, report.epoch / totalEpochs);
+        },
+        hooks.checkStop,
+      );
+      // The levels were frozen during those epochs: the last report gets the final histograms.
+      const snap = snapshot();
+      const last = epochs[epochs.length - 1]!;
+      last.histograms = snap.histograms;
+      last.near_fraction = snap.near;
+    }
     const quantized: QuantizedTensor[] = [];
     const roundedKernels = new Map<string, Float32Array>();
     for (const s of states) {
@@ -433,6 +498,136 @@ export function trainLowBit(
     optimizer.dispose();
     for (const s of states) s.scale.dispose();
     for (const [, ts] of observed) tf.dispose(ts);
+  }
+}
+
+/**
+ * After the hard rounding (universal methods, `roundedEpochs`): the levels ℓ are frozen, the forward
+ * uses α_c·ℓ, and Adam trains only the float parameters (biases, BatchNorm) and the per-channel scales
+ * α_c on the task (or distillation) loss, without regulariser. At the end the kernels are set to the
+ * rounded weights α_c·ℓ, so the caller's final rounding finds the same levels and the learned scales.
+ */
+function roundedFinetune(
+  tf: Tf,
+  model: FunctionalModel,
+  states: TargetState[],
+  train: TrainData,
+  val: TrainData,
+  cfg: LowBitConfig,
+  rand: () => number,
+  teacher: Float32Array | undefined,
+  onEpoch: (r: EpochReport) => void,
+  checkStop?: () => void,
+): void {
+  const numClasses = model.spec.numClasses;
+  const inShape = model.spec.inputShape;
+  const per = train.x.length / Math.max(1, train.count);
+  const frozen = new Map<string, { levels: Tensor; alpha: TfType.Variable }>();
+  for (const s of states) {
+    const w = tf.tidy(() => model.effectiveWeight(s.t));
+    const values = w.dataSync();
+    w.dispose();
+    const scales = Array.from(s.scale.dataSync());
+    const c = scales.length;
+    const lv = new Float32Array(values.length);
+    for (let i = 0; i < values.length; i++) lv[i] = nearestLevel(values[i]! / scales[i % c]!, s.grid);
+    frozen.set(tkey(s.t), {
+      levels: tf.tensor(lv, s.t.channelShape),
+      alpha: tf.variable(tf.tensor1d(scales), true),
+    });
+  }
+  const kernelVars = new Set(states.map((s) => model.variable(s.t.layer, s.t.param)));
+  const varList = [
+    ...model.trainableVariables().filter((v) => !kernelVars.has(v)),
+    ...[...frozen.values()].map((f) => f.alpha),
+  ];
+  const hook = {
+    weight: (t: QuantTarget, w: Tensor) => {
+      const f = frozen.get(tkey(t));
+      return f ? f.levels.mul(f.alpha) : w;
+    },
+  };
+  const optimizer = tf.train.adam(cfg.learningRate);
+  const batches = Math.max(1, Math.ceil(train.count / cfg.batchSize));
+  const xb = new Float32Array(cfg.batchSize * per);
+  const yb = new Int32Array(cfg.batchSize);
+  const tb = teacher && cfg.distill ? new Float32Array(cfg.batchSize * numClasses) : undefined;
+  try {
+    for (let e = 1; e <= cfg.roundedEpochs; e++) {
+      const order = Array.from({ length: train.count }, (_, i) => i);
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(rand() * (i + 1));
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
+      let taskSum = 0;
+      for (let b = 0; b < batches; b++) {
+        checkStop?.();
+        const start = b * cfg.batchSize;
+        const n = Math.min(cfg.batchSize, train.count - start);
+        for (let k = 0; k < n; k++) {
+          const idx = order[start + k]!;
+          xb.set(train.x.subarray(idx * per, (idx + 1) * per), k * per);
+          yb[k] = train.y[idx]!;
+          if (tb) tb.set(teacher!.subarray(idx * numClasses, (idx + 1) * numClasses), k * numClasses);
+        }
+        const { value, grads } = tf.variableGrads(() => {
+          const x = tf.tensor(xb.subarray(0, n * per), [n, ...inShape]);
+          const labels = tf.oneHot(tf.tensor1d(yb.subarray(0, n), 'int32'), numClasses);
+          const logits = model.forward(x, hook);
+          return cfg.distill && tb
+            ? distillationLossTf(
+                tf,
+                labels,
+                logits,
+                tf.tensor2d(tb.subarray(0, n * numClasses), [n, numClasses]),
+                cfg.distill,
+              )
+            : (tf.losses.softmaxCrossEntropy(labels, logits) as TfType.Scalar);
+        }, varList);
+        optimizer.applyGradients(
+          grads as TfType.NamedTensorMap as Parameters<typeof optimizer.applyGradients>[0],
+        );
+        const loss = value.dataSync()[0]!;
+        value.dispose();
+        tf.dispose(grads);
+        if (!Number.isFinite(loss))
+          throw new BitbenchError(
+            'bad_request',
+            `Training diverged in rounded epoch ${e}, batch ${b + 1}: the loss became ${loss}. Try a smaller learning rate than ${cfg.learningRate}. The float model is unchanged.`,
+          );
+        for (const f of frozen.values()) tf.tidy(() => f.alpha.assign(f.alpha.maximum(1e-8)));
+        taskSum += loss * n;
+      }
+      const acc = accuracyOf(tf, model, val, hook);
+      onEpoch({
+        epoch: cfg.epochs + e,
+        task_loss: taskSum / Math.max(1, train.count),
+        regulariser: 0,
+        lambda: 0,
+        learning_rate: cfg.learningRate,
+        val_accuracy: acc,
+        val_accuracy_rounded: acc,
+        near_fraction: 1,
+        histograms: [],
+      });
+    }
+    // Kernels := α_c·ℓ (undoing a folded BatchNorm's factor), scales := the learned α.
+    for (const s of states) {
+      const f = frozen.get(tkey(s.t))!;
+      const v = model.variable(s.t.layer, s.t.param);
+      tf.tidy(() => {
+        const fold = model.foldFactor(s.t.layer);
+        const w = f.levels.mul(f.alpha);
+        v.assign((fold ? w.div(fold) : w).reshape(v.shape));
+        s.scale.assign(f.alpha);
+      });
+    }
+  } finally {
+    optimizer.dispose();
+    for (const f of frozen.values()) {
+      f.levels.dispose();
+      f.alpha.dispose();
+    }
   }
 }
 

@@ -32,6 +32,23 @@ export const LowBitConfigSchema = z.object({
   lambda: z.number().positive().max(1e6).default(1),
   /** A weight counts as "on a level" within ε (in units of the layer's scale α). */
   epsilon: z.number().positive().max(0.5).default(0.05),
+  /**
+   * Knowledge distillation from the float parent (null = off): loss = α·CE(labels) + (1 − α)·T²·
+   * KL(softmax(teacher/T) ‖ softmax(student/T)), the teacher's logits computed once before training.
+   */
+  distill: z
+    .object({
+      alpha: z.number().min(0).max(1).default(0.5),
+      temperature: z.number().positive().max(100).default(4),
+    })
+    .nullable()
+    .default(null),
+  /**
+   * Universal methods: epochs after the hard rounding in which the 1-bit/N-bit levels stay frozen and
+   * only the float parameters (biases) and the per-channel scales α are trained, on the rounded network
+   * (0 = off). The weights remain the S1/S2-trained levels; this adapts the rest to them.
+   */
+  roundedEpochs: z.number().int().min(0).max(1000).default(0),
   /** Train from the model builder's initialisation instead of the float parent's weights. */
   fromScratch: z.boolean().default(false),
   seed: z

@@ -20,6 +20,8 @@ export interface LowBitFlags extends CommonOptions {
   lambda?: string;
   lr?: string;
   lrSchedule?: string;
+  distill?: string | boolean;
+  roundedEpochs?: string;
   batch?: string;
   seed?: string;
   maxTrain?: string;
@@ -38,6 +40,29 @@ function num(
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n) || !check(n)) fail(`${flag} must be ${what}, got "${v}".`);
   return n;
+}
+
+/**
+ * `--distill` (α 0.5, T 4) or `--distill alpha=0.3,t=2` (either key may be left out; `temperature=` too):
+ * the distillation settings of the low-bit config.
+ */
+export function parseDistill(v: string | boolean): { alpha?: number; temperature?: number } {
+  if (v === true || v === '') return {};
+  const out: { alpha?: number; temperature?: number } = {};
+  for (const part of String(v).split(',')) {
+    const [k, val, ...rest] = part.split('=').map((x) => x.trim());
+    const n = Number(val);
+    if (!k || val === undefined || val === '' || rest.length || !Number.isFinite(n))
+      fail(`--distill: "${part}" is not key=number (e.g. --distill alpha=0.5,t=4).`);
+    if (k === 'alpha') {
+      if (n < 0 || n > 1) fail(`--distill: alpha must be in [0, 1], got ${n}.`);
+      out.alpha = n;
+    } else if (k === 't' || k === 'temperature') {
+      if (n <= 0 || n > 100) fail(`--distill: the temperature must be in (0, 100], got ${n}.`);
+      out.temperature = n;
+    } else fail(`--distill: unknown key "${k}" (alpha, t).`);
+  }
+  return out;
 }
 
 const bits = (v: string | undefined, flag: string) =>
@@ -59,7 +84,7 @@ export function renderLowBit(r: LowBitReport): string {
     ...(r.bops !== null
       ? [`compute    ${(r.bops / 1e6).toFixed(2)} MBOPs, peak memory ${r.peak_memory_bytes} B`]
       : []),
-    `training   ${r.epochs.length - 1} epochs, last task loss ${last?.task_loss.toFixed(4)}, regulariser ${last?.regulariser.toFixed(4)} (λ ${last?.lambda.toExponential(2)}); ${r.seconds.toFixed(1)} s on ${r.backend}`,
+    `training   ${r.epochs.length - 1} epochs, last task loss ${last?.task_loss.toFixed(4)}, regulariser ${last?.regulariser.toFixed(4)} (λ ${last?.lambda.toExponential(2)})${r.config.distill ? `, distilled from the parent (α ${r.config.distill.alpha}, T ${r.config.distill.temperature})` : ''}; ${r.seconds.toFixed(1)} s on ${r.backend}`,
   ].join('\n');
 }
 
@@ -86,6 +111,13 @@ export async function runLowBitQuantize(rt: CliRuntime, o: LowBitFlags): Promise
   );
   const seed = num(o.seed, '--seed', (n) => Number.isInteger(n) && n >= 0, 'a whole number ≥ 0');
   const maxTrain = num(o.maxTrain, '--max-train', (n) => Number.isInteger(n) && n >= 0, 'a whole number ≥ 0');
+  const roundedEpochs = num(
+    o.roundedEpochs,
+    '--rounded-epochs',
+    (n) => Number.isInteger(n) && n >= 0 && n <= 1000,
+    'a whole number 0..1000',
+  );
+  if (roundedEpochs !== undefined) config.roundedEpochs = roundedEpochs;
   if (epochs !== undefined) config.epochs = epochs;
   if (lambda !== undefined) config.lambda = lambda;
   if (lr !== undefined) config.learningRate = lr;
@@ -94,6 +126,7 @@ export async function runLowBitQuantize(rt: CliRuntime, o: LowBitFlags): Promise
       fail(`--lr-schedule: "${o.lrSchedule}" is not constant or cosine.`);
     config.lrSchedule = o.lrSchedule;
   }
+  if (o.distill !== undefined && o.distill !== false) config.distill = parseDistill(o.distill);
   if (batch !== undefined) config.batchSize = batch;
   if (seed !== undefined) config.seed = seed;
   if (maxTrain !== undefined) config.maxTrainWindows = maxTrain;

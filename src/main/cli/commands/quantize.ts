@@ -110,6 +110,14 @@ export function registerQuantizeCommands(program: Command, rt: CliRuntime): void
     .option('--lambda <x>', 'universal methods: maximum regulariser strength λ (default 1)')
     .option('--lr <x>', 'low-bit methods: learning rate (default 0.002)')
     .option('--lr-schedule <s>', 'low-bit methods: constant (default) or cosine (decayed to 0 at the end)')
+    .option(
+      '--distill [settings]',
+      'low-bit methods: distil from the float parent, α·CE + (1−α)·T²·KL; alone α 0.5, T 4, or alpha=0.3,t=2',
+    )
+    .option(
+      '--rounded-epochs <n>',
+      'universal methods: epochs after rounding training only biases and scales α, levels frozen (default 0)',
+    )
     .option('--batch <n>', 'low-bit methods: batch size (default 64)')
     .option('--max-train <n>', 'low-bit methods: training windows used (default all)')
     .option(

@@ -170,7 +170,7 @@ export class FunctionalModel {
   }
 
   /** Per-output-channel BatchNorm factor γ/√(σ²+ε) of a folded layer, or undefined. */
-  private foldFactor(layer: string): Tensor | undefined {
+  foldFactor(layer: string): Tensor | undefined {
     const bn = this.folds.get(layer);
     if (!bn) return undefined;
     const spec = this.spec.layers.find((l) => l.name === bn)!;
