@@ -4,11 +4,10 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../src/main/cli/program';
-import { CliRuntime } from '../../src/main/cli/runtime';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createAppContext } from '../../src/main/context';
 import { readBlob } from '../../src/main/engine/blob-reader';
+import { runCliCaptured } from './helpers/cli';
 import { quantizeVariant, seedFloatModel } from './helpers/deploy-fixture';
 import { skipNote, virtualBoardsUnavailable } from './helpers/virtual-boards';
 
@@ -18,21 +17,7 @@ skipNote(unavailable, 'engine-cli integration tests');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'bb-engine-cli-'));
 const db = path.join(dir, 'a.db');
 
-/** Runs the CLI in process; `out` is stdout, `err` what it wrote to stderr (the refusals). */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    const code = await runCli([...args, '--db', db], new CliRuntime((s) => (out += s)));
-    return { code, out, err };
-  } finally {
-    spy.mockRestore();
-  }
-}
+const cli = (args: string[]) => runCliCaptured(args, db);
 
 describe('bitbench export / verify', () => {
   beforeAll(async () => {
