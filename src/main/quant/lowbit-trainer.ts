@@ -210,6 +210,35 @@ class ActRange {
   }
 }
 
+/** A Fisher–Yates shuffle of 0 … count − 1 (one rand() per swap, last index first). */
+function shuffledOrder(count: number, rand: () => number): Int32Array {
+  const order = Int32Array.from({ length: count }, (_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
+}
+
+/** Copies the windows `idx` (and their teacher logits, when distilling) into the batch buffers. */
+function fillBatch(
+  train: TrainData,
+  idx: Int32Array,
+  xb: Float32Array,
+  yb: Int32Array,
+  teacher?: { logits: Float32Array; out: Float32Array; numClasses: number },
+): void {
+  const per = train.x.length / train.count;
+  idx.forEach((w, k) => {
+    xb.set(train.x.subarray(w * per, (w + 1) * per), k * per);
+    yb[k] = train.y[w]!;
+    if (teacher) {
+      const c = teacher.numClasses;
+      teacher.out.set(teacher.logits.subarray(w * c, (w + 1) * c), k * c);
+    }
+  });
+}
+
 export function trainLowBit(
   tf: Tf,
   model: FunctionalModel,
@@ -339,11 +368,7 @@ export function trainLowBit(
   try {
     for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
       if (!universal && !lsq && epoch > 1) refreshSteScales(tf, model, states);
-      const order = Array.from({ length: train.count }, (_, i) => i);
-      for (let i = order.length - 1; i > 0; i--) {
-        const j = Math.floor(rand() * (i + 1));
-        [order[i], order[j]] = [order[j]!, order[i]!];
-      }
+      const order = shuffledOrder(train.count, rand);
       let taskSum = 0;
       let regSum = 0;
       let lambda = 0;
@@ -352,12 +377,13 @@ export function trainLowBit(
         hooks.checkStop?.();
         const start = b * cfg.batchSize;
         const n = Math.min(cfg.batchSize, train.count - start);
-        for (let k = 0; k < n; k++) {
-          const idx = order[start + k]!;
-          xb.set(train.x.subarray(idx * per, (idx + 1) * per), k * per);
-          yb[k] = train.y[idx]!;
-          if (tb) tb.set(teacher!.subarray(idx * numClasses, (idx + 1) * numClasses), k * numClasses);
-        }
+        fillBatch(
+          train,
+          order.subarray(start, start + n),
+          xb,
+          yb,
+          tb && teacher ? { logits: teacher, out: tb, numClasses } : undefined,
+        );
         lambda = universal ? annealedLambda(cfg.lambda, step, totalSteps) : 0;
         let taskT: Tensor | undefined;
         let regT: Tensor | undefined;
@@ -554,22 +580,19 @@ function roundedFinetune(
   const tb = teacher && cfg.distill ? new Float32Array(cfg.batchSize * numClasses) : undefined;
   try {
     for (let e = 1; e <= cfg.roundedEpochs; e++) {
-      const order = Array.from({ length: train.count }, (_, i) => i);
-      for (let i = order.length - 1; i > 0; i--) {
-        const j = Math.floor(rand() * (i + 1));
-        [order[i], order[j]] = [order[j]!, order[i]!];
-      }
+      const order = shuffledOrder(train.count, rand);
       let taskSum = 0;
       for (let b = 0; b < batches; b++) {
         checkStop?.();
         const start = b * cfg.batchSize;
         const n = Math.min(cfg.batchSize, train.count - start);
-        for (let k = 0; k < n; k++) {
-          const idx = order[start + k]!;
-          xb.set(train.x.subarray(idx * per, (idx + 1) * per), k * per);
-          yb[k] = train.y[idx]!;
-          if (tb) tb.set(teacher!.subarray(idx * numClasses, (idx + 1) * numClasses), k * numClasses);
-        }
+        fillBatch(
+          train,
+          order.subarray(start, start + n),
+          xb,
+          yb,
+          tb && teacher ? { logits: teacher, out: tb, numClasses } : undefined,
+        );
         const { value, grads } = tf.variableGrads(() => {
           const x = tf.tensor(xb.subarray(0, n * per), [n, ...inShape]);
           const labels = tf.oneHot(tf.tensor1d(yb.subarray(0, n), 'int32'), numClasses);

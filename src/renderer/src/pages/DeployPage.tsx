@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { DeployProgress, ProfileResult, RunSummary } from '../../../shared/api/deploy';
 import { api } from '../api';
+import { SplitSelect, type Split } from '../components/SplitSelect';
 import { ErrorBox } from '../components/ErrorBox';
 import { JobProgress } from '../components/JobProgress';
 import { useApi, useEvent, useJob } from '../hooks';
@@ -23,7 +24,7 @@ export function DeployPage() {
   const boards = useApi(() => api.boards.list(), []);
   const [model, setModel] = useState<string>();
   const [board, setBoard] = useState<string>();
-  const [split, setSplit] = useState<'train' | 'val' | 'test'>('test');
+  const [split, setSplit] = useState<Split>('test');
   const [limit, setLimit] = useState('');
   const [jobId, setJobId] = useState<string>();
   const [runId, setRunId] = useState<number>();
@@ -136,14 +137,7 @@ export function DeployPage() {
             ))}
           </select>
         </label>
-        <label>
-          Split
-          <select value={split} onChange={(e) => setSplit(e.target.value as 'train' | 'val' | 'test')}>
-            <option value="test">test</option>
-            <option value="val">val</option>
-            <option value="train">train</option>
-          </select>
-        </label>
+        <SplitSelect value={split} onChange={setSplit} />
         <label>
           Windows
           <input

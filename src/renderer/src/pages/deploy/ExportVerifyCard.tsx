@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { ExportResult, VerifyResult } from '../../../../shared/api/engine';
 import { api } from '../../api';
+import { SplitSelect, type Split } from '../../components/SplitSelect';
 import { ErrorBox } from '../../components/ErrorBox';
 import { int } from './format';
 
@@ -15,7 +16,7 @@ export function ExportVerifyCard({ model, boards }: { model: string; boards: str
   const [board, setBoard] = useState<string>(
     boards.includes('virtual:m4') ? 'virtual:m4' : (boards[0] ?? HOST_ONLY),
   );
-  const [split, setSplit] = useState<'train' | 'val' | 'test'>('test');
+  const [split, setSplit] = useState<Split>('test');
   const [limit, setLimit] = useState('200');
   const [format, setFormat] = useState<'blob' | 'c'>('blob');
   const [busy, setBusy] = useState<'verify' | 'export'>();
@@ -64,14 +65,7 @@ export function ExportVerifyCard({ model, boards }: { model: string; boards: str
             <option value={HOST_ONLY}>host only (reference vs integer simulation)</option>
           </select>
         </label>
-        <label>
-          Split
-          <select value={split} onChange={(e) => setSplit(e.target.value as 'train' | 'val' | 'test')}>
-            <option value="test">test</option>
-            <option value="val">val</option>
-            <option value="train">train</option>
-          </select>
-        </label>
+        <SplitSelect value={split} onChange={setSplit} />
         <label>
           Windows
           <input
