@@ -104,12 +104,6 @@ static void bb_b1_conv_run(const bb_b1_block_t *b, const int8_t *col, uint32_t s
     } while (--n);
 }
 
-/* USADA8 mask lane of weight i of a packed binary row: 0x00 for +1, 0xFF for −1. */
-static inline uint32_t bb_b1_lane(const uint8_t *row, uint32_t i)
-{
-    return (row[i >> 3] >> (i & 7u)) & 1u ? 0u : 0xFFu;
-}
-
 /* Masks of one row into m[4·j] (j < ⌈len/4⌉) and its starting accumulator. */
 static int32_t bb_b1_conv_expand(const bb_act_params_t *act, const bb_chan_params_t *ch, uint32_t c, const uint8_t *row, uint32_t len,
                                  uint32_t *m)
@@ -117,7 +111,7 @@ static int32_t bb_b1_conv_expand(const bb_act_params_t *act, const bb_chan_param
     const uint32_t nw = (len + 3u) / 4u, ov = 4u * nw - len;
     for (uint32_t j = 0; j + 1u < nw; j++) m[4u * j] = bb_b1_masks[row[j >> 1]][j & 1u];
     uint32_t last = 0; /* the row's last 4 − ov weights in the low lanes, 0x00 in the ov lanes above */
-    for (uint32_t l = 0; l + ov < 4u; l++) last |= bb_b1_lane(row, 4u * (nw - 1u) + l) << (8u * l);
+    for (uint32_t l = 0; l + ov < 4u; l++) last |= (bb_weight_at(row, 4u * (nw - 1u) + l, 1u) > 0 ? 0u : 0xFFu) << (8u * l);
     m[4u * (nw - 1u)] = last;
     const int32_t ws = ch->wsum[c];
     return ch->bias[c] - act->in_zp * ws - 128 * (int32_t)ov - ((255 * (int32_t)len + ws) >> 1);
