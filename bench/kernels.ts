@@ -115,7 +115,7 @@ async function standalone(
   check: 'device' | 'host' = 'device',
 ): Promise<StandaloneFootprint & { bit_exact: boolean; elapsed: number; stack_bytes: number }> {
   const dir = path.join(tmp, `standalone-${board}-${opt}-${check}`);
-  const build = buildStandalone(path.join(root, 'firmware'), dir, g.blob, g.input, board, opt, check);
+  const build = await buildStandalone(path.join(root, 'firmware'), dir, g.blob, g.input, board, opt, check);
   const fp = footprintOf(build, board);
   const run = await runStandalone(build.elf, board, path.join(dir, 'uart.txt'));
   const expected = runReference(readBlob(g.blob), g.input).layers.at(-1)!;

@@ -78,6 +78,12 @@ describe.skipIf(!!skip)('Deploy and Compare pages in Chromium against the headle
     await page.getByTestId('deploy-model').selectOption('tiny-w1a8');
     const card = page.getByTestId('footprint');
     await card.getByTestId('footprint-core').selectOption('virtual:m0');
+    // The build is a job: it can be cancelled (make is killed), and the next one runs normally.
+    await card.getByTestId('footprint-measure').click();
+    const job = card.getByTestId('job-progress');
+    await job.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => job.getAttribute('data-state'), { timeout: 30_000 }).toBe('cancelled');
+    expect(await card.getByTestId('footprint-parts').count()).toBe(0);
     await card.getByTestId('footprint-measure').click();
     await card.getByTestId('footprint-parts').waitFor({ timeout: 60_000 });
     const parts = (await card.getByTestId('footprint-parts').textContent()) ?? '';

@@ -166,8 +166,9 @@ describe.skipIf(!!skip)(
       const panel = page.getByTestId('lowbit-panel');
       await panel.getByLabel('method').selectOption('universal-s1');
       await panel.getByLabel('weight bits').fill('1');
-      await panel.getByLabel('epochs').fill('4');
+      await panel.getByLabel('epochs', { exact: true }).fill('4');
       await panel.getByTestId('lowbit-lr-schedule').selectOption('cosine');
+      await panel.getByTestId('lowbit-rounded-epochs').fill('1');
       await runJob(panel, () => panel.getByRole('button', { name: 'Train', exact: true }).click(), 150_000);
       const report = panel.getByTestId('lowbit-report');
       await report.waitFor();
@@ -176,9 +177,15 @@ describe.skipIf(!!skip)(
         .replace(/^.*:\s*/, '')
         .split(' → ')
         .map(Number);
-      expect(rates).toHaveLength(4);
+      // 4 S1 epochs, then the rounded epoch, which trains biases and α at the base rate.
+      expect(rates).toHaveLength(5);
       for (let i = 1; i < 4; i++) expect(rates[i]!).toBeLessThan(rates[i - 1]!);
       expect(rates[3]).toBe(0);
+      expect(rates[4]).toBe(0.002);
+      // The panel's other settings reached the trainer too.
+      expect(await report.getByTestId('lowbit-config').textContent()).toMatch(
+        /universal-s1, 4 epochs from the float weights, lr 0\.002 \(cosine\), seed 1 · 1 rounded epochs/,
+      );
       const lowbitName = /^\s*(\S+) —/.exec((await report.textContent()) ?? '')?.[1];
       expect(lowbitName).toBeTruthy();
       expect(lowbitName).not.toMatch(/not stored/);

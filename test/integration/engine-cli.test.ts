@@ -7,6 +7,9 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAppContext } from '../../src/main/context';
 import { readBlob } from '../../src/main/engine/blob-reader';
+import { createServices } from '../../src/main/services';
+import type { Job } from '../../src/shared/api/jobs';
+import type { VerifyResult } from '../../src/shared/api/engine';
 import { runCliCaptured } from './helpers/cli';
 import { quantizeVariant, seedFloatModel } from './helpers/deploy-fixture';
 import { skipNote, virtualBoardsUnavailable } from './helpers/virtual-boards';
@@ -117,6 +120,53 @@ describe('bitbench export / verify', () => {
       const latency = v.latency as { unit: string; mean: number };
       expect(latency.unit).toBe('instructions');
       expect(latency.mean).toBeGreaterThan(0);
+    },
+    120_000,
+  );
+
+  it.skipIf(unavailable !== null)(
+    "the Deploy page's verify job reports each window, stops when cancelled, and the board keeps working",
+    async () => {
+      const ctx = createAppContext({ dbPath: db, shell: 'cli' });
+      try {
+        const services = createServices(ctx);
+        const seen: Job[] = [];
+        const ended = new Promise<Job>((resolve) => {
+          ctx.events.subscribe((name, payload) => {
+            const job = payload as Job;
+            // The only job here; its first events come before verifyJob returns its id.
+            if (name !== 'job' || job.kind !== 'verify') return;
+            seen.push(job);
+            // Cancel once the board has answered a few windows.
+            if (/window ([3-9]|\d\d+) \/ 80/.test(job.message)) ctx.jobs.cancel(job.id);
+            if (job.state === 'cancelled' || job.state === 'failed' || job.state === 'succeeded')
+              resolve(job);
+          });
+        });
+        const { jobId } = await services.engine.verifyJob({
+          model: 'har-w4',
+          board: 'virtual:m4',
+          split: 'train',
+          limit: 80,
+        });
+        const end = await ended;
+        expect(end.id).toBe(jobId);
+        expect(end.state).toBe('cancelled');
+        expect(seen.some((j) => /host reference/.test(j.message))).toBe(true);
+        const last = Math.max(...seen.map((j) => Number(/window (\d+) \/ 80/.exec(j.message)?.[1] ?? -1)));
+        expect(last).toBeGreaterThanOrEqual(3);
+        expect(last).toBeLessThan(80);
+        // The same board verifies again right after, bit-exact.
+        const again = (await services.engine.verify({
+          model: 'har-w4',
+          board: 'virtual:m4',
+          split: 'test',
+          limit: 5,
+        })) as VerifyResult;
+        expect(again).toMatchObject({ compared: 5, mismatches: 0, bit_exact: true });
+      } finally {
+        await ctx.close();
+      }
     },
     120_000,
   );

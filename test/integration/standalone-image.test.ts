@@ -37,7 +37,14 @@ describe.skipIf(unavailable !== null)('standalone inference image', () => {
     async (board, op, bits) => {
       const c = makeCase(11, op, bits, 1);
       const dir = path.join(tmp, `${board}-${op}-${bits}`);
-      const build = buildStandalone(path.join(REPO, 'firmware'), dir, c.blob, c.inputs[0]!, board, 'size');
+      const build = await buildStandalone(
+        path.join(REPO, 'firmware'),
+        dir,
+        c.blob,
+        c.inputs[0]!,
+        board,
+        'size',
+      );
       const run = await runStandalone(build.elf, board, path.join(dir, 'uart.txt'));
       expect(Array.from(run.out)).toEqual(Array.from(c.expected[0]!.at(-1)!));
       expect(run.elapsed).toBeGreaterThan(0);
@@ -59,7 +66,7 @@ describe.skipIf(unavailable !== null)('standalone inference image', () => {
     const c = makeCase(13, 'conv1d', 1, 1);
     const fw = path.join(REPO, 'firmware');
     const dir = path.join(tmp, 'terse');
-    const build = buildStandalone(fw, dir, c.blob, c.inputs[0]!, 'microbit', 'size');
+    const build = await buildStandalone(fw, dir, c.blob, c.inputs[0]!, 'microbit', 'size');
     const run = await runStandalone(build.elf, 'microbit', path.join(dir, 'uart.txt'));
     expect(Array.from(run.out)).toEqual(Array.from(c.expected[0]!.at(-1)!));
     // The same blob with a nonzero padding bit and a valid CRC: only the structural check can refuse it.
@@ -90,7 +97,7 @@ describe.skipIf(unavailable !== null)('standalone inference image', () => {
   it('host-checked (CHECK=host): smaller engine, same output, and a corrupted compiled-in blob is still refused', async () => {
     const c = makeCase(13, 'conv1d', 1, 1);
     const fw = path.join(REPO, 'firmware');
-    const full = buildStandalone(
+    const full = await buildStandalone(
       fw,
       path.join(tmp, 'check-device'),
       c.blob,
@@ -99,7 +106,7 @@ describe.skipIf(unavailable !== null)('standalone inference image', () => {
       'size',
     );
     const dir = path.join(tmp, 'check-host');
-    const host = buildStandalone(fw, dir, c.blob, c.inputs[0]!, 'microbit', 'size', 'host');
+    const host = await buildStandalone(fw, dir, c.blob, c.inputs[0]!, 'microbit', 'size', 'host');
     expect(footprintOf(host, 'microbit').engine.flash).toBeLessThan(
       footprintOf(full, 'microbit').engine.flash - 2000,
     );
@@ -131,7 +138,7 @@ describe.skipIf(unavailable !== null)('standalone inference image', () => {
   it('a firmware built without the weight width a blob needs refuses it with the reason', async () => {
     const c = makeCase(12, 'dense', 4, 1);
     const dir = path.join(tmp, 'refuse');
-    const build = buildStandalone(path.join(REPO, 'firmware'), dir, c.blob, c.inputs[0]!, 'microbit');
+    const build = await buildStandalone(path.join(REPO, 'firmware'), dir, c.blob, c.inputs[0]!, 'microbit');
     // Rebuild the same image with only 8-bit weights compiled in.
     const make = ['-s', '-B', '-C', path.join(REPO, 'firmware/standalone'), 'BOARD=microbit'];
     execFileSync('make', [...make, `MODEL_DIR=${dir}`, `OUT=${path.join(dir, 'build')}`, 'WBITS=0x80u'], {

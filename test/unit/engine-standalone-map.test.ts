@@ -54,10 +54,10 @@ describe('standalone image: what a blob needs', () => {
 });
 
 describe('standalone image: build folder', () => {
-  it('refuses a folder whose path has a space (make splits it) before writing anything', () => {
+  it('refuses a folder whose path has a space (make splits it) before writing anything', async () => {
     const c = makeCase(3, 'dense', 8);
-    expect(() =>
+    await expect(
       buildStandalone('/nonexistent-firmware', '/tmp/bb standalone', c.blob, c.inputs[0]!, 'microbit'),
-    ).toThrow(/has a space in its path, which make cannot handle/);
+    ).rejects.toThrow(/has a space in its path, which make cannot handle/);
   });
 });

@@ -5,7 +5,9 @@ import type { ServiceImpl } from '../../shared/api/contract';
 import {
   SEED000_BUDGET_BYTES,
   type ExportResult,
+  type FootprintRequest,
   type FootprintResult,
+  type VerifyRequest,
   type VerifyResult,
 } from '../../shared/api/engine';
 import { BitbenchError } from '../../shared/errors';
@@ -56,9 +58,14 @@ const argmax = (a: ArrayLike<number>) => {
   return best;
 };
 
+interface JobHooks {
+  signal?: AbortSignal;
+  progress?: (fraction: number, message: string) => void;
+}
+
 export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
   const variant = (name: string) => new VariantsRepo(ctx.db).get(name);
-  return {
+  const service: ServiceImpl['engine'] = {
     export(input): ExportResult {
       const v = variant(input.model);
       const blob = blobOf(input.model, v.integerModel, 0);
@@ -100,171 +107,224 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
       };
     },
 
-    async footprint(input): Promise<FootprintResult> {
+    footprint: (input) => runFootprint(input, {}),
+
+    async footprintJob(input) {
       const why = standaloneUnavailable(true);
       if (why) throw new BitbenchError('unavailable', `The standalone image cannot be built here: ${why}.`);
-      const v = variant(input.model);
-      const blob = blobOf(input.model, v.integerModel, 0);
-      const parsed = readBlob(blob, input.model);
-      // The first window of the parent's test split when there is one, else zeros: either way the
-      // device output is compared with the host reference.
-      let x = new Int8Array(parsed.inShape.reduce((a, b) => a * b, 1));
-      let inputNote = 'zeros (no test split)';
-      const ds = new VariantsRepo(ctx.db).parent(v.summary.parent).dataset?.name;
-      if (ds) {
-        const test = loadDatasetTensors(ctx.db, ds, 'test');
-        if (test.count > 0) {
-          x = Int8Array.from(quantizeInput(v.integerModel, test.x.subarray(0, test.x.length / test.count)));
-          inputNote = `${ds} test window 0`;
-        }
-      }
-      const board: StandaloneBoard = input.board === 'virtual:m4' ? 'mps2-an386' : 'microbit';
-      const dir = input.keep
-        ? path.resolve(input.keep)
-        : mkdtempSync(path.join(os.tmpdir(), 'bb-footprint-'));
-      try {
-        let build: ReturnType<typeof buildStandalone>;
-        try {
-          build = buildStandalone(firmwareRoot(), dir, blob, x, board, input.build, input.check);
-        } catch (err) {
-          const user = err instanceof StandaloneTooLargeError || err instanceof StandaloneBuildError;
-          const code = user ? 'bad_request' : 'internal';
-          throw new BitbenchError(code, `model ${input.model}: ${(err as Error).message}`);
-        }
-        const fp = footprintOf(build, board);
-        const run = await runStandalone(build.elf, board, path.join(dir, 'uart.txt'));
-        const expected = runReference(parsed, x).output;
-        return {
-          model: input.model,
-          board: input.board,
-          build: input.build,
-          check: input.check,
-          kernel_mask: fp.kernel_mask,
-          weight_bits_mask: fp.weight_bits_mask,
-          engine: fp.engine,
-          model_bytes: fp.model_bytes,
-          arena_bytes: fp.arena_bytes,
-          model_total_bytes: fp.model_total_bytes,
-          budget_bytes: SEED000_BUDGET_BYTES,
-          fits_budget: fp.model_total_bytes <= SEED000_BUDGET_BYTES,
-          board_support: fp.board_support,
-          app: fp.app,
-          image: fp.image,
-          run: {
-            input: inputNote,
-            bit_exact: run.out.length === expected.length && run.out.every((b, i) => b === expected[i]),
-            elapsed: run.elapsed,
-            unit: 'instructions',
-            stack_bytes: run.stack_bytes,
-          },
-          files: input.keep
-            ? [build.elf, build.map, path.join(dir, 'model.c'), path.join(dir, 'model.h')]
-            : [],
-        };
-      } finally {
-        if (!input.keep) rmSync(dir, { recursive: true, force: true });
-      }
+      variant(input.model);
+      const handle = ctx.jobs.start('footprint', input, (job) =>
+        runFootprint(input, { signal: job.signal, progress: (f, m) => job.progress(f, m) }),
+      );
+      return { jobId: handle.id };
     },
 
-    async verify(input): Promise<VerifyResult> {
-      const v = variant(input.model);
-      const model = v.integerModel;
-      const blob = blobOf(input.model, model, 0);
-      const parsed = readBlob(blob, input.model);
-      const repo = new VariantsRepo(ctx.db);
-      const datasetName = input.dataset ?? repo.parent(v.summary.parent).dataset?.name;
-      if (!datasetName)
-        throw new BitbenchError(
-          'bad_request',
-          `model ${input.model}: no dataset recorded for its parent; pass --dataset`,
-        );
-      const data = loadDatasetTensors(ctx.db, datasetName, input.split);
-      const per = data.x.length / Math.max(1, data.y.length);
-      const count = Math.min(input.limit, data.y.length);
-      const inputs: Int8Array[] = [];
-      const refs: Int8Array[][] = [];
-      let simLogit = 0;
-      let simPred = 0;
-      for (let i = 0; i < count; i++) {
-        const window = data.x.subarray(i * per, (i + 1) * per);
-        const q = Int8Array.from(quantizeInput(model, window));
-        inputs.push(q);
-        const ref = runReference(parsed, q);
-        refs.push(ref.layers);
-        const sim = runIntegerModel(model, window);
-        if (sim.length !== ref.output.length || sim.some((s, k) => s !== ref.output[k])) simLogit++;
-        if (argmax(sim) !== argmax(ref.output)) simPred++;
-      }
-      const result: VerifyResult = {
-        model: input.model,
-        board: input.board ?? null,
-        split: input.split,
-        compared: 0,
-        mismatches: 0,
-        bit_exact: false,
-        reference_vs_integer_sim: {
-          compared: count,
-          prediction_mismatches: simPred,
-          logit_mismatches: simLogit,
-        },
-        latency: null,
-        first_mismatch: null,
-        device_note: null,
-      };
-      if (!input.board) {
-        result.compared = count;
-        result.mismatches = simLogit;
-        result.bit_exact = simLogit === 0;
-        result.device_note = 'no --board: host reference compared with the PTQ integer simulation only';
-        return result;
-      }
-      const conn = await boardManager(ctx).connect(input.board);
-      await loadModel(conn.client, blob);
-      const lat: number[] = [];
-      const perLayer = new Array<number>(parsed.layers.length).fill(0);
-      let unit: 'instructions' | 'cycles' | 'microseconds' = 'cycles';
-      for (let i = 0; i < count; i++) {
-        const r = await conn.client.infer(
-          new Uint8Array(inputs[i]!.buffer, inputs[i]!.byteOffset, inputs[i]!.length),
-        );
-        unit =
-          r.counterKind === 'instructions'
-            ? 'instructions'
-            : r.counterKind === 'microseconds'
-              ? 'microseconds'
-              : 'cycles';
-        lat.push(r.elapsed);
-        r.layerElapsed.forEach((e, k) => (perLayer[k] = (perLayer[k] ?? 0) + e));
-        const want = refs[i]![refs[i]!.length - 1]!;
-        const got = new Int8Array(r.output.buffer, r.output.byteOffset, r.output.length);
-        result.compared++;
-        if (got.length !== want.length || got.some((g, k) => g !== want[k])) {
-          result.mismatches++;
-          if (!result.first_mismatch) {
-            let layer: number | null = null;
-            for (let li = 0; li < parsed.layers.length && layer === null; li++) {
-              const dev = await conn.client.layerOutput(li).catch(() => null);
-              const exp = refs[i]![li]!;
-              if (dev && (dev.length !== exp.length || dev.some((d, k) => (d << 24) >> 24 !== exp[k])))
-                layer = li;
-            }
-            result.first_mismatch = {
-              window: i,
-              layer,
-              detail: `device [${Array.from(got).slice(0, 8)}] vs host [${Array.from(want).slice(0, 8)}]`,
-            };
-          }
-        }
-      }
-      result.bit_exact = result.mismatches === 0 && result.compared > 0;
-      result.latency = {
-        unit,
-        mean: lat.reduce((a, b) => a + b, 0) / Math.max(1, lat.length),
-        min: Math.min(...lat),
-        max: Math.max(...lat),
-        per_layer_mean: perLayer.map((s) => s / Math.max(1, lat.length)),
-      };
-      return result;
+    verify: (input) => runVerify(input, {}),
+
+    async verifyJob(input) {
+      // Fail fast (unknown model, no dataset) before a job exists.
+      variant(input.model);
+      const handle = ctx.jobs.start('verify', input, (job) =>
+        runVerify(input, { signal: job.signal, progress: (f, m) => job.progress(f, m) }),
+      );
+      return { jobId: handle.id };
     },
   };
+
+  /** `bitbench footprint`'s work, and the Deploy page's footprint job (progress by phase, cancel). */
+  async function runFootprint(input: FootprintRequest, hooks: JobHooks): Promise<FootprintResult> {
+    const progress = hooks.progress ?? (() => undefined);
+    const why = standaloneUnavailable(true);
+    if (why) throw new BitbenchError('unavailable', `The standalone image cannot be built here: ${why}.`);
+    const v = variant(input.model);
+    const blob = blobOf(input.model, v.integerModel, 0);
+    const parsed = readBlob(blob, input.model);
+    // The first window of the parent's test split when there is one, else zeros: either way the
+    // device output is compared with the host reference.
+    let x = new Int8Array(parsed.inShape.reduce((a, b) => a * b, 1));
+    let inputNote = 'zeros (no test split)';
+    const ds = new VariantsRepo(ctx.db).parent(v.summary.parent).dataset?.name;
+    if (ds) {
+      const test = loadDatasetTensors(ctx.db, ds, 'test');
+      if (test.count > 0) {
+        x = Int8Array.from(quantizeInput(v.integerModel, test.x.subarray(0, test.x.length / test.count)));
+        inputNote = `${ds} test window 0`;
+      }
+    }
+    const board: StandaloneBoard = input.board === 'virtual:m4' ? 'mps2-an386' : 'microbit';
+    const dir = input.keep ? path.resolve(input.keep) : mkdtempSync(path.join(os.tmpdir(), 'bb-footprint-'));
+    try {
+      let build: Awaited<ReturnType<typeof buildStandalone>>;
+      progress(0.05, `building the ${input.build} image for ${input.board} (make)`);
+      try {
+        build = await buildStandalone(
+          firmwareRoot(),
+          dir,
+          blob,
+          x,
+          board,
+          input.build,
+          input.check,
+          hooks.signal,
+        );
+      } catch (err) {
+        if (err instanceof BitbenchError) throw err;
+        const user = err instanceof StandaloneTooLargeError || err instanceof StandaloneBuildError;
+        const code = user ? 'bad_request' : 'internal';
+        throw new BitbenchError(code, `model ${input.model}: ${(err as Error).message}`);
+      }
+      const fp = footprintOf(build, board);
+      progress(0.7, `one inference on ${input.board} (QEMU)`);
+      const run = await runStandalone(build.elf, board, path.join(dir, 'uart.txt'), 60_000, hooks.signal);
+      const expected = runReference(parsed, x).output;
+      return {
+        model: input.model,
+        board: input.board,
+        build: input.build,
+        check: input.check,
+        kernel_mask: fp.kernel_mask,
+        weight_bits_mask: fp.weight_bits_mask,
+        engine: fp.engine,
+        model_bytes: fp.model_bytes,
+        arena_bytes: fp.arena_bytes,
+        model_total_bytes: fp.model_total_bytes,
+        budget_bytes: SEED000_BUDGET_BYTES,
+        fits_budget: fp.model_total_bytes <= SEED000_BUDGET_BYTES,
+        board_support: fp.board_support,
+        app: fp.app,
+        image: fp.image,
+        run: {
+          input: inputNote,
+          bit_exact: run.out.length === expected.length && run.out.every((b, i) => b === expected[i]),
+          elapsed: run.elapsed,
+          unit: 'instructions',
+          stack_bytes: run.stack_bytes,
+        },
+        files: input.keep ? [build.elf, build.map, path.join(dir, 'model.c'), path.join(dir, 'model.h')] : [],
+      };
+    } finally {
+      if (!input.keep) rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** `bitbench verify`, and the Deploy page's verify job (progress, cancel between windows). */
+  async function runVerify(input: VerifyRequest, hooks: JobHooks): Promise<VerifyResult> {
+    const progress = hooks.progress ?? (() => undefined);
+    const checkStop = () => {
+      if (hooks.signal?.aborted) throw new BitbenchError('cancelled', 'Cancelled by the user.');
+    };
+    const v = variant(input.model);
+    const model = v.integerModel;
+    const blob = blobOf(input.model, model, 0);
+    const parsed = readBlob(blob, input.model);
+    const repo = new VariantsRepo(ctx.db);
+    const datasetName = input.dataset ?? repo.parent(v.summary.parent).dataset?.name;
+    if (!datasetName)
+      throw new BitbenchError(
+        'bad_request',
+        `model ${input.model}: no dataset recorded for its parent; pass --dataset`,
+      );
+    const data = loadDatasetTensors(ctx.db, datasetName, input.split);
+    const per = data.x.length / Math.max(1, data.y.length);
+    const count = Math.min(input.limit, data.y.length);
+    const inputs: Int8Array[] = [];
+    const refs: Int8Array[][] = [];
+    let simLogit = 0;
+    let simPred = 0;
+    for (let i = 0; i < count; i++) {
+      if (i % 16 === 0) {
+        progress((input.board ? 0.3 : 1) * (i / count), `host reference ${i} / ${count}`);
+        // Let the job's id reach the caller and a cancel reach us.
+        await new Promise((resolve) => setImmediate(resolve));
+        checkStop();
+      }
+      const window = data.x.subarray(i * per, (i + 1) * per);
+      const q = Int8Array.from(quantizeInput(model, window));
+      inputs.push(q);
+      const ref = runReference(parsed, q);
+      refs.push(ref.layers);
+      const sim = runIntegerModel(model, window);
+      if (sim.length !== ref.output.length || sim.some((s, k) => s !== ref.output[k])) simLogit++;
+      if (argmax(sim) !== argmax(ref.output)) simPred++;
+    }
+    const result: VerifyResult = {
+      model: input.model,
+      board: input.board ?? null,
+      split: input.split,
+      compared: 0,
+      mismatches: 0,
+      bit_exact: false,
+      reference_vs_integer_sim: {
+        compared: count,
+        prediction_mismatches: simPred,
+        logit_mismatches: simLogit,
+      },
+      latency: null,
+      first_mismatch: null,
+      device_note: null,
+    };
+    if (!input.board) {
+      result.compared = count;
+      result.mismatches = simLogit;
+      result.bit_exact = simLogit === 0;
+      result.device_note = 'no --board: host reference compared with the PTQ integer simulation only';
+      return result;
+    }
+    checkStop();
+    progress(0.3, `loading the model onto ${input.board}`);
+    const conn = await boardManager(ctx).connect(input.board);
+    await loadModel(conn.client, blob);
+    const lat: number[] = [];
+    const perLayer = new Array<number>(parsed.layers.length).fill(0);
+    let unit: 'instructions' | 'cycles' | 'microseconds' = 'cycles';
+    for (let i = 0; i < count; i++) {
+      checkStop();
+      progress(
+        0.35 + (0.65 * i) / count,
+        `${input.board}: window ${i} / ${count}, ${result.mismatches} mismatch${result.mismatches === 1 ? '' : 'es'}`,
+      );
+      const r = await conn.client.infer(
+        new Uint8Array(inputs[i]!.buffer, inputs[i]!.byteOffset, inputs[i]!.length),
+      );
+      unit =
+        r.counterKind === 'instructions'
+          ? 'instructions'
+          : r.counterKind === 'microseconds'
+            ? 'microseconds'
+            : 'cycles';
+      lat.push(r.elapsed);
+      r.layerElapsed.forEach((e, k) => (perLayer[k] = (perLayer[k] ?? 0) + e));
+      const want = refs[i]![refs[i]!.length - 1]!;
+      const got = new Int8Array(r.output.buffer, r.output.byteOffset, r.output.length);
+      result.compared++;
+      if (got.length !== want.length || got.some((g, k) => g !== want[k])) {
+        result.mismatches++;
+        if (!result.first_mismatch) {
+          let layer: number | null = null;
+          for (let li = 0; li < parsed.layers.length && layer === null; li++) {
+            const dev = await conn.client.layerOutput(li).catch(() => null);
+            const exp = refs[i]![li]!;
+            if (dev && (dev.length !== exp.length || dev.some((d, k) => (d << 24) >> 24 !== exp[k])))
+              layer = li;
+          }
+          result.first_mismatch = {
+            window: i,
+            layer,
+            detail: `device [${Array.from(got).slice(0, 8)}] vs host [${Array.from(want).slice(0, 8)}]`,
+          };
+        }
+      }
+    }
+    result.bit_exact = result.mismatches === 0 && result.compared > 0;
+    result.latency = {
+      unit,
+      mean: lat.reduce((a, b) => a + b, 0) / Math.max(1, lat.length),
+      min: Math.min(...lat),
+      max: Math.max(...lat),
+      per_layer_mean: perLayer.map((s) => s / Math.max(1, lat.length)),
+    };
+    return result;
+  }
+
+  return service;
 }

@@ -1,7 +1,9 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { KERNEL_MASK_BIT, weightBitsMaskBit, type ParsedBlob } from '../../shared/engine/blob-format';
+import { BitbenchError } from '../../shared/errors';
 import { findQemu, onPath } from '../device/qemu-launcher';
 import { VIRTUAL_BOARDS, qemuArgs, type VirtualBoardDef } from '../device/virtual-boards';
 import { readBlob } from './blob-reader';
@@ -85,11 +87,14 @@ export function blobNeeds(blob: Uint8Array | ParsedBlob): { kernels: number; wbi
 
 const hex = (n: number) => `0x${n.toString(16).padStart(4, '0')}u`;
 
+const execFileAsync = promisify(execFile);
+
 /**
  * Writes model.c/model.h and input.c into `dir` and builds `dir/build/standalone.elf`.
- * `firmwareDir` is the repository's firmware/ folder.
+ * `firmwareDir` is the repository's firmware/ folder. `make` runs as a child process without
+ * blocking the caller's event loop (the app's main process keeps serving the UI); `signal` kills it.
  */
-export function buildStandalone(
+export async function buildStandalone(
   firmwareDir: string,
   dir: string,
   blob: Uint8Array,
@@ -98,7 +103,8 @@ export function buildStandalone(
   opt: 'speed' | 'size' = 'speed',
   /** device: every blob check on the device; host: the device checks integrity only (CHECK=host). */
   check: 'device' | 'host' = 'device',
-): { elf: string; map: string; kernels: number; wbits: number } {
+  signal?: AbortSignal,
+): Promise<{ elf: string; map: string; kernels: number; wbits: number }> {
   // make runs in firmware/standalone (-C): every path it is given must be absolute.
   dir = path.resolve(dir);
   firmwareDir = path.resolve(firmwareDir);
@@ -135,8 +141,9 @@ export function buildStandalone(
     `CHECK=${check}`,
   );
   try {
-    execFileSync('make', args, { stdio: 'pipe', encoding: 'utf8' });
+    await execFileAsync('make', args, { encoding: 'utf8', signal });
   } catch (e) {
+    if (signal?.aborted) throw new BitbenchError('cancelled', 'Cancelled by the user.');
     const err = e as { stderr?: string; message: string };
     const overflow = [...(err.stderr ?? '').matchAll(/region `(\w+)' overflowed by (\d+) bytes/g)];
     if (overflow.length > 0)
@@ -248,6 +255,7 @@ export async function runImage<T>(
   outFile: string,
   finished: (text: string) => T | undefined,
   timeoutMs = 60_000,
+  signal?: AbortSignal,
 ): Promise<T> {
   const args = qemuArgs(virtualBoard(board), undefined, { elf, serial: `file:${outFile}`, replay: false });
   // A previous run's output (a kept build folder) must not be read as this run's.
@@ -257,6 +265,7 @@ export async function runImage<T>(
     const t0 = Date.now();
     for (;;) {
       await new Promise((r) => setTimeout(r, 50));
+      if (signal?.aborted) throw new BitbenchError('cancelled', 'Cancelled by the user.');
       const result = finished(existsSync(outFile) ? readFileSync(outFile, 'utf8') : '');
       if (result !== undefined) return result;
       if (Date.now() - t0 > timeoutMs)
@@ -273,6 +282,7 @@ export function runStandalone(
   board: StandaloneBoard,
   outFile: string,
   timeoutMs = 60_000,
+  signal?: AbortSignal,
 ): Promise<StandaloneRun> {
   return runImage(
     elf,
@@ -295,5 +305,6 @@ export function runStandalone(
       };
     },
     timeoutMs,
+    signal,
   );
 }

@@ -38,6 +38,8 @@ export const VerifyInput = z.object({
   dataset: z.string().min(1).optional(),
 });
 
+export type VerifyRequest = z.infer<typeof VerifyInput>;
+
 export const VerifyResultSchema = z.object({
   model: z.string(),
   board: z.string().nullable(),
@@ -86,6 +88,8 @@ export const FootprintInput = z.object({
   keep: z.string().min(1).optional(),
 });
 
+export type FootprintRequest = z.infer<typeof FootprintInput>;
+
 const Bytes = z.object({ flash: z.number().int(), ram: z.number().int() });
 export const FootprintResultSchema = z.object({
   model: z.string(),
@@ -123,6 +127,10 @@ export type FootprintResult = z.infer<typeof FootprintResultSchema>;
 export const engineService = {
   export: method(ExportInput, ExportResultSchema),
   verify: method(VerifyInput, VerifyResultSchema),
+  /** The same as a job (progress per window, cancel): the job's result is a VerifyResult. */
+  verifyJob: method(VerifyInput, z.object({ jobId: z.string() })),
   /** Build the standalone inference image (firmware/standalone) for a variant, size it, run it once. */
   footprint: method(FootprintInput, FootprintResultSchema),
+  /** The same as a job (progress: building, running; cancel kills make / QEMU). */
+  footprintJob: method(FootprintInput, z.object({ jobId: z.string() })),
 };

@@ -3,6 +3,8 @@ import type { ExportResult, VerifyResult } from '../../../../shared/api/engine';
 import { api } from '../../api';
 import { SplitSelect, type Split } from '../../components/SplitSelect';
 import { ErrorBox } from '../../components/ErrorBox';
+import { JobProgress } from '../../components/JobProgress';
+import { useJob } from '../../hooks';
 import { int } from './format';
 
 const HOST_ONLY = '';
@@ -20,7 +22,11 @@ export function ExportVerifyCard({ model, boards }: { model: string; boards: str
   const [limit, setLimit] = useState('200');
   const [format, setFormat] = useState<'blob' | 'c'>('blob');
   const [busy, setBusy] = useState<'verify' | 'export'>();
-  const [verified, setVerified] = useState<VerifyResult>();
+  const [verifyJob, setVerifyJob] = useState<string>();
+  const job = useJob(verifyJob);
+  const verifying = job?.state === 'running' || job?.state === 'queued';
+  // Verify runs as a job (progress per window, cancel); its result arrives with the job.
+  const verified = job?.state === 'succeeded' ? (job.result as VerifyResult) : undefined;
   const [exported, setExported] = useState<ExportResult>();
   const [error, setError] = useState<unknown>();
 
@@ -32,7 +38,8 @@ export function ExportVerifyCard({ model, boards }: { model: string; boards: str
         const n = Number(limit);
         if (!Number.isInteger(n) || n < 1)
           throw new Error(`Windows must be a whole number ≥ 1, got "${limit}".`);
-        setVerified(await api.engine.verify({ model, board: board || undefined, split, limit: n }));
+        const { jobId } = await api.engine.verifyJob({ model, board: board || undefined, split, limit: n });
+        setVerifyJob(jobId);
       } else {
         setExported(await api.engine.export({ model, format }));
       }
@@ -78,10 +85,10 @@ export function ExportVerifyCard({ model, boards }: { model: string; boards: str
         <button
           type="button"
           onClick={() => void run('verify')}
-          disabled={busy !== undefined}
+          disabled={busy !== undefined || verifying}
           data-testid="verify"
         >
-          {busy === 'verify' ? 'Verifying…' : 'Verify'}
+          {verifying ? 'Verifying…' : 'Verify'}
         </button>
         <label>
           Format
@@ -104,6 +111,7 @@ export function ExportVerifyCard({ model, boards }: { model: string; boards: str
         </button>
       </div>
       <ErrorBox error={error} />
+      {job && job.state !== 'succeeded' && <JobProgress job={job} />}
       {v && (
         <p data-testid="verify-result">
           {v.board ?? 'host only'}, {v.split} split: {int(v.compared)} windows, {int(v.mismatches)} mismatches{' '}

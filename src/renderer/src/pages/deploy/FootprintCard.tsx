@@ -2,6 +2,8 @@ import { useState } from 'react';
 import type { FootprintResult } from '../../../../shared/api/engine';
 import { api } from '../../api';
 import { ErrorBox } from '../../components/ErrorBox';
+import { JobProgress } from '../../components/JobProgress';
+import { useJob } from '../../hooks';
 import { int } from './format';
 
 type Board = 'virtual:m0' | 'virtual:m4';
@@ -15,20 +17,20 @@ export function FootprintCard({ model, board }: { model: string; board: string |
   const [target, setTarget] = useState<Board>(board === 'virtual:m4' ? 'virtual:m4' : 'virtual:m0');
   const [build, setBuild] = useState<'size' | 'speed'>('size');
   const [check, setCheck] = useState<'device' | 'host'>('device');
-  const [busy, setBusy] = useState(false);
-  const [result, setResult] = useState<FootprintResult>();
+  const [jobId, setJobId] = useState<string>();
+  const job = useJob(jobId);
+  const busy = job?.state === 'running' || job?.state === 'queued';
+  const result = job?.state === 'succeeded' ? (job.result as FootprintResult) : undefined;
   const [error, setError] = useState<unknown>();
 
+  // Building and running the image is a job: make and QEMU run outside the app's main loop, with a
+  // progress bar and Cancel.
   const measure = async () => {
-    setBusy(true);
     setError(undefined);
     try {
-      setResult(await api.engine.footprint({ model, board: target, build, check }));
+      setJobId((await api.engine.footprintJob({ model, board: target, build, check })).jobId);
     } catch (err) {
       setError(err);
-      setResult(undefined);
-    } finally {
-      setBusy(false);
     }
   };
 
@@ -83,6 +85,7 @@ export function FootprintCard({ model, board }: { model: string; board: string |
         </button>
       </div>
       <ErrorBox error={error} />
+      {job && job.state !== 'succeeded' && <JobProgress job={job} />}
       {r && (
         <>
           <table data-testid="footprint-parts">

@@ -33,6 +33,13 @@ export function LowBitPanel({ model, onStored }: { model: string | undefined; on
   const [batch, setBatch] = useState(64);
   const [lambda, setLambda] = useState(1);
   const [lrSchedule, setLrSchedule] = useState<'constant' | 'cosine'>('constant');
+  const [learningRate, setLearningRate] = useState(2e-3);
+  const [distill, setDistill] = useState(false);
+  const [distillAlpha, setDistillAlpha] = useState(0.5);
+  const [distillT, setDistillT] = useState(4);
+  const [roundedEpochs, setRoundedEpochs] = useState(0);
+  const [fromScratch, setFromScratch] = useState(false);
+  const [seed, setSeed] = useState(1);
   const [error, setError] = useState<Error>();
   const [trainJob, setTrainJob] = useState<string>();
   const [sensJob, setSensJob] = useState<string>();
@@ -62,6 +69,11 @@ export function LowBitPanel({ model, onStored }: { model: string | undefined; on
           batchSize: batch,
           lambda,
           lrSchedule,
+          learningRate,
+          distill: distill ? { alpha: distillAlpha, temperature: distillT } : null,
+          roundedEpochs: method.startsWith('universal') ? roundedEpochs : 0,
+          fromScratch,
+          seed,
         },
         overwrite: true,
       });
@@ -140,6 +152,15 @@ export function LowBitPanel({ model, onStored }: { model: string | undefined; on
         </label>
         <label>
           learning rate{' '}
+          <input
+            type="number"
+            data-testid="lowbit-learning-rate"
+            min={0}
+            max={1}
+            step={0.0005}
+            value={learningRate}
+            onChange={(e) => setLearningRate(Number(e.target.value))}
+          />{' '}
           <select
             data-testid="lowbit-lr-schedule"
             value={lrSchedule}
@@ -161,6 +182,59 @@ export function LowBitPanel({ model, onStored }: { model: string | undefined; on
             />
           </label>
         )}
+        {method.startsWith('universal') && (
+          <label title="epochs after the hard rounding: levels frozen, biases and scales α trained">
+            rounded epochs{' '}
+            <input
+              type="number"
+              data-testid="lowbit-rounded-epochs"
+              min={0}
+              value={roundedEpochs}
+              onChange={(e) => setRoundedEpochs(Number(e.target.value))}
+            />
+          </label>
+        )}
+        <label title="loss = α·CE(labels) + (1 − α)·T²·KL(float teacher ‖ student) at temperature T">
+          <input
+            type="checkbox"
+            data-testid="lowbit-distill"
+            checked={distill}
+            onChange={(e) => setDistill(e.target.checked)}
+          />{' '}
+          distil from the float model
+        </label>
+        {distill && (
+          <>
+            <label>
+              α{' '}
+              <input
+                type="number"
+                min={0}
+                max={1}
+                step={0.1}
+                value={distillAlpha}
+                onChange={(e) => setDistillAlpha(Number(e.target.value))}
+              />
+            </label>
+            <label>
+              T{' '}
+              <input
+                type="number"
+                min={0.1}
+                step={0.5}
+                value={distillT}
+                onChange={(e) => setDistillT(Number(e.target.value))}
+              />
+            </label>
+          </>
+        )}
+        <label>
+          <input type="checkbox" checked={fromScratch} onChange={(e) => setFromScratch(e.target.checked)} />{' '}
+          from scratch
+        </label>
+        <label>
+          seed <input type="number" min={0} value={seed} onChange={(e) => setSeed(Number(e.target.value))} />
+        </label>
         <button type="button" disabled={!model} onClick={() => void start()}>
           Train
         </button>
@@ -179,6 +253,14 @@ export function LowBitPanel({ model, onStored }: { model: string | undefined; on
             {report.stored_bytes} B (float32 {report.float_bytes} B)
             {report.bops !== null &&
               ` · ${(report.bops / 1e6).toFixed(2)} MBOPs · peak memory ${report.peak_memory_bytes} B`}
+          </p>
+          <p className="muted" data-testid="lowbit-config">
+            {report.config.method}, {report.config.epochs} epochs from{' '}
+            {report.config.fromScratch ? 'scratch' : 'the float weights'}, lr {report.config.learningRate} (
+            {report.config.lrSchedule}), seed {report.config.seed}
+            {report.config.distill &&
+              ` · distilled from the float model (α ${report.config.distill.alpha}, T ${report.config.distill.temperature})`}
+            {report.config.roundedEpochs > 0 && ` · ${report.config.roundedEpochs} rounded epochs`}
           </p>
           {report.integer_note && <p className="muted">{report.integer_note}</p>}
           {report.epochs.length > 1 && report.epochs[1]!.learning_rate !== undefined && (
