@@ -23,7 +23,6 @@ import { runCli } from '../src/main/cli/program';
 import { CliRuntime } from '../src/main/cli/runtime';
 import { createAppContext } from '../src/main/context';
 import { loadDatasetTensors } from '../src/main/datasets/dataset-reader';
-import { deployJobDone } from '../src/main/deploy/deploy-service';
 import { boardManager } from '../src/main/device/board-manager';
 import { encodeInfer } from '../src/main/device/codec';
 import { Command } from '../src/shared/protocol';
@@ -89,7 +88,7 @@ async function main(): Promise<void> {
       maxMismatchDetails: 20,
       ...(limitArg ? { limit: Number(limitArg) } : {}),
     });
-    const r = await deployJobDone<ProfileResult>(ctx, jobId);
+    const r = await ctx.jobs.done<ProfileResult>(jobId);
     const wall = (performance.now() - t0) / 1000;
     const conn = await boardManager(ctx).connect(board);
     const clock = conn.info.clockHz;

@@ -85,19 +85,30 @@ function load(ctx: AppContext, model: string, how: string): Loaded | undefined {
 
 async function lowbit(tf: Tf, backend: string, d: Loaded, cfg: LowBitConfigInput, maxTrain: number) {
   const config = LowBitConfigSchema.parse(cfg);
+  const t0 = Date.now();
   const calibCount = Math.min(512, d.train.count);
-  return runLowBit(tf, {
-    parent: d.parent.name,
-    name: null,
-    spec: d.parent.spec,
-    weights: d.parent.weights,
-    config,
-    train: subset(d.train, maxTrain, config.seed),
-    val: d.val,
-    test: { x: d.test.x, y: d.test.y, count: d.test.count, classes: d.test.classes },
-    calib: { x: calibrationSet(d.train, calibCount, config.seed), count: calibCount },
-    backend,
-  });
+  return runLowBit(
+    tf,
+    {
+      parent: d.parent.name,
+      name: null,
+      spec: d.parent.spec,
+      weights: d.parent.weights,
+      config,
+      train: subset(d.train, maxTrain, config.seed),
+      val: d.val,
+      test: { x: d.test.x, y: d.test.y, count: d.test.count, classes: d.test.classes },
+      calib: { x: calibrationSet(d.train, calibCount, config.seed), count: calibCount },
+      backend,
+    },
+    {
+      // Long runs (MNIST: tens of minutes) show each epoch on stderr as it ends.
+      onEpoch: (e) =>
+        process.stderr.write(
+          `  ${config.method} epoch ${e.epoch}: val ${(100 * e.val_accuracy).toFixed(1)} % / rounded ${(100 * e.val_accuracy_rounded).toFixed(1)} %, near ${(100 * e.near_fraction).toFixed(0)} %, ${((Date.now() - t0) / 1000).toFixed(0)} s\n`,
+        ),
+    },
+  );
 }
 
 interface Pool {

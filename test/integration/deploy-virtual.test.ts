@@ -5,7 +5,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../../src/main/context';
 import { loadArtifact } from '../../src/main/deploy/artifact';
-import { deployJobDone } from '../../src/main/deploy/deploy-service';
 import { windowInput } from '../../src/main/deploy/profiler';
 import { boardManager } from '../../src/main/device/board-manager';
 import { cobsDecode } from '../../src/main/device/cobs';
@@ -98,7 +97,7 @@ describe.skipIf(unavailable !== null)('deploy on the virtual boards', () => {
 
   const profile = async (input: Parameters<ServiceImpl['deploy']['profile']>[0]) => {
     const { jobId, runId } = await s.deploy.profile(input);
-    return { runId, done: deployJobDone<ProfileResult>(ctx, jobId) };
+    return { runId, done: ctx.jobs.done<ProfileResult>(jobId) };
   };
 
   it.each([
@@ -221,12 +220,12 @@ describe.skipIf(unavailable !== null)('deploy on the virtual boards', () => {
     const corrupt = { armed: false, done: 0 };
     await boardManager(ctx).connect(spec, { wrapTransport: corruptOneChunk(corrupt) });
     const ok = await s.deploy.flash({ model: 'tiny-w8a8', board: spec, force: true });
-    const flashed = await deployJobDone<FlashResult>(ctx, ok.jobId);
+    const flashed = await ctx.jobs.done<FlashResult>(ok.jobId);
     expect(flashed).toMatchObject({ verified: true, already_active: false });
 
     corrupt.armed = true;
     const bad = await s.deploy.flash({ model: 'tiny-w4a8', board: spec, force: false });
-    await expect(deployJobDone(ctx, bad.jobId)).rejects.toThrow(
+    await expect(ctx.jobs.done(bad.jobId)).rejects.toThrow(
       new RegExp(`CRC_MISMATCH.*still runs its previous model .*hash ${flashed.model_hash}`),
     );
     expect(corrupt.done).toBe(1);

@@ -44,6 +44,17 @@ describe('job runner', () => {
     expect(runner.get(h.id)).toMatchObject({ state: 'failed', error: 'disk full' });
   });
 
+  it('hands a job started elsewhere to whoever has only its id (the CLI), result or error', async () => {
+    const { runner } = setup();
+    const ok = runner.start('demo', {}, async () => 7);
+    const bad = runner.start('demo', {}, async () => {
+      throw new Error('board gone');
+    });
+    await expect(runner.done<number>(ok.id)).resolves.toBe(7);
+    await expect(runner.done(bad.id)).rejects.toThrow('board gone');
+    expect(() => runner.done('no-such-job')).toThrow(/No job no-such-job running in this process/);
+  });
+
   it('cancels a job that checks for cancellation', async () => {
     const { runner } = setup();
     let steps = 0;

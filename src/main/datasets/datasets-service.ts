@@ -1,7 +1,7 @@
 import type { ServiceImpl } from '../../shared/api/contract';
 import { BitbenchError } from '../../shared/errors';
 import type { AppContext } from '../context';
-import type { JobContext, JobHandle } from '../jobs/job-runner';
+import type { JobContext } from '../jobs/job-runner';
 import { DatasetsRepo } from '../store/datasets-repo';
 import { SessionsRepo } from '../store/sessions-repo';
 import { previewCsv } from './csv-import';
@@ -9,28 +9,6 @@ import { exportDataset } from './dataset-export';
 import { buildFromSessions, importDataset, type ImportHooks } from './dataset-import';
 import { resolveDataset } from './dataset-reader';
 import { summarize } from './dataset-writer';
-
-/** Result promises of this process's dataset jobs, so the CLI can await a job it started by id. */
-function jobPromises(ctx: AppContext): Map<string, Promise<unknown>> {
-  return ctx.singleton('datasets.jobs', () => new Map<string, Promise<unknown>>());
-}
-
-function track<T>(ctx: AppContext, handle: JobHandle<T>): { jobId: string } {
-  const map = jobPromises(ctx);
-  map.set(handle.id, handle.done);
-  handle.done.then(
-    () => setTimeout(() => map.delete(handle.id), 60_000).unref(),
-    () => setTimeout(() => map.delete(handle.id), 60_000).unref(),
-  );
-  return { jobId: handle.id };
-}
-
-/** The result of a dataset job started in this process (rejects with the job's own error). */
-export function datasetJobDone(ctx: AppContext, id: string): Promise<unknown> {
-  const p = jobPromises(ctx).get(id);
-  if (!p) throw new BitbenchError('not_found', `No dataset job ${id} in this process.`);
-  return p;
-}
 
 function hooksOf(job: JobContext): ImportHooks {
   return { progress: (f, m) => job.progress(f, m), throwIfCancelled: () => job.throwIfCancelled() };
@@ -67,7 +45,7 @@ export function createDatasetsService(ctx: AppContext): ServiceImpl['datasets'] 
         );
         return summarize(row);
       });
-      return track(ctx, handle);
+      return { jobId: handle.id };
     },
     build: (input) => {
       const handle = ctx.jobs.start('dataset-build', input, async (job) => {
@@ -76,7 +54,7 @@ export function createDatasetsService(ctx: AppContext): ServiceImpl['datasets'] 
         job.progress(1, `built ${row.name}@${row.version}: ${row.stats.windows} windows`);
         return summarize(row);
       });
-      return track(ctx, handle);
+      return { jobId: handle.id };
     },
     preview: ({ path, csv }) => previewCsv(path, csv),
     export: ({ name, format, out, split, maxWindows }) => {
@@ -84,7 +62,7 @@ export function createDatasetsService(ctx: AppContext): ServiceImpl['datasets'] 
       const handle = ctx.jobs.start('dataset-export', { name, format, out, split, maxWindows }, (job) =>
         exportDataset(ctx.db, row, format, out, split, hooksOf(job), maxWindows),
       );
-      return track(ctx, handle);
+      return { jobId: handle.id };
     },
     delete: ({ name }) => {
       const explicit = /@\d+$/.test(name);

@@ -103,17 +103,6 @@ function summaryOf(r: RunRow): RunSummary {
   };
 }
 
-/** Promises of this process's flash and profile jobs, for the CLI to await their results. */
-function jobPromises(ctx: AppContext): Map<string, Promise<unknown>> {
-  return ctx.singleton('deploy-jobs', () => new Map<string, Promise<unknown>>());
-}
-
-export function deployJobDone<T>(ctx: AppContext, id: string): Promise<T> {
-  const p = jobPromises(ctx).get(id);
-  if (!p) throw new BitbenchError('not_found', `No flash or profile job ${id} in this process.`);
-  return p as Promise<T>;
-}
-
 export function createDeployService(ctx: AppContext): ServiceImpl['deploy'] {
   const runs = () => new RunsRepo(ctx.db);
   const boards = () => boardManager(ctx);
@@ -159,7 +148,6 @@ export function createDeployService(ctx: AppContext): ServiceImpl['deploy'] {
       { model: plan.art.name, board: plan.spec, run: plan.runId, resume },
       holding(plan.spec, (job) => runProfile(ctx, conn, plan, job)),
     );
-    jobPromises(ctx).set(handle.id, handle.done);
     if (resume) runs().reopen(plan.runId, handle.id);
     else runs().setJob(plan.runId, handle.id);
     return { jobId: handle.id, runId: plan.runId };
@@ -251,7 +239,6 @@ export function createDeployService(ctx: AppContext): ServiceImpl['deploy'] {
         }),
       );
       runs().setJob(runId, handle.id);
-      jobPromises(ctx).set(handle.id, handle.done);
       return { jobId: handle.id };
     },
 

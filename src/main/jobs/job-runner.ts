@@ -28,6 +28,8 @@ const EMIT_EVERY_MS = 50;
  */
 export class JobRunner {
   private readonly controllers = new Map<string, AbortController>();
+  /** Result promises of this process's jobs, kept a minute after they end (see `done`). */
+  private readonly promises = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly repo: JobsRepo,
@@ -93,7 +95,20 @@ export class JobRunner {
     })();
     // The caller may not await `done`; an unobserved rejection must not crash the process.
     done.catch(() => undefined);
+    this.promises.set(id, done);
+    const forget = () => setTimeout(() => this.promises.delete(id), 60_000).unref();
+    done.then(forget, forget);
     return { id, done };
+  }
+
+  /**
+   * The result of a job this process started (a service returned only its id): how the CLI follows
+   * a job to its end. Kept for a minute after the job ends.
+   */
+  done<T>(id: string): Promise<T> {
+    const p = this.promises.get(id);
+    if (!p) throw new BitbenchError('not_found', `No job ${id} running in this process.`);
+    return p as Promise<T>;
   }
 
   cancel(id: string): boolean {

@@ -28,17 +28,6 @@ import { isZooArch, parseCustomSpec, ZOO, ZOO_ARCHS, zooSpec } from './zoo';
  * its training record and locks the dataset version, in one transaction.
  */
 
-function jobPromises(ctx: AppContext): Map<string, Promise<TrainSummary>> {
-  return ctx.singleton('training.jobs', () => new Map<string, Promise<TrainSummary>>());
-}
-
-/** The result of a training job started in this process (rejects with the job's error). */
-export function trainingJobDone(ctx: AppContext, id: string): Promise<TrainSummary> {
-  const p = jobPromises(ctx).get(id);
-  if (!p) throw new BitbenchError('not_found', `No training job ${id} in this process.`);
-  return p;
-}
-
 const asSplit = (t: DatasetTensors): SplitData => ({ x: t.x, y: t.y, count: t.count });
 
 /** The spec for a request: a zoo model sized to the data, or the validated custom spec. */
@@ -196,10 +185,6 @@ export function startTraining(ctx: AppContext, request: TrainRequest): JobHandle
     );
     return summaryOfTraining(stored, o.epochs);
   });
-  const map = jobPromises(ctx);
-  map.set(handle.id, handle.done);
-  const forget = () => setTimeout(() => map.delete(handle.id), 60_000).unref();
-  handle.done.then(forget, forget);
   return handle;
 }
 

@@ -10,7 +10,6 @@ import {
   type RunDetail,
   type RunSummary,
 } from '../../../shared/api/deploy';
-import { deployJobDone } from '../../deploy/deploy-service';
 import { command, fail, optionsOf, type CliRuntime, type CommonOptions } from '../runtime';
 
 /**
@@ -141,7 +140,7 @@ export function registerDeployCommands(program: Command, rt: CliRuntime): void {
         board: o.board,
         force: o.force ?? false,
       });
-      const r = await rt.follow(ctx, { id: jobId, done: deployJobDone<FlashResult>(ctx, jobId) }, o);
+      const r = await rt.follow(ctx, { id: jobId, done: ctx.jobs.done<FlashResult>(jobId) }, o);
       rt.print(o, r, renderFlash);
     });
 
@@ -180,7 +179,7 @@ export function registerDeployCommands(program: Command, rt: CliRuntime): void {
         maxMismatchDetails: 20,
       });
       if (!o.json) process.stderr.write(`run ${runId}\n`);
-      const r = await rt.follow(ctx, { id: jobId, done: deployJobDone<ProfileResult>(ctx, jobId) }, o);
+      const r = await rt.follow(ctx, { id: jobId, done: ctx.jobs.done<ProfileResult>(jobId) }, o);
       rt.print(o, r, renderProfile);
     });
 

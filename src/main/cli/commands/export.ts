@@ -70,14 +70,15 @@ export function registerExportCommands(program: Command, rt: CliRuntime): void {
       if (o.build !== 'size' && o.build !== 'speed') fail(`--build must be size or speed, got "${o.build}".`);
       if (o.check !== 'device' && o.check !== 'host')
         fail(`--check must be device or host, got "${o.check}".`);
-      const { services } = await rt.open(o);
-      const r = await services.engine.footprint({
+      const { ctx, services } = await rt.open(o);
+      const { jobId } = await services.engine.footprintJob({
         model: o.model,
         board: o.board,
         build: o.build,
         check: o.check,
         ...(o.keep ? { keep: o.keep } : {}),
       });
+      const r = await rt.follow(ctx, { id: jobId, done: ctx.jobs.done<FootprintResult>(jobId) }, o);
       rt.print(o, r, (v: FootprintResult) =>
         [
           `${v.model} standalone image on ${v.board} (${v.build} build, blob checked by the ${v.check}): ${v.model_total_bytes} B = engine code ${v.engine.flash} + engine RAM ${v.engine.ram} + model ${v.model_bytes} + arena ${v.arena_bytes}`,
@@ -108,14 +109,16 @@ export function registerExportCommands(program: Command, rt: CliRuntime): void {
         fail(`--split must be train, val or test, got "${o.split}".`);
       if (!/^\d+$/.test(o.limit) || Number(o.limit) < 1)
         fail(`--limit must be a whole number ≥ 1, got "${o.limit}".`);
-      const { services } = await rt.open(o);
-      const r = await services.engine.verify({
+      const { ctx, services } = await rt.open(o);
+      // A job, as on the Deploy page: a progress line on stderr, Ctrl-C cancels between windows.
+      const { jobId } = await services.engine.verifyJob({
         model: o.model,
         board: o.board,
         split: o.split as 'train' | 'val' | 'test',
         limit: Number(o.limit),
         dataset: o.dataset,
       });
+      const r = await rt.follow(ctx, { id: jobId, done: ctx.jobs.done<VerifyResult>(jobId) }, o);
       rt.print(o, r, (v: VerifyResult) =>
         [
           `${v.model} on ${v.board ?? 'host only'} (${v.split}): ${v.compared} windows, ${v.mismatches} mismatches — ${v.bit_exact ? 'bit-exact' : 'NOT bit-exact'}`,

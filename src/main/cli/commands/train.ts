@@ -8,7 +8,7 @@ import {
 } from '../../../shared/api/models';
 import { TfBackendName } from '../../../shared/api/status';
 import type { Evaluation, TrainOptionsInput } from '../../../shared/model/training';
-import { trainingJobDone, type ModelEvaluation } from '../../ml/training-service';
+import type { ModelEvaluation } from '../../ml/training-service';
 import { command, fail, optionsOf, type CliRuntime, type CommonOptions } from '../runtime';
 
 /**
@@ -171,7 +171,7 @@ export function registerTrainCommands(program: Command, rt: CliRuntime): void {
         fail(`Invalid option ${issue.path.join('.')}: ${issue.message}`);
       }
       const { jobId } = await services.training.start(request.data);
-      const summary = await rt.follow(ctx, { id: jobId, done: trainingJobDone(ctx, jobId) }, o);
+      const summary = await rt.follow(ctx, { id: jobId, done: ctx.jobs.done<TrainSummary>(jobId) }, o);
       rt.print(o, summary, humanTrain);
     });
 
