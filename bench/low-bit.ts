@@ -13,7 +13,7 @@
  *   bitbench datasets import csv ../shared/datasets/gesture-to-emoji --name gestures --split-by segment
  *   bitbench train --dataset gestures --arch gesture-cnn-gru --name gesture-fp --epochs 40
  *   bitbench datasets import mnist ../shared/datasets/mnist --name mnist
- *   bitbench train --dataset mnist --arch mnist-cnn --name mnist-fp --epochs 3
+ *   bitbench train --dataset mnist --arch mnist-cnn --name mnist-fp --epochs 10 --batch-size 64 --schedule cosine
  *   bitbench datasets import uci-hapt ../shared/datasets/uci-hapt --name har
  *   bitbench train --dataset har --arch har-cnn --name har-fp --epochs 30
  * A model that is missing is skipped with the command that would create it.

@@ -59,9 +59,12 @@ function gestureCnnGru(inputShape: number[] = [119, 6], numClasses = 2): ModelSp
 }
 
 /**
- * A small standard CNN for the seed 000 MNIST experiment (28×28×1, 10 classes):
- * Conv2d 3×3 16 ReLU → MaxPool 2×2 → Conv2d 3×3 32 ReLU → MaxPool 2×2 → Flatten → Dense 10.
- * 12,810 parameters.
+ * The standard CNN for the seed 000 MNIST experiment (28×28×1, 10 classes). The poster says "a
+ * standard CNN" without sizes; this is the textbook Keras MNIST convnet (without its dropout):
+ * Conv2d 3×3 32 ReLU → MaxPool 2×2 → Conv2d 3×3 64 ReLU → MaxPool 2×2 → Flatten (5·5·64 = 1600)
+ * → Dense 10. 34,826 parameters (136 KiB float32, 4.3 KiB of binary weights). Until 2026-12-06
+ * it had 16 and 32 filters (12,810 parameters); all-binary, that network lost 1.6 points against
+ * its float twin, above the seed's < 1 (docs/low-bit.md).
  */
 function mnistCnn(inputShape: number[] = [28, 28, 1], numClasses = 10): ModelSpec {
   return ModelSpecSchema.parse({
@@ -69,9 +72,9 @@ function mnistCnn(inputShape: number[] = [28, 28, 1], numClasses = 10): ModelSpe
     inputShape,
     numClasses,
     layers: [
-      { type: 'conv2d', name: 'conv1', filters: 16, kernelSize: [3, 3], activation: 'relu' },
+      { type: 'conv2d', name: 'conv1', filters: 32, kernelSize: [3, 3], activation: 'relu' },
       { type: 'maxPool2d', name: 'pool1', poolSize: [2, 2] },
-      { type: 'conv2d', name: 'conv2', filters: 32, kernelSize: [3, 3], activation: 'relu' },
+      { type: 'conv2d', name: 'conv2', filters: 64, kernelSize: [3, 3], activation: 'relu' },
       { type: 'maxPool2d', name: 'pool2', poolSize: [2, 2] },
       { type: 'flatten', name: 'flatten' },
       { type: 'dense', name: 'fc', units: numClasses },
@@ -85,7 +88,10 @@ export const ZOO = {
     make: gestureCnnGru,
     description: 'CNN → GRU → FC gesture model of seed 000 (321 params)',
   },
-  'mnist-cnn': { make: mnistCnn, description: 'small standard CNN for MNIST (seed 000)' },
+  'mnist-cnn': {
+    make: mnistCnn,
+    description: 'standard CNN for MNIST (seed 000; Conv2d 32, Conv2d 64, Dense)',
+  },
 } as const;
 
 export type ZooArch = keyof typeof ZOO;

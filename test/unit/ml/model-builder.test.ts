@@ -29,7 +29,9 @@ describe('model zoo specs and shapes', () => {
     const s = inferShapes(zooSpec('mnist-cnn'));
     expect(s.layers[0]!.inShape).toEqual([28, 28, 1]);
     expect(s.outputShape).toEqual([10]);
-    expect(s.params).toBe(12810);
+    // Conv 3·3·1·32 + 32, conv 3·3·32·64 + 64, dense 5·5·64·10 + 10 (the Keras MNIST convnet's sizes).
+    expect(s.layers.find((l) => l.name === 'flatten')!.outShape).toEqual([1600]);
+    expect(s.params).toBe(320 + 18496 + 16010);
   });
 
   it('zoo specs adapt to the data’s class count', () => {
