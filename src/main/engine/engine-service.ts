@@ -122,7 +122,7 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
     verify: (input) => runVerify(input, {}),
 
     async verifyJob(input) {
-      // Fail fast (unknown model, no dataset) before a job exists.
+      // An unknown model fails here, before a job exists.
       variant(input.model);
       const handle = ctx.jobs.start('verify', input, (job) =>
         runVerify(input, { signal: job.signal, progress: (f, m) => job.progress(f, m) }),
