@@ -149,6 +149,10 @@ describe('bitbench export / verify', () => {
           split: 'train',
           limit: 80,
         });
+        // The job holds the board: a second verify (or a flash, a profile) on it is refused meanwhile.
+        await expect(
+          services.engine.verifyJob({ model: 'har-w4', board: 'virtual:m4', split: 'test', limit: 5 }),
+        ).rejects.toThrow(/virtual:m4 is busy with job/);
         const end = await ended;
         expect(end.id).toBe(jobId);
         expect(end.state).toBe('cancelled');

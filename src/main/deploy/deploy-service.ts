@@ -18,8 +18,8 @@ import { tensorBytes } from '../../shared/engine/blob-format';
 import type { AppContext } from '../context';
 import { loadDatasetTensors, type DatasetTensors } from '../datasets/dataset-reader';
 import { boardManager } from '../device/board-manager';
+import { boardClaims } from '../device/board-claims';
 import { runReference } from '../engine/reference';
-import type { JobContext } from '../jobs/job-runner';
 import { RunsRepo, type RunRow } from '../store/runs-repo';
 import { loadArtifact, type Artifact } from './artifact';
 import { boardInfoFor, boardRef } from './board-info';
@@ -106,21 +106,7 @@ function summaryOf(r: RunRow): RunSummary {
 export function createDeployService(ctx: AppContext): ServiceImpl['deploy'] {
   const runs = () => new RunsRepo(ctx.db);
   const boards = () => boardManager(ctx);
-  // One flash or profile per board at a time: a model load in the middle of a profile would
-  // change the model under it.
-  const busy = ctx.singleton('deploy-busy', () => new Map<string, string>());
-  const claim = (spec: string) => {
-    const job = busy.get(spec);
-    if (job)
-      throw new BitbenchError('conflict', `${spec} is busy with job ${job}; wait for it or cancel it first.`);
-  };
-  /** Runs `work` holding the board; released before the job's own promise settles. */
-  const holding =
-    <T>(spec: string, work: (job: JobContext) => Promise<T>) =>
-    (job: JobContext): Promise<T> => {
-      busy.set(spec, job.id);
-      return work(job).finally(() => busy.delete(spec));
-    };
+  const { claim, holding } = boardClaims(ctx);
 
   /**
    * A connection that answers now. A board that vanished can leave a connection that still looks

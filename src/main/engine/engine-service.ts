@@ -13,7 +13,9 @@ import {
 import { BitbenchError } from '../../shared/errors';
 import type { IntegerModel } from '../../shared/quant/integer-model';
 import type { AppContext } from '../context';
+import type { JobContext } from '../jobs/job-runner';
 import { loadDatasetTensors } from '../datasets/dataset-reader';
+import { boardClaims } from '../device/board-claims';
 import { boardManager } from '../device/board-manager';
 import { loadModel } from '../device/model-load';
 import { firmwareRoot } from '../device/virtual-boards';
@@ -65,6 +67,7 @@ interface JobHooks {
 
 export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
   const variant = (name: string) => new VariantsRepo(ctx.db).get(name);
+  const claims = boardClaims(ctx);
   const service: ServiceImpl['engine'] = {
     export(input): ExportResult {
       const v = variant(input.model);
@@ -124,9 +127,11 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
     async verifyJob(input) {
       // An unknown model fails here, before a job exists.
       variant(input.model);
-      const handle = ctx.jobs.start('verify', input, (job) =>
-        runVerify(input, { signal: job.signal, progress: (f, m) => job.progress(f, m) }),
-      );
+      const work = (job: JobContext) =>
+        runVerify(input, { signal: job.signal, progress: (f, m) => job.progress(f, m) });
+      // On a board, the job holds it like a flash or a profile: no model load can cut in.
+      if (input.board) claims.claim(input.board);
+      const handle = ctx.jobs.start('verify', input, input.board ? claims.holding(input.board, work) : work);
       return { jobId: handle.id };
     },
   };
