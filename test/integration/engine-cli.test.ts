@@ -153,6 +153,9 @@ describe('bitbench export / verify', () => {
         await expect(
           services.engine.verifyJob({ model: 'har-w4', board: 'virtual:m4', split: 'test', limit: 5 }),
         ).rejects.toThrow(/virtual:m4 is busy with job/);
+        await expect(
+          services.engine.verify({ model: 'har-w4', board: 'virtual:m4', split: 'test', limit: 5 }),
+        ).rejects.toThrow(/virtual:m4 is busy with job/);
         const end = await ended;
         expect(end.id).toBe(jobId);
         expect(end.state).toBe('cancelled');

@@ -122,7 +122,11 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
       return { jobId: handle.id };
     },
 
-    verify: (input) => runVerify(input, {}),
+    async verify(input) {
+      // Not a job, so it cannot hold the board; it still refuses one a job holds.
+      if (input.board) claims.claim(input.board);
+      return runVerify(input, {});
+    },
 
     async verifyJob(input) {
       // An unknown model fails here, before a job exists.
