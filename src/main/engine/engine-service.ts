@@ -60,9 +60,12 @@ const argmax = (a: ArrayLike<number>) => {
   return best;
 };
 
-interface JobHooks {
-  signal?: AbortSignal;
-  progress?: (fraction: number, message: string) => void;
+/** What the work takes from its job: a plain call (the CLI's, a script's) passes nothing. */
+type JobHooks = Partial<Pick<JobContext, 'signal' | 'progress' | 'throwIfCancelled'>>;
+
+function refuseWithoutToolchain(): void {
+  const why = standaloneUnavailable(true);
+  if (why) throw new BitbenchError('unavailable', `The standalone image cannot be built here: ${why}.`);
 }
 
 export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
@@ -110,15 +113,16 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
       };
     },
 
-    footprint: (input) => runFootprint(input, {}),
+    async footprint(input) {
+      refuseWithoutToolchain();
+      return runFootprint(input, {});
+    },
 
     async footprintJob(input) {
-      const why = standaloneUnavailable(true);
-      if (why) throw new BitbenchError('unavailable', `The standalone image cannot be built here: ${why}.`);
+      // A missing toolchain or an unknown model fails here, before a job exists.
+      refuseWithoutToolchain();
       variant(input.model);
-      const handle = ctx.jobs.start('footprint', input, (job) =>
-        runFootprint(input, { signal: job.signal, progress: (f, m) => job.progress(f, m) }),
-      );
+      const handle = ctx.jobs.start('footprint', input, (job) => runFootprint(input, job));
       return { jobId: handle.id };
     },
 
@@ -131,8 +135,7 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
     async verifyJob(input) {
       // An unknown model fails here, before a job exists.
       variant(input.model);
-      const work = (job: JobContext) =>
-        runVerify(input, { signal: job.signal, progress: (f, m) => job.progress(f, m) });
+      const work = (job: JobContext) => runVerify(input, job);
       // On a board, the job holds it like a flash or a profile: no model load can cut in.
       if (input.board) claims.claim(input.board);
       const handle = ctx.jobs.start('verify', input, input.board ? claims.holding(input.board, work) : work);
@@ -143,8 +146,6 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
   /** `bitbench footprint`'s work, and the Deploy page's footprint job (progress by phase, cancel). */
   async function runFootprint(input: FootprintRequest, hooks: JobHooks): Promise<FootprintResult> {
     const progress = hooks.progress ?? (() => undefined);
-    const why = standaloneUnavailable(true);
-    if (why) throw new BitbenchError('unavailable', `The standalone image cannot be built here: ${why}.`);
     const v = variant(input.model);
     const blob = blobOf(input.model, v.integerModel, 0);
     const parsed = readBlob(blob, input.model);
@@ -219,9 +220,7 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
   /** `bitbench verify`, and the Deploy page's verify job (progress, cancel between windows). */
   async function runVerify(input: VerifyRequest, hooks: JobHooks): Promise<VerifyResult> {
     const progress = hooks.progress ?? (() => undefined);
-    const checkStop = () => {
-      if (hooks.signal?.aborted) throw new BitbenchError('cancelled', 'Cancelled by the user.');
-    };
+    const checkStop = () => hooks.throwIfCancelled?.();
     const v = variant(input.model);
     const model = v.integerModel;
     const blob = blobOf(input.model, model, 0);
