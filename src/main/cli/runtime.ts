@@ -40,8 +40,12 @@ export class CliRuntime {
     this.stdout(opts.json ? JSON.stringify(value, null, 2) + '\n' : human(value) + '\n');
   }
 
-  /** Follows a job on stderr (a progress line), cancels it on Ctrl-C, returns its result. */
-  async follow<T>(ctx: AppContext, handle: JobHandle<T>, opts: CommonOptions): Promise<T> {
+  /**
+   * Follows a job on stderr (a progress line), cancels it on Ctrl-C, returns its result. `job` is its
+   * handle, or the id a service returned for a job it started in this process.
+   */
+  async follow<T>(ctx: AppContext, job: JobHandle<T> | string, opts: CommonOptions): Promise<T> {
+    const handle = typeof job === 'string' ? { id: job, done: ctx.jobs.done<T>(job) } : job;
     const tty = process.stderr.isTTY && !opts.json;
     let lastLine = '';
     let lastPrinted = 0;

@@ -5,15 +5,6 @@ import type { AppContext } from '../context';
 import { flashFirmware, planFlash } from './firmware-flasher';
 import { firmwareRoot } from './virtual-boards';
 
-function buildJobs(ctx: AppContext): Map<string, Promise<unknown>> {
-  return ctx.singleton('firmware.buildJobs', () => new Map<string, Promise<unknown>>());
-}
-
-/** The result of a firmware build job started in this process (the CLI follows it). */
-export function firmwareBuildDone(ctx: AppContext, id: string): Promise<unknown> {
-  return buildJobs(ctx).get(id) ?? Promise.reject(new BitbenchError('not_found', `No build job ${id}.`));
-}
-
 /** Builds the firmware and puts it on real boards (drive copy, st-flash or OpenOCD). */
 export function createFirmwareService(ctx: AppContext): ServiceImpl['firmware'] {
   const env = () => ({ firmwareRoot: firmwareRoot() });
@@ -46,12 +37,6 @@ export function createFirmwareService(ctx: AppContext): ServiceImpl['firmware'] 
         });
         return { board: board ?? 'all', log: out.trim().split('\n').slice(-20).join('\n') };
       });
-      const jobs = buildJobs(ctx);
-      jobs.set(handle.id, handle.done);
-      handle.done.then(
-        () => jobs.delete(handle.id),
-        () => setTimeout(() => jobs.delete(handle.id), 60_000).unref(),
-      );
       return { jobId: handle.id };
     },
   };

@@ -101,8 +101,7 @@ export function registerDatasetsCommands(program: Command, rt: CliRuntime): void
     const { ctx, services } = await rt.open(opts);
     const { jobId } = await services.datasets.import(validated(ImportInputSchema, input));
     const t0 = Date.now();
-    const handle = { id: jobId, done: ctx.jobs.done(jobId) };
-    const result = (await rt.follow(ctx, handle, opts)) as DatasetSummary;
+    const result = (await rt.follow(ctx, jobId, opts)) as DatasetSummary;
     const seconds = (Date.now() - t0) / 1000;
     rt.print(
       opts,
@@ -166,7 +165,7 @@ export function registerDatasetsCommands(program: Command, rt: CliRuntime): void
     const { jobId } = await services.datasets.build(
       validated(BuildInputSchema, { group, ...windowInput(o) }),
     );
-    const result = (await rt.follow(ctx, { id: jobId, done: ctx.jobs.done(jobId) }, o)) as DatasetSummary;
+    const result = (await rt.follow(ctx, jobId, o)) as DatasetSummary;
     rt.print(o, result, human);
   });
 
@@ -226,7 +225,7 @@ export function registerDatasetsCommands(program: Command, rt: CliRuntime): void
         ...(split ? { split } : {}),
         ...(maxWindows ? { maxWindows } : {}),
       });
-      const r = (await rt.follow(ctx, { id: jobId, done: ctx.jobs.done(jobId) }, o)) as ExportResult;
+      const r = (await rt.follow(ctx, jobId, o)) as ExportResult;
       rt.print(o, r, (v) => `wrote ${v.path} (${v.bytes} bytes, ${v.windows} windows, ${v.format})`);
     });
 

@@ -140,7 +140,7 @@ export function registerDeployCommands(program: Command, rt: CliRuntime): void {
         board: o.board,
         force: o.force ?? false,
       });
-      const r = await rt.follow(ctx, { id: jobId, done: ctx.jobs.done<FlashResult>(jobId) }, o);
+      const r = await rt.follow<FlashResult>(ctx, jobId, o);
       rt.print(o, r, renderFlash);
     });
 
@@ -179,7 +179,7 @@ export function registerDeployCommands(program: Command, rt: CliRuntime): void {
         maxMismatchDetails: 20,
       });
       if (!o.json) process.stderr.write(`run ${runId}\n`);
-      const r = await rt.follow(ctx, { id: jobId, done: ctx.jobs.done<ProfileResult>(jobId) }, o);
+      const r = await rt.follow<ProfileResult>(ctx, jobId, o);
       rt.print(o, r, renderProfile);
     });
 

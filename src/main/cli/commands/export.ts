@@ -78,7 +78,7 @@ export function registerExportCommands(program: Command, rt: CliRuntime): void {
         check: o.check,
         ...(o.keep ? { keep: o.keep } : {}),
       });
-      const r = await rt.follow(ctx, { id: jobId, done: ctx.jobs.done<FootprintResult>(jobId) }, o);
+      const r = await rt.follow<FootprintResult>(ctx, jobId, o);
       rt.print(o, r, (v: FootprintResult) =>
         [
           `${v.model} standalone image on ${v.board} (${v.build} build, blob checked by the ${v.check}): ${v.model_total_bytes} B = engine code ${v.engine.flash} + engine RAM ${v.engine.ram} + model ${v.model_bytes} + arena ${v.arena_bytes}`,
@@ -118,7 +118,7 @@ export function registerExportCommands(program: Command, rt: CliRuntime): void {
         limit: Number(o.limit),
         dataset: o.dataset,
       });
-      const r = await rt.follow(ctx, { id: jobId, done: ctx.jobs.done<VerifyResult>(jobId) }, o);
+      const r = await rt.follow<VerifyResult>(ctx, jobId, o);
       rt.print(o, r, (v: VerifyResult) =>
         [
           `${v.model} on ${v.board ?? 'host only'} (${v.split}): ${v.compared} windows, ${v.mismatches} mismatches — ${v.bit_exact ? 'bit-exact' : 'NOT bit-exact'}`,

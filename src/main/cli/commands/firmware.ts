@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { REAL_BOARD_IDS, type FlashPlan, type RealBoardId } from '../../../shared/api/firmware';
-import { firmwareBuildDone } from '../../device/firmware-service';
 import { command, fail, optionsOf, type CliRuntime, type CommonOptions } from '../runtime';
 
 function realBoard(raw: unknown, required: boolean): RealBoardId | undefined {
@@ -61,7 +60,7 @@ export function registerFirmwareCommands(program: Command, rt: CliRuntime): void
       const { ctx, services } = await rt.open(opts);
       const board = realBoard(opts.board, false);
       const { jobId } = await services.firmware.build(board ? { board } : {});
-      const r = (await rt.follow(ctx, { id: jobId, done: firmwareBuildDone(ctx, jobId) }, opts)) as {
+      const r = (await rt.follow(ctx, jobId, opts)) as {
         board: string;
         log: string;
       };

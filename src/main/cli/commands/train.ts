@@ -171,7 +171,7 @@ export function registerTrainCommands(program: Command, rt: CliRuntime): void {
         fail(`Invalid option ${issue.path.join('.')}: ${issue.message}`);
       }
       const { jobId } = await services.training.start(request.data);
-      const summary = await rt.follow(ctx, { id: jobId, done: ctx.jobs.done<TrainSummary>(jobId) }, o);
+      const summary = await rt.follow<TrainSummary>(ctx, jobId, o);
       rt.print(o, summary, humanTrain);
     });
 
