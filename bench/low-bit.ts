@@ -8,7 +8,8 @@
  *  - gesture CNN → GRU → FC: stored sizes float32 / int8 / full binary / hybrid {1,8} vs 1284 / 504 /
  *    276.5 B, and the accuracy loss of full binary and hybrid over seeds, S1 vs S2 (mean ± std);
  *  - MNIST mnist-cnn, every layer 1-bit with S1: accuracy loss vs float (seed: < 1 point);
- *  - HAR har-cnn, W2A8 and W1A8: QAT (LSQ) vs the best PTQ pipeline at the same bits.
+ *  - HAR (har-fp), W2A8 and W1A8: QAT (LSQ) vs the best PTQ pipeline at the same bits. Measured on
+ *    har-cnn-small (docs/low-bit.md); train har-fp with --arch har-cnn-small to repeat those figures.
  * Needs a database with the datasets imported and float models trained, e.g.
  *   bitbench datasets import csv ../shared/datasets/gesture-to-emoji --name gestures --split-by segment
  *   bitbench train --dataset gestures --arch gesture-cnn-gru --name gesture-fp --epochs 40

@@ -43,7 +43,8 @@ const fmt = (v: number[]) => `${mean(v).toFixed(2)} ± ${std(v).toFixed(2)}`;
 function bestMethod(bits: number): string {
   const override = arg('method', '');
   if (override) return override;
-  // AdaQuant beat AdaRound at 2/2 on har-fp (86.08 vs 83.34 %, docs/quantization.md), as in seed 003's Table 2.
+  // AdaQuant beat AdaRound at 2/2 on har-fp, as in seed 003's Table 2: 91.29 vs 88.75 % on har-cnn, 86.08
+  // vs 83.34 % on har-cnn-small; CLE helps at 3/3 (92.89 vs 92.16 %) and 2/2 (docs/quantization.md).
   return `${bits <= 3 ? 'cle+' : ''}mse+${bits <= 2 ? 'adaquant' : 'adaround'}+bias-correction+bias-tuning`;
 }
 

@@ -157,6 +157,9 @@ describe.skipIf(!!skip)(
       const page5 = page.getByTestId('quantize-page');
       await page.getByTestId('quant-layerwise').selectOption('adaquant');
       await expect.poll(() => page5.textContent()).toContain('mse+adaquant+bias-correction');
+      await page.getByTestId('quant-tuning').selectOption('weights');
+      await expect.poll(() => page5.textContent()).toContain('mse+adaquant+bias-correction+weight-tuning');
+      await page.getByTestId('quant-tuning').selectOption('none');
       await page.getByTestId('quant-layerwise').selectOption('none');
       await expect.poll(() => page5.textContent()).toContain('mse+bias-correction');
       await runJob(page.getByTestId('quantize-page'), () => page.getByTestId('quant-start').click(), 120_000);

@@ -51,7 +51,7 @@ describe.skipIf(!haveData)('bitbench quantize (CLI, HAR)', () => {
         epochsRun: 0,
         bestEpoch: 0,
         stoppedEarly: false,
-        params: 25798,
+        params: 523462,
         curves: [],
         evaluations: {},
         jobId: null,
@@ -130,10 +130,11 @@ describe.skipIf(!haveData)('bitbench quantize (CLI, HAR)', () => {
     ])
       expect(rep).toHaveProperty(k);
     expect(rep.name).toBe('har-w8a8');
-    expect(rep.per_layer.map((l: { name: string }) => l.name)).toEqual(['conv1', 'conv2', 'fc']);
+    // The two BatchNorms are folded into the convolutions; their ReLUs fused.
+    expect(rep.per_layer.map((l: { name: string }) => l.name)).toEqual(['conv1', 'conv2', 'fc1', 'fc']);
     expect(rep.per_layer[1].bits).toEqual({ weights: 8, acts: 8, input: 8 });
     expect(typeof rep.per_layer[1].sqnr).toBe('number');
-    expect(rep.bops).toBe((217728 + 1523712 + 23808) * 64);
+    expect(rep.bops).toBe((217728 + 1523712 + 507904 + 768) * 64);
     expect(rep.integer_matches_fake_quant).toBe(1);
     expect(rep.engine_matches_sim).toBe(1);
     expect(rep.model_bytes).toBe(rep.blob_bytes);

@@ -10,7 +10,7 @@ import { buildPtqGraph, isWeighted } from '../../src/main/quant/ptq-graph';
 import { runPtq } from '../../src/main/quant/ptq-pipeline';
 import { predictLogits } from '../../src/main/quant/tf-forward';
 import { loadTf, type Tf } from '../../src/main/ml/tf-loader';
-import { parseMethod, PtqConfigSchema } from '../../src/shared/api/quant';
+import { methodOf, parseMethod, PtqConfigSchema } from '../../src/shared/api/quant';
 import { gaussData, smallSpec } from '../fixtures/quant-small-model';
 
 let tf: Tf;
@@ -76,6 +76,57 @@ describe('bias tuning', () => {
     const eng = engineReferencePredict(tuned.integerModel, test, 128);
     if ('error' in eng) throw new Error(eng.error);
     const fq = argmax(predictLogits(tf, tuned.quantized.graph, test, 128, tuned.sim), 128, 4);
+    expect(Array.from(eng.predictions)).toEqual(Array.from(fq));
+  });
+
+  it('weight-tuning also moves weight levels on their grids, judged on held-out windows, and stays integer-exact', async () => {
+    expect(parseMethod('mse+adaquant+weight-tuning')).toMatchObject({ biasTuning: true, weightTuning: true });
+    expect(methodOf({ ...PtqConfigSchema.parse(parseMethod('mse+weight-tuning')) })).toBe(
+      'mse+weight-tuning',
+    );
+    const { spec, weights } = smallSpec();
+    const n = 256;
+    const calib = data(n, 16 * 3, 11);
+    const base = PtqConfigSchema.parse({
+      weightBits: 2,
+      actBits: 3,
+      calibSize: n,
+      seed: 2,
+      biasTuning: true,
+      biasTuningIterations: 150,
+      biasTuningLr: 0.05,
+    });
+    const biasOnly = await runPtq(tf, spec, weights, calib, n, base);
+    const both = await runPtq(tf, spec, weights, calib, n, { ...base, weightTuning: true });
+    const wt = both.biasTuning!;
+    expect(wt.kept).toBe(true);
+    expect(wt.lossBefore).toBeCloseTo(biasOnly.biasTuning!.lossBefore, 6);
+    expect(wt.lossAfter).toBeLessThan(wt.lossBefore);
+    // Kept because the held-out quarter of the calibration windows improved.
+    expect(wt.heldOut!.after).toBeLessThan(wt.heldOut!.before);
+    expect(biasOnly.biasTuning!.heldOut).toBeUndefined();
+    expect([...wt.levels!.keys()].sort()).toEqual([...both.quantized.layers.keys()].sort());
+
+    // The levels moved, stayed on the 2-bit ternary grid, and the reported loss is the returned model's.
+    let changed = 0;
+    for (const [name, layer] of both.quantized.layers) {
+      const p = biasOnly.quantized.layers.get(name)!;
+      expect(layer.weightEnc.scales).toEqual(p.weightEnc.scales);
+      for (let i = 0; i < layer.levels.length; i++) {
+        expect(Math.abs(layer.levels[i]!)).toBeLessThanOrEqual(1);
+        if (layer.levels[i] !== p.levels[i]) changed++;
+      }
+    }
+    expect(changed).toBeGreaterThan(0);
+    const floatLogits = predictLogits(tf, both.floatGraph, calib, n);
+    expect(mse(predictLogits(tf, both.quantized.graph, calib, n, both.sim), floatLogits)).toBeCloseTo(
+      wt.lossAfter,
+      4,
+    );
+    const test = data(128, 16 * 3, 12);
+    const eng = engineReferencePredict(both.integerModel, test, 128);
+    if ('error' in eng) throw new Error(eng.error);
+    const fq = argmax(predictLogits(tf, both.quantized.graph, test, 128, both.sim), 128, 4);
     expect(Array.from(eng.predictions)).toEqual(Array.from(fq));
   });
 

@@ -77,10 +77,10 @@ describe('integer model = simulated quantization', () => {
 });
 
 describe('cost model (seed 003 formulas)', () => {
-  it('har-cnn at W4A4: MACs, BOPs = MACs·b_w·b_a, packed bytes, peak memory and arena', async () => {
+  it('har-cnn-small at W4A4: MACs, BOPs = MACs·b_w·b_a, packed bytes, peak memory and arena', async () => {
     const r = seededRandom(4);
     const spec = ModelSpecSchema.parse({
-      arch: 'har-cnn',
+      arch: 'har-cnn-small',
       inputShape: [128, 9],
       numClasses: 6,
       layers: [

@@ -5,7 +5,7 @@ import type { ModelSpec, NamedWeight } from '../../shared/model/spec';
 import type { AffineEncoding } from '../../shared/quant/encoding';
 import type { IntegerModel } from '../../shared/quant/integer-model';
 import type { Tf } from '../ml/tf-loader';
-import { quantize, quantizeWithRounding, sqnrDb } from './affine-quantizer';
+import { dequantize, quantize, quantizeWithRounding, sqnrDb } from './affine-quantizer';
 import { adaQuant, defaultAdaQuantOptions } from './adaquant';
 import { adaRound, defaultAdaRoundOptions, pickRounding } from './adaround';
 import { defaultBiasTuningOptions, tuneBiases, type BiasTuningResult } from './bias-tuning';
@@ -315,7 +315,10 @@ export async function runPtq(
     let biasTuning: BiasTuningResult | null = null;
     if (config.biasTuning) {
       shouldStop();
-      progress((0.5 + done) / totalUnits, 'bias tuning: logits of the quantized model vs the float model');
+      progress(
+        (0.5 + done) / totalUnits,
+        `${config.weightTuning ? 'weight and bias' : 'bias'} tuning: logits of the quantized model vs the float model`,
+      );
       const inScaleOf = new Map<string, number>();
       gq.nodes.forEach((n, i) => inScaleOf.set(n.name, (i === 0 ? inputEnc : outputEncs[i - 1]!).scales[0]!));
       const gridBiasOf = (name: string, b: Float32Array) =>
@@ -336,12 +339,21 @@ export async function runPtq(
           seed: config.seed,
         },
         shouldStop,
+        config.weightTuning
+          ? new Map([...layers].map(([name, l]) => [name, { levels: l.levels, enc: l.weightEnc }]))
+          : undefined,
       );
       if (biasTuning.kept)
         for (const n of gq.nodes)
           if (isWeighted(n)) {
             n.bias.set(biasTuning.biases.get(n.name)!);
             biases.set(n.name, gridBiasOf(n.name, n.bias));
+            const levels = biasTuning.levels?.get(n.name);
+            if (levels) {
+              const l = layers.get(n.name)!;
+              layers.set(n.name, { ...l, levels });
+              kernels.set(n.name, dequantize(levels, n.kernelShape, l.weightEnc));
+            }
           }
     }
 

@@ -112,6 +112,8 @@ export function buildReport(args: {
           loss_after: r.biasTuning.lossAfter,
           kept: r.biasTuning.kept,
           skipped: r.biasTuning.skipped ?? null,
+          weights_tuned: [...(r.biasTuning.levels?.keys() ?? [])],
+          held_out: r.biasTuning.heldOut ?? null,
         }
       : null,
     config,

@@ -54,10 +54,10 @@ export function applyActivation(tf: Tf, y: Tensor, a: WeightedNode['activation']
 }
 
 /** A depthwise kernel [kh, kw, c] / [k, c] as TF's [kh, kw, c, 1]. */
-function depthwiseFilter(tf: Tf, n: WeightedNode, kernel: Float32Array): TfType.Tensor4D {
+function depthwiseFilter(n: WeightedNode, kernel: Tensor): TfType.Tensor4D {
   const [kh, kw] = n.kernelHW;
   const c = n.kernelShape[n.kernelShape.length - 1]!;
-  return tf.tensor4d(kernel, [kh, kw, c, 1]);
+  return kernel.reshape([kh, kw, c, 1]);
 }
 
 /** Pre-activation output of a weighted node on x ([N, ...inShape]). */
@@ -65,46 +65,34 @@ export function weightedPreActivation(
   tf: Tf,
   n: WeightedNode,
   x: Tensor,
-  kernel?: Float32Array,
+  /** A replacement kernel (Keras layout); a tensor (e.g. built from variables being learned) is reshaped. */
+  kernel?: Float32Array | Tensor,
   /** A replacement bias; a tensor (e.g. a variable being learned) is used as it is. */
   bias?: Float32Array | Tensor,
 ): Tensor {
   return tf.tidy(() => {
-    const kv = kernel ?? n.kernel;
+    const k =
+      kernel instanceof Float32Array || kernel === undefined
+        ? tf.tensor(kernel ?? n.kernel, n.kernelShape)
+        : kernel.reshape(n.kernelShape);
     const b = bias instanceof Float32Array || bias === undefined ? tf.tensor1d(bias ?? n.bias) : bias;
     switch (n.kind) {
       case 'conv1d':
-        return tf
-          .conv1d(
-            x as TfType.Tensor3D,
-            tf.tensor3d(kv, n.kernelShape as [number, number, number]),
-            n.strides,
-            n.padding,
-          )
-          .add(b);
+        return tf.conv1d(x as TfType.Tensor3D, k as TfType.Tensor3D, n.strides, n.padding).add(b);
       case 'conv2d':
-        return tf
-          .conv2d(
-            x as TfType.Tensor4D,
-            tf.tensor4d(kv, n.kernelShape as [number, number, number, number]),
-            n.stridesHW,
-            n.padding,
-          )
-          .add(b);
+        return tf.conv2d(x as TfType.Tensor4D, k as TfType.Tensor4D, n.stridesHW, n.padding).add(b);
       case 'depthwiseConv1d': {
         const [t, c] = n.inShape as [number, number];
         const x4 = x.reshape([-1, 1, t, c]) as TfType.Tensor4D;
         return tf
-          .depthwiseConv2d(x4, depthwiseFilter(tf, n, kv), n.stridesHW, n.padding)
+          .depthwiseConv2d(x4, depthwiseFilter(n, k), n.stridesHW, n.padding)
           .reshape([-1, ...n.outShape])
           .add(b);
       }
       case 'depthwiseConv2d':
-        return tf
-          .depthwiseConv2d(x as TfType.Tensor4D, depthwiseFilter(tf, n, kv), n.stridesHW, n.padding)
-          .add(b);
+        return tf.depthwiseConv2d(x as TfType.Tensor4D, depthwiseFilter(n, k), n.stridesHW, n.padding).add(b);
       case 'dense':
-        return tf.matMul(x as TfType.Tensor2D, tf.tensor2d(kv, n.kernelShape as [number, number])).add(b);
+        return tf.matMul(x as TfType.Tensor2D, k as TfType.Tensor2D).add(b);
     }
   });
 }

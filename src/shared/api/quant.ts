@@ -19,6 +19,7 @@ export const PTQ_STEPS = [
   'lsq',
   'bias-correction',
   'bias-tuning',
+  'weight-tuning',
 ] as const;
 export const PtqStep = z.enum(PTQ_STEPS);
 export type PtqStep = z.infer<typeof PtqStep>;
@@ -48,6 +49,11 @@ export const PtqConfigSchema = z.object({
   biasCorrection: z.boolean().default(false),
   /** Seed 003 step 4: end-to-end bias tuning on the calibration set (src/main/quant/bias-tuning.ts). */
   biasTuning: z.boolean().default(false),
+  /**
+   * End-to-end tuning of the weights on their grids too, with the biases (implies biasTuning): seed
+   * 003's blockwise optimisation with the whole network as the block (src/main/quant/bias-tuning.ts).
+   */
+  weightTuning: z.boolean().default(false),
   biasTuningIterations: z.number().int().min(1).max(100_000).default(400),
   /** Adam's step for the biases, in the model's real units (logits of order 1–10: 1e-3). */
   biasTuningLr: z.number().positive().max(1).default(1e-3),
@@ -104,6 +110,10 @@ export function parseMethod(method: string): Partial<PtqConfig> {
       case 'bias-tuning':
         out.biasTuning = true;
         break;
+      case 'weight-tuning':
+        out.biasTuning = true;
+        out.weightTuning = true;
+        break;
     }
   }
   return out;
@@ -112,7 +122,7 @@ export function parseMethod(method: string): Partial<PtqConfig> {
 /** The method string of a config (inverse of parseMethod). */
 export function methodOf(
   c: Pick<PtqConfig, 'cle' | 'biasAbsorption' | 'weightRange' | 'optimizer' | 'biasCorrection'> &
-    Partial<Pick<PtqConfig, 'biasTuning'>>,
+    Partial<Pick<PtqConfig, 'biasTuning' | 'weightTuning'>>,
 ): string {
   return [
     c.cle ? 'cle' : '',
@@ -120,7 +130,8 @@ export function methodOf(
     c.weightRange,
     c.optimizer === 'none' ? '' : c.optimizer,
     c.biasCorrection ? 'bias-correction' : '',
-    c.biasTuning ? 'bias-tuning' : '',
+    // weight-tuning tunes the biases too (and parses back to both).
+    c.weightTuning ? 'weight-tuning' : c.biasTuning ? 'bias-tuning' : '',
   ]
     .filter(Boolean)
     .join('+');
@@ -224,6 +235,10 @@ export const PtqReportSchema = z.object({
       loss_after: z.number(),
       kept: z.boolean(),
       skipped: z.string().nullable(),
+      /** weight-tuning: the layers whose weight levels it changed (when kept). */
+      weights_tuned: z.array(z.string()).default([]),
+      /** weight-tuning: logits MSE on the held-out quarter of the calibration windows, at the start and kept. */
+      held_out: z.object({ before: z.number(), after: z.number() }).nullable().default(null),
     })
     .nullable()
     .default(null),

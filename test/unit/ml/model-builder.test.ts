@@ -7,8 +7,28 @@ import { decodeWeights, encodeWeights } from '../../../src/shared/model/weights-
 import { maxAbsDiff, seededArray, tfWithBothBackends } from './tf-backends';
 
 describe('model zoo specs and shapes', () => {
-  it('har-cnn is seed 003 Table 6: 128×9 → conv 64 → conv 64 → pool → 62·64 → 6', () => {
+  it('har-cnn is seed 003 Table 1: 523,462 parameters, peak activation 8,064 (conv1 126×64)', () => {
     const s = inferShapes(zooSpec('har-cnn'));
+    expect(s.layers.map((l) => l.outShape)).toEqual([
+      [126, 64],
+      [126, 64],
+      [126, 64],
+      [124, 64],
+      [124, 64],
+      [124, 64],
+      [62, 64],
+      [3968],
+      [128],
+      [6],
+    ]);
+    // conv 3·9·64 + 64, BN 4·64, conv 3·64·64 + 64, BN 4·64, dense 3968·128 + 128, dense 128·6 + 6.
+    expect(s.params).toBe(1792 + 256 + 12352 + 256 + 508032 + 774);
+    expect(s.params).toBe(523462);
+    expect(Math.max(...s.layers.map((l) => l.outShape.reduce((a, b) => a * b, 1)))).toBe(8064);
+  });
+
+  it('har-cnn-small is seed 003 Table 6 literally: 128×9 → conv 64 → conv 64 → pool → 62·64 → 6', () => {
+    const s = inferShapes(zooSpec('har-cnn-small'));
     expect(s.layers.map((l) => l.outShape)).toEqual([[126, 64], [124, 64], [62, 64], [3968], [6]]);
     expect(s.params).toBe(3 * 9 * 64 + 64 + 3 * 64 * 64 + 64 + 3968 * 6 + 6);
   });

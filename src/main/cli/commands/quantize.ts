@@ -25,6 +25,7 @@ interface QuantizeFlags extends CommonOptions {
   seed?: string;
   layerBits?: string;
   iterations?: string;
+  tuningIterations?: string;
   dataset?: string;
   overwrite?: boolean;
 }
@@ -93,13 +94,14 @@ export function registerQuantizeCommands(program: Command, rt: CliRuntime): void
     .option('--acts <bits>', 'activation bits 1..8 (default 8)')
     .option(
       '--method <steps>',
-      'steps joined by +: minmax|mse|percentile, cle, bias-absorption, adaround|lsq, bias-correction, bias-tuning',
+      'steps joined by +: minmax|mse|percentile, cle, bias-absorption, adaround|adaquant|lsq, bias-correction, bias-tuning|weight-tuning',
       'minmax',
     )
     .option('--calib <n>', 'calibration windows drawn from the train split (default 1024)')
     .option('--seed <n>', 'seed of the calibration draw and of AdaRound/LSQ batches (default 1)')
     .option('--layer-bits <table>', 'per-layer bits: conv1=4,fc=8 (weights) or conv1=4/8 (weights/acts)')
     .option('--iterations <n>', 'AdaRound iterations per layer (default 1000; LSQ uses half)')
+    .option('--tuning-iterations <n>', 'bias-tuning / weight-tuning steps of 64 windows (default 400)')
     .option(
       '--dataset <name>',
       'dataset to calibrate/evaluate on (default: the one the model was trained on)',
@@ -134,11 +136,13 @@ export function registerQuantizeCommands(program: Command, rt: CliRuntime): void
       const calib = intFlag(o.calib, '--calib', 1);
       const seed = intFlag(o.seed, '--seed', 0);
       const iterations = intFlag(o.iterations, '--iterations', 1);
+      const tuningIterations = intFlag(o.tuningIterations, '--tuning-iterations', 1);
       if (w !== undefined) config.weightBits = w;
       if (a !== undefined) config.actBits = a;
       if (calib !== undefined) config.calibSize = calib;
       if (seed !== undefined) config.seed = seed;
       if (iterations !== undefined) config.iterations = iterations;
+      if (tuningIterations !== undefined) config.biasTuningIterations = tuningIterations;
       if (o.layerBits) {
         try {
           config.layerBits = parseLayerBits(o.layerBits);

@@ -44,20 +44,22 @@ const db = (v: number | null) => (v === null ? 'exact' : `${v.toFixed(1)} dB`);
 
 /** Seed 003's layerwise optimisation step: opt_round (AdaRound), opt_weights (AdaQuant), opt_qparam (LSQ). */
 type Layerwise = 'none' | 'adaround' | 'adaquant' | 'lsq';
+/** Seed 003 step 4, end to end on the logits: the biases, or the weights on their grids with them. */
+type Tuning = 'none' | 'biases' | 'weights';
 
 function methodString(
   range: 'minmax' | 'mse',
   cle: boolean,
   layerwise: Layerwise,
   bc: boolean,
-  bt = false,
+  tuning: Tuning = 'none',
 ): string {
   return [
     cle ? 'cle' : '',
     range,
     layerwise === 'none' ? '' : layerwise,
     bc ? 'bias-correction' : '',
-    bt ? 'bias-tuning' : '',
+    tuning === 'biases' ? 'bias-tuning' : tuning === 'weights' ? 'weight-tuning' : '',
   ]
     .filter(Boolean)
     .join('+');
@@ -210,7 +212,7 @@ export function QuantizePage() {
   const [cle, setCle] = useState(false);
   const [layerwise, setLayerwise] = useState<Layerwise>('none');
   const [bc, setBc] = useState(true);
-  const [bt, setBt] = useState(false);
+  const [tuning, setTuning] = useState<Tuning>('none');
   const [name, setName] = useState('');
   const [jobId, setJobId] = useState<string>();
   const [error, setError] = useState<unknown>();
@@ -248,7 +250,7 @@ export function QuantizePage() {
       const r = await api.quant.quantize({
         model: current,
         name: name.trim() || defaultName,
-        method: methodString(range, cle, layerwise, bc, bt),
+        method: methodString(range, cle, layerwise, bc, tuning),
         config,
       });
       setJobId(r.jobId);
@@ -360,16 +362,19 @@ export function QuantizePage() {
               <input type="checkbox" checked={bc} onChange={(e) => setBc(e.target.checked)} /> + bias
               correction
             </label>
-            <label title="seed 003 step 4: biases tuned end to end so the logits match the float model's">
-              <input
-                type="checkbox"
-                checked={bt}
-                onChange={(e) => setBt(e.target.checked)}
-                data-testid="quant-bias-tuning"
-              />{' '}
-              + bias tuning
+            <label title="seed 003 step 4: tuned end to end so the logits match the float model's on the calibration data">
+              +{' '}
+              <select
+                value={tuning}
+                onChange={(e) => setTuning(e.target.value as Tuning)}
+                data-testid="quant-tuning"
+              >
+                <option value="none">no end-to-end tuning</option>
+                <option value="biases">bias tuning</option>
+                <option value="weights">weight and bias tuning</option>
+              </select>
             </label>
-            <span className="muted mono">{methodString(range, cle, layerwise, bc, bt)}</span>
+            <span className="muted mono">{methodString(range, cle, layerwise, bc, tuning)}</span>
             <span className="spacer" />
             <button
               type="button"
