@@ -97,7 +97,12 @@ describe('bias tuning', () => {
       biasTuningLr: 0.05,
     });
     const biasOnly = await runPtq(tf, spec, weights, calib, n, base);
-    const both = await runPtq(tf, spec, weights, calib, n, { ...base, weightTuning: true });
+    // weightTuning alone runs the tuning loop too (parseMethod sets both; an API config may not).
+    const both = await runPtq(tf, spec, weights, calib, n, {
+      ...base,
+      biasTuning: false,
+      weightTuning: true,
+    });
     const wt = both.biasTuning!;
     expect(wt.kept).toBe(true);
     expect(wt.lossBefore).toBeCloseTo(biasOnly.biasTuning!.lossBefore, 6);

@@ -313,7 +313,8 @@ export async function runPtq(
     xq.dispose();
 
     let biasTuning: BiasTuningResult | null = null;
-    if (config.biasTuning) {
+    // weight-tuning runs the same loop (parseMethod sets both; an API config may set only weightTuning).
+    if (config.biasTuning || config.weightTuning) {
       shouldStop();
       progress(
         (0.5 + done) / totalUnits,

@@ -13,6 +13,7 @@ import {
 } from 'recharts';
 import type { ModelSummary } from '../../../shared/api/models';
 import {
+  methodOf,
   parseLayerBits,
   type PtqConfigInput,
   type PtqReport,
@@ -47,6 +48,7 @@ type Layerwise = 'none' | 'adaround' | 'adaquant' | 'lsq';
 /** Seed 003 step 4, end to end on the logits: the biases, or the weights on their grids with them. */
 type Tuning = 'none' | 'biases' | 'weights';
 
+/** The page's choices as a method string, through the contract's own `methodOf`. */
 function methodString(
   range: 'minmax' | 'mse',
   cle: boolean,
@@ -54,15 +56,15 @@ function methodString(
   bc: boolean,
   tuning: Tuning = 'none',
 ): string {
-  return [
-    cle ? 'cle' : '',
-    range,
-    layerwise === 'none' ? '' : layerwise,
-    bc ? 'bias-correction' : '',
-    tuning === 'biases' ? 'bias-tuning' : tuning === 'weights' ? 'weight-tuning' : '',
-  ]
-    .filter(Boolean)
-    .join('+');
+  return methodOf({
+    cle,
+    biasAbsorption: false,
+    weightRange: range,
+    optimizer: layerwise,
+    biasCorrection: bc,
+    biasTuning: tuning !== 'none',
+    weightTuning: tuning === 'weights',
+  });
 }
 
 function LayerReport({ report }: { report: PtqReport }) {
