@@ -159,6 +159,8 @@ describe.skipIf(!!skip)(
       await expect.poll(() => page5.textContent()).toContain('mse+adaquant+bias-correction');
       await page.getByTestId('quant-tuning').selectOption('weights');
       await expect.poll(() => page5.textContent()).toContain('mse+adaquant+bias-correction+weight-tuning');
+      await page.getByTestId('quant-tuning').selectOption('ranges');
+      await expect.poll(() => page5.textContent()).toContain('mse+adaquant+bias-correction+range-tuning');
       await page.getByTestId('quant-tuning').selectOption('none');
       await page.getByTestId('quant-layerwise').selectOption('none');
       await expect.poll(() => page5.textContent()).toContain('mse+bias-correction');

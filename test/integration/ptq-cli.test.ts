@@ -106,7 +106,9 @@ describe.skipIf(!haveData)('bitbench quantize (CLI, HAR)', () => {
         '--acts',
         '8',
         '--method',
-        'mse+bias-correction',
+        'mse+bias-correction+range-tuning',
+        '--tuning-iterations',
+        '30',
         '--calib',
         '256',
         '--seed',
@@ -139,6 +141,15 @@ describe.skipIf(!haveData)('bitbench quantize (CLI, HAR)', () => {
     expect(rep.engine_matches_sim).toBe(1);
     expect(rep.model_bytes).toBe(rep.blob_bytes);
     expect(rep.test_count).toBeGreaterThan(2000);
+    // Range tuning ran end to end on the CLI: the step sizes it kept are in the exported model above.
+    expect(rep.method).toBe('mse+bias-correction+range-tuning');
+    expect(rep.bias_tuning.loss_after).toBeLessThan(rep.bias_tuning.loss_before);
+    expect(rep.bias_tuning.ranges_tuned.map((x: { layer: string }) => x.layer)).toEqual([
+      'conv1',
+      'conv2',
+      'fc1',
+    ]);
+    expect(rep.config.logitRange).toBe('argmax');
     const list = await cli(['variants', 'list', '--model', 'har-fp', '--json'], db);
     expect(JSON.parse(list.out).map((v: { name: string }) => v.name)).toEqual(['har-w8a8']);
     const again = await cli(

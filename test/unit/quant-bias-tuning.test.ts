@@ -135,6 +135,70 @@ describe('bias tuning', () => {
     expect(Array.from(eng.predictions)).toEqual(Array.from(fq));
   });
 
+  it('range-tuning also learns the activation step sizes; pools keep their input grid; integer-exact', async () => {
+    expect(parseMethod('mse+range-tuning')).toMatchObject({ biasTuning: true, rangeTuning: true });
+    expect(methodOf(PtqConfigSchema.parse(parseMethod('cle+mse+adaquant+range-tuning')))).toBe(
+      'cle+mse+adaquant+range-tuning',
+    );
+    expect(methodOf(PtqConfigSchema.parse(parseMethod('mse+weight-tuning+range-tuning')))).toBe(
+      'mse+weight-tuning+range-tuning',
+    );
+    const { spec, weights } = smallSpec();
+    const n = 256;
+    const calib = data(n, 16 * 3, 11);
+    const base = PtqConfigSchema.parse({
+      weightBits: 3,
+      actBits: 2,
+      calibSize: n,
+      seed: 2,
+      biasTuning: true,
+      biasTuningIterations: 150,
+      biasTuningLr: 0.05,
+    });
+    const biasOnly = await runPtq(tf, spec, weights, calib, n, base);
+    // rangeTuning alone runs the loop (parseMethod sets biasTuning too; an API config may not).
+    const ranged = await runPtq(tf, spec, weights, calib, n, {
+      ...base,
+      biasTuning: false,
+      rangeTuning: true,
+    });
+    const rt = ranged.biasTuning!;
+    expect(rt.kept).toBe(true);
+    expect(rt.lossBefore).toBeCloseTo(biasOnly.biasTuning!.lossBefore, 6);
+    // The step sizes are what bias tuning alone cannot move: it ends lower.
+    expect(rt.lossAfter).toBeLessThan(biasOnly.biasTuning!.lossAfter);
+    // The hidden grids; the logits keep the argmax grid of step 2.
+    expect(rt.ranges!.map((r) => r.layer)).toEqual(['conv1', 'conv2']);
+    expect(rt.ranges!.some((r) => Math.abs(r.after / r.before - 1) > 0.01)).toBe(true);
+
+    // The quantized graph carries the tuned grids: conv2's is repeated by the pool and the flatten,
+    // zero points and level ranges unchanged; the weights are untouched.
+    const names = ranged.quantized.graph.nodes.map((nd) => nd.name);
+    const enc = (name: string) => ranged.quantized.outputEncs[names.indexOf(name)]!;
+    const plainEnc = (name: string) => biasOnly.quantized.outputEncs[names.indexOf(name)]!;
+    expect(enc('conv2').scales[0]).toBeCloseTo(rt.ranges!.find((r) => r.layer === 'conv2')!.after, 12);
+    for (const follower of ['pool', 'flatten']) expect(enc(follower)).toEqual(enc('conv2'));
+    expect(enc('fc')).toEqual(plainEnc('fc'));
+    for (const name of ['conv1', 'conv2']) {
+      expect(enc(name).zeroPoints).toEqual(plainEnc(name).zeroPoints);
+      expect([enc(name).qmin, enc(name).qmax]).toEqual([plainEnc(name).qmin, plainEnc(name).qmax]);
+    }
+    for (const [name, layer] of ranged.quantized.layers)
+      expect(Array.from(layer.levels)).toEqual(Array.from(biasOnly.quantized.layers.get(name)!.levels));
+
+    // The reported loss is the returned model's, and the engine runs it as the simulation does.
+    const floatLogits = predictLogits(tf, ranged.floatGraph, calib, n);
+    expect(mse(predictLogits(tf, ranged.quantized.graph, calib, n, ranged.sim), floatLogits)).toBeCloseTo(
+      rt.lossAfter,
+      4,
+    );
+    const test = data(128, 16 * 3, 12);
+    const eng = engineReferencePredict(ranged.integerModel, test, 128);
+    if ('error' in eng) throw new Error(eng.error);
+    const fq = argmax(predictLogits(tf, ranged.quantized.graph, test, 128, ranged.sim), 128, 4);
+    expect(Array.from(eng.predictions)).toEqual(Array.from(fq));
+  });
+
   it('names what blocks the gradient in graphs run partly on integer levels', () => {
     const { spec, weights } = smallSpec();
     const g = buildPtqGraph(spec, weights, { foldBatchNorm: true });

@@ -5,6 +5,7 @@ import { integerPredict, dequantizeLogits } from '../../src/main/quant/integer-s
 import { argmax } from '../../src/main/quant/ptq-evaluate';
 import { buildPtqGraph, weightedNodes } from '../../src/main/quant/ptq-graph';
 import { runPtq } from '../../src/main/quant/ptq-pipeline';
+import { argmaxLogitEncoding } from '../../src/main/quant/range-setters';
 import { seededRandom } from '../../src/main/quant/rng';
 import { predictLogits } from '../../src/main/quant/tf-forward';
 import { loadTf, type Tf } from '../../src/main/ml/tf-loader';
@@ -23,6 +24,10 @@ const data = gaussData;
 describe('integer model = simulated quantization', () => {
   const cases = [
     { label: 'W8A8 MinMax', cfg: { weightBits: 8, actBits: 8 } },
+    {
+      label: 'W8A8 MinMax, logits on the activation grid',
+      cfg: { weightBits: 8, actBits: 8, logitRange: 'acts' },
+    },
     {
       label: 'W4A4 CLE+MSE+bias correction',
       cfg: {
@@ -77,6 +82,27 @@ describe('integer model = simulated quantization', () => {
 });
 
 describe('cost model (seed 003 formulas)', () => {
+  it('the logits grid: argmax (default) spans the float runner-up logits; acts is the range setter', async () => {
+    const { spec, weights } = smallSpec();
+    const n = 128;
+    const calib = data(n, 16 * 3, 21);
+    const argmaxRun = await runPtq(tf, spec, weights, calib, n, PtqConfigSchema.parse({ calibSize: n }));
+    const actsRun = await runPtq(
+      tf,
+      spec,
+      weights,
+      calib,
+      n,
+      PtqConfigSchema.parse({ calibSize: n, logitRange: 'acts' }),
+    );
+    const last = (r: typeof argmaxRun) => r.quantized.outputEncs[r.quantized.outputEncs.length - 1]!;
+    const logits = predictLogits(tf, argmaxRun.floatGraph, calib, n);
+    expect(last(argmaxRun)).toEqual(argmaxLogitEncoding(logits, n, 4, 8));
+    expect(last(actsRun).scales[0]).toBeCloseTo((Math.max(0, ...logits) - Math.min(0, ...logits)) / 255, 6);
+    // Only the logits grid differs.
+    expect(argmaxRun.quantized.outputEncs.slice(0, -1)).toEqual(actsRun.quantized.outputEncs.slice(0, -1));
+  });
+
   it('har-cnn-small at W4A4: MACs, BOPs = MACs·b_w·b_a, packed bytes, peak memory and arena', async () => {
     const r = seededRandom(4);
     const spec = ModelSpecSchema.parse({

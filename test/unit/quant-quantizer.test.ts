@@ -15,7 +15,7 @@ import {
   requantizeBig,
 } from '../../src/main/quant/fixed-point';
 import { ActivationObserver } from '../../src/main/quant/observers';
-import { activationEncoding, weightEncoding } from '../../src/main/quant/range-setters';
+import { activationEncoding, argmaxLogitEncoding, weightEncoding } from '../../src/main/quant/range-setters';
 import { seededRandom } from '../../src/main/quant/rng';
 import { parseLayerBits, parseMethod } from '../../src/shared/api/quant';
 import { AffineEncodingSchema, containerBits } from '../../src/shared/quant/encoding';
@@ -111,6 +111,31 @@ describe('range setters', () => {
     expect(quantMse(x, shape, mse)).toBeLessThan(quantMse(x, shape, mm) * 0.5);
     expect(quantMse(x, shape, pc)).toBeLessThan(quantMse(x, shape, mm));
     expect(mm.zeroPoints[0]).toBe(-128); // ReLU-like: zero at the bottom of the grid
+  });
+
+  it('the argmax logits grid spans the runner-up logits (hand-computed) and keeps close calls apart', () => {
+    // Runner-ups: 2, −4, 6 → [−4, 6], top widened by 25 % of the span: [−4, 8.5]; s = 12.5/255.
+    const logits = Float32Array.from([50, 2, -30, /**/ -4, -40, 20, /**/ 6, 7, -10]);
+    const enc = argmaxLogitEncoding(logits, 3, 3, 8)!;
+    expect(enc.scales[0]).toBeCloseTo(12.5 / 255, 12);
+    expect(enc.zeroPoints[0]).toBe(Math.round(4 / (12.5 / 255)) - 128);
+    expect(argmaxLogitEncoding(logits, 9, 1, 8)).toBeUndefined();
+    // Confident windows with a huge lead, plus close calls 0.2 apart: MinMax's grid (over all
+    // logits) rounds the close pairs together and argmax ties; the runner-up grid keeps them apart.
+    const rows: number[] = [];
+    for (let i = 0; i < 50; i++) rows.push(60 + i, -50, 1);
+    for (let i = 0; i < 20; i++) rows.push(3 + 0.3 * i, 3.2 + 0.3 * i, -5);
+    const x = Float32Array.from(rows);
+    const obs = new ActivationObserver('logits', 65536, 1);
+    obs.observe(x);
+    const ties = (e: ReturnType<typeof activationEncoding>) => {
+      const q = quantize(x, [x.length], e);
+      let n = 0;
+      for (let i = 0; i < x.length; i += 3) if (q[i] === q[i + 1] && q[i]! >= q[i + 2]!) n++;
+      return n;
+    };
+    expect(ties(activationEncoding(obs, 8, { method: 'minmax' }))).toBeGreaterThan(5);
+    expect(ties(argmaxLogitEncoding(x, x.length / 3, 3, 8)!)).toBe(0);
   });
 });
 

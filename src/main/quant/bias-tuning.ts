@@ -33,6 +33,12 @@ import { fakeQuantSte, steRound } from './tf-quantizer';
  * lowest exact-simulation MSE on the held-out quarter, checked every `checkEvery` steps — nothing if
  * no state beat the start.
  *
+ * With `range-tuning` the activation quantizers' step sizes learn too (LSQ's opt_qparam applied to the
+ * activations, end to end): every hidden conv/dense output grid s·(q − z) gets s = s₀·exp(θ), θ from 0, the
+ * zero point fixed, the gradient of s through LSQ's estimator. At 2–3 bits the MSE range of a tensor
+ * is the best grid for that tensor alone; what the logits need can differ. The biases' int32 grids
+ * follow the new input scales. A handful of scalars: judged, like the biases, on all windows.
+ *
  * Graphs whose simulation runs a layer on integer levels (a GRU with integer gates, a quantized
  * average pool: see tf-forward.ts) have no gradient through that layer: they are left untouched.
  */
@@ -45,6 +51,8 @@ export interface BiasTuningOptions {
   weightLearningRate: number;
   /** Weight tuning: measure the held-out windows every this many steps. */
   checkEvery: number;
+  /** Range tuning: Adam's step for the log step sizes θ (s = s₀·exp(θ)). */
+  rangeLearningRate: number;
   seed: number;
 }
 
@@ -54,6 +62,7 @@ export const defaultBiasTuningOptions: BiasTuningOptions = {
   learningRate: 1e-3,
   weightLearningRate: 5e-3,
   checkEvery: 25,
+  rangeLearningRate: 5e-3,
   seed: 1,
 };
 
@@ -73,6 +82,12 @@ export interface BiasTuningResult {
   levels?: Map<string, Int32Array>;
   /** Weight tuning: logits MSE on the held-out quarter of the calibration windows, before and kept. */
   heldOut?: { before: number; after: number };
+  /**
+   * Range tuning: every node's output encoding after tuning (same length as `sim.outputEncs`; set
+   * when kept), and the tuned step sizes per weighted layer, before and after.
+   */
+  outputEncs?: AffineEncoding[];
+  ranges?: Array<{ layer: string; before: number; after: number }>;
   /** Why tuning did not run, if it did not. */
   skipped?: string;
 }
@@ -112,24 +127,56 @@ export function tuneBiases(
   floatLogits: Float32Array,
   calibX: Float32Array,
   calibCount: number,
-  gridBiasOf: (name: string, bias: Float32Array) => Float32Array,
+  gridBiasOf: (name: string, bias: Float32Array, inScale: number) => Float32Array,
   opts: BiasTuningOptions = defaultBiasTuningOptions,
   shouldStop: () => void = () => undefined,
   /** Tune the weights too, on these grids (per layer name). */
   grids?: ReadonlyMap<string, WeightGrid>,
+  /** Tune the step sizes of the weighted layers' output quantizers too. */
+  tuneRanges = false,
 ): BiasTuningResult {
   const weighted = g.nodes.filter(isWeighted);
   const start = new Map(weighted.map((n) => [n.name, Float32Array.from(n.bias)]));
-  const simWith = (b: Map<string, Float32Array>, levels?: Map<string, Int32Array>): SimSettings => {
+  const startEncs = sim.outputEncs ?? [];
+  // Range tuning: one log step size per distinct weighted-layer output encoding (a pool or flatten
+  // after it repeats the same object, so it follows) — not the logits' grid, which argmax reads and
+  // step 2 set for it (range-setters.ts, argmaxLogitEncoding), not to fit the logits MSE.
+  const logitsEnc = startEncs[g.nodes.length - 1];
+  const rangeEncs = tuneRanges
+    ? [
+        ...new Set(
+          g.nodes.flatMap((n, i) =>
+            isWeighted(n) && startEncs[i] && startEncs[i] !== logitsEnc ? [startEncs[i]!] : [],
+          ),
+        ),
+      ]
+    : [];
+  const encsWith = (thetas?: Map<AffineEncoding, number>): Array<AffineEncoding | undefined> =>
+    startEncs.map((e) => {
+      const t = e && thetas?.get(e);
+      return e && t !== undefined ? { ...e, scales: [e.scales[0]! * Math.exp(t)] } : e;
+    });
+  const inScales = (encs: ReadonlyArray<AffineEncoding | undefined>) =>
+    new Map(g.nodes.map((n, i) => [n.name, (i === 0 ? sim.inputEnc : encs[i - 1])?.scales[0] ?? 1]));
+  const simWith = (
+    b: Map<string, Float32Array>,
+    levels?: Map<string, Int32Array>,
+    thetas?: Map<AffineEncoding, number>,
+  ): SimSettings => {
     const kernels = new Map(sim.kernels);
     for (const n of weighted) {
       const l = levels?.get(n.name);
       if (l) kernels.set(n.name, dequantize(l, n.kernelShape, grids!.get(n.name)!.enc));
     }
+    const outputEncs = sim.outputEncs ? encsWith(thetas) : undefined;
+    const inScale = inScales(outputEncs ?? []);
     return {
       ...sim,
       kernels,
-      biases: new Map(weighted.map((n) => [n.name, gridBiasOf(n.name, b.get(n.name)!)])),
+      ...(outputEncs ? { outputEncs } : {}),
+      biases: new Map(
+        weighted.map((n) => [n.name, gridBiasOf(n.name, b.get(n.name)!, inScale.get(n.name)!)]),
+      ),
     };
   };
   const lossBefore = mse(predictLogits(tf, g, calibX, calibCount, simWith(start)), floatLogits);
@@ -159,6 +206,8 @@ export function tuneBiases(
       u: tf.variable(tf.zeros(shape), true),
     });
   }
+  const rk = opts.rangeLearningRate / opts.learningRate;
+  const ranges = new Map(rangeEncs.map((e) => [e, tf.variable(tf.scalar(0), true)]));
   const round = steRound(tf);
   const kernelOf = (name: string): Tensor | undefined => {
     const t = tuned.get(name);
@@ -193,8 +242,11 @@ export function tuneBiases(
   const trainIdx = order.slice(holdout);
   const heldX = gather(heldIdx, calibX, per);
   const heldLogits = gather(heldIdx, floatLogits, k);
-  const heldLoss = (b: Map<string, Float32Array>, lv?: Map<string, Int32Array>) =>
-    mse(predictLogits(tf, g, heldX, holdout, simWith(b, lv)), heldLogits);
+  const heldLoss = (
+    b: Map<string, Float32Array>,
+    lv?: Map<string, Int32Array>,
+    th?: Map<AffineEncoding, number>,
+  ) => mse(predictLogits(tf, g, heldX, holdout, simWith(b, lv, th)), heldLogits);
   const state = () => ({
     biases: new Map(
       [...vars.entries()].map(([name, v]) => [name, Float32Array.from(v.dataSync() as Float32Array)]),
@@ -208,17 +260,33 @@ export function tuneBiases(
         return [name, out];
       }),
     ),
+    thetas: new Map([...ranges.entries()].map(([e, v]) => [e, (v.dataSync() as Float32Array)[0]! * rk])),
   });
   const heldBefore = holdout > 0 ? heldLoss(start) : 0;
-  let best: { held: number; biases: Map<string, Float32Array>; levels?: Map<string, Int32Array> } = {
-    held: heldBefore,
-    biases: start,
-  };
+  let best: {
+    held: number;
+    biases: Map<string, Float32Array>;
+    levels?: Map<string, Int32Array>;
+    thetas?: Map<AffineEncoding, number>;
+  } = { held: heldBefore, biases: start };
   const checkpoint = () => {
     const st = state();
-    const held = heldLoss(st.biases, st.levels);
+    const held = heldLoss(st.biases, st.levels, st.thetas);
     if (held < best.held) best = { held, ...st };
   };
+  const rangesResult = (th: Map<AffineEncoding, number> | undefined) =>
+    th && th.size > 0
+      ? {
+          outputEncs: encsWith(th) as AffineEncoding[],
+          ranges: g.nodes.flatMap((n, i) => {
+            const e = startEncs[i];
+            const t = e && th.get(e);
+            return isWeighted(n) && e && t !== undefined
+              ? [{ layer: n.name, before: e.scales[0]!, after: e.scales[0]! * Math.exp(t) }]
+              : [];
+          }),
+        }
+      : {};
   try {
     for (let t = 0; t < opts.iterations; t++) {
       shouldStop();
@@ -248,7 +316,10 @@ export function tuneBiases(
                 const y = applyActivation(tf, pre, node.activation);
                 if (enc) {
                   const { s, z } = encParams(enc);
-                  x = fakeQuantSte(tf, y, s, z, enc.qmin, enc.qmax);
+                  // Range tuning: LSQ's step-size gradient; Adam makes LSQ's gradient scale moot.
+                  const theta = ranges.get(enc);
+                  const step = theta ? s.mul(theta.mul(rk).exp()) : s;
+                  x = fakeQuantSte(tf, y, step, z, enc.qmin, enc.qmax);
                 } else x = y;
               } else {
                 x = nodeForwardTf(tf, node, x, sim.kernels?.get(node.name), undefined);
@@ -260,28 +331,38 @@ export function tuneBiases(
               .mean() as TfType.Scalar;
           }),
         true,
-        [...vars.values(), ...[...tuned.values()].map((t) => t.u)],
+        [...vars.values(), ...[...tuned.values()].map((t) => t.u), ...ranges.values()],
       );
       cost?.dispose();
       if (holdout > 0 && ((t + 1) % opts.checkEvery === 0 || t === opts.iterations - 1)) checkpoint();
     }
     if (holdout > 0) {
-      const { biases, levels } = best;
+      const { biases, levels, thetas } = best;
       const lossAfter = levels
-        ? mse(predictLogits(tf, g, calibX, calibCount, simWith(biases, levels)), floatLogits)
+        ? mse(predictLogits(tf, g, calibX, calibCount, simWith(biases, levels, thetas)), floatLogits)
         : lossBefore;
       const heldOut = { before: heldBefore, after: best.held };
       if (!levels) return { biases: start, lossBefore, lossAfter, kept: false, heldOut };
-      return { biases, lossBefore, lossAfter, kept: true, levels, heldOut };
+      return { biases, lossBefore, lossAfter, kept: true, levels, heldOut, ...rangesResult(thetas) };
     }
-    // Bias tuning, or weight tuning on fewer than 4 windows (nothing to hold out): judged on them all.
-    const { biases, levels } = state();
+    // Bias (and range) tuning, or weight tuning on fewer than 4 windows (nothing to hold out): judged
+    // on them all.
+    const { biases, levels, thetas } = state();
     const lv = tuned.size > 0 ? levels : undefined;
-    const lossAfter = mse(predictLogits(tf, g, calibX, calibCount, simWith(biases, lv)), floatLogits);
+    const th = ranges.size > 0 ? thetas : undefined;
+    const lossAfter = mse(predictLogits(tf, g, calibX, calibCount, simWith(biases, lv, th)), floatLogits);
     if (lossAfter >= lossBefore) return { biases: start, lossBefore, lossAfter, kept: false };
-    return { biases, lossBefore, lossAfter, kept: true, ...(lv ? { levels: lv } : {}) };
+    return {
+      biases,
+      lossBefore,
+      lossAfter,
+      kept: true,
+      ...(lv ? { levels: lv } : {}),
+      ...rangesResult(th),
+    };
   } finally {
     for (const v of vars.values()) v.dispose();
+    for (const v of ranges.values()) v.dispose();
     for (const t of tuned.values()) for (const x of [t.L, t.s, t.u]) x.dispose();
     optimizer.dispose();
   }

@@ -35,7 +35,7 @@ import {
   type PtqGraph,
   type WeightedNode,
 } from './ptq-graph';
-import { activationEncoding, weightEncoding } from './range-setters';
+import { activationEncoding, argmaxLogitEncoding, weightEncoding } from './range-setters';
 import {
   applyActivation,
   layerInputRows,
@@ -232,8 +232,20 @@ export async function runPtq(
     const inputEnc = activationEncoding(stats.input, config.inputBits, rangeOpts(config.actRange));
     const outputEncs: AffineEncoding[] = [];
     let prevEnc = inputEnc;
+    const last = g.nodes.length - 1;
+    const logitsNode = g.nodes[last];
+    const logitEnc =
+      config.logitRange === 'argmax' && logitsNode && isWeighted(logitsNode)
+        ? argmaxLogitEncoding(
+            predictLogits(tf, g, calibX, calibCount),
+            calibCount,
+            g.numClasses,
+            bits.get(logitsNode.name)!.acts,
+          )
+        : undefined;
     g.nodes.forEach((n, i) => {
-      if (isWeighted(n))
+      if (i === last && logitEnc) prevEnc = logitEnc;
+      else if (isWeighted(n))
         prevEnc = activationEncoding(stats.outputs[i]!, bits.get(n.name)!.acts, rangeOpts(config.actRange));
       // The engine's GRU state is int8 Q7 whatever the activation bits (docs/integer-arithmetic.md).
       else if (isGru(n)) prevEnc = gruStateEncoding();
@@ -313,17 +325,15 @@ export async function runPtq(
     xq.dispose();
 
     let biasTuning: BiasTuningResult | null = null;
-    // weight-tuning runs the same loop (parseMethod sets both; an API config may set only weightTuning).
-    if (config.biasTuning || config.weightTuning) {
+    // weight-/range-tuning run the same loop (parseMethod sets biasTuning too; an API config may not).
+    if (config.biasTuning || config.weightTuning || config.rangeTuning) {
       shouldStop();
       progress(
         (0.5 + done) / totalUnits,
-        `${config.weightTuning ? 'weight and bias' : 'bias'} tuning: logits of the quantized model vs the float model`,
+        `${config.weightTuning ? 'weight and bias' : 'bias'}${config.rangeTuning ? ' and range' : ''} tuning: logits of the quantized model vs the float model`,
       );
-      const inScaleOf = new Map<string, number>();
-      gq.nodes.forEach((n, i) => inScaleOf.set(n.name, (i === 0 ? inputEnc : outputEncs[i - 1]!).scales[0]!));
-      const gridBiasOf = (name: string, b: Float32Array) =>
-        gridBias(b, inScaleOf.get(name)!, layers.get(name)!.weightEnc);
+      const gridBiasOf = (name: string, b: Float32Array, inScale: number) =>
+        gridBias(b, inScale, layers.get(name)!.weightEnc);
       const floatLogits = predictLogits(tf, g, calibX, calibCount);
       biasTuning = tuneBiases(
         tf,
@@ -343,12 +353,19 @@ export async function runPtq(
         config.weightTuning
           ? new Map([...layers].map(([name, l]) => [name, { levels: l.levels, enc: l.weightEnc }]))
           : undefined,
+        config.rangeTuning,
       );
+      // Range tuning moves activation grids: every node repeating a tuned grid takes the new one
+      // (in place: simSoFar and the quantized graph hold this array).
+      if (biasTuning.kept && biasTuning.outputEncs)
+        outputEncs.splice(0, outputEncs.length, ...biasTuning.outputEncs);
+      const inScaleOf = new Map<string, number>();
+      gq.nodes.forEach((n, i) => inScaleOf.set(n.name, (i === 0 ? inputEnc : outputEncs[i - 1]!).scales[0]!));
       if (biasTuning.kept)
         for (const n of gq.nodes)
           if (isWeighted(n)) {
             n.bias.set(biasTuning.biases.get(n.name)!);
-            biases.set(n.name, gridBiasOf(n.name, n.bias));
+            biases.set(n.name, gridBiasOf(n.name, n.bias, inScaleOf.get(n.name)!));
             const levels = biasTuning.levels?.get(n.name);
             if (levels) {
               const l = layers.get(n.name)!;

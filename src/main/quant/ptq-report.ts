@@ -114,6 +114,11 @@ export function buildReport(args: {
           skipped: r.biasTuning.skipped ?? null,
           weights_tuned: [...(r.biasTuning.levels?.keys() ?? [])],
           held_out: r.biasTuning.heldOut ?? null,
+          ranges_tuned: (r.biasTuning.ranges ?? []).map((x) => ({
+            layer: x.layer,
+            scale_before: x.before,
+            scale_after: x.after,
+          })),
         }
       : null,
     config,

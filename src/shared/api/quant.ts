@@ -20,6 +20,7 @@ export const PTQ_STEPS = [
   'bias-correction',
   'bias-tuning',
   'weight-tuning',
+  'range-tuning',
 ] as const;
 export const PtqStep = z.enum(PTQ_STEPS);
 export type PtqStep = z.infer<typeof PtqStep>;
@@ -43,6 +44,11 @@ export const PtqConfigSchema = z.object({
   weightRange: RangeMethod.default('minmax'),
   actRange: RangeMethod.default('minmax'),
   percentile: z.number().min(90).max(100).default(99.99),
+  /**
+   * The logits' output grid: `argmax` covers where each calibration window's runner-up logit lives
+   * (src/main/quant/range-setters.ts, argmaxLogitEncoding); `acts` uses the activations' range setter.
+   */
+  logitRange: z.enum(['argmax', 'acts']).default('argmax'),
   perChannel: z.boolean().default(true),
   optimizer: z.enum(['none', 'adaround', 'adaquant', 'lsq']).default('none'),
   iterations: z.number().int().min(1).max(100_000).default(1000),
@@ -54,6 +60,11 @@ export const PtqConfigSchema = z.object({
    * 003's blockwise optimisation with the whole network as the block (src/main/quant/bias-tuning.ts).
    */
   weightTuning: z.boolean().default(false),
+  /**
+   * End-to-end tuning of the activation quantizers' step sizes too, with the biases (implies
+   * biasTuning): LSQ's opt_qparam on the activations, whole network (src/main/quant/bias-tuning.ts).
+   */
+  rangeTuning: z.boolean().default(false),
   biasTuningIterations: z.number().int().min(1).max(100_000).default(400),
   /** Adam's step for the biases, in the model's real units (logits of order 1–10: 1e-3). */
   biasTuningLr: z.number().positive().max(1).default(1e-3),
@@ -114,6 +125,10 @@ export function parseMethod(method: string): Partial<PtqConfig> {
         out.biasTuning = true;
         out.weightTuning = true;
         break;
+      case 'range-tuning':
+        out.biasTuning = true;
+        out.rangeTuning = true;
+        break;
     }
   }
   return out;
@@ -122,7 +137,7 @@ export function parseMethod(method: string): Partial<PtqConfig> {
 /** The method string of a config (inverse of parseMethod). */
 export function methodOf(
   c: Pick<PtqConfig, 'cle' | 'biasAbsorption' | 'weightRange' | 'optimizer' | 'biasCorrection'> &
-    Partial<Pick<PtqConfig, 'biasTuning' | 'weightTuning'>>,
+    Partial<Pick<PtqConfig, 'biasTuning' | 'weightTuning' | 'rangeTuning'>>,
 ): string {
   return [
     c.cle ? 'cle' : '',
@@ -130,8 +145,9 @@ export function methodOf(
     c.weightRange,
     c.optimizer === 'none' ? '' : c.optimizer,
     c.biasCorrection ? 'bias-correction' : '',
-    // weight-tuning tunes the biases too (and parses back to both).
-    c.weightTuning ? 'weight-tuning' : c.biasTuning ? 'bias-tuning' : '',
+    // weight-/range-tuning tune the biases too (and parse back to both).
+    c.weightTuning ? 'weight-tuning' : c.biasTuning && !c.rangeTuning ? 'bias-tuning' : '',
+    c.rangeTuning ? 'range-tuning' : '',
   ]
     .filter(Boolean)
     .join('+');
@@ -239,6 +255,10 @@ export const PtqReportSchema = z.object({
       weights_tuned: z.array(z.string()).default([]),
       /** weight-tuning: logits MSE on the held-out quarter of the calibration windows, at the start and kept. */
       held_out: z.object({ before: z.number(), after: z.number() }).nullable().default(null),
+      /** range-tuning: each weighted layer's output step size, at the start and kept (when kept). */
+      ranges_tuned: z
+        .array(z.object({ layer: z.string(), scale_before: z.number(), scale_after: z.number() }))
+        .default([]),
     })
     .nullable()
     .default(null),

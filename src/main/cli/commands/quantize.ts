@@ -26,6 +26,7 @@ interface QuantizeFlags extends CommonOptions {
   layerBits?: string;
   iterations?: string;
   tuningIterations?: string;
+  logitRange?: string;
   dataset?: string;
   overwrite?: boolean;
 }
@@ -94,14 +95,18 @@ export function registerQuantizeCommands(program: Command, rt: CliRuntime): void
     .option('--acts <bits>', 'activation bits 1..8 (default 8)')
     .option(
       '--method <steps>',
-      'steps joined by +: minmax|mse|percentile, cle, bias-absorption, adaround|adaquant|lsq, bias-correction, bias-tuning|weight-tuning',
+      'steps joined by +: minmax|mse|percentile, cle, bias-absorption, adaround|adaquant|lsq, bias-correction, bias-tuning|weight-tuning|range-tuning',
       'minmax',
     )
     .option('--calib <n>', 'calibration windows drawn from the train split (default 1024)')
     .option('--seed <n>', 'seed of the calibration draw and of AdaRound/LSQ batches (default 1)')
     .option('--layer-bits <table>', 'per-layer bits: conv1=4,fc=8 (weights) or conv1=4/8 (weights/acts)')
     .option('--iterations <n>', 'AdaRound iterations per layer (default 1000; LSQ uses half)')
-    .option('--tuning-iterations <n>', 'bias-tuning / weight-tuning steps of 64 windows (default 400)')
+    .option(
+      '--logit-range <r>',
+      "the logits' output grid: argmax (where the runner-up logits live; default) or acts (the activations' range setter)",
+    )
+    .option('--tuning-iterations <n>', 'bias-/weight-/range-tuning steps of 64 windows (default 400)')
     .option(
       '--dataset <name>',
       'dataset to calibrate/evaluate on (default: the one the model was trained on)',
@@ -143,6 +148,11 @@ export function registerQuantizeCommands(program: Command, rt: CliRuntime): void
       if (seed !== undefined) config.seed = seed;
       if (iterations !== undefined) config.iterations = iterations;
       if (tuningIterations !== undefined) config.biasTuningIterations = tuningIterations;
+      if (o.logitRange !== undefined) {
+        if (o.logitRange !== 'argmax' && o.logitRange !== 'acts')
+          fail(`--logit-range: "${o.logitRange}" is not argmax or acts.`);
+        config.logitRange = o.logitRange;
+      }
       if (o.layerBits) {
         try {
           config.layerBits = parseLayerBits(o.layerBits);

@@ -45,8 +45,11 @@ const db = (v: number | null) => (v === null ? 'exact' : `${v.toFixed(1)} dB`);
 
 /** Seed 003's layerwise optimisation step: opt_round (AdaRound), opt_weights (AdaQuant), opt_qparam (LSQ). */
 type Layerwise = 'none' | 'adaround' | 'adaquant' | 'lsq';
-/** Seed 003 step 4, end to end on the logits: the biases, or the weights on their grids with them. */
-type Tuning = 'none' | 'biases' | 'weights';
+/**
+ * Seed 003 step 4, end to end on the logits: the biases; with them the activation step sizes; or the
+ * weights on their grids.
+ */
+type Tuning = 'none' | 'biases' | 'ranges' | 'weights';
 
 /** The page's choices as a method string, through the contract's own `methodOf`. */
 function methodString(
@@ -64,7 +67,27 @@ function methodString(
     biasCorrection: bc,
     biasTuning: tuning !== 'none',
     weightTuning: tuning === 'weights',
+    rangeTuning: tuning === 'ranges',
   });
+}
+
+/** Step 4's end-to-end tuning: the logits MSE against the float model, and what it moved. */
+function TuningLine({ t }: { t: NonNullable<PtqReport['bias_tuning']> }) {
+  if (t.skipped) return <p data-testid="tuning-report">End-to-end tuning skipped: {t.skipped}.</p>;
+  const moved = t.ranges_tuned
+    .map((r) => `${r.layer} ×${(r.scale_after / r.scale_before).toFixed(3)}`)
+    .join(', ');
+  return (
+    <p data-testid="tuning-report">
+      End-to-end tuning: logits MSE vs float {t.loss_before.toPrecision(3)} → {t.loss_after.toPrecision(3)}
+      {t.kept ? '' : ' (not kept: no better)'}
+      {t.held_out
+        ? ` · held-out quarter ${t.held_out.before.toPrecision(3)} → ${t.held_out.after.toPrecision(3)}`
+        : ''}
+      {t.kept && t.weights_tuned.length ? ` · weight levels tuned in ${t.weights_tuned.join(', ')}` : ''}
+      {t.kept && moved ? ` · activation step sizes ${moved}` : ''}
+    </p>
+  );
 }
 
 function LayerReport({ report }: { report: PtqReport }) {
@@ -89,6 +112,7 @@ function LayerReport({ report }: { report: PtqReport }) {
         {(report.float_bops / 1e6).toFixed(0)}) · peak memory {bytes(report.peak_memory_bytes)} (seed 003
         formula) · int8 arena {bytes(report.arena_bytes)}
       </p>
+      {report.bias_tuning ? <TuningLine t={report.bias_tuning} /> : null}
       <table data-testid="per-layer">
         <thead>
           <tr>
@@ -373,6 +397,7 @@ export function QuantizePage() {
               >
                 <option value="none">no end-to-end tuning</option>
                 <option value="biases">bias tuning</option>
+                <option value="ranges">bias and activation-range tuning</option>
                 <option value="weights">weight and bias tuning</option>
               </select>
             </label>
