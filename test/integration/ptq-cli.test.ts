@@ -137,7 +137,12 @@ describe.skipIf(!haveData)('bitbench quantize (CLI, HAR)', () => {
     expect(rep.per_layer[1].bits).toEqual({ weights: 8, acts: 8, input: 8 });
     expect(typeof rep.per_layer[1].sqnr).toBe('number');
     expect(rep.bops).toBe((217728 + 1523712 + 507904 + 768) * 64);
-    expect(rep.integer_matches_fake_quant).toBe(1);
+    // The engine's reference and PTQ's integer simulation agree bit for bit. The float fake-quant
+    // simulation may differ on a near-tie: this har-cnn is untrained, its six logits nearly equal in
+    // every window, and the argmax logits grid resolves them to a few hundredths; a conv2 sum that
+    // float32 rounds to the other level (1 window of 2,996 here) flips one. Trained models: 100 % in
+    // every PTQ bench row (docs/quantization.md) and the exact checks of quant-integer.test.ts.
+    expect(rep.integer_matches_fake_quant).toBeGreaterThanOrEqual(0.999);
     expect(rep.engine_matches_sim).toBe(1);
     expect(rep.model_bytes).toBe(rep.blob_bytes);
     expect(rep.test_count).toBeGreaterThan(2000);

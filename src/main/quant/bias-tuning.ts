@@ -39,6 +39,10 @@ import { fakeQuantSte, steRound } from './tf-quantizer';
  * is the best grid for that tensor alone; what the logits need can differ. The biases' int32 grids
  * follow the new input scales. A handful of scalars: judged, like the biases, on all windows.
  *
+ * The loss compares the logits *before* their output grid: that grid is for the argmax alone
+ * (range-setters.ts, argmaxLogitEncoding) and clamps a confident winner to its top, an error no
+ * bias can or should remove. `lossBefore`/`lossAfter` are measured the same way.
+ *
  * Graphs whose simulation runs a layer on integer levels (a GRU with integer gates, a quantized
  * average pool: see tf-forward.ts) have no gradient through that layer: they are left untouched.
  */
@@ -141,7 +145,8 @@ export function tuneBiases(
   // Range tuning: one log step size per distinct weighted-layer output encoding (a pool or flatten
   // after it repeats the same object, so it follows) — not the logits' grid, which argmax reads and
   // step 2 set for it (range-setters.ts, argmaxLogitEncoding), not to fit the logits MSE.
-  const logitsEnc = startEncs[g.nodes.length - 1];
+  const lastNode = g.nodes.length - 1;
+  const logitsEnc = startEncs[lastNode];
   const rangeEncs = tuneRanges
     ? [
         ...new Set(
@@ -168,8 +173,10 @@ export function tuneBiases(
       const l = levels?.get(n.name);
       if (l) kernels.set(n.name, dequantize(l, n.kernelShape, grids!.get(n.name)!.enc));
     }
-    const outputEncs = sim.outputEncs ? encsWith(thetas) : undefined;
-    const inScale = inScales(outputEncs ?? []);
+    const encs = sim.outputEncs ? encsWith(thetas) : undefined;
+    const inScale = inScales(encs ?? []);
+    // The loss reads the logits before their grid (see the function comment).
+    const outputEncs = encs?.map((e, i) => (i === lastNode ? undefined : e));
     return {
       ...sim,
       kernels,
@@ -304,7 +311,7 @@ export function tuneBiases(
             const x0 = tf.tensor(xb, [n, ...g.inputShape]);
             let x: Tensor = sim.inputEnc ? quantizeInputLikeHost(tf, x0, sim.inputEnc) : x0;
             g.nodes.forEach((node, i) => {
-              const enc = sim.outputEncs?.[i];
+              const enc = i === lastNode ? undefined : sim.outputEncs?.[i];
               if (isWeighted(node)) {
                 const pre = weightedPreActivation(
                   tf,
