@@ -161,13 +161,21 @@ describe.skipIf(!!skip)(
       await expect.poll(() => page5.textContent()).toContain('mse+adaquant+bias-correction+weight-tuning');
       await page.getByTestId('quant-tuning').selectOption('ranges');
       await expect.poll(() => page5.textContent()).toContain('mse+adaquant+bias-correction+range-tuning');
-      await page.getByTestId('quant-tuning').selectOption('none');
+      await page.getByTestId('quant-tuning').selectOption('biases');
       await page.getByTestId('quant-layerwise').selectOption('none');
-      await expect.poll(() => page5.textContent()).toContain('mse+bias-correction');
+      await expect.poll(() => page5.textContent()).toContain('mse+bias-correction+bias-tuning');
       await runJob(page.getByTestId('quantize-page'), () => page.getByTestId('quant-start').click(), 120_000);
       await expect
         .poll(() => page.getByTestId('variants').textContent(), { timeout: 120_000 })
         .toContain('walk-w8a8');
+      // The page's method reached the pipeline (the variants table names it), and the new variant's
+      // report says what the end-to-end tuning did.
+      await expect
+        .poll(() => page.getByTestId('variants').textContent())
+        .toContain('mse+bias-correction+bias-tuning');
+      await expect
+        .poll(() => page.getByTestId('tuning-report').textContent(), { timeout: 30_000 })
+        .toMatch(/End-to-end tuning: logits MSE vs float \d\S* → \d/);
       const panel = page.getByTestId('lowbit-panel');
       await panel.getByLabel('method').selectOption('universal-s1');
       await panel.getByLabel('weight bits').fill('1');

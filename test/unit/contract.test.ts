@@ -11,6 +11,8 @@ import { BitbenchError } from '../../src/shared/errors';
 import { AppContext } from '../../src/main/context';
 import { openStore } from '../../src/main/store/database';
 import { createServices } from '../../src/main/services';
+import { resolveConfig } from '../../src/main/quant/quant-service';
+import { QuantizeInput } from '../../src/shared/api/quant';
 
 function services(): ServiceImpl {
   const ctx = new AppContext(openStore(':memory:'), 'cli');
@@ -34,6 +36,32 @@ describe('contract', () => {
     expect(parseChannel('bb:jobs.nope')).toBeUndefined();
     expect(parseChannel('bb:__proto__.toString')).toBeUndefined();
     expect(parseChannel('bb:jobs.list.extra')).toBeUndefined();
+  });
+});
+
+describe('quantize request', () => {
+  it('keeps only the config fields it was given, so the method string decides the rest', () => {
+    // Validated as the renderer's request crosses IPC: zod 4 would fill every PtqConfig default into a
+    // `.partial()` config, and MinMax without bias correction would override the method.
+    const req = QuantizeInput.parse({
+      model: 'm-fp',
+      name: 'm-w4a4',
+      method: 'mse+adaround+bias-correction+range-tuning',
+      config: { weightBits: 4, actBits: 4, calibSize: 256 },
+    });
+    expect(req.config).toEqual({ weightBits: 4, actBits: 4, calibSize: 256 });
+    const config = resolveConfig(req.method, req.config);
+    expect(config).toMatchObject({
+      weightBits: 4,
+      weightRange: 'mse',
+      actRange: 'mse',
+      optimizer: 'adaround',
+      biasCorrection: true,
+      biasTuning: true,
+      rangeTuning: true,
+      calibSize: 256,
+    });
+    expect(() => QuantizeInput.parse({ model: 'm', name: 'n', config: { weightBits: 9 } })).toThrow(/1\.\.8/);
   });
 });
 

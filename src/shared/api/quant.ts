@@ -281,6 +281,22 @@ export const FakeQuantSettingsSchema = z.object({
 });
 export type FakeQuantSettings = z.infer<typeof FakeQuantSettingsSchema>;
 
+/**
+ * The config fields a quantize request sets itself: every PtqConfig field optional and *without* its
+ * default. (Zod 4 fills `.default()`s inside `.partial()`: a request's config would then carry every
+ * default — MinMax ranges, no bias correction, … — and override its own method string.)
+ */
+const overrideShape = Object.fromEntries(
+  Object.entries(PtqConfigSchema.shape).map(([key, field]) => [
+    key,
+    (field instanceof z.ZodDefault ? field.unwrap() : field).optional(),
+  ]),
+);
+export const PtqConfigOverridesSchema = z.object(overrideShape) as unknown as z.ZodType<
+  Partial<PtqConfig>,
+  Partial<PtqConfigInput>
+>;
+
 export const QuantizeInput = z.object({
   /** Float parent model name. */
   model: z.string().min(1).max(80),
@@ -289,7 +305,8 @@ export const QuantizeInput = z.object({
   /** Dataset name for calibration (train split) and evaluation (test split); default: the model's own. */
   dataset: z.string().min(1).max(80).optional(),
   method: z.string().max(200).optional(),
-  config: PtqConfigSchema.partial().default({}),
+  /** Explicit fields over the method string's (see PtqConfigOverridesSchema). */
+  config: PtqConfigOverridesSchema.default({}),
   /** Replace an existing variant of the same name. */
   overwrite: z.boolean().default(false),
 });
