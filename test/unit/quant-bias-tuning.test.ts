@@ -8,7 +8,7 @@ import { engineReferencePredict } from '../../src/main/quant/engine-reference';
 import { argmax } from '../../src/main/quant/ptq-evaluate';
 import { buildPtqGraph, isWeighted } from '../../src/main/quant/ptq-graph';
 import { runPtq } from '../../src/main/quant/ptq-pipeline';
-import { predictLogits, type SimSettings } from '../../src/main/quant/tf-forward';
+import { predictLogits, withoutLogitsGrid } from '../../src/main/quant/tf-forward';
 import { loadTf, type Tf } from '../../src/main/ml/tf-loader';
 import { methodOf, parseMethod, PtqConfigSchema } from '../../src/shared/api/quant';
 import { gaussData, smallSpec } from '../fixtures/quant-small-model';
@@ -19,12 +19,6 @@ beforeAll(async () => {
 });
 
 const data = gaussData;
-
-/** The simulation the tuning loss reads: the logits before their (argmax) grid. */
-const preGrid = (sim: SimSettings): SimSettings => ({
-  ...sim,
-  outputEncs: sim.outputEncs?.map((e, i, all) => (i === all.length - 1 ? undefined : e)),
-});
 
 function mse(a: Float32Array, b: Float32Array): number {
   let s = 0;
@@ -59,8 +53,20 @@ describe('bias tuning', () => {
 
     // The reported losses are those of the models the pipeline returns.
     const floatLogits = predictLogits(tf, plain.floatGraph, calib, n);
-    const before = predictLogits(tf, plain.quantized.graph, calib, n, preGrid(plain.sim));
-    const after = predictLogits(tf, tuned.quantized.graph, calib, n, preGrid(tuned.sim));
+    const before = predictLogits(
+      tf,
+      plain.quantized.graph,
+      calib,
+      n,
+      withoutLogitsGrid(plain.quantized.graph, plain.sim),
+    );
+    const after = predictLogits(
+      tf,
+      tuned.quantized.graph,
+      calib,
+      n,
+      withoutLogitsGrid(tuned.quantized.graph, tuned.sim),
+    );
     expect(mse(before, floatLogits)).toBeCloseTo(bt.lossBefore, 4);
     expect(mse(after, floatLogits)).toBeCloseTo(bt.lossAfter, 4);
 
@@ -131,7 +137,10 @@ describe('bias tuning', () => {
     expect(changed).toBeGreaterThan(0);
     const floatLogits = predictLogits(tf, both.floatGraph, calib, n);
     expect(
-      mse(predictLogits(tf, both.quantized.graph, calib, n, preGrid(both.sim)), floatLogits),
+      mse(
+        predictLogits(tf, both.quantized.graph, calib, n, withoutLogitsGrid(both.quantized.graph, both.sim)),
+        floatLogits,
+      ),
     ).toBeCloseTo(wt.lossAfter, 4);
     const test = data(128, 16 * 3, 12);
     const eng = engineReferencePredict(both.integerModel, test, 128);
@@ -194,7 +203,16 @@ describe('bias tuning', () => {
     // The reported loss is the returned model's, and the engine runs it as the simulation does.
     const floatLogits = predictLogits(tf, ranged.floatGraph, calib, n);
     expect(
-      mse(predictLogits(tf, ranged.quantized.graph, calib, n, preGrid(ranged.sim)), floatLogits),
+      mse(
+        predictLogits(
+          tf,
+          ranged.quantized.graph,
+          calib,
+          n,
+          withoutLogitsGrid(ranged.quantized.graph, ranged.sim),
+        ),
+        floatLogits,
+      ),
     ).toBeCloseTo(rt.lossAfter, 4);
     const test = data(128, 16 * 3, 12);
     const eng = engineReferencePredict(ranged.integerModel, test, 128);

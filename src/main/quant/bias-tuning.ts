@@ -10,6 +10,7 @@ import {
   predictLogits,
   quantizeInputLikeHost,
   weightedPreActivation,
+  withoutLogitsGrid,
   type SimSettings,
 } from './tf-forward';
 import { fakeQuantSte, steRound } from './tf-quantizer';
@@ -173,18 +174,17 @@ export function tuneBiases(
       const l = levels?.get(n.name);
       if (l) kernels.set(n.name, dequantize(l, n.kernelShape, grids!.get(n.name)!.enc));
     }
-    const encs = sim.outputEncs ? encsWith(thetas) : undefined;
-    const inScale = inScales(encs ?? []);
+    const outputEncs = sim.outputEncs ? encsWith(thetas) : undefined;
+    const inScale = inScales(outputEncs ?? []);
     // The loss reads the logits before their grid (see the function comment).
-    const outputEncs = encs?.map((e, i) => (i === lastNode ? undefined : e));
-    return {
+    return withoutLogitsGrid(g, {
       ...sim,
       kernels,
       ...(outputEncs ? { outputEncs } : {}),
       biases: new Map(
         weighted.map((n) => [n.name, gridBiasOf(n.name, b.get(n.name)!, inScale.get(n.name)!)]),
       ),
-    };
+    });
   };
   const lossBefore = mse(predictLogits(tf, g, calibX, calibCount, simWith(start)), floatLogits);
   const obstacle = biasTuningObstacle(g, sim);

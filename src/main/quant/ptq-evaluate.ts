@@ -5,7 +5,7 @@ import { engineReferencePredict } from './engine-reference';
 import { dequantizeLogits, integerPredict } from './integer-sim';
 import { hasWeights, isGru, type PtqGraph } from './ptq-graph';
 import type { PtqResult } from './ptq-pipeline';
-import { forwardNodes, predictLogits, type SimSettings } from './tf-forward';
+import { forwardNodes, predictLogits, withoutLogitsGrid, type SimSettings } from './tf-forward';
 
 /**
  * Evaluation of a quantized variant against its float parent on a labelled split: accuracy (and per
@@ -85,13 +85,18 @@ function debugRow(
   sim: SimSettings,
 ): DebugRow {
   const logits = predictLogits(tf, g, set.x, set.count, sim);
+  const preGrid = withoutLogitsGrid(g, sim);
+  const forSqnr = preGrid === sim ? logits : predictLogits(tf, g, set.x, set.count, preGrid);
   return {
     accuracy: accuracyOf(argmax(logits, set.count, g.numClasses), set.y, set.count),
-    logitsSqnr: sqnrDb(floatLogits, logits),
+    logitsSqnr: sqnrDb(floatLogits, forSqnr),
   };
 }
 
-/** Per weighted layer: SQNR of its output in the fully simulated model against the float model. */
+/**
+ * Per weighted layer: SQNR of its output in the fully simulated model against the float model (the
+ * logits before their grid: see withoutLogitsGrid).
+ */
 function layerSqnr(tf: Tf, r: PtqResult, set: LabelledSet): Map<string, number> {
   const out = new Map<string, number>();
   const g = r.floatGraph;
@@ -102,7 +107,7 @@ function layerSqnr(tf: Tf, r: PtqResult, set: LabelledSet): Map<string, number> 
     const per = set.x.length / set.count;
     const xb = tf.tensor(set.x.subarray(s * per, (s + n) * per), [n, ...g.inputShape]);
     const fo = forwardNodes(tf, g, xb);
-    const qo = forwardNodes(tf, q, xb, r.sim);
+    const qo = forwardNodes(tf, q, xb, withoutLogitsGrid(q, r.sim));
     g.nodes.forEach((node, i) => {
       if (!hasWeights(node)) return;
       const a = fo[i]!.dataSync();

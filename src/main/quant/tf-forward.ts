@@ -47,6 +47,17 @@ export interface SimSettings {
   integerGru?: ReadonlyMap<string, GruIntLayer>;
 }
 
+/**
+ * The simulation without the logits' output grid. SQNR of the logits is measured before it: the grid
+ * is for argmax alone (range-setters.ts, argmaxLogitEncoding) and clamps a confident winner to its
+ * top, which costs SQNR and no accuracy. Accuracy is always read on the grid.
+ */
+export function withoutLogitsGrid(g: PtqGraph, sim: SimSettings): SimSettings {
+  const last = g.nodes.length - 1;
+  if (!sim.outputEncs?.[last]) return sim;
+  return { ...sim, outputEncs: sim.outputEncs.map((e, i) => (i === last ? undefined : e)) };
+}
+
 export function applyActivation(tf: Tf, y: Tensor, a: WeightedNode['activation']): Tensor {
   if (a === 'relu') return tf.relu(y);
   if (a === 'relu6') return tf.relu6(y);
