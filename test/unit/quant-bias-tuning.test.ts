@@ -7,10 +7,10 @@ import { biasTuningObstacle } from '../../src/main/quant/bias-tuning';
 import { engineReferencePredict } from '../../src/main/quant/engine-reference';
 import { argmax } from '../../src/main/quant/ptq-evaluate';
 import { buildPtqGraph, isWeighted } from '../../src/main/quant/ptq-graph';
-import { runPtq } from '../../src/main/quant/ptq-pipeline';
+import { runPtq, type PtqResult } from '../../src/main/quant/ptq-pipeline';
 import { predictLogits, withoutLogitsGrid } from '../../src/main/quant/tf-forward';
 import { loadTf, type Tf } from '../../src/main/ml/tf-loader';
-import { methodOf, parseMethod, PtqConfigSchema } from '../../src/shared/api/quant';
+import { methodOf, parseMethod, PtqConfigSchema, type PtqConfig } from '../../src/shared/api/quant';
 import { gaussData, smallSpec } from '../fixtures/quant-small-model';
 
 let tf: Tf;
@@ -24,6 +24,38 @@ function mse(a: Float32Array, b: Float32Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += (a[i]! - b[i]!) ** 2;
   return s / a.length;
+}
+
+/** The integer engine on the exported model predicts what the simulation predicts. */
+function expectIntegerExact(r: PtqResult): void {
+  const test = data(128, 16 * 3, 12);
+  const eng = engineReferencePredict(r.integerModel, test, 128);
+  if ('error' in eng) throw new Error(eng.error);
+  const fq = argmax(predictLogits(tf, r.quantized.graph, test, 128, r.sim), 128, 4);
+  expect(Array.from(eng.predictions)).toEqual(Array.from(fq));
+}
+
+/** The small model at W/A with bias tuning, and with bias tuning replaced by `tuning` alone. */
+async function againstBiasTuning(
+  weightBits: number,
+  actBits: number,
+  tuning: Partial<PtqConfig>,
+): Promise<{ biasOnly: PtqResult; tuned: PtqResult; calib: Float32Array; n: number }> {
+  const { spec, weights } = smallSpec();
+  const n = 256;
+  const calib = data(n, 16 * 3, 11);
+  const base = PtqConfigSchema.parse({
+    weightBits,
+    actBits,
+    calibSize: n,
+    seed: 2,
+    biasTuning: true,
+    biasTuningIterations: 150,
+    biasTuningLr: 0.05,
+  });
+  const biasOnly = await runPtq(tf, spec, weights, calib, n, base);
+  const tuned = await runPtq(tf, spec, weights, calib, n, { ...base, biasTuning: false, ...tuning });
+  return { biasOnly, tuned, calib, n };
 }
 
 describe('bias tuning', () => {
@@ -84,11 +116,7 @@ describe('bias tuning', () => {
     expect(moved).toBe(true);
 
     // Integer engine on the exported model predicts what the simulation predicts.
-    const test = data(128, 16 * 3, 12);
-    const eng = engineReferencePredict(tuned.integerModel, test, 128);
-    if ('error' in eng) throw new Error(eng.error);
-    const fq = argmax(predictLogits(tf, tuned.quantized.graph, test, 128, tuned.sim), 128, 4);
-    expect(Array.from(eng.predictions)).toEqual(Array.from(fq));
+    expectIntegerExact(tuned);
   });
 
   it('weight-tuning also moves weight levels on their grids, judged on held-out windows, and stays integer-exact', async () => {
@@ -96,25 +124,8 @@ describe('bias tuning', () => {
     expect(methodOf({ ...PtqConfigSchema.parse(parseMethod('mse+weight-tuning')) })).toBe(
       'mse+weight-tuning',
     );
-    const { spec, weights } = smallSpec();
-    const n = 256;
-    const calib = data(n, 16 * 3, 11);
-    const base = PtqConfigSchema.parse({
-      weightBits: 2,
-      actBits: 3,
-      calibSize: n,
-      seed: 2,
-      biasTuning: true,
-      biasTuningIterations: 150,
-      biasTuningLr: 0.05,
-    });
-    const biasOnly = await runPtq(tf, spec, weights, calib, n, base);
     // weightTuning alone runs the tuning loop too (parseMethod sets both; an API config may not).
-    const both = await runPtq(tf, spec, weights, calib, n, {
-      ...base,
-      biasTuning: false,
-      weightTuning: true,
-    });
+    const { biasOnly, tuned: both, calib, n } = await againstBiasTuning(2, 3, { weightTuning: true });
     const wt = both.biasTuning!;
     expect(wt.kept).toBe(true);
     expect(wt.lossBefore).toBeCloseTo(biasOnly.biasTuning!.lossBefore, 6);
@@ -142,11 +153,7 @@ describe('bias tuning', () => {
         floatLogits,
       ),
     ).toBeCloseTo(wt.lossAfter, 4);
-    const test = data(128, 16 * 3, 12);
-    const eng = engineReferencePredict(both.integerModel, test, 128);
-    if ('error' in eng) throw new Error(eng.error);
-    const fq = argmax(predictLogits(tf, both.quantized.graph, test, 128, both.sim), 128, 4);
-    expect(Array.from(eng.predictions)).toEqual(Array.from(fq));
+    expectIntegerExact(both);
   });
 
   it('range-tuning also learns the activation step sizes; pools keep their input grid; integer-exact', async () => {
@@ -157,25 +164,8 @@ describe('bias tuning', () => {
     expect(methodOf(PtqConfigSchema.parse(parseMethod('mse+weight-tuning+range-tuning')))).toBe(
       'mse+weight-tuning+range-tuning',
     );
-    const { spec, weights } = smallSpec();
-    const n = 256;
-    const calib = data(n, 16 * 3, 11);
-    const base = PtqConfigSchema.parse({
-      weightBits: 3,
-      actBits: 2,
-      calibSize: n,
-      seed: 2,
-      biasTuning: true,
-      biasTuningIterations: 150,
-      biasTuningLr: 0.05,
-    });
-    const biasOnly = await runPtq(tf, spec, weights, calib, n, base);
     // rangeTuning alone runs the loop (parseMethod sets biasTuning too; an API config may not).
-    const ranged = await runPtq(tf, spec, weights, calib, n, {
-      ...base,
-      biasTuning: false,
-      rangeTuning: true,
-    });
+    const { biasOnly, tuned: ranged, calib, n } = await againstBiasTuning(3, 2, { rangeTuning: true });
     const rt = ranged.biasTuning!;
     expect(rt.kept).toBe(true);
     expect(rt.lossBefore).toBeCloseTo(biasOnly.biasTuning!.lossBefore, 6);
@@ -214,11 +204,7 @@ describe('bias tuning', () => {
         floatLogits,
       ),
     ).toBeCloseTo(rt.lossAfter, 4);
-    const test = data(128, 16 * 3, 12);
-    const eng = engineReferencePredict(ranged.integerModel, test, 128);
-    if ('error' in eng) throw new Error(eng.error);
-    const fq = argmax(predictLogits(tf, ranged.quantized.graph, test, 128, ranged.sim), 128, 4);
-    expect(Array.from(eng.predictions)).toEqual(Array.from(fq));
+    expectIntegerExact(ranged);
   });
 
   it('names what blocks the gradient in graphs run partly on integer levels', () => {
