@@ -181,13 +181,13 @@ async function main(): Promise<void> {
             method === 'minmax' || seedBest === undefined
               ? ''.padEnd(20)
               : `${seedBest.toFixed(2)} (${seedDrop!.toFixed(2)})`.padEnd(20)
-          } ${(match * 100).toFixed(1).padStart(5)} %  ${mean(secs).toFixed(1).padStart(6)} s  ${verdict}`,
+          } ${(match * 100).toFixed(2).padStart(6)} %  ${mean(secs).toFixed(1).padStart(6)} s  ${verdict}`,
         );
       }
     }
     console.log(`float: ours ${(100 * floatAcc).toFixed(2)} %, seed 003 ${SEED003.fp.toFixed(2)} %\n`);
     console.log(
-      'W/A    pipeline         method                             accuracy %      drop    seed 003 (drop)      int=fq   PTQ time',
+      'W/A    pipeline         method                             accuracy %      drop    seed 003 (drop)       int=fq   PTQ time',
     );
     for (const r of rows) console.log(r);
     if (selection.length) {

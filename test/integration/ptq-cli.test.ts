@@ -140,8 +140,8 @@ describe.skipIf(!haveData)('bitbench quantize (CLI, HAR)', () => {
     // The engine's reference and PTQ's integer simulation agree bit for bit. The float fake-quant
     // simulation may differ on a near-tie: this har-cnn is untrained, its six logits nearly equal in
     // every window, and the argmax logits grid resolves them to a few hundredths; a conv2 sum that
-    // float32 rounds to the other level (1 window of 2,996 here) flips one. Trained models: 100 % in
-    // every PTQ bench row (docs/quantization.md) and the exact checks of quant-integer.test.ts.
+    // float32 rounds to the other level (1 window of 2,996 here) flips one. Trained har-fp: 100.0 % in
+    // every PTQ bench row (docs/quantization.md); exact equality is checked in quant-integer.test.ts.
     expect(rep.integer_matches_fake_quant).toBeGreaterThanOrEqual(0.999);
     expect(rep.engine_matches_sim).toBe(1);
     expect(rep.model_bytes).toBe(rep.blob_bytes);
