@@ -232,16 +232,15 @@ export async function runPtq(
     const inputEnc = activationEncoding(stats.input, config.inputBits, rangeOpts(config.actRange));
     const outputEncs: AffineEncoding[] = [];
     let prevEnc = inputEnc;
+    // The float model's logits on the calibration windows (`g` stays the float function), read by the
+    // argmax grid and by tuning.
+    let calibLogits: Float32Array | undefined;
+    const floatCalibLogits = () => (calibLogits ??= predictLogits(tf, g, calibX, calibCount));
     const last = g.nodes.length - 1;
     const logitsNode = g.nodes[last];
     const logitEnc =
       config.logitRange === 'argmax' && logitsNode && isWeighted(logitsNode)
-        ? argmaxLogitEncoding(
-            predictLogits(tf, g, calibX, calibCount),
-            calibCount,
-            g.numClasses,
-            bits.get(logitsNode.name)!.acts,
-          )
+        ? argmaxLogitEncoding(floatCalibLogits(), calibCount, g.numClasses, bits.get(logitsNode.name)!.acts)
         : undefined;
     g.nodes.forEach((n, i) => {
       if (i === last && logitEnc) prevEnc = logitEnc;
@@ -334,12 +333,11 @@ export async function runPtq(
       );
       const gridBiasOf = (name: string, b: Float32Array, inScale: number) =>
         gridBias(b, inScale, layers.get(name)!.weightEnc);
-      const floatLogits = predictLogits(tf, g, calibX, calibCount);
       biasTuning = tuneBiases(
         tf,
         gq,
         simSoFar,
-        floatLogits,
+        floatCalibLogits(),
         calibX,
         calibCount,
         gridBiasOf,
