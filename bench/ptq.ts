@@ -21,7 +21,7 @@ import { loadDatasetTensors } from '../src/main/datasets/dataset-reader';
 import { loadTf } from '../src/main/ml/tf-loader';
 import { resolveDbPath } from '../src/main/paths';
 import { engineReferencePredict } from '../src/main/quant/engine-reference';
-import { evaluatePtq } from '../src/main/quant/ptq-evaluate';
+import { accuracyOf, evaluatePtq } from '../src/main/quant/ptq-evaluate';
 import { runPtq, type PtqResult } from '../src/main/quant/ptq-pipeline';
 import { calibrationSet, resolveConfig } from '../src/main/quant/quant-service';
 import { VariantsRepo } from '../src/main/store/variants-repo';
@@ -120,9 +120,7 @@ async function main(): Promise<void> {
     const valAccuracy = (r: PtqResult): number => {
       const e = engineReferencePredict(r.integerModel, val.x, val.count);
       if ('error' in e) throw new Error(e.error);
-      let ok = 0;
-      for (let i = 0; i < val.count; i++) if (e.predictions[i] === val.y[i]) ok++;
-      return ok / Math.max(1, val.count);
+      return accuracyOf(e.predictions, val.y, val.count);
     };
     for (const bits of bitsList) {
       // Choose the best pipeline on the validation split (seed 1); its seed-1 run is reused below.

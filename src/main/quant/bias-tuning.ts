@@ -10,6 +10,7 @@ import {
   predictLogits,
   quantizeInputLikeHost,
   weightedPreActivation,
+  inputScales,
   withoutLogitsGrid,
   type SimSettings,
 } from './tf-forward';
@@ -143,27 +144,19 @@ export function tuneBiases(
   const weighted = g.nodes.filter(isWeighted);
   const start = new Map(weighted.map((n) => [n.name, Float32Array.from(n.bias)]));
   const startEncs = sim.outputEncs ?? [];
+  // What the loss reads: every grid but the logits' (see the function comment).
+  const lossEncs = withoutLogitsGrid(g, sim).outputEncs ?? [];
   // Range tuning: one log step size per distinct weighted-layer output encoding (a pool or flatten
   // after it repeats the same object, so it follows) — not the logits' grid, which argmax reads and
   // step 2 set for it (range-setters.ts, argmaxLogitEncoding), not to fit the logits MSE.
-  const lastNode = g.nodes.length - 1;
-  const logitsEnc = startEncs[lastNode];
   const rangeEncs = tuneRanges
-    ? [
-        ...new Set(
-          g.nodes.flatMap((n, i) =>
-            isWeighted(n) && startEncs[i] && startEncs[i] !== logitsEnc ? [startEncs[i]!] : [],
-          ),
-        ),
-      ]
+    ? [...new Set(g.nodes.flatMap((n, i) => (isWeighted(n) && lossEncs[i] ? [lossEncs[i]!] : [])))]
     : [];
   const encsWith = (thetas?: Map<AffineEncoding, number>): Array<AffineEncoding | undefined> =>
     startEncs.map((e) => {
       const t = e && thetas?.get(e);
       return e && t !== undefined ? { ...e, scales: [e.scales[0]! * Math.exp(t)] } : e;
     });
-  const inScales = (encs: ReadonlyArray<AffineEncoding | undefined>) =>
-    new Map(g.nodes.map((n, i) => [n.name, (i === 0 ? sim.inputEnc : encs[i - 1])?.scales[0] ?? 1]));
   const simWith = (
     b: Map<string, Float32Array>,
     levels?: Map<string, Int32Array>,
@@ -174,13 +167,12 @@ export function tuneBiases(
       const l = levels?.get(n.name);
       if (l) kernels.set(n.name, dequantize(l, n.kernelShape, grids!.get(n.name)!.enc));
     }
-    const outputEncs = sim.outputEncs ? encsWith(thetas) : undefined;
-    const inScale = inScales(outputEncs ?? []);
+    const tunedEncs: SimSettings = sim.outputEncs ? { ...sim, outputEncs: encsWith(thetas) } : sim;
+    const inScale = inputScales(g, tunedEncs);
     // The loss reads the logits before their grid (see the function comment).
     return withoutLogitsGrid(g, {
-      ...sim,
+      ...tunedEncs,
       kernels,
-      ...(outputEncs ? { outputEncs } : {}),
       biases: new Map(
         weighted.map((n) => [n.name, gridBiasOf(n.name, b.get(n.name)!, inScale.get(n.name)!)]),
       ),
@@ -281,19 +273,16 @@ export function tuneBiases(
     const held = heldLoss(st.biases, st.levels, st.thetas);
     if (held < best.held) best = { held, ...st };
   };
-  const rangesResult = (th: Map<AffineEncoding, number> | undefined) =>
-    th && th.size > 0
-      ? {
-          outputEncs: encsWith(th) as AffineEncoding[],
-          ranges: g.nodes.flatMap((n, i) => {
-            const e = startEncs[i];
-            const t = e && th.get(e);
-            return isWeighted(n) && e && t !== undefined
-              ? [{ layer: n.name, before: e.scales[0]!, after: e.scales[0]! * Math.exp(t) }]
-              : [];
-          }),
-        }
-      : {};
+  const rangesResult = (th: Map<AffineEncoding, number> | undefined) => {
+    if (!th || th.size === 0) return {};
+    const outputEncs = encsWith(th) as AffineEncoding[];
+    const ranges = g.nodes.flatMap((n, i) =>
+      isWeighted(n) && outputEncs[i] !== startEncs[i]
+        ? [{ layer: n.name, before: startEncs[i]!.scales[0]!, after: outputEncs[i]!.scales[0]! }]
+        : [],
+    );
+    return { outputEncs, ranges };
+  };
   try {
     for (let t = 0; t < opts.iterations; t++) {
       shouldStop();
@@ -311,7 +300,7 @@ export function tuneBiases(
             const x0 = tf.tensor(xb, [n, ...g.inputShape]);
             let x: Tensor = sim.inputEnc ? quantizeInputLikeHost(tf, x0, sim.inputEnc) : x0;
             g.nodes.forEach((node, i) => {
-              const enc = i === lastNode ? undefined : sim.outputEncs?.[i];
+              const enc = lossEncs[i];
               if (isWeighted(node)) {
                 const pre = weightedPreActivation(
                   tf,

@@ -38,6 +38,7 @@ import {
 import { activationEncoding, argmaxLogitEncoding, weightEncoding } from './range-setters';
 import {
   applyActivation,
+  inputScales,
   layerInputRows,
   nodeForwardTf,
   predictLogits,
@@ -357,8 +358,7 @@ export async function runPtq(
       // (in place: simSoFar and the quantized graph hold this array).
       if (biasTuning.kept && biasTuning.outputEncs)
         outputEncs.splice(0, outputEncs.length, ...biasTuning.outputEncs);
-      const inScaleOf = new Map<string, number>();
-      gq.nodes.forEach((n, i) => inScaleOf.set(n.name, (i === 0 ? inputEnc : outputEncs[i - 1]!).scales[0]!));
+      const inScaleOf = inputScales(gq, simSoFar);
       if (biasTuning.kept)
         for (const n of gq.nodes)
           if (isWeighted(n)) {

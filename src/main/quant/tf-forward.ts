@@ -58,6 +58,16 @@ export function withoutLogitsGrid(g: PtqGraph, sim: SimSettings): SimSettings {
   return { ...sim, outputEncs: sim.outputEncs.map((e, i) => (i === last ? undefined : e)) };
 }
 
+/**
+ * Each node's input scale under `sim`: the model input's grid for the first node, the previous node's
+ * output grid after it (1 where a tensor stays float). The int32 bias grid of a layer is s_in·s_w.
+ */
+export function inputScales(g: PtqGraph, sim: SimSettings): Map<string, number> {
+  return new Map(
+    g.nodes.map((n, i) => [n.name, (i === 0 ? sim.inputEnc : sim.outputEncs?.[i - 1])?.scales[0] ?? 1]),
+  );
+}
+
 export function applyActivation(tf: Tf, y: Tensor, a: WeightedNode['activation']): Tensor {
   if (a === 'relu') return tf.relu(y);
   if (a === 'relu6') return tf.relu6(y);

@@ -266,6 +266,25 @@ export const PtqReportSchema = z.object({
 });
 export type PtqReport = z.infer<typeof PtqReportSchema>;
 
+/**
+ * Step 4's end-to-end tuning in one line, as the CLI report and the Quantize page show it: the logits
+ * MSE against the float model, the held-out check, and what moved.
+ */
+export function tuningSummary(t: NonNullable<PtqReport['bias_tuning']>): string {
+  if (t.skipped) return `skipped: ${t.skipped}`;
+  const p3 = (v: number) => v.toPrecision(3);
+  const parts = [
+    `logits MSE vs float ${p3(t.loss_before)} → ${p3(t.loss_after)}${t.kept ? '' : ' (not kept: no better)'}`,
+  ];
+  if (t.held_out) parts.push(`held-out quarter ${p3(t.held_out.before)} → ${p3(t.held_out.after)}`);
+  if (t.kept && t.weights_tuned.length) parts.push(`weight levels tuned in ${t.weights_tuned.join(', ')}`);
+  if (t.kept && t.ranges_tuned.length)
+    parts.push(
+      `activation step sizes ${t.ranges_tuned.map((x) => `${x.layer} ×${(x.scale_after / x.scale_before).toFixed(3)}`).join(', ')}`,
+    );
+  return parts.join(' · ');
+}
+
 /** What a quantized variant stores besides its integer model: the simulated-quantization settings. */
 export const FakeQuantSettingsSchema = z.object({
   input: AffineEncodingSchema,

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import {
   parseLayerBits,
+  tuningSummary,
   type PtqConfig,
   type PtqReport,
   type VariantSummary,
@@ -47,22 +48,6 @@ function intFlag(v: string | undefined, flag: string, min: number): number | und
 const pct = (v: number) => `${(100 * v).toFixed(2)} %`;
 const db = (v: number | null) => (v === null ? 'exact' : `${v.toFixed(1)} dB`);
 
-/** Step 4's end-to-end tuning in one line: the logits MSE against the float model and what moved. */
-function tuningLine(t: NonNullable<PtqReport['bias_tuning']>): string {
-  if (t.skipped) return `tuning     skipped: ${t.skipped}`;
-  const parts = [
-    `tuning     logits MSE vs float ${t.loss_before.toPrecision(3)} → ${t.loss_after.toPrecision(3)}${t.kept ? '' : ' (not kept)'}`,
-  ];
-  if (t.held_out)
-    parts.push(`held-out ${t.held_out.before.toPrecision(3)} → ${t.held_out.after.toPrecision(3)}`);
-  if (t.kept && t.weights_tuned.length) parts.push(`levels tuned in ${t.weights_tuned.join(', ')}`);
-  if (t.kept && t.ranges_tuned.length)
-    parts.push(
-      `step sizes ${t.ranges_tuned.map((x) => `${x.layer} ×${(x.scale_after / x.scale_before).toFixed(3)}`).join(', ')}`,
-    );
-  return parts.join('; ');
-}
-
 export function renderReport(r: PtqReport): string {
   const lines = [
     `${r.name}  (from ${r.parent}, ${r.method}, W${r.weights_bits}A${r.acts_bits}, ${r.calib} calibration windows, seed ${r.seed})`,
@@ -77,7 +62,7 @@ export function renderReport(r: PtqReport): string {
         `${l.name.padEnd(12)} ${`${l.bits.weights}/${l.bits.acts}/${l.bits.input}`.padEnd(8)} ${String(l.macs).padEnd(11)} ${String(l.bops).padEnd(12)} ${db(l.sqnr).padEnd(10)} ${pct(l.weight_only.accuracy).padEnd(11)} ${pct(l.act_only.accuracy).padEnd(11)} ${l.optimisation ? `${l.optimisation.method} ${l.optimisation.kept ? 'kept' : 'nearest kept'}` : '-'}`,
     ),
     `input        -/${r.config.inputBits}                                               A-only acc ${pct(r.input_act_only.accuracy)}`,
-    ...(r.bias_tuning ? ['', tuningLine(r.bias_tuning)] : []),
+    ...(r.bias_tuning ? ['', `tuning     ${tuningSummary(r.bias_tuning)}`] : []),
     '',
     `per class: ${r.per_class.map((c) => `${c.class} ${pct(c.accuracy)} (float ${pct(c.float_accuracy)})`).join(', ')}`,
     `integer accuracy from: ${r.integer_reference}${r.engine_matches_sim !== null ? ` (engine = PTQ simulation on ${pct(r.engine_matches_sim)} of logits)` : ''}`,

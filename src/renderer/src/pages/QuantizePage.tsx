@@ -15,6 +15,7 @@ import type { ModelSummary } from '../../../shared/api/models';
 import {
   methodOf,
   parseLayerBits,
+  tuningSummary,
   type PtqConfigInput,
   type PtqReport,
   type VariantSummary,
@@ -71,25 +72,6 @@ function methodString(
   });
 }
 
-/** Step 4's end-to-end tuning: the logits MSE against the float model, and what it moved. */
-function TuningLine({ t }: { t: NonNullable<PtqReport['bias_tuning']> }) {
-  if (t.skipped) return <p data-testid="tuning-report">End-to-end tuning skipped: {t.skipped}.</p>;
-  const moved = t.ranges_tuned
-    .map((r) => `${r.layer} ×${(r.scale_after / r.scale_before).toFixed(3)}`)
-    .join(', ');
-  return (
-    <p data-testid="tuning-report">
-      End-to-end tuning: logits MSE vs float {t.loss_before.toPrecision(3)} → {t.loss_after.toPrecision(3)}
-      {t.kept ? '' : ' (not kept: no better)'}
-      {t.held_out
-        ? ` · held-out quarter ${t.held_out.before.toPrecision(3)} → ${t.held_out.after.toPrecision(3)}`
-        : ''}
-      {t.kept && t.weights_tuned.length ? ` · weight levels tuned in ${t.weights_tuned.join(', ')}` : ''}
-      {t.kept && moved ? ` · activation step sizes ${moved}` : ''}
-    </p>
-  );
-}
-
 function LayerReport({ report }: { report: PtqReport }) {
   return (
     <div className="card" data-testid="variant-report">
@@ -112,7 +94,9 @@ function LayerReport({ report }: { report: PtqReport }) {
         {(report.float_bops / 1e6).toFixed(0)}) · peak memory {bytes(report.peak_memory_bytes)} (seed 003
         formula) · int8 arena {bytes(report.arena_bytes)}
       </p>
-      {report.bias_tuning ? <TuningLine t={report.bias_tuning} /> : null}
+      {report.bias_tuning ? (
+        <p data-testid="tuning-report">End-to-end tuning: {tuningSummary(report.bias_tuning)}</p>
+      ) : null}
       <table data-testid="per-layer">
         <thead>
           <tr>
