@@ -157,6 +157,20 @@ describe.skipIf(!haveData)('bitbench quantize (CLI, HAR)', () => {
     expect(rep.config.logitRange).toBe('argmax');
     const list = await cli(['variants', 'list', '--model', 'har-fp', '--json'], db);
     expect(JSON.parse(list.out).map((v: { name: string }) => v.name)).toEqual(['har-w8a8']);
+    // `models list` and the model card show a variant with its report's numbers, not a float model's.
+    const models = JSON.parse((await cli(['models', 'list', '--json'], db)).out) as Array<
+      Record<string, unknown>
+    >;
+    expect(models.find((m) => m.name === 'har-w8a8')).toMatchObject({
+      kind: 'quantized',
+      size_bytes: rep.model_bytes,
+      test_accuracy: rep.accuracy,
+      dataset: 'har',
+    });
+    const card = JSON.parse((await cli(['models', 'show', 'har-w8a8', '--json'], db)).out) as {
+      classes: string[];
+    };
+    expect(card.classes).toHaveLength(6);
     const again = await cli(
       ['quantize', '--model', 'har-fp', '--name', 'har-w8a8', '--calib', '64', '--json'],
       db,

@@ -212,24 +212,36 @@ function summaryOfTraining(m: ModelRow, epochsRequested: number): TrainSummary {
 
 const round = (v: number, d: number) => Math.round(v * 10 ** d) / 10 ** d;
 
+/**
+ * One row of `models list`. A quantized variant has no training record: its size is the report's
+ * `model_bytes` (weights packed at their bit width, biases, metadata), its test accuracy the
+ * report's integer-exact `accuracy`, and its dataset the one that report was measured on.
+ */
 function summaryOf(m: ModelRow): ModelSummary {
   const t = m.training;
   const params = t?.params ?? safeParams(m.spec);
+  const metric = (key: string): number | undefined =>
+    typeof m.metrics[key] === 'number' ? (m.metrics[key] as number) : undefined;
+  const quantized = m.kind === 'quantized';
   return {
     id: m.id,
     name: m.name,
     kind: m.kind,
     arch: m.arch,
     params,
-    size_bytes: m.kind === 'float' ? params * 4 : m.weightBytes,
-    dataset: t?.datasetName ?? null,
-    dataset_version: t?.datasetVersion ?? null,
+    size_bytes: quantized ? (metric('model_bytes') ?? m.weightBytes) : params * 4,
+    dataset: t?.datasetName ?? m.variantDataset?.name ?? null,
+    dataset_version: t?.datasetVersion ?? m.variantDataset?.version ?? null,
     backend: t?.backend ?? null,
     seconds: t ? round(t.trainSeconds, 2) : null,
     epochs: t?.epochsRun ?? null,
     seed: t?.seed ?? null,
-    val_accuracy: t?.evaluations.val?.accuracy ?? (m.metrics.val_accuracy as number | undefined) ?? null,
-    test_accuracy: t?.evaluations.test?.accuracy ?? (m.metrics.test_accuracy as number | undefined) ?? null,
+    val_accuracy: t?.evaluations.val?.accuracy ?? metric('val_accuracy') ?? null,
+    test_accuracy:
+      t?.evaluations.test?.accuracy ??
+      metric('test_accuracy') ??
+      (quantized ? metric('accuracy') : undefined) ??
+      null,
     created_at: m.createdAt,
   };
 }
@@ -242,9 +254,11 @@ function safeParams(spec: ModelSpec): number {
   }
 }
 
-function detailOf(m: ModelRow): ModelDetail {
+function detailOf(m: ModelRow, parent?: ModelRow): ModelDetail {
   const shapes = inferShapes(m.spec);
   const t = m.training;
+  // A quantized variant keeps its float parent's classes and input normalisation.
+  const pt = parent?.training;
   const evaluations: Record<string, Evaluation> = {};
   for (const [k, v] of Object.entries(t?.evaluations ?? {})) if (v) evaluations[k] = v;
   return {
@@ -259,9 +273,9 @@ function detailOf(m: ModelRow): ModelDetail {
       macs: l.macs,
     })),
     macs: shapes.macs,
-    classes: t?.classes ?? [],
+    classes: t?.classes ?? pt?.classes ?? [],
     input_shape: t?.inputShape ?? m.spec.inputShape,
-    norm: t?.norm ?? null,
+    norm: t?.norm ?? pt?.norm ?? null,
     options: (t?.options as unknown as Record<string, unknown>) ?? null,
     backend_note: t?.backendNote ?? null,
     stopped_early: t?.stoppedEarly ?? null,
@@ -348,7 +362,11 @@ export function createModelsService(ctx: AppContext): ServiceImpl['models'] {
   const repo = new ModelsRepo(ctx.db);
   return {
     list: () => repo.list().map(summaryOf),
-    show: ({ name }) => detailOf(modelOrThrow(ctx, name)),
+    show: ({ name }) => {
+      const m = modelOrThrow(ctx, name);
+      const parent = m.parentId === null ? undefined : new ModelsRepo(ctx.db).byId(m.parentId);
+      return detailOf(m, parent);
+    },
     evaluate: ({ model, split }) => evaluateModel(ctx, model, split),
     delete: ({ name }) => ({ deleted: repo.delete(name) }),
   };

@@ -41,6 +41,8 @@ export interface ModelRow {
   metrics: Record<string, unknown>;
   createdAt: string;
   training: TrainingRecord | null;
+  /** A quantized variant: the dataset its report was measured on (it has no training record). */
+  variantDataset: { name: string; version: number | null } | null;
 }
 
 interface RawModel {
@@ -71,14 +73,16 @@ interface RawModel {
   curves: string | null;
   evaluations: string | null;
   job_id: string | null;
+  q_dataset_name: string | null;
+  q_dataset_version: number | null;
 }
 
 const SELECT = `
   SELECT m.id, m.name, m.kind, m.parent_id, m.dataset_id, m.arch, m.spec, length(m.weights) AS weight_bytes,
          m.metrics, m.created_at, t.dataset_name, t.dataset_version, t.classes, t.input_shape, t.norm, t.options,
          t.seed, t.backend, t.backend_note, t.train_seconds, t.epochs_run, t.best_epoch, t.stopped_early, t.params,
-         t.curves, t.evaluations, t.job_id
-  FROM models m LEFT JOIN model_training t ON t.model_id = m.id`;
+         t.curves, t.evaluations, t.job_id, q.dataset_name AS q_dataset_name, q.dataset_version AS q_dataset_version
+  FROM models m LEFT JOIN model_training t ON t.model_id = m.id LEFT JOIN quant_variants q ON q.model_id = m.id`;
 
 function toRow(r: RawModel): ModelRow {
   const training: TrainingRecord | null =
@@ -115,6 +119,8 @@ function toRow(r: RawModel): ModelRow {
     metrics: JSON.parse(r.metrics) as Record<string, unknown>,
     createdAt: r.created_at,
     training,
+    variantDataset:
+      r.q_dataset_name === null ? null : { name: r.q_dataset_name, version: r.q_dataset_version },
   };
 }
 

@@ -101,10 +101,13 @@ function humanList(list: ModelSummary[]): string {
 }
 
 function humanDetail(m: ModelDetail): string {
+  const quantized = m.kind === 'quantized';
   return [
-    `${m.name}: ${m.arch}, ${m.params.toLocaleString('en')} params (${(m.size_bytes / 1024).toFixed(1)} KiB float32), ${m.macs.toLocaleString('en')} MACs/window`,
-    `  dataset ${m.dataset ?? '–'}@${m.dataset_version ?? '–'}, input [${m.input_shape.join(', ')}], classes ${m.classes.join(', ')}`,
-    `  trained ${m.epochs ?? '–'} epochs in ${m.seconds ?? '–'} s on ${m.backend ?? '–'} (seed ${m.seed ?? '–'})`,
+    `${m.name}: ${m.arch}, ${m.params.toLocaleString('en')} params (${(m.size_bytes / 1024).toFixed(1)} KiB ${quantized ? 'as stored on the device' : 'float32'}), ${m.macs.toLocaleString('en')} MACs/window`,
+    `  dataset ${m.dataset ?? '–'}@${m.dataset_version ?? '–'}, input [${m.input_shape.join(', ')}], classes ${m.classes.join(', ') || '–'}`,
+    quantized
+      ? `  quantized variant: its report with \`bitbench variants show ${m.name}\``
+      : `  trained ${m.epochs ?? '–'} epochs in ${m.seconds ?? '–'} s on ${m.backend ?? '–'} (seed ${m.seed ?? '–'})`,
     `  accuracy: train ${pct(m.train_accuracy)}, val ${pct(m.val_accuracy)}, test ${pct(m.test_accuracy)}`,
     '  layers:',
     ...m.layers.map(
