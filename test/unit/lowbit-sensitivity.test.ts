@@ -3,7 +3,7 @@ import { LowBitConfigSchema, type SensitivityReport } from '../../src/shared/api
 import { ModelSpecSchema } from '../../src/shared/model/spec';
 import { buildModel, extractWeights } from '../../src/main/ml/model-builder';
 import { loadTf, type Tf } from '../../src/main/ml/tf-loader';
-import { runInLowBitWorker } from '../../src/main/quant/lowbit-client';
+import { runInQuantWorker } from '../../src/main/quant/quant-worker-client';
 import { storedBytes } from '../../src/main/quant/lowbit-run';
 import { seededRandom } from '../../src/main/quant/rng';
 import { proposeTable } from '../../src/main/quant/sensitivity/proposal';
@@ -125,7 +125,7 @@ describe('layer sensitivity and sizes', () => {
   });
 });
 
-describe('the low-bit worker', () => {
+describe('the quantization worker', () => {
   it('trains in a worker_thread and reports per epoch; a bad bit table comes back as a clear error', async () => {
     const spec = ModelSpecSchema.parse({
       arch: 'custom',
@@ -152,7 +152,7 @@ describe('the low-bit worker', () => {
       calib: { x, count: n },
     };
     const epochs: number[] = [];
-    const out = await runInLowBitWorker(
+    const out = await runInQuantWorker(
       {
         kind: 'train',
         input: {
@@ -170,7 +170,7 @@ describe('the low-bit worker', () => {
     const levels = (out.integer!.model.layers[0] as { weights: number[] }).weights;
     for (const v of levels) expect([-1, 0, 1]).toContain(v);
     await expect(
-      runInLowBitWorker(
+      runInQuantWorker(
         {
           kind: 'train',
           input: {

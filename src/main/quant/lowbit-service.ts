@@ -13,7 +13,7 @@ import { loadDatasetTensors, type DatasetTensors } from '../datasets/dataset-rea
 import type { JobHandle } from '../jobs/job-runner';
 import { LowBitRepo } from '../store/lowbit-repo';
 import { VariantsRepo, type ParentModel } from '../store/variants-repo';
-import { runInLowBitWorker } from './lowbit-client';
+import { runInQuantWorker } from './quant-worker-client';
 import { resolveLayerBits, type TrainData } from './lowbit-trainer';
 import { calibrationSet } from './quant-service';
 import { sampleIndices, seededRandom } from './rng';
@@ -21,7 +21,7 @@ import { proposeTable } from './sensitivity/proposal';
 
 /**
  * The low-bit service: validates everything (parent model, bit table, bits, name, data) before any
- * work, then runs training or the sensitivity sweep in the low-bit worker as a job with per-epoch
+ * work, then runs training or the sensitivity sweep in the quantization worker as a job with per-epoch
  * progress and cancel. A finished training with an integer model is stored as a quantized variant of
  * its float parent (same table, same export path as PTQ); the float parent is only ever read.
  */
@@ -111,7 +111,7 @@ export function startLowBitTraining(ctx: AppContext, input: LowBitTrainInput): J
     );
   return ctx.jobs.start('lowbit-train', { model: input.model, name, config: cfg }, async (job) => {
     const calibCount = Math.min(1024, data.train.count);
-    const output = await runInLowBitWorker(
+    const output = await runInQuantWorker(
       {
         kind: 'train',
         input: {
@@ -172,7 +172,7 @@ export function startSensitivity(ctx: AppContext, input: SensitivityInput): JobH
     if (!Number.isInteger(b) || b < 1 || b > 8)
       throw new BitbenchError('bad_request', `bits must be 1..8, got ${b}.`);
   return ctx.jobs.start('lowbit-sensitivity', { model: input.model, ...opts }, (job) =>
-    runInLowBitWorker(
+    runInQuantWorker(
       {
         kind: 'sensitivity',
         model: input.model,

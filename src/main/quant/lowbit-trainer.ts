@@ -24,7 +24,7 @@ import { fractionNearLevels, nearestLevel, regulariserTf, annealedLambda } from 
 import { initialScales, leastSquaresScaleTf } from './universal/scale';
 
 /**
- * The low-bit training loop, shared by QAT and universal training (runs in the low-bit worker, in the
+ * The low-bit training loop, shared by QAT and universal training (runs in the quantization worker, in the
  * benchmark and in the tests alike). Adam on the model's trainable variables (plus the LSQ steps),
  * softmax cross-entropy on the logits (or, with `distill`, the distillation loss of distill.ts against the
  * float parent's logits), and per method:

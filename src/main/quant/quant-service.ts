@@ -8,14 +8,12 @@ import {
 import type { ServiceImpl } from '../../shared/api/contract';
 import { BitbenchError } from '../../shared/errors';
 import type { AppContext } from '../context';
-import type { JobHandle } from '../jobs/job-runner';
+import type { JobContext, JobHandle } from '../jobs/job-runner';
 import { loadDatasetTensors, type DatasetTensors } from '../datasets/dataset-reader';
-import { loadTf } from '../ml/tf-loader';
 import { VariantsRepo, type ParentModel } from '../store/variants-repo';
-import { evaluatePtq } from './ptq-evaluate';
 import { buildPtqGraph } from './ptq-graph';
-import { resolveLayerBits, runPtq } from './ptq-pipeline';
-import { buildReport, settingsOf } from './ptq-report';
+import { resolveLayerBits } from './ptq-pipeline';
+import { runInQuantWorker } from './quant-worker-client';
 import { sampleIndices, seededRandom } from './rng';
 
 /**
@@ -105,28 +103,18 @@ export function prepareRequest(
   return { parent, config, dataset: version !== undefined ? { name: ref, version } : { name: ref }, train };
 }
 
+/**
+ * The job: PTQ and its evaluation in the quantization worker (the main process stays responsive:
+ * progress reaches the UI, Cancel terminates the worker), then the variant stored here.
+ */
 export async function runQuantizeJob(
   ctx: AppContext,
   name: string,
   req: PreparedRequest,
   overwrite: boolean,
-  job: { id: string; progress: (f: number, m?: string) => void; throwIfCancelled: () => void },
+  job: Pick<JobContext, 'id' | 'progress' | 'signal'>,
 ): Promise<PtqReport> {
-  const started = Date.now();
-  const { tf, backend } = await loadTf();
   const { parent, config, train } = req;
-  const calibX = calibrationSet(train, config.calibSize, config.seed);
-  const result = await runPtq(
-    tf,
-    parent.spec,
-    parent.weights,
-    calibX,
-    config.calibSize,
-    config,
-    (f, m) => job.progress(0.7 * f, m),
-    () => job.throwIfCancelled(),
-  );
-  job.throwIfCancelled();
   const test = loadDatasetTensors(
     ctx.db,
     req.dataset.name,
@@ -135,43 +123,43 @@ export async function runQuantizeJob(
   );
   if (test.count === 0)
     throw new BitbenchError('bad_request', `Dataset ${req.dataset.name} has no test windows to evaluate on.`);
-  const evaluation = evaluatePtq(
-    tf,
-    result,
-    { x: test.x, y: test.y, count: test.count, classes: test.classes },
+  const out = await runInQuantWorker(
     {
-      onProgress: (f, m) => job.progress(0.7 + 0.28 * f, m),
+      kind: 'ptq',
+      input: {
+        name,
+        parent: parent.name,
+        spec: parent.spec,
+        weights: parent.weights,
+        config,
+        calibX: calibrationSet(train, config.calibSize, config.seed),
+        test: { x: test.x, y: test.y, count: test.count, classes: test.classes },
+      },
     },
+    {
+      signal: job.signal,
+      onMessage: (m) => m.type === 'progress' && job.progress(m.fraction, m.message),
+    },
+    (m) => (m.type === 'ptq-done' ? m : undefined),
   );
-  const report = buildReport({
-    name,
-    parent: parent.name,
-    config,
-    result,
-    evaluation,
-    calib: config.calibSize,
-    testCount: test.count,
-    seconds: (Date.now() - started) / 1000,
-    backend,
-  });
   job.progress(0.99, 'storing the variant');
   new VariantsRepo(ctx.db).insert(
     {
       name,
       parentId: parent.id,
-      method: report.method,
+      method: out.report.method,
       weightBits: config.weightBits,
       actBits: config.actBits,
       dataset: { name: req.dataset.name, version: req.dataset.version ?? test.version },
       config,
-      settings: settingsOf(result),
-      integerModel: result.integerModel,
-      report,
+      settings: out.settings,
+      integerModel: out.integerModel,
+      report: out.report,
       jobId: job.id,
     },
     overwrite,
   );
-  return report;
+  return out.report;
 }
 
 /** Validates, then starts the job; the CLI follows the handle, the UI the job id. */
