@@ -188,6 +188,7 @@ describe('method strings and per-layer tables', () => {
   it('parses conv1=4,fc=8/8 and refuses bits outside 1..8', () => {
     expect(parseLayerBits('conv1=4,fc=8/8')).toEqual({ conv1: { weights: 4 }, fc: { weights: 8, acts: 8 } });
     expect(() => parseLayerBits('conv1=9')).toThrow(/1\.\.8/);
+    expect(() => parseLayerBits('conv1=4,conv1=2')).toThrow(/named twice/);
     expect(() => parseLayerBits('conv1=0')).toThrow(/1\.\.8/);
     expect(() => parseLayerBits('conv1:4')).toThrow(/expected name=W/);
   });

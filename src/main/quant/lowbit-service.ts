@@ -107,7 +107,7 @@ export function startLowBitTraining(ctx: AppContext, input: LowBitTrainInput): J
   if (repo.exists(name) && !input.overwrite)
     throw new BitbenchError(
       'conflict',
-      `A model named "${name}" already exists; choose another --name or pass --overwrite.`,
+      `A model named "${name}" already exists: choose another name, or overwrite it (CLI: --overwrite).`,
     );
   return ctx.jobs.start('lowbit-train', { model: input.model, name, config: cfg }, async (job) => {
     const calibCount = Math.min(1024, data.train.count);

@@ -36,6 +36,8 @@ export interface PtqEvaluation {
   weightOnly: Map<string, DebugRow>;
   actOnly: Map<string, DebugRow>;
   inputActOnly: DebugRow;
+  /** The debugging rows' windows (the first of the test split) and the float model's accuracy on them. */
+  debug: { count: number; floatAccuracy: number };
   integerLogitsSqnr: number;
   /** Which integer implementation gave `integerAccuracy`, and how the other one compared. */
   integerReference: 'engine' | 'ptq-sim';
@@ -216,6 +218,10 @@ export function evaluatePtq(
     weightOnly,
     actOnly,
     inputActOnly,
+    debug: {
+      count: sub.count,
+      floatAccuracy: accuracyOf(argmax(subFloat, sub.count, k), sub.y, sub.count),
+    },
     integerLogitsSqnr: sqnrDb(fqLogits, intLogits),
     integerReference: 'error' in eng ? 'ptq-sim' : 'engine',
     engineMatchesSim,

@@ -95,6 +95,7 @@ export function buildReport(args: {
     macs: cost.macs,
     params: cost.params,
     per_layer: perLayer,
+    debug: { count: e.debug.count, float_accuracy: e.debug.floatAccuracy },
     input_act_only: {
       accuracy: e.inputActOnly.accuracy,
       logits_sqnr: finiteOrNull(e.inputActOnly.logitsSqnr),

@@ -70,7 +70,7 @@ export function prepareRequest(
   if (repo.exists(input.name) && !input.overwrite) {
     throw new BitbenchError(
       'conflict',
-      `A model named "${input.name}" already exists; choose another --name or pass --overwrite.`,
+      `A model named "${input.name}" already exists: choose another name, or overwrite it (CLI: --overwrite).`,
     );
   }
   if (input.name === input.model)

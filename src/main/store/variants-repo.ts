@@ -54,14 +54,23 @@ interface SummaryRow {
   created_at: string;
 }
 
+/** Whether a per-layer table gave some layer bits other than the variant's W/A. */
+function isMixed(rep: Partial<PtqReport> & { layer_bits?: Record<string, number> }, w: number, a: number) {
+  return (
+    (rep.per_layer ?? []).some((l) => l.bits.weights !== w || l.bits.acts !== a) ||
+    Object.values(rep.layer_bits ?? {}).some((b) => b !== w)
+  );
+}
+
 function summaryOf(r: SummaryRow): VariantSummary {
-  const rep = JSON.parse(r.report) as Partial<PtqReport>;
+  const rep = JSON.parse(r.report) as Partial<PtqReport> & { layer_bits?: Record<string, number> };
   return {
     name: r.name,
     parent: r.parent,
     method: r.method,
     weights_bits: r.weight_bits,
     acts_bits: r.act_bits,
+    mixed: isMixed(rep, r.weight_bits, r.act_bits),
     accuracy: rep.accuracy ?? 0,
     float_accuracy: rep.float_accuracy ?? 0,
     model_bytes: rep.model_bytes ?? 0,

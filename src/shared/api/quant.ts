@@ -163,6 +163,7 @@ export function parseLayerBits(table: string): Record<string, LayerBitsEntry> {
     const m = /^([a-z][a-z0-9_]*)=(\d+)(?:\/(\d+))?$/.exec(part);
     if (!m)
       throw new Error(`bad layer-bits entry "${part}": expected name=W or name=W/A, e.g. conv1=4,dense=8/8`);
+    if (Object.hasOwn(out, m[1]!)) throw new Error(`layer "${m[1]}" is named twice in the per-layer table`);
     const w = Number(m[2]);
     const a = m[3] === undefined ? undefined : Number(m[3]);
     for (const b of [w, a])
@@ -234,6 +235,12 @@ export const PtqReportSchema = z.object({
   macs: z.number(),
   params: z.number(),
   per_layer: z.array(PerLayerReportSchema),
+  /**
+   * The debugging rows' windows (the first `count` of the test split) and the float model's accuracy
+   * on them, the figure the weight-only / activation-only accuracies compare with. Absent in reports
+   * stored before 2026-12-06.
+   */
+  debug: z.object({ count: z.number(), float_accuracy: z.number() }).optional(),
   /** The input's debugging row: only the model input quantized. */
   input_act_only: z.object({ accuracy: z.number(), logits_sqnr: z.number().nullable() }),
   calib: z.number(),
@@ -337,6 +344,8 @@ export const VariantSummarySchema = z.object({
   method: z.string(),
   weights_bits: z.number(),
   acts_bits: z.number(),
+  /** A per-layer table gave some layers other bits than weights_bits / acts_bits (the defaults). */
+  mixed: z.boolean(),
   accuracy: z.number(),
   float_accuracy: z.number(),
   model_bytes: z.number(),

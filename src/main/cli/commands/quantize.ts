@@ -62,6 +62,11 @@ export function renderReport(r: PtqReport): string {
         `${l.name.padEnd(12)} ${`${l.bits.weights}/${l.bits.acts}/${l.bits.input}`.padEnd(8)} ${String(l.macs).padEnd(11)} ${String(l.bops).padEnd(12)} ${db(l.sqnr).padEnd(10)} ${pct(l.weight_only.accuracy).padEnd(11)} ${pct(l.act_only.accuracy).padEnd(11)} ${l.optimisation ? `${l.optimisation.method} ${l.optimisation.kept ? 'kept' : 'nearest kept'}` : '-'}`,
     ),
     `input        -/${r.config.inputBits}                                               A-only acc ${pct(r.input_act_only.accuracy)}`,
+    ...(r.debug
+      ? [
+          `(W-only / A-only: one layer quantized at a time, on the first ${r.debug.count} test windows; float there ${pct(r.debug.float_accuracy)})`,
+        ]
+      : []),
     ...(r.bias_tuning ? ['', `tuning     ${tuningSummary(r.bias_tuning)}`] : []),
     '',
     `per class: ${r.per_class.map((c) => `${c.class} ${pct(c.accuracy)} (float ${pct(c.float_accuracy)})`).join(', ')}`,
@@ -77,7 +82,7 @@ function renderVariants(v: VariantSummary[]): string {
   return v
     .map(
       (s) =>
-        `${s.name.padEnd(20)} ${s.parent.padEnd(14)} W${s.weights_bits}A${s.acts_bits}  ${s.method.padEnd(36)} ${pct(s.accuracy).padStart(8)}  ${String(s.model_bytes).padStart(7)} B`,
+        `${s.name.padEnd(20)} ${s.parent.padEnd(14)} ${`W${s.weights_bits}A${s.acts_bits}${s.mixed ? '+mix' : ''}`.padEnd(8)} ${s.method.padEnd(36)} ${pct(s.accuracy).padStart(8)}  ${String(s.model_bytes).padStart(7)} B`,
     )
     .join('\n');
 }

@@ -1,6 +1,13 @@
 import type { Job } from '../../../shared/api/jobs';
 import { api } from '../api';
 
+/** A finished job says so, with its wall time (its last progress message was about a step). */
+function doneMessage(job: Job): string {
+  if (!job.startedAt || !job.finishedAt) return 'done';
+  const s = (Date.parse(job.finishedAt) - Date.parse(job.startedAt)) / 1000;
+  return `done in ${s < 10 ? s.toFixed(1) : Math.round(s)} s`;
+}
+
 /** A job's progress bar with message, ETA and a cancel button; a failure says what happened. */
 export function JobProgress({ job }: { job: Job | undefined }) {
   if (!job) return null;
@@ -27,7 +34,9 @@ export function JobProgress({ job }: { job: Job | undefined }) {
         )}
       </div>
       <progress max={100} value={pct} />
-      <div className="job-message">{job.error ?? job.message}</div>
+      <div className="job-message">
+        {job.error ?? (job.state === 'succeeded' ? doneMessage(job) : job.message)}
+      </div>
     </div>
   );
 }

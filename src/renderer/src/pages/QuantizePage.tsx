@@ -1,5 +1,6 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { LowBitPanel } from './quantize/LowBitPanel';
+import { LayerBitsTable, layerBitsOf, type LayerBitsChoice } from './quantize/LayerBitsTable';
 import {
   CartesianGrid,
   Legend,
@@ -14,7 +15,6 @@ import {
 import type { ModelSummary } from '../../../shared/api/models';
 import {
   methodOf,
-  parseLayerBits,
   tuningSummary,
   type PtqConfigInput,
   type PtqReport,
@@ -36,12 +36,17 @@ const PRESETS = {
   W4A8: { w: 4, a: 8 },
   W4A4: { w: 4, a: 4 },
   W2A2: { w: 2, a: 2 },
-  custom: { w: 8, a: 8 },
 } as const;
-type Preset = keyof typeof PRESETS;
+type Preset = keyof typeof PRESETS | 'custom';
+const BIT_CHOICES = [1, 2, 3, 4, 5, 6, 7, 8];
+/** Seed 003's calibration set size; the server takes the whole train split when it is smaller. */
+const DEFAULT_CALIB = 1024;
+const DEFAULT_ITERATIONS = 1000;
 
 const pct = (v: number) => `${(100 * v).toFixed(2)} %`;
 const bytes = (v: number) => (v >= 1024 ? `${(v / 1024).toFixed(1)} KiB` : `${v} B`);
+/** Exact bytes after the rounded size, for the report (what the device stores). */
+const bytesExact = (v: number) => (v >= 1024 ? `${bytes(v)} (${v.toLocaleString()} B)` : `${v} B`);
 const db = (v: number | null) => (v === null ? 'exact' : `${v.toFixed(1)} dB`);
 
 /** Seed 003's layerwise optimisation step: opt_round (AdaRound), opt_weights (AdaQuant), opt_qparam (LSQ). */
@@ -72,13 +77,25 @@ function methodString(
   });
 }
 
+/** "W4A4", or "mixed per layer (W2–8, A4–8)" when a per-layer table gave layers other bits. */
+function bitsLabel(report: PtqReport): string {
+  const ws = report.per_layer.map((l) => l.bits.weights);
+  const as = report.per_layer.map((l) => l.bits.acts);
+  const span = (v: number[]) =>
+    Math.min(...v) === Math.max(...v) ? `${v[0]}` : `${Math.min(...v)}–${Math.max(...v)}`;
+  const uniform = ws.every((w) => w === report.weights_bits) && as.every((a) => a === report.acts_bits);
+  return uniform || ws.length === 0
+    ? `W${report.weights_bits}A${report.acts_bits}`
+    : `mixed per layer: W${span(ws)}, A${span(as)}`;
+}
+
 function LayerReport({ report }: { report: PtqReport }) {
   return (
     <div className="card" data-testid="variant-report">
       <h2>
         {report.name}{' '}
         <span className="muted">
-          ({report.method}, W{report.weights_bits}A{report.acts_bits})
+          ({report.method}, {bitsLabel(report)})
         </span>
       </h2>
       <p>
@@ -88,11 +105,12 @@ function LayerReport({ report }: { report: PtqReport }) {
         ).
       </p>
       <p>
-        Size {bytes(report.model_bytes)} (weights {bytes(report.weight_bytes)} packed, biases{' '}
+        Size {bytesExact(report.model_bytes)} (weights {bytes(report.weight_bytes)} packed, biases{' '}
         {bytes(report.bias_bytes)}, metadata {bytes(report.metadata_bytes)}; float32{' '}
         {bytes(report.float_model_bytes)}) · {(report.bops / 1e6).toFixed(1)} MBOPs (float{' '}
-        {(report.float_bops / 1e6).toFixed(0)}) · peak memory {bytes(report.peak_memory_bytes)} (seed 003
-        formula) · int8 arena {bytes(report.arena_bytes)}
+        {(report.float_bops / 1e6).toFixed(0)}) · peak memory {bytes(report.peak_memory_bytes)} (weights at
+        their bit width + the largest activation, Zhuo et al. 2022) · firmware activation arena{' '}
+        {bytes(report.arena_bytes)} (a layer's int8 input and output)
       </p>
       {report.bias_tuning ? (
         <p data-testid="tuning-report">End-to-end tuning: {tuningSummary(report.bias_tuning)}</p>
@@ -152,9 +170,13 @@ function LayerReport({ report }: { report: PtqReport }) {
         </tbody>
       </table>
       <p className="muted">
-        Debugging (seed 004): the last two columns quantize one layer at a time (test subset; accuracy ·
-        logits SQNR vs float) — a low value shows which layer hurts and whether its weights or its activations
-        are to blame.
+        Debugging: the last two columns quantize one layer at a time, everything else float (accuracy · logits
+        SQNR vs float
+        {report.debug
+          ? `, on the first ${report.debug.count} test windows, where the float model scores ${pct(report.debug.float_accuracy)}`
+          : ', on the first test windows'}
+        ; the input row quantizes only the model's input) — a low value shows which layer hurts and whether
+        its weights or its activations are to blame.
       </p>
       <p>
         Per class:{' '}
@@ -170,6 +192,14 @@ function LayerReport({ report }: { report: PtqReport }) {
 
 function SizeChart({ parent, variants }: { parent: ModelSummary | undefined; variants: VariantSummary[] }) {
   const points = variants.map((v) => ({ name: v.name, size: v.model_bytes, accuracy: 100 * v.accuracy }));
+  // Variants of one size and accuracy (re-runs of one preset) share a point: its tooltip names them all.
+  const names = new Map<string, string[]>();
+  for (const p of points) {
+    const key = `${p.size}|${p.accuracy.toFixed(2)}`;
+    names.set(key, [...(names.get(key) ?? []), p.name]);
+  }
+  const label = (p: { name: string; size: number; accuracy: number }) =>
+    (names.get(`${p.size}|${p.accuracy.toFixed(2)}`) ?? [p.name]).join(', ');
   const floatPoint =
     parent && variants[0]
       ? [
@@ -187,13 +217,40 @@ function SizeChart({ parent, variants }: { parent: ModelSummary | undefined; var
       <ResponsiveContainer width="100%" height="85%">
         <ScatterChart margin={{ top: 10, right: 20, bottom: 20, left: 10 }}>
           <CartesianGrid />
-          <XAxis type="number" dataKey="size" name="size" unit=" B" scale="log" domain={['auto', 'auto']} />
-          <YAxis type="number" dataKey="accuracy" name="accuracy" unit=" %" domain={['auto', 'auto']} />
+          <XAxis
+            type="number"
+            dataKey="size"
+            name="size"
+            scale="log"
+            // Room either side, so the smallest and the largest model are not drawn on the axes.
+            domain={[(min: number) => min / 1.5, (max: number) => max * 1.5]}
+            tickFormatter={(v: number) => bytes(Math.round(v))}
+          />
+          <YAxis
+            type="number"
+            dataKey="accuracy"
+            name="accuracy"
+            unit=" %"
+            domain={['auto', 'auto']}
+            tickFormatter={(v: number) => v.toFixed(1)}
+          />
           <ZAxis type="category" dataKey="name" name="variant" />
-          <Tooltip />
+          <Tooltip
+            formatter={(_value, key, item) => {
+              const p = item.payload as { name: string; size: number; accuracy: number };
+              if (key === 'size') return [bytes(p.size), 'size'];
+              if (key === 'accuracy') return [`${p.accuracy.toFixed(2)} %`, 'accuracy'];
+              return [label(p), 'variant'];
+            }}
+          />
           <Legend />
-          <Scatter name="quantized (integer accuracy, test split)" data={points} fill="#0969da" />
-          <Scatter name="float parent" data={floatPoint} fill="#cf222e" />
+          <Scatter
+            name="quantized (integer accuracy, test split)"
+            data={points}
+            fill="#0969da"
+            isAnimationActive={false}
+          />
+          <Scatter name="float parent" data={floatPoint} fill="#cf222e" isAnimationActive={false} />
         </ScatterChart>
       </ResponsiveContainer>
     </div>
@@ -209,15 +266,17 @@ export function QuantizePage() {
     () => (current ? api.quant.variants({ model: current }) : Promise.resolve([])),
     [current],
   );
-  // Calibration draws from the parent's train split: cap the request at what that split holds, so a
-  // small recorded dataset quantizes without the user having to know the split's size.
+  // Calibration draws from the parent's train split. Left empty, the server's default applies (1024,
+  // or the whole split when it is smaller, so a small recorded dataset quantizes without the user
+  // knowing its size); a number typed in is checked here and refused by the server when too big.
   const datasets = useApi(() => api.datasets.list(), []);
   const parentDataset = floats.find((m) => m.name === current)?.dataset;
   const trainWindows = (datasets.data ?? []).find((d) => d.name === parentDataset)?.splits.train;
-  const [calib, setCalib] = useState(1024);
-  const calibSize = trainWindows ? Math.max(1, Math.min(calib, trainWindows)) : calib;
+  const [calib, setCalib] = useState('');
   const [preset, setPreset] = useState<Preset>('W8A8');
-  const [table, setTable] = useState('');
+  const [custom, setCustom] = useState({ w: 8, a: 8 });
+  const [layerChoice, setLayerChoice] = useState<LayerBitsChoice>({});
+  const [iterations, setIterations] = useState('');
   const [range, setRange] = useState<'minmax' | 'mse'>('mse');
   const [cle, setCle] = useState(false);
   const [layerwise, setLayerwise] = useState<Layerwise>('none');
@@ -225,37 +284,69 @@ export function QuantizePage() {
   const [tuning, setTuning] = useState<Tuning>('none');
   const [name, setName] = useState('');
   const [jobId, setJobId] = useState<string>();
-  const [error, setError] = useState<unknown>();
+  const [submitting, setSubmitting] = useState(false);
   const [selected, setSelected] = useState<string>();
+  const chooseModel = (m: string) => {
+    // What was shown belongs to the previous model: its report, its job, its per-layer table.
+    setModel(m);
+    setSelected(undefined);
+    setJobId(undefined);
+    setLayerChoice({});
+  };
   const job = useJob(jobId);
   // The variant shown below: the one clicked, else the one just made.
   const justMade = job?.state === 'succeeded' ? (job.result as { name?: string } | null)?.name : undefined;
   const shown = selected ?? justMade;
   const detail = useApi(() => (shown ? api.quant.get({ name: shown }) : Promise.resolve(undefined)), [shown]);
 
-  const bits = PRESETS[preset];
+  const bits = preset === 'custom' ? custom : PRESETS[preset];
+  const layerBits = preset === 'custom' ? layerBitsOf(layerChoice, custom) : {};
+  const mixed = Object.keys(layerBits).length > 0;
   const defaultName = current
-    ? `${current.replace(/-fp$/, '')}-w${bits.w}a${bits.a}${{ none: '', adaround: '-ar', adaquant: '-aq', lsq: '-lsq' }[layerwise]}`
+    ? `${current.replace(/-fp$/, '')}-${mixed ? 'mixed' : `w${bits.w}a${bits.a}`}${{ none: '', adaround: '-ar', adaquant: '-aq', lsq: '-lsq' }[layerwise]}`
     : '';
+  const whole = (v: string, what: string, max?: number): string | undefined => {
+    if (v.trim() === '') return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) return `${what} must be a whole number ≥ 1, not "${v}".`;
+    if (max !== undefined && n > max)
+      return `${what}: the train split of ${parentDataset} has ${max} windows, ${n} were asked.`;
+    return undefined;
+  };
+  const formError =
+    whole(calib, 'Calibration windows', trainWindows) ??
+    (layerwise !== 'none' ? whole(iterations, 'Iterations per layer') : undefined);
   const reloadVariants = variants.reload;
   useEffect(() => {
     if (job?.state === 'succeeded') reloadVariants();
   }, [job?.state, reloadVariants]);
-  const tableError = useMemo(() => {
-    if (preset !== 'custom' || !table.trim()) return undefined;
-    try {
-      parseLayerBits(table);
-      return undefined;
-    } catch (err) {
-      return (err as Error).message;
-    }
-  }, [preset, table]);
+  // A refusal is about the inputs it was given: it shows while they stay as they were.
+  const inputsKey = JSON.stringify([
+    current,
+    preset,
+    custom,
+    layerChoice,
+    calib,
+    iterations,
+    name,
+    range,
+    cle,
+    layerwise,
+    bc,
+    tuning,
+  ]);
+  const [refusal, setRefusal] = useState<{ error: unknown; key: string }>();
+  const error = refusal?.key === inputsKey ? refusal.error : undefined;
+  const setError = (e: unknown) => setRefusal(e === undefined ? undefined : { error: e, key: inputsKey });
 
   const start = async () => {
-    if (!current) return;
+    if (!current || formError) return;
     setError(undefined);
-    const config: Partial<PtqConfigInput> = { weightBits: bits.w, actBits: bits.a, calibSize };
-    if (preset === 'custom' && table.trim()) config.layerBits = parseLayerBits(table);
+    const config: Partial<PtqConfigInput> = { weightBits: bits.w, actBits: bits.a };
+    if (calib.trim()) config.calibSize = Number(calib);
+    if (layerwise !== 'none' && iterations.trim()) config.iterations = Number(iterations);
+    if (mixed) config.layerBits = layerBits;
+    setSubmitting(true);
     try {
       const r = await api.quant.quantize({
         model: current,
@@ -266,9 +357,12 @@ export function QuantizePage() {
       setJobId(r.jobId);
     } catch (err) {
       setError(err);
+    } finally {
+      setSubmitting(false);
     }
   };
-  const running = job?.state === 'running' || job?.state === 'queued';
+  // Busy from the click on: while the request is answered, then while its job runs.
+  const running = submitting || job?.state === 'running' || job?.state === 'queued';
 
   return (
     <section className="page" data-testid="quantize-page">
@@ -286,7 +380,7 @@ export function QuantizePage() {
               Model{' '}
               <select
                 value={current ?? ''}
-                onChange={(e) => setModel(e.target.value)}
+                onChange={(e) => chooseModel(e.target.value)}
                 data-testid="quant-model"
               >
                 {floats.map((m) => (
@@ -303,37 +397,46 @@ export function QuantizePage() {
                 onChange={(e) => setPreset(e.target.value as Preset)}
                 data-testid="quant-preset"
               >
-                {Object.keys(PRESETS).map((p) => (
+                {[...Object.keys(PRESETS), 'custom'].map((p) => (
                   <option key={p} value={p}>
                     {p === 'custom' ? 'custom per-layer table' : p}
                   </option>
                 ))}
               </select>
             </label>
-            {preset === 'custom' && (
-              <label>
-                Per-layer bits{' '}
-                <input
-                  value={table}
-                  onChange={(e) => setTable(e.target.value)}
-                  placeholder="conv1=4/4,conv2=2/4,fc=8"
-                  data-testid="quant-table"
-                />
-              </label>
-            )}
-            <label title="Windows of the train split used to calibrate activation ranges">
+            {preset === 'custom' &&
+              (['w', 'a'] as const).map((k) => (
+                <label key={k} title="bits of every layer the table below leaves on default">
+                  default {k === 'w' ? 'weights' : 'activations'}{' '}
+                  <select
+                    value={custom[k]}
+                    onChange={(e) => setCustom({ ...custom, [k]: Number(e.target.value) })}
+                    data-testid={`quant-default-${k}`}
+                  >
+                    {BIT_CHOICES.map((b) => (
+                      <option key={b} value={b}>
+                        {b} bits
+                      </option>
+                    ))}
+                  </select>
+                </label>
+              ))}
+            <label title="Windows drawn from the train split to calibrate ranges and optimise">
               Calibration windows{' '}
               <input
                 type="number"
                 min={1}
                 value={calib}
-                onChange={(e) => setCalib(Number(e.target.value))}
-                style={{ width: 80 }}
+                onChange={(e) => setCalib(e.target.value)}
+                placeholder={
+                  trainWindows !== undefined && trainWindows < DEFAULT_CALIB
+                    ? `all ${trainWindows}`
+                    : `${DEFAULT_CALIB}`
+                }
+                style={{ width: 90 }}
                 data-testid="quant-calib"
               />
-              {trainWindows !== undefined && calib > trainWindows && (
-                <span className="muted"> (train split has {trainWindows}: using all)</span>
-              )}
+              {trainWindows !== undefined && <span className="muted"> of {trainWindows}</span>}
             </label>
             <label>
               Name{' '}
@@ -368,6 +471,20 @@ export function QuantizePage() {
                 <option value="lsq">LSQ (learned step sizes)</option>
               </select>
             </label>
+            {layerwise !== 'none' && (
+              <label title="optimisation steps per layer (LSQ uses half); fewer is faster and coarser">
+                iterations{' '}
+                <input
+                  type="number"
+                  min={1}
+                  value={iterations}
+                  onChange={(e) => setIterations(e.target.value)}
+                  placeholder={`${DEFAULT_ITERATIONS}`}
+                  style={{ width: 80 }}
+                  data-testid="quant-iterations"
+                />
+              </label>
+            )}
             <label>
               <input type="checkbox" checked={bc} onChange={(e) => setBc(e.target.checked)} /> + bias
               correction
@@ -390,14 +507,26 @@ export function QuantizePage() {
             <button
               type="button"
               className="primary"
-              disabled={!current || running || !!tableError}
+              disabled={!current || running || !!formError}
               onClick={() => void start()}
               data-testid="quant-start"
             >
               Quantize
             </button>
           </div>
-          {tableError && <p className="error-box">{tableError}</p>}
+          {current && preset === 'custom' && (
+            <LayerBitsTable
+              model={current}
+              defaults={custom}
+              choice={layerChoice}
+              onChange={setLayerChoice}
+            />
+          )}
+          {formError && (
+            <p className="error-box" data-testid="quant-form-error">
+              {formError}
+            </p>
+          )}
           <ErrorBox error={error} />
           <JobProgress job={job} />
         </div>
@@ -437,6 +566,7 @@ export function QuantizePage() {
                     <td className="mono">{v.method}</td>
                     <td className="num">
                       W{v.weights_bits}A{v.acts_bits}
+                      {v.mixed ? ' mixed' : ''}
                     </td>
                     <td className="num">{pct(v.accuracy)}</td>
                     <td className="num">{pct(v.float_accuracy)}</td>

@@ -11,7 +11,8 @@ import { parseLayerBits } from '../../../../shared/api/quant';
 import { api } from '../../api';
 import { ErrorBox } from '../../components/ErrorBox';
 import { JobProgress } from '../../components/JobProgress';
-import { useJob } from '../../hooks';
+import { useApi, useJob } from '../../hooks';
+import { quantizableLayers } from './LayerBitsTable';
 import { SensitivityChart } from './SensitivityChart';
 import { WeightHistogram } from './WeightHistogram';
 
@@ -29,6 +30,10 @@ export function LowBitPanel({ model, onStored }: { model: string | undefined; on
   const [weights, setWeights] = useState(1);
   const [acts, setActs] = useState(8);
   const [table, setTable] = useState('');
+  // The placeholder names this model's own layers (keep the first at 8 bits, seed 000's habit).
+  const card = useApi(() => (model ? api.models.show({ name: model }) : Promise.resolve(undefined)), [model]);
+  const layerNames = quantizableLayers(card.data?.layers ?? []).map((l) => l.name);
+  const tableExample = layerNames.map((n, i) => `${n}=${i === 0 ? 8 : weights}`).join(',');
   const [epochs, setEpochs] = useState(20);
   const [batch, setBatch] = useState(64);
   const [lambda, setLambda] = useState(1);
@@ -140,7 +145,11 @@ export function LowBitPanel({ model, onStored }: { model: string | undefined; on
         </label>
         <label>
           per-layer bits{' '}
-          <input placeholder="conv=1,gru=8,fc=8" value={table} onChange={(e) => setTable(e.target.value)} />
+          <input
+            placeholder={tableExample || 'conv1=8,fc=1'}
+            value={table}
+            onChange={(e) => setTable(e.target.value)}
+          />
         </label>
         <label>
           epochs{' '}

@@ -1,0 +1,121 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { createAppContext } from '../../src/main/context';
+import { VariantsRepo } from '../../src/main/store/variants-repo';
+import { seedFloatModel } from '../integration/helpers/deploy-fixture';
+import { e2eSkipReason, screenshot, type HostProcess, openApp, runJob } from './harness';
+
+/**
+ * The Quantize page's form in Chromium against the headless host: the custom per-layer table (the
+ * model's own layers, default bits above it), the calibration size checked against the train split
+ * before anything is sent, a refusal that shows until the inputs change, and a model switch that
+ * takes the previous model's report away.
+ */
+const skip = e2eSkipReason();
+if (skip) console.log(`[e2e] quantize page skipped: ${skip}`);
+
+describe.skipIf(!!skip)('Quantize page in Chromium against the headless host', () => {
+  let host: HostProcess;
+  let browser: Browser;
+  let page: Page;
+  let dbPath: string;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    dbPath = path.join(mkdtempSync(path.join(os.tmpdir(), 'bb-e2e-quant-')), 'e2e.db');
+    const ctx = createAppContext({ dbPath, shell: 'cli' });
+    seedFloatModel(ctx, { name: 'tiny-fp', perSplit: 200 });
+    seedFloatModel(ctx, { name: 'wide-fp', wide: true, perSplit: 40 });
+    await ctx.close();
+    ({ host, browser, page } = await openApp({
+      consoleErrors,
+      viewport: { width: 1400, height: 1100 },
+      dbPath,
+    }));
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await host?.stop();
+  });
+
+  it('quantizes with a per-layer table and stores those bits', async () => {
+    await page.getByTestId('nav-quantize').click();
+    await page.getByTestId('quantize-page').waitFor({ timeout: 30_000 });
+    await page.getByTestId('quant-model').selectOption('tiny-fp');
+    await page.getByTestId('quant-preset').selectOption('custom');
+    // The table lists the layers that get bits: conv1, conv2, fc (not the pool or the flatten).
+    const table = page.getByTestId('quant-layer-table');
+    await expect.poll(() => table.locator('tbody tr').count(), { timeout: 30_000 }).toBe(3);
+    await page.getByTestId('quant-default-a').selectOption('6');
+    await page.getByTestId('quant-layer-w-conv2').selectOption('4');
+    await page.getByTestId('quant-layer-a-conv2').selectOption('4');
+    await page.getByTestId('quant-layer-w-fc').selectOption('2');
+    await expect.poll(() => page.getByTestId('quant-name').getAttribute('placeholder')).toBe('tiny-mixed');
+
+    // A calibration size the train split cannot give is refused on the page, before any request.
+    const start = page.getByTestId('quant-start');
+    await page.getByTestId('quant-calib').fill('999');
+    await expect
+      .poll(() => page.getByTestId('quant-form-error').textContent())
+      .toMatch(/has 200 windows, 999/);
+    expect(await start.isDisabled()).toBe(true);
+    await page.getByTestId('quant-calib').fill('0');
+    await expect.poll(() => page.getByTestId('quant-form-error').textContent()).toMatch(/whole number ≥ 1/);
+    await page.getByTestId('quant-calib').fill('128');
+    await expect.poll(() => page.getByTestId('quant-form-error').count()).toBe(0);
+
+    await runJob(page.getByTestId('quantize-page'), () => start.click(), 120_000);
+    await expect
+      .poll(() => page.getByTestId('variants').textContent(), { timeout: 30_000 })
+      .toContain('tiny-mixed');
+    await expect.poll(() => page.getByTestId('variants').textContent()).toMatch(/W8A6\s*mixed/);
+    await expect
+      .poll(() => page.getByTestId('variant-report').locator('h2').textContent(), { timeout: 30_000 })
+      .toMatch(/mixed per layer: W2–8, A4–6/);
+    // The chart has the variant and its float parent; the finished job says it is done.
+    await expect
+      .poll(() => page.getByTestId('size-chart').locator('.recharts-scatter-symbol').count(), {
+        timeout: 10_000,
+      })
+      .toBe(2);
+    await expect
+      .poll(() => page.getByTestId('quantize-form').getByTestId('job-progress').textContent())
+      .toMatch(/done in \d/);
+    await screenshot(page, 'quantize-mixed');
+
+    const ctx = createAppContext({ dbPath, shell: 'cli' });
+    try {
+      const v = new VariantsRepo(ctx.db).get('tiny-mixed');
+      expect(v.report.calib).toBe(128);
+      expect(
+        Object.fromEntries(v.report.per_layer.map((l) => [l.name, [l.bits.weights, l.bits.acts]])),
+      ).toEqual({
+        conv1: [8, 6],
+        conv2: [4, 4],
+        fc: [2, 6],
+      });
+    } finally {
+      await ctx.close();
+    }
+  }, 180_000);
+
+  it('shows a refusal until the inputs change, and drops the report on a model switch', async () => {
+    // Same name again: refused by the server, with the reason.
+    await page.getByTestId('quant-name').fill('tiny-mixed');
+    await page.getByTestId('quant-start').click();
+    const alert = page.getByTestId('quantize-form').getByRole('alert');
+    await expect.poll(() => alert.textContent(), { timeout: 30_000 }).toMatch(/Refused\..*already exists/);
+    await page.getByTestId('quant-name').fill('tiny-mixed-2');
+    await expect.poll(() => alert.count()).toBe(0);
+
+    await page.getByTestId('quant-model').selectOption('wide-fp');
+    await expect
+      .poll(() => page.getByTestId('quantize-page').textContent())
+      .toContain('No quantized variant of wide-fp');
+    expect(await page.getByTestId('variant-report').count()).toBe(0);
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
+});
