@@ -89,7 +89,7 @@ describe.skipIf(!!skip)('Deploy and Compare pages in Chromium against the headle
     const parts = (await card.getByTestId('footprint-parts').textContent()) ?? '';
     expect(parts).toMatch(/engine code/);
     expect(parts).toMatch(/activation arena/);
-    expect(parts).toMatch(/seed 000's 10,240 B/);
+    expect(parts).toMatch(/10,240 B budget of Lê & de Foras/);
     await expect
       .poll(() => card.getByTestId('footprint-run').textContent())
       .toMatch(/One inference on virtual:m0 \(synth test window 0\): [\d,]+ instructions, bit-exact/);

@@ -458,7 +458,7 @@ export function QuantizePage() {
             <label>
               <input type="checkbox" checked={cle} onChange={(e) => setCle(e.target.checked)} /> + CLE
             </label>
-            <label title="layerwise optimisation on the calibration data (seed 003 step 3)">
+            <label title="layerwise optimisation on the calibration data (step 3 of the PTQ pipeline of Zhuo et al., tinyML 2022)">
               +{' '}
               <select
                 value={layerwise}
@@ -489,7 +489,7 @@ export function QuantizePage() {
               <input type="checkbox" checked={bc} onChange={(e) => setBc(e.target.checked)} /> + bias
               correction
             </label>
-            <label title="seed 003 step 4: tuned end to end so the logits match the float model's on the calibration data">
+            <label title="step 4 of the PTQ pipeline of Zhuo et al.: tuned end to end so the logits match the float model's on the calibration data">
               +{' '}
               <select
                 value={tuning}

@@ -106,11 +106,13 @@ export function FootprintCard({ model, board }: { model: string; board: string |
                 </td>
                 <td>
                   {r.fits_budget ? (
-                    <span className="badge ok">within seed 000&apos;s {int(r.budget_bytes)} B</span>
+                    <span className="badge ok">
+                      within the {int(r.budget_bytes)} B budget of Lê &amp; de Foras (TDK)
+                    </span>
                   ) : (
                     <span className="badge bad">
-                      {int(r.model_total_bytes - r.budget_bytes)} B over seed 000&apos;s {int(r.budget_bytes)}{' '}
-                      B
+                      {int(r.model_total_bytes - r.budget_bytes)} B over the {int(r.budget_bytes)} B budget of
+                      Lê &amp; de Foras (TDK)
                     </span>
                   )}
                 </td>

@@ -108,11 +108,11 @@ export function LowBitPanel({ model, onStored }: { model: string | undefined; on
 
   return (
     <div className="card" data-testid="lowbit-panel">
-      <h2>Train to N bits — QAT, universal 1-bit / N-bit (seed 000)</h2>
+      <h2>Train to N bits — QAT, universal 1-bit / N-bit (Lê &amp; de Foras, TDK)</h2>
       <p className="muted">
         Quantization-aware training (STE or LSQ step sizes, BatchNorm folded) or universal 1-bit/N-bit weights
-        (seed 000: regulariser S1 or S2, annealed, then hard rounding). Starts from the float model; the float
-        model is never changed.
+        (Lê &amp; de Foras: regulariser S1 or S2, annealed, then hard rounding). Starts from the float model;
+        the float model is never changed.
       </p>
       <div className="row">
         <label>
