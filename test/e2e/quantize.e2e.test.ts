@@ -102,7 +102,7 @@ describe.skipIf(!!skip)('Quantize page in Chromium against the headless host', (
     }
   }, 180_000);
 
-  it('shows a refusal until the inputs change, and drops the report on a model switch', async () => {
+  it('shows a refusal until the inputs change, deletes a variant, and drops the report on a model switch', async () => {
     // Same name again: refused by the server, with the reason.
     await page.getByTestId('quant-name').fill('tiny-mixed');
     await page.getByTestId('quant-start').click();
@@ -110,6 +110,21 @@ describe.skipIf(!!skip)('Quantize page in Chromium against the headless host', (
     await expect.poll(() => alert.textContent(), { timeout: 30_000 }).toMatch(/Refused\..*already exists/);
     await page.getByTestId('quant-name').fill('tiny-mixed-2');
     await expect.poll(() => alert.count()).toBe(0);
+
+    // Delete the variant from its report, after a confirmation.
+    await page.getByTestId('variants').getByText('tiny-mixed', { exact: true }).click();
+    await page.getByTestId('delete-variant').click();
+    await page.getByTestId('confirm-delete-variant').click();
+    await expect
+      .poll(() => page.getByTestId('quantize-page').textContent(), { timeout: 30_000 })
+      .toContain('No quantized variant of tiny-fp');
+    expect(await page.getByTestId('variant-report').count()).toBe(0);
+    const ctx = createAppContext({ dbPath, shell: 'cli' });
+    try {
+      expect(new VariantsRepo(ctx.db).exists('tiny-mixed')).toBe(false);
+    } finally {
+      await ctx.close();
+    }
 
     await page.getByTestId('quant-model').selectOption('wide-fp');
     await expect

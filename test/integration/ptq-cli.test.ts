@@ -177,5 +177,12 @@ describe.skipIf(!haveData)('bitbench quantize (CLI, HAR)', () => {
     );
     expect(again.code).toBe(1);
     expect(again.err).toMatch(/already exists/);
+    // variants remove: an unknown name is refused; the variant goes, its float parent stays.
+    const none = await cli(['variants', 'remove', 'har-w4a4', '--json'], db);
+    expect(none.code).toBe(1);
+    expect(none.err).toMatch(/No quantized variant named "har-w4a4"/);
+    expect((await cli(['variants', 'remove', 'har-w8a8', '--json'], db)).code).toBe(0);
+    expect(JSON.parse((await cli(['variants', 'list', '--json'], db)).out)).toEqual([]);
+    expect((await cli(['models', 'show', 'har-fp', '--json'], db)).code).toBe(0);
   }, 600_000);
 });

@@ -197,4 +197,13 @@ export function registerQuantizeCommands(program: Command, rt: CliRuntime): void
       if (o.json) rt.print(o, o.integerModel ? d : { ...d.report, settings: d.settings }, () => '');
       else rt.print(o, d.report, renderReport);
     });
+  command(variants, 'remove <name>', 'delete a quantized variant, with its device runs').action(
+    async (name: string, _o, cmd: Command) => {
+      const o = optionsOf<CommonOptions>(cmd);
+      const { services } = await rt.open(o);
+      const r = await services.quant.remove({ name });
+      if (!r.removed) fail(`No quantized variant named "${name}". See \`bitbench variants list\`.`);
+      rt.print(o, r, () => `removed ${name}`);
+    },
+  );
 }

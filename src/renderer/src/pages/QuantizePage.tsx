@@ -89,7 +89,41 @@ function bitsLabel(report: PtqReport): string {
     : `mixed per layer: W${span(ws)}, A${span(as)}`;
 }
 
-function LayerReport({ report }: { report: PtqReport }) {
+/** Deletes a variant after a confirmation: its device runs (flash, profile) go with it. */
+function DeleteVariant({ name, onDeleted }: { name: string; onDeleted: () => void }) {
+  const [confirming, setConfirming] = useState(false);
+  const [error, setError] = useState<unknown>();
+  return (
+    <div className="row">
+      {!confirming ? (
+        <button type="button" onClick={() => setConfirming(true)} data-testid="delete-variant">
+          Delete…
+        </button>
+      ) : (
+        <div className="card" role="alertdialog" aria-label="Confirm delete">
+          Delete <strong>{name}</strong> and its device runs (flash, profile)? The float model stays. This
+          cannot be undone.{' '}
+          <button
+            type="button"
+            className="primary"
+            data-testid="confirm-delete-variant"
+            onClick={() => {
+              api.quant.remove({ name }).then(onDeleted, (err: unknown) => setError(err));
+            }}
+          >
+            Delete
+          </button>{' '}
+          <button type="button" onClick={() => setConfirming(false)}>
+            Cancel
+          </button>
+        </div>
+      )}
+      <ErrorBox error={error} />
+    </div>
+  );
+}
+
+function LayerReport({ report, onDeleted }: { report: PtqReport; onDeleted: () => void }) {
   return (
     <div className="card" data-testid="variant-report">
       <h2>
@@ -186,6 +220,7 @@ function LayerReport({ report }: { report: PtqReport }) {
           </span>
         ))}
       </p>
+      <DeleteVariant key={report.name} name={report.name} onDeleted={onDeleted} />
     </div>
   );
 }
@@ -580,7 +615,16 @@ export function QuantizePage() {
           )}
           <SizeChart parent={floats.find((m) => m.name === current)} variants={variants.data ?? []} />
           <ErrorBox error={detail.error} />
-          {detail.data && <LayerReport report={detail.data.report} />}
+          {detail.data && (
+            <LayerReport
+              report={detail.data.report}
+              onDeleted={() => {
+                setSelected(undefined);
+                setJobId(undefined);
+                reloadVariants();
+              }}
+            />
+          )}
         </>
       )}
     </section>
