@@ -67,12 +67,35 @@ describe.skipIf(!haveData)('bitbench quantize (CLI, HAR)', () => {
         /Calibration set smaller than asked: the train split of har has \d+ windows, 50000/,
       ],
       [['--method', 'mse+minmax'], /two range setters/],
+      [['--layer-bits', ''], /per-layer table is empty/],
+      [['--seed', '99999999999'], /seed \(--seed\): Too big/],
+      // A name names files on export: no spaces or slashes. A float model's name is never overwritten.
+      [['--name', 'w8/../x'], /Variant name "w8\/\.\.\/x": letters, digits/],
+      [['--name', 'mnist-fp', '--overwrite'], /A float model named "mnist-fp" exists/],
     ];
+    // A second float model, for the name clash.
+    const store2 = openStore(db);
+    const repo2 = new ModelsRepo(store2.db);
+    const fp = repo2.byName('har-fp')!;
+    repo2.insertTrained({
+      name: 'mnist-fp',
+      datasetId: fp.datasetId!,
+      spec,
+      weights,
+      metrics: {},
+      training: fp.training!,
+    });
+    store2.close();
     for (const [args, re] of bad) {
       const r = await cli(['quantize', '--model', 'har-fp', '--name', 'bad', '--json', ...args], db);
       expect(r.code).toBe(1);
       expect(r.err).toMatch(re);
+      expect(JSON.parse(r.out).error.code).toMatch(/bad_request|conflict/);
     }
+    // A usage error (a required option missing) answers --json with JSON too.
+    const usage = await cli(['quantize', '--name', 'x', '--json'], db);
+    expect(usage.code).toBe(2);
+    expect(JSON.parse(usage.out).error.message).toMatch(/--model/);
     // Low-bit flags are checked before any work too.
     const lr = await cli(
       ['quantize', '--model', 'har-fp', '--method', 'universal-s1', '--lr-schedule', 'step', '--json'],
@@ -145,6 +168,10 @@ describe.skipIf(!haveData)('bitbench quantize (CLI, HAR)', () => {
     expect(rep.integer_matches_fake_quant).toBeGreaterThanOrEqual(0.999);
     expect(rep.engine_matches_sim).toBe(1);
     expect(rep.model_bytes).toBe(rep.blob_bytes);
+    // The arena is the one the firmware allocates: the exported blob's arena_min, not an estimate.
+    const blob = await cli(['export', '--model', 'har-w8a8', '--format', 'blob', '--json'], db);
+    expect(blob.code).toBe(0);
+    expect(rep.arena_bytes).toBe(JSON.parse(blob.out).arena_bytes);
     expect(rep.test_count).toBeGreaterThan(2000);
     // Range tuning ran end to end on the CLI: the step sizes it kept are in the exported model above.
     expect(rep.method).toBe('mse+bias-correction+range-tuning');
@@ -157,6 +184,11 @@ describe.skipIf(!haveData)('bitbench quantize (CLI, HAR)', () => {
     expect(rep.config.logitRange).toBe('argmax');
     const list = await cli(['variants', 'list', '--model', 'har-fp', '--json'], db);
     expect(JSON.parse(list.out).map((v: { name: string }) => v.name)).toEqual(['har-w8a8']);
+    // W8A8 without a per-layer table is not "mixed", although the logits keep their own grid.
+    expect(JSON.parse(list.out)[0].mixed).toBe(false);
+    const noModel = await cli(['variants', 'list', '--model', 'nosuch', '--json'], db);
+    expect(noModel.code).toBe(1);
+    expect(JSON.parse(noModel.out).error.code).toBe('not_found');
     // `models list` and the model card show a variant with its report's numbers, not a float model's.
     const models = JSON.parse((await cli(['models', 'list', '--json'], db)).out) as Array<
       Record<string, unknown>
@@ -181,6 +213,7 @@ describe.skipIf(!haveData)('bitbench quantize (CLI, HAR)', () => {
     const none = await cli(['variants', 'remove', 'har-w4a4', '--json'], db);
     expect(none.code).toBe(1);
     expect(none.err).toMatch(/No quantized variant named "har-w4a4"/);
+    expect(JSON.parse(none.out).error.code).toBe('not_found');
     expect((await cli(['variants', 'remove', 'har-w8a8', '--json'], db)).code).toBe(0);
     expect(JSON.parse((await cli(['variants', 'list', '--json'], db)).out)).toEqual([]);
     expect((await cli(['models', 'show', 'har-fp', '--json'], db)).code).toBe(0);

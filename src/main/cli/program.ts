@@ -45,6 +45,15 @@ export async function runCli(argv: string[], rt = new CliRuntime()): Promise<num
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {
+      // Commander has printed the usage error; a script asking for --json gets it as JSON too.
+      if (err.exitCode !== 0 && argv.includes('--json'))
+        process.stdout.write(
+          JSON.stringify(
+            { error: { code: 'bad_request', message: err.message.replace(/^error: /, '') } },
+            null,
+            2,
+          ) + '\n',
+        );
       return err.exitCode === 0 ? 0 : 2;
     }
     const json = argv.includes('--json');

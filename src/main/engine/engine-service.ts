@@ -77,6 +77,8 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
       const blob = blobOf(input.model, v.integerModel, 0);
       const parsed = readBlob(blob, input.model);
       const files: string[] = [];
+      // A file name from the model's name; names made before names were checked may hold "/" or spaces.
+      const base = input.model.replace(/[^A-Za-z0-9._-]/g, '_');
       // Default: exports/ beside the database file (the data folder for an in-memory one).
       const exportsDir = path.join(
         ctx.store.path === ':memory:' ? userDataDir() : path.dirname(path.resolve(ctx.store.path)),
@@ -84,9 +86,9 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
       );
       const out =
         input.out ??
-        path.join(exportsDir, input.format === 'blob' ? `${input.model}.bbm` : `${input.model}-c`);
+        path.join(exportsDir, input.format === 'blob' ? `${base}.bbm` : `${base}-c`);
       if (input.format === 'blob') {
-        const file = isDir(out) ? path.join(out, `${input.model}.bbm`) : out;
+        const file = isDir(out) ? path.join(out, `${base}.bbm`) : out;
         mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
         writeFileSync(file, blob);
         files.push(file);

@@ -13,6 +13,8 @@ export interface EngineRun {
   predictions: Int32Array;
   logits: Int32Array;
   blobBytes: number;
+  /** The arena the firmware allocates for this blob (its header's arena_min: layer pair + scratch). */
+  arenaBytes: number;
 }
 
 export function engineReferencePredict(
@@ -41,5 +43,5 @@ export function engineReferencePredict(
     }
     predictions[n] = best;
   }
-  return { predictions, logits, blobBytes: blob.length };
+  return { predictions, logits, blobBytes: blob.length, arenaBytes: parsed.arenaMin };
 }

@@ -104,11 +104,7 @@ export function startLowBitTraining(ctx: AppContext, input: LowBitTrainInput): J
   if (name === input.model)
     throw new BitbenchError('bad_request', "The variant needs its own name, not the parent model's.");
   const repo = new VariantsRepo(ctx.db);
-  if (repo.exists(name) && !input.overwrite)
-    throw new BitbenchError(
-      'conflict',
-      `A model named "${name}" already exists: choose another name, or overwrite it (CLI: --overwrite).`,
-    );
+  repo.checkNewName(name, input.overwrite ?? false);
   return ctx.jobs.start('lowbit-train', { model: input.model, name, config: cfg }, async (job) => {
     const calibCount = Math.min(1024, data.train.count);
     const output = await runInQuantWorker(

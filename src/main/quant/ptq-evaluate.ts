@@ -45,6 +45,8 @@ export interface PtqEvaluation {
   engineMatchesSim: number | null;
   engineNote: string | null;
   blobBytes: number | null;
+  /** The device blob's arena_min (null when the engine could not export the model). */
+  blobArenaBytes: number | null;
 }
 
 export function argmax(logits: ArrayLike<number>, count: number, k: number): Int32Array {
@@ -227,5 +229,6 @@ export function evaluatePtq(
     engineMatchesSim,
     engineNote: 'error' in eng ? eng.error : null,
     blobBytes: 'error' in eng ? null : eng.blobBytes,
+    blobArenaBytes: 'error' in eng ? null : eng.arenaBytes,
   };
 }

@@ -91,7 +91,8 @@ export function buildReport(args: {
     float_bops: fcost.bops,
     peak_memory_bytes: cost.peakMemoryBytes,
     float_peak_memory_bytes: fcost.peakMemoryBytes,
-    arena_bytes: cost.arenaBytes,
+    // The firmware's own figure when the model exports (it adds the kernels' scratch to the layer pair).
+    arena_bytes: e.blobArenaBytes ?? cost.arenaBytes,
     macs: cost.macs,
     params: cost.params,
     per_layer: perLayer,

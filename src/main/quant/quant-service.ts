@@ -28,6 +28,18 @@ export interface PreparedRequest {
   train: DatasetTensors;
 }
 
+/** The CLI flag of each config field a user sets directly, named in refusals. */
+const CLI_FLAGS: Record<string, string> = {
+  weightBits: '--weights',
+  actBits: '--acts',
+  calibSize: '--calib',
+  seed: '--seed',
+  iterations: '--iterations',
+  biasTuningIterations: '--tuning-iterations',
+  logitRange: '--logit-range',
+  layerBits: '--layer-bits',
+};
+
 /** Method string, then explicit fields, over the defaults. */
 export function resolveConfig(method: string | undefined, explicit: Partial<PtqConfig>): PtqConfig {
   let fromMethod: Partial<PtqConfig> = {};
@@ -42,7 +54,13 @@ export function resolveConfig(method: string | undefined, explicit: Partial<PtqC
   if (!parsed.success) {
     throw new BitbenchError(
       'bad_request',
-      parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`).join('; '),
+      parsed.error.issues
+        .map((i) => {
+          const field = i.path.join('.') || 'config';
+          const flag = CLI_FLAGS[field];
+          return `${field}${flag ? ` (${flag})` : ''}: ${i.message}`;
+        })
+        .join('; '),
     );
   }
   return parsed.data;
@@ -67,14 +85,9 @@ export function prepareRequest(
   // Unsupported layers, BN folding and the per-layer table are checked on the graph itself.
   const graph = buildPtqGraph(parent.spec, parent.weights, { foldBatchNorm: config.foldBatchNorm });
   resolveLayerBits(parent.spec, graph, config);
-  if (repo.exists(input.name) && !input.overwrite) {
-    throw new BitbenchError(
-      'conflict',
-      `A model named "${input.name}" already exists: choose another name, or overwrite it (CLI: --overwrite).`,
-    );
-  }
   if (input.name === input.model)
     throw new BitbenchError('bad_request', "The variant needs its own name, not the parent model's.");
+  repo.checkNewName(input.name, input.overwrite ?? false);
   const ref = input.dataset ?? parent.dataset?.name;
   if (!ref)
     throw new BitbenchError(
@@ -178,7 +191,12 @@ export function startQuantize(
 export function createQuantService(ctx: AppContext): ServiceImpl['quant'] {
   return {
     quantize: (input) => ({ jobId: startQuantize(ctx, input).id }),
-    variants: ({ model }) => new VariantsRepo(ctx.db).list(model),
+    variants: ({ model }) => {
+      const repo = new VariantsRepo(ctx.db);
+      if (model !== undefined && !repo.exists(model))
+        throw new BitbenchError('not_found', `No model named "${model}". See \`bitbench models list\`.`);
+      return repo.list(model);
+    },
     get: ({ name }) => new VariantsRepo(ctx.db).get(name),
     remove: ({ name }) => ({ removed: new VariantsRepo(ctx.db).remove(name) }),
   };

@@ -1,3 +1,4 @@
+import { ModelName } from '../../shared/api/models';
 import { BitbenchError } from '../../shared/errors';
 import { ModelSpecSchema, type ModelSpec, type NamedWeight } from '../../shared/model/spec';
 import { decodeWeights } from '../../shared/model/weights-blob';
@@ -51,26 +52,28 @@ interface SummaryRow {
   weight_bits: number;
   act_bits: number;
   report: string;
+  config: string;
   created_at: string;
 }
 
-/** Whether a per-layer table gave some layer bits other than the variant's W/A. */
-function isMixed(rep: Partial<PtqReport> & { layer_bits?: Record<string, number> }, w: number, a: number) {
-  return (
-    (rep.per_layer ?? []).some((l) => l.bits.weights !== w || l.bits.acts !== a) ||
-    Object.values(rep.layer_bits ?? {}).some((b) => b !== w)
-  );
+/**
+ * Whether a per-layer table was given (PTQ's and low-bit training's configs both hold `layerBits`).
+ * Not inferred from the layers' bits: the logits keep 8-bit activations below 8 bits by design.
+ */
+function isMixed(config: string): boolean {
+  const c = JSON.parse(config) as { layerBits?: Record<string, unknown> };
+  return Object.keys(c.layerBits ?? {}).length > 0;
 }
 
 function summaryOf(r: SummaryRow): VariantSummary {
-  const rep = JSON.parse(r.report) as Partial<PtqReport> & { layer_bits?: Record<string, number> };
+  const rep = JSON.parse(r.report) as Partial<PtqReport>;
   return {
     name: r.name,
     parent: r.parent,
     method: r.method,
     weights_bits: r.weight_bits,
     acts_bits: r.act_bits,
-    mixed: isMixed(rep, r.weight_bits, r.act_bits),
+    mixed: isMixed(r.config),
     accuracy: rep.accuracy ?? 0,
     float_accuracy: rep.float_accuracy ?? 0,
     model_bytes: rep.model_bytes ?? 0,
@@ -132,6 +135,31 @@ export class VariantsRepo {
 
   exists(name: string): boolean {
     return this.db.prepare('SELECT 1 FROM models WHERE name = ?').get(name) !== undefined;
+  }
+
+  /**
+   * Refuses, before any work, a name a new variant cannot take: not a valid model name, or taken by a
+   * float model, or by a variant when not overwriting.
+   */
+  checkNewName(name: string, overwrite: boolean): void {
+    const valid = ModelName.safeParse(name);
+    if (!valid.success)
+      throw new BitbenchError(
+        'bad_request',
+        `Variant name "${name}": ${valid.error.issues[0]?.message ?? 'invalid'}.`,
+      );
+    const taken = this.db.prepare('SELECT kind FROM models WHERE name = ?').get(name) as
+      { kind: string } | undefined;
+    if (taken?.kind === 'float')
+      throw new BitbenchError(
+        'conflict',
+        `A float model named "${name}" exists; a variant needs another name (only variants are overwritten).`,
+      );
+    if (taken && !overwrite)
+      throw new BitbenchError(
+        'conflict',
+        `A variant named "${name}" already exists: choose another name, or overwrite it (CLI: --overwrite).`,
+      );
   }
 
   /** Inserts (or with `overwrite`, replaces) a variant atomically; returns the new model id. */
@@ -200,7 +228,7 @@ export class VariantsRepo {
   list(parent?: string): VariantSummary[] {
     const rows = this.db
       .prepare(
-        `SELECT m.name AS name, p.name AS parent, q.method, q.weight_bits, q.act_bits, q.report, q.created_at
+        `SELECT m.name AS name, p.name AS parent, q.method, q.weight_bits, q.act_bits, q.report, q.config, q.created_at
            FROM quant_variants q JOIN models m ON m.id = q.model_id JOIN models p ON p.id = q.parent_id
           WHERE (? IS NULL OR p.name = ?)
           ORDER BY q.created_at DESC, m.id DESC`,
@@ -212,7 +240,7 @@ export class VariantsRepo {
   get(name: string): VariantDetail {
     const r = this.db
       .prepare(
-        `SELECT m.name AS name, p.name AS parent, q.method, q.weight_bits, q.act_bits, q.report, q.created_at,
+        `SELECT m.name AS name, p.name AS parent, q.method, q.weight_bits, q.act_bits, q.report, q.config, q.created_at,
                 q.settings, q.integer_model
            FROM quant_variants q JOIN models m ON m.id = q.model_id JOIN models p ON p.id = q.parent_id
           WHERE m.name = ?`,

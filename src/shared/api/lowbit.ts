@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { method } from './define';
+import { ModelName } from './models';
 import { Bits, LayerBitsSchema } from './quant';
 
 /**
@@ -134,7 +135,7 @@ export const LowBitTrainInput = z.object({
   /** Float parent model name. */
   model: z.string().min(1).max(80),
   /** Name of the quantized variant to create (default: <model>-<method>-w<bits>). */
-  name: z.string().min(1).max(80).optional(),
+  name: ModelName.optional(),
   dataset: z.string().min(1).max(80).optional(),
   config: LowBitConfigSchema,
   overwrite: z.boolean().default(false),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AffineEncodingSchema } from '../quant/encoding';
 import { IntegerModelSchema } from '../quant/integer-model';
 import { method } from './define';
+import { ModelName } from './models';
 
 /**
  * Post-training quantization (seed 003's pipeline, seed 004's vocabulary). A method string lists the
@@ -156,6 +157,8 @@ export function methodOf(
 /** `conv1=4,dense=8` (weights) or `conv1=4/8` (weights/acts) → a per-layer table. */
 export function parseLayerBits(table: string): Record<string, LayerBitsEntry> {
   const out: Record<string, LayerBitsEntry> = {};
+  if (!table.split(',').some((p) => p.trim()))
+    throw new Error('the per-layer table is empty: name=W or name=W/A entries, e.g. conv1=4,dense=8/8');
   for (const part of table
     .split(',')
     .map((p) => p.trim())
@@ -231,6 +234,7 @@ export const PtqReportSchema = z.object({
   float_bops: z.number(),
   peak_memory_bytes: z.number(),
   float_peak_memory_bytes: z.number(),
+  /** The int8 activation arena the firmware allocates: the device blob's arena_min (a layer's input + output, plus the kernels' scratch). */
   arena_bytes: z.number(),
   macs: z.number(),
   params: z.number(),
@@ -326,8 +330,8 @@ export const PtqConfigOverridesSchema = z.object(overrideShape) as unknown as z.
 export const QuantizeInput = z.object({
   /** Float parent model name. */
   model: z.string().min(1).max(80),
-  /** Name of the quantized variant to create. */
-  name: z.string().min(1).max(80),
+  /** Name of the quantized variant to create (a model name: it names files on export). */
+  name: ModelName,
   /** Dataset name for calibration (train split) and evaluation (test split); default: the model's own. */
   dataset: z.string().min(1).max(80).optional(),
   method: z.string().max(200).optional(),
@@ -344,7 +348,7 @@ export const VariantSummarySchema = z.object({
   method: z.string(),
   weights_bits: z.number(),
   acts_bits: z.number(),
-  /** A per-layer table gave some layers other bits than weights_bits / acts_bits (the defaults). */
+  /** A per-layer table was given: some layers have other bits than weights_bits / acts_bits (the defaults). */
   mixed: z.boolean(),
   accuracy: z.number(),
   float_accuracy: z.number(),

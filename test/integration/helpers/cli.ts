@@ -13,10 +13,16 @@ export async function runCliCaptured(
     err += String(s);
     return true;
   });
+  // A refusal's JSON goes straight to process.stdout (program.ts): it is part of `out` too.
+  const spyOut = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
+    out += String(s);
+    return true;
+  });
   try {
     const code = await runCli([...args, '--db', db], new CliRuntime((s) => (out += s)));
     return { code, out, err };
   } finally {
     spy.mockRestore();
+    spyOut.mockRestore();
   }
 }

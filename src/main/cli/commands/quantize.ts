@@ -6,6 +6,7 @@ import {
   type PtqReport,
   type VariantSummary,
 } from '../../../shared/api/quant';
+import { BitbenchError } from '../../../shared/errors';
 import { isLowBitMethod } from '../../../shared/api/lowbit';
 import { runLowBitQuantize, type LowBitFlags } from './lowbit';
 import { startQuantize } from '../../quant/quant-service';
@@ -48,20 +49,48 @@ function intFlag(v: string | undefined, flag: string, min: number): number | und
 const pct = (v: number) => `${(100 * v).toFixed(2)} %`;
 const db = (v: number | null) => (v === null ? 'exact' : `${v.toFixed(1)} dB`);
 
+const int = (v: number) => v.toLocaleString('en-US');
+
+/** Columns padded to their widest cell (header included); the last column is left ragged. */
+function table(rows: string[][], right: ReadonlySet<number> = new Set()): string[] {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows.map((r) =>
+    r
+      .map((cell, c) =>
+        c === r.length - 1 ? cell : right.has(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!),
+      )
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
 export function renderReport(r: PtqReport): string {
+  const mixed = Object.keys(r.config.layerBits ?? {}).length > 0;
+  const containers = r.per_layer.some(
+    (l) => l.bits.weights === 3 || (l.bits.weights > 4 && l.bits.weights < 8),
+  );
+  const layerRows = [
+    ['layer', 'W/A/in', 'MACs', 'BOPs', 'SQNR out', 'W-only acc', 'A-only acc', 'optimisation'],
+    ...r.per_layer.map((l) => [
+      l.name,
+      `${l.bits.weights}/${l.bits.acts}/${l.bits.input}`,
+      int(l.macs),
+      int(l.bops),
+      db(l.sqnr),
+      pct(l.weight_only.accuracy),
+      pct(l.act_only.accuracy),
+      l.optimisation ? `${l.optimisation.method} ${l.optimisation.kept ? 'kept' : 'nearest kept'}` : '-',
+    ]),
+    ['input', `-/${r.config.inputBits}`, '', '', '', '', pct(r.input_act_only.accuracy), ''],
+  ];
   const lines = [
-    `${r.name}  (from ${r.parent}, ${r.method}, W${r.weights_bits}A${r.acts_bits}, ${r.calib} calibration windows, seed ${r.seed})`,
+    `${r.name}  (from ${r.parent}, ${r.method}, W${r.weights_bits}A${r.acts_bits}${mixed ? ' with a per-layer table' : ''}, ${r.calib} calibration windows, seed ${r.seed})`,
     `accuracy   ${pct(r.accuracy)} integer   (float ${pct(r.float_accuracy)}, fake-quant ${pct(r.fake_quant_accuracy)}; agrees with float on ${pct(r.agreement_with_float)}; integer = fake-quant on ${pct(r.integer_matches_fake_quant)})`,
-    `size       ${r.model_bytes} B  (weights ${r.weight_bytes} B packed + biases ${r.bias_bytes} B + metadata ${r.metadata_bytes} B; float32 ${r.float_model_bytes} B)`,
-    `compute    ${(r.bops / 1e6).toFixed(1)} MBOPs  (float ${(r.float_bops / 1e6).toFixed(1)} MBOPs; ${r.macs} MACs)`,
-    `memory     peak ${r.peak_memory_bytes} B (seed 003 formula; float ${r.float_peak_memory_bytes} B), int8 arena ${r.arena_bytes} B`,
+    `size       ${int(r.model_bytes)} B  (weights ${int(r.weight_bytes)} B packed${containers ? ' in 1/2/4/8-bit containers' : ''} + biases ${int(r.bias_bytes)} B + metadata ${int(r.metadata_bytes)} B; float32 ${int(r.float_model_bytes)} B)`,
+    `compute    ${(r.bops / 1e6).toFixed(1)} MBOPs  (float ${(r.float_bops / 1e6).toFixed(1)} MBOPs; ${int(r.macs)} MACs)`,
+    `memory     peak ${int(r.peak_memory_bytes)} B (weights at their bits + largest activation; float ${int(r.float_peak_memory_bytes)} B), firmware arena ${int(r.arena_bytes)} B`,
     '',
-    'layer        W/A/in   MACs        BOPs         SQNR out   W-only acc  A-only acc  opt',
-    ...r.per_layer.map(
-      (l) =>
-        `${l.name.padEnd(12)} ${`${l.bits.weights}/${l.bits.acts}/${l.bits.input}`.padEnd(8)} ${String(l.macs).padEnd(11)} ${String(l.bops).padEnd(12)} ${db(l.sqnr).padEnd(10)} ${pct(l.weight_only.accuracy).padEnd(11)} ${pct(l.act_only.accuracy).padEnd(11)} ${l.optimisation ? `${l.optimisation.method} ${l.optimisation.kept ? 'kept' : 'nearest kept'}` : '-'}`,
-    ),
-    `input        -/${r.config.inputBits}                                               A-only acc ${pct(r.input_act_only.accuracy)}`,
+    ...table(layerRows, new Set([2, 3, 4, 5, 6])),
     ...(r.debug
       ? [
           `(W-only / A-only: one layer quantized at a time, on the first ${r.debug.count} test windows; float there ${pct(r.debug.float_accuracy)})`,
@@ -79,19 +108,27 @@ export function renderReport(r: PtqReport): string {
 function renderVariants(v: VariantSummary[]): string {
   if (v.length === 0)
     return 'No quantized variants yet. Make one with `bitbench quantize --model <float model> --name <variant>`.';
-  return v
-    .map(
-      (s) =>
-        `${s.name.padEnd(20)} ${s.parent.padEnd(14)} ${`W${s.weights_bits}A${s.acts_bits}${s.mixed ? '+mix' : ''}`.padEnd(8)} ${s.method.padEnd(36)} ${pct(s.accuracy).padStart(8)}  ${String(s.model_bytes).padStart(7)} B`,
-    )
-    .join('\n');
+  return table(
+    [
+      ['variant', 'parent', 'W/A', 'accuracy', 'size', 'method'],
+      ...v.map((s) => [
+        s.name,
+        s.parent,
+        `W${s.weights_bits}A${s.acts_bits}${s.mixed ? ' mixed' : ''}`,
+        pct(s.accuracy),
+        `${int(s.model_bytes)} B`,
+        s.method,
+      ]),
+    ],
+    new Set([3, 4]),
+  ).join('\n');
 }
 
 export function registerQuantizeCommands(program: Command, rt: CliRuntime): void {
   command(
     program,
     'quantize',
-    'post-training quantization of a float model (seed 003 pipeline) into a quantized variant',
+    'post-training quantization of a float model (the PTQ pipeline of Zhuo et al., tinyML 2022) into a quantized variant',
   )
     .requiredOption('--model <name>', 'float model to quantize')
     .option(
@@ -160,7 +197,7 @@ export function registerQuantizeCommands(program: Command, rt: CliRuntime): void
           fail(`--logit-range: "${o.logitRange}" is not argmax or acts.`);
         config.logitRange = o.logitRange;
       }
-      if (o.layerBits) {
+      if (o.layerBits !== undefined) {
         try {
           config.layerBits = parseLayerBits(o.layerBits);
         } catch (err) {
@@ -202,7 +239,11 @@ export function registerQuantizeCommands(program: Command, rt: CliRuntime): void
       const o = optionsOf<CommonOptions>(cmd);
       const { services } = await rt.open(o);
       const r = await services.quant.remove({ name });
-      if (!r.removed) fail(`No quantized variant named "${name}". See \`bitbench variants list\`.`);
+      if (!r.removed)
+        throw new BitbenchError(
+          'not_found',
+          `No quantized variant named "${name}". See \`bitbench variants list\`.`,
+        );
       rt.print(o, r, () => `removed ${name}`);
     },
   );

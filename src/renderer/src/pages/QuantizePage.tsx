@@ -77,16 +77,19 @@ function methodString(
   });
 }
 
-/** "W4A4", or "mixed per layer (W2–8, A4–8)" when a per-layer table gave layers other bits. */
+/**
+ * "W4A4", or "mixed per layer: W2–8, A4–8" when a per-layer table was given. (Not read off the
+ * layers' bits alone: the logits keep 8-bit activations below 8 bits by design.)
+ */
 function bitsLabel(report: PtqReport): string {
   const ws = report.per_layer.map((l) => l.bits.weights);
   const as = report.per_layer.map((l) => l.bits.acts);
   const span = (v: number[]) =>
     Math.min(...v) === Math.max(...v) ? `${v[0]}` : `${Math.min(...v)}–${Math.max(...v)}`;
-  const uniform = ws.every((w) => w === report.weights_bits) && as.every((a) => a === report.acts_bits);
-  return uniform || ws.length === 0
-    ? `W${report.weights_bits}A${report.acts_bits}`
-    : `mixed per layer: W${span(ws)}, A${span(as)}`;
+  const table = Object.keys(report.config.layerBits ?? {}).length > 0;
+  return table && ws.length > 0
+    ? `mixed per layer: W${span(ws)}, A${span(as)}`
+    : `W${report.weights_bits}A${report.acts_bits}`;
 }
 
 /** Deletes a variant after a confirmation: its device runs (flash, profile) go with it. */
