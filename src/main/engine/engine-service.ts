@@ -84,9 +84,7 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
         ctx.store.path === ':memory:' ? userDataDir() : path.dirname(path.resolve(ctx.store.path)),
         'exports',
       );
-      const out =
-        input.out ??
-        path.join(exportsDir, input.format === 'blob' ? `${base}.bbm` : `${base}-c`);
+      const out = input.out ?? path.join(exportsDir, input.format === 'blob' ? `${base}.bbm` : `${base}-c`);
       if (input.format === 'blob') {
         const file = isDir(out) ? path.join(out, `${base}.bbm`) : out;
         mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
