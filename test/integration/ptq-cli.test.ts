@@ -92,6 +92,13 @@ describe.skipIf(!haveData)('bitbench quantize (CLI, HAR)', () => {
       expect(r.err).toMatch(re);
       expect(JSON.parse(r.out).error.code).toMatch(/bad_request|conflict/);
     }
+    // A flag of the other method family would be ignored: refused, naming it.
+    const stray = await cli(
+      ['quantize', '--model', 'har-fp', '--name', 'bad', '--method', 'mse', '--epochs', '3', '--json'],
+      db,
+    );
+    expect(stray.code).toBe(1);
+    expect(stray.err).toMatch(/--epochs applies to low-bit training methods/);
     // A usage error (a required option missing) answers --json with JSON too.
     const usage = await cli(['quantize', '--name', 'x', '--json'], db);
     expect(usage.code).toBe(2);

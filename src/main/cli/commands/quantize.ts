@@ -124,6 +124,26 @@ function renderVariants(v: VariantSummary[]): string {
   ).join('\n');
 }
 
+/** Flags only PTQ reads (option key → flag). */
+const PTQ_ONLY_FLAGS: Record<string, string> = {
+  calib: '--calib',
+  iterations: '--iterations',
+  tuningIterations: '--tuning-iterations',
+  logitRange: '--logit-range',
+};
+/** Flags only low-bit training reads. */
+const LOW_BIT_ONLY_FLAGS: Record<string, string> = {
+  epochs: '--epochs',
+  lambda: '--lambda',
+  lr: '--lr',
+  lrSchedule: '--lr-schedule',
+  distill: '--distill',
+  roundedEpochs: '--rounded-epochs',
+  batch: '--batch',
+  maxTrain: '--max-train',
+  fromScratch: '--from-scratch',
+};
+
 export function registerQuantizeCommands(program: Command, rt: CliRuntime): void {
   command(
     program,
@@ -177,7 +197,18 @@ export function registerQuantizeCommands(program: Command, rt: CliRuntime): void
     )
     .action(async (_o, cmd: Command) => {
       const o = optionsOf<QuantizeFlags>(cmd);
-      if (o.method && isLowBitMethod(o.method)) return runLowBitQuantize(rt, o as LowBitFlags);
+      const lowBit = !!o.method && isLowBitMethod(o.method);
+      // A flag of the other family would be silently ignored: refuse it, naming the family it belongs to.
+      const given = (flags: Record<string, string>) =>
+        Object.entries(flags)
+          .filter(([key]) => cmd.getOptionValueSource(key) === 'cli')
+          .map(([, flag]) => flag);
+      const stray = lowBit ? given(PTQ_ONLY_FLAGS) : given(LOW_BIT_ONLY_FLAGS);
+      if (stray.length > 0)
+        fail(
+          `${stray.join(', ')} ${stray.length === 1 ? 'applies' : 'apply'} to ${lowBit ? 'post-training methods (minmax, mse, adaround, …)' : 'low-bit training methods (qat-ste, qat-lsq, universal-s1, universal-s2)'} only; method "${o.method ?? 'minmax'}" would ignore ${stray.length === 1 ? 'it' : 'them'}.`,
+        );
+      if (lowBit) return runLowBitQuantize(rt, o as LowBitFlags);
       if (!o.name) fail('--name is required: the name of the quantized variant to create.');
       const config: Partial<PtqConfig> = {};
       const w = bitsFlag(o.weights, '--weights');
