@@ -56,6 +56,9 @@ describe('the quantize job', () => {
     });
     const { seen, longestGapMs, seconds } = await watch(handle.id, handle.done);
     const running = seen.filter((j) => j.state === 'running' && j.progress > 0 && j.progress < 0.99);
+    console.log(
+      `[quantize job] ${seconds.toFixed(1)} s; main-thread timer: longest gap ${longestGapMs} ms; ${running.length} mid-job progress samples`,
+    );
     // The layers' progress was visible mid-job, in order, and the main thread never stalled for
     // anywhere near the job's length.
     const layerMessages = running.map((j) => j.message).filter((m) => /conv1|fc/.test(m));

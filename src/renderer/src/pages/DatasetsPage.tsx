@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { DatasetDetail, DatasetSummary } from '../../../shared/api/datasets';
 import { api } from '../api';
+import { ConfirmDelete } from '../components/ConfirmDelete';
 import { ErrorBox } from '../components/ErrorBox';
 import { JobProgress } from '../components/JobProgress';
 import { useApi, useJob } from '../hooks';
@@ -362,37 +363,21 @@ function ExportBox({ d }: { d: DatasetDetail }) {
 }
 
 function DeleteBox({ d, onDeleted }: { d: DatasetDetail; onDeleted: () => void }) {
-  const [confirming, setConfirming] = useState(false);
-  const [error, setError] = useState<unknown>();
   if (d.locked)
     return <p className="muted">This version is locked (a model was trained on it) and cannot be deleted.</p>;
   return (
-    <div className="row">
-      {!confirming ? (
-        <button type="button" onClick={() => setConfirming(true)} data-testid="delete-dataset">
-          Delete…
-        </button>
-      ) : (
-        <div className="card" role="alertdialog" aria-label="Confirm delete">
+    <ConfirmDelete
+      what={
+        <>
           Delete <strong>{d.name}</strong> (all {d.versions.length} version
           {d.versions.length === 1 ? '' : 's'}, {d.windows.toLocaleString()} windows in the newest) and the
-          sessions it imported? This cannot be undone.{' '}
-          <button
-            type="button"
-            className="primary"
-            data-testid="confirm-delete"
-            onClick={() => {
-              api.datasets.delete({ name: d.name }).then(onDeleted, (err: unknown) => setError(err));
-            }}
-          >
-            Delete
-          </button>{' '}
-          <button type="button" onClick={() => setConfirming(false)}>
-            Cancel
-          </button>
-        </div>
-      )}
-      <ErrorBox error={error} />
-    </div>
+          sessions it imported?
+        </>
+      }
+      onConfirm={() => api.datasets.delete({ name: d.name })}
+      onDeleted={onDeleted}
+      testId="delete-dataset"
+      confirmTestId="confirm-delete"
+    />
   );
 }

@@ -21,6 +21,7 @@ import {
   type VariantSummary,
 } from '../../../shared/api/quant';
 import { api } from '../api';
+import { ConfirmDelete } from '../components/ConfirmDelete';
 import { ErrorBox } from '../components/ErrorBox';
 import { JobProgress } from '../components/JobProgress';
 import { useApi, useJob } from '../hooks';
@@ -90,40 +91,6 @@ function bitsLabel(report: PtqReport): string {
   return table && ws.length > 0
     ? `mixed per layer: W${span(ws)}, A${span(as)}`
     : `W${report.weights_bits}A${report.acts_bits}`;
-}
-
-/** Deletes a variant after a confirmation: its device runs (flash, profile) go with it. */
-function DeleteVariant({ name, onDeleted }: { name: string; onDeleted: () => void }) {
-  const [confirming, setConfirming] = useState(false);
-  const [error, setError] = useState<unknown>();
-  return (
-    <div className="row">
-      {!confirming ? (
-        <button type="button" onClick={() => setConfirming(true)} data-testid="delete-variant">
-          Delete…
-        </button>
-      ) : (
-        <div className="card" role="alertdialog" aria-label="Confirm delete">
-          Delete <strong>{name}</strong> and its device runs (flash, profile)? The float model stays. This
-          cannot be undone.{' '}
-          <button
-            type="button"
-            className="primary"
-            data-testid="confirm-delete-variant"
-            onClick={() => {
-              api.quant.remove({ name }).then(onDeleted, (err: unknown) => setError(err));
-            }}
-          >
-            Delete
-          </button>{' '}
-          <button type="button" onClick={() => setConfirming(false)}>
-            Cancel
-          </button>
-        </div>
-      )}
-      <ErrorBox error={error} />
-    </div>
-  );
 }
 
 function LayerReport({ report, onDeleted }: { report: PtqReport; onDeleted: () => void }) {
@@ -223,7 +190,18 @@ function LayerReport({ report, onDeleted }: { report: PtqReport; onDeleted: () =
           </span>
         ))}
       </p>
-      <DeleteVariant key={report.name} name={report.name} onDeleted={onDeleted} />
+      <ConfirmDelete
+        key={report.name}
+        what={
+          <>
+            Delete <strong>{report.name}</strong> and its device runs (flash, profile)? The float model stays.
+          </>
+        }
+        onConfirm={() => api.quant.remove({ name: report.name })}
+        onDeleted={onDeleted}
+        testId="delete-variant"
+        confirmTestId="confirm-delete-variant"
+      />
     </div>
   );
 }
