@@ -189,6 +189,11 @@ describe('method strings and per-layer tables', () => {
     expect(parseLayerBits('conv1=4,fc=8/8')).toEqual({ conv1: { weights: 4 }, fc: { weights: 8, acts: 8 } });
     expect(() => parseLayerBits('conv1=9')).toThrow(/1\.\.8/);
     expect(() => parseLayerBits('conv1=4,conv1=2')).toThrow(/named twice/);
+    expect(parseLayerBits(' conv1 = 4 / 8 , fc=2')).toEqual({
+      conv1: { weights: 4, acts: 8 },
+      fc: { weights: 2 },
+    });
+    expect(() => parseLayerBits(' , ')).toThrow(/empty/);
     expect(() => parseLayerBits('conv1=0')).toThrow(/1\.\.8/);
     expect(() => parseLayerBits('conv1:4')).toThrow(/expected name=W/);
   });

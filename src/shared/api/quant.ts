@@ -163,7 +163,7 @@ export function parseLayerBits(table: string): Record<string, LayerBitsEntry> {
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean)) {
-    const m = /^([a-z][a-z0-9_]*)=(\d+)(?:\/(\d+))?$/.exec(part);
+    const m = /^([a-z][a-z0-9_]*)\s*=\s*(\d+)(?:\s*\/\s*(\d+))?$/.exec(part);
     if (!m)
       throw new Error(`bad layer-bits entry "${part}": expected name=W or name=W/A, e.g. conv1=4,dense=8/8`);
     if (Object.hasOwn(out, m[1]!)) throw new Error(`layer "${m[1]}" is named twice in the per-layer table`);
