@@ -133,4 +133,25 @@ describe.skipIf(!!skip)('Quantize page in Chromium against the headless host', (
     expect(await page.getByTestId('variant-report').count()).toBe(0);
     expect(consoleErrors).toEqual([]);
   }, 60_000);
+
+  it('after a reload, a running job shows again with its Cancel', async () => {
+    await page.getByTestId('quant-model').selectOption('wide-fp');
+    await page.getByTestId('quant-preset').selectOption('W4A4');
+    await page.getByTestId('quant-layerwise').selectOption('adaround');
+    await page.getByTestId('quant-iterations').fill('20000');
+    await page.getByTestId('quant-name').fill('wide-long');
+    await page.getByTestId('quant-calib').fill(''); // wide-fp's train split is smaller than the 128 set above
+    await page.getByTestId('quant-start').click();
+    const bar = page.getByTestId('quantize-form').getByTestId('job-progress');
+    await expect.poll(() => bar.getAttribute('data-state'), { timeout: 30_000 }).toBe('running');
+    await page.reload();
+    await page.getByTestId('nav-quantize').click();
+    await page.getByTestId('quant-model').selectOption('wide-fp');
+    await expect.poll(() => bar.getAttribute('data-state'), { timeout: 30_000 }).toBe('running');
+    // The job holds the button: no second job of the same model by accident.
+    expect(await page.getByTestId('quant-start').isDisabled()).toBe(true);
+    await bar.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => bar.getAttribute('data-state'), { timeout: 30_000 }).toBe('cancelled');
+    expect(consoleErrors).toEqual([]);
+  }, 120_000);
 });

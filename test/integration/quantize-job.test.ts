@@ -70,7 +70,7 @@ describe('the quantize job', () => {
     expect(v.report.accuracy).toBeGreaterThan(0.5);
   }, 120_000);
 
-  it('Cancel terminates the worker mid-pipeline and stores nothing', async () => {
+  it('holds its name while it runs; Cancel terminates the worker mid-pipeline and stores nothing', async () => {
     const handle = startQuantize(ctx, {
       model: 'wide-fp',
       name: 'wide-cancelled',
@@ -85,6 +85,10 @@ describe('the quantize job', () => {
     for (let i = 0; i < 3000 && !/conv1|fc/.test(ctx.jobs.get(handle.id).message); i++)
       await new Promise((r) => setTimeout(r, 20));
     expect(ctx.jobs.get(handle.id).state).toBe('running');
+    // The name is taken while the job runs: a second job would only fail when it stores its variant.
+    expect(() =>
+      startQuantize(ctx, { model: 'wide-fp', name: 'wide-cancelled', config: { calibSize: 64 } }),
+    ).toThrow(/already making a variant named "wide-cancelled"/);
     expect(ctx.jobs.cancel(handle.id)).toBe(true);
     expect(await outcome).toMatch(/cancelled/i);
     expect(ctx.jobs.get(handle.id).state).toBe('cancelled');

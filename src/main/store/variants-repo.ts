@@ -138,8 +138,8 @@ export class VariantsRepo {
   }
 
   /**
-   * Refuses, before any work, a name a new variant cannot take: not a valid model name, or taken by a
-   * float model, or by a variant when not overwriting.
+   * Refuses, before any work, a name a new variant cannot take: not a valid model name, taken by a
+   * float model, by a variant when not overwriting, or by a job still making one.
    */
   checkNewName(name: string, overwrite: boolean): void {
     const valid = ModelName.safeParse(name);
@@ -159,6 +159,18 @@ export class VariantsRepo {
       throw new BitbenchError(
         'conflict',
         `A variant named "${name}" already exists: choose another name, or overwrite it (CLI: --overwrite).`,
+      ); // A job still making a variant of this name (in this process or another on the same database)
+    // would fail only when it stores it, after all its work.
+    const making = this.db
+      .prepare(
+        `SELECT id FROM jobs WHERE kind IN ('quantize', 'lowbit-train') AND state IN ('queued', 'running')
+           AND json_extract(params, '$.name') = ?`,
+      )
+      .get(name) as { id: string } | undefined;
+    if (making)
+      throw new BitbenchError(
+        'conflict',
+        `Job ${making.id} is already making a variant named "${name}"; wait for it, cancel it, or choose another name.`,
       );
   }
 

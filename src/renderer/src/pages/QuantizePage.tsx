@@ -309,7 +309,15 @@ export function QuantizePage() {
     setJobId(undefined);
     setLayerChoice({});
   };
-  const job = useJob(jobId);
+  // A quantize job of this model still running (the page was reloaded, or it was started from another
+  // window) shows its progress and Cancel here until a new one is started.
+  const active = useApi(() => api.jobs.list({ limit: 20, kind: 'quantize' }), [current]);
+  const runningJobId = (active.data ?? []).find(
+    (j) =>
+      (j.state === 'running' || j.state === 'queued') &&
+      (j.params as { model?: unknown } | null)?.model === current,
+  )?.id;
+  const job = useJob(jobId ?? runningJobId);
   // The variant shown below: the one clicked, else the one just made.
   const justMade = job?.state === 'succeeded' ? (job.result as { name?: string } | null)?.name : undefined;
   const shown = selected ?? justMade;
