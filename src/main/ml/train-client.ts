@@ -1,28 +1,15 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { TfBackendName } from '../../shared/api/status';
 import { BitbenchError, ErrorCode } from '../../shared/errors';
+import { spawnWorkerEntry } from '../jobs/worker-entry';
 import type { EpochMetrics } from '../../shared/model/training';
 import type { StartMessage, WorkerMessage } from './train-protocol';
 import type { BatchTick, TrainInput, TrainOutput } from './trainer';
 
-/**
- * Starts the training worker. In the build every main chunk lands flat in out/main/, so the
- * built train-worker.js is a sibling of whichever chunk holds this code. From the sources
- * (tests, `tsx`) the worker is the .ts file, loaded through tsx's `tsImport` from a small eval
- * bootstrap: on Node 20 `execArgv: ['--import', 'tsx']` does not apply tsx's hooks to a
- * worker's entry module ("Unknown file extension .ts", measured on 20.20).
- */
+/** Starts the training worker (train-worker.ts beside this module; see spawnWorkerEntry). */
 export function spawnTrainWorker(): Worker {
-  // `here` (not import.meta.url inline) so the bundler does not treat the URL as an asset.
   const here = import.meta.url;
-  const ts = new URL('./train-worker.ts', here);
-  if (here.endsWith('.ts') && existsSync(fileURLToPath(ts))) {
-    const boot = `import('tsx/esm/api').then((api) => api.tsImport(${JSON.stringify(ts.href)}, ${JSON.stringify(here)}))`;
-    return new Worker(boot, { eval: true });
-  }
-  return new Worker(new URL('./train-worker.js', here));
+  return spawnWorkerEntry(here, 'train-worker');
 }
 
 export interface RunTrainingOptions {
