@@ -104,6 +104,17 @@ export class JobsRepo {
     return n;
   }
 
+  /** The id of a queued or running job of one of `kinds` whose params name `name`, if any. */
+  activeNaming(kinds: readonly string[], name: string): string | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT id FROM jobs WHERE kind IN (SELECT value FROM json_each(?)) AND state IN ('queued', 'running')
+           AND json_extract(params, '$.name') = ?`,
+      )
+      .get(JSON.stringify(kinds), name) as { id: string } | undefined;
+    return row?.id;
+  }
+
   get(id: string): Job | undefined {
     const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
     return row && toJob(row);

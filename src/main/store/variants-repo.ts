@@ -4,6 +4,7 @@ import { ModelSpecSchema, type ModelSpec, type NamedWeight } from '../../shared/
 import { decodeWeights } from '../../shared/model/weights-blob';
 import {
   FakeQuantSettingsSchema,
+  hasLayerTable,
   PtqReportSchema,
   type FakeQuantSettings,
   type PtqReport,
@@ -12,6 +13,7 @@ import {
 } from '../../shared/api/quant';
 import { IntegerModelSchema, type IntegerModel } from '../../shared/quant/integer-model';
 import type { Db } from './database';
+import { JobsRepo } from './jobs-repo';
 
 /**
  * Quantized variants: a `models` row (kind 'quantized', parent_id) and its `quant_variants` row,
@@ -56,15 +58,6 @@ interface SummaryRow {
   created_at: string;
 }
 
-/**
- * Whether a per-layer table was given (PTQ's and low-bit training's configs both hold `layerBits`).
- * Not inferred from the layers' bits: the logits keep 8-bit activations below 8 bits by design.
- */
-function isMixed(config: string): boolean {
-  const c = JSON.parse(config) as { layerBits?: Record<string, unknown> };
-  return Object.keys(c.layerBits ?? {}).length > 0;
-}
-
 function summaryOf(r: SummaryRow): VariantSummary {
   const rep = JSON.parse(r.report) as Partial<PtqReport>;
   return {
@@ -73,7 +66,7 @@ function summaryOf(r: SummaryRow): VariantSummary {
     method: r.method,
     weights_bits: r.weight_bits,
     acts_bits: r.act_bits,
-    mixed: isMixed(r.config),
+    mixed: hasLayerTable(JSON.parse(r.config) as { layerBits?: Record<string, unknown> }),
     accuracy: rep.accuracy ?? 0,
     float_accuracy: rep.float_accuracy ?? 0,
     model_bytes: rep.model_bytes ?? 0,
@@ -159,18 +152,14 @@ export class VariantsRepo {
       throw new BitbenchError(
         'conflict',
         `A variant named "${name}" already exists: choose another name, or overwrite it (CLI: --overwrite).`,
-      ); // A job still making a variant of this name (in this process or another on the same database)
+      );
+    // A job still making a variant of this name (in this process or another on the same database)
     // would fail only when it stores it, after all its work.
-    const making = this.db
-      .prepare(
-        `SELECT id FROM jobs WHERE kind IN ('quantize', 'lowbit-train') AND state IN ('queued', 'running')
-           AND json_extract(params, '$.name') = ?`,
-      )
-      .get(name) as { id: string } | undefined;
+    const making = new JobsRepo(this.db).activeNaming(['quantize', 'lowbit-train'], name);
     if (making)
       throw new BitbenchError(
         'conflict',
-        `Job ${making.id} is already making a variant named "${name}"; wait for it, cancel it, or choose another name.`,
+        `Job ${making} is already making a variant named "${name}"; wait for it, cancel it, or choose another name.`,
       );
   }
 

@@ -155,6 +155,15 @@ export function methodOf(
 }
 
 /** `conv1=4,dense=8` (weights) or `conv1=4/8` (weights/acts) → a per-layer table. */
+/**
+ * Whether a configuration was given a per-layer bit table: what makes a variant "mixed". PTQ's and
+ * low-bit training's configs both hold `layerBits`. (Not read off the layers' bits: below 8 bits the
+ * logits keep 8-bit activations by design.)
+ */
+export function hasLayerTable(config: { layerBits?: Record<string, unknown> | undefined }): boolean {
+  return Object.keys(config.layerBits ?? {}).length > 0;
+}
+
 export function parseLayerBits(table: string): Record<string, LayerBitsEntry> {
   const out: Record<string, LayerBitsEntry> = {};
   if (!table.split(',').some((p) => p.trim()))

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import {
+  hasLayerTable,
   parseLayerBits,
   tuningSummary,
   type PtqConfig,
@@ -65,7 +66,7 @@ function table(rows: string[][], right: ReadonlySet<number> = new Set()): string
 }
 
 export function renderReport(r: PtqReport): string {
-  const mixed = Object.keys(r.config.layerBits ?? {}).length > 0;
+  const mixed = hasLayerTable(r.config);
   const containers = r.per_layer.some(
     (l) => l.bits.weights === 3 || (l.bits.weights > 4 && l.bits.weights < 8),
   );

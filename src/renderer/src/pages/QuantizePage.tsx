@@ -14,6 +14,7 @@ import {
 } from 'recharts';
 import type { ModelSummary } from '../../../shared/api/models';
 import {
+  hasLayerTable,
   methodOf,
   tuningSummary,
   type PtqConfigInput,
@@ -78,17 +79,13 @@ function methodString(
   });
 }
 
-/**
- * "W4A4", or "mixed per layer: W2–8, A4–8" when a per-layer table was given. (Not read off the
- * layers' bits alone: the logits keep 8-bit activations below 8 bits by design.)
- */
+/** "W4A4", or "mixed per layer: W2–8, A4–8" when a per-layer table was given. */
 function bitsLabel(report: PtqReport): string {
   const ws = report.per_layer.map((l) => l.bits.weights);
   const as = report.per_layer.map((l) => l.bits.acts);
   const span = (v: number[]) =>
     Math.min(...v) === Math.max(...v) ? `${v[0]}` : `${Math.min(...v)}–${Math.max(...v)}`;
-  const table = Object.keys(report.config.layerBits ?? {}).length > 0;
-  return table && ws.length > 0
+  return hasLayerTable(report.config) && ws.length > 0
     ? `mixed per layer: W${span(ws)}, A${span(as)}`
     : `W${report.weights_bits}A${report.acts_bits}`;
 }
@@ -325,7 +322,7 @@ export function QuantizePage() {
 
   const bits = preset === 'custom' ? custom : PRESETS[preset];
   const layerBits = preset === 'custom' ? layerBitsOf(layerChoice, custom) : {};
-  const mixed = Object.keys(layerBits).length > 0;
+  const mixed = hasLayerTable({ layerBits });
   const defaultName = current
     ? `${current.replace(/-fp$/, '')}-${mixed ? 'mixed' : `w${bits.w}a${bits.a}`}${{ none: '', adaround: '-ar', adaquant: '-aq', lsq: '-lsq' }[layerwise]}`
     : '';
