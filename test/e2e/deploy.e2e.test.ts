@@ -74,6 +74,33 @@ describe.skipIf(!!skip)('Deploy and Compare pages in Chromium against the headle
     expect(await page.getByTestId('runs').locator('tbody tr').count()).toBeGreaterThanOrEqual(1);
   }, 300_000);
 
+  it('refuses a bad window count on the page, and Profile is off from the Flash click on', async () => {
+    const limit = page.getByTestId('deploy-limit');
+    await limit.fill('12x');
+    await expect.poll(() => page.getByTestId('deploy-limit-error').textContent()).toMatch(/whole number/);
+    expect(await page.getByTestId('profile').isDisabled()).toBe(true);
+    await limit.fill('');
+    expect(await page.getByTestId('deploy-limit-error').count()).toBe(0);
+    await page.getByTestId('deploy-model').selectOption('tiny-w4a4');
+    await expect.poll(() => page.getByTestId('fit').textContent(), { timeout: 30_000 }).toMatch(/fits/);
+    // tiny-w4a4 was profiled above: wait for its runs to be listed.
+    await expect.poll(() => page.getByTestId('runs').textContent()).toMatch(/profile/);
+    const runsBefore = await page.getByTestId('runs').locator('tbody tr').count();
+    // Profile is disabled from the click, while the host is still connecting, not once the job exists.
+    await runJob(
+      page,
+      async () => {
+        await page.getByTestId('flash').click();
+        expect(await page.getByTestId('profile').isDisabled()).toBe(true);
+      },
+      60_000,
+    );
+    await expect
+      .poll(() => page.getByTestId('runs').locator('tbody tr').count(), { timeout: 30_000 })
+      .toBe(runsBefore + 1);
+    expect(await page.getByTestId('runs').textContent()).not.toMatch(/partial/);
+  }, 120_000);
+
   it('builds the standalone image of the selected model for the M0 and shows its footprint', async () => {
     await page.getByTestId('deploy-model').selectOption('tiny-w1a8');
     const card = page.getByTestId('footprint');

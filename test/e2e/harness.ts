@@ -29,10 +29,11 @@ export interface HostProcess {
 
 /** Starts the built headless host on a fresh database and waits for its URL. */
 export async function startHostProcess(
-  opts: { dbPath?: string; env?: NodeJS.ProcessEnv } = {},
+  opts: { dbPath?: string; env?: NodeJS.ProcessEnv; port?: number } = {},
 ): Promise<HostProcess> {
   const dbPath = opts.dbPath ?? path.join(mkdtempSync(path.join(os.tmpdir(), 'bb-e2e-')), 'e2e.db');
-  const proc = spawn(process.execPath, [hostEntry, '--db', dbPath], {
+  const portArgs = opts.port !== undefined ? ['--port', String(opts.port)] : [];
+  const proc = spawn(process.execPath, [hostEntry, '--db', dbPath, ...portArgs], {
     cwd: repoRoot,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

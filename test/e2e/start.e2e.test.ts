@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -50,4 +50,20 @@ describe('npm start', () => {
       await exited;
     }
   }, 120_000);
+
+  it('the host answers --help with its usage and refuses an option it does not know, starting nothing', () => {
+    const host = path.join(repoRoot, 'out', 'main', 'host.js');
+    const db = path.join(mkdtempSync(path.join(os.tmpdir(), 'bb-help-')), 'never.db');
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, [host, ...args, '--db', db], { encoding: 'utf8', timeout: 20_000 });
+    const help = run('--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/Usage: node out\/main\/host\.js \[--port N\] \[--db FILE\]/);
+    const bad = run('--prot', '8080');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/Unknown option '--prot'/);
+    expect(run('--port', 'eighty').stderr).toMatch(/--port must be a port number 0\.\.65535, not "eighty"/);
+    // None of them opened (so created) the database.
+    expect(existsSync(db)).toBe(false);
+  });
 });

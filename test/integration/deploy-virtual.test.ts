@@ -178,6 +178,30 @@ describe.skipIf(unavailable !== null)('deploy on the virtual boards', () => {
     expect((await s.deploy.runs({ limit: 1000 })).length).toBe(runsBefore);
   }, 60_000);
 
+  it('Profile sent right after Flash, before the flash job exists, is refused as busy and leaves no run', async () => {
+    const runsBefore = (await s.deploy.runs({ limit: 1000 })).length;
+    // Neither call is awaited before the other starts: the flash is still connecting (PING) when
+    // the profile arrives, as when the Deploy page's Profile is clicked right after Flash.
+    const flash = s.deploy.flash({ model: 'tiny-w4a8', board: 'virtual:m4', force: true });
+    const second = s.deploy.profile({
+      model: 'tiny-w8a8',
+      board: 'virtual:M4',
+      split: 'test',
+      maxMismatchDetails: 20,
+    });
+    await expect(second).rejects.toThrow(/virtual:m4 is busy/);
+    const { jobId } = await flash;
+    expect((await ctx.jobs.done<FlashResult>(jobId)).model).toBe('tiny-w4a8');
+    const runs = await s.deploy.runs({ limit: 1000 });
+    expect(runs.length).toBe(runsBefore + 1);
+    expect(runs.filter((r) => r.kind === 'profile' && r.state !== 'complete')).toEqual([]);
+    // Released with the flash job: the profile runs now.
+    const r = await (
+      await profile({ model: 'tiny-w8a8', board: 'virtual:m4', split: 'test', maxMismatchDetails: 20 })
+    ).done;
+    expect(r).toMatchObject({ state: 'complete', bit_exact: true });
+  }, 90_000);
+
   it('a board that vanishes mid-profile leaves a partial run that resumes to the full, bit-exact result', async () => {
     const spec = 'virtual:m4';
     await boardManager(ctx).disconnect(spec); // a fresh QEMU whose pty we watch

@@ -18,7 +18,8 @@ import { tensorBytes } from '../../shared/engine/blob-format';
 import type { AppContext } from '../context';
 import { loadDatasetTensors, type DatasetTensors } from '../datasets/dataset-reader';
 import { boardManager } from '../device/board-manager';
-import { boardClaims } from '../device/board-claims';
+import { boardClaims, type BoardReservation } from '../device/board-claims';
+import type { BoardConnection } from '../device/board-connection';
 import { runReference } from '../engine/reference';
 import { RunsRepo, type RunRow } from '../store/runs-repo';
 import { loadArtifact, type Artifact } from './artifact';
@@ -106,7 +107,7 @@ function summaryOf(r: RunRow): RunSummary {
 export function createDeployService(ctx: AppContext): ServiceImpl['deploy'] {
   const runs = () => new RunsRepo(ctx.db);
   const boards = () => boardManager(ctx);
-  const { claim, holding } = boardClaims(ctx);
+  const claims = boardClaims(ctx);
 
   /**
    * A connection that answers now. A board that vanished can leave a connection that still looks
@@ -126,13 +127,17 @@ export function createDeployService(ctx: AppContext): ServiceImpl['deploy'] {
     }
   }
 
-  async function startProfile(plan: ProfilePlan, resume: boolean) {
-    claim(plan.spec);
-    const conn = await liveConnection(plan.spec);
+  /** Starts the profile job on a board `reservation` holds (the caller releases it if this throws). */
+  function startProfile(
+    plan: ProfilePlan,
+    resume: boolean,
+    conn: BoardConnection,
+    reservation: BoardReservation,
+  ): { jobId: string; runId: number } {
     const handle = ctx.jobs.start(
       'profile',
       { model: plan.art.name, board: plan.spec, run: plan.runId, resume },
-      holding(plan.spec, (job) => runProfile(ctx, conn, plan, job)),
+      reservation.holding((job) => runProfile(ctx, conn, plan, job)),
     );
     if (resume) runs().reopen(plan.runId, handle.id);
     else runs().setJob(plan.runId, handle.id);
@@ -148,84 +153,85 @@ export function createDeployService(ctx: AppContext): ServiceImpl['deploy'] {
 
     async flash(input) {
       const art = loadArtifact(ctx.db, input.model);
-      claim(input.board);
-      const conn = await liveConnection(input.board);
-      const est = buildEstimate(ctx.db, art, conn.spec, conn.info, 'connected');
-      refuseIfTooBig(est);
-      const repo = runs();
-      const runId = repo.create({
-        kind: 'flash',
-        modelId: art.prov.modelId,
-        board: conn.spec,
-        boardName: conn.info.board,
-        cpu: conn.info.cpu,
-        counterKind: conn.info.counterKind,
-        firmwareVersion: conn.info.firmwareVersion,
-        buildId: conn.info.buildId,
-        modelHash: art.parsed.hash,
-        config: {
-          model: {
-            name: art.name,
-            blob: { bytes: art.blob.length, crc32: art.crc32Hex, hash: art.parsed.hash },
+      return claims.reserving(input.board, async (reservation) => {
+        const conn = await liveConnection(input.board);
+        const est = buildEstimate(ctx.db, art, conn.spec, conn.info, 'connected');
+        refuseIfTooBig(est);
+        const repo = runs();
+        const runId = repo.create({
+          kind: 'flash',
+          modelId: art.prov.modelId,
+          board: conn.spec,
+          boardName: conn.info.board,
+          cpu: conn.info.cpu,
+          counterKind: conn.info.counterKind,
+          firmwareVersion: conn.info.firmwareVersion,
+          buildId: conn.info.buildId,
+          modelHash: art.parsed.hash,
+          config: {
+            model: {
+              name: art.name,
+              blob: { bytes: art.blob.length, crc32: art.crc32Hex, hash: art.parsed.hash },
+            },
+            board: boardRef(conn.spec, conn.info),
+            estimate: est,
           },
-          board: boardRef(conn.spec, conn.info),
-          estimate: est,
-        },
+        });
+        const handle = ctx.jobs.start(
+          'flash',
+          { model: art.name, board: conn.spec, run: runId },
+          reservation.holding(async (job) => {
+            const t0 = Date.now();
+            try {
+              const f = await flashArtifact(conn, art, {
+                force: input.force,
+                signal: job.signal,
+                onProgress: (p) => {
+                  job.progress(p.sent / Math.max(1, p.total), `${p.sent} / ${p.total} B`);
+                  ctx.events.emit('deployProgress', {
+                    jobId: job.id,
+                    runId,
+                    phase: 'flash',
+                    bytesSent: p.sent,
+                    bytesTotal: p.total,
+                    bytesPerSecond: p.bytesPerSecond,
+                    windowsDone: 0,
+                    windowsTotal: 0,
+                    windowsPerSecond: 0,
+                    mismatches: 0,
+                    etaSeconds: p.etaSeconds,
+                  });
+                },
+              });
+              const result: FlashResult = {
+                run_id: runId,
+                model: art.name,
+                board: conn.spec,
+                bytes: art.blob.length,
+                crc32: art.crc32Hex,
+                model_hash: art.parsed.hash,
+                already_active: f.alreadyActive,
+                resumed_from: f.resumedFrom,
+                chunks: f.chunks,
+                seconds: f.seconds || (Date.now() - t0) / 1000,
+                bytes_per_second: f.bytesPerSecond,
+                verified: true,
+                slot: f.slot,
+                firmware_version: conn.info.firmwareVersion,
+                build_id: conn.info.buildId,
+              };
+              runs().finish(runId, 'complete', null, result);
+              job.progress(1, f.alreadyActive ? 'already running on the board' : 'flashed and verified');
+              return result;
+            } catch (err) {
+              runs().finish(runId, 'failed', err instanceof Error ? err.message : String(err));
+              throw err;
+            }
+          }),
+        );
+        runs().setJob(runId, handle.id);
+        return { jobId: handle.id };
       });
-      const handle = ctx.jobs.start(
-        'flash',
-        { model: art.name, board: conn.spec, run: runId },
-        holding(conn.spec, async (job) => {
-          const t0 = Date.now();
-          try {
-            const f = await flashArtifact(conn, art, {
-              force: input.force,
-              signal: job.signal,
-              onProgress: (p) => {
-                job.progress(p.sent / Math.max(1, p.total), `${p.sent} / ${p.total} B`);
-                ctx.events.emit('deployProgress', {
-                  jobId: job.id,
-                  runId,
-                  phase: 'flash',
-                  bytesSent: p.sent,
-                  bytesTotal: p.total,
-                  bytesPerSecond: p.bytesPerSecond,
-                  windowsDone: 0,
-                  windowsTotal: 0,
-                  windowsPerSecond: 0,
-                  mismatches: 0,
-                  etaSeconds: p.etaSeconds,
-                });
-              },
-            });
-            const result: FlashResult = {
-              run_id: runId,
-              model: art.name,
-              board: conn.spec,
-              bytes: art.blob.length,
-              crc32: art.crc32Hex,
-              model_hash: art.parsed.hash,
-              already_active: f.alreadyActive,
-              resumed_from: f.resumedFrom,
-              chunks: f.chunks,
-              seconds: f.seconds || (Date.now() - t0) / 1000,
-              bytes_per_second: f.bytesPerSecond,
-              verified: true,
-              slot: f.slot,
-              firmware_version: conn.info.firmwareVersion,
-              build_id: conn.info.buildId,
-            };
-            runs().finish(runId, 'complete', null, result);
-            job.progress(1, f.alreadyActive ? 'already running on the board' : 'flashed and verified');
-            return result;
-          } catch (err) {
-            runs().finish(runId, 'failed', err instanceof Error ? err.message : String(err));
-            throw err;
-          }
-        }),
-      );
-      runs().setJob(runId, handle.id);
-      return { jobId: handle.id };
     },
 
     async profile(input) {
@@ -262,30 +268,33 @@ export function createDeployService(ctx: AppContext): ServiceImpl['deploy'] {
             `The windows of ${record.dataset.name}@${record.dataset.version} (${record.dataset.split}) differ from those run ${run.id} started on.`,
           );
         const spec = input.board ?? run.board!;
-        claim(spec);
-        const conn = await liveConnection(spec);
-        if (conn.info.board !== run.boardName || conn.info.buildId !== run.buildId)
-          throw new BitbenchError(
-            'conflict',
-            `Run ${run.id} was measured on ${run.boardName} firmware ${run.firmwareVersion} (build ${run.buildId}); ${spec} is ${conn.info.board} build ${conn.info.buildId}. Mixing them would mix two measurements: start a new profile.`,
+        return claims.reserving(spec, async (reservation) => {
+          const conn = await liveConnection(spec);
+          if (conn.info.board !== run.boardName || conn.info.buildId !== run.buildId)
+            throw new BitbenchError(
+              'conflict',
+              `Run ${run.id} was measured on ${run.boardName} firmware ${run.firmwareVersion} (build ${run.buildId}); ${spec} is ${conn.info.board} build ${conn.info.buildId}. Mixing them would mix two measurements: start a new profile.`,
+            );
+          const earlier = (run.results ?? {}) as Partial<ProfileResult>;
+          return startProfile(
+            {
+              runId: run.id,
+              art,
+              spec: conn.spec,
+              info: conn.info,
+              data: exact,
+              total: record.dataset.windows,
+              estimate,
+              record,
+              maxMismatchDetails: input.maxMismatchDetails,
+              earlierDetails: (earlier.mismatch_details ?? []) as Mismatch[],
+              earlierFlash: earlier.flash ?? null,
+            },
+            true,
+            conn,
+            reservation,
           );
-        const earlier = (run.results ?? {}) as Partial<ProfileResult>;
-        return startProfile(
-          {
-            runId: run.id,
-            art,
-            spec: conn.spec,
-            info: conn.info,
-            data: exact,
-            total: record.dataset.windows,
-            estimate,
-            record,
-            maxMismatchDetails: input.maxMismatchDetails,
-            earlierDetails: (earlier.mismatch_details ?? []) as Mismatch[],
-            earlierFlash: earlier.flash ?? null,
-          },
-          true,
-        );
+        });
       }
       if (!input.model || !input.board)
         throw new BitbenchError(
@@ -295,43 +304,47 @@ export function createDeployService(ctx: AppContext): ServiceImpl['deploy'] {
       const art = loadArtifact(ctx.db, input.model);
       const { name, data } = loadData(art, input.dataset, input.split, ctx.db);
       const total = Math.min(input.limit ?? data.count, data.count);
-      claim(input.board);
-      const conn = await liveConnection(input.board);
-      const estimate = buildEstimate(ctx.db, art, conn.spec, conn.info, 'connected');
-      refuseIfTooBig(estimate);
-      const record = buildRecord(art, data, { name, split: input.split }, total, conn.spec, conn.info);
-      const runId = repo.create({
-        kind: 'profile',
-        modelId: art.prov.modelId,
-        board: conn.spec,
-        boardName: conn.info.board,
-        cpu: conn.info.cpu,
-        counterKind: conn.info.counterKind,
-        firmwareVersion: conn.info.firmwareVersion,
-        buildId: conn.info.buildId,
-        modelHash: art.parsed.hash,
-        datasetName: name,
-        datasetVersion: data.version,
-        split: input.split,
-        windowsTotal: total,
-        config: { record, estimate } satisfies ProfileConfig,
+      const board = input.board;
+      return claims.reserving(board, async (reservation) => {
+        const conn = await liveConnection(board);
+        const estimate = buildEstimate(ctx.db, art, conn.spec, conn.info, 'connected');
+        refuseIfTooBig(estimate);
+        const record = buildRecord(art, data, { name, split: input.split }, total, conn.spec, conn.info);
+        const runId = repo.create({
+          kind: 'profile',
+          modelId: art.prov.modelId,
+          board: conn.spec,
+          boardName: conn.info.board,
+          cpu: conn.info.cpu,
+          counterKind: conn.info.counterKind,
+          firmwareVersion: conn.info.firmwareVersion,
+          buildId: conn.info.buildId,
+          modelHash: art.parsed.hash,
+          datasetName: name,
+          datasetVersion: data.version,
+          split: input.split,
+          windowsTotal: total,
+          config: { record, estimate } satisfies ProfileConfig,
+        });
+        return startProfile(
+          {
+            runId,
+            art,
+            spec: conn.spec,
+            info: conn.info,
+            data,
+            total,
+            estimate,
+            record,
+            maxMismatchDetails: input.maxMismatchDetails,
+            earlierDetails: [],
+            earlierFlash: null,
+          },
+          false,
+          conn,
+          reservation,
+        );
       });
-      return startProfile(
-        {
-          runId,
-          art,
-          spec: conn.spec,
-          info: conn.info,
-          data,
-          total,
-          estimate,
-          record,
-          maxMismatchDetails: input.maxMismatchDetails,
-          earlierDetails: [],
-          earlierFlash: null,
-        },
-        false,
-      );
     },
 
     runs(input) {

@@ -127,9 +127,14 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
     },
 
     async verify(input) {
-      // Not a job, so it cannot hold the board; it still refuses one a job holds.
-      if (input.board) claims.claim(input.board);
-      return runVerify(input, {});
+      if (!input.board) return runVerify(input, {});
+      // Not a job, but it holds the board while it runs all the same: a flash cannot cut in.
+      const r = claims.reserve(input.board);
+      try {
+        return await runVerify(input, {});
+      } finally {
+        r.release();
+      }
     },
 
     async verifyJob(input) {
@@ -137,9 +142,10 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
       variant(input.model);
       const work = (job: JobContext) => runVerify(input, job);
       // On a board, the job holds it like a flash or a profile: no model load can cut in.
-      if (input.board) claims.claim(input.board);
-      const handle = ctx.jobs.start('verify', input, input.board ? claims.holding(input.board, work) : work);
-      return { jobId: handle.id };
+      if (!input.board) return { jobId: ctx.jobs.start('verify', input, work).id };
+      return claims.reserving(input.board, async (r) => ({
+        jobId: ctx.jobs.start('verify', input, r.holding(work)).id,
+      }));
     },
   };
 

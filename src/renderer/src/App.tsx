@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { api } from './api';
+import { api, hostLinkState, transport, type HostLink } from './api';
 import { ErrorBox } from './components/ErrorBox';
 import { StatusBar } from './components/StatusBar';
 import { useApi } from './hooks';
@@ -8,6 +8,20 @@ import { pages } from './pages';
 function routeFromHash(): string {
   const id = window.location.hash.replace(/^#\/?/, '');
   return pages.some((p) => p.id === id) ? id : 'devices';
+}
+
+/** Shown over every page once the headless host that served this tab is gone or was restarted. */
+function HostLinkBanner() {
+  const [link, setLink] = useState<HostLink>(hostLinkState.get);
+  useEffect(() => hostLinkState.subscribe(setLink), []);
+  if (transport !== 'headless-host' || link === 'ok') return null;
+  return (
+    <div className="host-banner" role="alert" data-testid="host-banner" data-link={link}>
+      {link === 'stale-token'
+        ? 'The bitbench host was restarted, and this tab holds the old run’s token. Open the URL the host printed in its terminal (it carries the new token).'
+        : 'The bitbench host does not answer: it was stopped, or it crashed. Start it again (npm start) and open the URL it prints.'}
+    </div>
+  );
 }
 
 export function App() {
@@ -38,6 +52,7 @@ export function App() {
         ))}
       </nav>
       <main className="content">
+        <HostLinkBanner />
         {storeError ? (
           <section className="page">
             <h1>bitbench cannot open its database</h1>

@@ -11,6 +11,27 @@ declare global {
 
 const TOKEN_KEY = 'bitbench-token';
 
+/**
+ * Whether this tab still reaches the headless host that served it: `unreachable` once the host
+ * stopped (calls fail, the event socket cannot reopen), `stale-token` once a host answers but not
+ * to this tab's token (it was restarted, with a new token). The app shows a banner for both.
+ */
+export type HostLink = 'ok' | 'unreachable' | 'stale-token';
+let hostLink: HostLink = 'ok';
+const linkListeners = new Set<(l: HostLink) => void>();
+function setHostLink(l: HostLink): void {
+  if (l === hostLink) return;
+  hostLink = l;
+  for (const fn of linkListeners) fn(l);
+}
+export const hostLinkState = {
+  get: (): HostLink => hostLink,
+  subscribe(fn: (l: HostLink) => void): () => void {
+    linkListeners.add(fn);
+    return () => linkListeners.delete(fn);
+  },
+};
+
 /** The per-run token arrives in the URL fragment once; keep it for reloads of this tab only. */
 function hostToken(): string {
   const fromHash = new URLSearchParams(window.location.hash.slice(1)).get('token');
@@ -25,10 +46,23 @@ function hostToken(): string {
 /** The same typed API over the headless host: HTTP for calls, one WebSocket for events. */
 function createHostApi(): BitbenchApi {
   const token = hostToken();
+  // A restarted host's URL pasted into this tab changes only the fragment, which reloads nothing:
+  // take the new token and start afresh with it.
+  window.addEventListener('hashchange', () => {
+    const fresh = new URLSearchParams(window.location.hash.slice(1)).get('token');
+    if (fresh && fresh !== token) {
+      sessionStorage.setItem(TOKEN_KEY, fresh);
+      window.location.replace(`${window.location.pathname}#/devices`);
+      window.location.reload();
+    }
+  });
   const listeners = new Map<string, Set<(payload: unknown) => void>>();
   let socket: WebSocket | undefined;
   let retryMs = 500;
+  let failures = 0;
   const connect = () => {
+    // A restarted host will never take this token again: stop knocking.
+    if (hostLink === 'stale-token') return;
     const url = `${window.location.origin.replace(/^http/, 'ws')}/events?token=${encodeURIComponent(token)}`;
     socket = new WebSocket(url);
     socket.onmessage = (msg) => {
@@ -36,11 +70,30 @@ function createHostApi(): BitbenchApi {
       const name = event.startsWith(EVENT_PREFIX) ? event.slice(EVENT_PREFIX.length) : event;
       for (const l of listeners.get(name) ?? []) l(payload);
     };
-    socket.onopen = () => (retryMs = 500);
+    socket.onopen = () => {
+      retryMs = 500;
+      failures = 0;
+      setHostLink('ok');
+    };
     socket.onclose = () => {
+      // One drop can be a blip; three in a row (about 3.5 s) mean the host is gone or restarted.
+      if (++failures >= 3) void probe();
       setTimeout(connect, retryMs);
       retryMs = Math.min(retryMs * 2, 10_000);
     };
+  };
+  /** Tells an unreachable host from a restarted one (which refuses this tab's token). */
+  const probe = async () => {
+    try {
+      const res = await fetch('/api/bb%3Astatus.get', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: '{}',
+      });
+      setHostLink(res.status === 401 ? 'stale-token' : 'ok');
+    } catch {
+      setHostLink('unreachable');
+    }
   };
   connect();
   const events: EventsClient = {
@@ -53,11 +106,18 @@ function createHostApi(): BitbenchApi {
     },
   };
   return buildApiClient(async (channel, input) => {
-    const res = await fetch(`/api/${encodeURIComponent(channel)}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: input === undefined ? '' : JSON.stringify(input),
-    });
+    let res: Response;
+    try {
+      res = await fetch(`/api/${encodeURIComponent(channel)}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: input === undefined ? '' : JSON.stringify(input),
+      });
+    } catch (err) {
+      setHostLink('unreachable');
+      throw err;
+    }
+    setHostLink(res.status === 401 ? 'stale-token' : 'ok');
     return (await res.json()) as Reply<unknown>;
   }, events);
 }

@@ -30,6 +30,9 @@ export function DeployPage() {
   const [runId, setRunId] = useState<number>();
   const [progress, setProgress] = useState<DeployProgress>();
   const [error, setError] = useState<unknown>();
+  // From the click until the job exists (the host connects and PINGs the board first): a second
+  // click would only be refused as busy.
+  const [starting, setStarting] = useState(false);
   const job = useJob(jobId);
 
   const currentModel = model ?? variants.data?.[0]?.name;
@@ -59,22 +62,31 @@ export function DeployPage() {
     if (p.jobId === jobId) setProgress(p);
   });
 
-  const running = job?.state === 'running' || job?.state === 'queued';
+  const running = starting || job?.state === 'running' || job?.state === 'queued';
+  const limitText = limit.trim();
+  const limitN = Number(limitText);
+  const limitError =
+    limitText && !(Number.isInteger(limitN) && limitN > 0)
+      ? `Windows must be a whole number ≥ 1, or empty for the whole split, not "${limitText}".`
+      : undefined;
   const fits = estimate.data?.memory.fits ?? false;
 
   const flash = async () => {
     setError(undefined);
+    setStarting(true);
     try {
       const r = await api.deploy.flash({ model: currentModel!, board: currentBoard! });
       setJobId(r.jobId);
     } catch (err) {
       setError(err);
+    } finally {
+      setStarting(false);
     }
   };
   const profile = async (resume?: number) => {
     setError(undefined);
+    setStarting(true);
     try {
-      const n = Number(limit);
       const r = await api.deploy.profile(
         resume !== undefined
           ? { resume }
@@ -82,13 +94,15 @@ export function DeployPage() {
               model: currentModel!,
               board: currentBoard!,
               split,
-              ...(limit && Number.isInteger(n) && n > 0 ? { limit: n } : {}),
+              ...(limitText ? { limit: limitN } : {}),
             },
       );
       setJobId(r.jobId);
       setRunId(r.runId);
     } catch (err) {
       setError(err);
+    } finally {
+      setStarting(false);
     }
   };
 
@@ -145,6 +159,7 @@ export function DeployPage() {
             size={6}
             value={limit}
             onChange={(e) => setLimit(e.target.value)}
+            aria-invalid={limitError !== undefined}
             data-testid="deploy-limit"
           />
         </label>
@@ -155,7 +170,7 @@ export function DeployPage() {
           type="button"
           className="primary"
           onClick={() => void profile()}
-          disabled={!fits || running}
+          disabled={!fits || running || limitError !== undefined}
           data-testid="profile"
         >
           Profile
@@ -164,6 +179,11 @@ export function DeployPage() {
       {boardList.length === 0 && (
         <p className="empty">
           No board available — start a virtual board on the Devices page or plug one in.
+        </p>
+      )}
+      {limitError && (
+        <p className="error-box" data-testid="deploy-limit-error">
+          {limitError}
         </p>
       )}
       <ErrorBox error={error ?? estimate.error} />
