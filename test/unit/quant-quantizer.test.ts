@@ -195,6 +195,11 @@ describe('method strings and per-layer tables', () => {
     });
     expect(() => parseLayerBits(' , ')).toThrow(/empty/);
     expect(() => parseLayerBits('conv1=0')).toThrow(/1\.\.8/);
+    // Activations only: the weights keep the default bits.
+    expect(parseLayerBits('fc=/8, conv2 = / 4')).toEqual({ fc: { acts: 8 }, conv2: { acts: 4 } });
+    expect(() => parseLayerBits('fc=/')).toThrow(/expected name=W, name=W\/A or name=\/A/);
+    expect(() => parseLayerBits('fc=')).toThrow(/bad layer-bits entry "fc="/);
+    expect(() => parseLayerBits('fc=/9')).toThrow(/1\.\.8/);
     expect(() => parseLayerBits('conv1:4')).toThrow(/expected name=W/);
   });
 });

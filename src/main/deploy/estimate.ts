@@ -42,7 +42,8 @@ export function buildEstimate(
       macs: l.macs,
       work: l.work,
       outputs: l.outputs,
-      estimate: e.counts,
+      // Whole instructions (or cycles): the model is fitted in fractions of a count per MAC.
+      estimate: Math.round(e.counts),
       estimate_source: e.source,
     };
   });

@@ -1,4 +1,10 @@
-import { methodOf, type FakeQuantSettings, type PtqConfig, type PtqReport } from '../../shared/api/quant';
+import {
+  methodOf,
+  reportWarnings,
+  type FakeQuantSettings,
+  type PtqConfig,
+  type PtqReport,
+} from '../../shared/api/quant';
 import { floatModelCost, integerModelCost, type LayerBits } from './cost-model';
 import type { PtqEvaluation } from './ptq-evaluate';
 import { hasWeights } from './ptq-graph';
@@ -63,7 +69,7 @@ export function buildReport(args: {
       bias_correction_max_abs: step?.biasCorrectionMaxAbs ?? null,
     };
   });
-  return {
+  const report: Omit<PtqReport, 'warnings'> = {
     name: args.name,
     parent: args.parent,
     method: methodOf(config),
@@ -125,6 +131,7 @@ export function buildReport(args: {
       : null,
     config,
   };
+  return { ...report, warnings: reportWarnings(report) };
 }
 
 /** The encodings a variant stores so its simulated model can be rebuilt. */

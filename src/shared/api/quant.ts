@@ -166,21 +166,23 @@ export function hasLayerTable(config: { layerBits?: Record<string, unknown> | un
 
 export function parseLayerBits(table: string): Record<string, LayerBitsEntry> {
   const out: Record<string, LayerBitsEntry> = {};
+  const example = 'e.g. conv1=4,fc1=4/8,fc=/8';
   if (!table.split(',').some((p) => p.trim()))
-    throw new Error('the per-layer table is empty: name=W or name=W/A entries, e.g. conv1=4,dense=8/8');
+    throw new Error(`the per-layer table is empty: name=W, name=W/A or name=/A entries, ${example}`);
   for (const part of table
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean)) {
-    const m = /^([a-z][a-z0-9_]*)\s*=\s*(\d+)(?:\s*\/\s*(\d+))?$/.exec(part);
-    if (!m)
-      throw new Error(`bad layer-bits entry "${part}": expected name=W or name=W/A, e.g. conv1=4,dense=8/8`);
+    // name=W, name=W/A, or name=/A (activations only; the weights keep the default).
+    const m = /^([a-z][a-z0-9_]*)\s*=\s*(\d+)?(?:\s*\/\s*(\d+))?$/.exec(part);
+    if (!m || (m[2] === undefined && m[3] === undefined))
+      throw new Error(`bad layer-bits entry "${part}": expected name=W, name=W/A or name=/A, ${example}`);
     if (Object.hasOwn(out, m[1]!)) throw new Error(`layer "${m[1]}" is named twice in the per-layer table`);
-    const w = Number(m[2]);
+    const w = m[2] === undefined ? undefined : Number(m[2]);
     const a = m[3] === undefined ? undefined : Number(m[3]);
     for (const b of [w, a])
       if (b !== undefined && (b < 1 || b > 8)) throw new Error(`bits must be 1..8 in "${part}"`);
-    out[m[1]!] = a === undefined ? { weights: w } : { weights: w, acts: a };
+    out[m[1]!] = { ...(w !== undefined ? { weights: w } : {}), ...(a !== undefined ? { acts: a } : {}) };
   }
   return out;
 }
@@ -282,9 +284,43 @@ export const PtqReportSchema = z.object({
     })
     .nullable()
     .default(null),
+  /** reportWarnings at the time the report was made (absent in reports older than the field). */
+  warnings: z.array(z.string()).optional(),
   config: PtqConfigSchema,
 });
 export type PtqReport = z.infer<typeof PtqReportSchema>;
+
+/**
+ * What a user should not miss in a quantized model's report, worked out from the report itself (so
+ * variants stored before this existed get them too): a model that collapsed to about chance level, a
+ * large drop from the float model, and integer outputs that differ from the simulation.
+ */
+export function reportWarnings(
+  r: Pick<
+    PtqReport,
+    'accuracy' | 'float_accuracy' | 'per_class' | 'integer_matches_fake_quant' | 'test_count' | 'method'
+  >,
+): string[] {
+  const out: string[] = [];
+  const classes = r.per_class.length;
+  const p = (v: number) => `${(100 * v).toFixed(1)} %`;
+  const chance = classes > 0 ? 1 / classes : 0;
+  const drop = r.float_accuracy - r.accuracy;
+  const advice =
+    'try MSE ranges with AdaRound and bias correction (mse+adaround+bias-correction), more bits on the layers the W-only / A-only columns single out, or low-bit training';
+  if (classes > 1 && r.accuracy < 1.5 * chance && r.float_accuracy >= 2 * chance)
+    out.push(
+      `The quantized model collapsed: ${p(r.accuracy)} is about chance for ${classes} classes (${p(chance)}), against ${p(r.float_accuracy)} for the float model. It is stored, but not worth deploying; ${advice}.`,
+    );
+  else if (drop > 0.05)
+    out.push(`It loses ${(100 * drop).toFixed(1)} points against the float model (${r.method}); ${advice}.`);
+  const differ = Math.round((1 - r.integer_matches_fake_quant) * r.test_count);
+  if (differ > 0)
+    out.push(
+      `The integer model and the float32 simulation predict differently on ${differ} of ${r.test_count} test windows (near-ties that rounding breaks the other way); the accuracy above is the integer model's, which the board runs.`,
+    );
+  return out;
+}
 
 /**
  * Step 4's end-to-end tuning in one line, as the CLI report and the Quantize page show it: the logits

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import {
   hasLayerTable,
   parseLayerBits,
+  reportWarnings,
   tuningSummary,
   type PtqConfig,
   type PtqReport,
@@ -87,6 +88,7 @@ export function renderReport(r: PtqReport): string {
   const lines = [
     `${r.name}  (from ${r.parent}, ${r.method}, W${r.weights_bits}A${r.acts_bits}${mixed ? ' with a per-layer table' : ''}, ${r.calib} calibration windows, seed ${r.seed})`,
     `accuracy   ${pct(r.accuracy)} integer   (float ${pct(r.float_accuracy)}, fake-quant ${pct(r.fake_quant_accuracy)}; agrees with float on ${pct(r.agreement_with_float)}; integer = fake-quant on ${pct(r.integer_matches_fake_quant)})`,
+    ...reportWarnings(r).map((w) => `warning    ${w}`),
     `size       ${int(r.model_bytes)} B  (weights ${int(r.weight_bytes)} B packed${containers ? ' in 1/2/4/8-bit containers' : ''} + biases ${int(r.bias_bytes)} B + metadata ${int(r.metadata_bytes)} B; float32 ${int(r.float_model_bytes)} B)`,
     `compute    ${(r.bops / 1e6).toFixed(1)} MBOPs  (float ${(r.float_bops / 1e6).toFixed(1)} MBOPs; ${int(r.macs)} MACs)`,
     `memory     peak ${int(r.peak_memory_bytes)} B (weights at their bits + largest activation; float ${int(r.float_peak_memory_bytes)} B), firmware arena ${int(r.arena_bytes)} B`,
@@ -165,7 +167,10 @@ export function registerQuantizeCommands(program: Command, rt: CliRuntime): void
     )
     .option('--calib <n>', 'calibration windows drawn from the train split (default 1024)')
     .option('--seed <n>', 'seed of the calibration draw and of AdaRound/LSQ batches (default 1)')
-    .option('--layer-bits <table>', 'per-layer bits: conv1=4,fc=8 (weights) or conv1=4/8 (weights/acts)')
+    .option(
+      '--layer-bits <table>',
+      'per-layer bits: conv1=4 (weights), conv1=4/8 (weights/acts) or fc=/8 (acts), comma-separated',
+    )
     .option('--iterations <n>', 'AdaRound iterations per layer (default 1000; LSQ uses half)')
     .option(
       '--logit-range <r>',

@@ -16,6 +16,7 @@ import type { ModelSummary } from '../../../shared/api/models';
 import {
   hasLayerTable,
   methodOf,
+  reportWarnings,
   tuningSummary,
   type PtqConfigInput,
   type PtqReport,
@@ -105,6 +106,11 @@ function LayerReport({ report, onDeleted }: { report: PtqReport; onDeleted: () =
         on {pct(report.agreement_with_float)}; integer = simulated on {pct(report.integer_matches_fake_quant)}
         ).
       </p>
+      {reportWarnings(report).map((w) => (
+        <p key={w} className="warn-box" data-testid="report-warning">
+          {w}
+        </p>
+      ))}
       <p>
         Size {bytesExact(report.model_bytes)} (weights {bytes(report.weight_bytes)} packed, biases{' '}
         {bytes(report.bias_bytes)}, metadata {bytes(report.metadata_bytes)}; float32{' '}
