@@ -19,8 +19,16 @@ export function useApi<T>(fn: () => Promise<T>, deps: readonly unknown[] = []): 
   useEffect(() => {
     fnRef.current = fn;
   });
+  // New inputs (another model, another board) drop the old answer at once: until the new one arrives
+  // the caller sees `loading`, never the previous input's data as if it were this one's. A reload with
+  // the same inputs keeps showing the current data meanwhile.
+  const depsKey = useRef<readonly unknown[]>(deps);
   useEffect(() => {
     let alive = true;
+    if (depsKey.current.length !== deps.length || depsKey.current.some((d, i) => !Object.is(d, deps[i]))) {
+      depsKey.current = deps;
+      setResult({});
+    }
     fnRef.current().then(
       (data) => alive && setResult({ data }),
       (error: Error) => alive && setResult({ error }),

@@ -242,6 +242,11 @@ export function ComparePage() {
         <span className="muted">Tick two rows to diff them.</span>
       </div>
       <ErrorBox error={cmp.error} />
+      {cmp.loading && current && (
+        <p className="muted" data-testid="compare-loading">
+          Loading {current}, its variants and their device runs…
+        </p>
+      )}
       {/* Many columns: scroll sideways inside the page instead of cutting the last ones off. */}
       <div style={{ overflowX: 'auto' }}>
         <table data-testid="compare-table">
@@ -315,22 +320,25 @@ export function ComparePage() {
         </table>
       </div>
       {pair.length === 2 && <Diff a={pair[0]!} b={pair[1]!} />}
-      <div className="grid2">
-        <ParetoChart
-          rows={rows}
-          x={(r) => r.latency?.mean ?? null}
-          xLabel={`latency (${rows.find((r) => r.latency)?.latency?.unit ?? 'counts'})`}
-          front={(r) => r.pareto_latency}
-          testId="chart-latency"
-        />
-        <ParetoChart
-          rows={rows}
-          x={(r) => r.size_bytes}
-          xLabel="size (bytes)"
-          front={(r) => r.pareto_size}
-          testId="chart-size"
-        />
-      </div>
+      {/* Not while loading: an empty chart would say there is nothing to plot. */}
+      {!cmp.loading && (
+        <div className="grid2">
+          <ParetoChart
+            rows={rows}
+            x={(r) => r.latency?.mean ?? null}
+            xLabel={`latency (${rows.find((r) => r.latency)?.latency?.unit ?? 'counts'})`}
+            front={(r) => r.pareto_latency}
+            testId="chart-latency"
+          />
+          <ParetoChart
+            rows={rows}
+            x={(r) => r.size_bytes}
+            xLabel="size (bytes)"
+            front={(r) => r.pareto_size}
+            testId="chart-size"
+          />
+        </div>
+      )}
     </div>
   );
 }
