@@ -6,13 +6,20 @@ import { api } from './api';
 export interface ApiState<T> {
   data: T | undefined;
   error: Error | undefined;
-  /** True until the first answer arrives (later reloads keep showing the previous data). */
+  /** True until the answer for the current `deps` arrives (reloads keep showing the previous data). */
   loading: boolean;
   reload: () => void;
 }
 
-/** Calls `fn` on mount and whenever `deps` change; `reload()` calls it again. */
-export function useApi<T>(fn: () => Promise<T>, deps: readonly unknown[] = []): ApiState<T> {
+/**
+ * Calls `fn` on mount and whenever `deps` (what is asked: a model, a board) or `refreshOn` (when to
+ * ask again: a job's state, a version counter) change; `reload()` calls it again.
+ */
+export function useApi<T>(
+  fn: () => Promise<T>,
+  deps: readonly unknown[] = [],
+  refreshOn: readonly unknown[] = [],
+): ApiState<T> {
   const [result, setResult] = useState<{ data?: T; error?: Error }>({});
   const [tick, setTick] = useState(0);
   const fnRef = useRef(fn);
@@ -21,7 +28,7 @@ export function useApi<T>(fn: () => Promise<T>, deps: readonly unknown[] = []): 
   });
   // New inputs (another model, another board) drop the old answer at once: until the new one arrives
   // the caller sees `loading`, never the previous input's data as if it were this one's. A reload with
-  // the same inputs keeps showing the current data meanwhile.
+  // the same inputs (reload, refreshOn) keeps showing the current data meanwhile.
   const depsKey = useRef<readonly unknown[]>(deps);
   useEffect(() => {
     let alive = true;
@@ -37,7 +44,7 @@ export function useApi<T>(fn: () => Promise<T>, deps: readonly unknown[] = []): 
       alive = false;
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [tick, ...deps]);
+  }, [tick, ...deps, ...refreshOn]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return {
     data: result.data,

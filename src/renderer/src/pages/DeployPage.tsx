@@ -50,12 +50,14 @@ export function DeployPage() {
       currentModel
         ? api.deploy.runs({ model: currentModel, limit: 20 })
         : Promise.resolve([] as RunSummary[]),
-    [currentModel, job?.state],
+    [currentModel],
+    [job?.state],
   );
   const shownRun = runId ?? runs.data?.find((r) => r.kind === 'profile')?.id;
   const detail = useApi(
     () => (shownRun ? api.deploy.run({ id: shownRun }) : Promise.resolve(undefined)),
-    [shownRun, job?.state],
+    [shownRun],
+    [job?.state],
   );
 
   useEvent('deployProgress', (p) => {

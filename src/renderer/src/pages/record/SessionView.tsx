@@ -16,7 +16,7 @@ const secs = (n: number, rate: number | null) => (rate ? `${(n / rate).toFixed(2
 
 export function SessionView({ id, onChanged, onDeleted }: Props) {
   const [version, setVersion] = useState(0);
-  const detail = useApi(() => api.recording.session({ id }), [id, version]);
+  const detail = useApi(() => api.recording.session({ id }), [id], [version]);
   const samples = useApi(() => api.recording.samples({ id, maxPoints: 4000 }), [id]);
   const [range, setRange] = useState<{ start: number; end: number } | null>(null);
   const [segLabel, setSegLabel] = useState('');
