@@ -69,7 +69,10 @@ describe.skipIf(!!skip)('Record page', () => {
   it('lists the finished session with its label and group, and opens it', async () => {
     const row = page.getByTestId('session-row').filter({ hasText: 'e2e wave' });
     await row.waitFor({ timeout: 30_000 });
-    await expect.poll(() => row.textContent()).toMatch(/wave.*gestures.*6,000.*1000.*6\.00.*complete/);
+    // Listed while it records (its samples counting up), then complete.
+    await expect
+      .poll(() => row.textContent(), { timeout: 30_000 })
+      .toMatch(/wave.*gestures.*6,000.*1000.*6\.00.*complete/);
     await page.getByTestId('session-view').waitFor();
     await page.getByTestId('session-plot').locator('.u-over').waitFor();
     await screenshot(page, 'record-session');
@@ -109,6 +112,32 @@ describe.skipIf(!!skip)('Record page', () => {
     await expect.poll(() => row.textContent(), { timeout: 15_000 }).toMatch(/gestures\s*1\s*6,000.*wave/);
     await screenshot(page, 'record-datasets-groups');
   });
+
+  it('a double click starts one recording; a reload mid-recording shows its settings and its growing row', async () => {
+    await page.getByTestId('nav-record').click();
+    await page.getByTestId('rec-label').fill('tap');
+    await page.getByTestId('rec-name').fill('e2e twice');
+    await page.getByTestId('rec-dataset').fill('taps');
+    await page.getByTestId('rec-duration').fill('8');
+    await page.getByTestId('rec-start').dblclick();
+    await page.getByTestId('rec-stop').waitFor({ timeout: 30_000 });
+    // The second click was not sent as a second start (it would have been refused on screen).
+    expect(await page.locator('.error-box').count()).toBe(0);
+    await page.reload();
+    await page.getByTestId('rec-stop').waitFor({ timeout: 15_000 });
+    expect(await page.getByTestId('rec-label').inputValue()).toBe('tap');
+    expect(await page.getByTestId('rec-dataset').inputValue()).toBe('taps');
+    expect(await page.getByTestId('rec-duration').inputValue()).toBe('8');
+    // The running session's row counts up while it records.
+    const row = page.getByTestId('session-row').filter({ hasText: 'e2e twice' });
+    const count = async () =>
+      Number(((await row.locator('td').nth(3).textContent()) ?? '0').replace(/,/g, ''));
+    await expect.poll(count, { timeout: 15_000 }).toBeGreaterThan(0);
+    const first = await count();
+    await expect.poll(count, { timeout: 15_000 }).toBeGreaterThan(first);
+    await page.getByTestId('rec-start').waitFor({ timeout: 20_000 });
+    expect(await page.getByTestId('session-row').filter({ hasText: 'e2e twice' }).count()).toBe(1);
+  }, 60_000);
 
   it('logged no errors in the page', () => {
     expect(consoleErrors).toEqual([]);

@@ -55,8 +55,8 @@ describe.skipIf(unavailable !== null)('data forwarder over a serial device', () 
     expect(Math.abs(st.rateHz! / 200 - 1)).toBeLessThan(0.05);
     const s = (await rec.wait({}))!;
     expect(s).toMatchObject({ state: 'complete', clock: 'host', gaps: 0, label: 'lines' });
-    // the duration counts samples at the rate measured during the pre-roll
-    expect(s.samples).toBe(Math.round(2 * st.rateHz!));
+    // 2 s on the samples' clock (the last sample of the block that crosses 2 s is the last kept)
+    expect(Math.abs(s.duration_s / 2 - 1)).toBeLessThan(0.05);
     expect(Math.abs(s.rate_hz! / 200 - 1)).toBeLessThan(0.05);
     const d = await rec.session({ id: s.id });
     expect(d.bad_lines).toBe(1);
@@ -67,5 +67,40 @@ describe.skipIf(unavailable !== null)('data forwarder over a serial device', () 
       // consecutive lines, except across the garbage line that replaced sample 50
       if (i > 0) expect(data[i * 3]! - data[(i - 1) * 3]!).toBe(data[i * 3]! === 51 ? 2 : 1);
     }
+  });
+
+  it('a board whose rate changes after the measurement still records the seconds asked for', async () => {
+    // 100 lines/s for 2.5 s, then 200/s: the 2 s pre-roll measures 100 Hz.
+    const board = spawn(
+      'python3',
+      [path.join(import.meta.dirname, 'helpers/pty-line-board.py'), '100', '200', '2.5'],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    closers.push(() => void board.kill('SIGKILL'));
+    const ptyPath = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: board.stdout! }).once('line', resolve);
+      board.once('exit', (code) => reject(new Error(`pty board exited with ${code}`)));
+    });
+    const ctx: AppContext = createAppContext({ dbPath: tempDbPath(), shell: 'cli' });
+    closers.push(() => ctx.close());
+    const rec = createRecordingService(ctx);
+    const starting = rec.start({
+      board: ptyPath,
+      source: 'forwarder',
+      baudRate: 115200,
+      countdownS: 0,
+      durationS: 4,
+    });
+    await sleep(300);
+    board.stdin!.write('go\n');
+    const st = await starting;
+    expect(Math.abs(st.rateHz! / 100 - 1)).toBeLessThan(0.05);
+    const s = (await rec.wait({}))!;
+    expect(s.state).toBe('complete');
+    // Recorded from the end of the 2 s pre-roll: about 0.5 s at 100 Hz, then 3.5 s at 200 Hz. A count
+    // fixed at the measured rate (4 × 100 = 400 samples) stopped at about 2.25 s and stored 3.3 s.
+    expect(s.samples).toBeGreaterThan(1.5 * 4 * st.rateHz!);
+    // The stored rate is the recorded samples' own, so samples / rate is the time they took.
+    expect(Math.abs(s.duration_s / 4 - 1)).toBeLessThan(0.05);
   });
 });

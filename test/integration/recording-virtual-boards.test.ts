@@ -1,9 +1,10 @@
 // Recording from the QEMU virtual boards over the real serial path (pty → framer → protocol client
 // → recorder → SQLite), and a recording process killed with SIGKILL mid-session.
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../src/main/cli/program';
 import { CliRuntime } from '../../src/main/cli/runtime';
 import { createAppContext, type AppContext } from '../../src/main/context';
@@ -20,6 +21,29 @@ const contexts: AppContext[] = [];
 afterAll(async () => {
   for (const c of contexts) await c.close(); // stops QEMU
 });
+
+/** Processes under `root` (children, grandchildren…) whose command is `name`, from /proc. */
+function descendants(rootPid: number, name: string): number[] {
+  const parent = new Map<number, number>();
+  const comm = new Map<number, string>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      // pid (comm) state ppid …; comm may hold spaces and parentheses.
+      const close = stat.lastIndexOf(')');
+      comm.set(Number(d), stat.slice(stat.indexOf('(') + 1, close));
+      parent.set(Number(d), Number(stat.slice(close + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const under = (pid: number): boolean => {
+    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === rootPid) return true;
+    return false;
+  };
+  return [...comm].filter(([pid, c]) => c.startsWith(name) && under(pid)).map(([pid]) => pid);
+}
 
 const RATE = 1000;
 const SECONDS = 5;
@@ -142,6 +166,62 @@ describe.skipIf(unavailable !== null)('recording from the virtual boards', () =>
     });
     expect(summary.name).toMatch(/^wave /);
   });
+
+  it('bitbench record refuses a fractional rate for a bitbench board, saying why', async () => {
+    const db = tempDbPath();
+    const errors: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      errors.push(String(chunk));
+      return true;
+    });
+    try {
+      const code = await runCli([
+        'record',
+        '--board',
+        'virtual:m4',
+        '--rate',
+        '33.3',
+        '--seconds',
+        '1',
+        '--db',
+        db,
+      ]);
+      expect(code).toBe(1);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(errors.join('')).toMatch(
+      /33\.3 Hz: a bitbench board samples at a whole number of Hz \(e\.g\. 33\)/,
+    );
+  });
+
+  it('bitbench record exits 1 when the board dies mid-recording, after printing what it stored', async () => {
+    const db = tempDbPath();
+    let out = '';
+    const done = runCli(
+      ['record', '--board', 'virtual:m4', '--seconds', '60', '--label', 'cut', '--json', '--db', db],
+      new CliRuntime((s) => (out += s)),
+    );
+    const reader = () => new Database(db, { readonly: true });
+    const samples = (): number => {
+      try {
+        const d = reader();
+        const row = d.prepare('SELECT max(sample_count) AS n FROM sessions').get() as { n: number | null };
+        d.close();
+        return row.n ?? 0;
+      } catch {
+        return 0; // not created yet
+      }
+    };
+    for (let i = 0; i < 400 && samples() < 100; i++) await sleep(25);
+    const qemu = descendants(process.pid, 'qemu-system-arm');
+    expect(qemu.length).toBeGreaterThan(0);
+    for (const pid of qemu) process.kill(pid, 'SIGKILL');
+    expect(await done).toBe(1);
+    const summary = JSON.parse(out);
+    expect(summary).toMatchObject({ state: 'interrupted', label: 'cut' });
+    expect(summary.samples).toBeGreaterThanOrEqual(100);
+  }, 60_000);
 
   it('closing the app mid-recording ends the session cleanly (complete, not interrupted)', async () => {
     const dbPath = tempDbPath();

@@ -42,7 +42,7 @@ export async function runCli(argv: string[], rt = new CliRuntime()): Promise<num
   const program = buildProgram(rt);
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    return rt.exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
       // Commander has printed the usage error; a script asking for --json gets it as JSON too.

@@ -19,6 +19,11 @@ export interface CommonOptions {
 export class CliRuntime {
   private ctx: AppContext | undefined;
   private services: ServiceImpl | undefined;
+  /**
+   * Set by a command whose result was printed but is not a success (a recording cut short, a run
+   * that does not reproduce): the process exits with it, 1, instead of 0.
+   */
+  exitCode = 0;
 
   constructor(private readonly stdout: (s: string) => void = (s) => process.stdout.write(s)) {}
 

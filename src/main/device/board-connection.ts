@@ -150,7 +150,12 @@ export class BoardConnection implements SensorStream {
   // ---- SensorStream -------------------------------------------------------------------------
 
   async start(cfg: SensorStreamConfig): Promise<SensorStreamStarted> {
-    if (!Number.isInteger(cfg.rateHz) || cfg.rateHz < 1 || cfg.rateHz > 0xffff) {
+    if (!Number.isInteger(cfg.rateHz))
+      throw new BitbenchError(
+        'bad_request',
+        `sample rate ${cfg.rateHz} Hz: a bitbench board samples at a whole number of Hz (e.g. ${Math.max(1, Math.round(cfg.rateHz))})`,
+      );
+    if (cfg.rateHz < 1 || cfg.rateHz > 0xffff) {
       throw new BitbenchError('bad_request', `sample rate ${cfg.rateHz} Hz is out of range (1–65535)`);
     }
     const mask = cfg.channelMask & ALL_CHANNELS_MASK;

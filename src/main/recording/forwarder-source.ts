@@ -34,6 +34,8 @@ export class ForwarderSource implements SampleSource {
   private readonly splitter = new LineSplitter();
   private readonly parser = new ForwarderLineParser();
   private readonly rate = new RateEstimator();
+  /** The rate over the recorded samples only (after the pre-roll): what the session stores. */
+  private readonly streamRate = new RateEstimator();
   private readonly now: () => number;
   private streaming = false;
   private stopped = false;
@@ -134,7 +136,10 @@ export class ForwarderSource implements SampleSource {
     if (n > 0) {
       this.samplesSeen += n;
       this.rate.add(nowMs, n);
-      if (this.streaming) this.emitBlock(Float32Array.from(values), n, nowMs);
+      if (this.streaming) {
+        this.streamRate.add(nowMs, n);
+        this.emitBlock(Float32Array.from(values), n, nowMs);
+      }
     }
     this.onPreroll?.();
   }
@@ -181,7 +186,7 @@ export class ForwarderSource implements SampleSource {
 
   /** Rate measured over the whole stream, for the session record when the user gave none. */
   measuredRateHz(): number | undefined {
-    const hz = this.rate.overallHz();
+    const hz = this.streamRate.overallHz() ?? this.rate.overallHz();
     return hz === undefined ? undefined : roundRate(hz);
   }
 

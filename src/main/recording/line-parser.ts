@@ -28,7 +28,8 @@ export function parseField(field: string): number | string {
   if (NON_FINITE.test(field)) return `"${field}" is not a finite number`;
   if (!NUMBER.test(field)) return `"${field.length > 24 ? field.slice(0, 24) + '…' : field}" is not a number`;
   const v = Number(field);
-  return Number.isFinite(v) ? v : `"${field}" is out of range`;
+  // Samples are stored as float32: a value beyond its range would become ±Infinity there.
+  return Number.isFinite(Math.fround(v)) ? v : `"${field}" is out of range for a 32-bit float sample`;
 }
 
 /**

@@ -7,6 +7,8 @@ export class RateEstimator {
   private head = 0;
   private total = 0;
   private firstMs: number | undefined;
+  /** Samples that arrived at `firstMs` (a burst): they mark the start, they do not fill the span. */
+  private firstCount = 0;
   private lastMs: number | undefined;
 
   constructor(private readonly windowMs = 3000) {}
@@ -15,7 +17,10 @@ export class RateEstimator {
   add(nowMs: number, count = 1): void {
     for (let i = 0; i < count; i++) this.times.push(nowMs);
     this.total += count;
-    this.firstMs ??= nowMs;
+    if (this.firstMs === undefined || nowMs === this.firstMs) {
+      this.firstMs = nowMs;
+      this.firstCount += count;
+    }
     this.lastMs = nowMs;
     while (this.head < this.times.length && nowMs - this.times[this.head]! > this.windowMs) this.head++;
     if (this.head > 4096) {
@@ -36,7 +41,7 @@ export class RateEstimator {
   overallHz(): number | undefined {
     if (this.total < 5 || this.firstMs === undefined || this.lastMs === undefined) return undefined;
     const span = this.lastMs - this.firstMs;
-    return span < 200 ? undefined : ((this.total - 1) * 1000) / span;
+    return span < 200 ? undefined : ((this.total - this.firstCount) * 1000) / span;
   }
 }
 

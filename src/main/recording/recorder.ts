@@ -47,6 +47,12 @@ export class Recorder {
   private assembler: ChunkAssembler | undefined;
   private batcher: UiBatcher | undefined;
   private limit = Infinity;
+  /**
+   * With a rate the source measures as it goes (a forwarder without --rate), the requested duration
+   * is a time on the samples' clock, not a count at the rate of the first seconds: a board that
+   * speeds up or slows down later still gives the seconds asked for.
+   */
+  private timeLimitUs = Infinity;
   private committed = { gaps: 0, droppedFrames: 0 };
   /** Counters when the last wanted sample arrived: what happens after it is not the session's. */
   private frozen: SourceCounters | undefined;
@@ -124,7 +130,11 @@ export class Recorder {
     });
     // Labelled at once, so a session cut short by a crash still carries its label.
     if (this.cfg.label) this.repo.setSessionLabel(this.session.id, this.cfg.label);
-    if (this.cfg.durationS) this.limit = Math.max(1, Math.round(this.cfg.durationS * info.rateHz));
+    if (this.cfg.durationS) {
+      if (this.source.measuredRateHz && this.cfg.meta?.['rate_given'] !== true)
+        this.timeLimitUs = this.cfg.durationS * 1e6;
+      else this.limit = Math.max(1, Math.round(this.cfg.durationS * info.rateHz));
+    }
     const sessionId = this.session.id;
     this.assembler = new ChunkAssembler(info.channels.length, info.rateHz);
     this.batcher = new UiBatcher(
@@ -152,17 +162,25 @@ export class Recorder {
 
   private onBlock(b: SampleBlock): void {
     if (this.state !== 'recording' || !this.assembler || !this.batcher) return;
-    const left = this.limit - this.assembler.totalSamples;
+    let left = this.limit - this.assembler.totalSamples;
+    // Samples of the block before the time limit (its samples are spaced at the current rate).
+    if (this.timeLimitUs !== Infinity)
+      left = Math.min(left, Math.ceil(((this.timeLimitUs - b.tUs) * this.info!.rateHz) / 1e6));
     const n = Math.min(b.nSamples, left);
-    if (n <= 0) return;
+    if (n <= 0) {
+      if (this.timeLimitUs !== Infinity) void this.stopAtLimit();
+      return;
+    }
     const nch = this.info!.channels.length;
     const data = n === b.nSamples ? b.data : b.data.subarray(0, n * nch);
     this.assembler.append(data, n, b.tUs, b.gap);
     this.batcher.push(data, n);
-    if (this.assembler.totalSamples >= this.limit) {
-      this.frozen = this.source.counters();
-      void this.stop();
-    }
+    if (this.assembler.totalSamples >= this.limit || n < b.nSamples) void this.stopAtLimit();
+  }
+
+  private stopAtLimit(): Promise<Session | undefined> {
+    this.frozen ??= this.source.counters();
+    return this.stop();
   }
 
   /** Writes what has arrived since the last commit, in one transaction. */

@@ -29,6 +29,10 @@ describe('forwarder line parsing', () => {
     expect(parseField('0x10')).toMatch(/not a number/);
     expect(parseField('1.2.3')).toMatch(/not a number/);
     expect(parseField('1e999')).toMatch(/out of range/);
+    // Finite as a double, infinite as the float32 a sample is stored in.
+    expect(parseField('1e39')).toMatch(/out of range for a 32-bit float sample/);
+    expect(parseField('-3.5e38')).toMatch(/out of range/);
+    expect(parseField('3.4e38')).toBe(3.4e38);
   });
 
   it('takes a header line for column names and then parses data lines', () => {
@@ -122,8 +126,10 @@ describe('rate detection', () => {
     const r = new RateEstimator();
     // 100 Hz delivered in bursts of 8 lines every 80 ms, as a USB adapter does.
     for (let burst = 0; burst < 40; burst++) r.add(burst * 80, 8);
-    expect(r.overallHz()).toBeCloseTo((40 * 8 - 1) / (39 * 0.08), 6);
-    expect(roundRate(r.overallHz()!)).toBe(102);
+    // The first burst marks the start; the 39 after it fill the 3.12 s span: exactly 100 Hz
+    // (counting the first burst's lines too would say 102).
+    expect(r.overallHz()).toBeCloseTo((39 * 8) / (39 * 0.08), 6);
+    expect(roundRate(r.overallHz()!)).toBe(100);
     expect(r.recentHz()).toBeGreaterThan(95);
   });
 

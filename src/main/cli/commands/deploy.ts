@@ -254,7 +254,7 @@ export function registerDeployCommands(program: Command, rt: CliRuntime): void {
           ),
         ].join('\n'),
       );
-      if (!r.identical) process.exitCode = 1;
+      if (!r.identical) rt.exitCode = 1;
     },
   );
 }

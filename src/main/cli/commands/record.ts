@@ -148,6 +148,9 @@ export function registerRecordCommands(program: Command, rt: CliRuntime): void {
           );
         if (status.error) process.stderr.write(`warning: ${status.error}\n`);
         rt.print(opts, summary, renderSummary);
+        // The samples up to the loss are stored (printed above); a script must still learn that the
+        // recording did not run to its end.
+        if (summary.state !== 'complete') rt.exitCode = 1;
       } finally {
         process.off('SIGINT', onSigint);
         unsubscribe();

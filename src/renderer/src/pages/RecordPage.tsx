@@ -54,18 +54,41 @@ export function RecordPage() {
   const [countdown, setCountdown] = useState(0);
   const [duration, setDuration] = useState(10);
 
+  // From the click until the host answers: a second click would only be refused as "already running".
+  const [starting, setStarting] = useState(false);
+
   const prevState = useRef<RecordingStatus['state'] | undefined>(undefined);
   useEffect(() => {
     api.recording.status().then((s) => {
       prevState.current ??= s.state;
       setStatus(s);
+      // Opened (or reloaded) while a recording runs: the form shows what it records.
+      if (s.state !== 'idle') {
+        if (s.board?.startsWith('virtual:')) setBoard(s.board);
+        else if (s.board) {
+          setBoard('custom');
+          setCustomPort(s.board);
+        }
+        setForwarder(s.stream === 'forwarder');
+        if (s.rateHz && s.stream !== 'forwarder') setRate(s.rateHz);
+        if (s.channels.length && s.stream !== 'forwarder') setChannels(s.channels);
+        setLabel(s.label ?? '');
+        setName(s.name ?? '');
+        setDataset(s.dataset ?? '');
+        setDuration(s.durationS ?? 0);
+      }
     }, setError);
   }, []);
+  const listedAt = useRef(0);
   useEvent('recordingStatus', (s) => {
     // A recording just ended: show it in the list, opened.
     if (prevState.current && prevState.current !== 'idle' && s.state === 'idle') {
       sessions.reload();
       if (s.last) setSelected(s.last.id);
+    } else if (s.state === 'recording' && Date.now() - listedAt.current > 2000) {
+      // The running session's row counts its samples too, not only the counters above.
+      listedAt.current = Date.now();
+      sessions.reload();
     }
     prevState.current = s.state;
     setStatus(s);
@@ -87,10 +110,13 @@ export function RecordPage() {
       ...(dataset.trim() ? { dataset: dataset.trim() } : {}),
       ...(duration > 0 ? { durationS: duration } : {}),
     };
+    setStarting(true);
     try {
       setStatus(await api.recording.start(input));
     } catch (err) {
       setError(err);
+    } finally {
+      setStarting(false);
     }
   };
   const stop = async () => {
@@ -281,7 +307,7 @@ export function RecordPage() {
             <button
               className="primary"
               onClick={start}
-              disabled={!spec || (!forwarder && channels.length === 0)}
+              disabled={starting || !spec || (!forwarder && channels.length === 0)}
               data-testid="rec-start"
             >
               Start recording
