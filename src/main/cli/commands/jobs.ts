@@ -38,32 +38,34 @@ export function registerJobsCommands(program: Command, rt: CliRuntime): void {
               .join('\n'),
       );
     });
-  command(jobs, 'cancel <id>', 'cancel a queued or running job (the full id; see `jobs list --json`)').action(
-    async (id: string, _o, cmd: Command) => {
-      const opts = optionsOf<{ db?: string; json?: boolean }>(cmd);
-      const { ctx, services } = await rt.open(opts);
-      // `jobs list` shows ids cut to 8 characters: a unique prefix names a job too.
-      const matches = (await services.jobs.list({ limit: MAX_LIMIT })).filter((j) => j.id.startsWith(id));
-      if (matches.length > 1)
-        fail(
-          `"${id}" starts ${matches.length} job ids: ${matches.map((j) => j.id).join(', ')}. Give more of it.`,
-        );
-      const job = await services.jobs.get({ id: matches[0]?.id ?? id });
-      id = job.id;
-      if (job.state !== 'running' && job.state !== 'queued')
-        fail(`Job ${id} (${job.kind}) is ${job.state}: nothing to cancel.`);
-      const r = await services.jobs.cancel({ id });
-      if (!r.cancelled) {
-        // Jobs run in the process that started them; a job is only cancelled from inside that process.
-        const pid = new JobsRepo(ctx.db).ownerPid(id);
-        throw new BitbenchError(
-          'conflict',
-          `Job ${id} (${job.kind}) runs in another process${pid !== null ? ` (pid ${pid})` : ''}, and a job can only ` +
-            'be cancelled by the process running it: press Ctrl-C in the terminal running that command, or ' +
-            'Cancel on its page in the app.',
-        );
-      }
-      rt.print(opts, { id, kind: job.kind, ...r }, () => `cancelled ${id} (${job.kind})`);
-    },
-  );
+  command(
+    jobs,
+    'cancel <id>',
+    'cancel a queued or running job (its id, or the start of it as `jobs list` shows)',
+  ).action(async (id: string, _o, cmd: Command) => {
+    const opts = optionsOf<{ db?: string; json?: boolean }>(cmd);
+    const { ctx, services } = await rt.open(opts);
+    // `jobs list` shows ids cut to 8 characters: a unique prefix names a job too.
+    const matches = (await services.jobs.list({ limit: MAX_LIMIT })).filter((j) => j.id.startsWith(id));
+    if (matches.length > 1)
+      fail(
+        `"${id}" starts ${matches.length} job ids: ${matches.map((j) => j.id).join(', ')}. Give more of it.`,
+      );
+    const job = await services.jobs.get({ id: matches[0]?.id ?? id });
+    id = job.id;
+    if (job.state !== 'running' && job.state !== 'queued')
+      fail(`Job ${id} (${job.kind}) is ${job.state}: nothing to cancel.`);
+    const r = await services.jobs.cancel({ id });
+    if (!r.cancelled) {
+      // Jobs run in the process that started them; a job is only cancelled from inside that process.
+      const pid = new JobsRepo(ctx.db).ownerPid(id);
+      throw new BitbenchError(
+        'conflict',
+        `Job ${id} (${job.kind}) runs in another process${pid !== null ? ` (pid ${pid})` : ''}, and a job can only ` +
+          'be cancelled by the process running it: press Ctrl-C in the terminal running that command, or ' +
+          'Cancel on its page in the app.',
+      );
+    }
+    rt.print(opts, { id, kind: job.kind, ...r }, () => `cancelled ${id} (${job.kind})`);
+  });
 }
