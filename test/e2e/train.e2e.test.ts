@@ -17,10 +17,11 @@ describe.skipIf(!!skip)('Train page in Chromium against the headless host', () =
   let host: HostProcess;
   let browser: Browser;
   let page: Page;
+  let dbPath: string;
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    const dbPath = path.join(mkdtempSync(path.join(os.tmpdir(), 'bb-e2e-train-')), 'e2e.db');
+    dbPath = path.join(mkdtempSync(path.join(os.tmpdir(), 'bb-e2e-train-')), 'e2e.db');
     const r = spawnSync(
       process.execPath,
       [cli, 'datasets', 'import', 'csv', gestures, '--name', 'gestures', '--db', dbPath],
@@ -60,6 +61,72 @@ describe.skipIf(!!skip)('Train page in Chromium against the headless host', () =
     await page.getByTestId('confusion-matrix').scrollIntoViewIfNeeded();
     await screenshot(page, 'train-confusion-matrix');
   });
+
+  it('after a reload mid-training, the job shows again with its Cancel, and Train waits for it', async () => {
+    await page.getByTestId('train-arch').selectOption('gesture-cnn-gru');
+    await page.getByTestId('train-epochs').fill('1000');
+    await page.getByTestId('train-name').fill('ui-long');
+    await page.getByTestId('train-start').click();
+    const bar = page.getByTestId('job-progress');
+    await expect.poll(() => bar.getAttribute('data-state'), { timeout: 30_000 }).toBe('running');
+    const id = await bar.getAttribute('data-job-id');
+    await page.reload();
+    await page.getByTestId('nav-train').click();
+    await expect.poll(() => bar.getAttribute('data-state'), { timeout: 30_000 }).toBe('running');
+    expect(await bar.getAttribute('data-job-id')).toBe(id);
+    expect(await page.getByTestId('train-start').isDisabled()).toBe(true);
+    await bar.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => bar.getAttribute('data-state'), { timeout: 30_000 }).toBe('cancelled');
+    expect(await page.getByTestId('train-start').isDisabled()).toBe(false);
+  }, 90_000);
+
+  it('a quantized variant shows as one; a training that ends after a pick shows its own card', async () => {
+    const q = spawnSync(
+      process.execPath,
+      [cli, 'quantize', '--model', 'ui-gesture', '--name', 'ui-w8', '--db', dbPath],
+      { encoding: 'utf8' },
+    );
+    expect(q.status, q.stderr).toBe(0);
+    await page.reload();
+    await page.getByTestId('nav-train').click();
+    const table = page.getByTestId('models-table');
+    await table.getByText('ui-w8', { exact: true }).click();
+    const card = page.getByTestId('variant-card');
+    await card.waitFor({ timeout: 10_000 });
+    const text = (await card.textContent()) ?? '';
+    expect(text).toMatch(/ui-w8 \(quantized variant of ui-gesture\)/);
+    expect(text).toMatch(/weights 8 bit, activations 8 bit/);
+    expect(text).toMatch(/Accuracy \d+\.\d\d % \(integer engine\)/);
+    expect(text).not.toMatch(/float32|Trained on/);
+    expect(await page.getByTestId('model-card').count()).toBe(0);
+
+    // A model picked while another trains gives way to the new one when it is stored.
+    await page.getByTestId('train-arch').selectOption('gesture-cnn-gru');
+    await page.getByTestId('train-epochs').fill('6');
+    await page.getByTestId('train-name').fill('ui-second');
+    await page.getByTestId('train-start').click();
+    await table.getByText('ui-gesture', { exact: true }).click();
+    await expect
+      .poll(() => page.getByTestId('job-progress').getAttribute('data-state'), { timeout: 60_000 })
+      .toBe('succeeded');
+    await expect
+      .poll(() => page.getByTestId('model-card').locator('h2').first().textContent(), { timeout: 10_000 })
+      .toMatch(/^ui-second/);
+  }, 120_000);
+
+  it('deleting a float model names its variants and takes them with it', async () => {
+    const table = page.getByTestId('models-table');
+    await table.getByText('ui-gesture', { exact: true }).click();
+    await expect
+      .poll(() => page.getByTestId('model-card').locator('h2').first().textContent())
+      .toMatch(/^ui-gesture/);
+    await page.getByTestId('delete-model').click();
+    await expect.poll(() => page.getByTestId('delete-model-variants').textContent()).toBe('ui-w8');
+    await page.getByTestId('confirm-delete-model').click();
+    await expect.poll(() => table.textContent()).not.toContain('ui-gesture');
+    expect(await table.textContent()).not.toContain('ui-w8');
+    expect(await table.textContent()).toContain('ui-second');
+  }, 60_000);
 
   it('logged no errors in the page', () => {
     expect(consoleErrors).toEqual([]);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { migrate, openStore } from '../../src/main/store/database';
 import { migrations } from '../../src/main/store/migrations';
+import { ModelsRepo } from '../../src/main/store/models-repo';
 import Database from 'better-sqlite3';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'bb-store-'));
@@ -55,6 +56,52 @@ describe('store', () => {
     migrate(db, [first, later]);
     expect(migrate(db, [first, late, later])).toBe(5);
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name='late_one'").get()).toBeDefined();
+    db.close();
+  });
+
+  it('0011 removes the variant rows an old float-model delete left behind; a model now goes with its variants only when asked', () => {
+    const db = new Database(':memory:');
+    db.pragma('foreign_keys = ON');
+    migrate(
+      db,
+      migrations.filter((m) => m.version < 11),
+    );
+    const now = new Date().toISOString();
+    const model = (name: string, kind: string, parent: number | null) =>
+      Number(
+        db
+          .prepare(
+            `INSERT INTO models (name, kind, parent_id, arch, spec, metrics, created_at) VALUES (?, ?, ?, 'a', '{}', '{}', ?)`,
+          )
+          .run(name, kind, parent, now).lastInsertRowid,
+      );
+    const variant = (id: number, parent: number) =>
+      db
+        .prepare(
+          `INSERT INTO quant_variants (model_id, parent_id, method, weight_bits, act_bits, config, settings, integer_model, report, created_at)
+           VALUES (?, ?, 'minmax', 8, 8, '{}', '{}', '{}', '{}', ?)`,
+        )
+        .run(id, parent, now);
+    const gone = model('g2', 'float', null);
+    variant(model('u1r', 'quantized', gone), gone);
+    const kept = model('k', 'float', null);
+    variant(model('k-w8', 'quantized', kept), kept);
+    // What `models delete g2` did before: the variant's report went, its models row stayed.
+    db.prepare('DELETE FROM models WHERE id = ?').run(gone);
+    const names = () =>
+      (db.prepare('SELECT name FROM models ORDER BY name').all() as Array<{ name: string }>).map(
+        (r) => r.name,
+      );
+    expect(names()).toEqual(['k', 'k-w8', 'u1r']);
+    migrate(db);
+    expect(names()).toEqual(['k', 'k-w8']);
+
+    const repo = new ModelsRepo(db);
+    expect(() => repo.delete('k')).toThrow(/Model "k" has 1 quantized variant\(s\): k-w8\..*--with-variants/);
+    expect(names()).toEqual(['k', 'k-w8']);
+    expect(repo.delete('k', { withVariants: true })).toEqual({ deleted: true, variants: ['k-w8'] });
+    expect(names()).toEqual([]);
+    expect(db.prepare('SELECT COUNT(*) AS n FROM quant_variants').get()).toEqual({ n: 0 });
     db.close();
   });
 

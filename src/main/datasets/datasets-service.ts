@@ -2,6 +2,7 @@ import type { ServiceImpl } from '../../shared/api/contract';
 import { BitbenchError } from '../../shared/errors';
 import type { AppContext } from '../context';
 import type { JobContext } from '../jobs/job-runner';
+import { refuseIfDatasetInUse } from '../jobs/jobs-in-use';
 import { DatasetsRepo } from '../store/datasets-repo';
 import { SessionsRepo } from '../store/sessions-repo';
 import { previewCsv } from './csv-import';
@@ -79,6 +80,12 @@ export function createDatasetsService(ctx: AppContext): ServiceImpl['datasets'] 
               : 'Delete unlocked versions one at a time with name@version, or delete the models first.'),
         );
       }
+      // A training (or export) still reading it would fail at its end with the work lost.
+      refuseIfDatasetInUse(
+        ctx.db,
+        targets[0]!.name,
+        targets.map((v) => v.version),
+      );
       let removedSessions = 0;
       ctx.db.transaction(() => {
         for (const v of targets) {

@@ -130,8 +130,33 @@ export function validateTrainingInput(input: TrainInput): void {
       `The train split has only one class (${classes[[...present][0] ?? 0] ?? '?'}): a classifier needs at least two.`,
     );
   const cw = input.options.classWeights;
-  if (Array.isArray(cw) && cw.length !== classes.length)
-    throw new BitbenchError('bad_request', `${cw.length} class weights given for ${classes.length} classes.`);
+  if (Array.isArray(cw)) {
+    if (cw.length !== classes.length)
+      throw new BitbenchError(
+        'bad_request',
+        `${cw.length} class weights given for ${classes.length} classes (${classes.join(', ')}).`,
+      );
+    const bad = cw.findIndex((w) => !Number.isFinite(w) || w < 0);
+    if (bad >= 0)
+      throw new BitbenchError(
+        'bad_request',
+        `Class weight ${cw[bad]} for ${classes[bad]}: weights must be finite and ≥ 0.`,
+      );
+    // The loss is the weighted mean over a batch: a batch of only zero-weight windows divides 0 by 0.
+    const zero = [...present].filter((c) => cw[c] === 0).map((c) => classes[c]!);
+    if (zero.length > 0)
+      throw new BitbenchError(
+        'bad_request',
+        `Class weight 0 for ${zero.join(', ')}, which the train split has windows of: a batch of only those ` +
+          'has no loss to learn from. Give every class in the train split a weight > 0 (e.g. 0.1).',
+      );
+  }
+  if (input.options.earlyStopping && !(input.val && input.val.count > 0))
+    throw new BitbenchError(
+      'bad_request',
+      'Early stopping watches the validation loss, but this dataset version has no validation split ' +
+        '(val fraction 0). Train without early stopping, or rebuild the dataset with a validation split.',
+    );
 }
 
 function classWeightVector(opt: TrainOptions['classWeights'], y: Int32Array, k: number): Float32Array | null {

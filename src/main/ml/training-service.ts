@@ -13,6 +13,8 @@ import type { EpochMetrics, Evaluation, TrainProgress } from '../../shared/model
 import type { AppContext } from '../context';
 import { loadDatasetTensors, resolveDataset, type DatasetTensors } from '../datasets/dataset-reader';
 import type { JobHandle } from '../jobs/job-runner';
+import { refuseIfModelsInUse } from '../jobs/jobs-in-use';
+import { JobsRepo } from '../store/jobs-repo';
 import { ModelsRepo, type ModelRow } from '../store/models-repo';
 import { evaluateLoaded } from './evaluate';
 import { buildModel } from './model-builder';
@@ -55,9 +57,22 @@ function fmtPct(v: number | null | undefined): string {
 export function startTraining(ctx: AppContext, request: TrainRequest): JobHandle<TrainSummary> {
   const req = TrainRequestSchema.parse(request);
   const repo = new ModelsRepo(ctx.db);
+  if (req.spec !== undefined && req.arch !== 'custom')
+    throw new BitbenchError(
+      'bad_request',
+      `A spec is only for arch "custom"; ${req.arch} is a zoo architecture with its own layers.`,
+    );
+  // The name is refused before the job starts: taken by a model, or by a training still making one
+  // (in this process or another on the same database), which would fail only when it stores it.
+  if (repo.exists(req.name))
+    throw new BitbenchError('conflict', `A model named "${req.name}" already exists.`);
+  const making = new JobsRepo(ctx.db).activeNaming(['train'], req.name);
+  if (making)
+    throw new BitbenchError(
+      'conflict',
+      `Job ${making} is already training a model named "${req.name}"; wait for it, cancel it, or choose another name.`,
+    );
   const handle = ctx.jobs.start('train', req, async (job) => {
-    if (repo.exists(req.name))
-      throw new BitbenchError('conflict', `A model named "${req.name}" already exists.`);
     const t0 = Date.now();
     const emit = (p: Omit<TrainProgress, 'jobId' | 'elapsedSeconds'>) =>
       ctx.events.emit('trainProgress', { ...p, jobId: job.id, elapsedSeconds: (Date.now() - t0) / 1000 });
@@ -368,6 +383,11 @@ export function createModelsService(ctx: AppContext): ServiceImpl['models'] {
       return detailOf(m, parent);
     },
     evaluate: ({ model, split }) => evaluateModel(ctx, model, split),
-    delete: ({ name }) => ({ deleted: repo.delete(name) }),
+    delete: ({ name, withVariants }) => {
+      // A quantize, low-bit, flash or profile job still reading it (or a variant going with it) would
+      // otherwise lose its work at the end.
+      refuseIfModelsInUse(ctx.db, [name, ...(withVariants ? repo.variantNames(name) : [])]);
+      return repo.delete(name, { withVariants: withVariants ?? false });
+    },
   };
 }

@@ -115,6 +115,28 @@ export class JobsRepo {
     return row?.id;
   }
 
+  /** Queued and running jobs (of any process on this database), oldest first. */
+  active(): Job[] {
+    const rows = this.db
+      .prepare(`SELECT * FROM jobs WHERE state IN ('queued', 'running') ORDER BY created_at, rowid`)
+      .all() as JobRow[];
+    return rows.map(toJob);
+  }
+
+  /** The id of the process that runs (or ran) a job; null when unknown. */
+  ownerPid(id: string): number | null {
+    const row = this.db.prepare('SELECT owner_pid FROM jobs WHERE id = ?').get(id) as
+      { owner_pid: number | null } | undefined;
+    return row?.owner_pid ?? null;
+  }
+
+  /** Every kind of job this database has seen. */
+  kinds(): string[] {
+    return (
+      this.db.prepare('SELECT DISTINCT kind FROM jobs ORDER BY kind').all() as Array<{ kind: string }>
+    ).map((r) => r.kind);
+  }
+
   get(id: string): Job | undefined {
     const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
     return row && toJob(row);

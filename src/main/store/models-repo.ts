@@ -223,8 +223,35 @@ export class ModelsRepo {
     return decodeWeights(new Uint8Array(r.weights.buffer, r.weights.byteOffset, r.weights.byteLength));
   }
 
-  /** Deletes a model (its training record and runs cascade; quantized children keep a null parent). */
-  delete(name: string): boolean {
-    return this.db.prepare('DELETE FROM models WHERE name = ?').run(name).changes > 0;
+  /** The names of a model's quantized variants, oldest first. */
+  variantNames(name: string): string[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT v.name FROM quant_variants q JOIN models v ON v.id = q.model_id JOIN models p ON p.id = q.parent_id
+            WHERE p.name = ? ORDER BY q.created_at, v.id`,
+        )
+        .all(name) as Array<{ name: string }>
+    ).map((r) => r.name);
+  }
+
+  /**
+   * Deletes a model with its training record and runs. A float model with quantized variants is
+   * refused unless `withVariants`, which deletes the variants (their models rows, reports and runs)
+   * in the same transaction: a variant is never left without its parent.
+   */
+  delete(name: string, opts: { withVariants?: boolean } = {}): { deleted: boolean; variants: string[] } {
+    return this.db.transaction(() => {
+      const variants = this.variantNames(name);
+      if (variants.length > 0 && !opts.withVariants)
+        throw new BitbenchError(
+          'conflict',
+          `Model "${name}" has ${variants.length} quantized variant(s): ${variants.join(', ')}. ` +
+            'Delete them with it (CLI: --with-variants), or remove them first (bitbench variants remove <name>).',
+        );
+      const del = this.db.prepare('DELETE FROM models WHERE name = ?');
+      for (const v of variants) del.run(v);
+      return { deleted: del.run(name).changes > 0, variants };
+    })();
   }
 }

@@ -137,5 +137,12 @@ export const modelsService = {
       backend: z.string(),
     }),
   ),
-  delete: method(z.object({ name: z.string().min(1) }), z.object({ deleted: z.boolean() })),
+  /**
+   * Deletes a model. A float model with quantized variants is refused unless `withVariants` (then
+   * they go with it, named in `variants`); a model an active job uses is refused.
+   */
+  delete: method(
+    z.object({ name: z.string().min(1), withVariants: z.boolean().optional() }),
+    z.object({ deleted: z.boolean(), variants: z.array(z.string()) }),
+  ),
 };

@@ -105,4 +105,31 @@ describe('refusals before training', () => {
     bad.y[4] = 9;
     expect(() => validateTrainingInput(input({ val: bad }))).toThrow(/val split has label 9 in window 4/);
   });
+  it('class weights: all zero, zero for a class in the train split, negative, wrong count', () => {
+    const cw = (classWeights: number[]) => input({}, { classWeights });
+    expect(() => validateTrainingInput(cw([0, 0, 0]))).toThrow(
+      /Class weight 0 for a, b, c, which the train split/,
+    );
+    expect(() => validateTrainingInput(cw([1, 0, 1]))).toThrow(/Class weight 0 for b,/);
+    // The zod schema refuses negatives from the API; the trainer refuses them from anywhere.
+    const negative = input();
+    negative.options.classWeights = [1, -1, 1];
+    expect(() => validateTrainingInput(negative)).toThrow(
+      /Class weight -1 for b: weights must be finite and ≥ 0/,
+    );
+    expect(() => validateTrainingInput(cw([1, 1]))).toThrow(
+      /2 class weights given for 3 classes \(a, b, c\)/,
+    );
+    expect(() => validateTrainingInput(cw([0.5, 2, 1]))).not.toThrow();
+  });
+  it('early stopping without a validation split (it would be ignored)', () => {
+    const es = { earlyStopping: { patience: 2 } };
+    expect(() => validateTrainingInput(input({ val: undefined }, es))).toThrow(
+      /Early stopping watches the validation loss, but this dataset version has no validation split/,
+    );
+    expect(() => validateTrainingInput(input({ val: { ...syntheticSplit(0, 1), count: 0 } }, es))).toThrow(
+      /no validation split/,
+    );
+    expect(() => validateTrainingInput(input({}, es))).not.toThrow();
+  });
 });

@@ -1,23 +1,35 @@
 import type { Command } from 'commander';
-import { command, optionsOf, type CliRuntime } from '../runtime';
+import { BitbenchError } from '../../../shared/errors';
+import { JOB_KINDS } from '../../jobs/job-kinds';
+import { JobsRepo } from '../../store/jobs-repo';
+import { command, fail, optionsOf, type CliRuntime } from '../runtime';
+
+const MAX_LIMIT = 1000;
 
 export function registerJobsCommands(program: Command, rt: CliRuntime): void {
   const jobs = program
     .command('jobs')
     .description('long-running work: training, quantization, flashing, profiling');
   command(jobs, 'list', 'recent jobs, newest first')
-    .option('--limit <n>', 'how many', '20')
-    .option('--kind <kind>', 'only jobs of this kind')
+    .option('--limit <n>', `how many (1–${MAX_LIMIT})`, '20')
+    .option('--kind <kind>', `only jobs of this kind (${JOB_KINDS.join(', ')})`)
     .action(async (_o, cmd: Command) => {
       const opts = optionsOf<{ db?: string; json?: boolean; limit: string; kind?: string }>(cmd);
-      const { services } = await rt.open(opts);
-      const list = await services.jobs.list({
-        limit: Number(opts.limit),
-        ...(opts.kind ? { kind: opts.kind } : {}),
-      });
+      const limit = Number(opts.limit);
+      if (!/^\d+$/.test(opts.limit.trim()) || limit < 1 || limit > MAX_LIMIT)
+        fail(`--limit must be a whole number from 1 to ${MAX_LIMIT}, got "${opts.limit}".`);
+      const { ctx, services } = await rt.open(opts);
+      if (opts.kind !== undefined) {
+        const known = new Set<string>([...JOB_KINDS, ...new JobsRepo(ctx.db).kinds()]);
+        if (!known.has(opts.kind))
+          fail(`--kind must be one of ${[...known].join(', ')}; got "${opts.kind}".`);
+      }
+      const list = await services.jobs.list({ limit, ...(opts.kind ? { kind: opts.kind } : {}) });
       rt.print(opts, list, (v) =>
         v.length === 0
-          ? 'No jobs yet.'
+          ? opts.kind
+            ? `No ${opts.kind} jobs yet.`
+            : 'No jobs yet.'
           : v
               .map(
                 (j) =>
@@ -26,4 +38,34 @@ export function registerJobsCommands(program: Command, rt: CliRuntime): void {
               .join('\n'),
       );
     });
+  command(
+    jobs,
+    'cancel <id>',
+    'cancel a queued or running job (its id, or the start of it as `jobs list` shows)',
+  ).action(async (id: string, _o, cmd: Command) => {
+    const opts = optionsOf<{ db?: string; json?: boolean }>(cmd);
+    const { ctx, services } = await rt.open(opts);
+    // `jobs list` shows ids cut to 8 characters: a unique prefix names a job too.
+    const matches = (await services.jobs.list({ limit: MAX_LIMIT })).filter((j) => j.id.startsWith(id));
+    if (matches.length > 1)
+      fail(
+        `"${id}" starts ${matches.length} job ids: ${matches.map((j) => j.id).join(', ')}. Give more of it.`,
+      );
+    const job = await services.jobs.get({ id: matches[0]?.id ?? id });
+    id = job.id;
+    if (job.state !== 'running' && job.state !== 'queued')
+      fail(`Job ${id} (${job.kind}) is ${job.state}: nothing to cancel.`);
+    const r = await services.jobs.cancel({ id });
+    if (!r.cancelled) {
+      // Jobs run in the process that started them; a job is only cancelled from inside that process.
+      const pid = new JobsRepo(ctx.db).ownerPid(id);
+      throw new BitbenchError(
+        'conflict',
+        `Job ${id} (${job.kind}) runs in another process${pid !== null ? ` (pid ${pid})` : ''}, and a job can only ` +
+          'be cancelled by the process running it: press Ctrl-C in the terminal running that command, or ' +
+          'Cancel on its page in the app.',
+      );
+    }
+    rt.print(opts, { id, kind: job.kind, ...r }, () => `cancelled ${id} (${job.kind})`);
+  });
 }

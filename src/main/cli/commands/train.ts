@@ -9,6 +9,7 @@ import {
 import { TfBackendName } from '../../../shared/api/status';
 import type { Evaluation, TrainOptionsInput } from '../../../shared/model/training';
 import type { ModelEvaluation } from '../../ml/training-service';
+import { ZOO_ARCHS } from '../../ml/zoo';
 import { command, fail, optionsOf, type CliRuntime, type CommonOptions } from '../runtime';
 
 /**
@@ -120,8 +121,8 @@ function humanDetail(m: ModelDetail): string {
 export function registerTrainCommands(program: Command, rt: CliRuntime): void {
   command(program, 'train', 'train a model on a dataset in a worker thread (progress on stderr)')
     .requiredOption('--dataset <name>', 'dataset name, optionally name@version')
-    .requiredOption('--arch <arch>', 'har-cnn, gesture-cnn-gru, mnist-cnn, or custom (with --spec)')
-    .option('--spec <file>', 'custom model spec (JSON file) for --arch custom')
+    .requiredOption('--arch <arch>', `${ZOO_ARCHS.join(', ')}, or custom (with --spec)`)
+    .option('--spec <file>', 'custom model spec (JSON file); only with --arch custom')
     .requiredOption('--name <name>', 'name of the new model')
     .option('--epochs <n>', 'epochs', '30')
     .option('--batch-size <n>', 'batch size', '32')
@@ -136,6 +137,10 @@ export function registerTrainCommands(program: Command, rt: CliRuntime): void {
     .action(async (_o, cmd: Command) => {
       const o = optionsOf<TrainFlags>(cmd);
       let spec: unknown;
+      if (o.spec !== undefined && o.arch !== 'custom')
+        fail(
+          `--spec is for --arch custom; ${o.arch} is a zoo architecture with its own layers. Drop --spec, or use --arch custom.`,
+        );
       if (o.spec) {
         try {
           spec = readFileSync(o.spec, 'utf8');
@@ -191,13 +196,19 @@ export function registerTrainCommands(program: Command, rt: CliRuntime): void {
       rt.print(o, await services.models.show({ name }), humanDetail);
     },
   );
-  command(models, 'delete <name>', 'delete a model').action(async (name: string, _o, cmd: Command) => {
-    const o = optionsOf<CommonOptions>(cmd);
-    const { services } = await rt.open(o);
-    const r = await services.models.delete({ name });
-    if (!r.deleted) fail(`No model named "${name}".`);
-    rt.print(o, r, () => `deleted ${name}`);
-  });
+  command(models, 'delete <name>', 'delete a model (a float model with variants needs --with-variants)')
+    .option('--with-variants', 'also delete the quantized variants of this model (and their device runs)')
+    .action(async (name: string, _o, cmd: Command) => {
+      const o = optionsOf<CommonOptions & { withVariants?: boolean }>(cmd);
+      const { services } = await rt.open(o);
+      const r = await services.models.delete({ name, withVariants: o.withVariants ?? false });
+      if (!r.deleted) fail(`No model named "${name}".`);
+      rt.print(o, r, (v) =>
+        v.variants.length > 0
+          ? `deleted ${name} and its variant(s) ${v.variants.join(', ')}`
+          : `deleted ${name}`,
+      );
+    });
 
   command(program, 'evaluate', 'accuracy, per-class metrics and confusion matrix of a model on a split')
     .requiredOption('--model <name>', 'model name')

@@ -4,6 +4,7 @@ import { migration0004 } from './0004-models';
 import { migration0005 } from './0005-quant';
 import { migration0006 } from './0006-recording';
 import { migration0010 } from './0010-deploy';
+import { migration0011 } from './0011-orphan-variants';
 import type { Migration } from './types';
 
 /** Ordered list of every migration. A feature appends its own, one file each. */
@@ -14,6 +15,7 @@ export const migrations: readonly Migration[] = [
   migration0005,
   migration0006,
   migration0010,
+  migration0011,
 ];
 
 export type { Migration };

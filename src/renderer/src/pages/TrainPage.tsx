@@ -13,6 +13,7 @@ import {
   ZAxis,
 } from 'recharts';
 import type { ModelDetail } from '../../../shared/api/models';
+import type { VariantSummary } from '../../../shared/api/quant';
 import type {
   Confusion,
   EpochMetrics,
@@ -20,6 +21,7 @@ import type {
   TrainProgress,
 } from '../../../shared/model/training';
 import { api } from '../api';
+import { ConfirmDelete } from '../components/ConfirmDelete';
 import { ErrorBox } from '../components/ErrorBox';
 import { JobProgress } from '../components/JobProgress';
 import { useApi, useEvent, useJob } from '../hooks';
@@ -191,7 +193,59 @@ function ConfusionMatrix({ confusion, title }: { confusion: Confusion; title: st
   );
 }
 
-function ModelCard({ model }: { model: ModelDetail }) {
+/**
+ * A quantized variant (made on the Quantize page) for what it is: its parent, method, bit widths,
+ * size as stored on the device and the integer-exact accuracy of its report. It has no training.
+ */
+function VariantCard({ variant }: { variant: VariantSummary }) {
+  return (
+    <div className="page-section" data-testid="variant-card">
+      <div className="card">
+        <h2>
+          {variant.name} <span className="muted">(quantized variant of {variant.parent})</span>
+        </h2>
+        <p>
+          {variant.method} · weights {variant.weights_bits} bit, activations {variant.acts_bits} bit
+          {variant.mixed ? ' (mixed per layer)' : ''} · {bytes(variant.model_bytes)} as stored on the device ·
+          peak memory {bytes(variant.peak_memory_bytes)}
+        </p>
+        <p>
+          Accuracy {pct(variant.accuracy)} (integer engine) against {pct(variant.float_accuracy)} for the
+          float model {variant.parent}.{' '}
+          <span className="muted">Its full report, per layer and per class, is on the Quantize page.</span>
+        </p>
+      </div>
+    </div>
+  );
+}
+
+function DeleteModel({ name, onDeleted }: { name: string; onDeleted: () => void }) {
+  const variants = useApi(() => api.quant.variants({ model: name }), [name]);
+  const names = (variants.data ?? []).map((v) => v.name);
+  return (
+    <ConfirmDelete
+      key={name}
+      what={
+        names.length > 0 ? (
+          <>
+            Delete <strong>{name}</strong> and its {names.length} quantized variant(s){' '}
+            <strong data-testid="delete-model-variants">{names.join(', ')}</strong>, with their device runs?
+          </>
+        ) : (
+          <>
+            Delete <strong>{name}</strong> and its device runs?
+          </>
+        )
+      }
+      onConfirm={() => api.models.delete({ name, withVariants: names.length > 0 })}
+      onDeleted={onDeleted}
+      testId="delete-model"
+      confirmTestId="confirm-delete-model"
+    />
+  );
+}
+
+function ModelCard({ model, onDeleted }: { model: ModelDetail; onDeleted: () => void }) {
   const splits = (['train', 'val', 'test'] as const).filter((s) => model.evaluations[s]);
   const test = model.evaluations.test ?? model.evaluations.val;
   return (
@@ -260,6 +314,7 @@ function ModelCard({ model }: { model: ModelDetail }) {
           <summary>Spec (JSON)</summary>
           <pre className="mono">{JSON.stringify(model.spec, null, 2)}</pre>
         </details>
+        <DeleteModel name={model.name} onDeleted={onDeleted} />
       </div>
       <Curves curves={model.curves} title="Training curves" />
       {test && (
@@ -320,10 +375,16 @@ export function TrainPage() {
   const [jobId, setJobId] = useState<string>();
   const [error, setError] = useState<unknown>();
   const [live, setLive] = useState<TrainProgress>();
-  const [selected, setSelected] = useState<string>();
-  const job = useJob(jobId);
+  /** The model picked in the table, and the model just trained when it was picked. */
+  const [selected, setSelected] = useState<{ name: string; over: string | undefined }>();
+  // A training still running (the page was reloaded, or it was started from another window) shows
+  // its progress and Cancel here, with Train disabled, until a new one is started.
+  const active = useApi(() => api.jobs.list({ limit: 20, kind: 'train' }), []);
+  const runningJobId = (active.data ?? []).find((j) => j.state === 'running' || j.state === 'queued')?.id;
+  const followed = jobId ?? runningJobId;
+  const job = useJob(followed);
   useEvent('trainProgress', (p) => {
-    if (p.jobId === jobId) setLive(p);
+    if (p.jobId === followed) setLive(p);
   });
 
   const ds = (datasets.data ?? []).find((d) => d.name === (dataset ?? datasets.data?.[0]?.name));
@@ -339,18 +400,29 @@ export function TrainPage() {
   useEffect(() => {
     if (job?.state === 'succeeded') reloadModels();
   }, [job?.state, reloadModels]);
-  // After a run, the new model's card shows until another model is picked.
+  // After a run, the new model's card shows until another model is picked: a model picked before the
+  // run ended (while another model, or none, was the latest trained) gives way to the new one.
   const trained = job?.state === 'succeeded' ? (job.result as { name?: string } | null)?.name : undefined;
-  const shown = selected ?? trained;
+  const shown = selected && selected.over === trained ? selected.name : (trained ?? selected?.name);
+  const shownKind = models.data?.find((m) => m.name === shown)?.kind;
   const detail = useApi(
-    () => (shown ? api.models.show({ name: shown }) : Promise.resolve(undefined)),
-    [shown],
+    () => (shown && shownKind === 'float' ? api.models.show({ name: shown }) : Promise.resolve(undefined)),
+    [shown, shownKind],
   );
+  const variant = useApi(
+    () => (shown && shownKind === 'quantized' ? api.quant.get({ name: shown }) : Promise.resolve(undefined)),
+    [shown, shownKind],
+  );
+  const onModelDeleted = () => {
+    setSelected(undefined);
+    reloadModels();
+  };
 
   const start = async () => {
     if (!ds || !currentArch) return;
     setError(undefined);
     setLive(undefined);
+    setSelected(undefined);
     const options: TrainOptionsInput = {
       epochs,
       batchSize,
@@ -573,6 +645,7 @@ export function TrainPage() {
           <thead>
             <tr>
               <th>name</th>
+              <th>kind</th>
               <th>arch</th>
               <th className="num">params</th>
               <th className="num">size</th>
@@ -587,11 +660,12 @@ export function TrainPage() {
             {models.data.map((m) => (
               <tr
                 key={m.name}
-                onClick={() => setSelected(m.name)}
+                onClick={() => setSelected({ name: m.name, over: trained })}
                 style={{ cursor: 'pointer' }}
                 className={m.name === shown ? 'selected' : ''}
               >
                 <td className="mono">{m.name}</td>
+                <td>{m.kind === 'quantized' ? <span className="badge">variant</span> : 'float'}</td>
                 <td>{m.arch}</td>
                 <td className="num">{m.params.toLocaleString()}</td>
                 <td className="num">{bytes(m.size_bytes)}</td>
@@ -605,8 +679,9 @@ export function TrainPage() {
           </tbody>
         </table>
       )}
-      <ErrorBox error={detail.error} />
-      {detail.data && <ModelCard model={detail.data} />}
+      <ErrorBox error={detail.error ?? variant.error} />
+      {detail.data && <ModelCard model={detail.data} onDeleted={onModelDeleted} />}
+      {variant.data && <VariantCard variant={variant.data.summary} />}
     </div>
   );
 }
