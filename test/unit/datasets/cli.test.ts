@@ -1,27 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../../src/main/cli/program';
-import { CliRuntime } from '../../../src/main/cli/runtime';
+import { describe, expect, it } from 'vitest';
 import { tmpDir } from './fixtures';
-
-/** Runs the CLI in-process; `err` is what it wrote to stderr (runCli reports errors there). */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    err += String(chunk);
-    return true;
-  });
-  const quiet = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  try {
-    const code = await runCli(args, new CliRuntime((s) => (out += s)));
-    return { code, out, err };
-  } finally {
-    spy.mockRestore();
-    quiet.mockRestore();
-  }
-}
+import { cli } from './run-cli';
 
 /** A per-class folder: two people × two gestures × 4 recordings of 20 samples, 3 channels. */
 function gestureFolder(): string {

@@ -87,6 +87,7 @@ function human(d: DatasetSummary): string {
     `  channels  ${d.channel_names.join(', ')}`,
     ...(d.subjects ? [`  test subjects  ${(d.subjects.test ?? []).join(', ')}`] : []),
     ...d.notes.map((n) => `  note      ${n}`),
+    ...d.warnings.map((w) => `  WARNING   ${w}`),
   ].join('\n');
 }
 
