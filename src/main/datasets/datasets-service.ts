@@ -1,7 +1,9 @@
+import path from 'node:path';
 import type { ServiceImpl } from '../../shared/api/contract';
 import { BitbenchError } from '../../shared/errors';
 import type { AppContext } from '../context';
 import type { JobContext } from '../jobs/job-runner';
+import { userDataDir } from '../paths';
 import { DatasetsRepo } from '../store/datasets-repo';
 import { SessionsRepo } from '../store/sessions-repo';
 import { previewCsv } from './csv-import';
@@ -9,6 +11,12 @@ import { exportDataset } from './dataset-export';
 import { buildFromSessions, importDataset, type ImportHooks } from './dataset-import';
 import { resolveDataset } from './dataset-reader';
 import { summarize } from './dataset-writer';
+
+/** Where exports named by a relative path go: exports/ beside the database file. */
+function exportsDir(ctx: AppContext): string {
+  const p = ctx.store.path;
+  return path.join(p === ':memory:' ? userDataDir() : path.dirname(path.resolve(p)), 'exports');
+}
 
 function hooksOf(job: JobContext): ImportHooks {
   return { progress: (f, m) => job.progress(f, m), throwIfCancelled: () => job.throwIfCancelled() };
@@ -57,8 +65,11 @@ export function createDatasetsService(ctx: AppContext): ServiceImpl['datasets'] 
       return { jobId: handle.id };
     },
     preview: ({ path, csv }) => previewCsv(path, csv),
-    export: ({ name, format, out, split, maxWindows }) => {
+    export: ({ name, format, out: asked, split, maxWindows }) => {
       const row = resolveDataset(ctx.db, name);
+      // A relative name is not resolved against wherever the app or host was started from, but
+      // against exports/ beside the database (the CLI sends absolute paths, from its own folder).
+      const out = path.resolve(exportsDir(ctx), asked);
       const handle = ctx.jobs.start('dataset-export', { name, format, out, split, maxWindows }, (job) =>
         exportDataset(ctx.db, row, format, out, split, hooksOf(job), maxWindows),
       );
