@@ -5,6 +5,7 @@ import type { AppContext } from '../context';
 import type { JobContext } from '../jobs/job-runner';
 import { userDataDir } from '../paths';
 import { DatasetsRepo } from '../store/datasets-repo';
+import { JobsRepo } from '../store/jobs-repo';
 import { SessionsRepo } from '../store/sessions-repo';
 import { previewCsv } from './csv-import';
 import { exportDataset } from './dataset-export';
@@ -25,6 +26,17 @@ function hooksOf(job: JobContext): ImportHooks {
 export function createDatasetsService(ctx: AppContext): ServiceImpl['datasets'] {
   const repo = new DatasetsRepo(ctx.db);
   const sessions = new SessionsRepo(ctx.db);
+  const jobs = new JobsRepo(ctx.db);
+  // A second import or build of a name while one runs (a double click, another window or the CLI on
+  // the same database) would only make a duplicate version: refuse it before any work.
+  const refuseIfMaking = (name: string) => {
+    const making = jobs.activeNaming(['dataset-import', 'dataset-build'], name);
+    if (making)
+      throw new BitbenchError(
+        'conflict',
+        `Job ${making} is already making dataset "${name}"; wait for it, cancel it, or choose another name.`,
+      );
+  };
   const detail = (ref: string) => {
     const row = resolveDataset(ctx.db, ref);
     return {
@@ -44,6 +56,7 @@ export function createDatasetsService(ctx: AppContext): ServiceImpl['datasets'] 
     list: () => repo.listLatest().map(summarize),
     show: ({ name }) => detail(name),
     import: (input) => {
+      refuseIfMaking(input.name);
       const handle = ctx.jobs.start(`dataset-import`, input, async (job) => {
         const t0 = Date.now();
         const row = await importDataset(ctx.db, input, hooksOf(job));
@@ -56,6 +69,7 @@ export function createDatasetsService(ctx: AppContext): ServiceImpl['datasets'] 
       return { jobId: handle.id };
     },
     build: (input) => {
+      refuseIfMaking(input.name);
       const handle = ctx.jobs.start('dataset-build', input, async (job) => {
         const row = await buildFromSessions(ctx.db, input, hooksOf(job));
         // The last progress line stays on screen: say what was built, not the last session read.

@@ -1,5 +1,8 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { BuildInputSchema, ImportInputSchema } from '../../../src/shared/api/datasets';
+import { createAppContext } from '../../../src/main/context';
+import { createDatasetsService } from '../../../src/main/datasets/datasets-service';
 import { writeWindowedDataset, type RecordingInput } from '../../../src/main/datasets/dataset-writer';
 import { openStore } from '../../../src/main/store/database';
 import { SessionsRepo } from '../../../src/main/store/sessions-repo';
@@ -254,6 +257,35 @@ describe('split checks of a written dataset', () => {
       expect((store.db.prepare('SELECT COUNT(*) AS n FROM sessions').get() as { n: number }).n).toBe(0);
     } finally {
       store.close();
+    }
+  });
+});
+
+describe('one job per dataset name', () => {
+  it('a second build or import of a name while one runs is refused; once it ended, another version is made', async () => {
+    const dbPath = recordedDb('g1', [
+      { name: 's1', channels: ['x'], rateHz: 50, n: 400, labels: [{ label: 'a' }] },
+      { name: 's2', channels: ['x'], rateHz: 50, n: 400, labels: [{ label: 'b' }] },
+    ]);
+    const ctx = createAppContext({ dbPath, shell: 'headless-host' });
+    try {
+      const datasets = createDatasetsService(ctx);
+      const input = BuildInputSchema.parse({ group: 'g1', name: 'g1', windowLength: 50 });
+      const first = await datasets.build(input);
+      expect(() => datasets.build(input)).toThrow(
+        `Job ${first.jobId} is already making dataset "g1"; wait for it, cancel it, or choose another name.`,
+      );
+      expect(() =>
+        datasets.import(ImportInputSchema.parse({ kind: 'csv', path: '/nowhere', name: 'g1' })),
+      ).toThrow(/already making dataset "g1"/);
+      // another name is not held up
+      const other = await datasets.build({ ...input, name: 'other' });
+      await ctx.jobs.done(first.jobId);
+      await ctx.jobs.done(other.jobId);
+      await ctx.jobs.done((await datasets.build(input)).jobId);
+      expect((await datasets.show({ name: 'g1' })).versions.map((v) => v.version)).toEqual([1, 2]);
+    } finally {
+      await ctx.close();
     }
   });
 });
