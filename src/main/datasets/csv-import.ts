@@ -18,6 +18,7 @@ import type { Segment } from './windowing';
  */
 
 const DATA_FILE = /\.(csv|tsv|txt)(\.gz)?$/i;
+const LABEL_COLUMN = /^(label|class|activity|gesture)$/i;
 const TIME_COLUMN =
   /^(t|time|timestamp|ts|millis|micros|ms|us|seconds|secs?|time_?(ms|us|s)|timestamp_?(ms|us|s))$/i;
 
@@ -84,6 +85,43 @@ export function rateFromTimes(times: readonly number[], columnName: string): num
   return Math.round((1 / (step * unit)) * 1000) / 1000;
 }
 
+/**
+ * The sample rate every block's time column gives; refuses when they disagree (more than 2 %), since
+ * the windows of one dataset must share one rate. Blocks too short to have a step are not counted.
+ */
+function agreedRate(tables: readonly CsvTable[], timeColumn: number): number | null {
+  const found: Array<{ where: string; rate: number }> = [];
+  for (const t of tables) {
+    for (const block of t.blocks) {
+      const times = block.map((r) =>
+        parseNumber(r.fields[timeColumn]!, t.file, r.line, t.columns[timeColumn]!),
+      );
+      const rate = rateFromTimes(times, t.columns[timeColumn]!);
+      if (rate !== null) found.push({ where: `${path.basename(t.file)} (line ${block[0]!.line})`, rate });
+    }
+  }
+  if (found.length === 0) return null;
+  const rates = found.map((f) => f.rate);
+  const lo = Math.min(...rates);
+  const hi = Math.max(...rates);
+  if (hi > lo * 1.02) {
+    const byRate = new Map<number, string[]>();
+    for (const f of found) byRate.set(f.rate, [...(byRate.get(f.rate) ?? []), f.where]);
+    const described = [...byRate]
+      .sort((a, b) => a[0] - b[0])
+      .map(
+        ([rate, where]) =>
+          `${rate} Hz in ${where.slice(0, 3).join(', ')}${where.length > 3 ? ` and ${where.length - 3} more` : ''}`,
+      );
+    throw new BitbenchError(
+      'bad_request',
+      `The time column "${tables[0]!.columns[timeColumn]}" gives different sample rates: ${described.join('; ')}. ` +
+        'Import recordings made at one rate together (one dataset per rate), or set the sample rate (--rate) if the time column is wrong.',
+    );
+  }
+  return found[0]!.rate;
+}
+
 export function analyzeCsv(p: string, opts: CsvOptions): CsvAnalysis {
   const { root, files } = findDataFiles(p);
   const tables = files.map((f) => parseCsvTable(f, readText(f)));
@@ -101,10 +139,16 @@ export function analyzeCsv(p: string, opts: CsvOptions): CsvAnalysis {
     }
   }
   const notes: string[] = [];
-  const labelColumn =
-    opts.labelColumn !== undefined
-      ? columnIndex(opts.labelColumn, first.columns, first.file, '--label-column')
-      : null;
+  // A header column named like a label holds the class of each row: use it (never as a channel).
+  const namedLabel = first.header ? first.columns.findIndex((c) => LABEL_COLUMN.test(c.trim())) : -1;
+  let labelColumn: number | null = null;
+  if (opts.labelColumn !== undefined) {
+    labelColumn = columnIndex(opts.labelColumn, first.columns, first.file, '--label-column');
+  } else if (namedLabel >= 0 && opts.labelFrom === 'auto') {
+    labelColumn = namedLabel;
+    notes.push(`label of each row from column "${first.columns[namedLabel]}" (found by its name)`);
+  }
+  const notChannel = (i: number) => i === labelColumn || (i === namedLabel && opts.channels === undefined);
   const timeColumn = first.header
     ? first.columns.findIndex((c, i) => i !== labelColumn && TIME_COLUMN.test(c))
     : -1;
@@ -115,11 +159,15 @@ export function analyzeCsv(p: string, opts: CsvOptions): CsvAnalysis {
     const row = first.blocks[0]![0]!;
     channelColumns = first.columns
       .map((_, i) => i)
-      .filter((i) => i !== labelColumn && i !== timeColumn && isNumeric(row.fields[i]!));
+      .filter((i) => !notChannel(i) && i !== timeColumn && isNumeric(row.fields[i]!));
     const skipped = first.columns.filter(
-      (_, i) => i !== labelColumn && i !== timeColumn && !channelColumns.includes(i),
+      (_, i) => !notChannel(i) && i !== timeColumn && !channelColumns.includes(i),
     );
     if (skipped.length) notes.push(`skipped non-numeric column(s): ${skipped.join(', ')}`);
+    if (namedLabel >= 0 && labelColumn !== namedLabel)
+      notes.push(
+        `column "${first.columns[namedLabel]}" not used: labels come from the ${opts.labelFrom === 'auto' ? 'label column' : `${opts.labelFrom} names`}`,
+      );
   }
   if (channelColumns.length === 0)
     throw inputError(first.file, null, 'no numeric column to use as a channel');
@@ -130,14 +178,10 @@ export function analyzeCsv(p: string, opts: CsvOptions): CsvAnalysis {
     rateHz = opts.rate;
     rateSource = 'option';
   } else if (timeColumn >= 0) {
-    const block = first.blocks[0]!;
-    const times = block.map((r) =>
-      parseNumber(r.fields[timeColumn]!, first.file, r.line, first.columns[timeColumn]!),
-    );
-    rateHz = rateFromTimes(times, first.columns[timeColumn]!);
+    rateHz = agreedRate(tables, timeColumn);
     if (rateHz !== null) rateSource = 'time column';
   }
-  if (rateHz === null) notes.push('sample rate unknown: no time column and no --rate');
+  if (rateHz === null) notes.push('sample rate unknown: no time column, and none was given');
 
   const multi = opts.recordingLength !== undefined || tables.some((t) => t.blocks.length > 1);
   const layout: CsvLayout = labelColumn !== null ? 'label-column' : multi ? 'per-class' : 'per-recording';

@@ -36,6 +36,19 @@ function csvHeader(row: DatasetRow): string {
   return ['window', 'split', 'label', 'sample', ...names].join(',') + '\n';
 }
 
+/** The file name an export gets when only a folder is given: `har-v2.csv`. */
+export function defaultExportName(row: Pick<DatasetRow, 'name' | 'version'>, format: 'csv' | 'bbrp'): string {
+  return `${row.name}-v${row.version}.${format}`;
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 export async function exportDataset(
   db: Db,
   row: DatasetRow,
@@ -45,7 +58,14 @@ export async function exportDataset(
   hooks: ImportHooks = noHooks,
   maxWindows = Number.POSITIVE_INFINITY,
 ): Promise<ExportResult> {
-  const target = path.resolve(out);
+  if (!(Number.isInteger(maxWindows) || maxWindows === Number.POSITIVE_INFINITY) || maxWindows < 1)
+    throw new BitbenchError(
+      'bad_request',
+      `The number of windows to export must be at least 1, got ${maxWindows}.`,
+    );
+  // An existing folder gets the file under its default name (the one the app suggests).
+  const asked = path.resolve(out);
+  const target = isDirectory(asked) ? path.join(asked, defaultExportName(row, format)) : asked;
   mkdirSync(path.dirname(target), { recursive: true });
   const partial = `${target}.partial`;
   const repo = new DatasetsRepo(db);

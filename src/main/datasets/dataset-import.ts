@@ -6,6 +6,7 @@ import type { DatasetRow, DatasetStats, WindowInsert } from '../store/datasets-r
 import { SessionsRepo } from '../store/sessions-repo';
 import { analyzeCsv, csvRecordings } from './csv-import';
 import {
+  checkSameLayout,
   resolveSplitBy,
   writeDirectDataset,
   writeWindowedDataset,
@@ -228,17 +229,11 @@ export async function buildFromSessions(
       `No finished sessions with samples in group "${input.group}". Record some first.`,
     );
   }
-  const nch = sessions[0]!.channels.length;
+  checkSameLayout(sessions, `Sessions of group "${input.group}"`);
   const recordings: RecordingInput[] = [];
   for (const [i, s] of sessions.entries()) {
     hooks.throwIfCancelled();
     hooks.progress((0.6 * i) / sessions.length, `reading ${s.name}`);
-    if (s.channels.length !== nch) {
-      throw new BitbenchError(
-        'bad_request',
-        `Session "${s.name}" has ${s.channels.length} channels, "${sessions[0]!.name}" has ${nch}.`,
-      );
-    }
     const { data, nSamples } = repo.readSamples(s.id);
     const segments = repo
       .labels(s.id)

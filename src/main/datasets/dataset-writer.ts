@@ -11,7 +11,7 @@ import {
 import { f32ToBlob, SessionsRepo, type SessionChannel } from '../store/sessions-repo';
 import { ChannelStatsAccumulator } from './normalization';
 import { assignGroups, SPLITS, type SplitName } from './splits';
-import { cutWindows, type Segment } from './windowing';
+import { cutWindows, describeOverlaps, type Segment } from './windowing';
 
 /** One continuous recording ready to be stored as a session and windowed. */
 export interface RecordingInput {
@@ -75,15 +75,83 @@ export function resolveSplitBy(
  * Cuts windows, assigns splits, computes statistics and writes sessions, labels, chunks, the
  * dataset version and its windows in ONE transaction: a failure leaves nothing behind.
  */
-export function writeWindowedDataset(db: Db, recordings: RecordingInput[], plan: WindowingPlan): DatasetRow {
-  const nch = recordings[0]?.channels.length ?? 0;
+/** How a recording's samples are laid out: channel names and rate must match to window together. */
+function layoutOf(r: Pick<RecordingInput, 'channels' | 'rateHz'>): string {
+  return `${r.channels.length} channel${r.channels.length === 1 ? '' : 's'} (${r.channels.map((c) => c.name).join(', ')}) at ${r.rateHz === null ? 'an unknown rate' : `${r.rateHz} Hz`}`;
+}
+
+/**
+ * Refuses recordings that differ in channels (count, names or order) or sample rate: their windows
+ * would mean different things under one shape. The message groups them by layout, naming each.
+ */
+export function checkSameLayout(
+  recordings: ReadonlyArray<Pick<RecordingInput, 'name' | 'channels' | 'rateHz'>>,
+  what = 'Recordings',
+): void {
+  const byLayout = new Map<string, string[]>();
   for (const r of recordings) {
-    if (r.channels.length !== nch) {
-      throw new BitbenchError(
-        'bad_request',
-        `Recording "${r.name}" has ${r.channels.length} channels, the others ${nch}.`,
+    const key = layoutOf(r);
+    byLayout.set(key, [...(byLayout.get(key) ?? []), r.name]);
+  }
+  if (byLayout.size <= 1) return;
+  const list = (names: string[]) =>
+    names.length <= 4
+      ? names.map((n) => `"${n}"`).join(', ')
+      : `${names
+          .slice(0, 3)
+          .map((n) => `"${n}"`)
+          .join(', ')} and ${names.length - 3} more`;
+  throw new BitbenchError(
+    'bad_request',
+    `${what} differ in channels or sample rate and cannot be cut into one dataset: ` +
+      [...byLayout]
+        .map(([layout, names]) => `${list(names)} ${names.length === 1 ? 'has' : 'have'} ${layout}`)
+        .join('; ') +
+      '. Keep recordings with other channels or another rate in a separate group.',
+  );
+}
+
+/** Warnings about the splits a build gives: requested splits left empty, classes missing from train. */
+function splitWarnings(stats: DatasetStats, plan: WindowingPlan): string[] {
+  const out: string[] = [];
+  for (const [split, fraction] of [
+    ['val', plan.valFraction],
+    ['test', plan.testFraction],
+  ] as const) {
+    const forced = split === 'test' && plan.testGroups !== undefined;
+    if (fraction > 0 && !forced && (stats.splits[split] ?? 0) === 0) {
+      out.push(
+        `The ${split} split is empty although a ${split} fraction of ${fraction} was asked for: ` +
+          `splitting by ${plan.splitBy}, there are too few ${plan.splitBy === 'subject' ? 'subjects' : plan.splitBy === 'session' ? 'sessions' : 'labelled segments'} ` +
+          '(a split needs at least 3 per class when each holds one class, else 3 in all). Record more, or split by segment.',
       );
     }
+  }
+  for (const c of plan.classes) {
+    const all = stats.classes[c] ?? 0;
+    if (all === 0)
+      out.push(`Class "${c}" has no windows: none of its segments is ${plan.windowLength} samples long.`);
+    else if ((stats.splitClasses.train?.[c] ?? 0) === 0)
+      out.push(
+        `Class "${c}" has no train windows (all ${all} are in val/test): a model trained on this version cannot learn it.`,
+      );
+  }
+  return out;
+}
+
+/**
+ * Cuts windows, assigns splits, computes statistics and writes sessions, labels, chunks, the
+ * dataset version and its windows in ONE transaction: a failure leaves nothing behind.
+ */
+export function writeWindowedDataset(db: Db, recordings: RecordingInput[], plan: WindowingPlan): DatasetRow {
+  checkSameLayout(recordings);
+  const nch = recordings[0]?.channels.length ?? 0;
+  const notes = [...plan.notes];
+  const warnings: string[] = [];
+  for (const r of recordings) {
+    const o = describeOverlaps(r);
+    notes.push(...o.notes);
+    warnings.push(...o.warnings);
   }
   const refs = cutWindows(recordings, plan.windowLength, plan.stride, plan.classes);
   if (refs.length === 0) {
@@ -145,6 +213,14 @@ export function writeWindowedDataset(db: Db, recordings: RecordingInput[], plan:
       acc.add(rec.data.subarray(w.start * nch, (w.start + plan.windowLength) * nch));
     }
   });
+  if ((stats.splits.train ?? 0) === 0) {
+    throw new BitbenchError(
+      'bad_request',
+      `No window would be in the train split (train/val/test ${stats.splits.train}/${stats.splits.val}/${stats.splits.test}): ` +
+        `every ${plan.splitBy} went to val or test. Ask for smaller val/test fractions, or record more.`,
+    );
+  }
+  warnings.push(...splitWarnings(stats, plan));
   if (plan.normalization === 'standardize') stats.norm = acc.result();
   if (plan.splitBy === 'subject') {
     const subj: Record<string, Set<string>> = { train: new Set(), val: new Set(), test: new Set() };
@@ -211,7 +287,8 @@ export function writeWindowedDataset(db: Db, recordings: RecordingInput[], plan:
       preprocess: plan.preprocess,
       sessions: sessionIds,
       ownSessions: own,
-      notes: plan.notes,
+      notes,
+      warnings,
     };
     const row = datasets.insertVersion(plan.name, plan.kind, config, stats);
     const insert = datasets.windowInserter(row.id);
@@ -283,5 +360,6 @@ export function summarize(row: DatasetRow): DatasetSummary {
     source: c.source,
     preprocess: c.preprocess,
     notes: c.notes,
+    warnings: c.warnings ?? [],
   };
 }

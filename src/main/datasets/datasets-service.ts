@@ -1,15 +1,24 @@
+import path from 'node:path';
 import type { ServiceImpl } from '../../shared/api/contract';
 import { BitbenchError } from '../../shared/errors';
 import type { AppContext } from '../context';
 import type { JobContext } from '../jobs/job-runner';
 import { refuseIfDatasetInUse } from '../jobs/jobs-in-use';
+import { userDataDir } from '../paths';
 import { DatasetsRepo } from '../store/datasets-repo';
+import { JobsRepo } from '../store/jobs-repo';
 import { SessionsRepo } from '../store/sessions-repo';
 import { previewCsv } from './csv-import';
 import { exportDataset } from './dataset-export';
 import { buildFromSessions, importDataset, type ImportHooks } from './dataset-import';
 import { resolveDataset } from './dataset-reader';
 import { summarize } from './dataset-writer';
+
+/** Where exports named by a relative path go: exports/ beside the database file. */
+function exportsDir(ctx: AppContext): string {
+  const p = ctx.store.path;
+  return path.join(p === ':memory:' ? userDataDir() : path.dirname(path.resolve(p)), 'exports');
+}
 
 function hooksOf(job: JobContext): ImportHooks {
   return { progress: (f, m) => job.progress(f, m), throwIfCancelled: () => job.throwIfCancelled() };
@@ -18,6 +27,17 @@ function hooksOf(job: JobContext): ImportHooks {
 export function createDatasetsService(ctx: AppContext): ServiceImpl['datasets'] {
   const repo = new DatasetsRepo(ctx.db);
   const sessions = new SessionsRepo(ctx.db);
+  const jobs = new JobsRepo(ctx.db);
+  // A second import or build of a name while one runs (a double click, another window or the CLI on
+  // the same database) would only make a duplicate version: refuse it before any work.
+  const refuseIfMaking = (name: string) => {
+    const making = jobs.activeNaming(['dataset-import', 'dataset-build'], name);
+    if (making)
+      throw new BitbenchError(
+        'conflict',
+        `Job ${making} is already making dataset "${name}"; wait for it, cancel it, or choose another name.`,
+      );
+  };
   const detail = (ref: string) => {
     const row = resolveDataset(ctx.db, ref);
     return {
@@ -37,6 +57,7 @@ export function createDatasetsService(ctx: AppContext): ServiceImpl['datasets'] 
     list: () => repo.listLatest().map(summarize),
     show: ({ name }) => detail(name),
     import: (input) => {
+      refuseIfMaking(input.name);
       const handle = ctx.jobs.start(`dataset-import`, input, async (job) => {
         const t0 = Date.now();
         const row = await importDataset(ctx.db, input, hooksOf(job));
@@ -49,6 +70,7 @@ export function createDatasetsService(ctx: AppContext): ServiceImpl['datasets'] 
       return { jobId: handle.id };
     },
     build: (input) => {
+      refuseIfMaking(input.name);
       const handle = ctx.jobs.start('dataset-build', input, async (job) => {
         const row = await buildFromSessions(ctx.db, input, hooksOf(job));
         // The last progress line stays on screen: say what was built, not the last session read.
@@ -58,8 +80,11 @@ export function createDatasetsService(ctx: AppContext): ServiceImpl['datasets'] 
       return { jobId: handle.id };
     },
     preview: ({ path, csv }) => previewCsv(path, csv),
-    export: ({ name, format, out, split, maxWindows }) => {
+    export: ({ name, format, out: asked, split, maxWindows }) => {
       const row = resolveDataset(ctx.db, name);
+      // A relative name is not resolved against wherever the app or host was started from, but
+      // against exports/ beside the database (the CLI sends absolute paths, from its own folder).
+      const out = path.resolve(exportsDir(ctx), asked);
       const handle = ctx.jobs.start('dataset-export', { name, format, out, split, maxWindows }, (job) =>
         exportDataset(ctx.db, row, format, out, split, hooksOf(job), maxWindows),
       );

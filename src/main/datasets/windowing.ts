@@ -18,10 +18,51 @@ export interface WindowRef {
   label: number;
 }
 
+/** Owner of a sample labelled by two equally wide segments with different labels: no window. */
+const AMBIGUOUS = -2;
+const UNLABELLED = -1;
+
+function sortedSegments(segments: readonly Segment[]): Segment[] {
+  return [...segments].sort((a, b) => a.start - b.start || a.end - b.end);
+}
+
+function clipped(seg: Segment, nSamples: number): { start: number; end: number } {
+  return { start: Math.max(0, seg.start), end: Math.min(seg.end, nSamples) };
+}
+
 /**
- * Windows of `length` samples every `stride` samples, each lying entirely inside one labelled
- * segment (a window never straddles two labels, so its label is unambiguous). Segments whose
- * label is not in `classes` are skipped. Windows come out in recording, then segment, order.
+ * Which segment labels each sample (an index into `sorted`), where labels overlap: the narrower
+ * segment wins (a gesture marked inside a session labelled "idle" is the gesture); samples under two
+ * equally wide segments with different labels are AMBIGUOUS; samples under none UNLABELLED.
+ */
+function sampleOwners(sorted: readonly Segment[], nSamples: number): Int32Array {
+  const owner = new Int32Array(nSamples).fill(UNLABELLED);
+  const width = new Int32Array(nSamples);
+  // Widest first, so narrower segments paint over wider ones.
+  const order = sorted
+    .map((seg, i) => ({ i, ...clipped(seg, nSamples) }))
+    .sort((a, b) => b.end - b.start - (a.end - a.start) || a.i - b.i);
+  for (const { i, start, end } of order) {
+    const w = end - start;
+    for (let s = start; s < end; s++) {
+      const cur = owner[s]!;
+      if (cur !== UNLABELLED && width[s] === w) {
+        if (cur === AMBIGUOUS || sorted[cur]!.label !== sorted[i]!.label) owner[s] = AMBIGUOUS;
+        continue;
+      }
+      owner[s] = i;
+      width[s] = w;
+    }
+  }
+  return owner;
+}
+
+/**
+ * Windows of `length` samples every `stride` samples, each lying entirely inside one run of samples
+ * labelled by the same segment (a window never straddles two labels, so its label is unambiguous).
+ * Where segments overlap, the narrower one labels the samples (see `sampleOwners`), so no sample is
+ * windowed under two classes. Segments whose label is not in `classes` give no windows (but still
+ * label their samples). Windows come out in recording, then sample, order.
  */
 export function cutWindows(
   recordings: ReadonlyArray<{ nSamples: number; segments: readonly Segment[] }>,
@@ -36,16 +77,63 @@ export function cutWindows(
   const classIndex = new Map(classes.map((c, i) => [c, i]));
   const out: WindowRef[] = [];
   recordings.forEach((rec, r) => {
-    const segs = [...rec.segments].sort((a, b) => a.start - b.start);
-    segs.forEach((seg, segment) => {
-      const label = classIndex.get(seg.label);
-      if (label === undefined) return;
-      const end = Math.min(seg.end, rec.nSamples);
-      for (let s = Math.max(0, seg.start); s + length <= end; s += stride)
-        out.push({ recording: r, segment, start: s, label });
-    });
+    const segs = sortedSegments(rec.segments);
+    const owner = sampleOwners(segs, rec.nSamples);
+    for (let runStart = 0; runStart < rec.nSamples;) {
+      const segment = owner[runStart]!;
+      let runEnd = runStart + 1;
+      while (runEnd < rec.nSamples && owner[runEnd] === segment) runEnd++;
+      const label = segment >= 0 ? classIndex.get(segs[segment]!.label) : undefined;
+      if (label !== undefined) {
+        for (let s = runStart; s + length <= runEnd; s += stride)
+          out.push({ recording: r, segment, start: s, label });
+      }
+      runStart = runEnd;
+    }
   });
   return out;
+}
+
+function range(seg: Segment, nSamples: number): string {
+  return `[${seg.start}, ${seg.end >= nSamples ? 'end' : seg.end})`;
+}
+
+/**
+ * What `cutWindows` decides where a recording's labels overlap, in words: which label wins where
+ * (`notes`) and which samples no window covers because two equally wide labels claim them (`warnings`).
+ */
+export function describeOverlaps(rec: { name: string; nSamples: number; segments: readonly Segment[] }): {
+  notes: string[];
+  warnings: string[];
+} {
+  const segs = sortedSegments(rec.segments).map((s) => ({ ...s, ...clipped(s, rec.nSamples) }));
+  const notes: string[] = [];
+  const warnings: string[] = [];
+  for (let i = 0; i < segs.length; i++) {
+    for (let j = i + 1; j < segs.length && segs[j]!.start < segs[i]!.end; j++) {
+      const a = segs[i]!;
+      const b = segs[j]!;
+      if (a.label === b.label || b.start >= b.end || a.start >= a.end) continue;
+      const from = Math.max(a.start, b.start);
+      const to = Math.min(a.end, b.end);
+      const wa = a.end - a.start;
+      const wb = b.end - b.start;
+      if (wa === wb) {
+        warnings.push(
+          `${rec.name}: "${a.label}" ${range(a, rec.nSamples)} and "${b.label}" ${range(b, rec.nSamples)} ` +
+            `label samples ${from}–${to} both: no window was cut there.`,
+        );
+      } else {
+        const [inner, outer] = wa < wb ? [a, b] : [b, a];
+        notes.push(
+          `${rec.name}: "${inner.label}" ${range(inner, rec.nSamples)} lies over "${outer.label}" ` +
+            `${range(outer, rec.nSamples)}: the narrower label, "${inner.label}", labels samples ${from}–${to}; ` +
+            'no window straddles the two.',
+        );
+      }
+    }
+  }
+  return { notes, warnings };
 }
 
 /** Number of windows `cutWindows` gives for one segment of n samples. */

@@ -26,6 +26,8 @@ export interface DatasetConfig {
   /** Sessions this version created (imports): deleted with it when no other version uses them. */
   ownSessions: number[];
   notes: string[];
+  /** What the user should act on: empty requested splits, classes missing from train, ambiguous labels. */
+  warnings?: string[];
 }
 
 export interface DatasetStats {

@@ -63,6 +63,8 @@ export const DatasetSummarySchema = z.object({
   source: z.string(),
   preprocess: z.string().nullable(),
   notes: z.array(z.string()),
+  /** What needs attention: requested splits left empty, classes with no train windows, ambiguous labels. */
+  warnings: z.array(z.string()),
 });
 export type DatasetSummary = z.infer<typeof DatasetSummarySchema>;
 

@@ -1,27 +1,8 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../../src/main/cli/program';
-import { CliRuntime } from '../../../src/main/cli/runtime';
+import { describe, expect, it } from 'vitest';
 import { tmpDir } from './fixtures';
-
-/** Runs the CLI in-process; `err` is what it wrote to stderr (runCli reports errors there). */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    err += String(chunk);
-    return true;
-  });
-  const quiet = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  try {
-    const code = await runCli(args, new CliRuntime((s) => (out += s)));
-    return { code, out, err };
-  } finally {
-    spy.mockRestore();
-    quiet.mockRestore();
-  }
-}
+import { cli } from './run-cli';
 
 /** A per-class folder: two people × two gestures × 4 recordings of 20 samples, 3 channels. */
 function gestureFolder(): string {
@@ -141,5 +122,78 @@ describe('bitbench datasets (CLI)', () => {
       db,
     ]);
     expect(r2.err).toContain('error: --recording-length must be a whole number, got "abc".');
+  });
+
+  it("export: --max-windows 0 is refused, an existing folder gets <name>-v<version>.<format>, a relative name is the shell folder's", async () => {
+    const db = path.join(tmpDir(), 'e.db');
+    const dir = gestureFolder();
+    const imp = await cli([
+      'datasets',
+      'import',
+      'csv',
+      dir,
+      '--name',
+      'g',
+      '--recording-length',
+      '20',
+      '--db',
+      db,
+    ]);
+    expect(imp.code).toBe(0);
+    const out = tmpDir();
+    const zero = await cli([
+      'datasets',
+      'export',
+      'g',
+      '--format',
+      'csv',
+      '--out',
+      path.join(out, 'z.csv'),
+      '--max-windows',
+      '0',
+      '--db',
+      db,
+    ]);
+    expect(zero.code).toBe(1);
+    expect(zero.err).toContain('error: --max-windows must be at least 1, got 0.');
+    expect(existsSync(path.join(out, 'z.csv'))).toBe(false);
+
+    const into = await cli([
+      'datasets',
+      'export',
+      'g',
+      '--format',
+      'csv',
+      '--out',
+      out,
+      '--max-windows',
+      '2',
+      '--json',
+      '--db',
+      db,
+    ]);
+    expect(into.code).toBe(0);
+    expect(JSON.parse(into.out)).toMatchObject({ path: path.join(out, 'g-v1.csv'), windows: 2 });
+    expect(readFileSync(path.join(out, 'g-v1.csv'), 'utf8').trim().split('\n')).toHaveLength(1 + 2 * 20);
+
+    const cwd = process.cwd();
+    process.chdir(out);
+    try {
+      const rel = await cli([
+        'datasets',
+        'export',
+        'g',
+        '--format',
+        'csv',
+        '--out',
+        'sub/rel.csv',
+        '--json',
+        '--db',
+        db,
+      ]);
+      expect(JSON.parse(rel.out).path).toBe(path.join(out, 'sub', 'rel.csv'));
+    } finally {
+      process.chdir(cwd);
+    }
   });
 });

@@ -170,6 +170,54 @@ describe('CSV layouts', () => {
     );
   });
 
+  it('(b) a column named "label" is the label column without being asked; the file name is not the class', () => {
+    const dir = tmp();
+    const f = write(
+      dir,
+      'walk_and_run.csv',
+      'time_ms,ax,ay,label\n' + rows(12, (i) => `${i * 20},${i},${-i},${i < 6 ? 'walk' : 'run'}`),
+    );
+    const a = analyzeCsv(f, defaults);
+    expect(a.layout).toBe('label-column');
+    expect(a.notes).toContain('label of each row from column "label" (found by its name)');
+    expect(a.notes.join()).not.toMatch(/skipped/);
+    const [rec] = csvRecordings(a, defaults);
+    expect(rec!.channels.map((c) => c.name)).toEqual(['ax', 'ay']);
+    expect(rec!.segments).toEqual([
+      { start: 0, end: 6, label: 'walk' },
+      { start: 6, end: 12, label: 'run' },
+    ]);
+    expect(previewCsv(f, defaults)).toMatchObject({ label_column: 'label', labels: { walk: 1, run: 1 } });
+    // labels asked from the file name: the column is neither the class nor a channel
+    const byFile = analyzeCsv(f, { labelFrom: 'file' });
+    expect(byFile.labelColumn).toBeNull();
+    expect(byFile.channelColumns).toEqual([1, 2]);
+    expect(byFile.notes).toContain('column "label" not used: labels come from the file names');
+  });
+
+  it('refuses files whose time columns give different sample rates, naming them', () => {
+    const dir = tmp();
+    write(dir, 'slow.csv', 'time_ms,ax\n' + rows(10, (i) => `${i * 40},${i}`));
+    write(dir, 'fast.csv', 'time_ms,ax\n' + rows(10, (i) => `${i * 10},${i}`));
+    expect(errorOf(() => analyzeCsv(dir, defaults)).message).toBe(
+      'The time column "time_ms" gives different sample rates: 25 Hz in slow.csv (line 2); 100 Hz in fast.csv (line 2). ' +
+        'Import recordings made at one rate together (one dataset per rate), or set the sample rate (--rate) if the time column is wrong.',
+    );
+    // blocks of one file disagreeing are refused the same way; a given rate is taken as said
+    const f = write(
+      tmp(),
+      'two.csv',
+      'time_ms,ax\n' + rows(5, (i) => `${i * 40},${i}`) + '\n\n' + rows(5, (i) => `${i * 10},${i}`),
+    );
+    expect(errorOf(() => analyzeCsv(f, defaults)).message).toMatch(
+      /25 Hz in two.csv \(line 2\); 100 Hz in two.csv \(line 8\)/,
+    );
+    expect(analyzeCsv(f, { ...defaults, rate: 50 }).rateHz).toBe(50);
+    // steps that agree within 2 % (timestamps with jitter) are one rate
+    write(dir, 'fast.csv', 'time_ms,ax\n' + rows(10, (i) => `${i * 40 + (i % 2) * 0.4},${i}`));
+    expect(analyzeCsv(dir, defaults).rateHz).toBeCloseTo(24.75, 2);
+  });
+
   it('(c) one file per class, fixed-length recordings; the subfolder is the subject', () => {
     const dir = tmp();
     const block = (k: number) => rows(6, (i) => `${k}.${i},1,2`);

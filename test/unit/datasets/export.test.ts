@@ -4,9 +4,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ImportInputSchema } from '../../../src/shared/api/datasets';
 import { exportDataset } from '../../../src/main/datasets/dataset-export';
 import { importDataset } from '../../../src/main/datasets/dataset-import';
-import { loadDatasetTensors } from '../../../src/main/datasets/dataset-reader';
+import { loadDatasetTensors, resolveDataset } from '../../../src/main/datasets/dataset-reader';
 import { crc32 } from '../../../src/main/device/crc32';
 import { decodeReplayFile, replayMapping } from '../../../src/main/datasets/replay-file';
+import { createAppContext } from '../../../src/main/context';
+import { createDatasetsService } from '../../../src/main/datasets/datasets-service';
 import { openStore, type OpenedStore } from '../../../src/main/store/database';
 import { makeHapt, makeMnist, tmpDir } from './fixtures';
 
@@ -137,5 +139,30 @@ describe('CSV export', () => {
         loadDatasetTensors(store.db, 'back', 'test').count +
         loadDatasetTensors(store.db, 'back', 'val').count,
     ).toBe(2);
+  });
+});
+
+describe('export through the service (app and host)', () => {
+  it('a relative file name lands in exports/ beside the database, not in the folder the host started in; 0 windows is refused', async () => {
+    const dbPath = path.join(tmpDir(), 'svc.db');
+    const ctx = createAppContext({ dbPath, shell: 'headless-host' });
+    try {
+      await importDataset(
+        ctx.db,
+        ImportInputSchema.parse({ kind: 'mnist', path: makeMnist(10, 4), name: 'm' }),
+      );
+      const datasets = createDatasetsService(ctx);
+      const { jobId } = await datasets.export({ name: 'm', format: 'csv', out: 'm-v1.csv', maxWindows: 3 });
+      const r = await ctx.jobs.done<{ path: string; windows: number }>(jobId);
+      expect(r).toMatchObject({ path: path.join(path.dirname(dbPath), 'exports', 'm-v1.csv'), windows: 3 });
+      expect(existsSync(r.path)).toBe(true);
+      expect(existsSync(path.join(process.cwd(), 'm-v1.csv'))).toBe(false);
+      const row = resolveDataset(ctx.db, 'm');
+      await expect(
+        exportDataset(ctx.db, row, 'csv', path.join(tmpDir(), 'x.csv'), undefined, undefined, 0),
+      ).rejects.toThrow('The number of windows to export must be at least 1, got 0.');
+    } finally {
+      await ctx.close();
+    }
   });
 });

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 import type { z } from 'zod';
 import {
@@ -87,6 +88,7 @@ function human(d: DatasetSummary): string {
     `  channels  ${d.channel_names.join(', ')}`,
     ...(d.subjects ? [`  test subjects  ${(d.subjects.test ?? []).join(', ')}`] : []),
     ...d.notes.map((n) => `  note      ${n}`),
+    ...d.warnings.map((w) => `  WARNING   ${w}`),
   ].join('\n');
 }
 
@@ -204,7 +206,10 @@ export function registerDatasetsCommands(program: Command, rt: CliRuntime): void
 
   command(ds, 'export <name>', 'export a dataset as CSV or as the firmware replay file (BBRP)')
     .requiredOption('--format <format>', 'csv | bbrp')
-    .requiredOption('--out <file>', 'output file')
+    .requiredOption(
+      '--out <file>',
+      'output file, or an existing folder (the file is then <name>-v<version>.<format>)',
+    )
     .option('--split <split>', 'train | val | test (default: all for csv, test for bbrp)')
     .option('--max-windows <n>', 'only the first N windows (a virtual board replays at most 1 MiB)')
     .action(async (name: string, _o, cmd: Command) => {
@@ -212,6 +217,8 @@ export function registerDatasetsCommands(program: Command, rt: CliRuntime): void
         CommonOptions & { format: string; out: string; split?: string; maxWindows?: string }
       >(cmd);
       const maxWindows = int(o.maxWindows, '--max-windows');
+      if (maxWindows !== undefined && maxWindows < 1)
+        fail(`--max-windows must be at least 1, got ${maxWindows}.`);
       if (o.format !== 'csv' && o.format !== 'bbrp') fail(`--format must be csv or bbrp, got "${o.format}".`);
       if (o.split !== undefined && !['train', 'val', 'test'].includes(o.split))
         fail(`--split must be train, val or test, got "${o.split}".`);
@@ -221,9 +228,10 @@ export function registerDatasetsCommands(program: Command, rt: CliRuntime): void
       const { jobId } = await services.datasets.export({
         name,
         format: o.format,
-        out: o.out,
+        // Relative to where the command runs (the service alone would use the data folder).
+        out: path.resolve(o.out),
         ...(split ? { split } : {}),
-        ...(maxWindows ? { maxWindows } : {}),
+        ...(maxWindows !== undefined ? { maxWindows } : {}),
       });
       const r = (await rt.follow(ctx, jobId, o)) as ExportResult;
       rt.print(o, r, (v) => `wrote ${v.path} (${v.bytes} bytes, ${v.windows} windows, ${v.format})`);

@@ -23,6 +23,7 @@ export function DatasetsPage() {
   }, [reloadList, reloadGroups]);
   const rows = list.data ?? [];
   const current = selected ?? rows[0]?.name;
+  const currentRow = rows.find((r) => r.name === current);
 
   return (
     <section className="page" data-testid="datasets-page">
@@ -51,10 +52,11 @@ export function DatasetsPage() {
         <DatasetTable rows={rows} selected={current} onSelect={setSelected} />
       )}
       <SessionGroups groups={groups.data ?? []} onBuilt={reload} />
-      {current && rows.some((r) => r.name === current) && (
+      {currentRow && (
         <DatasetDetails
           key={current}
-          name={current}
+          name={currentRow.name}
+          version={currentRow.version}
           onDeleted={() => {
             setSelected(undefined);
             reload();
@@ -129,11 +131,17 @@ function SessionGroups({
 }) {
   const [jobId, setJobId] = useState<string>();
   const [error, setError] = useState<unknown>();
+  const [asking, setAsking] = useState(false);
   const job = useJob(jobId);
   const done = job?.state === 'succeeded' ? job.id : undefined;
   useEffect(() => {
     if (done) onBuilt();
   }, [done, onBuilt]);
+  // Busy from the click until the job ends: a second click would only build the same version again.
+  const busy =
+    asking ||
+    (jobId !== undefined && (job === undefined || job.state === 'running' || job.state === 'queued'));
+  const built = job?.state === 'succeeded' ? (job.result as DatasetSummary | null) : null;
   if (groups.length === 0) return null;
   return (
     <div className="card">
@@ -163,15 +171,18 @@ function SessionGroups({
                 <button
                   type="button"
                   className="btn-small"
-                  disabled={g.labels.length === 0}
+                  disabled={g.labels.length === 0 || busy}
+                  data-testid={`build-${g.group}`}
                   onClick={() => {
                     setError(undefined);
+                    setAsking(true);
                     api.datasets
                       .build({ group: g.group, name: g.group.replace(/[^A-Za-z0-9._-]/g, '-') })
                       .then(
                         (r) => setJobId(r.jobId),
                         (err: unknown) => setError(err),
-                      );
+                      )
+                      .finally(() => setAsking(false));
                   }}
                 >
                   Build dataset
@@ -183,12 +194,22 @@ function SessionGroups({
       </table>
       <ErrorBox error={error} />
       <JobProgress job={job} />
+      {built && <DatasetWarnings warnings={built.warnings} />}
     </div>
   );
 }
 
-function DatasetDetails({ name, onDeleted }: { name: string; onDeleted: () => void }) {
-  const detail = useApi(() => api.datasets.show({ name }), [name]);
+/** `version` is the newest one the list shows: a rebuild while this is open asks again. */
+function DatasetDetails({
+  name,
+  version,
+  onDeleted,
+}: {
+  name: string;
+  version: number;
+  onDeleted: () => void;
+}) {
+  const detail = useApi(() => api.datasets.show({ name }), [name], [version]);
   const d = detail.data;
   return (
     <div className="card" data-testid="dataset-details">
@@ -219,6 +240,7 @@ function DatasetDetails({ name, onDeleted }: { name: string; onDeleted: () => vo
               Preprocessing: <span className="mono">{d.preprocess}</span>
             </p>
           )}
+          <DatasetWarnings warnings={d.warnings} />
           {d.notes.map((n) => (
             <p key={n} className="muted">
               {n}
@@ -233,11 +255,23 @@ function DatasetDetails({ name, onDeleted }: { name: string; onDeleted: () => vo
               )
               .join('; ')}
           </p>
-          <ExportBox d={d} />
+          <ExportBox key={d.version} d={d} />
           <DeleteBox d={d} onDeleted={onDeleted} />
         </>
       )}
     </div>
+  );
+}
+
+function DatasetWarnings({ warnings }: { warnings: readonly string[] }) {
+  return (
+    <>
+      {warnings.map((w) => (
+        <p key={w} className="warn-box" data-testid="dataset-warning">
+          {w}
+        </p>
+      ))}
+    </>
   );
 }
 
@@ -307,6 +341,7 @@ function ExportBox({ d }: { d: DatasetDetail }) {
   const [format, setFormat] = useState<'csv' | 'bbrp'>('csv');
   const [split, setSplit] = useState<'' | 'train' | 'val' | 'test'>('');
   const [out, setOut] = useState(`${d.name}-v${d.version}.csv`);
+  const [asking, setAsking] = useState(false);
   const [jobId, setJobId] = useState<string>();
   const [error, setError] = useState<unknown>();
   const job = useJob(jobId);
@@ -334,18 +369,28 @@ function ExportBox({ d }: { d: DatasetDetail }) {
         <option value="val">val</option>
         <option value="test">test</option>
       </select>
-      <input value={out} onChange={(e) => setOut(e.target.value)} aria-label="Output file" />
+      <input
+        value={out}
+        onChange={(e) => setOut(e.target.value)}
+        aria-label="Output file"
+        title="A file name without a folder goes to exports/ beside the database"
+        data-testid="export-out"
+      />
       <button
         type="button"
+        disabled={asking || job?.state === 'running'}
+        data-testid="export-start"
         onClick={() => {
           setError(undefined);
+          setAsking(true);
           const s = split || (format === 'bbrp' ? 'test' : undefined);
           api.datasets
             .export({ name: `${d.name}@${d.version}`, format, out, ...(s ? { split: s } : {}) })
             .then(
               (r) => setJobId(r.jobId),
               (err: unknown) => setError(err),
-            );
+            )
+            .finally(() => setAsking(false));
         }}
       >
         Export
@@ -353,7 +398,7 @@ function ExportBox({ d }: { d: DatasetDetail }) {
       <ErrorBox error={error} />
       <JobProgress job={job} />
       {result && (
-        <span className="muted">
+        <span className="muted" data-testid="export-result">
           Wrote <span className="mono">{result.path}</span> ({(result.bytes / 1024).toFixed(0)} KiB,{' '}
           {result.windows} windows)
         </span>

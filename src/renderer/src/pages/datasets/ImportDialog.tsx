@@ -4,6 +4,7 @@ import { api } from '../../api';
 import { ErrorBox } from '../../components/ErrorBox';
 import { JobProgress } from '../../components/JobProgress';
 import { useJob } from '../../hooks';
+import { errorInFormWords, jobInFormWords } from './form-wording';
 
 type Kind = 'uci-hapt' | 'csv' | 'mnist';
 
@@ -42,6 +43,7 @@ export function ImportDialog({ onClose, onImported }: { onClose: () => void; onI
   const [preview, setPreview] = useState<CsvPreview>();
   const [error, setError] = useState<unknown>();
   const [jobId, setJobId] = useState<string>();
+  const [asking, setAsking] = useState(false);
   const job = useJob(jobId);
   const succeeded = job?.state === 'succeeded' ? job.id : undefined;
   useEffect(() => {
@@ -58,8 +60,8 @@ export function ImportDialog({ onClose, onImported }: { onClose: () => void; onI
     setKind(k);
     setPath(HINTS[k].path);
     setName(HINTS[k].name);
-    setRecordingLength(k === 'csv' ? '119' : '');
-    setRate(k === 'csv' ? '119' : '');
+    setRecordingLength('');
+    setRate('');
     setPreview(undefined);
     setError(undefined);
   };
@@ -85,14 +87,20 @@ export function ImportDialog({ onClose, onImported }: { onClose: () => void; onI
       ...(st !== undefined ? { stride: st } : {}),
     };
     const input: ImportInput = kind === 'csv' ? { kind, ...common, csv: csv() } : { kind, ...common };
+    setAsking(true);
     try {
       setJobId((await api.datasets.import(input)).jobId);
     } catch (err) {
       setError(err);
+    } finally {
+      setAsking(false);
     }
   };
 
-  const running = job !== undefined && (job.state === 'running' || job.state === 'queued');
+  // Busy from the click until the job ends: a second click would only import the same data again.
+  const running =
+    asking ||
+    (jobId !== undefined && (job === undefined || job.state === 'running' || job.state === 'queued'));
   return (
     <div
       className="card import-dialog"
@@ -134,7 +142,8 @@ export function ImportDialog({ onClose, onImported }: { onClose: () => void; onI
               <input
                 value={recordingLength}
                 onChange={(e) => setRecordingLength(e.target.value)}
-                placeholder="119"
+                placeholder="blank lines separate recordings"
+                data-testid="import-recording-length"
               />
             </label>
             <label>
@@ -143,6 +152,7 @@ export function ImportDialog({ onClose, onImported }: { onClose: () => void; onI
                 value={rate}
                 onChange={(e) => setRate(e.target.value)}
                 placeholder="from a time column"
+                data-testid="import-rate"
               />
             </label>
           </>
@@ -187,8 +197,8 @@ export function ImportDialog({ onClose, onImported }: { onClose: () => void; onI
           Close
         </button>
       </div>
-      <ErrorBox error={error} />
-      <JobProgress job={job} />
+      <ErrorBox error={errorInFormWords(error)} />
+      <JobProgress job={jobInFormWords(job)} />
       {preview && <PreviewTable preview={preview} />}
     </div>
   );
