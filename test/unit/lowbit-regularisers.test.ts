@@ -1,8 +1,13 @@
 import type { Tensor } from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { LowBitConfigSchema } from '../../src/shared/api/lowbit';
+import { ModelSpecSchema } from '../../src/shared/model/spec';
 import { loadTf, type Tf } from '../../src/main/ml/tf-loader';
+import { trainLowBit } from '../../src/main/quant/lowbit-trainer';
 import { weightGrid } from '../../src/main/quant/qat/fake-quant';
+import { FunctionalModel } from '../../src/main/quant/qat/functional-model';
+import { seededRandom } from '../../src/main/quant/rng';
 import {
   annealedLambda,
   fractionNearLevels,
@@ -122,10 +127,39 @@ describe('universal regularisers S1 and S2', () => {
     expect(fractionNearLevels([0.51, 1, -0.45, 0.2], alpha, weightGrid(1), 0.05)).toBeCloseTo(0.5, 12);
   });
 
-  it('λ(t) rises geometrically from λ_max·10⁻⁴ to λ_max', () => {
-    expect(annealedLambda(2, 0, 100)).toBeCloseTo(2e-4, 12);
-    expect(annealedLambda(2, 50, 100)).toBeCloseTo(2e-2, 12);
-    expect(annealedLambda(2, 100, 100)).toBe(2);
-    expect(annealedLambda(2, 150, 100)).toBe(2);
+  it('λ(t) rises geometrically from λ_max·10⁻⁴ at the first step to λ_max at the last', () => {
+    // 101 steps: 0 … 100, halfway is step 50.
+    expect(annealedLambda(2, 0, 101)).toBeCloseTo(2e-4, 12);
+    expect(annealedLambda(2, 50, 101)).toBeCloseTo(2e-2, 12);
+    expect(annealedLambda(2, 100, 101)).toBe(2);
+    expect(annealedLambda(2, 150, 101)).toBe(2);
+    // The last step (totalSteps − 1) reaches λ_max: 2 epochs of 1 batch end at λ 1, not 10⁻².
+    expect(annealedLambda(1, 0, 2)).toBeCloseTo(1e-4, 12);
+    expect(annealedLambda(1, 1, 2)).toBe(1);
+    expect(annealedLambda(0.5, 99, 100)).toBe(0.5);
+    expect(annealedLambda(3, 0, 1)).toBe(3);
+  });
+
+  it('a universal run reports λ_max in its last epoch (2 epochs × 1 batch)', () => {
+    const spec = ModelSpecSchema.parse({
+      arch: 'custom',
+      inputShape: [4],
+      numClasses: 2,
+      layers: [{ type: 'dense', name: 'fc', units: 2 }],
+    });
+    const r = seededRandom(3);
+    const x = Float32Array.from({ length: 32 }, () => r() - 0.5);
+    const data = { x, y: Int32Array.from({ length: 8 }, (_, i) => i % 2), count: 8 };
+    const cfg = LowBitConfigSchema.parse({ method: 'universal-s1', epochs: 2, batchSize: 8, lambda: 1 });
+    const model = FunctionalModel.fresh(tf, spec, 1);
+    try {
+      const out = trainLowBit(tf, model, data, data, cfg);
+      const lambdas = out.epochs.map((e) => e.lambda);
+      expect(lambdas).toHaveLength(3);
+      expect(lambdas[1]).toBeCloseTo(1e-4, 12);
+      expect(lambdas[2]).toBe(1);
+    } finally {
+      model.dispose();
+    }
   });
 });

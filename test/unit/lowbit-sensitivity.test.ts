@@ -106,8 +106,8 @@ describe('layer sensitivity and sizes', () => {
     });
     expect(rep.float_accuracy).toBe(1);
     expect(rep.layers).toEqual([
-      { layer: 'fc1', weights: 64, biases: 8 },
-      { layer: 'fc2', weights: 16, biases: 2 },
+      { layer: 'fc1', weights: 64, biases: 8, weight_tensors: [64] },
+      { layer: 'fc2', weights: 16, biases: 2, weight_tensors: [16] },
     ]);
     expect(rep.cells).toHaveLength(4);
     for (const c of rep.cells) expect(c.runs).toHaveLength(3);
@@ -117,11 +117,30 @@ describe('layer sensitivity and sizes', () => {
     expect(drop('fc1', 1) + drop('fc2', 1)).toBeGreaterThan(0);
   });
 
-  it('stored sizes of the seed 000 gesture model: 1284 B float32, 435 B int8, 187.375 B binary', () => {
+  it('stored sizes of the seed 000 gesture model: 1284 B float32, 435 B int8, 190 B binary (whole bytes)', () => {
     const spec = zooSpec('gesture-cnn-gru');
     expect(storedBytes(spec, () => 32)).toBe(1284);
     expect(storedBytes(spec, () => 8)).toBe(435);
-    expect(storedBytes(spec, () => 1)).toBe(187.375);
+    // Binary kernels of 108, 90 (GRU input), 75 (GRU recurrent) and 10 weights: 14 + 12 + 10 + 2 bytes,
+    // each tensor rounded up on its own (the seed's fractional count was 187.375), + 152 B of biases.
+    expect(storedBytes(spec, () => 1)).toBe(14 + 12 + 10 + 2 + 152);
+    for (const b of [1, 2, 3, 4, 5, 6, 7, 8]) expect(Number.isInteger(storedBytes(spec, () => b))).toBe(true);
+  });
+
+  it('the proposal counts whole bytes per packed tensor, as the trained variant does', () => {
+    const gru: SensitivityReport = {
+      ...report,
+      layers: [{ layer: 'gru', weights: 165, biases: 30, weight_tensors: [90, 75] }],
+      cells: [cell('gru', 1, 0), cell('gru', 8, 0)],
+    };
+    // 90 + 75 binary weights: 12 + 10 bytes (one 165-bit tensor would be 21, the old count 20.625).
+    expect(proposeTable(gru, { maxDrop: 1 }).pareto.map((c) => c.stored_bytes)).toEqual([22 + 120]);
+    const fc: SensitivityReport = {
+      ...report,
+      layers: [{ layer: 'fc', weights: 10, biases: 2 }],
+      cells: [cell('fc', 1, 0), cell('fc', 8, 1)],
+    };
+    expect(proposeTable(fc, { maxDrop: 1 }).stored_bytes).toBe(2 + 8);
   });
 });
 

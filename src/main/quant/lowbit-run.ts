@@ -58,16 +58,21 @@ export interface RunHooks {
   checkStop?: () => void;
 }
 
-/** Stored bytes as seed 000 counts them: weights packed at their nominal bits, everything else float32/int32. */
+/**
+ * Stored bytes as seed 000 counts them: weights packed at their nominal bits, everything else
+ * float32/int32. Whole bytes: each packed tensor takes its bits rounded up to a byte (a device stores
+ * no fraction of one). The blob on the device pads each kernel row to a 32-bit word, in 1/2/4/8-bit
+ * containers, and adds per-row requantization data: that is `model_bytes`.
+ */
 export function storedBytes(spec: ModelSpec, bitsOf: (layer: string) => number | null): number {
-  let bits = 0;
+  let bytes = 0;
   for (const l of inferShapes(spec).layers)
     for (const p of l.params) {
       const n = p.shape.reduce((a, b) => a * b, 1);
       const wb = p.param === 'kernel' || p.param === 'recurrentKernel' ? bitsOf(l.name) : null;
-      bits += n * (wb ?? 32);
+      bytes += Math.ceil((n * (wb ?? 32)) / 8);
     }
-  return bits / 8;
+  return bytes;
 }
 
 /** Replaces the PTQ weight levels/scales by the trained ones and rebuilds the integer model. */

@@ -13,6 +13,7 @@ import { loadDatasetTensors, type DatasetTensors } from '../datasets/dataset-rea
 import type { JobHandle } from '../jobs/job-runner';
 import { LowBitRepo } from '../store/lowbit-repo';
 import { VariantsRepo, type ParentModel } from '../store/variants-repo';
+import { checkDatasetFitsModel } from './dataset-fit';
 import { runInQuantWorker } from './quant-worker-client';
 import { resolveLayerBits, type TrainData } from './lowbit-trainer';
 import { calibrationSet } from './quant-service';
@@ -55,11 +56,7 @@ function loadData(ctx: AppContext, model: string, dataset: string | undefined): 
   const version = dataset ? undefined : parent.dataset?.version;
   const opt = version !== undefined ? { version } : {};
   const train = loadDatasetTensors(ctx.db, ref, 'train', opt);
-  if (train.shape.join('×') !== parent.spec.inputShape.join('×'))
-    throw new BitbenchError(
-      'bad_request',
-      `Dataset ${ref} has windows of ${train.shape.join('×')}, the model takes ${parent.spec.inputShape.join('×')}.`,
-    );
+  checkDatasetFitsModel(parent, ref, train);
   if (train.count === 0) throw new BitbenchError('bad_request', `Dataset ${ref} has no training windows.`);
   const test = loadDatasetTensors(ctx.db, ref, 'test', opt);
   if (test.count === 0)

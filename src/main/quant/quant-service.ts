@@ -11,6 +11,7 @@ import type { AppContext } from '../context';
 import type { JobContext, JobHandle } from '../jobs/job-runner';
 import { loadDatasetTensors, type DatasetTensors } from '../datasets/dataset-reader';
 import { VariantsRepo, type ParentModel } from '../store/variants-repo';
+import { checkDatasetFitsModel } from './dataset-fit';
 import { buildPtqGraph } from './ptq-graph';
 import { resolveLayerBits } from './ptq-pipeline';
 import { runInQuantWorker } from './quant-worker-client';
@@ -96,13 +97,7 @@ export function prepareRequest(
     );
   const version = input.dataset ? undefined : parent.dataset?.version;
   const train = loadDatasetTensors(ctx.db, ref, 'train', version !== undefined ? { version } : {});
-  const want = parent.spec.inputShape.join('×');
-  if (train.shape.join('×') !== want) {
-    throw new BitbenchError(
-      'bad_request',
-      `Dataset ${ref} has windows of ${train.shape.join('×')}, the model takes ${want}.`,
-    );
-  }
+  checkDatasetFitsModel(parent, ref, train);
   // The default (seed 003's 1024) takes the whole train split when that is smaller; a size the
   // user asked for is refused instead.
   if (input.config?.calibSize === undefined && train.count < config.calibSize)

@@ -173,8 +173,18 @@ export const SensitivityReportSchema = z.object({
   float_accuracy: z.number(),
   bits: z.array(z.number().int()),
   seeds: z.number().int(),
-  /** Per weighted layer: its weight count and bias count (for the size model of the proposal). */
-  layers: z.array(z.object({ layer: z.string(), weights: z.number().int(), biases: z.number().int() })),
+  /**
+   * Per weighted layer: its weight count and bias count (for the size model of the proposal), and the
+   * weight count of each packed tensor (kernel, then a GRU's recurrent kernel), each stored in whole bytes.
+   */
+  layers: z.array(
+    z.object({
+      layer: z.string(),
+      weights: z.number().int(),
+      biases: z.number().int(),
+      weight_tensors: z.array(z.number().int()).optional(),
+    }),
+  ),
   cells: z.array(SensitivityCellSchema),
   seconds: z.number(),
 });

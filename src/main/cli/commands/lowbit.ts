@@ -69,8 +69,10 @@ const bits = (v: string | undefined, flag: string) =>
   num(v, flag, (n) => Number.isInteger(n) && n >= 1 && n <= 8, 'a bit width 1..8');
 const pct = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(2)} %`);
 
-export function renderLowBit(r: LowBitReport): string {
+/** `defaulted`: which bit widths the command left to the low-bit defaults (W1, A8), said so in the text. */
+export function renderLowBit(r: LowBitReport, defaulted: { weights?: boolean; acts?: boolean } = {}): string {
   const last = r.epochs[r.epochs.length - 1];
+  const bitsText = (n: number) => `${n} bit${n === 1 ? '' : 's'}`;
   return [
     `${r.name ?? '(not stored)'}  (from ${r.parent}, ${r.method}, W${r.weights_bits}A${r.acts_bits}, layers ${Object.entries(
       r.layer_bits,
@@ -79,6 +81,13 @@ export function renderLowBit(r: LowBitReport): string {
       .join(',')})`,
     `accuracy   float ${pct(r.float_accuracy)} → before rounding ${pct(r.accuracy_before_rounding)} → after rounding ${pct(r.accuracy_after_rounding)} → integer ${pct(r.accuracy)}`,
     ...(r.integer_note ? [`           ${r.integer_note}`] : []),
+    `bits       weights ${bitsText(r.weights_bits)}${defaulted.weights ? ' (the low-bit default; --weights to change)' : ''}, activations ${bitsText(r.acts_bits)}${defaulted.acts ? ' (default; --acts to change)' : ''}${
+      Object.values(r.layer_bits).some((b) => b !== r.weights_bits)
+        ? `; per layer ${Object.entries(r.layer_bits)
+            .map(([k, b]) => `${k}=${b}`)
+            .join(',')}`
+        : ''
+    }`,
     `weights    ${(100 * r.near_fraction).toFixed(1)} % within ε = ${r.config.epsilon} of a level; ${r.layers.map((l) => `${l.layer}.${l.param} ${l.bits}b ${(100 * l.near_fraction).toFixed(1)} %`).join(', ')}`,
     `size       stored ${r.stored_bytes} B (packed weights + int32 biases; float32 ${r.float_bytes} B)${r.model_bytes !== null ? `, blob estimate ${r.model_bytes} B` : ''}`,
     ...(r.bops !== null
@@ -147,7 +156,7 @@ export async function runLowBitQuantize(rt: CliRuntime, o: LowBitFlags): Promise
     ...(o.dataset ? { dataset: o.dataset } : {}),
   });
   const report = await rt.follow(ctx, handle, o);
-  rt.print(o, report, renderLowBit);
+  rt.print(o, report, (r) => renderLowBit(r, { weights: w === undefined, acts: a === undefined }));
 }
 
 function renderSensitivity(r: SensitivityReport & { proposal?: ReturnType<typeof proposeTable> }): string {

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import {
   hasLayerTable,
   parseLayerBits,
+  parseMethod,
+  PTQ_STEPS,
   reportWarnings,
   tuningSummary,
   type PtqConfig,
@@ -9,7 +11,7 @@ import {
   type VariantSummary,
 } from '../../../shared/api/quant';
 import { BitbenchError } from '../../../shared/errors';
-import { isLowBitMethod } from '../../../shared/api/lowbit';
+import { isLowBitMethod, LOWBIT_METHODS } from '../../../shared/api/lowbit';
 import { runLowBitQuantize, type LowBitFlags } from './lowbit';
 import { startQuantize } from '../../quant/quant-service';
 import { command, fail, optionsOf, type CliRuntime, type CommonOptions } from '../runtime';
@@ -127,6 +129,33 @@ function renderVariants(v: VariantSummary[]): string {
   ).join('\n');
 }
 
+/**
+ * A method the CLI can run: PTQ steps joined by +, or one low-bit training method alone. Checked before
+ * anything else, so a typo is named first, with every method there is.
+ */
+function checkMethod(method: string): void {
+  if (isLowBitMethod(method)) return;
+  const steps = method
+    .split('+')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  const known = `PTQ steps joined by + (${PTQ_STEPS.join(', ')}) or one low-bit training method alone (${LOWBIT_METHODS.join(', ')})`;
+  const lowBit = steps.filter((s) => isLowBitMethod(s));
+  if (lowBit.length > 0 && steps.length > 1)
+    fail(`--method: the low-bit training method ${lowBit[0]} is used alone, not joined to other steps by +.`);
+  const unknown = steps.filter((s) => !isLowBitMethod(s) && !(PTQ_STEPS as readonly string[]).includes(s));
+  if (steps.length === 0 || unknown.length > 0)
+    fail(
+      `--method: ${steps.length === 0 ? 'empty' : `unknown method ${unknown.map((s) => `"${s}"`).join(', ')}`}; known: ${known}.`,
+    );
+  // Known steps in a combination that cannot be (two range setters, two optimisers…).
+  try {
+    parseMethod(method);
+  } catch (err) {
+    fail(`--method: ${(err as Error).message}.`);
+  }
+}
+
 /** Flags only PTQ reads (option key → flag). */
 const PTQ_ONLY_FLAGS: Record<string, string> = {
   calib: '--calib',
@@ -158,11 +187,14 @@ export function registerQuantizeCommands(program: Command, rt: CliRuntime): void
       '--name <name>',
       'name of the quantized variant (required for PTQ; low-bit methods default to <model>-<method>-w<bits>)',
     )
-    .option('--weights <bits>', 'weight bits 1..8 (default 8)')
-    .option('--acts <bits>', 'activation bits 1..8 (default 8)')
+    .option(
+      '--weights <bits>',
+      'weight bits 1..8 (default 8 for PTQ methods; 1 for the low-bit methods qat-ste, qat-lsq, universal-s1, universal-s2)',
+    )
+    .option('--acts <bits>', 'activation bits 1..8 (default 8, PTQ and low-bit methods)')
     .option(
       '--method <steps>',
-      'steps joined by +: minmax|mse|percentile, cle, bias-absorption, adaround|adaquant|lsq, bias-correction, bias-tuning|weight-tuning|range-tuning',
+      'PTQ steps joined by +: minmax|mse|percentile, cle, bias-absorption, adaround|adaquant|lsq, bias-correction, bias-tuning|weight-tuning|range-tuning; or one low-bit training method: universal-s1|universal-s2|qat-ste|qat-lsq',
       'minmax',
     )
     .option('--calib <n>', 'calibration windows drawn from the train split (default 1024)')
@@ -203,6 +235,7 @@ export function registerQuantizeCommands(program: Command, rt: CliRuntime): void
     )
     .action(async (_o, cmd: Command) => {
       const o = optionsOf<QuantizeFlags>(cmd);
+      if (o.method !== undefined) checkMethod(o.method);
       const lowBit = !!o.method && isLowBitMethod(o.method);
       // A flag of the other family would be silently ignored: refuse it, naming the family it belongs to.
       const given = (flags: Record<string, string>) =>

@@ -4,7 +4,7 @@ import type { Proposal, SensitivityReport } from '../../../shared/api/lowbit';
  * From measured per-layer sensitivities to a per-layer bit table. The accuracy drop of a mixed table is
  * predicted as the sum of the single-layer drops (after rounding, mean over seeds; negative drops count
  * as 0) — the usual additivity assumption of sensitivity-based mixed precision; the size is exact:
- * packed weights at their bits + int32 biases. With ≤ 20,000 combinations every table is scored and
+ * packed weights at their bits (whole bytes per tensor) + int32 biases. With ≤ 20,000 combinations every table is scored and
  * the Pareto front (size vs predicted drop) is exact; beyond that a greedy descent from the widest
  * table lowers, at each step, the layer with the most bytes saved per point of predicted drop.
  * The proposal is the smallest table whose drop ≤ maxDrop (or, with only maxBytes, the most accurate
@@ -26,8 +26,15 @@ export function proposeTable(
     const c = report.cells.find((x) => x.layer === layer && x.bits === bits);
     return c ? Math.max(0, c.drop_after_mean) : Number.POSITIVE_INFINITY;
   };
+  // Whole bytes per packed tensor, as the variant's stored_bytes counts them (storedBytes).
   const bytesOf = (table: Record<string, number>) =>
-    layers.reduce((s, l) => s + (l.weights * table[l.layer]!) / 8 + 4 * l.biases, 0);
+    layers.reduce(
+      (s, l) =>
+        s +
+        (l.weight_tensors ?? [l.weights]).reduce((t, n) => t + Math.ceil((n * table[l.layer]!) / 8), 0) +
+        4 * l.biases,
+      0,
+    );
   const score = (table: Record<string, number>): Candidate => ({
     table,
     bytes: bytesOf(table),

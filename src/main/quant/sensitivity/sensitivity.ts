@@ -81,7 +81,12 @@ export function runSensitivity(
     const ls = shapes.layers.find((s) => s.name === l.name)!;
     const count = (p: string) =>
       ls.params.filter((q) => q.param === p).reduce((a, q) => a + q.shape.reduce((x, y) => x * y, 1), 0);
-    return { layer: l.name, weights: count('kernel') + count('recurrentKernel'), biases: count('bias') };
+    return {
+      layer: l.name,
+      weights: count('kernel') + count('recurrentKernel'),
+      biases: count('bias'),
+      weight_tensors: ['kernel', 'recurrentKernel'].map(count).filter((n) => n > 0),
+    };
   });
   const base = new FunctionalModel(tf, spec, weights);
   const floatAccuracy = accuracyOf(tf, base, evalSet);

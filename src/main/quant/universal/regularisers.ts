@@ -106,8 +106,8 @@ export function fractionNearLevels(
 
 /**
  * Annealed strength: λ(t) rises geometrically from λ_max·10^−decades to λ_max over the first
- * `rampFraction` of the steps (default: the whole run, four decades), then holds. Early on the task loss
- * shapes the weights almost as in float training; the pull then grows by 10× every quarter of the run,
+ * `rampFraction` of the steps (default: the whole run, four decades; the last step is at λ_max), then
+ * holds. Early on the task loss shapes the weights almost as in float training; the pull then grows by 10× every quarter of the run,
  * so the weights settle onto the levels while the task loss can still re-arrange the others, and by the
  * end they sit on the levels (the final hard rounding barely moves them). A constant strong λ instead
  * freezes every weight at the sign it had when training began (measured: 73 % vs 99 % on the
@@ -120,7 +120,11 @@ export function annealedLambda(
   rampFraction = 1,
   decades = 4,
 ): number {
-  const ramp = Math.max(1, Math.round(totalSteps * rampFraction));
-  const t = Math.min(1, step / ramp);
+  // Steps run 0 … totalSteps − 1: the ramp ends on the last one, so the run finishes at λ_max (a run
+  // of one step is at λ_max throughout).
+  const last = totalSteps - 1;
+  if (last <= 0) return lambdaMax;
+  const ramp = Math.max(1, Math.round(last * rampFraction));
+  const t = Math.min(1, Math.max(0, step / ramp));
   return lambdaMax * 10 ** (-decades * (1 - t));
 }

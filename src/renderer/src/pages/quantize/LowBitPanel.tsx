@@ -7,7 +7,9 @@ import {
   type Proposal,
   type SensitivityReport,
 } from '../../../../shared/api/lowbit';
+import type { Job } from '../../../../shared/api/jobs';
 import { parseLayerBits } from '../../../../shared/api/quant';
+import { BitbenchError } from '../../../../shared/errors';
 import { api } from '../../api';
 import { ErrorBox } from '../../components/ErrorBox';
 import { JobProgress } from '../../components/JobProgress';
@@ -23,9 +25,32 @@ import { WeightHistogram } from './WeightHistogram';
  * accepted into the bit table in one click.
  */
 const pct = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(2)} %`);
+const isRunning = (job: Job | undefined) => job?.state === 'running' || job?.state === 'queued';
 
-/** `onStored` runs when a training stored a new variant, so the page's variant list can refresh. */
-export function LowBitPanel({ model, onStored }: { model: string | undefined; onStored?: () => void }) {
+/** The id of a job of `kind` still running for `model` (started before a reload, or elsewhere). */
+function useRunningJobOf(kind: 'lowbit-train' | 'lowbit-sensitivity', model: string | undefined) {
+  const jobs = useApi(() => api.jobs.list({ limit: 20, kind }), [kind, model]);
+  return (jobs.data ?? []).find(
+    (j) => isRunning(j) && (j.params as { model?: unknown } | null)?.model === model,
+  )?.id;
+}
+
+interface LowBitPanelProps {
+  model: string | undefined;
+  /** Runs when a training stored a new variant, so the page's variant list can refresh. */
+  onStored?: () => void;
+}
+
+/**
+ * Everything the panel shows belongs to one model: another model starts from a fresh panel, so no
+ * report, curves, histogram, sensitivity chart or proposal (whose Accept fills the bit table) of the
+ * previous model stays on screen as if it were this one's.
+ */
+export function LowBitPanel(props: LowBitPanelProps) {
+  return <ModelLowBitPanel key={props.model ?? ''} {...props} />;
+}
+
+function ModelLowBitPanel({ model, onStored }: LowBitPanelProps) {
   const [method, setMethod] = useState<LowBitMethod>('universal-s1');
   const [weights, setWeights] = useState(1);
   const [acts, setActs] = useState(8);
@@ -50,21 +75,40 @@ export function LowBitPanel({ model, onStored }: { model: string | undefined; on
   const [sensJob, setSensJob] = useState<string>();
   const [maxDrop, setMaxDrop] = useState(1);
   const [proposal, setProposal] = useState<Proposal>();
-  const train = useJob(trainJob);
+  // The variant's name: the service's default unless one is typed. A taken name is refused; replacing
+  // the variant (and with it its device runs) is offered, and done only once confirmed.
+  const [name, setName] = useState('');
+  const defaultName = model ? `${model}-${method}-w${weights}`.slice(0, 80) : '';
+  const variantName = name.trim() || defaultName;
+  const [replace, setReplace] = useState<{ name: string; parent: string; confirming: boolean }>();
+  const replaceOffer = replace?.name === variantName ? replace : undefined;
+  // Busy from the click on: while the request is answered, then while its job runs. A job of this
+  // model still running after a reload is followed again, with its progress and Cancel.
+  const [submitting, setSubmitting] = useState<'train' | 'sensitivity'>();
+  const runningTrain = useRunningJobOf('lowbit-train', model);
+  const runningSens = useRunningJobOf('lowbit-sensitivity', model);
+  const train = useJob(trainJob ?? runningTrain);
   const trainState = train?.state;
   useEffect(() => {
     if (trainState === 'succeeded') onStored?.();
   }, [trainState, onStored]);
-  const sens = useJob(sensJob);
+  const sens = useJob(sensJob ?? runningSens);
+  const trainBusy = submitting === 'train' || isRunning(train);
+  const sensBusy = submitting === 'sensitivity' || isRunning(sens);
   const report = train?.state === 'succeeded' ? (train.result as LowBitReport) : undefined;
   const sensitivity = sens?.state === 'succeeded' ? (sens.result as SensitivityReport) : undefined;
 
-  const start = async () => {
+  const start = async (overwrite = false) => {
+    if (!model || trainBusy) return;
     setError(undefined);
+    setReplace(undefined);
+    setSubmitting('train');
+    const target = variantName;
     try {
       const layerBits = table.trim() ? parseLayerBits(table) : {};
       const { jobId } = await api.lowbit.train({
-        model: model!,
+        model,
+        name: target,
         config: {
           method,
           weightBits: weights,
@@ -80,21 +124,32 @@ export function LowBitPanel({ model, onStored }: { model: string | undefined; on
           fromScratch,
           seed,
         },
-        overwrite: true,
+        overwrite,
       });
       setTrainJob(jobId);
     } catch (err) {
       setError(err as Error);
+      // The name is a variant's (not a float model's, not one a job is making): offer to replace it.
+      if (!overwrite && err instanceof BitbenchError && err.code === 'conflict') {
+        const taken = (await api.quant.variants({}).catch(() => [])).find((v) => v.name === target);
+        if (taken) setReplace({ name: target, parent: taken.parent, confirming: false });
+      }
+    } finally {
+      setSubmitting(undefined);
     }
   };
   const runSensitivity = async () => {
+    if (!model || sensBusy) return;
     setError(undefined);
     setProposal(undefined);
+    setSubmitting('sensitivity');
     try {
-      const { jobId } = await api.lowbit.sensitivity({ model: model!, bits: [1, 2, 4, 8], seeds: 5 });
+      const { jobId } = await api.lowbit.sensitivity({ model, bits: [1, 2, 4, 8], seeds: 5 });
       setSensJob(jobId);
     } catch (err) {
       setError(err as Error);
+    } finally {
+      setSubmitting(undefined);
     }
   };
   const propose = async () => {
@@ -244,14 +299,73 @@ export function LowBitPanel({ model, onStored }: { model: string | undefined; on
         <label>
           seed <input type="number" min={0} value={seed} onChange={(e) => setSeed(Number(e.target.value))} />
         </label>
-        <button type="button" disabled={!model} onClick={() => void start()}>
+        <label>
+          name{' '}
+          <input
+            data-testid="lowbit-name"
+            value={name}
+            placeholder={defaultName}
+            onChange={(e) => {
+              setName(e.target.value);
+              setError(undefined);
+            }}
+          />
+        </label>
+        <button
+          type="button"
+          data-testid="lowbit-train"
+          disabled={!model || trainBusy}
+          onClick={() => void start()}
+        >
           Train
         </button>
-        <button type="button" disabled={!model} onClick={() => void runSensitivity()}>
+        <button
+          type="button"
+          data-testid="lowbit-sensitivity"
+          disabled={!model || sensBusy}
+          onClick={() => void runSensitivity()}
+        >
           Layer sensitivity
         </button>
       </div>
-      <ErrorBox error={error} />
+      <ErrorBox error={error}>
+        {replaceOffer && !replaceOffer.confirming && (
+          <>
+            {' '}
+            <button
+              type="button"
+              data-testid="lowbit-replace"
+              onClick={() => setReplace({ ...replaceOffer, confirming: true })}
+            >
+              Replace…
+            </button>
+          </>
+        )}
+      </ErrorBox>
+      {replaceOffer?.confirming && (
+        <div
+          className="card"
+          role="alertdialog"
+          aria-label="Confirm replace"
+          data-testid="lowbit-replace-confirm"
+        >
+          Replace <strong>{replaceOffer.name}</strong> (a variant of {replaceOffer.parent}) with this
+          training? The variant is deleted with its device runs (flash, profile) when the new one is stored;
+          this cannot be undone. The float model stays.{' '}
+          <button
+            type="button"
+            className="primary"
+            data-testid="lowbit-confirm-replace"
+            disabled={trainBusy}
+            onClick={() => void start(true)}
+          >
+            Replace
+          </button>{' '}
+          <button type="button" onClick={() => setReplace({ ...replaceOffer, confirming: false })}>
+            Cancel
+          </button>
+        </div>
+      )}
       <JobProgress job={train} />
       {report && (
         <div data-testid="lowbit-report">
