@@ -5,7 +5,6 @@ import {
   ProfileResultSchema,
   RunRecordSchema,
   type Estimate,
-  type FlashResult,
   type Mismatch,
   type ProfileResult,
   type ReproduceResult,
@@ -26,7 +25,7 @@ import { loadArtifact, type Artifact } from './artifact';
 import { boardInfoFor, boardRef } from './board-info';
 import { compareModel } from './compare';
 import { buildEstimate } from './estimate';
-import { flashArtifact } from './flash';
+import { flashArtifact, flashResult } from './flash';
 import { hostOutputsSha, runProfile, windowInput, type ProfilePlan } from './profiler';
 import { buildRecord, datasetSha } from './run-record';
 import { argmax } from './summary';
@@ -104,6 +103,20 @@ function summaryOf(r: RunRow): RunSummary {
   };
 }
 
+/** What a flash or profile run records of the model and the board it ran on. */
+function runOn(art: Artifact, conn: BoardConnection) {
+  return {
+    modelId: art.prov.modelId,
+    board: conn.spec,
+    boardName: conn.info.board,
+    cpu: conn.info.cpu,
+    counterKind: conn.info.counterKind,
+    firmwareVersion: conn.info.firmwareVersion,
+    buildId: conn.info.buildId,
+    modelHash: art.parsed.hash,
+  };
+}
+
 export function createDeployService(ctx: AppContext): ServiceImpl['deploy'] {
   const runs = () => new RunsRepo(ctx.db);
   const boards = () => boardManager(ctx);
@@ -160,14 +173,7 @@ export function createDeployService(ctx: AppContext): ServiceImpl['deploy'] {
         const repo = runs();
         const runId = repo.create({
           kind: 'flash',
-          modelId: art.prov.modelId,
-          board: conn.spec,
-          boardName: conn.info.board,
-          cpu: conn.info.cpu,
-          counterKind: conn.info.counterKind,
-          firmwareVersion: conn.info.firmwareVersion,
-          buildId: conn.info.buildId,
-          modelHash: art.parsed.hash,
+          ...runOn(art, conn),
           config: {
             model: {
               name: art.name,
@@ -203,23 +209,7 @@ export function createDeployService(ctx: AppContext): ServiceImpl['deploy'] {
                   });
                 },
               });
-              const result: FlashResult = {
-                run_id: runId,
-                model: art.name,
-                board: conn.spec,
-                bytes: art.blob.length,
-                crc32: art.crc32Hex,
-                model_hash: art.parsed.hash,
-                already_active: f.alreadyActive,
-                resumed_from: f.resumedFrom,
-                chunks: f.chunks,
-                seconds: f.seconds || (Date.now() - t0) / 1000,
-                bytes_per_second: f.bytesPerSecond,
-                verified: true,
-                slot: f.slot,
-                firmware_version: conn.info.firmwareVersion,
-                build_id: conn.info.buildId,
-              };
+              const result = flashResult(runId, art, conn, f, t0);
               runs().finish(runId, 'complete', null, result);
               job.progress(1, f.alreadyActive ? 'already running on the board' : 'flashed and verified');
               return result;
@@ -312,14 +302,7 @@ export function createDeployService(ctx: AppContext): ServiceImpl['deploy'] {
         const record = buildRecord(art, data, { name, split: input.split }, total, conn.spec, conn.info);
         const runId = repo.create({
           kind: 'profile',
-          modelId: art.prov.modelId,
-          board: conn.spec,
-          boardName: conn.info.board,
-          cpu: conn.info.cpu,
-          counterKind: conn.info.counterKind,
-          firmwareVersion: conn.info.firmwareVersion,
-          buildId: conn.info.buildId,
-          modelHash: art.parsed.hash,
+          ...runOn(art, conn),
           datasetName: name,
           datasetVersion: data.version,
           split: input.split,

@@ -1,4 +1,6 @@
+import type { FlashResult } from '../../shared/api/deploy';
 import { BitbenchError } from '../../shared/errors';
+import type { HelloInfo } from '../../shared/protocol';
 import type { BoardConnection } from '../device/board-connection';
 import { crc32 } from '../device/crc32';
 import { BoardClosedError } from '../device/errors';
@@ -105,4 +107,31 @@ export async function flashArtifact(
       `Flashing ${art.name} to ${conn.spec} failed: ${why}. ${note[0]!.toUpperCase()}${note.slice(1)}.`,
     );
   }
+}
+
+/** A flash as its run stores it and the CLI prints it (a Flash job's result, a profile's `flash`). */
+export function flashResult(
+  runId: number,
+  art: Artifact,
+  board: { spec: string; info: HelloInfo },
+  f: FlashOutcome,
+  startedMs: number,
+): FlashResult {
+  return {
+    run_id: runId,
+    model: art.name,
+    board: board.spec,
+    bytes: art.blob.length,
+    crc32: art.crc32Hex,
+    model_hash: art.parsed.hash,
+    already_active: f.alreadyActive,
+    resumed_from: f.resumedFrom,
+    chunks: f.chunks,
+    seconds: f.seconds || (Date.now() - startedMs) / 1000,
+    bytes_per_second: f.bytesPerSecond,
+    verified: true,
+    slot: f.slot,
+    firmware_version: board.info.firmwareVersion,
+    build_id: board.info.buildId,
+  };
 }

@@ -19,7 +19,7 @@ import { quantizeInput } from '../quant/integer-sim';
 import { RunsRepo, type WindowRow } from '../store/runs-repo';
 import { sha256, type Artifact } from './artifact';
 import { deviation, FLAG_THRESHOLD } from './cost-model';
-import { flashArtifact } from './flash';
+import { flashArtifact, flashResult } from './flash';
 import { argmax, classStats, latencyOf, wireBytesPerWindow } from './summary';
 
 /**
@@ -298,23 +298,7 @@ export async function runProfile(
       },
     });
     if (!f.alreadyActive || !flash)
-      flash = {
-        run_id: runId,
-        model: art.name,
-        board: plan.spec,
-        bytes: art.blob.length,
-        crc32: art.crc32Hex,
-        model_hash: art.parsed.hash,
-        already_active: f.alreadyActive,
-        resumed_from: f.resumedFrom,
-        chunks: f.chunks,
-        seconds: f.seconds || (Date.now() - t0) / 1000,
-        bytes_per_second: f.bytesPerSecond,
-        verified: true,
-        slot: f.slot,
-        firmware_version: conn.info.firmwareVersion,
-        build_id: conn.info.buildId,
-      };
+      flash = flashResult(runId, art, { spec: plan.spec, info: conn.info }, f, t0);
 
     // 2. The windows, skipping those an earlier part of the run measured.
     const started = Date.now();
