@@ -27,19 +27,24 @@ afterAll(async () => {
   for (const c of closers) await c();
 });
 
+/** The pty line board (helpers/pty-line-board.py with `args`) and a recording service on a fresh database. */
+async function lineBoard(...args: string[]) {
+  const board = spawn('python3', [path.join(import.meta.dirname, 'helpers/pty-line-board.py'), ...args], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  closers.push(() => void board.kill('SIGKILL'));
+  const ptyPath = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: board.stdout! }).once('line', resolve);
+    board.once('exit', (code) => reject(new Error(`pty board exited with ${code}`)));
+  });
+  const ctx: AppContext = createAppContext({ dbPath: tempDbPath(), shell: 'cli' });
+  closers.push(() => ctx.close());
+  return { board, ptyPath, ctx, rec: createRecordingService(ctx) };
+}
+
 describe.skipIf(unavailable !== null)('data forwarder over a serial device', () => {
   it('finds the header, measures 200 Hz, records 2 s and reports the garbage line by number', async () => {
-    const board = spawn('python3', [path.join(import.meta.dirname, 'helpers/pty-line-board.py'), '200'], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    closers.push(() => void board.kill('SIGKILL'));
-    const ptyPath = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: board.stdout! }).once('line', resolve);
-      board.once('exit', (code) => reject(new Error(`pty board exited with ${code}`)));
-    });
-    const ctx: AppContext = createAppContext({ dbPath: tempDbPath(), shell: 'cli' });
-    closers.push(() => ctx.close());
-    const rec = createRecordingService(ctx);
+    const { board, ptyPath, ctx, rec } = await lineBoard('200');
     const starting = rec.start({
       board: ptyPath,
       source: 'forwarder',
@@ -71,19 +76,7 @@ describe.skipIf(unavailable !== null)('data forwarder over a serial device', () 
 
   it('a board whose rate changes after the measurement still records the seconds asked for', async () => {
     // 100 lines/s for 2.5 s, then 200/s: the 2 s pre-roll measures 100 Hz.
-    const board = spawn(
-      'python3',
-      [path.join(import.meta.dirname, 'helpers/pty-line-board.py'), '100', '200', '2.5'],
-      { stdio: ['pipe', 'pipe', 'inherit'] },
-    );
-    closers.push(() => void board.kill('SIGKILL'));
-    const ptyPath = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: board.stdout! }).once('line', resolve);
-      board.once('exit', (code) => reject(new Error(`pty board exited with ${code}`)));
-    });
-    const ctx: AppContext = createAppContext({ dbPath: tempDbPath(), shell: 'cli' });
-    closers.push(() => ctx.close());
-    const rec = createRecordingService(ctx);
+    const { board, ptyPath, rec } = await lineBoard('100', '200', '2.5');
     const starting = rec.start({
       board: ptyPath,
       source: 'forwarder',

@@ -25,25 +25,15 @@ function gestureFolder(): string {
   return dir;
 }
 
+/** `datasets import csv <dir> --name g --recording-length 20 [more…] --db <db>`. */
+const importGestures = (dir: string, db: string, ...more: string[]) =>
+  cli(['datasets', 'import', 'csv', dir, '--name', 'g', '--recording-length', '20', ...more, '--db', db]);
+
 describe('bitbench datasets (CLI)', () => {
   it('import csv → JSON with name, windows, classes, splits, channels, window_length; list, show, export, delete', async () => {
     const db = path.join(tmpDir(), 'a.db');
     const dir = gestureFolder();
-    const imp = await cli([
-      'datasets',
-      'import',
-      'csv',
-      dir,
-      '--name',
-      'g',
-      '--recording-length',
-      '20',
-      '--rate',
-      '100',
-      '--json',
-      '--db',
-      db,
-    ]);
+    const imp = await importGestures(dir, db, '--rate', '100', '--json');
     expect(imp.code).toBe(0);
     const r = JSON.parse(imp.out);
     expect(r).toMatchObject({
@@ -127,18 +117,7 @@ describe('bitbench datasets (CLI)', () => {
   it("export: --max-windows 0 is refused, an existing folder gets <name>-v<version>.<format>, a relative name is the shell folder's", async () => {
     const db = path.join(tmpDir(), 'e.db');
     const dir = gestureFolder();
-    const imp = await cli([
-      'datasets',
-      'import',
-      'csv',
-      dir,
-      '--name',
-      'g',
-      '--recording-length',
-      '20',
-      '--db',
-      db,
-    ]);
+    const imp = await importGestures(dir, db);
     expect(imp.code).toBe(0);
     const out = tmpDir();
     const zero = await cli([
