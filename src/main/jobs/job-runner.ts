@@ -20,6 +20,8 @@ export interface JobHandle<T> {
 
 const PERSIST_EVERY_MS = 250;
 const EMIT_EVERY_MS = 50;
+/** How often a process running jobs looks for cancel requests from other processes. */
+const CANCEL_POLL_MS = 300;
 
 /**
  * Runs long work (training, quantization, flashing, profiling) with progress, cancel, and the
@@ -30,6 +32,8 @@ export class JobRunner {
   private readonly controllers = new Map<string, AbortController>();
   /** Result promises of this process's jobs, kept a minute after they end (see `done`). */
   private readonly promises = new Map<string, Promise<unknown>>();
+  /** Polls for cancel requests while this process runs jobs. */
+  private cancelPoll: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly repo: JobsRepo,
@@ -43,6 +47,7 @@ export class JobRunner {
     this.repo.insert(id, kind, params);
     const controller = new AbortController();
     this.controllers.set(id, controller);
+    this.watchCancelRequests();
     let lastPersist = 0;
     let lastEmit = 0;
     let current = { progress: 0, message: '' };
@@ -90,6 +95,7 @@ export class JobRunner {
         throw err;
       } finally {
         this.controllers.delete(id);
+        this.watchCancelRequests();
         emit();
       }
     })();
@@ -111,11 +117,36 @@ export class JobRunner {
     return p as Promise<T>;
   }
 
+  /**
+   * Cancels a job of this process at once; a queued or running job of another process on this
+   * database (the app's, a CLI command's) is asked to cancel, and that process stops it within a
+   * fraction of a second. False when the job is not active.
+   */
   cancel(id: string): boolean {
     const c = this.controllers.get(id);
-    if (!c) return false;
-    c.abort();
-    return true;
+    if (c) {
+      c.abort();
+      return true;
+    }
+    return this.repo.requestCancel(id);
+  }
+
+  /** Starts or stops the poll for other processes' cancel requests, as this process has jobs or not. */
+  private watchCancelRequests(): void {
+    if (this.controllers.size > 0 && !this.cancelPoll) {
+      this.cancelPoll = setInterval(() => {
+        try {
+          for (const id of this.repo.cancelRequested([...this.controllers.keys()]))
+            this.controllers.get(id)?.abort();
+        } catch {
+          // The database is closing with the process: nothing left to cancel.
+        }
+      }, CANCEL_POLL_MS);
+      this.cancelPoll.unref();
+    } else if (this.controllers.size === 0 && this.cancelPoll) {
+      clearInterval(this.cancelPoll);
+      this.cancelPoll = undefined;
+    }
   }
 
   list(limit: number, kind?: string): Job[] {

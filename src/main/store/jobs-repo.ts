@@ -123,6 +123,28 @@ export class JobsRepo {
     return rows.map(toJob);
   }
 
+  /**
+   * Asks the process running a queued or running job to cancel it (it polls `cancelRequested`);
+   * false when the job is not active.
+   */
+  requestCancel(id: string): boolean {
+    return (
+      this.db
+        .prepare(`UPDATE jobs SET cancel_requested = 1 WHERE id = ? AND state IN ('queued', 'running')`)
+        .run(id).changes > 0
+    );
+  }
+
+  /** Those of `ids` another process asked to cancel. */
+  cancelRequested(ids: readonly string[]): string[] {
+    if (ids.length === 0) return [];
+    return (
+      this.db
+        .prepare(`SELECT id FROM jobs WHERE cancel_requested = 1 AND id IN (SELECT value FROM json_each(?))`)
+        .all(JSON.stringify(ids)) as Array<{ id: string }>
+    ).map((r) => r.id);
+  }
+
   /** The id of the process that runs (or ran) a job; null when unknown. */
   ownerPid(id: string): number | null {
     const row = this.db.prepare('SELECT owner_pid FROM jobs WHERE id = ?').get(id) as

@@ -56,16 +56,24 @@ export function registerJobsCommands(program: Command, rt: CliRuntime): void {
     if (job.state !== 'running' && job.state !== 'queued')
       fail(`Job ${id} (${job.kind}) is ${job.state}: nothing to cancel.`);
     const r = await services.jobs.cancel({ id });
-    if (!r.cancelled) {
-      // Jobs run in the process that started them; a job is only cancelled from inside that process.
-      const pid = new JobsRepo(ctx.db).ownerPid(id);
-      throw new BitbenchError(
-        'conflict',
-        `Job ${id} (${job.kind}) runs in another process${pid !== null ? ` (pid ${pid})` : ''}, and a job can only ` +
-          'be cancelled by the process running it: press Ctrl-C in the terminal running that command, or ' +
-          'Cancel on its page in the app.',
-      );
+    if (!r.cancelled) fail(`Job ${id} (${job.kind}) ended meanwhile: nothing to cancel.`);
+    // Another process runs it (the app, another command): it was asked to, and stops it within a
+    // fraction of a second; wait to say how it ended.
+    let state = (await services.jobs.get({ id })).state;
+    for (let waited = 0; (state === 'running' || state === 'queued') && waited < 10_000; waited += 100) {
+      await new Promise((res) => setTimeout(res, 100));
+      state = (await services.jobs.get({ id })).state;
     }
-    rt.print(opts, { id, kind: job.kind, ...r }, () => `cancelled ${id} (${job.kind})`);
+    const pid = new JobsRepo(ctx.db).ownerPid(id);
+    if (state === 'running' || state === 'queued')
+      throw new BitbenchError(
+        'timeout',
+        `Job ${id} (${job.kind}) was asked to cancel but still runs after 10 s${pid !== null ? ` (pid ${pid})` : ''}; it stops at its next checkpoint.`,
+      );
+    rt.print(opts, { id, kind: job.kind, cancelled: state === 'cancelled', state }, (v) =>
+      v.cancelled
+        ? `cancelled ${id} (${job.kind})`
+        : `${id} (${job.kind}) ended ${state} before the cancel took effect`,
+    );
   });
 }

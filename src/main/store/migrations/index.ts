@@ -5,6 +5,7 @@ import { migration0005 } from './0005-quant';
 import { migration0006 } from './0006-recording';
 import { migration0010 } from './0010-deploy';
 import { migration0011 } from './0011-orphan-variants';
+import { migration0012 } from './0012-job-cancel-request';
 import type { Migration } from './types';
 
 /** Ordered list of every migration. A feature appends its own, one file each. */
@@ -16,6 +17,7 @@ export const migrations: readonly Migration[] = [
   migration0006,
   migration0010,
   migration0011,
+  migration0012,
 ];
 
 export type { Migration };
