@@ -97,6 +97,23 @@ describe.skipIf(!have)('running jobs hold what they use; deleting models; jobs C
     }
   }, 60_000);
 
+  it('a dataset a running low-bit training reads (--dataset) cannot be deleted', async () => {
+    const h = startLowBitTraining(ctx, {
+      model: 'g1',
+      name: 'g1-on-gnoval',
+      dataset: 'gnoval',
+      config: { method: 'universal-s1', weightBits: 1, epochs: 500 },
+    });
+    try {
+      const r = await cli(['datasets', 'delete', 'gnoval', '--yes'], db);
+      expect(r.code).toBe(1);
+      expect(r.err).toContain(`Dataset gnoval is in use by the lowbit-train job ${h.id}`);
+    } finally {
+      ctx.jobs.cancel(h.id);
+      await h.done.catch(() => undefined);
+    }
+  }, 60_000);
+
   it('a float model with variants is deleted only with them, and none is left behind', async () => {
     const refused = await cli(['models', 'delete', 'g1'], db);
     expect(refused.code).toBe(1);

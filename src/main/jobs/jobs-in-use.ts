@@ -10,7 +10,13 @@ import { JobsRepo } from '../store/jobs-repo';
  */
 
 /** The param naming the dataset a job of this kind reads. */
-const DATASET_PARAM: Readonly<Record<string, string>> = { train: 'dataset', 'dataset-export': 'name' };
+const DATASET_PARAM: Readonly<Record<string, string>> = {
+  train: 'dataset',
+  'dataset-export': 'name',
+  quantize: 'dataset',
+  'lowbit-train': 'dataset',
+  'lowbit-sensitivity': 'dataset',
+};
 
 function param(job: Job, key: string): string | undefined {
   const v = (job.params as Record<string, unknown> | null)?.[key];

@@ -102,7 +102,14 @@ export function startLowBitTraining(ctx: AppContext, input: LowBitTrainInput): J
     throw new BitbenchError('bad_request', "The variant needs its own name, not the parent model's.");
   const repo = new VariantsRepo(ctx.db);
   repo.checkNewName(name, input.overwrite ?? false);
-  return ctx.jobs.start('lowbit-train', { model: input.model, name, config: cfg }, async (job) => {
+  // The dataset named here (else the parent's, which its model holds) cannot go while the job runs.
+  const params = {
+    model: input.model,
+    name,
+    config: cfg,
+    ...(input.dataset ? { dataset: input.dataset } : {}),
+  };
+  return ctx.jobs.start('lowbit-train', params, async (job) => {
     const calibCount = Math.min(1024, data.train.count);
     const output = await runInQuantWorker(
       {
@@ -164,7 +171,8 @@ export function startSensitivity(ctx: AppContext, input: SensitivityInput): JobH
   for (const b of opts.bits)
     if (!Number.isInteger(b) || b < 1 || b > 8)
       throw new BitbenchError('bad_request', `bits must be 1..8, got ${b}.`);
-  return ctx.jobs.start('lowbit-sensitivity', { model: input.model, ...opts }, (job) =>
+  const params = { model: input.model, ...opts, ...(input.dataset ? { dataset: input.dataset } : {}) };
+  return ctx.jobs.start('lowbit-sensitivity', params, (job) =>
     runInQuantWorker(
       {
         kind: 'sensitivity',

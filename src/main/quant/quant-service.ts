@@ -178,7 +178,15 @@ export function startQuantize(
   const req = prepareRequest(ctx, input);
   return ctx.jobs.start(
     'quantize',
-    { model: input.model, name: input.name, method: input.method ?? null, config: req.config },
+    {
+      model: input.model,
+      name: input.name,
+      method: input.method ?? null,
+      // What the job reads, so the dataset cannot be deleted under it (src/main/jobs/jobs-in-use.ts).
+      dataset:
+        req.dataset.version !== undefined ? `${req.dataset.name}@${req.dataset.version}` : req.dataset.name,
+      config: req.config,
+    },
     (job) => runQuantizeJob(ctx, input.name, req, input.overwrite ?? false, job),
   );
 }
