@@ -123,7 +123,10 @@ function splitWarnings(stats: DatasetStats, plan: WindowingPlan): string[] {
       out.push(
         `The ${split} split is empty although a ${split} fraction of ${fraction} was asked for: ` +
           `splitting by ${plan.splitBy}, there are too few ${plan.splitBy === 'subject' ? 'subjects' : plan.splitBy === 'session' ? 'sessions' : 'labelled segments'} ` +
-          '(a split needs at least 3 per class when each holds one class, else 3 in all). Record more, or split by segment.',
+          '(a split needs at least 3 per class when each holds one class, else 3 in all). ' +
+          (plan.splitBy === 'segment'
+            ? 'Record or label more segments.'
+            : 'Record more, or split by segment.'),
       );
     }
   }
