@@ -151,7 +151,7 @@ export class VariantsRepo {
     if (taken && !overwrite)
       throw new BitbenchError(
         'conflict',
-        `A variant named "${name}" already exists: choose another name, or overwrite it (CLI: --overwrite).`,
+        `A variant named "${name}" already exists: choose another name, or replace it (--overwrite on the command line; Replace… or Delete… on the Quantize page).`,
       );
     // A job still making a variant of this name (in this process or another on the same database)
     // would fail only when it stores it, after all its work.
