@@ -76,6 +76,23 @@ export function useJobs(): Job[] {
   return [...jobs.values()];
 }
 
+/** Whether a job has still to end (queued or running). */
+export function isActive(job: Job | undefined): boolean {
+  return job?.state === 'running' || job?.state === 'queued';
+}
+
+/**
+ * The id of a queued or running job of `kind` — of one model, or of any (`'any'`) — started before a
+ * reload or from another window or the CLI: how a page shows it again with its progress and Cancel.
+ */
+export function useRunningJob(kind: string, of: { model: string | undefined } | 'any'): string | undefined {
+  const model = of === 'any' ? undefined : of.model;
+  const jobs = useApi(() => api.jobs.list({ limit: 20, kind }), [kind, model]);
+  return (jobs.data ?? []).find(
+    (j) => isActive(j) && (of === 'any' || (j.params as { model?: unknown } | null)?.model === model),
+  )?.id;
+}
+
 /** Follows one job: its stored state first, then its `job` events. */
 export function useJob(id: string | undefined): Job | undefined {
   const [state, setState] = useState<{ id: string; job: Job }>();

@@ -1,5 +1,6 @@
 import type { Job } from '../../../shared/api/jobs';
 import { api } from '../api';
+import { isActive } from '../hooks';
 
 /** A finished job says so, with its wall time (its last progress message was about a step). */
 function doneMessage(job: Job): string {
@@ -12,7 +13,7 @@ function doneMessage(job: Job): string {
 export function JobProgress({ job }: { job: Job | undefined }) {
   if (!job) return null;
   const pct = Math.round(job.progress * 100);
-  const running = job.state === 'running' || job.state === 'queued';
+  const running = isActive(job);
   return (
     <div
       className={`job job-${job.state}`}

@@ -4,7 +4,7 @@ import { api } from '../api';
 import { ConfirmDelete } from '../components/ConfirmDelete';
 import { ErrorBox } from '../components/ErrorBox';
 import { JobProgress } from '../components/JobProgress';
-import { useApi, useJob } from '../hooks';
+import { isActive, useApi, useJob } from '../hooks';
 import { ClassBalanceChart } from './datasets/ClassBalanceChart';
 import { ImportDialog } from './datasets/ImportDialog';
 
@@ -138,9 +138,7 @@ function SessionGroups({
     if (done) onBuilt();
   }, [done, onBuilt]);
   // Busy from the click until the job ends: a second click would only build the same version again.
-  const busy =
-    asking ||
-    (jobId !== undefined && (job === undefined || job.state === 'running' || job.state === 'queued'));
+  const busy = asking || (jobId !== undefined && (job === undefined || isActive(job)));
   const built = job?.state === 'succeeded' ? (job.result as DatasetSummary | null) : null;
   if (groups.length === 0) return null;
   return (

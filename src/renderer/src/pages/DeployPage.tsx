@@ -4,7 +4,7 @@ import { api } from '../api';
 import { SplitSelect, type Split } from '../components/SplitSelect';
 import { ErrorBox } from '../components/ErrorBox';
 import { JobProgress } from '../components/JobProgress';
-import { useApi, useEvent, useJob } from '../hooks';
+import { isActive, useApi, useEvent, useJob } from '../hooks';
 import { DeployProgressBar } from './deploy/DeployProgressBar';
 import { EstimateCard } from './deploy/EstimateCard';
 import { ExportVerifyCard } from './deploy/ExportVerifyCard';
@@ -64,7 +64,7 @@ export function DeployPage() {
     if (p.jobId === jobId) setProgress(p);
   });
 
-  const running = starting || job?.state === 'running' || job?.state === 'queued';
+  const running = starting || isActive(job);
   const limitText = limit.trim();
   const limitN = Number(limitText);
   const limitError =

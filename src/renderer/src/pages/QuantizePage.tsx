@@ -26,7 +26,7 @@ import { api } from '../api';
 import { ConfirmDelete } from '../components/ConfirmDelete';
 import { ErrorBox } from '../components/ErrorBox';
 import { JobProgress } from '../components/JobProgress';
-import { useApi, useJob } from '../hooks';
+import { isActive, useApi, useJob, useRunningJob } from '../hooks';
 
 /**
  * Quantize: pick a float model, a preset (or a per-layer table) and the PTQ steps, click once; a
@@ -314,12 +314,7 @@ export function QuantizePage() {
   };
   // A quantize job of this model still running (the page was reloaded, or it was started from another
   // window) shows its progress and Cancel here until a new one is started.
-  const active = useApi(() => api.jobs.list({ limit: 20, kind: 'quantize' }), [current]);
-  const runningJobId = (active.data ?? []).find(
-    (j) =>
-      (j.state === 'running' || j.state === 'queued') &&
-      (j.params as { model?: unknown } | null)?.model === current,
-  )?.id;
+  const runningJobId = useRunningJob('quantize', { model: current });
   const job = useJob(jobId ?? runningJobId);
   // The variant shown below: the one clicked, else the one just made.
   const justMade = job?.state === 'succeeded' ? (job.result as { name?: string } | null)?.name : undefined;
@@ -389,7 +384,7 @@ export function QuantizePage() {
     }
   };
   // Busy from the click on: while the request is answered, then while its job runs.
-  const running = submitting || job?.state === 'running' || job?.state === 'queued';
+  const running = submitting || isActive(job);
 
   return (
     <section className="page" data-testid="quantize-page">

@@ -24,7 +24,7 @@ import { api } from '../api';
 import { ConfirmDelete } from '../components/ConfirmDelete';
 import { ErrorBox } from '../components/ErrorBox';
 import { JobProgress } from '../components/JobProgress';
-import { useApi, useEvent, useJob } from '../hooks';
+import { isActive, useApi, useEvent, useJob, useRunningJob } from '../hooks';
 
 /**
  * Train: pick a dataset and an architecture (zoo or a custom JSON spec), set the options, click
@@ -379,8 +379,7 @@ export function TrainPage() {
   const [selected, setSelected] = useState<{ name: string; over: string | undefined }>();
   // A training still running (the page was reloaded, or it was started from another window) shows
   // its progress and Cancel here, with Train disabled, until a new one is started.
-  const active = useApi(() => api.jobs.list({ limit: 20, kind: 'train' }), []);
-  const runningJobId = (active.data ?? []).find((j) => j.state === 'running' || j.state === 'queued')?.id;
+  const runningJobId = useRunningJob('train', 'any');
   const followed = jobId ?? runningJobId;
   const job = useJob(followed);
   useEvent('trainProgress', (p) => {
@@ -448,7 +447,7 @@ export function TrainPage() {
       setError(err);
     }
   };
-  const running = job?.state === 'running' || job?.state === 'queued';
+  const running = isActive(job);
   const liveCurves = useMemo(() => live?.curves ?? [], [live]);
 
   return (

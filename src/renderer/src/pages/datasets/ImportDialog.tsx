@@ -3,7 +3,7 @@ import type { CsvPreview, ImportInput } from '../../../../shared/api/datasets';
 import { api } from '../../api';
 import { ErrorBox } from '../../components/ErrorBox';
 import { JobProgress } from '../../components/JobProgress';
-import { useJob } from '../../hooks';
+import { isActive, useJob } from '../../hooks';
 import { errorInFormWords, jobInFormWords } from './form-wording';
 
 type Kind = 'uci-hapt' | 'csv' | 'mnist';
@@ -98,9 +98,7 @@ export function ImportDialog({ onClose, onImported }: { onClose: () => void; onI
   };
 
   // Busy from the click until the job ends: a second click would only import the same data again.
-  const running =
-    asking ||
-    (jobId !== undefined && (job === undefined || job.state === 'running' || job.state === 'queued'));
+  const running = asking || (jobId !== undefined && (job === undefined || isActive(job)));
   return (
     <div
       className="card import-dialog"

@@ -4,7 +4,7 @@ import { api } from '../../api';
 import { SplitSelect, type Split } from '../../components/SplitSelect';
 import { ErrorBox } from '../../components/ErrorBox';
 import { JobProgress } from '../../components/JobProgress';
-import { useJob } from '../../hooks';
+import { isActive, useJob } from '../../hooks';
 import { int } from './format';
 
 const HOST_ONLY = '';
@@ -24,7 +24,7 @@ export function ExportVerifyCard({ model, boards }: { model: string; boards: str
   const [busy, setBusy] = useState<'verify' | 'export'>();
   const [verifyJob, setVerifyJob] = useState<string>();
   const job = useJob(verifyJob);
-  const verifying = job?.state === 'running' || job?.state === 'queued';
+  const verifying = isActive(job);
   // Verify runs as a job (progress per window, cancel); its result arrives with the job.
   const verified = job?.state === 'succeeded' ? (job.result as VerifyResult) : undefined;
   const [exported, setExported] = useState<ExportResult>();

@@ -3,7 +3,7 @@ import type { FootprintResult } from '../../../../shared/api/engine';
 import { api } from '../../api';
 import { ErrorBox } from '../../components/ErrorBox';
 import { JobProgress } from '../../components/JobProgress';
-import { useJob } from '../../hooks';
+import { isActive, useJob } from '../../hooks';
 import { int } from './format';
 
 type Board = 'virtual:m0' | 'virtual:m4';
@@ -19,7 +19,7 @@ export function FootprintCard({ model, board }: { model: string; board: string |
   const [check, setCheck] = useState<'device' | 'host'>('device');
   const [jobId, setJobId] = useState<string>();
   const job = useJob(jobId);
-  const busy = job?.state === 'running' || job?.state === 'queued';
+  const busy = isActive(job);
   const result = job?.state === 'succeeded' ? (job.result as FootprintResult) : undefined;
   const [error, setError] = useState<unknown>();
 

@@ -7,13 +7,12 @@ import {
   type Proposal,
   type SensitivityReport,
 } from '../../../../shared/api/lowbit';
-import type { Job } from '../../../../shared/api/jobs';
 import { parseLayerBits } from '../../../../shared/api/quant';
 import { BitbenchError } from '../../../../shared/errors';
 import { api } from '../../api';
 import { ErrorBox } from '../../components/ErrorBox';
 import { JobProgress } from '../../components/JobProgress';
-import { useApi, useJob } from '../../hooks';
+import { isActive, useApi, useJob, useRunningJob } from '../../hooks';
 import { quantizableLayers } from './LayerBitsTable';
 import { SensitivityChart } from './SensitivityChart';
 import { WeightHistogram } from './WeightHistogram';
@@ -25,15 +24,6 @@ import { WeightHistogram } from './WeightHistogram';
  * accepted into the bit table in one click.
  */
 const pct = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(2)} %`);
-const isRunning = (job: Job | undefined) => job?.state === 'running' || job?.state === 'queued';
-
-/** The id of a job of `kind` still running for `model` (started before a reload, or elsewhere). */
-function useRunningJobOf(kind: 'lowbit-train' | 'lowbit-sensitivity', model: string | undefined) {
-  const jobs = useApi(() => api.jobs.list({ limit: 20, kind }), [kind, model]);
-  return (jobs.data ?? []).find(
-    (j) => isRunning(j) && (j.params as { model?: unknown } | null)?.model === model,
-  )?.id;
-}
 
 interface LowBitPanelProps {
   model: string | undefined;
@@ -85,16 +75,16 @@ function ModelLowBitPanel({ model, onStored }: LowBitPanelProps) {
   // Busy from the click on: while the request is answered, then while its job runs. A job of this
   // model still running after a reload is followed again, with its progress and Cancel.
   const [submitting, setSubmitting] = useState<'train' | 'sensitivity'>();
-  const runningTrain = useRunningJobOf('lowbit-train', model);
-  const runningSens = useRunningJobOf('lowbit-sensitivity', model);
+  const runningTrain = useRunningJob('lowbit-train', { model });
+  const runningSens = useRunningJob('lowbit-sensitivity', { model });
   const train = useJob(trainJob ?? runningTrain);
   const trainState = train?.state;
   useEffect(() => {
     if (trainState === 'succeeded') onStored?.();
   }, [trainState, onStored]);
   const sens = useJob(sensJob ?? runningSens);
-  const trainBusy = submitting === 'train' || isRunning(train);
-  const sensBusy = submitting === 'sensitivity' || isRunning(sens);
+  const trainBusy = submitting === 'train' || isActive(train);
+  const sensBusy = submitting === 'sensitivity' || isActive(sens);
   const report = train?.state === 'succeeded' ? (train.result as LowBitReport) : undefined;
   const sensitivity = sens?.state === 'succeeded' ? (sens.result as SensitivityReport) : undefined;
 
