@@ -81,37 +81,40 @@ describe.skipIf(!have)('running jobs hold what they use; deleting models; jobs C
     );
   }, 60_000);
 
-  it('a model a running job reads cannot be deleted', async () => {
+  /** Runs `check` while a long universal training of g1 runs (reading `dataset`, if given), then cancels it. */
+  async function duringLowBitTraining(
+    name: string,
+    dataset: string | undefined,
+    check: (jobId: string) => Promise<void>,
+  ) {
     const h = startLowBitTraining(ctx, {
       model: 'g1',
-      name: 'g1-u1',
+      name,
+      ...(dataset ? { dataset } : {}),
       config: { method: 'universal-s1', weightBits: 1, epochs: 500 },
     });
     try {
-      const r = await cli(['models', 'delete', 'g1', '--with-variants'], db);
-      expect(r.code).toBe(1);
-      expect(r.err).toContain(`Model "g1" is in use by the lowbit-train job ${h.id}`);
+      await check(h.id);
     } finally {
       ctx.jobs.cancel(h.id);
       await h.done.catch(() => undefined);
     }
+  }
+
+  it('a model a running job reads cannot be deleted', async () => {
+    await duringLowBitTraining('g1-u1', undefined, async (id) => {
+      const r = await cli(['models', 'delete', 'g1', '--with-variants'], db);
+      expect(r.code).toBe(1);
+      expect(r.err).toContain(`Model "g1" is in use by the lowbit-train job ${id}`);
+    });
   }, 60_000);
 
   it('a dataset a running low-bit training reads (--dataset) cannot be deleted', async () => {
-    const h = startLowBitTraining(ctx, {
-      model: 'g1',
-      name: 'g1-on-gnoval',
-      dataset: 'gnoval',
-      config: { method: 'universal-s1', weightBits: 1, epochs: 500 },
-    });
-    try {
+    await duringLowBitTraining('g1-on-gnoval', 'gnoval', async (id) => {
       const r = await cli(['datasets', 'delete', 'gnoval', '--yes'], db);
       expect(r.code).toBe(1);
-      expect(r.err).toContain(`Dataset gnoval is in use by the lowbit-train job ${h.id}`);
-    } finally {
-      ctx.jobs.cancel(h.id);
-      await h.done.catch(() => undefined);
-    }
+      expect(r.err).toContain(`Dataset gnoval is in use by the lowbit-train job ${id}`);
+    });
   }, 60_000);
 
   it('a float model with variants is deleted only with them, and none is left behind', async () => {

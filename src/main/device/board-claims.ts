@@ -57,8 +57,6 @@ export function boardClaims(ctx: AppContext) {
     };
   }
   return {
-    /** Throws `conflict` when a job (or a request starting one) holds `spec`; reserves nothing. */
-    claim: refuseIfHeld,
     /** Throws `conflict` like `claim`, else holds `spec` from now on for the job about to start. */
     reserve,
     /**
