@@ -38,6 +38,15 @@ describe.skipIf(!!skip)('a tab whose headless host stopped or restarted', () => 
     const banner = page.getByTestId('host-banner');
     await expect.poll(() => banner.getAttribute('data-link'), { timeout: 30_000 }).toBe('unreachable');
     expect(await banner.textContent()).toMatch(/does not answer.*npm start/);
+    // A page that asks the gone host for something says the same, not the browser's "Failed to fetch".
+    await page.getByTestId('nav-datasets').click();
+    const box = page.locator('.error-box').first();
+    await expect
+      .poll(() => box.textContent(), { timeout: 15_000 })
+      .toMatch(/host does not answer.*npm start/);
+    expect(await page.locator('.error-box').allTextContents()).not.toContainEqual(
+      expect.stringMatching(/fetch|NetworkError/i),
+    );
   }, 60_000);
 
   it('says the host restarted, and to open its new URL, once a new host answers on the same port', async () => {

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { api, hostLinkState, transport, type HostLink } from './api';
+import { api, HOST_GONE, HOST_RESTARTED, hostLinkState, transport, type HostLink } from './api';
 import { ErrorBox } from './components/ErrorBox';
 import { StatusBar } from './components/StatusBar';
 import { useApi } from './hooks';
@@ -17,9 +17,7 @@ function HostLinkBanner() {
   if (transport !== 'headless-host' || link === 'ok') return null;
   return (
     <div className="host-banner" role="alert" data-testid="host-banner" data-link={link}>
-      {link === 'stale-token'
-        ? 'The bitbench host was restarted, and this tab holds the old run’s token. Open the URL the host printed in its terminal (it carries the new token).'
-        : 'The bitbench host does not answer: it was stopped, or it crashed. Start it again (npm start) and open the URL it prints.'}
+      {link === 'stale-token' ? HOST_RESTARTED : HOST_GONE}
     </div>
   );
 }

@@ -17,6 +17,12 @@ const TOKEN_KEY = 'bitbench-token';
  * to this tab's token (it was restarted, with a new token). The app shows a banner for both.
  */
 export type HostLink = 'ok' | 'unreachable' | 'stale-token';
+
+/** What a call that could not reach the host fails with, and what the banner over every page says. */
+export const HOST_GONE =
+  'The bitbench host does not answer: it was stopped, or it crashed. Start it again (npm start) and open the URL it prints.';
+export const HOST_RESTARTED =
+  'The bitbench host was restarted, and this tab holds the old run’s token. Open the URL the host printed in its terminal (it carries the new token).';
 let hostLink: HostLink = 'ok';
 const linkListeners = new Set<(l: HostLink) => void>();
 function setHostLink(l: HostLink): void {
@@ -113,11 +119,16 @@ function createHostApi(): BitbenchApi {
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: input === undefined ? '' : JSON.stringify(input),
       });
-    } catch (err) {
+    } catch {
+      // The browser's own message ("Failed to fetch", "NetworkError…") says nothing a user can act on.
       setHostLink('unreachable');
-      throw err;
+      return { ok: false, error: { code: 'unavailable', message: HOST_GONE } };
     }
-    setHostLink(res.status === 401 ? 'stale-token' : 'ok');
+    if (res.status === 401) {
+      setHostLink('stale-token');
+      return { ok: false, error: { code: 'unavailable', message: HOST_RESTARTED } };
+    }
+    setHostLink('ok');
     return (await res.json()) as Reply<unknown>;
   }, events);
 }
