@@ -54,6 +54,10 @@ describe.skipIf(!!skip)('Quantize page in Chromium against the headless host', (
     await page.getByTestId('quant-layer-a-conv2').selectOption('4');
     await page.getByTestId('quant-layer-w-fc').selectOption('2');
     await expect.poll(() => page.getByTestId('quant-name').getAttribute('placeholder')).toBe('tiny-mixed');
+    // The model input at the activation bits (seed 003's W/A) rather than the default 8.
+    await page.getByTestId('quant-input-bits').selectOption('acts');
+    await expect.poll(() => page.getByTestId('quant-name').getAttribute('placeholder')).toBe('tiny-mixed-i6');
+    await page.getByTestId('quant-name').fill('tiny-mixed');
 
     // A calibration size the train split cannot give is refused on the page, before any request.
     const start = page.getByTestId('quant-start');
@@ -90,6 +94,8 @@ describe.skipIf(!!skip)('Quantize page in Chromium against the headless host', (
     try {
       const v = new VariantsRepo(ctx.db).get('tiny-mixed');
       expect(v.report.calib).toBe(128);
+      expect(v.report.config.inputBits).toBe(6);
+      expect(v.report.per_layer[0]!.bits.input).toBe(6);
       expect(
         Object.fromEntries(v.report.per_layer.map((l) => [l.name, [l.bits.weights, l.bits.acts]])),
       ).toEqual({

@@ -61,6 +61,7 @@ describe.skipIf(!haveData)('bitbench quantize (CLI, HAR)', () => {
 
     const bad: Array<[string[], RegExp]> = [
       [['--weights', '0'], /bit width 1\.\.8/],
+      [['--input-bits', '9'], /--input-bits must be a bit width 1\.\.8, got "9"/],
       [['--layer-bits', 'conv7=4'], /unknown layer\(s\) "conv7"/],
       [
         ['--calib', '50000'],
@@ -99,6 +100,12 @@ describe.skipIf(!haveData)('bitbench quantize (CLI, HAR)', () => {
     );
     expect(stray.code).toBe(1);
     expect(stray.err).toMatch(/--epochs applies to low-bit training methods/);
+    const strayInput = await cli(
+      ['quantize', '--model', 'har-fp', '--method', 'universal-s1', '--input-bits', '4', '--json'],
+      db,
+    );
+    expect(strayInput.code).toBe(1);
+    expect(strayInput.err).toMatch(/--input-bits applies to post-training methods/);
     // A usage error (a required option missing) answers --json with JSON too.
     const usage = await cli(['quantize', '--name', 'x', '--json'], db);
     expect(usage.code).toBe(2);
@@ -189,6 +196,23 @@ describe.skipIf(!haveData)('bitbench quantize (CLI, HAR)', () => {
       'fc1',
     ]);
     expect(rep.config.logitRange).toBe('argmax');
+    // Seed 003's W/A: the model input at the activation bits too (the default keeps it at 8).
+    const w4 = await cli(
+      ['quantize', '--model', 'har-fp', '--weights', '4', '--acts', '4', '--input-bits', 'acts'].concat([
+        '--calib',
+        '256',
+        '--name',
+        'har-w4a4-in4',
+        '--json',
+      ]),
+      db,
+    );
+    expect(w4.code).toBe(0);
+    const rep4 = JSON.parse(w4.out);
+    expect(rep4.config.inputBits).toBe(4);
+    expect(rep4.per_layer[0].bits).toEqual({ weights: 4, acts: 4, input: 4 });
+    expect(rep4.per_layer[0].bops).toBe(217728 * 4 * 4);
+    await cli(['variants', 'remove', 'har-w4a4-in4', '--json'], db);
     const list = await cli(['variants', 'list', '--model', 'har-fp', '--json'], db);
     expect(JSON.parse(list.out).map((v: { name: string }) => v.name)).toEqual(['har-w8a8']);
     // W8A8 without a per-layer table is not "mixed", although the logits keep their own grid.

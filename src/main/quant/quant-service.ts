@@ -33,6 +33,7 @@ export interface PreparedRequest {
 const CLI_FLAGS: Record<string, string> = {
   weightBits: '--weights',
   actBits: '--acts',
+  inputBits: '--input-bits',
   calibSize: '--calib',
   seed: '--seed',
   iterations: '--iterations',

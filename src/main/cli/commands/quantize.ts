@@ -26,6 +26,7 @@ interface QuantizeFlags extends CommonOptions {
   name?: string;
   weights?: string;
   acts?: string;
+  inputBits?: string;
   method?: string;
   calib?: string;
   seed?: string;
@@ -162,6 +163,7 @@ const PTQ_ONLY_FLAGS: Record<string, string> = {
   iterations: '--iterations',
   tuningIterations: '--tuning-iterations',
   logitRange: '--logit-range',
+  inputBits: '--input-bits',
 };
 /** Flags only low-bit training reads. */
 const LOW_BIT_ONLY_FLAGS: Record<string, string> = {
@@ -192,6 +194,10 @@ export function registerQuantizeCommands(program: Command, rt: CliRuntime): void
       'weight bits 1..8 (default 8 for PTQ methods; 1 for the low-bit methods qat-ste, qat-lsq, universal-s1, universal-s2)',
     )
     .option('--acts <bits>', 'activation bits 1..8 (default 8, PTQ and low-bit methods)')
+    .option(
+      '--input-bits <bits>',
+      "the model input's bits 1..8, or acts for the activation bits (seed 003's W/A quantizes the input too); default 8",
+    )
     .option(
       '--method <steps>',
       'PTQ steps joined by +: minmax|mse|percentile, cle, bias-absorption, adaround|adaquant|lsq, bias-correction, bias-tuning|weight-tuning|range-tuning; or one low-bit training method: universal-s1|universal-s2|qat-ste|qat-lsq',
@@ -258,6 +264,8 @@ export function registerQuantizeCommands(program: Command, rt: CliRuntime): void
       const tuningIterations = intFlag(o.tuningIterations, '--tuning-iterations', 1);
       if (w !== undefined) config.weightBits = w;
       if (a !== undefined) config.actBits = a;
+      if (o.inputBits !== undefined)
+        config.inputBits = o.inputBits === 'acts' ? (a ?? 8) : bitsFlag(o.inputBits, '--input-bits');
       if (calib !== undefined) config.calibSize = calib;
       if (seed !== undefined) config.seed = seed;
       if (iterations !== undefined) config.iterations = iterations;

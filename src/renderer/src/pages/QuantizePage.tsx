@@ -295,6 +295,8 @@ export function QuantizePage() {
   const [preset, setPreset] = useState<Preset>('W8A8');
   const [custom, setCustom] = useState({ w: 8, a: 8 });
   const [layerChoice, setLayerChoice] = useState<LayerBitsChoice>({});
+  // The model input at 8 bits (the default) or at the activation bits, as seed 003's W/A counts it.
+  const [inputAtActs, setInputAtActs] = useState(false);
   const [iterations, setIterations] = useState('');
   const [range, setRange] = useState<'minmax' | 'mse'>('mse');
   const [cle, setCle] = useState(false);
@@ -324,8 +326,9 @@ export function QuantizePage() {
   const bits = preset === 'custom' ? custom : PRESETS[preset];
   const layerBits = preset === 'custom' ? layerBitsOf(layerChoice, custom) : {};
   const mixed = hasLayerTable({ layerBits });
+  const inputBits = inputAtActs ? bits.a : 8;
   const defaultName = current
-    ? `${current.replace(/-fp$/, '')}-${mixed ? 'mixed' : `w${bits.w}a${bits.a}`}${{ none: '', adaround: '-ar', adaquant: '-aq', lsq: '-lsq' }[layerwise]}`
+    ? `${current.replace(/-fp$/, '')}-${mixed ? 'mixed' : `w${bits.w}a${bits.a}`}${inputBits !== 8 ? `-i${inputBits}` : ''}${{ none: '', adaround: '-ar', adaquant: '-aq', lsq: '-lsq' }[layerwise]}`
     : '';
   const whole = (v: string, what: string, max?: number): string | undefined => {
     if (v.trim() === '') return undefined;
@@ -348,6 +351,7 @@ export function QuantizePage() {
     preset,
     custom,
     layerChoice,
+    inputAtActs,
     calib,
     iterations,
     name,
@@ -368,6 +372,7 @@ export function QuantizePage() {
     if (calib.trim()) config.calibSize = Number(calib);
     if (layerwise !== 'none' && iterations.trim()) config.iterations = Number(iterations);
     if (mixed) config.layerBits = layerBits;
+    if (inputBits !== 8) config.inputBits = inputBits;
     setSubmitting(true);
     try {
       const r = await api.quant.quantize({
@@ -443,6 +448,17 @@ export function QuantizePage() {
                   </select>
                 </label>
               ))}
+            <label title="8 bits: the sensor input as the host quantizes it (default). Activation bits: seed 003's W/A, which quantizes the model's input like every other layer input">
+              Model input{' '}
+              <select
+                value={inputAtActs ? 'acts' : '8'}
+                onChange={(e) => setInputAtActs(e.target.value === 'acts')}
+                data-testid="quant-input-bits"
+              >
+                <option value="8">8 bits</option>
+                <option value="acts">activation bits ({bits.a})</option>
+              </select>
+            </label>
             <label title="Windows drawn from the train split to calibrate ranges and optimise">
               Calibration windows{' '}
               <input
