@@ -176,6 +176,12 @@ describe('generated C', () => {
     const ex = exportC(c.blob, 'har-w4');
     expect(ex.headerName).toBe('har_w4.h');
     expect(ex.header).toContain(`#define HAR_W4_BLOB_BYTES ${c.blob.length}u`);
+    expect(ex.header).toContain('#define HAR_W4_INPUT_MIN (-128)');
+    expect(ex.header).toContain('#define HAR_W4_INPUT_MAX (127)');
+    // A model whose input has 4 bits: its 16 levels.
+    expect(exportC(c.blob, 'har-w4', { min: -128, max: -113 }).header).toContain(
+      '#define HAR_W4_INPUT_MAX (-113)',
+    );
     const dir = mkdtempSync(path.join(tmp, 'cexp-'));
     writeFileSync(path.join(dir, ex.headerName), ex.header);
     writeFileSync(path.join(dir, ex.sourceName), ex.source);

@@ -40,6 +40,11 @@ describe('integer model = simulated quantization', () => {
       },
     },
     {
+      // The input's MSE range clips: the host must clamp to the 3-bit grid as the simulation does.
+      label: 'W4A4 MSE, model input at 3 bits',
+      cfg: { weightBits: 4, actBits: 4, inputBits: 3, weightRange: 'mse', actRange: 'mse' },
+    },
+    {
       label: 'W2A2 + per-layer table, AdaRound',
       cfg: {
         weightBits: 2,
@@ -56,6 +61,10 @@ describe('integer model = simulated quantization', () => {
       const calib = data(256, 48, 1);
       const r = await runPtq(tf, spec, weights, calib, 256, PtqConfigSchema.parse(c.cfg));
       expect(IntegerModelSchema.safeParse(r.integerModel).success).toBe(true);
+      const inputBits = 'inputBits' in c.cfg ? c.cfg.inputBits : 8;
+      expect(r.integerModel.inputLevels).toEqual(
+        inputBits < 8 ? { min: -128, max: -128 + 2 ** inputBits - 1 } : undefined,
+      );
       const n = 300;
       const x = data(n, 48, 2);
       const fq = predictLogits(tf, r.quantized.graph, x, n, r.sim);

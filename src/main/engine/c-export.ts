@@ -35,7 +35,11 @@ export interface CExport {
 }
 
 /** `<id>.h` + `<id>.c`: the blob as a 32-byte-aligned const array plus its shapes and hash. */
-export function exportC(blob: Uint8Array, modelName: string): CExport {
+export function exportC(
+  blob: Uint8Array,
+  modelName: string,
+  inputLevels: { min: number; max: number } = { min: -128, max: 127 },
+): CExport {
   const parsed = readBlob(blob, modelName);
   const id = cIdentifier(modelName);
   const guard = `BB_MODEL_${id.toUpperCase()}_H`;
@@ -52,6 +56,9 @@ export function exportC(blob: Uint8Array, modelName: string): CExport {
 #define ${id.toUpperCase()}_INPUT_W ${w}u
 #define ${id.toUpperCase()}_INPUT_C ${c}u
 #define ${id.toUpperCase()}_INPUT_ZERO_POINT (${parsed.inZp})
+/* Clamp the quantized input to these levels (fewer than 256 when the model's input has < 8 bits). */
+#define ${id.toUpperCase()}_INPUT_MIN (${inputLevels.min})
+#define ${id.toUpperCase()}_INPUT_MAX (${inputLevels.max})
 #define ${id.toUpperCase()}_OUTPUT_BYTES ${parsed.outLen}u
 #define ${id.toUpperCase()}_OUTPUT_ZERO_POINT (${parsed.outZp})
 #define ${id.toUpperCase()}_ARENA_MIN_BYTES ${parsed.arenaMin}u

@@ -92,7 +92,7 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
         files.push(file);
       } else {
         mkdirSync(out, { recursive: true });
-        const c = exportC(blob, input.model);
+        const c = exportC(blob, input.model, v.integerModel.inputLevels);
         for (const [name, text] of [
           [c.headerName, c.header],
           [c.sourceName, c.source],

@@ -231,6 +231,9 @@ export function buildIntegerModel(q: QuantizedGraph): IntegerModel {
     version: 1,
     inputShape: [...q.graph.inputShape],
     input: actQuantOf(q.inputEnc),
+    ...(q.inputEnc.qmin > -128 || q.inputEnc.qmax < 127
+      ? { inputLevels: { min: q.inputEnc.qmin, max: q.inputEnc.qmax } }
+      : {}),
     numClasses: q.graph.numClasses,
     layers,
     output: actQuantOf(q.outputEncs[q.outputEncs.length - 1]!),

@@ -27,11 +27,13 @@ import { samePadLeft } from './ptq-graph';
 export type GruIntLayer = Extract<IntLayer, { op: 'gru' }>;
 export type PoolIntLayer = Extract<IntLayer, { op: 'maxPool1d' | 'avgPool1d' | 'maxPool2d' | 'avgPool2d' }>;
 
-/** Host-side input quantisation: q = clamp(⌊x/s⌉ + zp, −128, 127). */
+/** Host-side input quantisation: q = clamp(⌊x/s⌉ + zp, lo, hi), lo…hi the input's levels (int8 by default). */
 export function quantizeInput(model: IntegerModel, x: ArrayLike<number>): Int32Array {
   const q = new Int32Array(x.length);
   const { scale, zeroPoint } = model.input;
-  for (let i = 0; i < x.length; i++) q[i] = clamp(roundHalfUp(x[i]! / scale) + zeroPoint, -128, 127);
+  const lo = model.inputLevels?.min ?? -128;
+  const hi = model.inputLevels?.max ?? 127;
+  for (let i = 0; i < x.length; i++) q[i] = clamp(roundHalfUp(x[i]! / scale) + zeroPoint, lo, hi);
   return q;
 }
 

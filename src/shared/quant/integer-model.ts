@@ -128,6 +128,14 @@ export const IntegerModelSchema = z.object({
   version: z.literal(1),
   inputShape: z.array(z.number().int()),
   input: ActQuantSchema,
+  /**
+   * The levels the host clamps the quantized input to, when the input has fewer than 8 bits
+   * (`--input-bits`): −128 … −128 + 2^b − 1, like every activation grid. Absent: all of int8.
+   * The device never quantizes the input, so the blob does not carry it.
+   */
+  inputLevels: z
+    .object({ min: z.number().int().min(-128).max(127), max: z.number().int().min(-128).max(127) })
+    .optional(),
   numClasses: z.number().int(),
   layers: z.array(IntLayerSchema),
   /** Output is int8 logits; the host applies softmax if it needs probabilities, the device argmax. */
