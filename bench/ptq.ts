@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- ptq [--db file] [--model har-fp] [--dataset har] [--seeds 5] [--bits 8,6,4,3,2]
  *  [--iterations 1000] [--calib 1024] [--baseline-seeds N] [--method m | --candidates a,b,c]
- *  [--input-bits acts|1..8]`
+ *  [--input-bits both|acts|1..8]`
  * (--method fixes the best pipeline, e.g. cle+mse+adaquant+bias-correction+bias-tuning, to compare one;
  * --candidates replaces the default candidate list of every bit width.)
  *
@@ -31,6 +31,12 @@ const SEED003 = {
   fp: 90.36,
   best: { 8: 90.81, 6: 90.86, 4: 91.12, 3: 91.38, 2: 90.46 } as Record<number, number>,
 };
+
+/** A pipeline the bench chooses from: PTQ steps, and the bits of the model's input. */
+interface Candidate {
+  method: string;
+  inputBits: number;
+}
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -83,11 +89,17 @@ async function main(): Promise<void> {
   const bitsList = arg('bits', '8,6,4,3,2').split(',').map(Number);
   const iterations = Number(arg('iterations', '1000'));
   const calib = Number(arg('calib', '1024'));
-  // Seed 003's W/A quantizes every layer's input at b_a, the model's input included (its quantsim
-  // puts a quantizer on the input of every conv/FC, and its BOPs and peak memory count the input at
-  // b_a): `acts`, the default here. `--input-bits 8` keeps the sensor input at 8 bits, the CLI's default.
-  const inputBitsArg = arg('input-bits', 'acts');
-  const inputBitsFor = (bits: number) => (inputBitsArg === 'acts' ? bits : Number(inputBitsArg));
+  // The model input's bits. Seed 003's W/A quantizes every layer's input at b_a, the model's input
+  // included (its simulation puts a quantizer on every conv/FC input; its BOPs and peak memory count
+  // the input at b_a); the CLI keeps the sensor input at 8 bits unless --input-bits says otherwise.
+  // `both` (default): each candidate pipeline runs with the input at b_a and at 8 bits, and the
+  // validation split chooses, like the rest of the pipeline; `acts` or a number fixes it.
+  const inputBitsArg = arg('input-bits', 'both');
+  const inputChoices = (bits: number): number[] =>
+    inputBitsArg === 'both'
+      ? [...new Set([bits, 8])]
+      : [inputBitsArg === 'acts' ? bits : Number(inputBitsArg)];
+  const label = (c: Candidate) => `${c.method}, input ${c.inputBits} b`;
   // The MinMax baseline only changes with the calibration draw; fewer seeds keep a short run short.
   const baselineSeeds = Number(arg('baseline-seeds', String(seeds)));
   const ctx = createAppContext({ dbPath, shell: 'cli' });
@@ -104,18 +116,18 @@ async function main(): Promise<void> {
       `PTQ bench: ${modelName} (${parent.arch}) on ${dsName} — ${train.count} train / ${val.count} val / ${test.count} test windows, backend ${backend}`,
     );
     console.log(
-      `calibration ${calib} windows from train, ${seeds} seed(s) (MinMax baseline ${baselineSeeds}), AdaRound ${iterations} iterations per layer, model input at ${inputBitsArg === 'acts' ? 'the activation bits (seed 003)' : `${inputBitsArg} bits`}\n`,
+      `calibration ${calib} windows from train, ${seeds} seed(s) (MinMax baseline ${baselineSeeds}), AdaRound ${iterations} iterations per layer, model input ${{ both: 'at the activation bits or 8, chosen on val', acts: 'at the activation bits (seed 003)' }[inputBitsArg] ?? `at ${inputBitsArg} bits`}\n`,
     );
     const testSet = { x: test.x, y: test.y, count: test.count, classes: test.classes };
     let floatAcc = 0;
     const rows: string[] = [];
     const selection: string[] = [];
     let w4a4Seconds: number[] = [];
-    const quantize = async (method: string, bits: number, s: number) => {
+    const quantize = async ({ method, inputBits }: Candidate, bits: number, s: number) => {
       const config = resolveConfig(method, {
         weightBits: bits,
         actBits: bits,
-        inputBits: inputBitsFor(bits),
+        inputBits,
         seed: s,
         calibSize: calib,
         iterations,
@@ -131,35 +143,40 @@ async function main(): Promise<void> {
     };
     for (const bits of bitsList) {
       // Choose the best pipeline on the validation split (seed 1); its seed-1 run is reused below.
-      const cands = candidateMethods(bits);
-      let chosen: { method: string; valAcc: number; run?: { r: PtqResult; seconds: number } } = {
-        method: cands[0]!,
+      const inputs = inputChoices(bits);
+      const cands = candidateMethods(bits).flatMap((method) =>
+        inputs.map((inputBits): Candidate => ({ method, inputBits })),
+      );
+      let chosen: { cand: Candidate; valAcc: number; run?: { r: PtqResult; seconds: number } } = {
+        cand: cands[0]!,
         valAcc: -1,
       };
       if (cands.length > 1)
-        for (const method of cands) {
-          const run = await quantize(method, bits, 1);
+        for (const cand of cands) {
+          const run = await quantize(cand, bits, 1);
           const valAcc = valAccuracy(run.r);
           process.stderr.write(
-            `  W${bits}A${bits} candidate ${method}: val ${(100 * valAcc).toFixed(2)} %\n`,
+            `  W${bits}A${bits} candidate ${label(cand)}: val ${(100 * valAcc).toFixed(2)} %\n`,
           );
           selection.push(
-            `${`${bits}/${bits}`.padEnd(6)} ${method.padEnd(50)} ${(100 * valAcc).toFixed(2).padStart(6)} %`,
+            `${`${bits}/${bits}`.padEnd(6)} ${label(cand).padEnd(62)} ${(100 * valAcc).toFixed(2).padStart(6)} %`,
           );
-          if (valAcc > chosen.valAcc) chosen = { method, valAcc, run };
+          if (valAcc > chosen.valAcc) chosen = { cand, valAcc, run };
         }
-      for (const [label, method] of [
-        ['MinMax baseline', 'minmax'],
-        ['best pipeline', chosen.method],
+      // The MinMax baseline with the model input as the first choice (b_a unless fixed otherwise).
+      for (const [rowLabel, cand] of [
+        ['MinMax baseline', { method: 'minmax', inputBits: inputs[0]! }],
+        ['best pipeline', chosen.cand],
       ] as const) {
+        const { method } = cand;
         // --baseline-seeds 0: the best pipeline alone.
         if (method === 'minmax' && baselineSeeds === 0) continue;
         const accs: number[] = [];
         const secs: number[] = [];
         let match = 1;
         for (let s = 1; s <= (method === 'minmax' ? baselineSeeds : seeds); s++) {
-          const reuse = label === 'best pipeline' && s === 1 ? chosen.run : undefined;
-          const { r, seconds: ptqSeconds } = reuse ?? (await quantize(method, bits, s));
+          const reuse = rowLabel === 'best pipeline' && s === 1 ? chosen.run : undefined;
+          const { r, seconds: ptqSeconds } = reuse ?? (await quantize(cand, bits, s));
           // Accuracy from the engine's host reference on the device blob (the integer-exact model);
           // PTQ's own integer simulation is the unit tests' oracle and is skipped here for time.
           const e = evaluatePtq(tf, r, testSet, { debugSamples: 64, simOracle: false });
@@ -168,7 +185,7 @@ async function main(): Promise<void> {
           secs.push(ptqSeconds);
           match = Math.min(match, e.integerMatchesFakeQuant);
           process.stderr.write(
-            `  W${bits}A${bits} ${method} seed ${s}: ${(100 * e.integerAccuracy).toFixed(2)} % (PTQ ${ptqSeconds.toFixed(1)} s)\n`,
+            `  W${bits}A${bits} ${label(cand)} seed ${s}: ${(100 * e.integerAccuracy).toFixed(2)} % (PTQ ${ptqSeconds.toFixed(1)} s)\n`,
           );
         }
         if (bits === 4 && method !== 'minmax') w4a4Seconds = secs;
@@ -182,7 +199,7 @@ async function main(): Promise<void> {
               ? 'meets target'
               : 'misses target';
         rows.push(
-          `${`${bits}/${bits}`.padEnd(6)} ${label.padEnd(16)} ${method.padEnd(34)} ${fmt(accs).padEnd(15)} ${ourDrop.toFixed(2).padStart(6)}   ${
+          `${`${bits}/${bits}`.padEnd(6)} ${rowLabel.padEnd(16)} ${label(cand).padEnd(58)} ${fmt(accs).padEnd(15)} ${ourDrop.toFixed(2).padStart(6)}   ${
             method === 'minmax' || seedBest === undefined
               ? ''.padEnd(20)
               : `${seedBest.toFixed(2)} (${seedDrop!.toFixed(2)})`.padEnd(20)
@@ -192,7 +209,7 @@ async function main(): Promise<void> {
     }
     console.log(`float: ours ${(100 * floatAcc).toFixed(2)} %, seed 003 ${SEED003.fp.toFixed(2)} %\n`);
     console.log(
-      'W/A    pipeline         method                             accuracy %      drop    seed 003 (drop)       int=fq   PTQ time',
+      `W/A    pipeline         ${'method, model input bits'.padEnd(58)} accuracy %      drop    seed 003 (drop)       int=fq   PTQ time`,
     );
     for (const r of rows) console.log(r);
     if (selection.length) {
