@@ -9,6 +9,7 @@ import { runCli } from '../../src/main/cli/program';
 import { CliRuntime } from '../../src/main/cli/runtime';
 import { createAppContext } from '../../src/main/context';
 import { CompareResultSchema, ProfileResultSchema, RunDetailSchema } from '../../src/shared/api/deploy';
+import { runCliCaptured } from './helpers/cli';
 import { quantizeVariant, seedFloatModel } from './helpers/deploy-fixture';
 import { skipNote, virtualBoardsUnavailable } from './helpers/virtual-boards';
 
@@ -120,6 +121,23 @@ describe.skipIf(unavailable !== null)('bitbench flash / profile / compare / runs
     );
     expect(lines).toHaveLength(4);
   }, 60_000);
+
+  it('compare --board reads a board spec as flash and profile do: any case, and a typo is refused', async () => {
+    for (const board of ['virtual:m0', 'virtual:M0']) {
+      const { code, out } = await cli(['compare', '--model', 'har-fp', '--board', board, '--json']);
+      expect(code).toBe(0);
+      const c = CompareResultSchema.parse(JSON.parse(out));
+      expect(c.board).toBe('virtual:m0');
+      // Formerly: virtual:M0 matched no run, and every row said "not profiled".
+      expect(c.rows.find((r) => r.name === 'har-w4a4')).toMatchObject({
+        bit_exact: true,
+        board: 'virtual:m0',
+      });
+    }
+    const typo = await runCliCaptured(['compare', '--model', 'har-fp', '--board', 'virtual:m7'], db);
+    expect(typo.code).toBe(1);
+    expect(typo.err).toMatch(/Unknown virtual board "virtual:m7"/);
+  });
 
   it('a bad request names the problem and exits 1', async () => {
     // runCli writes the error JSON to the process's stdout.

@@ -12,6 +12,7 @@ import {
   type RunRecord,
   type RunSummary,
 } from '../../shared/api/deploy';
+import { parseBoardSpec } from '../../shared/api/boards';
 import { BitbenchError } from '../../shared/errors';
 import type { AppContext } from '../context';
 import { loadDatasetTensors, type DatasetTensors } from '../datasets/dataset-reader';
@@ -368,7 +369,15 @@ export function createDeployService(ctx: AppContext): ServiceImpl['deploy'] {
     },
 
     compare(input) {
-      return compareModel(ctx.db, input.model, input.board ?? null);
+      // The spec as flash and profile store it (`virtual:M4` is `virtual:m4`); a typo is refused, not
+      // shown as a board nothing was profiled on.
+      let board: string | null = null;
+      if (input.board) {
+        const parsed = parseBoardSpec(input.board);
+        if ('error' in parsed) throw new BitbenchError('bad_request', parsed.error);
+        board = parsed.spec;
+      }
+      return compareModel(ctx.db, input.model, board);
     },
   };
 }
