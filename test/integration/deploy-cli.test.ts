@@ -139,6 +139,24 @@ describe.skipIf(unavailable !== null)('bitbench flash / profile / compare / runs
     expect(typo.err).toMatch(/Unknown virtual board "virtual:m7"/);
   });
 
+  it('compare with results from two boards puts each board on its own latency front', async () => {
+    const prof = await cli(['profile', '--model', 'har-w8a8', '--board', 'virtual:m4', '--json']);
+    expect(prof.code).toBe(0);
+    const { code, out } = await cli(['compare', '--model', 'har-fp', '--json']);
+    expect(code).toBe(0);
+    const c = CompareResultSchema.parse(JSON.parse(out));
+    expect(c.boards).toEqual(['virtual:m0', 'virtual:m4']);
+    const w4 = c.rows.find((r) => r.name === 'har-w4a4')!;
+    const w8 = c.rows.find((r) => r.name === 'har-w8a8')!;
+    expect([w4.board, w8.board]).toEqual(['virtual:m0', 'virtual:m4']);
+    // The M4 runs W8A8 in fewer instructions than the M0 runs W4A4, at no less accuracy: formerly that
+    // put W4A4 off the latency front, comparing counts of two different boards.
+    expect(w8.latency!.mean).toBeLessThan(w4.latency!.mean);
+    expect(w8.device_accuracy!).toBeGreaterThanOrEqual(w4.device_accuracy!);
+    expect(w4.pareto_latency).toBe(true);
+    expect(w8.pareto_latency).toBe(true);
+  }, 120_000);
+
   it('a bad request names the problem and exits 1', async () => {
     // runCli writes the error JSON to the process's stdout.
     let printed = '';

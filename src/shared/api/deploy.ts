@@ -309,7 +309,10 @@ export const CompareRowSchema = z.object({
   board: z.string().nullable(),
   run_id: z.number().int().nullable(),
   run_state: RunStateName.nullable(),
-  /** On the Pareto front of accuracy vs latency / vs size among the rows shown. */
+  /**
+   * On the Pareto front of accuracy vs latency / vs size among the rows shown; latency only against
+   * rows profiled on the same board (counts of two boards are not comparable).
+   */
   pareto_latency: z.boolean(),
   pareto_size: z.boolean(),
 });
