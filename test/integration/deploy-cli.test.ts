@@ -97,6 +97,13 @@ describe.skipIf(unavailable !== null)('bitbench flash / profile / compare / runs
     });
     expect(d.record!.model.quantization).toMatchObject({ config: { weightBits: 4, actBits: 4 } });
     expect(d.result).toMatchObject({ device_accuracy: p.device_accuracy, bit_exact: true });
+    // The summary names the latency as profile and compare do: latency {unit, mean, p50, p99}.
+    const { unit, mean, p50, p99 } = p.latency;
+    expect((JSON.parse(shown.out) as { summary: unknown }).summary).toMatchObject({
+      latency: { unit, mean, p50, p99 },
+      latency_mean: mean,
+      unit,
+    });
 
     const rep = await cli(['runs', 'reproduce', String(p.run_id), '--json']);
     expect(rep.code).toBe(0);

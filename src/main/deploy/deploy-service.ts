@@ -80,6 +80,10 @@ function summaryOf(r: RunRow): RunSummary {
     bit_exact: profiled ? (res.bit_exact ?? null) : null,
     latency_mean: profiled ? (res.latency?.mean ?? null) : null,
     unit: profiled ? (res.latency?.unit ?? null) : null,
+    latency:
+      profiled && res.latency
+        ? { unit: res.latency.unit, mean: res.latency.mean, p50: res.latency.p50, p99: res.latency.p99 }
+        : null,
     note: r.note,
     created_at: r.createdAt,
     updated_at: r.updatedAt,
