@@ -73,7 +73,9 @@ export function DeployPage() {
     if (p.jobId === job?.id) setProgress(p);
   });
 
-  const running = starting || isActive(job);
+  // Until the job just started has been read back, it counts as running: the buttons stay off
+  // between the request's answer and the job's first state.
+  const running = starting || (jobId !== undefined && job?.id !== jobId) || isActive(job);
   const limitText = limit.trim();
   const limitN = Number(limitText);
   const limitError =
