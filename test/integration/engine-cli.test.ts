@@ -1,7 +1,7 @@
 // `bitbench verify` and `bitbench export` end to end on a database file, with the JSON field names the
 // engine issue makes public: verify prints compared, mismatches, bit_exact, latency {unit, mean}
 // (instructions on the virtual boards); export writes the blob the device loads, or a C pair.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -70,6 +70,24 @@ describe('bitbench export / verify', () => {
     const m = await cli(['export', '--model', 'nope', '--out', path.join(dir, 'y')]);
     expect(m.code).not.toBe(0);
     expect(m.err).toMatch(/nope/);
+  });
+
+  it('export into a path a file is in the way of says which path and what --out takes', async () => {
+    const file = path.join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    const c = await cli(['export', '--model', 'har-w4', '--format', 'c', '--out', file, '--json']);
+    expect(c.code).toBe(1);
+    // Formerly: an `internal` error "EEXIST: file already exists, mkdir '…'".
+    expect(JSON.parse(c.out)).toMatchObject({
+      error: {
+        code: 'bad_request',
+        message: `Cannot export har-w4 to ${file}: a file is in the way where a folder is needed (${file}). --out takes a folder (created if missing).`,
+      },
+    });
+    const b = await cli(['export', '--model', 'har-w4', '--out', path.join(file, 'x.bbm')]);
+    expect(b.code).toBe(1);
+    expect(b.err).toMatch(/Cannot export har-w4 to .*x\.bbm: a file is in the way where a folder is needed/);
+    expect(readFileSync(file, 'utf8')).toBe('x');
   });
 
   it('export and verify of a float model say it is a float model to quantize, not an unknown name', async () => {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ServiceImpl } from '../../shared/api/contract';
@@ -107,21 +107,48 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
         'exports',
       );
       const out = input.out ?? path.join(exportsDir, input.format === 'blob' ? `${base}.bbm` : `${base}-c`);
-      if (input.format === 'blob') {
-        const file = isDir(out) ? path.join(out, `${base}.bbm`) : out;
-        mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-        writeFileSync(file, blob);
-        files.push(file);
-      } else {
-        mkdirSync(out, { recursive: true });
-        const c = exportC(blob, input.model);
-        for (const [name, text] of [
-          [c.headerName, c.header],
-          [c.sourceName, c.source],
-        ] as const) {
-          writeFileSync(path.join(out, name), text);
-          files.push(path.join(out, name));
+      // A path that cannot be written (a file where a folder is needed, no permission) is the user's to
+      // fix: say which path and why, not a bare EEXIST from the file system.
+      const refuse = (err: unknown): never => {
+        const e = err as NodeJS.ErrnoException;
+        const why =
+          e.code === 'EEXIST' || e.code === 'ENOTDIR'
+            ? `a file is in the way where a folder is needed (${e.path ?? out})`
+            : e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS'
+              ? `no permission to write ${e.path ?? out}`
+              : e.code === 'EISDIR'
+                ? `${e.path ?? out} is a folder`
+                : (e.message ?? String(err));
+        throw new BitbenchError(
+          'bad_request',
+          `Cannot export ${input.model} to ${out}: ${why}. ${input.format === 'blob' ? '--out takes a file or an existing folder' : '--out takes a folder (created if missing)'}.`,
+        );
+      };
+      const writeExport = (): void => {
+        if (input.format === 'blob') {
+          const file = isDir(out) ? path.join(out, `${base}.bbm`) : out;
+          mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+          writeFileSync(file, blob);
+          files.push(file);
+        } else {
+          if (existsSync(out) && !isDir(out))
+            throw Object.assign(new Error(out), { code: 'EEXIST', path: out });
+          mkdirSync(out, { recursive: true });
+          const c = exportC(blob, input.model);
+          for (const [name, text] of [
+            [c.headerName, c.header],
+            [c.sourceName, c.source],
+          ] as const) {
+            writeFileSync(path.join(out, name), text);
+            files.push(path.join(out, name));
+          }
         }
+      };
+      try {
+        writeExport();
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code) refuse(err);
+        throw err;
       }
       return {
         model: input.model,
