@@ -29,6 +29,9 @@ describe.skipIf(!!skip)('Deploy and Compare pages in Chromium against the headle
     await quantizeVariant(ctx, 'tiny-fp', 'tiny-w8a8', { weightBits: 8, actBits: 8 });
     await quantizeVariant(ctx, 'tiny-fp', 'tiny-w4a4', { weightBits: 4, actBits: 4 });
     await quantizeVariant(ctx, 'tiny-fp', 'tiny-w1a8', { weightBits: 1, actBits: 8 });
+    // A profile long enough to reload the page in the middle of it.
+    seedFloatModel(ctx, { wide: true, perSplit: 600 });
+    await quantizeVariant(ctx, 'wide-fp', 'wide-w8a8', { weightBits: 8, actBits: 8 });
     await ctx.close();
     ({ host, browser, page } = await openApp({
       consoleErrors,
@@ -101,6 +104,44 @@ describe.skipIf(!!skip)('Deploy and Compare pages in Chromium against the headle
     expect(await page.getByTestId('runs').textContent()).not.toMatch(/partial/);
   }, 120_000);
 
+  it('a reload in the middle of a profile shows the running job again: progress, its model, Cancel', async () => {
+    await page.getByTestId('deploy-model').selectOption('wide-w8a8');
+    await page.getByTestId('deploy-board').selectOption('virtual:m4');
+    await expect.poll(() => page.getByTestId('fit').textContent(), { timeout: 30_000 }).toMatch(/fits/);
+    const bar = page.getByTestId('job-progress');
+    const before = await bar.getAttribute('data-job-id', { timeout: 200 }).catch(() => null);
+    await page.getByTestId('profile').click();
+    // Wait until the board is answering windows of the new job.
+    await expect
+      .poll(
+        async () => {
+          const id = await bar.getAttribute('data-job-id', { timeout: 200 }).catch(() => null);
+          if (id === null || id === before) return 'not started';
+          return `${await bar.getAttribute('data-state')} ${await bar.textContent()}`;
+        },
+        { timeout: 60_000 },
+      )
+      .toMatch(/^running .*window \d+ \/ 600/);
+    const jobId = await bar.getAttribute('data-job-id');
+
+    await page.reload();
+    await page.getByTestId('nav-deploy').click();
+    await page.getByTestId('deploy-page').waitFor({ timeout: 30_000 });
+    // Formerly: no bar, the first variant selected and Profile enabled (a click was refused as busy).
+    await expect.poll(() => bar.getAttribute('data-job-id'), { timeout: 10_000 }).toBe(jobId);
+    expect(await bar.getAttribute('data-state')).toBe('running');
+    expect(await page.getByTestId('deploy-model').inputValue()).toBe('wide-w8a8');
+    expect(await page.getByTestId('profile').isDisabled()).toBe(true);
+    await expect.poll(() => bar.textContent(), { timeout: 10_000 }).toMatch(/window \d+ \/ 600/);
+    await screenshot(page, 'deploy-reload-mid-profile');
+    await bar.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => bar.getAttribute('data-state'), { timeout: 30_000 }).toBe('cancelled');
+    await expect
+      .poll(() => page.getByTestId('runs').locator('tbody tr').first().textContent(), { timeout: 10_000 })
+      .toMatch(/partial/);
+    expect(await page.getByTestId('profile').isDisabled()).toBe(false);
+  }, 180_000);
+
   it('builds the standalone image of the selected model for the M0 and shows its footprint', async () => {
     await page.getByTestId('deploy-model').selectOption('tiny-w1a8');
     const card = page.getByTestId('footprint');
@@ -156,6 +197,7 @@ describe.skipIf(!!skip)('Deploy and Compare pages in Chromium against the headle
   it('compares the float model and its variants with device results, diffs two, plots the Pareto fronts', async () => {
     await page.getByTestId('nav-compare').click();
     await page.getByTestId('compare-page').waitFor({ timeout: 30_000 });
+    await page.getByTestId('compare-model').selectOption('tiny-fp');
     const table = page.getByTestId('compare-table');
     await table.locator('tr[data-row="tiny-w4a4"]').waitFor();
     expect(await table.locator('tbody tr').count()).toBe(4);

@@ -47,6 +47,29 @@ function watchInfers(onInfer: (n: number) => void) {
   };
 }
 
+/** Calls `onChunk(n)` before the n-th MODEL_CHUNK request (1-based) is written. */
+function watchChunks(onChunk: (n: number) => void) {
+  return (t: Transport): Transport => {
+    let n = 0;
+    return {
+      get path() {
+        return t.path;
+      },
+      get isOpen() {
+        return t.isOpen;
+      },
+      onData: (fn) => t.onData(fn),
+      onClose: (fn) => t.onClose(fn),
+      close: () => t.close(),
+      write: (bytes) => {
+        const msg = cobsDecode(bytes.subarray(0, bytes.length - 1));
+        if (msg && msg[0] === Command.MODEL_CHUNK) onChunk(++n);
+        return t.write(bytes);
+      },
+    };
+  };
+}
+
 /**
  * While `armed`, flips one data byte of the first MODEL_CHUNK and re-seals the frame with a valid
  * CRC: the board accepts the chunk, so only its whole-blob CRC at MODEL_COMMIT can catch it.
@@ -236,6 +259,38 @@ describe.skipIf(unavailable !== null)('deploy on the virtual boards', () => {
       Array.from({ length: 80 }, (_, i) => i),
     );
     expect((await s.deploy.reproduce({ id: runId })).identical).toBe(true);
+  }, 120_000);
+
+  it('a board that vanishes mid-flash fails the run saying how far the load got, and flashes again after', async () => {
+    const spec = 'virtual:m4';
+    await boardManager(ctx).disconnect(spec);
+    await boardManager(ctx).connect(spec, {
+      wrapTransport: watchChunks((n) => {
+        if (n === 1) process.kill(boardManager(ctx).virtualProcess(spec)!.qemuPid, 'SIGKILL');
+      }),
+    });
+    const { jobId } = await s.deploy.flash({ model: 'tiny-w8a8', board: spec, force: true });
+    const err = await ctx.jobs.done(jobId).then(
+      () => null,
+      (e: Error) => e,
+    );
+    // Formerly: "Cannot open /dev/pts/N: no such port … Plug the board in …. The board is disconnected;
+    // its previous model stays active in its slot." — about a port that never was, and a model QEMU took with it.
+    expect(err?.message).toMatch(
+      /^Flashing tiny-w8a8 to virtual:m4 failed: .*the board went away after [\d,]+ of [\d,]+ B of the model and did not come back\)\. Reconnect the board and retry\. The virtual board virtual:m4 stopped \(its QEMU exited\), and its model with it/,
+    );
+    expect(err?.message).not.toMatch(/no such port|\.\.|stays active/);
+    const run = (await s.deploy.runs({ kind: 'flash', limit: 1 }))[0]!;
+    expect(run).toMatchObject({ state: 'failed', model: 'tiny-w8a8' });
+    expect(run.note).toMatch(/went away after/);
+    // The board is usable right after: the next flash starts it again and loads the model.
+    const again = await s.deploy.flash({ model: 'tiny-w8a8', board: spec, force: false });
+    const f = await ctx.jobs.done<FlashResult>(again.jobId);
+    expect(f).toMatchObject({ verified: true, already_active: false });
+    expect(await boardManager(ctx).get(spec)!.client.modelInfo()).toMatchObject({
+      state: 'active',
+      modelHash: f.model_hash,
+    });
   }, 120_000);
 
   it('a flash that fails leaves the previous model running and says so', async () => {

@@ -1,12 +1,13 @@
 // `bitbench verify` and `bitbench export` end to end on a database file, with the JSON field names the
 // engine issue makes public: verify prints compared, mismatches, bit_exact, latency {unit, mean}
 // (instructions on the virtual boards); export writes the blob the device loads, or a C pair.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAppContext } from '../../src/main/context';
 import { readBlob } from '../../src/main/engine/blob-reader';
+import { boardManager } from '../../src/main/device/board-manager';
 import { createServices } from '../../src/main/services';
 import type { Job } from '../../src/shared/api/jobs';
 import type { VerifyResult } from '../../src/shared/api/engine';
@@ -27,6 +28,8 @@ describe('bitbench export / verify', () => {
     const ctx = createAppContext({ dbPath: db, shell: 'cli' });
     seedFloatModel(ctx, { name: 'har-fp' });
     await quantizeVariant(ctx, 'har-fp', 'har-w4', { weightBits: 4, actBits: 8 });
+    seedFloatModel(ctx, { wide: true });
+    await quantizeVariant(ctx, 'wide-fp', 'wide-w8a8', { weightBits: 8, actBits: 8 });
     await ctx.close();
   }, 120_000);
 
@@ -68,6 +71,78 @@ describe('bitbench export / verify', () => {
     expect(m.code).not.toBe(0);
     expect(m.err).toMatch(/nope/);
   });
+
+  it('export into a path a file is in the way of says which path and what --out takes', async () => {
+    const file = path.join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    const c = await cli(['export', '--model', 'har-w4', '--format', 'c', '--out', file, '--json']);
+    expect(c.code).toBe(1);
+    // Formerly: an `internal` error "EEXIST: file already exists, mkdir '…'".
+    expect(JSON.parse(c.out)).toMatchObject({
+      error: {
+        code: 'bad_request',
+        message: `Cannot export har-w4 to ${file}: a file is in the way where a folder is needed (${file}). --out takes a folder (created if missing).`,
+      },
+    });
+    const b = await cli(['export', '--model', 'har-w4', '--out', path.join(file, 'x.bbm')]);
+    expect(b.code).toBe(1);
+    expect(b.err).toMatch(/Cannot export har-w4 to .*x\.bbm: a file is in the way where a folder is needed/);
+    expect(readFileSync(file, 'utf8')).toBe('x');
+  });
+
+  it('export and verify of a float model say it is a float model to quantize, not an unknown name', async () => {
+    for (const args of [['export'], ['verify', '--limit', '3']]) {
+      const r = await cli([...args, '--model', 'har-fp']);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/"har-fp" is a float model: quantize it first/);
+    }
+  });
+
+  it('verify refuses an empty split and a dataset of another shape before a job exists', async () => {
+    const ctx = createAppContext({ dbPath: db, shell: 'cli' });
+    try {
+      const services = createServices(ctx);
+      // The fixture has no val windows: formerly a "0 windows, NOT bit-exact" result in "cycles".
+      await expect(services.engine.verifyJob({ model: 'har-w4', split: 'val', limit: 5 })).rejects.toThrow(
+        /The val split of synth@1 has no windows/,
+      );
+      await expect(
+        services.engine.verifyJob({ model: 'har-w4', dataset: 'synth-wide', split: 'test', limit: 5 }),
+      ).rejects.toThrow(/Dataset synth-wide@1 has windows of 128×9 \(1152 values\); har-w4 takes/);
+      expect(await services.jobs.list({ kind: 'verify', limit: 10 })).toEqual([]);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it.skipIf(unavailable !== null)(
+    'verify of a model the board cannot hold is refused with the numbers before a job or a model load',
+    async () => {
+      const ctx = createAppContext({ dbPath: db, shell: 'cli' });
+      try {
+        const services = createServices(ctx);
+        await expect(
+          services.engine.verifyJob({ model: 'wide-w8a8', board: 'virtual:m0', split: 'test', limit: 5 }),
+        ).rejects.toThrow(
+          /wide-w8a8 does not fit virtual:m0 \(qemu-microbit, cortex-m0\): inference needs an arena of [\d,]+ B .* but qemu-microbit has 8,192 B/,
+        );
+        expect(await services.jobs.list({ kind: 'verify', limit: 10 })).toEqual([]);
+        // Nothing was sent: the board holds no model, and it verifies one that fits right after.
+        const conn = await boardManager(ctx).connect('virtual:m0');
+        expect((await conn.client.modelInfo()).state).toBe('none');
+        const ok = await services.engine.verify({
+          model: 'har-w4',
+          board: 'virtual:m0',
+          split: 'test',
+          limit: 3,
+        });
+        expect(ok).toMatchObject({ compared: 3, mismatches: 0, bit_exact: true });
+      } finally {
+        await ctx.close();
+      }
+    },
+    120_000,
+  );
 
   it('verify without a board compares the host reference with the integer simulation', async () => {
     const { code, out } = await cli([

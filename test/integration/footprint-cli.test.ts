@@ -97,6 +97,14 @@ describe.skipIf(unavailable !== null)('bitbench footprint', () => {
     expect(Number(m![2])).toBeLessThan(Number(m![3]));
   }, 120_000);
 
+  it('--board is read as everywhere else: virtual:M0 is the M0', async () => {
+    // Formerly refused with "--board must be virtual:m0 or virtual:m4, got "virtual:M0"", while flash,
+    // profile, verify and estimate take it.
+    const { code, err } = await cli(['footprint', '--model', 'huge-w8a8', '--board', 'virtual:M0']);
+    expect(code).toBe(1);
+    expect(err).toMatch(/huge-w8a8: the image does not fit microbit: .*RAM short by \d+ B/);
+  }, 120_000);
+
   it('bad flags are refused before any work', async () => {
     expect((await cli(['footprint', '--model', 'tiny-w4a8', '--board', 'virtual:m7'])).err).toMatch(
       /--board must be virtual:m0 or virtual:m4, got "virtual:m7"/,

@@ -114,7 +114,17 @@ export function compareModel(db: Db, name: string, board: string | null): Compar
     });
   }
   const acc = (r: CompareRow) => r.device_accuracy ?? r.host_accuracy;
-  const byLatency = paretoFront(rows, acc, (r) => r.latency?.mean ?? null);
+  // Latencies are compared only within one board: a count on the M0 is not a count on the M4 (and
+  // instructions are not cycles), so with results from several boards each board has its own front.
+  const byLatency = new Set<CompareRow>();
+  for (const b of new Set(rows.map((r) => r.board)))
+    if (b !== null)
+      for (const r of paretoFront(
+        rows.filter((x) => x.board === b),
+        acc,
+        (x) => x.latency?.mean ?? null,
+      ))
+        byLatency.add(r);
   const bySize = paretoFront(rows, acc, (r) => r.size_bytes);
   for (const r of rows) {
     r.pareto_latency = byLatency.has(r);

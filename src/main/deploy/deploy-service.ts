@@ -12,11 +12,11 @@ import {
   type RunRecord,
   type RunSummary,
 } from '../../shared/api/deploy';
+import { parseBoardSpec } from '../../shared/api/boards';
 import { BitbenchError } from '../../shared/errors';
-import { tensorBytes } from '../../shared/engine/blob-format';
 import type { AppContext } from '../context';
 import { loadDatasetTensors, type DatasetTensors } from '../datasets/dataset-reader';
-import { boardManager } from '../device/board-manager';
+import { liveConnection } from '../device/board-manager';
 import { boardClaims, type BoardReservation } from '../device/board-claims';
 import type { BoardConnection } from '../device/board-connection';
 import { runReference } from '../engine/reference';
@@ -24,6 +24,7 @@ import { RunsRepo, type RunRow } from '../store/runs-repo';
 import { loadArtifact, type Artifact } from './artifact';
 import { boardInfoFor, boardRef } from './board-info';
 import { compareModel } from './compare';
+import { checkData } from './data-fit';
 import { buildEstimate } from './estimate';
 import { flashArtifact, flashResult } from './flash';
 import { hostOutputsSha, runProfile, windowInput, type ProfilePlan } from './profiler';
@@ -37,24 +38,6 @@ interface ProfileConfig {
 
 function refuseIfTooBig(est: Estimate): void {
   if (!est.memory.fits) throw new BitbenchError('bad_request', est.memory.problems.join(' '), est.memory);
-}
-
-/** Refuses a split whose windows or classes do not match what the model takes. */
-function checkData(art: Artifact, name: string, split: string, data: DatasetTensors): void {
-  const per = data.shape.reduce((a, b) => a * b, 1);
-  const want = tensorBytes(art.parsed.inShape);
-  if (per !== want)
-    throw new BitbenchError(
-      'bad_request',
-      `Dataset ${name}@${data.version} has windows of ${data.shape.join('×')} (${per} values); ${art.name} takes ${want}.`,
-    );
-  if (data.classes.length !== art.parsed.numClasses)
-    throw new BitbenchError(
-      'bad_request',
-      `Dataset ${name}@${data.version} has ${data.classes.length} classes; ${art.name} predicts ${art.parsed.numClasses}.`,
-    );
-  if (data.count === 0)
-    throw new BitbenchError('bad_request', `The ${split} split of ${name}@${data.version} has no windows.`);
 }
 
 /** The split of the dataset version the variant was quantized on, or of `ref` ("har", "har@2"). */
@@ -72,7 +55,7 @@ function loadData(
     );
   const v = ref ? undefined : (art.prov.datasetVersion ?? undefined);
   const data = loadDatasetTensors(db, name, split, v !== undefined ? { version: v } : {});
-  checkData(art, name, split, data);
+  checkData(art.name, art.parsed, name, split, data);
   return { name: name.replace(/@\d+$/, ''), data };
 }
 
@@ -97,6 +80,10 @@ function summaryOf(r: RunRow): RunSummary {
     bit_exact: profiled ? (res.bit_exact ?? null) : null,
     latency_mean: profiled ? (res.latency?.mean ?? null) : null,
     unit: profiled ? (res.latency?.unit ?? null) : null,
+    latency:
+      profiled && res.latency
+        ? { unit: res.latency.unit, mean: res.latency.mean, p50: res.latency.p50, p99: res.latency.p99 }
+        : null,
     note: r.note,
     created_at: r.createdAt,
     updated_at: r.updatedAt,
@@ -119,26 +106,7 @@ function runOn(art: Artifact, conn: BoardConnection) {
 
 export function createDeployService(ctx: AppContext): ServiceImpl['deploy'] {
   const runs = () => new RunsRepo(ctx.db);
-  const boards = () => boardManager(ctx);
   const claims = boardClaims(ctx);
-
-  /**
-   * A connection that answers now. A board that vanished can leave a connection that still looks
-   * open until its port reports the loss (a killed QEMU, an unplugged USB board): one short PING
-   * tells, and such a connection is dropped and opened afresh (a virtual board restarts).
-   */
-  async function liveConnection(spec: string) {
-    const conn = await boards().connect(spec);
-    try {
-      await conn.client.ping(undefined, { timeoutMs: 300, retries: 1 });
-      return conn;
-    } catch {
-      await boards()
-        .disconnect(spec)
-        .catch(() => false);
-      return boards().connect(spec);
-    }
-  }
 
   /** Starts the profile job on a board `reservation` holds (the caller releases it if this throws). */
   function startProfile(
@@ -167,7 +135,7 @@ export function createDeployService(ctx: AppContext): ServiceImpl['deploy'] {
     async flash(input) {
       const art = loadArtifact(ctx.db, input.model);
       return claims.reserving(input.board, async (reservation) => {
-        const conn = await liveConnection(input.board);
+        const conn = await liveConnection(ctx, input.board);
         const est = buildEstimate(ctx.db, art, conn.spec, conn.info, 'connected');
         refuseIfTooBig(est);
         const repo = runs();
@@ -251,7 +219,7 @@ export function createDeployService(ctx: AppContext): ServiceImpl['deploy'] {
         const exact = loadDatasetTensors(ctx.db, record.dataset.name, record.dataset.split, {
           version: record.dataset.version,
         });
-        checkData(art, record.dataset.name, record.dataset.split, exact);
+        checkData(art.name, art.parsed, record.dataset.name, record.dataset.split, exact);
         if (datasetSha(exact, record.dataset.windows) !== record.dataset.sha256)
           throw new BitbenchError(
             'conflict',
@@ -259,7 +227,7 @@ export function createDeployService(ctx: AppContext): ServiceImpl['deploy'] {
           );
         const spec = input.board ?? run.board!;
         return claims.reserving(spec, async (reservation) => {
-          const conn = await liveConnection(spec);
+          const conn = await liveConnection(ctx, spec);
           if (conn.info.board !== run.boardName || conn.info.buildId !== run.buildId)
             throw new BitbenchError(
               'conflict',
@@ -296,7 +264,7 @@ export function createDeployService(ctx: AppContext): ServiceImpl['deploy'] {
       const total = Math.min(input.limit ?? data.count, data.count);
       const board = input.board;
       return claims.reserving(board, async (reservation) => {
-        const conn = await liveConnection(board);
+        const conn = await liveConnection(ctx, board);
         const estimate = buildEstimate(ctx.db, art, conn.spec, conn.info, 'connected');
         refuseIfTooBig(estimate);
         const record = buildRecord(art, data, { name, split: input.split }, total, conn.spec, conn.info);
@@ -405,7 +373,15 @@ export function createDeployService(ctx: AppContext): ServiceImpl['deploy'] {
     },
 
     compare(input) {
-      return compareModel(ctx.db, input.model, input.board ?? null);
+      // The spec as flash and profile store it (`virtual:M4` is `virtual:m4`); a typo is refused, not
+      // shown as a board nothing was profiled on.
+      let board: string | null = null;
+      if (input.board) {
+        const parsed = parseBoardSpec(input.board);
+        if ('error' in parsed) throw new BitbenchError('bad_request', parsed.error);
+        board = parsed.spec;
+      }
+      return compareModel(ctx.db, input.model, board);
     },
   };
 }

@@ -25,7 +25,11 @@ export interface FlashOutcome {
 
 /** What the board runs now, for an error message ("still runs its previous model …"). */
 async function activeModelNote(conn: BoardConnection): Promise<string> {
-  if (!conn.isOpen) return 'the board is disconnected; its previous model stays active in its slot';
+  if (!conn.isOpen)
+    // A virtual board's model slots are QEMU's RAM: they went with the process.
+    return conn.spec.startsWith('virtual:')
+      ? `the virtual board ${conn.spec} stopped (its QEMU exited), and its model with it: the next flash or profile starts it again`
+      : 'the board is disconnected; its previous model stays active in its slot';
   try {
     const mi = await conn.client.modelInfo();
     return mi.state === 'none' || mi.slot === null
@@ -99,7 +103,7 @@ export async function flashArtifact(
       slot: after.slot,
     };
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
+    const why = (err instanceof Error ? err.message : String(err)).replace(/\.$/, '');
     const note = await activeModelNote(conn);
     const code = err instanceof BitbenchError ? err.code : 'device';
     throw new BitbenchError(

@@ -220,7 +220,10 @@ export async function runProfile(
 ): Promise<ProfileResult> {
   const repo = new RunsRepo(ctx.db);
   const { art, runId } = plan;
-  const done = new Set(repo.windows(runId).map((w) => w.idx));
+  // Every window the run holds, earlier parts' and this one's: the results so far are stored with each
+  // checkpoint, so a process that dies leaves a partial run whose numbers match its windows.
+  const measured = repo.windows(runId);
+  const done = new Set(measured.map((w) => w.idx));
   const details = [...plan.earlierDetails];
   let flash: FlashResult | null = plan.earlierFlash;
   let lastEmit = 0;
@@ -275,7 +278,20 @@ export async function runProfile(
   const pending: WindowRow[] = [];
   let lastFlush = Date.now();
   const flush = () => {
-    repo.appendWindows(runId, pending.splice(0));
+    if (pending.length > 0)
+      repo.appendWindows(
+        runId,
+        pending.splice(0),
+        assembleResult({
+          plan,
+          windows: measured,
+          details,
+          stats: null,
+          flash,
+          state: 'running',
+          note: null,
+        }),
+      );
     lastFlush = Date.now();
   };
 
@@ -342,6 +358,7 @@ export async function runProfile(
         }
       }
       pending.push(row);
+      measured.push(row);
       done.add(i);
       measuredNow++;
       if (pending.length >= CHECKPOINT_WINDOWS || Date.now() - lastFlush >= CHECKPOINT_MS) flush();

@@ -193,13 +193,25 @@ export class BoardConnection implements SensorStream {
     opts: ModelLoadOptions & { reconnects?: number } = {},
   ): Promise<ModelLoadResult> {
     let reconnects = opts.reconnects ?? 3;
+    let sent = 0;
+    const progress = (p: ModelLoadProgress) => {
+      sent = p.sent;
+      onProgress?.(p);
+    };
     for (;;) {
       try {
-        return await loadModel(this.current, blob, onProgress, opts);
+        return await loadModel(this.current, blob, progress, opts);
       } catch (err) {
         if (!(err instanceof BoardClosedError) || reconnects-- <= 0 || this.closedByUs) throw err;
         await delay(200);
-        await this.reopen();
+        // A port that is gone for good (a killed QEMU's pty, an unplugged board) fails as the loss it
+        // is, with how far the load got, not as a port that never existed.
+        await this.reopen().catch(() => {
+          throw new BoardClosedError(
+            this.current.port,
+            `the board went away after ${sent.toLocaleString('en-US')} of ${blob.length.toLocaleString('en-US')} B of the model and did not come back`,
+          );
+        });
       }
     }
   }

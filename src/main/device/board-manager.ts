@@ -311,3 +311,20 @@ function blankEntry(spec: string, kind: 'virtual' | 'serial', name: string): Boa
 export function boardManager(ctx: AppContext): BoardManager {
   return ctx.singleton('boards', () => new BoardManager(ctx));
 }
+
+/**
+ * A connection to `spec` that answers now. A board that vanished can leave a connection that still
+ * looks open until its port reports the loss (a killed QEMU, an unplugged USB board): one short PING
+ * tells, and such a connection is dropped and opened afresh (a virtual board restarts).
+ */
+export async function liveConnection(ctx: AppContext, spec: string): Promise<BoardConnection> {
+  const boards = boardManager(ctx);
+  const conn = await boards.connect(spec);
+  try {
+    await conn.client.ping(undefined, { timeoutMs: 300, retries: 1 });
+    return conn;
+  } catch {
+    await boards.disconnect(spec).catch(() => false);
+    return boards.connect(spec);
+  }
+}

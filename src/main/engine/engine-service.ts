@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ServiceImpl } from '../../shared/api/contract';
@@ -14,12 +14,16 @@ import { BitbenchError } from '../../shared/errors';
 import type { IntegerModel } from '../../shared/quant/integer-model';
 import type { AppContext } from '../context';
 import type { JobContext } from '../jobs/job-runner';
-import { loadDatasetTensors } from '../datasets/dataset-reader';
+import { loadDatasetTensors, type DatasetTensors } from '../datasets/dataset-reader';
 import { boardClaims } from '../device/board-claims';
-import { boardManager } from '../device/board-manager';
+import { liveConnection } from '../device/board-manager';
+import type { BoardConnection } from '../device/board-connection';
+import { checkData } from '../deploy/data-fit';
+import { memoryFit } from '../deploy/memory-fit';
 import { loadModel } from '../device/model-load';
 import { firmwareRoot } from '../device/virtual-boards';
 import { quantizeInput, runIntegerModel } from '../quant/integer-sim';
+import { ModelsRepo } from '../store/models-repo';
 import { VariantsRepo } from '../store/variants-repo';
 import { userDataDir } from '../paths';
 import { readBlob } from './blob-reader';
@@ -60,6 +64,15 @@ const argmax = (a: ArrayLike<number>) => {
   return best;
 };
 
+/** A verify checked and ready to run: the request, the integer model, its blob, the split. */
+interface VerifyPlan {
+  input: VerifyRequest;
+  model: IntegerModel;
+  blob: Uint8Array;
+  parsed: ReturnType<typeof readBlob>;
+  data: DatasetTensors;
+}
+
 /** What the work takes from its job: a plain call (the CLI's, a script's) passes nothing. */
 type JobHooks = Partial<Pick<JobContext, 'signal' | 'progress' | 'throwIfCancelled'>>;
 
@@ -69,7 +82,16 @@ function refuseWithoutToolchain(): void {
 }
 
 export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
-  const variant = (name: string) => new VariantsRepo(ctx.db).get(name);
+  /** A quantized variant; a float model's name is refused as flash and profile refuse it, not as unknown. */
+  const variant = (name: string) => {
+    const float = new ModelsRepo(ctx.db).byName(name);
+    if (float?.kind === 'float')
+      throw new BitbenchError(
+        'not_found',
+        `"${name}" is a float model: quantize it first (\`bitbench quantize --model ${name} …\`); only integer variants are exported or run on a board.`,
+      );
+    return new VariantsRepo(ctx.db).get(name);
+  };
   const claims = boardClaims(ctx);
   const service: ServiceImpl['engine'] = {
     export(input): ExportResult {
@@ -85,21 +107,48 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
         'exports',
       );
       const out = input.out ?? path.join(exportsDir, input.format === 'blob' ? `${base}.bbm` : `${base}-c`);
-      if (input.format === 'blob') {
-        const file = isDir(out) ? path.join(out, `${base}.bbm`) : out;
-        mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-        writeFileSync(file, blob);
-        files.push(file);
-      } else {
-        mkdirSync(out, { recursive: true });
-        const c = exportC(blob, input.model, v.integerModel.inputLevels);
-        for (const [name, text] of [
-          [c.headerName, c.header],
-          [c.sourceName, c.source],
-        ] as const) {
-          writeFileSync(path.join(out, name), text);
-          files.push(path.join(out, name));
+      // A path that cannot be written (a file where a folder is needed, no permission) is the user's to
+      // fix: say which path and why, not a bare EEXIST from the file system.
+      const refuse = (err: unknown): never => {
+        const e = err as NodeJS.ErrnoException;
+        const why =
+          e.code === 'EEXIST' || e.code === 'ENOTDIR'
+            ? `a file is in the way where a folder is needed (${e.path ?? out})`
+            : e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS'
+              ? `no permission to write ${e.path ?? out}`
+              : e.code === 'EISDIR'
+                ? `${e.path ?? out} is a folder`
+                : (e.message ?? String(err));
+        throw new BitbenchError(
+          'bad_request',
+          `Cannot export ${input.model} to ${out}: ${why}. ${input.format === 'blob' ? '--out takes a file or an existing folder' : '--out takes a folder (created if missing)'}.`,
+        );
+      };
+      const writeExport = (): void => {
+        if (input.format === 'blob') {
+          const file = isDir(out) ? path.join(out, `${base}.bbm`) : out;
+          mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+          writeFileSync(file, blob);
+          files.push(file);
+        } else {
+          if (existsSync(out) && !isDir(out))
+            throw Object.assign(new Error(out), { code: 'EEXIST', path: out });
+          mkdirSync(out, { recursive: true });
+          const c = exportC(blob, input.model, v.integerModel.inputLevels);
+          for (const [name, text] of [
+            [c.headerName, c.header],
+            [c.sourceName, c.source],
+          ] as const) {
+            writeFileSync(path.join(out, name), text);
+            files.push(path.join(out, name));
+          }
         }
+      };
+      try {
+        writeExport();
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code) refuse(err);
+        throw err;
       }
       return {
         model: input.model,
@@ -127,25 +176,35 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
     },
 
     async verify(input) {
-      if (!input.board) return runVerify(input, {});
+      const plan = planVerify(input);
+      if (!input.board) return runVerify(plan, null, {});
       // Not a job, but it holds the board while it runs all the same: a flash cannot cut in.
       const r = claims.reserve(input.board);
       try {
-        return await runVerify(input, {});
+        return await runVerify(plan, await verifyBoard(plan, input.board), {});
       } finally {
         r.release();
       }
     },
 
     async verifyJob(input) {
-      // An unknown model fails here, before a job exists.
-      variant(input.model);
-      const work = (job: JobContext) => runVerify(input, job);
-      // On a board, the job holds it like a flash or a profile: no model load can cut in.
-      if (!input.board) return { jobId: ctx.jobs.start('verify', input, work).id };
-      return claims.reserving(input.board, async (r) => ({
-        jobId: ctx.jobs.start('verify', input, r.holding(work)).id,
-      }));
+      // An unknown model, a dataset that does not fit it or an empty split fails here, before a job exists.
+      const plan = planVerify(input);
+      if (!input.board)
+        return { jobId: ctx.jobs.start('verify', input, (job) => runVerify(plan, null, job)).id };
+      const board = input.board;
+      // On a board, the job holds it like a flash or a profile: no model load can cut in. A model the
+      // board cannot hold is refused here, with the numbers, before anything is sent.
+      return claims.reserving(board, async (r) => {
+        const conn = await verifyBoard(plan, board);
+        return {
+          jobId: ctx.jobs.start(
+            'verify',
+            input,
+            r.holding((job) => runVerify(plan, conn, job)),
+          ).id,
+        };
+      });
     },
   };
 
@@ -223,13 +282,10 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
     }
   }
 
-  /** `bitbench verify`, and the Deploy page's verify job (progress, cancel between windows). */
-  async function runVerify(input: VerifyRequest, hooks: JobHooks): Promise<VerifyResult> {
-    const progress = hooks.progress ?? (() => undefined);
-    const checkStop = () => hooks.throwIfCancelled?.();
+  /** What a verify needs before it starts: the blob, and the split it runs (not empty, shaped for the model). */
+  function planVerify(input: VerifyRequest): VerifyPlan {
     const v = variant(input.model);
-    const model = v.integerModel;
-    const blob = blobOf(input.model, model, 0);
+    const blob = blobOf(input.model, v.integerModel, 0);
     const parsed = readBlob(blob, input.model);
     const repo = new VariantsRepo(ctx.db);
     const datasetName = input.dataset ?? repo.parent(v.summary.parent).dataset?.name;
@@ -239,6 +295,27 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
         `model ${input.model}: no dataset recorded for its parent; pass --dataset`,
       );
     const data = loadDatasetTensors(ctx.db, datasetName, input.split);
+    checkData(input.model, parsed, datasetName.replace(/@\d+$/, ''), input.split, data);
+    return { input, model: v.integerModel, blob, parsed, data };
+  }
+
+  /** A live connection to `board`, refused (with each number) when the model does not fit it. */
+  async function verifyBoard(plan: VerifyPlan, board: string): Promise<BoardConnection> {
+    const conn = await liveConnection(ctx, board);
+    const fit = memoryFit(plan.input.model, plan.blob, plan.parsed, conn.spec, conn.info);
+    if (!fit.fits) throw new BitbenchError('bad_request', fit.problems.join(' '), fit);
+    return conn;
+  }
+
+  /** `bitbench verify`, and the Deploy page's verify job (progress, cancel between windows). */
+  async function runVerify(
+    plan: VerifyPlan,
+    conn: BoardConnection | null,
+    hooks: JobHooks,
+  ): Promise<VerifyResult> {
+    const progress = hooks.progress ?? (() => undefined);
+    const checkStop = () => hooks.throwIfCancelled?.();
+    const { input, model, blob, parsed, data } = plan;
     const per = data.x.length / Math.max(1, data.y.length);
     const count = Math.min(input.limit, data.y.length);
     const inputs: Int8Array[] = [];
@@ -277,7 +354,7 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
       first_mismatch: null,
       device_note: null,
     };
-    if (!input.board) {
+    if (!conn) {
       result.compared = count;
       result.mismatches = simLogit;
       result.bit_exact = simLogit === 0;
@@ -286,11 +363,11 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
     }
     checkStop();
     progress(0.3, `loading the model onto ${input.board}`);
-    const conn = await boardManager(ctx).connect(input.board);
     await loadModel(conn.client, blob);
     const lat: number[] = [];
     const perLayer = new Array<number>(parsed.layers.length).fill(0);
-    let unit: 'instructions' | 'cycles' | 'microseconds' = 'cycles';
+    // The board's own counter (instructions on QEMU -icount), also when a window reports none.
+    let unit = conn.info.counterKind;
     for (let i = 0; i < count; i++) {
       checkStop();
       progress(
@@ -300,12 +377,7 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
       const r = await conn.client.infer(
         new Uint8Array(inputs[i]!.buffer, inputs[i]!.byteOffset, inputs[i]!.length),
       );
-      unit =
-        r.counterKind === 'instructions'
-          ? 'instructions'
-          : r.counterKind === 'microseconds'
-            ? 'microseconds'
-            : 'cycles';
+      unit = r.counterKind;
       lat.push(r.elapsed);
       r.layerElapsed.forEach((e, k) => (perLayer[k] = (perLayer[k] ?? 0) + e));
       const want = refs[i]![refs[i]!.length - 1]!;

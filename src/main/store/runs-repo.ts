@@ -274,7 +274,11 @@ export class RunsRepo {
   }
 
   /** Appends profiled windows and advances the progress counter, atomically. */
-  appendWindows(runId: number, rows: readonly WindowRow[]): void {
+  /**
+   * Stores measured windows and, with them in the same transaction, the run's results so far: a run
+   * whose process dies keeps numbers that match its windows.
+   */
+  appendWindows(runId: number, rows: readonly WindowRow[], results?: unknown): void {
     if (rows.length === 0) return;
     const ins = this.db.prepare(
       `INSERT OR REPLACE INTO run_windows (run_id, idx, label, device_pred, host_pred, exact, elapsed, layer_elapsed, host_out, wall_ms)
@@ -299,6 +303,8 @@ export class RunsRepo {
           'UPDATE runs SET windows_done = (SELECT COUNT(*) FROM run_windows WHERE run_id = ?), updated_at = ? WHERE id = ?',
         )
         .run(runId, now(), runId);
+      if (results !== undefined)
+        this.db.prepare('UPDATE runs SET results = ? WHERE id = ?').run(JSON.stringify(results), runId);
     })();
   }
 
@@ -401,7 +407,11 @@ export class RunsRepo {
   markStale(): number {
     return this.db
       .prepare(
-        `UPDATE runs SET state = 'partial', note = COALESCE(note, 'the process running it stopped'), updated_at = ?
+        `UPDATE runs SET state = 'partial', note = COALESCE(note, 'the process running it stopped'),
+                results = CASE WHEN json_valid(results) AND json_type(results, '$.state') IS NOT NULL
+                  THEN json_set(results, '$.state', 'partial', '$.note', COALESCE(note, 'the process running it stopped'))
+                  ELSE results END,
+                updated_at = ?
           WHERE kind IN ('flash', 'profile') AND state = 'running'
             AND (job_id IS NULL OR job_id NOT IN (SELECT id FROM jobs WHERE state IN ('running', 'queued')))`,
       )

@@ -245,6 +245,14 @@ export const RunRecordSchema = z.object({
 });
 export type RunRecord = z.infer<typeof RunRecordSchema>;
 
+/** A latency as runs list/show and compare give it: the board's unit, mean, p50 and p99. */
+export const CompactLatencySchema = z.object({
+  unit: CounterUnitName,
+  mean: z.number(),
+  p50: z.number(),
+  p99: z.number(),
+});
+
 export const RunSummarySchema = z.object({
   id: z.number().int(),
   kind: z.enum(['profile', 'flash']),
@@ -263,6 +271,8 @@ export const RunSummarySchema = z.object({
   bit_exact: z.boolean().nullable(),
   latency_mean: z.number().nullable(),
   unit: z.string().nullable(),
+  /** The same latency as a profile's and a compare row's `latency` (`latency_mean`/`unit` stay for scripts). */
+  latency: CompactLatencySchema.nullable(),
   note: z.string().nullable(),
   created_at: z.string(),
   updated_at: z.string().nullable(),
@@ -301,7 +311,7 @@ export const CompareRowSchema = z.object({
   size_bytes: z.number().int(),
   bops: z.number(),
   peak_memory_bytes: z.number().nullable(),
-  latency: z.object({ unit: CounterUnitName, mean: z.number(), p50: z.number(), p99: z.number() }).nullable(),
+  latency: CompactLatencySchema.nullable(),
   latency_us: z.number().nullable(),
   counts_per_mac: z.number().nullable(),
   ram_bytes: z.number().int().nullable(),
@@ -309,7 +319,10 @@ export const CompareRowSchema = z.object({
   board: z.string().nullable(),
   run_id: z.number().int().nullable(),
   run_state: RunStateName.nullable(),
-  /** On the Pareto front of accuracy vs latency / vs size among the rows shown. */
+  /**
+   * On the Pareto front of accuracy vs latency / vs size among the rows shown; latency only against
+   * rows profiled on the same board (counts of two boards are not comparable).
+   */
   pareto_latency: z.boolean(),
   pareto_size: z.boolean(),
 });

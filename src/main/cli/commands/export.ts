@@ -65,7 +65,9 @@ export function registerExportCommands(program: Command, rt: CliRuntime): void {
     .option('--keep <dir>', 'keep the build (model.c/h, standalone.elf, standalone.map) in this directory')
     .action(async (_o, cmd: Command) => {
       const o = optionsOf<FootprintFlags>(cmd);
-      if (o.board !== 'virtual:m0' && o.board !== 'virtual:m4')
+      // Spelled as for flash or profile: `virtual:M0` is the M0 too.
+      const board = o.board.trim().toLowerCase();
+      if (board !== 'virtual:m0' && board !== 'virtual:m4')
         fail(`--board must be virtual:m0 or virtual:m4, got "${o.board}".`);
       if (o.build !== 'size' && o.build !== 'speed') fail(`--build must be size or speed, got "${o.build}".`);
       if (o.check !== 'device' && o.check !== 'host')
@@ -73,7 +75,7 @@ export function registerExportCommands(program: Command, rt: CliRuntime): void {
       const { ctx, services } = await rt.open(o);
       const { jobId } = await services.engine.footprintJob({
         model: o.model,
-        board: o.board,
+        board,
         build: o.build,
         check: o.check,
         ...(o.keep ? { keep: o.keep } : {}),

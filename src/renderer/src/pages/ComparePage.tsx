@@ -195,6 +195,7 @@ export function ComparePage() {
     a.click();
     URL.revokeObjectURL(a.href);
   };
+  const latencyBoards = [...new Set(rows.filter((r) => r.latency).map((r) => r.board ?? '?'))].sort();
   const pair = picked.map((n) => rows.find((r) => r.name === n)).filter((r): r is CompareRow => !!r);
 
   if (models.data && floats.length === 0)
@@ -323,13 +324,24 @@ export function ComparePage() {
       {/* Not while loading: an empty chart would say there is nothing to plot. */}
       {!cmp.loading && (
         <div className="grid2">
-          <ParetoChart
-            rows={rows}
-            x={(r) => r.latency?.mean ?? null}
-            xLabel={`latency (${rows.find((r) => r.latency)?.latency?.unit ?? 'counts'})`}
-            front={(r) => r.pareto_latency}
-            testId="chart-latency"
-          />
+          {latencyBoards.length > 1 ? (
+            <div className="card" data-testid="chart-latency">
+              <h2>Accuracy vs latency</h2>
+              <p className="empty" data-testid="latency-boards">
+                Latency from {latencyBoards.length} boards ({latencyBoards.join(', ')}): counts of two boards
+                are not comparable, so each board has its own front (the Pareto column). Pick one board under
+                “Device results from” to plot its variants on one axis.
+              </p>
+            </div>
+          ) : (
+            <ParetoChart
+              rows={rows}
+              x={(r) => r.latency?.mean ?? null}
+              xLabel={`latency (${rows.find((r) => r.latency)?.latency?.unit ?? 'counts'})`}
+              front={(r) => r.pareto_latency}
+              testId="chart-latency"
+            />
+          )}
           <ParetoChart
             rows={rows}
             x={(r) => r.size_bytes}

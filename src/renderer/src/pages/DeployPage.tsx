@@ -4,7 +4,7 @@ import { api } from '../api';
 import { SplitSelect, type Split } from '../components/SplitSelect';
 import { ErrorBox } from '../components/ErrorBox';
 import { JobProgress } from '../components/JobProgress';
-import { isActive, useApi, useEvent, useJob } from '../hooks';
+import { isActive, useApi, useEvent, useJob, useRunningJob } from '../hooks';
 import { DeployProgressBar } from './deploy/DeployProgressBar';
 import { EstimateCard } from './deploy/EstimateCard';
 import { ExportVerifyCard } from './deploy/ExportVerifyCard';
@@ -33,11 +33,17 @@ export function DeployPage() {
   // From the click until the job exists (the host connects and PINGs the board first): a second
   // click would only be refused as busy.
   const [starting, setStarting] = useState(false);
-  const job = useJob(jobId);
+  // A flash or profile still running (the page was reloaded, or it was started from another window or
+  // the CLI): the page follows it — progress, Cancel, its model, board and run — until a new one starts.
+  const runningProfile = useRunningJob('profile', 'any');
+  const runningFlash = useRunningJob('flash', 'any');
+  const job = useJob(jobId ?? runningProfile ?? runningFlash);
+  const jobParams = (isActive(job) ? job?.params : undefined) as
+    { model?: string; board?: string; run?: number } | undefined;
 
-  const currentModel = model ?? variants.data?.[0]?.name;
+  const currentModel = model ?? jobParams?.model ?? variants.data?.[0]?.name;
   const boardList = (boards.data?.boards ?? []).filter((b) => !b.unavailableReason);
-  const currentBoard = board ?? boardList[0]?.spec;
+  const currentBoard = board ?? jobParams?.board ?? boardList[0]?.spec;
   const estimate = useApi(
     () =>
       currentModel && currentBoard
@@ -53,7 +59,10 @@ export function DeployPage() {
     [currentModel],
     [job?.state],
   );
-  const shownRun = runId ?? runs.data?.find((r) => r.kind === 'profile')?.id;
+  const shownRun =
+    runId ??
+    (job?.kind === 'profile' ? jobParams?.run : undefined) ??
+    runs.data?.find((r) => r.kind === 'profile')?.id;
   const detail = useApi(
     () => (shownRun ? api.deploy.run({ id: shownRun }) : Promise.resolve(undefined)),
     [shownRun],
@@ -61,10 +70,12 @@ export function DeployPage() {
   );
 
   useEvent('deployProgress', (p) => {
-    if (p.jobId === jobId) setProgress(p);
+    if (p.jobId === job?.id) setProgress(p);
   });
 
-  const running = starting || isActive(job);
+  // Until the job just started has been read back, it counts as running: the buttons stay off
+  // between the request's answer and the job's first state.
+  const running = starting || (jobId !== undefined && job?.id !== jobId) || isActive(job);
   const limitText = limit.trim();
   const limitN = Number(limitText);
   const limitError =
