@@ -119,6 +119,37 @@ describe('BoardManager over MockBinding', () => {
     expect(events.at(-1)).toMatchObject({ state: 'disconnected', error: expect.any(String) });
   });
 
+  it("opens a serial board at the firmware's 460800 baud (docs/protocol.md), or BITBENCH_BAUD, or the one asked for", async () => {
+    // The ST-LINK virtual COM port runs the board's UART at the rate the host opens the port with.
+    ctx = createAppContext({ dbPath: ':memory:', shell: 'cli' });
+    board = new FakeBoard('/dev/ttyFAKE3');
+    const rates: number[] = [];
+    const makePort = (path: string, baudRate: number) => {
+      rates.push(baudRate);
+      return board!.makePort(path, baudRate);
+    };
+    const boards = boardManager(ctx);
+    const saved = process.env.BITBENCH_BAUD;
+    try {
+      delete process.env.BITBENCH_BAUD;
+      await boards.connect(board.path, { makePort });
+      await boards.disconnect(board.path);
+      process.env.BITBENCH_BAUD = '115200';
+      await boards.connect(board.path, { makePort });
+      await boards.disconnect(board.path);
+      await boards.connect(board.path, { makePort, baudRate: 921600 });
+      await boards.disconnect(board.path);
+      expect(rates).toEqual([460800, 115200, 921600]);
+      process.env.BITBENCH_BAUD = 'fast';
+      await expect(boards.connect(board.path, { makePort })).rejects.toThrow(
+        /BITBENCH_BAUD=fast: give the board's line rate in baud/,
+      );
+    } finally {
+      if (saved === undefined) delete process.env.BITBENCH_BAUD;
+      else process.env.BITBENCH_BAUD = saved;
+    }
+  });
+
   it('refuses an unknown specifier with the accepted forms', async () => {
     ctx = createAppContext({ dbPath: ':memory:', shell: 'cli' });
     await expect(boardManager(ctx).connect('usb0')).rejects.toThrow(

@@ -56,12 +56,12 @@ export function createBoardsService(ctx: AppContext): ServiceImpl['boards'] {
   const boards = () => boardManager(ctx);
   return {
     list: () => boards().list(),
-    info: async ({ board }) => describe(await boards().connect(board)),
-    connect: async ({ board }) => describe(await boards().connect(board)),
+    info: async ({ board, baudRate }) => describe(await boards().connect(board, { baudRate })),
+    connect: async ({ board, baudRate }) => describe(await boards().connect(board, { baudRate })),
     disconnect: async ({ board, stopVirtual }) => ({
       disconnected: await boards().disconnect(board, { stopVirtual }),
     }),
-    ping: async ({ board, count, payloadBytes }) =>
-      pingBoard(await boards().connect(board), count, payloadBytes),
+    ping: async ({ board, baudRate, count, payloadBytes }) =>
+      pingBoard(await boards().connect(board, { baudRate }), count, payloadBytes),
   };
 }

@@ -104,7 +104,13 @@ export const PingStatsSchema = z.object({
 });
 export type PingStats = z.infer<typeof PingStatsSchema>;
 
-const BoardInput = z.object({ board: BoardSpecInput });
+/**
+ * Line rate for a serial board: its firmware's BB_UART_BAUD when built with another one. Default
+ * $BITBENCH_BAUD, else 460800 (docs/protocol.md); ignored by virtual boards and by an open connection.
+ */
+export const BaudRateInput = z.number().int().min(300).max(4_000_000).optional();
+
+const BoardInput = z.object({ board: BoardSpecInput, baudRate: BaudRateInput });
 
 export const boardsService = {
   /** Virtual boards, serial ports found, boards seen before. */
@@ -120,6 +126,7 @@ export const boardsService = {
   ping: method(
     z.object({
       board: BoardSpecInput,
+      baudRate: BaudRateInput,
       count: z.number().int().min(1).max(100_000).default(100),
       payloadBytes: z.number().int().min(0).max(4096).default(0),
     }),

@@ -48,7 +48,21 @@ function renderPing(v: PingStats): string {
 }
 
 function boardOption(cmd: Command): Command {
-  return cmd.requiredOption('--board <spec>', 'virtual:m4, virtual:m0 or a serial port path');
+  return cmd
+    .requiredOption('--board <spec>', 'virtual:m4, virtual:m0 or a serial port path')
+    .option(
+      '--baud <rate>',
+      "serial line rate: the firmware's BB_UART_BAUD (default $BITBENCH_BAUD, else 460800; ptys ignore it)",
+    );
+}
+
+/** --baud as a number, or undefined for the default. */
+function baudOf(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isInteger(n) || n < 300 || n > 4_000_000)
+    fail(`--baud ${raw}: give the line rate in baud, a whole number from 300 to 4000000`);
+  return n;
 }
 
 export function registerBoardsCommands(program: Command, rt: CliRuntime): void {
@@ -78,18 +92,25 @@ export function registerBoardsCommands(program: Command, rt: CliRuntime): void {
   boardOption(
     command(boards, 'info', 'connect and show the board: CPU, clock, memory, firmware, counter unit, model'),
   ).action(async (_o, cmd: Command) => {
-    const opts = optionsOf<{ db?: string; json?: boolean; board: string }>(cmd);
+    const opts = optionsOf<{ db?: string; json?: boolean; board: string; baud?: string }>(cmd);
+    const baudRate = baudOf(opts.baud);
     const { services } = await rt.open(opts);
-    rt.print(opts, await services.boards.info({ board: opts.board }), renderInfo);
+    rt.print(opts, await services.boards.info({ board: opts.board, baudRate }), renderInfo);
   });
 
   boardOption(command(boards, 'ping', 'round-trip latency: p50 / p99 / mean in ms'))
     .option('--count <n>', 'round trips', '100')
     .option('--size <bytes>', 'payload bytes per ping', '0')
     .action(async (_o, cmd: Command) => {
-      const opts = optionsOf<{ db?: string; json?: boolean; board: string; count: string; size: string }>(
-        cmd,
-      );
+      const opts = optionsOf<{
+        db?: string;
+        json?: boolean;
+        board: string;
+        baud?: string;
+        count: string;
+        size: string;
+      }>(cmd);
+      const baudRate = baudOf(opts.baud);
       const count = Number(opts.count);
       const size = Number(opts.size);
       if (!Number.isInteger(count) || count < 1 || count > 100_000)
@@ -99,7 +120,7 @@ export function registerBoardsCommands(program: Command, rt: CliRuntime): void {
       const { services } = await rt.open(opts);
       rt.print(
         opts,
-        await services.boards.ping({ board: opts.board, count, payloadBytes: size }),
+        await services.boards.ping({ board: opts.board, baudRate, count, payloadBytes: size }),
         renderPing,
       );
     });
