@@ -1,7 +1,7 @@
 import type { ServiceImpl } from '../../shared/api/contract';
 import { BitbenchError } from '../../shared/errors';
 import type { AppContext } from '../context';
-import { boardManager, type BoardConnection } from './board-manager';
+import { boardManager, parseSpecOrThrow, type BoardConnection } from './board-manager';
 import { BoardError } from './errors';
 import { summarize } from './ping-stats';
 
@@ -61,6 +61,18 @@ export function createBoardsService(ctx: AppContext): ServiceImpl['boards'] {
     disconnect: async ({ board, stopVirtual }) => ({
       disconnected: await boards().disconnect(board, { stopVirtual }),
     }),
+    stop: async ({ board }) => {
+      const running = await boards().stopEverywhere(board);
+      return {
+        spec: parseSpecOrThrow(board).spec,
+        stopped: running.map((e) => ({
+          owner: e.owner,
+          ownerPid: e.ownerPid,
+          qemuPid: e.qemuPid,
+          port: e.ptyPath,
+        })),
+      };
+    },
     ping: async ({ board, baudRate, count, payloadBytes }) =>
       pingBoard(await boards().connect(board, { baudRate }), count, payloadBytes),
   };

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import type { BoardEntry, BoardInfo, PingStats } from '../../../shared/api/boards';
+import type { BoardEntry, BoardEvent, BoardInfo, PingStats, StopResult } from '../../../shared/api/boards';
+import { BitbenchError } from '../../../shared/errors';
 import { hex32 } from '../../device/model-load';
 import { command, fail, optionsOf, type CliRuntime } from '../runtime';
 
@@ -14,7 +15,15 @@ function renderEntry(b: BoardEntry): string {
       : [b.manufacturer, b.vendorId && b.productId ? `${b.vendorId}:${b.productId}` : null]
           .filter(Boolean)
           .join(' ') || 'not probed yet';
-  return `${b.spec.padEnd(16)} ${b.state.padEnd(12)} ${b.name}${where}\n${' '.repeat(17)}${detail}`;
+  const more = [
+    b.error ? `error: ${b.error}` : null,
+    ...b.runningElsewhere.map(
+      (e) => `also running in ${ownerName[e.owner] ?? e.owner} (pid ${e.ownerPid}) on ${e.port}`,
+    ),
+  ].filter((x) => x !== null);
+  return [`${b.spec.padEnd(16)} ${b.state.padEnd(12)} ${b.name}${where}`, detail, ...more].join(
+    `\n${' '.repeat(17)}`,
+  );
 }
 
 export function renderInfo(v: BoardInfo): string {
@@ -68,7 +77,7 @@ function baudOf(raw: string | undefined): number | undefined {
 export function registerBoardsCommands(program: Command, rt: CliRuntime): void {
   const boards = program
     .command('boards')
-    .description('boards: virtual (QEMU) and serial; list, info, ping, start');
+    .description('boards: virtual (QEMU) and serial; list, info, ping, start, stop');
 
   command(boards, 'list', 'virtual boards, serial ports found, boards seen before').action(
     async (_o, cmd: Command) => {
@@ -128,18 +137,69 @@ export function registerBoardsCommands(program: Command, rt: CliRuntime): void {
   command(
     boards,
     'start <spec>',
-    'start a virtual board and keep it running until Ctrl-C (prints its pty)',
+    'start a virtual board and keep it running until Ctrl-C or `boards stop` (prints its pty)',
   ).action(async (spec: string, _o, cmd: Command) => {
     const opts = optionsOf(cmd);
     if (!spec.startsWith('virtual:'))
       fail(`${spec}: only virtual boards (virtual:m4, virtual:m0) can be started`);
-    const { services } = await rt.open(opts);
+    const { ctx, services } = await rt.open(opts);
     const info = await services.boards.connect({ board: spec });
-    rt.print(opts, info, (v) => `${renderInfo(v)}\n\nRunning. Press Ctrl-C to stop the virtual board.`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
+    // Free the pty for other programs (`--board /dev/pts/N`); this process only keeps QEMU alive.
+    await services.boards.disconnect({ board: info.spec, stopVirtual: false });
+    rt.print(
+      opts,
+      info,
+      (v) =>
+        `${renderInfo(v)}\n\nRunning. Other commands reach this board with --board ${v.port} ` +
+        `(--board ${v.spec} starts a board of its own).\n` +
+        `Press Ctrl-C or run \`bitbench boards stop ${v.spec}\` to stop it.`,
+    );
+    const ended = await new Promise<BoardEvent | 'signal'>((resolve) => {
+      const onSignal = () => resolve('signal');
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      const unsubscribe = ctx.events.subscribe((name, payload) => {
+        const e = payload as BoardEvent;
+        if (name !== 'board' || e.spec !== info.spec || (e.state !== 'stopped' && e.state !== 'error'))
+          return;
+        unsubscribe();
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        resolve(e);
+      });
     });
-    await services.boards.disconnect({ board: spec, stopVirtual: true });
+    if (ended === 'signal') {
+      await services.boards.disconnect({ board: info.spec, stopVirtual: true });
+      return;
+    }
+    if (ended.state === 'error')
+      throw new BitbenchError('device', ended.error ?? `QEMU for ${info.spec} exited unexpectedly`);
+    if (!opts.json) process.stderr.write(`${info.spec} stopped.\n`);
   });
+
+  command(
+    boards,
+    'stop <spec>',
+    'stop a virtual board wherever it runs: a `boards start` in another terminal, the app, this machine',
+  ).action(async (spec: string, _o, cmd: Command) => {
+    const opts = optionsOf(cmd);
+    const { services } = await rt.open(opts);
+    rt.print(opts, await services.boards.stop({ board: spec }), renderStop);
+  });
+}
+
+const ownerName: Record<string, string> = {
+  cli: 'a bitbench command',
+  electron: 'the bitbench app',
+  'headless-host': 'the bitbench headless host',
+};
+
+export function renderStop(v: StopResult): string {
+  if (v.stopped.length === 0) return `${v.spec} is not running; nothing to stop.`;
+  return v.stopped
+    .map(
+      (e) =>
+        `Stopped ${v.spec} on ${e.port} (QEMU pid ${e.qemuPid}, started by ${ownerName[e.owner] ?? e.owner}, pid ${e.ownerPid}).`,
+    )
+    .join('\n');
 }
