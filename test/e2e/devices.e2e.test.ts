@@ -1,7 +1,11 @@
 // Devices page in Chromium against the headless host: empty state, start virtual:m4, live state,
-// info, ping, a bad port path, stop.
+// info, ping, a bad port path, stop, a board whose QEMU dies while the page is open.
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listRunningVirtual } from '../../src/main/device/virtual-registry';
 import { virtualBoardsUnavailable } from '../integration/helpers/virtual-boards';
 import { e2eSkipReason, screenshot, type HostProcess, openApp } from './harness';
 
@@ -15,6 +19,8 @@ describe.skipIf(!!skip)('Devices page', () => {
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
+    // The host inherits it: the registry of running QEMUs holds this test's boards only.
+    process.env.BITBENCH_RUN_DIR = path.join(mkdtempSync(path.join(os.tmpdir(), 'bb-e2e-dev-')), 'run');
     ({ host, browser, page } = await openApp({ consoleErrors, viewport: { width: 1300, height: 900 } }));
     await page.getByTestId('nav-devices').click();
     await page.getByTestId('devices-page').waitFor();
@@ -69,5 +75,30 @@ describe.skipIf(!!skip)('Devices page', () => {
       .poll(() => row('virtual:m4').getByTestId('board-state').textContent(), { timeout: 15_000 })
       .toBe('stopped');
     expect(consoleErrors.filter((e) => !/ttyNOPE9|Failed to load resource/.test(e))).toEqual([]);
+  });
+
+  it('a board whose QEMU dies while the page is open shows the cause, also after a reload', async () => {
+    await row('virtual:m0').getByRole('button', { name: 'Start' }).click();
+    await expect
+      .poll(() => row('virtual:m0').getByTestId('board-state').textContent(), { timeout: 15_000 })
+      .toBe('connected');
+    const [qemu] = listRunningVirtual('virtual:m0');
+    expect(qemu?.ownerPid).toBe(host.proc.pid);
+    process.kill(qemu!.qemuPid, 'SIGKILL');
+    await expect
+      .poll(() => row('virtual:m0').getByTestId('board-state').textContent(), { timeout: 10_000 })
+      .toBe('error');
+    const cause = /QEMU for virtual:m0 exited unexpectedly \(killed by signal 9\); start the board again/;
+    await expect.poll(() => row('virtual:m0').getByTestId('board-error').textContent()).toMatch(cause);
+    await page.reload();
+    await page.getByTestId('nav-devices').click();
+    await expect.poll(() => row('virtual:m0').getByTestId('board-error').textContent()).toMatch(cause);
+    await screenshot(page, 'devices-board-died');
+    // Start works again from there.
+    await row('virtual:m0').getByRole('button', { name: 'Start' }).click();
+    await expect
+      .poll(() => row('virtual:m0').getByTestId('board-state').textContent(), { timeout: 15_000 })
+      .toBe('connected');
+    expect(await row('virtual:m0').getByTestId('board-error').count()).toBe(0);
   });
 });

@@ -8,6 +8,15 @@ import { FirmwareFlash } from './devices/FirmwareFlash';
 const kib = (n: number) => `${(n / 1024).toLocaleString(undefined, { maximumFractionDigits: 1 })} KiB`;
 const mhz = (hz: number) => `${(hz / 1e6).toLocaleString(undefined, { maximumFractionDigits: 2 })} MHz`;
 
+const ownerName = (owner: string): string =>
+  owner === 'cli'
+    ? 'a bitbench command'
+    : owner === 'electron'
+      ? 'the bitbench app'
+      : owner === 'headless-host'
+        ? 'another bitbench host'
+        : owner;
+
 function StateBadge({ state }: { state: BoardEntry['state'] }) {
   const cls = state === 'connected' ? 'badge ok' : state === 'error' ? 'badge bad' : 'badge';
   return (
@@ -139,8 +148,10 @@ export function DevicesPage() {
                 </td>
                 <td>
                   <StateBadge state={state} />
-                  {live[b.spec]?.error && state === 'error' && (
-                    <div className="muted">{live[b.spec]!.error}</div>
+                  {state === 'error' && (b.error ?? live[b.spec]?.error) && (
+                    <div className="muted" data-testid="board-error">
+                      {b.error ?? live[b.spec]?.error}
+                    </div>
                   )}
                 </td>
                 <td className="mono">{b.port ?? '–'}</td>
@@ -157,6 +168,13 @@ export function DevicesPage() {
                       {[b.manufacturer, b.serialNumber].filter(Boolean).join(' · ') || 'not probed yet'}
                     </span>
                   )}
+                  {b.runningElsewhere.map((e) => (
+                    <div className="muted" key={e.qemuPid} data-testid="running-elsewhere">
+                      Also running in {ownerName(e.owner)} (pid {e.ownerPid}) on{' '}
+                      <span className="mono">{e.port}</span>;{' '}
+                      <span className="mono">bitbench boards stop {b.spec}</span> ends it.
+                    </div>
+                  ))}
                 </td>
                 <td>
                   <div className="row" style={{ gap: 6, flexWrap: 'nowrap' }}>
@@ -182,7 +200,13 @@ export function DevicesPage() {
                         disabled={isBusy || b.unavailableReason !== null}
                         onClick={() => void connect(b.spec)}
                       >
-                        {isBusy ? 'Starting…' : b.kind === 'virtual' ? 'Start' : 'Connect'}
+                        {isBusy
+                          ? b.kind === 'virtual'
+                            ? 'Starting…'
+                            : 'Connecting…'
+                          : b.kind === 'virtual'
+                            ? 'Start'
+                            : 'Connect'}
                       </button>
                     )}
                   </div>
