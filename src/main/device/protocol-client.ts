@@ -34,6 +34,10 @@ export interface ClientStats {
   timeouts: number;
   staleResponses: number;
   events: number;
+  /** Bytes received since the port opened. */
+  rxBytes: number;
+  /** Our own requests coming back: the port echoes (a loopback, a terminal with echo on). */
+  echoes: number;
   framer: FramerStats;
 }
 
@@ -60,6 +64,8 @@ export class ProtocolClient {
   private closedWith: Error | undefined;
   private closed = false;
   private readonly unsubscribe: Array<() => void> = [];
+  /** The last bytes heard before the first HELLO answer, to say what a silent handshake heard instead. */
+  private heard = new Uint8Array(0);
   readonly stats: ClientStats;
   /** Set by hello(); chunked commands size their frames from it. */
   info: HelloInfo | undefined;
@@ -75,9 +81,17 @@ export class ProtocolClient {
       timeouts: 0,
       staleResponses: 0,
       events: 0,
+      rxBytes: 0,
+      echoes: 0,
       framer: this.decoder.stats,
     };
-    this.unsubscribe.push(transport.onData((chunk) => this.decoder.push(chunk)));
+    this.unsubscribe.push(
+      transport.onData((chunk) => {
+        this.stats.rxBytes += chunk.length;
+        if (!this.info) this.keepHeard(chunk);
+        this.decoder.push(chunk);
+      }),
+    );
     this.unsubscribe.push(transport.onClose((err) => this.shutdown(err)));
   }
 
@@ -229,6 +243,8 @@ export class ProtocolClient {
     }
     const f = this.inflight;
     if (m.flags & Flag.RESPONSE && f && m.seq === f.seq && m.type === f.p.type) f.onResponse(m);
+    else if (!(m.flags & Flag.RESPONSE))
+      this.stats.echoes++; // a board never sends a request
     else this.stats.staleResponses++; // a late answer to a request we already retried or gave up on
   }
 
@@ -285,9 +301,50 @@ export class ProtocolClient {
     if (this.closed) throw new BoardClosedError(this.port, this.closedWith?.message);
     throw new BitbenchError(
       'timeout',
-      `${this.port}: no HELLO answer within ${(withinMs / 1000).toFixed(1)} s` +
-        '. The port is open but nothing speaks the bitbench protocol on it: flash the bitbench firmware ' +
-        '(see firmware/README.md), check the baud rate, or reset the board and retry.',
+      `${this.port}: no HELLO answer within ${(withinMs / 1000).toFixed(1)} s. ${this.whatWasHeard()}`,
+    );
+  }
+
+  private keepHeard(chunk: Uint8Array): void {
+    const keep = 512;
+    const joined = new Uint8Array(Math.min(keep, this.heard.length + chunk.length));
+    const tail = chunk.subarray(Math.max(0, chunk.length - joined.length));
+    joined.set(this.heard.subarray(this.heard.length - (joined.length - tail.length)), 0);
+    joined.set(tail, joined.length - tail.length);
+    this.heard = joined;
+  }
+
+  /** A failed handshake's diagnosis from what came back: nothing, our own requests, text, noise. */
+  private whatWasHeard(): string {
+    const firmware = 'flash the bitbench firmware (see firmware/README.md)';
+    if (this.stats.echoes > 0)
+      return (
+        `The port sends back what it is sent (${this.stats.echoes} of our HELLO requests came back unanswered): ` +
+        `a loopback, or a device or terminal echoing its input, not a board running the bitbench firmware. ` +
+        `Check the port path (\`bitbench boards list\`) or ${firmware}.`
+      );
+    if (this.stats.rxBytes === 0)
+      return (
+        'The port is open but nothing answered: ' +
+        `${firmware}, check the baud rate (--baud, BITBENCH_BAUD), or reset the board and retry.`
+      );
+    const text = new TextDecoder('utf-8', { fatal: false }).decode(this.heard);
+    const printable = text.replace(/[^\t\r\n\x20-\x7e]/g, '').length / Math.max(1, text.length);
+    if (printable > 0.9) {
+      const lines = text
+        .split(/\r?\n|\r/)
+        .map((l) => l.trim())
+        .filter(Boolean);
+      const sample = (lines.length > 1 ? lines.at(-2) : lines.at(-1))?.slice(0, 80) ?? '';
+      return (
+        `It sends text, not bitbench frames (${this.stats.rxBytes} bytes, e.g. "${sample}"): other firmware, ` +
+        `or a board printing lines. Record such a board with \`bitbench record --forwarder\` ` +
+        `(docs/use-your-own-board.md), or ${firmware} for flashing and profiling.`
+      );
+    }
+    return (
+      `It sent ${this.stats.rxBytes} bytes but no valid bitbench frame: check the baud rate (--baud, ` +
+      `BITBENCH_BAUD; the firmware runs at 460800 unless built with BB_UART_BAUD), or ${firmware}.`
     );
   }
 
