@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BoardConnection, openClient } from '../../src/main/device/board-connection';
 import { BoardClosedError, BoardError, BoardTimeoutError } from '../../src/main/device/errors';
 import { crc32 } from '../../src/main/device/crc32';
+import { pingBoard } from '../../src/main/device/boards-service';
 import type { ProtocolClient } from '../../src/main/device/protocol-client';
 import { Command, Flag } from '../../src/shared/protocol';
 import { encodeHelloInfo } from '../../src/main/device/codec';
@@ -171,6 +172,22 @@ describe('protocol client over MockBinding', () => {
     expect(await pending).toBeInstanceOf(BoardClosedError);
     expect(await closed).toBeInstanceOf(Error);
     await expect(c.ping()).rejects.toBeInstanceOf(BoardClosedError);
+  });
+
+  it('boards ping counts a lost ping but stops once the board stops answering', async () => {
+    const c = await connect(); // 60 ms per try, 4 tries per ping
+    const conn = new BoardConnection('fake', c);
+    board.knobs.dropRequests = 4; // the first ping is lost with all its retries, the rest answer
+    const stats = await pingBoard(conn, 5, 8);
+    expect(stats).toMatchObject({ count: 4, failures: 1, payloadBytes: 8 });
+
+    board.knobs.mute.add(Command.PING); // a hung board: the port stays open, nothing answers
+    const t0 = Date.now();
+    const err = await pingBoard(conn, 100, 0).catch((e: unknown) => e);
+    expect(Date.now() - t0).toBeLessThan(2000); // 3 pings of 4 × 60 ms, not 100
+    expect((err as Error).message).toBe(
+      `${board.path}: the board stopped answering — 3 pings in a row got no response (0 of 3 answered). Reset or restart the board and retry.`,
+    );
   });
 
   it('sees the boot HELLO event without confusing it with a response', async () => {

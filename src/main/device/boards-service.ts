@@ -22,6 +22,9 @@ async function describe(conn: BoardConnection) {
   };
 }
 
+/** Consecutive unanswered pings after which `pingBoard` stops instead of trying the rest. */
+const GIVE_UP_AFTER = 3;
+
 /** Round trips of PING with `payloadBytes` of pattern data; failures are counted, not thrown. */
 export async function pingBoard(conn: BoardConnection, count: number, payloadBytes: number) {
   if (payloadBytes > conn.client.maxPayload) {
@@ -33,12 +36,22 @@ export async function pingBoard(conn: BoardConnection, count: number, payloadByt
   const payload = Uint8Array.from({ length: payloadBytes }, (_, i) => (i * 31 + 7) & 0xff);
   const times: number[] = [];
   let failures = 0;
+  let inARow = 0;
   for (let i = 0; i < count; i++) {
     try {
       times.push(await conn.client.ping(payload));
+      inARow = 0;
     } catch (err) {
       if (!conn.isOpen) throw err;
       failures++;
+      // Each lost ping costs every retry (2 s); a board that stopped answering would hold the
+      // command for count × 2 s.
+      if (++inARow >= GIVE_UP_AFTER && i + 1 < count)
+        throw new BitbenchError(
+          'timeout',
+          `${conn.port}: the board stopped answering — ${inARow} pings in a row got no response ` +
+            `(${times.length} of ${i + 1} answered). Reset or restart the board and retry.`,
+        );
     }
   }
   if (times.length === 0) throw new BitbenchError('timeout', `${conn.port}: all ${count} pings failed`);
