@@ -4,6 +4,7 @@ import { boardManager } from '../../src/main/device/board-manager';
 import { discoverSerialPorts } from '../../src/main/device/discovery';
 import { BoardsRepo } from '../../src/main/store/boards-repo';
 import { parseBoardSpec, type BoardEvent } from '../../src/shared/api/boards';
+import { Command } from '../../src/shared/protocol';
 import { FakeBoard, FAKE_HELLO } from './helpers/fake-board';
 
 let ctx: AppContext | undefined;
@@ -148,6 +149,22 @@ describe('BoardManager over MockBinding', () => {
       if (saved === undefined) delete process.env.BITBENCH_BAUD;
       else process.env.BITBENCH_BAUD = saved;
     }
+  });
+
+  it('lists a board being connected as connecting (a page reloaded meanwhile shows no Connect)', async () => {
+    ctx = createAppContext({ dbPath: ':memory:', shell: 'cli' });
+    board = new FakeBoard('/dev/ttyFAKE4');
+    board.knobs.mute.add(Command.HELLO); // still booting
+    const boards = boardManager(ctx);
+    const connecting = boards.connect(board.path, { makePort: board.makePort, handshakeMs: 5000 });
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await boards.list()).boards.find((b) => b.spec === board!.path)).toMatchObject({
+      state: 'connecting',
+      port: board.path,
+    });
+    board.knobs.mute.clear();
+    await connecting;
+    expect((await boards.list()).boards.find((b) => b.spec === board!.path)?.state).toBe('connected');
   });
 
   it('refuses an unknown specifier with the accepted forms', async () => {

@@ -241,11 +241,13 @@ export class BoardManager {
         ...blankEntry(def.spec, 'virtual', def.name),
         state: conn?.isOpen
           ? 'connected'
-          : proc?.running
-            ? 'disconnected'
-            : st?.state === 'error'
-              ? 'error'
-              : 'stopped',
+          : this.pending.has(def.spec)
+            ? 'connecting'
+            : proc?.running
+              ? 'disconnected'
+              : st?.state === 'error'
+                ? 'error'
+                : 'stopped',
         port: proc?.running ? proc.ptyPath : null,
         error: !conn?.isOpen && !proc?.running && st?.state === 'error' ? st.error : null,
         runningElsewhere: listRunningVirtual(def.spec)
@@ -265,7 +267,7 @@ export class BoardManager {
       const info = conn?.isOpen ? conn.info : (seen.get(p.path)?.info ?? null);
       boards.push({
         ...blankEntry(p.path, 'serial', info?.board ?? p.manufacturer ?? 'serial port'),
-        state: conn?.isOpen ? 'connected' : 'available',
+        state: conn?.isOpen ? 'connected' : this.pending.has(p.path) ? 'connecting' : 'available',
         port: p.path,
         info,
         counter: info ? counterUnitOf(info) : null,
@@ -287,6 +289,20 @@ export class BoardManager {
         info: conn.info,
         counter: counterUnitOf(conn.info),
         lastSeenAt: seen.get(spec)?.lastSeenAt ?? null,
+      });
+    }
+    // Ports being connected to (a reloaded page must not offer Connect again).
+    for (const spec of this.pending.keys()) {
+      if (listed.has(spec) || spec.startsWith('virtual:')) continue;
+      listed.add(spec);
+      const row = seen.get(spec);
+      boards.push({
+        ...blankEntry(spec, 'serial', row?.name ?? 'serial port'),
+        state: 'connecting',
+        port: spec,
+        info: row?.info ?? null,
+        counter: row?.info ? counterUnitOf(row.info) : null,
+        lastSeenAt: row?.lastSeenAt ?? null,
       });
     }
     for (const row of seen.values()) {
