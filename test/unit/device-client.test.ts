@@ -147,6 +147,16 @@ describe('protocol client over MockBinding', () => {
     );
   });
 
+  it('handshakes with a board that answers slower than one try (a late answer is not stale)', async () => {
+    board = new FakeBoard(`/dev/fake${n++}`);
+    board.knobs.responseDelayMs = 400; // every HELLO answered after 400 ms; a try waits 250 ms
+    const c = await openClient(board.path, { makePort: board.makePort, handshakeMs: 3000 });
+    clients.push(c);
+    expect(c.info).toEqual(FAKE_HELLO);
+    const hellos = board.received.filter((m) => m.type === Command.HELLO);
+    expect(new Set(hellos.map((m) => m.seq)).size).toBe(1); // resent with the same seq
+  });
+
   it('an unknown or busy port gives a clear message', async () => {
     board = new FakeBoard(`/dev/fake${n++}`);
     const missing = await openClient('/dev/does-not-exist', { makePort: board.makePort }).catch(

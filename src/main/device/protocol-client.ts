@@ -287,16 +287,13 @@ export class ProtocolClient {
    * holds the pty, and a board may still be booting, so the first few can go unanswered.
    */
   async handshake(withinMs: number, perTryMs = 250): Promise<HelloInfo> {
-    const deadline = Date.now() + withinMs;
-    while (Date.now() < deadline && !this.closed) {
-      try {
-        return await this.hello({
-          timeoutMs: Math.min(perTryMs, Math.max(50, deadline - Date.now())),
-          retries: 0,
-        });
-      } catch (err) {
-        if (!(err instanceof BoardTimeoutError)) throw err;
-      }
+    // One request resent with the same seq (docs/protocol.md, "Timeouts"), not a new request per try:
+    // a board slower than one try still answers a seq the host is waiting for.
+    const tries = Math.max(1, Math.ceil(withinMs / perTryMs));
+    try {
+      return await this.hello({ timeoutMs: Math.min(perTryMs, withinMs), retries: tries - 1 });
+    } catch (err) {
+      if (!(err instanceof BoardTimeoutError)) throw err;
     }
     if (this.closed) throw new BoardClosedError(this.port, this.closedWith?.message);
     throw new BitbenchError(
