@@ -1,5 +1,6 @@
 // A serial device that is not our firmware, on a real pseudo-terminal through serialport: the
-// handshake gives up in bounded time and says what it heard instead (echo, text, noise, nothing).
+// handshake gives up in bounded time and says what it heard instead (echo, text, noise, nothing);
+// a device that is not a tty at all is named as such.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
@@ -62,4 +63,14 @@ describe.skipIf(skip !== null)('a serial port without the bitbench firmware', ()
       /The port is open but nothing answered: flash the bitbench firmware/,
     );
   });
+
+  it.skipIf(process.platform !== 'linux')(
+    'a device that is not a tty is named as not a serial port',
+    async () => {
+      const err = await openClient('/dev/null').catch((e: unknown) => e);
+      expect((err as Error).message).toMatch(
+        /^Cannot open \/dev\/null: it is not a serial port \(.*Inappropriate ioctl.*\)\. Give the board's port/,
+      );
+    },
+  );
 });
