@@ -51,6 +51,9 @@ describe.skipIf(!!skip)('Devices page', () => {
     await expect.poll(() => info.textContent()).toMatch(/instructions \(QEMU -icount shift=5, not cycles\)/);
     await expect.poll(() => row('virtual:m4').textContent()).toMatch(/\/dev\/pts\/\d+/);
     expect(await page.getByTestId('devices-empty').count()).toBe(0);
+    await expect
+      .poll(() => page.getByTestId('status-board').textContent())
+      .toBe('board: virtual:m4 (instructions)');
   });
 
   it('pings and shows latency in ms', async () => {
@@ -90,6 +93,10 @@ describe.skipIf(!!skip)('Devices page', () => {
       .toBe('error');
     const cause = /QEMU for virtual:m0 exited unexpectedly \(killed by signal 9\); start the board again/;
     await expect.poll(() => row('virtual:m0').getByTestId('board-error').textContent()).toMatch(cause);
+    // The status bar, seen from every page, says so too.
+    await expect
+      .poll(() => page.getByTestId('status-board').textContent())
+      .toBe('board: none · virtual:m0 failed');
     await page.reload();
     await page.getByTestId('nav-devices').click();
     await expect.poll(() => row('virtual:m0').getByTestId('board-error').textContent()).toMatch(cause);
@@ -100,5 +107,8 @@ describe.skipIf(!!skip)('Devices page', () => {
       .poll(() => row('virtual:m0').getByTestId('board-state').textContent(), { timeout: 15_000 })
       .toBe('connected');
     expect(await row('virtual:m0').getByTestId('board-error').count()).toBe(0);
+    await expect
+      .poll(() => page.getByTestId('status-board').textContent())
+      .toBe('board: virtual:m0 (instructions)');
   });
 });
