@@ -19,9 +19,11 @@ export interface RunningVirtual {
   startedAt: string;
 }
 
-/** $BITBENCH_RUN_DIR, else a per-user folder under the system's temporary folder. */
+/** $BITBENCH_RUN_DIR, else the per-user $XDG_RUNTIME_DIR, else a per-user folder in the temporary folder. */
 export function runDir(): string {
   if (process.env.BITBENCH_RUN_DIR) return path.resolve(process.env.BITBENCH_RUN_DIR);
+  if (process.env.XDG_RUNTIME_DIR)
+    return path.join(process.env.XDG_RUNTIME_DIR, 'bitbench', 'virtual-boards');
   const user = typeof process.getuid === 'function' ? String(process.getuid()) : os.userInfo().username;
   return path.join(os.tmpdir(), `bitbench-${user}`, 'virtual-boards');
 }
