@@ -167,6 +167,16 @@ describe('BoardManager over MockBinding', () => {
     expect((await boards.list()).boards.find((b) => b.spec === board!.path)?.state).toBe('connected');
   });
 
+  it('does not offer a pseudo-terminal seen before once it is closed (its number is reused)', async () => {
+    ctx = createAppContext({ dbPath: ':memory:', shell: 'cli' });
+    board = new FakeBoard('/dev/pts/97');
+    const boards = boardManager(ctx);
+    await boards.connect(board.path, { makePort: board.makePort });
+    expect((await boards.list()).boards.find((b) => b.spec === '/dev/pts/97')?.state).toBe('connected');
+    await boards.disconnect(board.path);
+    expect((await boards.list()).boards.find((b) => b.spec === '/dev/pts/97')).toBeUndefined();
+  });
+
   it('refuses an unknown specifier with the accepted forms', async () => {
     ctx = createAppContext({ dbPath: ':memory:', shell: 'cli' });
     await expect(boardManager(ctx).connect('usb0')).rejects.toThrow(

@@ -306,7 +306,9 @@ export class BoardManager {
       });
     }
     for (const row of seen.values()) {
-      if (row.kind !== 'serial' || listed.has(row.spec)) continue;
+      // A pseudo-terminal's number is reused by the next program that opens one (a shell, another
+      // QEMU): a pty seen before is no board to offer again.
+      if (row.kind !== 'serial' || listed.has(row.spec) || isPty(row.spec)) continue;
       boards.push({
         ...blankEntry(row.spec, 'serial', row.name),
         state: 'disconnected',
@@ -347,6 +349,10 @@ export class BoardManager {
     this.states.set(spec, { state, error });
     this.ctx.events.emit('board', { spec, state, port, info, error, at: new Date().toISOString() });
   }
+}
+
+function isPty(path: string): boolean {
+  return /^\/dev\/(pts\/\d+|ttys\d+|ttyp\w+)$/.test(path);
 }
 
 /** Why a QEMU that nobody asked to stop ended, with the last thing it printed. */
