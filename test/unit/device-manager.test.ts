@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAppContext, type AppContext } from '../../src/main/context';
+import { boardClaims } from '../../src/main/device/board-claims';
 import { boardManager } from '../../src/main/device/board-manager';
+import { createServices } from '../../src/main/services';
 import { discoverSerialPorts } from '../../src/main/device/discovery';
 import { BoardsRepo } from '../../src/main/store/boards-repo';
 import { parseBoardSpec, type BoardEvent } from '../../src/shared/api/boards';
@@ -175,6 +177,31 @@ describe('BoardManager over MockBinding', () => {
     expect((await boards.list()).boards.find((b) => b.spec === '/dev/pts/97')?.state).toBe('connected');
     await boards.disconnect(board.path);
     expect((await boards.list()).boards.find((b) => b.spec === '/dev/pts/97')).toBeUndefined();
+  });
+
+  it('refuses to disconnect or stop a board a job holds (flash, profile, verify), naming the job', async () => {
+    ctx = createAppContext({ dbPath: ':memory:', shell: 'cli' });
+    board = new FakeBoard('/dev/ttyFAKE5');
+    const services = createServices(ctx);
+    await boardManager(ctx).connect(board.path, { makePort: board.makePort });
+    let finish = () => {};
+    const held = new Promise<void>((r) => (finish = r));
+    const reservation = boardClaims(ctx).reserve(board.path);
+    const job = ctx.jobs.start(
+      'profile',
+      {},
+      reservation.holding(() => held),
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    await expect(services.boards.disconnect({ board: board.path, stopVirtual: true })).rejects.toThrow(
+      `${board.path} is busy with job ${job.id}; wait for it or cancel it first.`,
+    );
+    expect(boardManager(ctx).get(board.path)?.isOpen).toBe(true);
+    finish();
+    await job.done;
+    expect(await services.boards.disconnect({ board: board.path, stopVirtual: true })).toEqual({
+      disconnected: true,
+    });
   });
 
   it('refuses an unknown specifier with the accepted forms', async () => {

@@ -2,6 +2,7 @@ import type { ServiceImpl } from '../../shared/api/contract';
 import { BitbenchError } from '../../shared/errors';
 import type { AppContext } from '../context';
 import { boardManager, parseSpecOrThrow, type BoardConnection } from './board-manager';
+import { boardClaims } from './board-claims';
 import { BoardError } from './errors';
 import { summarize } from './ping-stats';
 
@@ -71,10 +72,13 @@ export function createBoardsService(ctx: AppContext): ServiceImpl['boards'] {
     list: () => boards().list(),
     info: async ({ board, baudRate }) => describe(await boards().connect(board, { baudRate })),
     connect: async ({ board, baudRate }) => describe(await boards().connect(board, { baudRate })),
-    disconnect: async ({ board, stopVirtual }) => ({
-      disconnected: await boards().disconnect(board, { stopVirtual }),
-    }),
+    // Pulling the board from under a flash, profile or verify would leave it half done: cancel the job.
+    disconnect: async ({ board, stopVirtual }) => {
+      boardClaims(ctx).refuseIfHeld(board);
+      return { disconnected: await boards().disconnect(board, { stopVirtual }) };
+    },
     stop: async ({ board }) => {
+      boardClaims(ctx).refuseIfHeld(board);
       const running = await boards().stopEverywhere(board);
       return {
         spec: parseSpecOrThrow(board).spec,
