@@ -134,6 +134,20 @@ describe('protocol client over MockBinding', () => {
     );
   });
 
+  it('a HELLO answer of another layout is refused naming the port, not as an internal error', async () => {
+    board = new FakeBoard(`/dev/fake${n++}`);
+    board.knobs.helloBytes = 12;
+    const err = await openClient(board.path, { makePort: board.makePort, handshakeMs: 500 }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: 'device' });
+    expect((err as Error).message).toMatch(
+      new RegExp(
+        `^${board.path}: the board's HELLO answer does not have the protocol v1 layout \\(malformed HELLO payload: needs \\d+ bytes, has 12\\)`,
+      ),
+    );
+  });
+
   it('a board that never says hello fails the handshake within the bound, naming the port', async () => {
     board = new FakeBoard(`/dev/fake${n++}`);
     board.knobs.mute.add(Command.HELLO);

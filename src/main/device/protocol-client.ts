@@ -278,7 +278,16 @@ export class ProtocolClient {
           'Flash the firmware that ships with this bitbench (see firmware/README.md) or update bitbench.',
       );
     }
-    this.info = codec.decodeHelloInfo(m.payload);
+    try {
+      this.info = codec.decodeHelloInfo(m.payload);
+    } catch (err) {
+      if (!(err instanceof codec.PayloadError)) throw err;
+      throw new BitbenchError(
+        'device',
+        `${this.port}: the board's HELLO answer does not have the protocol v${PROTOCOL_VERSION} layout (${err.message}). ` +
+          'Its firmware is not the bitbench firmware this version ships: flash that one (see firmware/README.md).',
+      );
+    }
     return this.info;
   }
 
