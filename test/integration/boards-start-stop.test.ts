@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openClient } from '../../src/main/device/board-connection';
 import { listRunningVirtual } from '../../src/main/device/virtual-registry';
-import { StopResultSchema } from '../../src/shared/api/boards';
+import { BoardListSchema, StopResultSchema } from '../../src/shared/api/boards';
 import { runCliCaptured } from './helpers/cli';
 import { skipNote, virtualBoardsUnavailable } from './helpers/virtual-boards';
 
@@ -91,6 +91,15 @@ describe.skipIf(unavailable !== null)('bitbench boards start / stop (two process
     const s = await startBoard('virtual:m0');
     const qemuPid = listRunningVirtual('virtual:m0')[0]?.qemuPid;
     expect(qemuPid).toBeGreaterThan(0);
+
+    // Another process lists it with its owner and pty.
+    const list = BoardListSchema.parse(
+      JSON.parse((await runCliCaptured(['boards', 'list', '--json'], db)).out),
+    );
+    expect(list.boards.find((b) => b.spec === 'virtual:m0')).toMatchObject({
+      state: 'stopped',
+      runningElsewhere: [{ owner: 'cli', ownerPid: s.child.pid, qemuPid, port: s.pty }],
+    });
 
     const stop = await runCliCaptured(['boards', 'stop', 'virtual:m0', '--json'], db);
     expect(stop.code).toBe(0);
