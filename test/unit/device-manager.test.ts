@@ -120,6 +120,11 @@ describe('BoardManager over MockBinding', () => {
     await board.unplug();
     expect(await closed).toBeInstanceOf(Error);
     expect(events.at(-1)).toMatchObject({ state: 'disconnected', error: expect.any(String) });
+    // The list keeps the reason (a page opened or reloaded later still says why).
+    expect((await boardManager(ctx).list()).boards.find((b) => b.spec === board!.path)).toMatchObject({
+      state: 'disconnected',
+      error: events.at(-1)!.error,
+    });
   });
 
   it("opens a serial board at the firmware's 460800 baud (docs/protocol.md), or BITBENCH_BAUD, or the one asked for", async () => {

@@ -230,6 +230,11 @@ export class BoardManager {
     const boards: BoardEntry[] = [];
     const seen = new Map(this.repo.list().map((r) => [r.spec, r]));
     const stateOf = (spec: string) => this.states.get(spec);
+    // Why a serial board is not connected any more: it vanished, or its connect failed.
+    const lostReason = (spec: string) => {
+      const st = stateOf(spec);
+      return st && (st.state === 'disconnected' || st.state === 'error') ? st.error : null;
+    };
     for (const id of VIRTUAL_BOARD_IDS) {
       const def = VIRTUAL_BOARDS[id];
       const conn = this.connections.get(def.spec);
@@ -267,6 +272,7 @@ export class BoardManager {
       const info = conn?.isOpen ? conn.info : (seen.get(p.path)?.info ?? null);
       boards.push({
         ...blankEntry(p.path, 'serial', info?.board ?? p.manufacturer ?? 'serial port'),
+        error: conn?.isOpen ? null : lostReason(p.path),
         state: conn?.isOpen ? 'connected' : this.pending.has(p.path) ? 'connecting' : 'available',
         port: p.path,
         info,
@@ -311,6 +317,7 @@ export class BoardManager {
       if (row.kind !== 'serial' || listed.has(row.spec) || isPty(row.spec)) continue;
       boards.push({
         ...blankEntry(row.spec, 'serial', row.name),
+        error: lostReason(row.spec),
         state: 'disconnected',
         port: row.spec,
         info: row.info,

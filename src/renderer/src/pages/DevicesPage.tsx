@@ -148,7 +148,7 @@ export function DevicesPage() {
                 </td>
                 <td>
                   <StateBadge state={state} />
-                  {state === 'error' && (b.error ?? live[b.spec]?.error) && (
+                  {state !== 'connected' && state !== 'connecting' && (b.error ?? live[b.spec]?.error) && (
                     <div className="muted" data-testid="board-error">
                       {b.error ?? live[b.spec]?.error}
                     </div>
