@@ -72,12 +72,36 @@ describe.skipIf(!!skip)('Devices page', () => {
       .toMatch(/Cannot open \/dev\/ttyNOPE9: no such port/);
   });
 
+  it('opens a serial port at the baud rate given (else the host default, 460800), and refuses one that is not a number', async () => {
+    const connectBody = () =>
+      page
+        .waitForRequest((r) => decodeURIComponent(r.url()).includes('boards.connect'))
+        .then((r) => JSON.parse(r.postData() ?? '{}') as unknown);
+    await page.getByPlaceholder('/dev/ttyACM0 or COM3').fill('/dev/ttyNOPE8');
+    // Empty: the host's default, 460800 (or $BITBENCH_BAUD), as the placeholder says.
+    expect(await page.getByTestId('serial-baud').inputValue()).toBe('');
+    expect(await page.getByTestId('serial-baud').getAttribute('placeholder')).toBe('460800');
+    let body = connectBody();
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    expect(await body).toEqual({ board: '/dev/ttyNOPE8' });
+    await page.getByTestId('serial-baud').fill('115200');
+    body = connectBody();
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    expect(await body).toEqual({ board: '/dev/ttyNOPE8', baudRate: 115200 });
+    await page.getByTestId('serial-baud').fill('fast');
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toMatch(/Baud fast: give the firmware's line rate/);
+    await page.getByTestId('serial-baud').fill('');
+  });
+
   it('stops the virtual board', async () => {
     await row('virtual:m4').getByRole('button', { name: 'Stop' }).click();
     await expect
       .poll(() => row('virtual:m4').getByTestId('board-state').textContent(), { timeout: 15_000 })
       .toBe('stopped');
-    expect(consoleErrors.filter((e) => !/ttyNOPE9|Failed to load resource/.test(e))).toEqual([]);
+    expect(consoleErrors.filter((e) => !/ttyNOPE[89]|Failed to load resource/.test(e))).toEqual([]);
   });
 
   it('a board whose QEMU dies while the page is open shows the cause, also after a reload', async () => {
