@@ -161,6 +161,24 @@ describe('protocol client over MockBinding', () => {
     );
   });
 
+  it('a board that sends frames but never answers HELLO is called stuck, not a wrong baud rate', async () => {
+    board = new FakeBoard(`/dev/fake${n++}`);
+    board.knobs.mute.add(Command.HELLO);
+    const events = setInterval(() => board.event(Command.SAMPLES, new Uint8Array(12)), 20);
+    try {
+      const err = await openClient(board.path, { makePort: board.makePort, handshakeMs: 400 }).catch(
+        (e: unknown) => e,
+      );
+      expect((err as Error).message).toMatch(
+        new RegExp(
+          `^${board.path}: no HELLO answer within 0.4 s. It sends bitbench frames \\(\\d+: \\d+ events\\) but does not answer HELLO: its firmware is busy or stuck`,
+        ),
+      );
+    } finally {
+      clearInterval(events);
+    }
+  });
+
   it('handshakes with a board that answers slower than one try (a late answer is not stale)', async () => {
     board = new FakeBoard(`/dev/fake${n++}`);
     board.knobs.responseDelayMs = 400; // every HELLO answered after 400 ms; a try waits 250 ms

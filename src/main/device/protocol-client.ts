@@ -334,6 +334,11 @@ export class ProtocolClient {
         'The port is open but nothing answered: ' +
         `${firmware}, check the baud rate (--baud, BITBENCH_BAUD), or reset the board and retry.`
       );
+    if (this.stats.framer.frames > 0)
+      return (
+        `It sends bitbench frames (${this.stats.framer.frames}: ${this.stats.events} events) but does not answer ` +
+        'HELLO: its firmware is busy or stuck. Reset the board (or restart the virtual board) and retry.'
+      );
     const text = new TextDecoder('utf-8', { fatal: false }).decode(this.heard);
     const printable = text.replace(/[^\t\r\n\x20-\x7e]/g, '').length / Math.max(1, text.length);
     if (printable > 0.9) {
