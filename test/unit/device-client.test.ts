@@ -67,6 +67,18 @@ describe('protocol client over MockBinding', () => {
     await c.ping();
   });
 
+  it("refuses a request larger than the board's max payload at once (the board would drop it silently)", async () => {
+    const c = await connect();
+    const before = board.received.length;
+    const t0 = Date.now();
+    await expect(c.request(Command.PING, new Uint8Array(FAKE_HELLO.maxPayload + 1))).rejects.toThrow(
+      `${board.path}: a PING payload of ${FAKE_HELLO.maxPayload + 1} bytes exceeds the board's max payload of ${FAKE_HELLO.maxPayload}`,
+    );
+    expect(Date.now() - t0).toBeLessThan(50);
+    expect(board.received.length).toBe(before); // nothing went on the wire
+    await c.ping(new Uint8Array(FAKE_HELLO.maxPayload)); // the largest one still goes
+  });
+
   it('ignores duplicate and stale responses', async () => {
     const c = await connect();
     board.knobs.duplicateResponses = 1;

@@ -6,6 +6,7 @@ import {
   PAYLOAD_LIMIT,
   PROTOCOL_VERSION,
   Timeouts,
+  commandName,
   type HelloInfo,
   type BoardStats,
   type InferReply,
@@ -135,6 +136,16 @@ export class ProtocolClient {
     if (payload.length > PAYLOAD_LIMIT) {
       return Promise.reject(
         new BitbenchError('bad_request', `payload of ${payload.length} bytes exceeds the protocol limit`),
+      );
+    }
+    // The board drops a frame larger than its receive buffer without a word: refuse it here instead of
+    // timing out after every retry with "check that the board runs the bitbench firmware".
+    if (this.info && payload.length > this.info.maxPayload) {
+      return Promise.reject(
+        new BitbenchError(
+          'bad_request',
+          `${this.port}: a ${commandName(type)} payload of ${payload.length} bytes exceeds the board's max payload of ${this.info.maxPayload}`,
+        ),
       );
     }
     return new Promise<Message>((resolve, reject) => {
