@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BoardConnection, openClient } from '../../src/main/device/board-connection';
 import { BoardClosedError, BoardError, BoardTimeoutError } from '../../src/main/device/errors';
 import { crc32 } from '../../src/main/device/crc32';
+import { pingBoard } from '../../src/main/device/boards-service';
 import type { ProtocolClient } from '../../src/main/device/protocol-client';
 import { Command, Flag } from '../../src/shared/protocol';
 import { encodeHelloInfo } from '../../src/main/device/codec';
@@ -64,6 +65,18 @@ describe('protocol client over MockBinding', () => {
     // The next request goes through: a failed one does not wedge the queue.
     board.knobs.mute.clear();
     await c.ping();
+  });
+
+  it("refuses a request larger than the board's max payload at once (the board would drop it silently)", async () => {
+    const c = await connect();
+    const before = board.received.length;
+    const t0 = Date.now();
+    await expect(c.request(Command.PING, new Uint8Array(FAKE_HELLO.maxPayload + 1))).rejects.toThrow(
+      `${board.path}: a PING payload of ${FAKE_HELLO.maxPayload + 1} bytes exceeds the board's max payload of ${FAKE_HELLO.maxPayload}`,
+    );
+    expect(Date.now() - t0).toBeLessThan(50);
+    expect(board.received.length).toBe(before); // nothing went on the wire
+    await c.ping(new Uint8Array(FAKE_HELLO.maxPayload)); // the largest one still goes
   });
 
   it('ignores duplicate and stale responses', async () => {
@@ -133,6 +146,20 @@ describe('protocol client over MockBinding', () => {
     );
   });
 
+  it('a HELLO answer of another layout is refused naming the port, not as an internal error', async () => {
+    board = new FakeBoard(`/dev/fake${n++}`);
+    board.knobs.helloBytes = 12;
+    const err = await openClient(board.path, { makePort: board.makePort, handshakeMs: 500 }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: 'device' });
+    expect((err as Error).message).toMatch(
+      new RegExp(
+        `^${board.path}: the board's HELLO answer does not have the protocol v1 layout \\(malformed HELLO payload: needs \\d+ bytes, has 12\\)`,
+      ),
+    );
+  });
+
   it('a board that never says hello fails the handshake within the bound, naming the port', async () => {
     board = new FakeBoard(`/dev/fake${n++}`);
     board.knobs.mute.add(Command.HELLO);
@@ -144,6 +171,34 @@ describe('protocol client over MockBinding', () => {
     expect((err as Error).message).toMatch(
       new RegExp(`${board.path}: no HELLO answer within 0.4 s.*flash the bitbench firmware`),
     );
+  });
+
+  it('a board that sends frames but never answers HELLO is called stuck, not a wrong baud rate', async () => {
+    board = new FakeBoard(`/dev/fake${n++}`);
+    board.knobs.mute.add(Command.HELLO);
+    const events = setInterval(() => board.event(Command.SAMPLES, new Uint8Array(12)), 20);
+    try {
+      const err = await openClient(board.path, { makePort: board.makePort, handshakeMs: 400 }).catch(
+        (e: unknown) => e,
+      );
+      expect((err as Error).message).toMatch(
+        new RegExp(
+          `^${board.path}: no HELLO answer within 0.4 s. It sends bitbench frames \\(\\d+: \\d+ events\\) but does not answer HELLO: its firmware is busy or stuck`,
+        ),
+      );
+    } finally {
+      clearInterval(events);
+    }
+  });
+
+  it('handshakes with a board that answers slower than one try (a late answer is not stale)', async () => {
+    board = new FakeBoard(`/dev/fake${n++}`);
+    board.knobs.responseDelayMs = 400; // every HELLO answered after 400 ms; a try waits 250 ms
+    const c = await openClient(board.path, { makePort: board.makePort, handshakeMs: 3000 });
+    clients.push(c);
+    expect(c.info).toEqual(FAKE_HELLO);
+    const hellos = board.received.filter((m) => m.type === Command.HELLO);
+    expect(new Set(hellos.map((m) => m.seq)).size).toBe(1); // resent with the same seq
   });
 
   it('an unknown or busy port gives a clear message', async () => {
@@ -171,6 +226,22 @@ describe('protocol client over MockBinding', () => {
     expect(await pending).toBeInstanceOf(BoardClosedError);
     expect(await closed).toBeInstanceOf(Error);
     await expect(c.ping()).rejects.toBeInstanceOf(BoardClosedError);
+  });
+
+  it('boards ping counts a lost ping but stops once the board stops answering', async () => {
+    const c = await connect(); // 60 ms per try, 4 tries per ping
+    const conn = new BoardConnection('fake', c);
+    board.knobs.dropRequests = 4; // the first ping is lost with all its retries, the rest answer
+    const stats = await pingBoard(conn, 5, 8);
+    expect(stats).toMatchObject({ count: 4, failures: 1, payloadBytes: 8 });
+
+    board.knobs.mute.add(Command.PING); // a hung board: the port stays open, nothing answers
+    const t0 = Date.now();
+    const err = await pingBoard(conn, 100, 0).catch((e: unknown) => e);
+    expect(Date.now() - t0).toBeLessThan(2000); // 3 pings of 4 × 60 ms, not 100
+    expect((err as Error).message).toBe(
+      `${board.path}: the board stopped answering — 3 pings in a row got no response (0 of 3 answered). Reset or restart the board and retry.`,
+    );
   });
 
   it('sees the boot HELLO event without confusing it with a response', async () => {

@@ -1,9 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAppContext, type AppContext } from '../../src/main/context';
+import { boardClaims } from '../../src/main/device/board-claims';
 import { boardManager } from '../../src/main/device/board-manager';
+import { createServices } from '../../src/main/services';
 import { discoverSerialPorts } from '../../src/main/device/discovery';
 import { BoardsRepo } from '../../src/main/store/boards-repo';
 import { parseBoardSpec, type BoardEvent } from '../../src/shared/api/boards';
+import { Command } from '../../src/shared/protocol';
 import { FakeBoard, FAKE_HELLO } from './helpers/fake-board';
 
 let ctx: AppContext | undefined;
@@ -117,6 +120,93 @@ describe('BoardManager over MockBinding', () => {
     await board.unplug();
     expect(await closed).toBeInstanceOf(Error);
     expect(events.at(-1)).toMatchObject({ state: 'disconnected', error: expect.any(String) });
+    // The list keeps the reason (a page opened or reloaded later still says why).
+    expect((await boardManager(ctx).list()).boards.find((b) => b.spec === board!.path)).toMatchObject({
+      state: 'disconnected',
+      error: events.at(-1)!.error,
+    });
+  });
+
+  it("opens a serial board at the firmware's 460800 baud (docs/protocol.md), or BITBENCH_BAUD, or the one asked for", async () => {
+    // The ST-LINK virtual COM port runs the board's UART at the rate the host opens the port with.
+    ctx = createAppContext({ dbPath: ':memory:', shell: 'cli' });
+    board = new FakeBoard('/dev/ttyFAKE3');
+    const rates: number[] = [];
+    const makePort = (path: string, baudRate: number) => {
+      rates.push(baudRate);
+      return board!.makePort(path, baudRate);
+    };
+    const boards = boardManager(ctx);
+    const saved = process.env.BITBENCH_BAUD;
+    try {
+      delete process.env.BITBENCH_BAUD;
+      await boards.connect(board.path, { makePort });
+      await boards.disconnect(board.path);
+      process.env.BITBENCH_BAUD = '115200';
+      await boards.connect(board.path, { makePort });
+      await boards.disconnect(board.path);
+      await boards.connect(board.path, { makePort, baudRate: 921600 });
+      await boards.disconnect(board.path);
+      expect(rates).toEqual([460800, 115200, 921600]);
+      process.env.BITBENCH_BAUD = 'fast';
+      await expect(boards.connect(board.path, { makePort })).rejects.toThrow(
+        /BITBENCH_BAUD=fast: give the board's line rate in baud/,
+      );
+    } finally {
+      if (saved === undefined) delete process.env.BITBENCH_BAUD;
+      else process.env.BITBENCH_BAUD = saved;
+    }
+  });
+
+  it('lists a board being connected as connecting (a page reloaded meanwhile shows no Connect)', async () => {
+    ctx = createAppContext({ dbPath: ':memory:', shell: 'cli' });
+    board = new FakeBoard('/dev/ttyFAKE4');
+    board.knobs.mute.add(Command.HELLO); // still booting
+    const boards = boardManager(ctx);
+    const connecting = boards.connect(board.path, { makePort: board.makePort, handshakeMs: 5000 });
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await boards.list()).boards.find((b) => b.spec === board!.path)).toMatchObject({
+      state: 'connecting',
+      port: board.path,
+    });
+    board.knobs.mute.clear();
+    await connecting;
+    expect((await boards.list()).boards.find((b) => b.spec === board!.path)?.state).toBe('connected');
+  });
+
+  it('does not offer a pseudo-terminal seen before once it is closed (its number is reused)', async () => {
+    ctx = createAppContext({ dbPath: ':memory:', shell: 'cli' });
+    board = new FakeBoard('/dev/pts/97');
+    const boards = boardManager(ctx);
+    await boards.connect(board.path, { makePort: board.makePort });
+    expect((await boards.list()).boards.find((b) => b.spec === '/dev/pts/97')?.state).toBe('connected');
+    await boards.disconnect(board.path);
+    expect((await boards.list()).boards.find((b) => b.spec === '/dev/pts/97')).toBeUndefined();
+  });
+
+  it('refuses to disconnect or stop a board a job holds (flash, profile, verify), naming the job', async () => {
+    ctx = createAppContext({ dbPath: ':memory:', shell: 'cli' });
+    board = new FakeBoard('/dev/ttyFAKE5');
+    const services = createServices(ctx);
+    await boardManager(ctx).connect(board.path, { makePort: board.makePort });
+    let finish = () => {};
+    const held = new Promise<void>((r) => (finish = r));
+    const reservation = boardClaims(ctx).reserve(board.path);
+    const job = ctx.jobs.start(
+      'profile',
+      {},
+      reservation.holding(() => held),
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    await expect(services.boards.disconnect({ board: board.path, stopVirtual: true })).rejects.toThrow(
+      `${board.path} is busy with job ${job.id}; wait for it or cancel it first.`,
+    );
+    expect(boardManager(ctx).get(board.path)?.isOpen).toBe(true);
+    finish();
+    await job.done;
+    expect(await services.boards.disconnect({ board: board.path, stopVirtual: true })).toEqual({
+      disconnected: true,
+    });
   });
 
   it('refuses an unknown specifier with the accepted forms', async () => {

@@ -57,6 +57,8 @@ export function boardClaims(ctx: AppContext) {
     };
   }
   return {
+    /** Throws `conflict` naming the job when a job holds `spec` (or a request is connecting for one). */
+    refuseIfHeld,
     /** Throws `conflict` like `claim`, else holds `spec` from now on for the job about to start. */
     reserve,
     /**

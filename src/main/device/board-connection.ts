@@ -2,7 +2,7 @@
 import { SerialPort } from 'serialport';
 import type { SerialPortStream } from '@serialport/stream';
 import { BitbenchError } from '../../shared/errors';
-import { ALL_CHANNELS_MASK, Timeouts, type HelloInfo } from '../../shared/protocol';
+import { ALL_CHANNELS_MASK, PROTOCOL_BAUD_RATE, Timeouts, type HelloInfo } from '../../shared/protocol';
 import type { CounterUnit } from '../../shared/api/boards';
 import { counterUnitOf } from './counter-unit';
 import { BoardClosedError } from './errors';
@@ -17,10 +17,24 @@ import {
 } from './sensor-stream';
 import { SerialTransport, type Transport } from './transport';
 
-export const DEFAULT_BAUD_RATE = 115200;
+/**
+ * The line rate a board is opened with when none is given: $BITBENCH_BAUD (for firmware built with
+ * another BB_UART_BAUD), else the protocol's 460800.
+ */
+export function defaultBaudRate(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.BITBENCH_BAUD?.trim();
+  if (!raw) return PROTOCOL_BAUD_RATE;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 300 || n > 4_000_000)
+    throw new BitbenchError(
+      'bad_request',
+      `BITBENCH_BAUD=${raw}: give the board's line rate in baud, a whole number from 300 to 4000000`,
+    );
+  return n;
+}
 
 export interface OpenOptions {
-  /** Line rate; a pty ignores it, a USB VCP may too, a real UART honours it. */
+  /** Line rate (default: defaultBaudRate()); a pty ignores it, an ST-LINK VCP passes it to the board's UART. */
   baudRate?: number;
   /** How long to keep sending HELLO (5 s for virtual boards, 10 s for real ones by default). */
   handshakeMs?: number;
@@ -38,7 +52,7 @@ function defaultPort(path: string, baudRate: number): SerialPortStream {
 
 /** Opens `path`, says HELLO until the board answers, and returns the client. Closes on failure. */
 export async function openClient(path: string, opts: OpenOptions = {}): Promise<ProtocolClient> {
-  const baud = opts.baudRate ?? DEFAULT_BAUD_RATE;
+  const baud = opts.baudRate ?? defaultBaudRate();
   const raw = await SerialTransport.open(path, (opts.makePort ?? defaultPort)(path, baud));
   const transport = opts.wrapTransport ? opts.wrapTransport(raw) : raw;
   const client = new ProtocolClient(

@@ -12,6 +12,12 @@ import { BoardClosedError } from './errors';
 import { discoverSerialPorts } from './discovery';
 import { launchQemu, type QemuProcess } from './qemu-launcher';
 import { qemuArgs, VIRTUAL_BOARDS, virtualUnavailableReason } from './virtual-boards';
+import {
+  listRunningVirtual,
+  registerVirtual,
+  stopRunningVirtual,
+  type RunningVirtual,
+} from './virtual-registry';
 
 export { BoardConnection } from './board-connection';
 
@@ -29,6 +35,8 @@ export class BoardManager {
   private readonly connections = new Map<string, BoardConnection>();
   private readonly pending = new Map<string, Promise<BoardConnection>>();
   private readonly virtuals = new Map<VirtualBoardId, QemuProcess>();
+  /** QEMUs this manager is stopping on purpose: their exit is a stop, not a failure. */
+  private readonly stopping = new Set<QemuProcess>();
   private readonly states = new Map<string, { state: ConnectionState; error: string | null }>();
   private readonly repo: BoardsRepo;
   private closing = false;
@@ -125,19 +133,33 @@ export class BoardManager {
     if (why) throw new BitbenchError('unavailable', `${parsed.spec} cannot start: ${why}.`);
     const proc = await launchQemu({ label: parsed.spec, args: qemuArgs(def) });
     this.virtuals.set(parsed.id, proc);
-    void proc.exited.then(async () => {
+    const forget = registerVirtual({
+      spec: parsed.spec,
+      qemuPid: proc.qemuPid,
+      ownerPid: process.pid,
+      owner: this.ctx.shell,
+      ptyPath: proc.ptyPath,
+      startedAt: new Date().toISOString(),
+    });
+    void proc.exited.then(async (code) => {
+      forget();
       if (this.virtuals.get(parsed.id) === proc) this.virtuals.delete(parsed.id);
+      // Stopped by us, or asked to stop (SIGTERM: `boards stop`, exit code 0), or it died.
+      const failure =
+        this.stopping.delete(proc) || code === 0 ? null : unexpectedExit(parsed.spec, proc, code);
       // QEMU gone: the pty is gone with it, so the connection is too.
       const conn = this.connections.get(parsed.spec);
       if (conn?.isOpen && conn.port === proc.ptyPath) {
         const why = new BoardClosedError(
           proc.ptyPath,
-          `QEMU for ${parsed.spec} exited; start the board again`,
+          failure ?? `QEMU for ${parsed.spec} was stopped; start the board again`,
         );
         await conn.close(why).catch(() => {});
       }
-      if (!this.closing && !this.virtuals.get(parsed.id)?.running)
-        this.setState(parsed.spec, 'stopped', null, null);
+      if (!this.closing && !this.virtuals.get(parsed.id)?.running) {
+        if (failure) this.setState(parsed.spec, 'error', null, null, failure);
+        else this.setState(parsed.spec, 'stopped', null, null);
+      }
     });
     return proc;
   }
@@ -153,9 +175,36 @@ export class BoardManager {
     const proc = this.virtuals.get(parsed.id);
     if (!proc) return conn !== undefined;
     this.virtuals.delete(parsed.id);
+    this.stopping.add(proc);
     await proc.stop();
     this.setState(parsed.spec, 'stopped', null, null);
     return true;
+  }
+
+  /**
+   * Stops `spec` wherever it runs: this process's QEMU, and those other bitbench processes of this user
+   * started (a `boards start` in another terminal, the app). Returns what was running.
+   */
+  async stopEverywhere(spec: string): Promise<RunningVirtual[]> {
+    const parsed = parseSpecOrThrow(spec);
+    if (parsed.kind !== 'virtual')
+      throw new BitbenchError(
+        'bad_request',
+        `${parsed.spec}: only virtual boards (virtual:m4, virtual:m0) can be stopped; disconnect a serial board instead`,
+      );
+    const running = listRunningVirtual(parsed.spec);
+    const mine = this.virtuals.get(parsed.id);
+    if (mine?.running) await this.stopVirtual(parsed.spec);
+    const others = running.filter((e) => e.qemuPid !== mine?.qemuPid);
+    const left = (
+      await Promise.all(others.map(async (e) => ((await stopRunningVirtual(e)) ? null : e)))
+    ).filter((e) => e !== null);
+    if (left.length)
+      throw new BitbenchError(
+        'device',
+        `${parsed.spec}: QEMU ${left.map((e) => `pid ${e.qemuPid}`).join(', ')} did not stop; end it by hand (kill -9)`,
+      );
+    return running;
   }
 
   /** Closes the connection; a virtual board's QEMU is stopped too unless `stopVirtual` is false. */
@@ -181,6 +230,11 @@ export class BoardManager {
     const boards: BoardEntry[] = [];
     const seen = new Map(this.repo.list().map((r) => [r.spec, r]));
     const stateOf = (spec: string) => this.states.get(spec);
+    // Why a serial board is not connected any more: it vanished, or its connect failed.
+    const lostReason = (spec: string) => {
+      const st = stateOf(spec);
+      return st && (st.state === 'disconnected' || st.state === 'error') ? st.error : null;
+    };
     for (const id of VIRTUAL_BOARD_IDS) {
       const def = VIRTUAL_BOARDS[id];
       const conn = this.connections.get(def.spec);
@@ -192,12 +246,18 @@ export class BoardManager {
         ...blankEntry(def.spec, 'virtual', def.name),
         state: conn?.isOpen
           ? 'connected'
-          : proc?.running
-            ? 'disconnected'
-            : st?.state === 'error'
-              ? 'error'
-              : 'stopped',
+          : this.pending.has(def.spec)
+            ? 'connecting'
+            : proc?.running
+              ? 'disconnected'
+              : st?.state === 'error'
+                ? 'error'
+                : 'stopped',
         port: proc?.running ? proc.ptyPath : null,
+        error: !conn?.isOpen && !proc?.running && st?.state === 'error' ? st.error : null,
+        runningElsewhere: listRunningVirtual(def.spec)
+          .filter((e) => e.qemuPid !== proc?.qemuPid)
+          .map((e) => ({ owner: e.owner, ownerPid: e.ownerPid, qemuPid: e.qemuPid, port: e.ptyPath })),
         unavailableReason: why,
         info,
         counter: info ? counterUnitOf(info) : null,
@@ -212,7 +272,8 @@ export class BoardManager {
       const info = conn?.isOpen ? conn.info : (seen.get(p.path)?.info ?? null);
       boards.push({
         ...blankEntry(p.path, 'serial', info?.board ?? p.manufacturer ?? 'serial port'),
-        state: conn?.isOpen ? 'connected' : 'available',
+        error: conn?.isOpen ? null : lostReason(p.path),
+        state: conn?.isOpen ? 'connected' : this.pending.has(p.path) ? 'connecting' : 'available',
         port: p.path,
         info,
         counter: info ? counterUnitOf(info) : null,
@@ -236,10 +297,27 @@ export class BoardManager {
         lastSeenAt: seen.get(spec)?.lastSeenAt ?? null,
       });
     }
+    // Ports being connected to (a reloaded page must not offer Connect again).
+    for (const spec of this.pending.keys()) {
+      if (listed.has(spec) || spec.startsWith('virtual:')) continue;
+      listed.add(spec);
+      const row = seen.get(spec);
+      boards.push({
+        ...blankEntry(spec, 'serial', row?.name ?? 'serial port'),
+        state: 'connecting',
+        port: spec,
+        info: row?.info ?? null,
+        counter: row?.info ? counterUnitOf(row.info) : null,
+        lastSeenAt: row?.lastSeenAt ?? null,
+      });
+    }
     for (const row of seen.values()) {
-      if (row.kind !== 'serial' || listed.has(row.spec)) continue;
+      // A pseudo-terminal's number is reused by the next program that opens one (a shell, another
+      // QEMU): a pty seen before is no board to offer again.
+      if (row.kind !== 'serial' || listed.has(row.spec) || isPty(row.spec)) continue;
       boards.push({
         ...blankEntry(row.spec, 'serial', row.name),
+        error: lostReason(row.spec),
         state: 'disconnected',
         port: row.spec,
         info: row.info,
@@ -256,7 +334,7 @@ export class BoardManager {
     await Promise.allSettled([...this.pending.values()]);
     await Promise.allSettled([...this.connections.values()].map((c) => c.close()));
     this.connections.clear();
-    await Promise.allSettled([...this.virtuals.values()].map((p) => p.stop()));
+    await Promise.allSettled([...this.virtuals.values()].map((p) => (this.stopping.add(p), p.stop())));
     this.virtuals.clear();
   }
 
@@ -280,6 +358,28 @@ export class BoardManager {
   }
 }
 
+function isPty(path: string): boolean {
+  return /^\/dev\/(pts\/\d+|ttys\d+|ttyp\w+)$/.test(path);
+}
+
+/** Why a QEMU that nobody asked to stop ended, with the last thing it printed. */
+function unexpectedExit(spec: string, proc: QemuProcess, code: number | null): string {
+  const how =
+    code === null
+      ? 'without an exit code'
+      : code > 128
+        ? `killed by signal ${code - 128}`
+        : `exit code ${code}`;
+  const said = proc
+    .output()
+    .split('\n')
+    .map((l) => l.trim())
+    // Not the launcher's own lines, nor the shell's "Killed" that repeats the signal.
+    .filter((l) => l && !/^char device redirected|^bitbench-qemu-pid|^(Killed|Terminated)$/.test(l))
+    .at(-1);
+  return `QEMU for ${spec} exited unexpectedly (${how}${said ? `: ${said}` : ''}); start the board again`;
+}
+
 async function exitsWithin(proc: QemuProcess, ms: number): Promise<boolean> {
   if (!proc.running) return true;
   let timer: NodeJS.Timeout | undefined;
@@ -296,6 +396,8 @@ function blankEntry(spec: string, kind: 'virtual' | 'serial', name: string): Boa
     name,
     state: 'available',
     port: null,
+    error: null,
+    runningElsewhere: [],
     unavailableReason: null,
     info: null,
     counter: null,

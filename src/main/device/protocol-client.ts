@@ -6,6 +6,7 @@ import {
   PAYLOAD_LIMIT,
   PROTOCOL_VERSION,
   Timeouts,
+  commandName,
   type HelloInfo,
   type BoardStats,
   type InferReply,
@@ -34,6 +35,10 @@ export interface ClientStats {
   timeouts: number;
   staleResponses: number;
   events: number;
+  /** Bytes received since the port opened. */
+  rxBytes: number;
+  /** Our own requests coming back: the port echoes (a loopback, a terminal with echo on). */
+  echoes: number;
   framer: FramerStats;
 }
 
@@ -60,6 +65,8 @@ export class ProtocolClient {
   private closedWith: Error | undefined;
   private closed = false;
   private readonly unsubscribe: Array<() => void> = [];
+  /** The last bytes heard before the first HELLO answer, to say what a silent handshake heard instead. */
+  private heard = new Uint8Array(0);
   readonly stats: ClientStats;
   /** Set by hello(); chunked commands size their frames from it. */
   info: HelloInfo | undefined;
@@ -75,9 +82,17 @@ export class ProtocolClient {
       timeouts: 0,
       staleResponses: 0,
       events: 0,
+      rxBytes: 0,
+      echoes: 0,
       framer: this.decoder.stats,
     };
-    this.unsubscribe.push(transport.onData((chunk) => this.decoder.push(chunk)));
+    this.unsubscribe.push(
+      transport.onData((chunk) => {
+        this.stats.rxBytes += chunk.length;
+        if (!this.info) this.keepHeard(chunk);
+        this.decoder.push(chunk);
+      }),
+    );
     this.unsubscribe.push(transport.onClose((err) => this.shutdown(err)));
   }
 
@@ -121,6 +136,16 @@ export class ProtocolClient {
     if (payload.length > PAYLOAD_LIMIT) {
       return Promise.reject(
         new BitbenchError('bad_request', `payload of ${payload.length} bytes exceeds the protocol limit`),
+      );
+    }
+    // The board drops a frame larger than its receive buffer without a word: refuse it here instead of
+    // timing out after every retry with "check that the board runs the bitbench firmware".
+    if (this.info && payload.length > this.info.maxPayload) {
+      return Promise.reject(
+        new BitbenchError(
+          'bad_request',
+          `${this.port}: a ${commandName(type)} payload of ${payload.length} bytes exceeds the board's max payload of ${this.info.maxPayload}`,
+        ),
       );
     }
     return new Promise<Message>((resolve, reject) => {
@@ -229,6 +254,8 @@ export class ProtocolClient {
     }
     const f = this.inflight;
     if (m.flags & Flag.RESPONSE && f && m.seq === f.seq && m.type === f.p.type) f.onResponse(m);
+    else if (!(m.flags & Flag.RESPONSE))
+      this.stats.echoes++; // a board never sends a request
     else this.stats.staleResponses++; // a late answer to a request we already retried or gave up on
   }
 
@@ -262,7 +289,16 @@ export class ProtocolClient {
           'Flash the firmware that ships with this bitbench (see firmware/README.md) or update bitbench.',
       );
     }
-    this.info = codec.decodeHelloInfo(m.payload);
+    try {
+      this.info = codec.decodeHelloInfo(m.payload);
+    } catch (err) {
+      if (!(err instanceof codec.PayloadError)) throw err;
+      throw new BitbenchError(
+        'device',
+        `${this.port}: the board's HELLO answer does not have the protocol v${PROTOCOL_VERSION} layout (${err.message}). ` +
+          'Its firmware is not the bitbench firmware this version ships: flash that one (see firmware/README.md).',
+      );
+    }
     return this.info;
   }
 
@@ -271,23 +307,66 @@ export class ProtocolClient {
    * holds the pty, and a board may still be booting, so the first few can go unanswered.
    */
   async handshake(withinMs: number, perTryMs = 250): Promise<HelloInfo> {
-    const deadline = Date.now() + withinMs;
-    while (Date.now() < deadline && !this.closed) {
-      try {
-        return await this.hello({
-          timeoutMs: Math.min(perTryMs, Math.max(50, deadline - Date.now())),
-          retries: 0,
-        });
-      } catch (err) {
-        if (!(err instanceof BoardTimeoutError)) throw err;
-      }
+    // One request resent with the same seq (docs/protocol.md, "Timeouts"), not a new request per try:
+    // a board slower than one try still answers a seq the host is waiting for.
+    const tries = Math.max(1, Math.ceil(withinMs / perTryMs));
+    try {
+      return await this.hello({ timeoutMs: Math.min(perTryMs, withinMs), retries: tries - 1 });
+    } catch (err) {
+      if (!(err instanceof BoardTimeoutError)) throw err;
     }
     if (this.closed) throw new BoardClosedError(this.port, this.closedWith?.message);
     throw new BitbenchError(
       'timeout',
-      `${this.port}: no HELLO answer within ${(withinMs / 1000).toFixed(1)} s` +
-        '. The port is open but nothing speaks the bitbench protocol on it: flash the bitbench firmware ' +
-        '(see firmware/README.md), check the baud rate, or reset the board and retry.',
+      `${this.port}: no HELLO answer within ${(withinMs / 1000).toFixed(1)} s. ${this.whatWasHeard()}`,
+    );
+  }
+
+  private keepHeard(chunk: Uint8Array): void {
+    const keep = 512;
+    const joined = new Uint8Array(Math.min(keep, this.heard.length + chunk.length));
+    const tail = chunk.subarray(Math.max(0, chunk.length - joined.length));
+    joined.set(this.heard.subarray(this.heard.length - (joined.length - tail.length)), 0);
+    joined.set(tail, joined.length - tail.length);
+    this.heard = joined;
+  }
+
+  /** A failed handshake's diagnosis from what came back: nothing, our own requests, text, noise. */
+  private whatWasHeard(): string {
+    const firmware = 'flash the bitbench firmware (see firmware/README.md)';
+    if (this.stats.echoes > 0)
+      return (
+        `The port sends back what it is sent (${this.stats.echoes} of our HELLO requests came back unanswered): ` +
+        `a loopback, or a device or terminal echoing its input, not a board running the bitbench firmware. ` +
+        `Check the port path (\`bitbench boards list\`) or ${firmware}.`
+      );
+    if (this.stats.rxBytes === 0)
+      return (
+        'The port is open but nothing answered: ' +
+        `${firmware}, check the baud rate (--baud, BITBENCH_BAUD), or reset the board and retry.`
+      );
+    if (this.stats.framer.frames > 0)
+      return (
+        `It sends bitbench frames (${this.stats.framer.frames}: ${this.stats.events} events) but does not answer ` +
+        'HELLO: its firmware is busy or stuck. Reset the board (or restart the virtual board) and retry.'
+      );
+    const text = new TextDecoder('utf-8', { fatal: false }).decode(this.heard);
+    const printable = text.replace(/[^\t\r\n\x20-\x7e]/g, '').length / Math.max(1, text.length);
+    if (printable > 0.9) {
+      const lines = text
+        .split(/\r?\n|\r/)
+        .map((l) => l.trim())
+        .filter(Boolean);
+      const sample = (lines.length > 1 ? lines.at(-2) : lines.at(-1))?.slice(0, 80) ?? '';
+      return (
+        `It sends text, not bitbench frames (${this.stats.rxBytes} bytes, e.g. "${sample}"): other firmware, ` +
+        `or a board printing lines. Record such a board with \`bitbench record --forwarder\` ` +
+        `(docs/use-your-own-board.md), or ${firmware} for flashing and profiling.`
+      );
+    }
+    return (
+      `It sent ${this.stats.rxBytes} bytes but no valid bitbench frame: check the baud rate (--baud, ` +
+      `BITBENCH_BAUD; the firmware runs at 460800 unless built with BB_UART_BAUD), or ${firmware}.`
     );
   }
 

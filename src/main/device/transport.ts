@@ -119,6 +119,12 @@ export function describeOpenError(path: string, err: Error): BitbenchError {
       `Cannot open ${path}: no such port (${msg}). Plug the board in and run \`bitbench boards list\`, or use virtual:m4 / virtual:m0.`,
     );
   }
+  if (/ENOTTY|Inappropriate ioctl|ENXIO|No such device or address/i.test(msg)) {
+    return new BitbenchError(
+      'bad_request',
+      `Cannot open ${path}: it is not a serial port (${msg}). Give the board's port (\`bitbench boards list\`: /dev/ttyACM0, /dev/ttyUSB0, a virtual board's /dev/pts/N) or use virtual:m4 / virtual:m0.`,
+    );
+  }
   return new BitbenchError(
     'device',
     `Cannot open ${path}: ${msg}. Check the port path (\`bitbench boards list\`) and retry.`,

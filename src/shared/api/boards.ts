@@ -52,6 +52,23 @@ export const CounterUnitSchema = z.object({
 });
 export type CounterUnit = z.infer<typeof CounterUnitSchema>;
 
+/** A virtual board another bitbench process runs: `boards stop` ends it, its port is usable when free. */
+export const RunningElsewhereSchema = z.object({
+  /** 'cli', 'boards start', 'electron' or 'headless-host'. */
+  owner: z.string(),
+  ownerPid: z.number().int(),
+  qemuPid: z.number().int(),
+  port: z.string(),
+});
+export type RunningElsewhere = z.infer<typeof RunningElsewhereSchema>;
+
+export const StopResultSchema = z.object({
+  spec: z.string(),
+  /** What was running and is stopped now: this process's board and those of other processes. */
+  stopped: z.array(RunningElsewhereSchema),
+});
+export type StopResult = z.infer<typeof StopResultSchema>;
+
 export const BoardEntrySchema = z.object({
   spec: z.string(),
   kind: z.enum(['virtual', 'serial']),
@@ -59,6 +76,10 @@ export const BoardEntrySchema = z.object({
   state: ConnectionStateSchema,
   /** Port path once known (the QEMU pty for virtual boards). */
   port: z.string().nullable(),
+  /** Why the board failed (state `error`): a connect that failed, a QEMU that died. */
+  error: z.string().nullable(),
+  /** A virtual board's QEMUs that other bitbench processes run (a `boards start`, the app). */
+  runningElsewhere: z.array(RunningElsewhereSchema),
   /** Why a virtual board cannot start here (no QEMU, no firmware build), else null. */
   unavailableReason: z.string().nullable(),
   info: HelloInfoSchema.nullable(),
@@ -104,7 +125,13 @@ export const PingStatsSchema = z.object({
 });
 export type PingStats = z.infer<typeof PingStatsSchema>;
 
-const BoardInput = z.object({ board: BoardSpecInput });
+/**
+ * Line rate for a serial board: its firmware's BB_UART_BAUD when built with another one. Default
+ * $BITBENCH_BAUD, else 460800 (docs/protocol.md); ignored by virtual boards and by an open connection.
+ */
+export const BaudRateInput = z.number().int().min(300).max(4_000_000).optional();
+
+const BoardInput = z.object({ board: BoardSpecInput, baudRate: BaudRateInput });
 
 export const boardsService = {
   /** Virtual boards, serial ports found, boards seen before. */
@@ -117,9 +144,15 @@ export const boardsService = {
     z.object({ board: BoardSpecInput, stopVirtual: z.boolean().default(true) }),
     z.object({ disconnected: z.boolean() }),
   ),
+  /**
+   * Stops a virtual board wherever it runs (this process, a `boards start` elsewhere, the app);
+   * nothing running is not an error (`stopped` is empty).
+   */
+  stop: method(z.object({ board: BoardSpecInput }), StopResultSchema),
   ping: method(
     z.object({
       board: BoardSpecInput,
+      baudRate: BaudRateInput,
       count: z.number().int().min(1).max(100_000).default(100),
       payloadBytes: z.number().int().min(0).max(4096).default(0),
     }),

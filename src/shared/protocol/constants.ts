@@ -62,6 +62,13 @@ export function boardErrorName(code: number): BoardErrorName | `ERROR_${number}`
   return `ERROR_${code}`;
 }
 
+/**
+ * Line rate of our firmware on real boards (docs/protocol.md, "Physical link"): the ST-LINK virtual COM
+ * port drives the board's UART at the rate the host opens it with, so the host must open it at this
+ * rate (a pty ignores it). Firmware built with BB_UART_BAUD=… needs that rate instead.
+ */
+export const PROTOCOL_BAUD_RATE = 460800;
+
 /** Host-side timing (docs/protocol.md, "Timeouts"). */
 export const Timeouts = {
   responseMs: 500,

@@ -55,6 +55,8 @@ export interface FakeBoardKnobs {
   mute: Set<number>;
   /** Answer HELLO with this protocol version. */
   protocolVersion: number;
+  /** Cut the HELLO answer to this many payload bytes (a firmware with another layout). */
+  helloBytes: number | undefined;
   /** Split each outgoing frame into pieces of this many bytes with garbage in between. */
   chopOutput: number;
 }
@@ -66,6 +68,7 @@ export class FakeBoard {
     responseDelayMs: 0,
     mute: new Set(),
     protocolVersion: 1,
+    helloBytes: undefined,
     chopOutput: 0,
   };
   readonly received: Message[] = [];
@@ -162,7 +165,9 @@ export class FakeBoard {
       case Command.HELLO:
         return this.reply(
           req,
-          codec.encodeHelloInfo({ ...FAKE_HELLO, protocolVersion: this.knobs.protocolVersion }),
+          codec
+            .encodeHelloInfo({ ...FAKE_HELLO, protocolVersion: this.knobs.protocolVersion })
+            .subarray(0, this.knobs.helloBytes),
         );
       case Command.PING:
         return this.reply(req, req.payload);

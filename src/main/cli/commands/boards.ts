@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import type { BoardEntry, BoardInfo, PingStats } from '../../../shared/api/boards';
+import type { BoardEntry, BoardEvent, BoardInfo, PingStats, StopResult } from '../../../shared/api/boards';
+import { BitbenchError } from '../../../shared/errors';
 import { hex32 } from '../../device/model-load';
 import { command, fail, optionsOf, type CliRuntime } from '../runtime';
 
@@ -14,7 +15,15 @@ function renderEntry(b: BoardEntry): string {
       : [b.manufacturer, b.vendorId && b.productId ? `${b.vendorId}:${b.productId}` : null]
           .filter(Boolean)
           .join(' ') || 'not probed yet';
-  return `${b.spec.padEnd(16)} ${b.state.padEnd(12)} ${b.name}${where}\n${' '.repeat(17)}${detail}`;
+  const more = [
+    b.error ? `error: ${b.error}` : null,
+    ...b.runningElsewhere.map(
+      (e) => `also running in ${ownerName[e.owner] ?? e.owner} (pid ${e.ownerPid}) on ${e.port}`,
+    ),
+  ].filter((x) => x !== null);
+  return [`${b.spec.padEnd(16)} ${b.state.padEnd(12)} ${b.name}${where}`, detail, ...more].join(
+    `\n${' '.repeat(17)}`,
+  );
 }
 
 export function renderInfo(v: BoardInfo): string {
@@ -48,13 +57,27 @@ function renderPing(v: PingStats): string {
 }
 
 function boardOption(cmd: Command): Command {
-  return cmd.requiredOption('--board <spec>', 'virtual:m4, virtual:m0 or a serial port path');
+  return cmd
+    .requiredOption('--board <spec>', 'virtual:m4, virtual:m0 or a serial port path')
+    .option(
+      '--baud <rate>',
+      "serial line rate: the firmware's BB_UART_BAUD (default $BITBENCH_BAUD, else 460800; ptys ignore it)",
+    );
+}
+
+/** --baud as a number, or undefined for the default. */
+function baudOf(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isInteger(n) || n < 300 || n > 4_000_000)
+    fail(`--baud ${raw}: give the line rate in baud, a whole number from 300 to 4000000`);
+  return n;
 }
 
 export function registerBoardsCommands(program: Command, rt: CliRuntime): void {
   const boards = program
     .command('boards')
-    .description('boards: virtual (QEMU) and serial; list, info, ping, start');
+    .description('boards: virtual (QEMU) and serial; list, info, ping, start, stop');
 
   command(boards, 'list', 'virtual boards, serial ports found, boards seen before').action(
     async (_o, cmd: Command) => {
@@ -78,18 +101,25 @@ export function registerBoardsCommands(program: Command, rt: CliRuntime): void {
   boardOption(
     command(boards, 'info', 'connect and show the board: CPU, clock, memory, firmware, counter unit, model'),
   ).action(async (_o, cmd: Command) => {
-    const opts = optionsOf<{ db?: string; json?: boolean; board: string }>(cmd);
+    const opts = optionsOf<{ db?: string; json?: boolean; board: string; baud?: string }>(cmd);
+    const baudRate = baudOf(opts.baud);
     const { services } = await rt.open(opts);
-    rt.print(opts, await services.boards.info({ board: opts.board }), renderInfo);
+    rt.print(opts, await services.boards.info({ board: opts.board, baudRate }), renderInfo);
   });
 
   boardOption(command(boards, 'ping', 'round-trip latency: p50 / p99 / mean in ms'))
     .option('--count <n>', 'round trips', '100')
     .option('--size <bytes>', 'payload bytes per ping', '0')
     .action(async (_o, cmd: Command) => {
-      const opts = optionsOf<{ db?: string; json?: boolean; board: string; count: string; size: string }>(
-        cmd,
-      );
+      const opts = optionsOf<{
+        db?: string;
+        json?: boolean;
+        board: string;
+        baud?: string;
+        count: string;
+        size: string;
+      }>(cmd);
+      const baudRate = baudOf(opts.baud);
       const count = Number(opts.count);
       const size = Number(opts.size);
       if (!Number.isInteger(count) || count < 1 || count > 100_000)
@@ -99,7 +129,7 @@ export function registerBoardsCommands(program: Command, rt: CliRuntime): void {
       const { services } = await rt.open(opts);
       rt.print(
         opts,
-        await services.boards.ping({ board: opts.board, count, payloadBytes: size }),
+        await services.boards.ping({ board: opts.board, baudRate, count, payloadBytes: size }),
         renderPing,
       );
     });
@@ -107,18 +137,69 @@ export function registerBoardsCommands(program: Command, rt: CliRuntime): void {
   command(
     boards,
     'start <spec>',
-    'start a virtual board and keep it running until Ctrl-C (prints its pty)',
+    'start a virtual board and keep it running until Ctrl-C or `boards stop` (prints its pty)',
   ).action(async (spec: string, _o, cmd: Command) => {
     const opts = optionsOf(cmd);
     if (!spec.startsWith('virtual:'))
       fail(`${spec}: only virtual boards (virtual:m4, virtual:m0) can be started`);
-    const { services } = await rt.open(opts);
+    const { ctx, services } = await rt.open(opts);
     const info = await services.boards.connect({ board: spec });
-    rt.print(opts, info, (v) => `${renderInfo(v)}\n\nRunning. Press Ctrl-C to stop the virtual board.`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
+    // Free the pty for other programs (`--board /dev/pts/N`); this process only keeps QEMU alive.
+    await services.boards.disconnect({ board: info.spec, stopVirtual: false });
+    rt.print(
+      opts,
+      info,
+      (v) =>
+        `${renderInfo(v)}\n\nRunning. Other commands reach this board with --board ${v.port} ` +
+        `(--board ${v.spec} starts a board of its own).\n` +
+        `Press Ctrl-C or run \`bitbench boards stop ${v.spec}\` to stop it.`,
+    );
+    const ended = await new Promise<BoardEvent | 'signal'>((resolve) => {
+      const onSignal = () => resolve('signal');
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      const unsubscribe = ctx.events.subscribe((name, payload) => {
+        const e = payload as BoardEvent;
+        if (name !== 'board' || e.spec !== info.spec || (e.state !== 'stopped' && e.state !== 'error'))
+          return;
+        unsubscribe();
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        resolve(e);
+      });
     });
-    await services.boards.disconnect({ board: spec, stopVirtual: true });
+    if (ended === 'signal') {
+      await services.boards.disconnect({ board: info.spec, stopVirtual: true });
+      return;
+    }
+    if (ended.state === 'error')
+      throw new BitbenchError('device', ended.error ?? `QEMU for ${info.spec} exited unexpectedly`);
+    if (!opts.json) process.stderr.write(`${info.spec} stopped.\n`);
   });
+
+  command(
+    boards,
+    'stop <spec>',
+    'stop a virtual board wherever it runs: a `boards start` in another terminal, the app, this machine',
+  ).action(async (spec: string, _o, cmd: Command) => {
+    const opts = optionsOf(cmd);
+    const { services } = await rt.open(opts);
+    rt.print(opts, await services.boards.stop({ board: spec }), renderStop);
+  });
+}
+
+const ownerName: Record<string, string> = {
+  cli: 'a bitbench command',
+  electron: 'the bitbench app',
+  'headless-host': 'the bitbench headless host',
+};
+
+export function renderStop(v: StopResult): string {
+  if (v.stopped.length === 0) return `${v.spec} is not running; nothing to stop.`;
+  return v.stopped
+    .map(
+      (e) =>
+        `Stopped ${v.spec} on ${e.port} (QEMU pid ${e.qemuPid}, started by ${ownerName[e.owner] ?? e.owner}, pid ${e.ownerPid}).`,
+    )
+    .join('\n');
 }

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import type { BoardEntry, BoardEvent, BoardInfo, PingStats } from '../../../shared/api/boards';
+import { PROTOCOL_BAUD_RATE } from '../../../shared/protocol';
 import { api } from '../api';
 import { ErrorBox } from '../components/ErrorBox';
 import { useApi, useEvent } from '../hooks';
@@ -7,6 +8,15 @@ import { FirmwareFlash } from './devices/FirmwareFlash';
 
 const kib = (n: number) => `${(n / 1024).toLocaleString(undefined, { maximumFractionDigits: 1 })} KiB`;
 const mhz = (hz: number) => `${(hz / 1e6).toLocaleString(undefined, { maximumFractionDigits: 2 })} MHz`;
+
+const ownerName = (owner: string): string =>
+  owner === 'cli'
+    ? 'a bitbench command'
+    : owner === 'electron'
+      ? 'the bitbench app'
+      : owner === 'headless-host'
+        ? 'another bitbench host'
+        : owner;
 
 function StateBadge({ state }: { state: BoardEntry['state'] }) {
   const cls = state === 'connected' ? 'badge ok' : state === 'error' ? 'badge bad' : 'badge';
@@ -61,6 +71,9 @@ export function DevicesPage() {
   const [selected, setSelected] = useState<BoardInfo | null>(null);
   const [ping, setPing] = useState<PingStats | null>(null);
   const [manualPath, setManualPath] = useState('');
+  // Serial boards only: firmware built with another BB_UART_BAUD (the Nucleo ST-LINK passes it on).
+  // Empty: the host's default ($BITBENCH_BAUD, else 460800).
+  const [baud, setBaud] = useState('');
   const [showFlash, setShowFlash] = useState(false);
 
   useEvent('board', (e) => {
@@ -84,7 +97,15 @@ export function DevicesPage() {
   const connect = (spec: string) =>
     run(spec, async () => {
       setPing(null);
-      setSelected(await api.boards.connect({ board: spec }));
+      const serial = !spec.toLowerCase().startsWith('virtual:');
+      const baudRate = Number(baud);
+      if (serial && baud !== '' && !(/^\d+$/.test(baud) && baudRate >= 300 && baudRate <= 4_000_000))
+        throw new Error(
+          `Baud ${baud}: give the firmware's line rate, a whole number of baud (460800 unless built with BB_UART_BAUD), or leave it empty`,
+        );
+      setSelected(
+        await api.boards.connect(serial && baud !== '' ? { board: spec, baudRate } : { board: spec }),
+      );
     });
   const disconnect = (spec: string) =>
     run(spec, async () => {
@@ -139,8 +160,10 @@ export function DevicesPage() {
                 </td>
                 <td>
                   <StateBadge state={state} />
-                  {live[b.spec]?.error && state === 'error' && (
-                    <div className="muted">{live[b.spec]!.error}</div>
+                  {state !== 'connected' && state !== 'connecting' && (b.error ?? live[b.spec]?.error) && (
+                    <div className="muted" data-testid="board-error">
+                      {b.error ?? live[b.spec]?.error}
+                    </div>
                   )}
                 </td>
                 <td className="mono">{b.port ?? '–'}</td>
@@ -157,6 +180,13 @@ export function DevicesPage() {
                       {[b.manufacturer, b.serialNumber].filter(Boolean).join(' · ') || 'not probed yet'}
                     </span>
                   )}
+                  {b.runningElsewhere.map((e) => (
+                    <div className="muted" key={e.qemuPid} data-testid="running-elsewhere">
+                      Also running in {ownerName(e.owner)} (pid {e.ownerPid}) on{' '}
+                      <span className="mono">{e.port}</span>;{' '}
+                      <span className="mono">bitbench boards stop {b.spec}</span> ends it.
+                    </div>
+                  ))}
                 </td>
                 <td>
                   <div className="row" style={{ gap: 6, flexWrap: 'nowrap' }}>
@@ -182,7 +212,13 @@ export function DevicesPage() {
                         disabled={isBusy || b.unavailableReason !== null}
                         onClick={() => void connect(b.spec)}
                       >
-                        {isBusy ? 'Starting…' : b.kind === 'virtual' ? 'Start' : 'Connect'}
+                        {isBusy
+                          ? b.kind === 'virtual'
+                            ? 'Starting…'
+                            : 'Connecting…'
+                          : b.kind === 'virtual'
+                            ? 'Start'
+                            : 'Connect'}
                       </button>
                     )}
                   </div>
@@ -203,6 +239,17 @@ export function DevicesPage() {
             style={{ width: 220 }}
           />
         </label>
+        <label>
+          Baud
+          <input
+            inputMode="numeric"
+            value={baud}
+            placeholder={String(PROTOCOL_BAUD_RATE)}
+            onChange={(e) => setBaud(e.target.value.trim())}
+            style={{ width: 90 }}
+            data-testid="serial-baud"
+          />
+        </label>
         <button
           disabled={!manualPath.trim() || busy !== null}
           onClick={() => void connect(manualPath.trim())}
@@ -210,7 +257,9 @@ export function DevicesPage() {
           Connect
         </button>
         <span className="muted">
-          Pseudo-terminals and some adapters never show up in the list; give their path here.
+          Pseudo-terminals and some adapters never show up in the list; give their path here. Serial boards
+          open at {PROTOCOL_BAUD_RATE} baud, our firmware&apos;s rate; give another for firmware built with
+          BB_UART_BAUD.
         </span>
       </div>
 
