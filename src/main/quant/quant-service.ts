@@ -9,6 +9,7 @@ import type { ServiceImpl } from '../../shared/api/contract';
 import { BitbenchError } from '../../shared/errors';
 import type { AppContext } from '../context';
 import type { JobContext, JobHandle } from '../jobs/job-runner';
+import { refuseIfModelsInUse } from '../jobs/jobs-in-use';
 import { loadDatasetTensors, type DatasetTensors } from '../datasets/dataset-reader';
 import { VariantsRepo, type ParentModel } from '../store/variants-repo';
 import { checkDatasetFitsModel } from './dataset-fit';
@@ -201,6 +202,11 @@ export function createQuantService(ctx: AppContext): ServiceImpl['quant'] {
       return repo.list(model);
     },
     get: ({ name }) => new VariantsRepo(ctx.db).get(name),
-    remove: ({ name }) => ({ removed: new VariantsRepo(ctx.db).remove(name) }),
+    remove: ({ name }) => {
+      // A flash or profile job reading it would fail at its next write, its run deleted under it
+      // (as `models delete` refuses the same).
+      refuseIfModelsInUse(ctx.db, [name]);
+      return { removed: new VariantsRepo(ctx.db).remove(name) };
+    },
   };
 }
