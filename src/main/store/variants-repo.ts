@@ -6,6 +6,7 @@ import {
   FakeQuantSettingsSchema,
   hasLayerTable,
   PtqReportSchema,
+  reportWarnings,
   type FakeQuantSettings,
   type PtqReport,
   type VariantDetail,
@@ -248,9 +249,12 @@ export class VariantsRepo {
       )
       .get(name) as (SummaryRow & { settings: string; integer_model: string }) | undefined;
     if (!r) throw new BitbenchError('not_found', `No quantized variant named "${name}".`);
+    const report = PtqReportSchema.parse(JSON.parse(r.report));
     return {
       summary: summaryOf(r),
-      report: PtqReportSchema.parse(JSON.parse(r.report)),
+      // A report stored before `warnings` existed gets them worked out now, so `variants show --json`
+      // and api.quant.get carry the field as `quantize --json` does.
+      report: { ...report, warnings: report.warnings ?? reportWarnings(report) },
       settings: FakeQuantSettingsSchema.parse(JSON.parse(r.settings)),
       integerModel: IntegerModelSchema.parse(JSON.parse(r.integer_model)),
     };
