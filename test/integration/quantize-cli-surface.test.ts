@@ -34,4 +34,22 @@ describe('quantize and variants on the command line (small model)', () => {
     expect(old.code).toBe(0);
     expect((JSON.parse(old.out) as PtqReport).warnings).toEqual(fresh.warnings);
   }, 60_000);
+
+  it('sensitivity refuses a bit width listed twice, before any job', async () => {
+    const r = await cli([
+      'sensitivity',
+      '--model',
+      'tiny-fp',
+      '--bits',
+      '2,4,2',
+      '--mode',
+      'ptq',
+      '--seeds',
+      '1',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/bits: 2 is listed twice \(2,4,2\)/);
+    const jobs = JSON.parse((await cli(['jobs', 'list', '--kind', 'lowbit-sensitivity', '--json'])).out);
+    expect(jobs).toEqual([]);
+  }, 60_000);
 });
