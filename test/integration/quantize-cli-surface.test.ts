@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAppContext, type AppContext } from '../../src/main/context';
 import { reportWarnings, type PtqReport } from '../../src/shared/api/quant';
+import { createServices } from '../../src/main/services';
 import { runCliCaptured } from './helpers/cli';
 import { quantizeVariant, seedFloatModel } from './helpers/deploy-fixture';
 
@@ -52,4 +53,61 @@ describe('quantize and variants on the command line (small model)', () => {
     const jobs = JSON.parse((await cli(['jobs', 'list', '--kind', 'lowbit-sensitivity', '--json'])).out);
     expect(jobs).toEqual([]);
   }, 60_000);
+
+  it('refuses a method step named twice, and a step count for a step the method does not have', async () => {
+    const q = (args: string[]) =>
+      cli(['quantize', '--model', 'tiny-fp', '--name', 'tiny-x', '--json', ...args]);
+    for (const [args, re] of [
+      [['--method', 'mse+mse'], /--method: method names mse twice/],
+      [['--method', 'cle+mse+adaround+cle'], /--method: method names cle twice/],
+      [
+        ['--method', 'mse', '--iterations', '20'],
+        /--iterations sets the steps of a layerwise optimiser .* method "mse" has none/,
+      ],
+      [['--iterations', '20'], /method "minmax" has none/],
+      [
+        ['--method', 'mse+adaround', '--tuning-iterations', '20'],
+        /--tuning-iterations sets the steps of bias-tuning, weight-tuning or range-tuning; method "mse\+adaround" has none/,
+      ],
+    ] as const) {
+      const r = await q([...args]);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.err).toMatch(re);
+      expect(JSON.parse(r.out).error.code).toBe('bad_request');
+    }
+    // The service (the Quantize page's path) refuses the repeated step too.
+    const services = createServices(ctx);
+    await expect(
+      Promise.resolve().then(() =>
+        services.quant.quantize({
+          model: 'tiny-fp',
+          name: 'tiny-x',
+          method: 'adaround+mse+adaround',
+          config: {},
+          overwrite: false,
+        }),
+      ),
+    ).rejects.toThrow(/method names adaround twice/);
+    const jobs = JSON.parse((await cli(['jobs', 'list', '--kind', 'quantize', '--json'])).out) as Array<{
+      params: { name: string };
+    }>;
+    expect(jobs.filter((j) => j.params.name === 'tiny-x')).toEqual([]);
+    // With the step there, the same flags are taken.
+    const ok = await q([
+      '--method',
+      'mse+adaround+bias-tuning',
+      '--iterations',
+      '5',
+      '--tuning-iterations',
+      '5',
+      '--calib',
+      '32',
+    ]);
+    expect(ok.code, ok.err).toBe(0);
+    expect(JSON.parse(ok.out).config).toMatchObject({
+      iterations: 5,
+      biasTuningIterations: 5,
+      calibSize: 32,
+    });
+  }, 120_000);
 });

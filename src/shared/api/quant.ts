@@ -89,9 +89,10 @@ export function parseMethod(method: string): Partial<PtqConfig> {
   if (steps.length === 0)
     throw new Error('empty method: use e.g. minmax, mse, cle+mse+adaround+bias-correction');
   const out: Partial<PtqConfig> = {};
-  for (const s of steps) {
+  for (const [i, s] of steps.entries()) {
     const parsed = PtqStep.safeParse(s);
     if (!parsed.success) throw new Error(`unknown method step "${s}" (known: ${PTQ_STEPS.join(', ')})`);
+    if (steps.indexOf(s) !== i) throw new Error(`method names ${s} twice`);
     switch (parsed.data) {
       case 'minmax':
       case 'mse':
