@@ -88,6 +88,21 @@ describe('the quantize job', () => {
     expect(new VariantsRepo(ctx.db).get('wide-tuned').report.bias_tuning).not.toBeNull();
   }, 120_000);
 
+  it('the bar moves through LSQ step by step, as through AdaRound', async () => {
+    const handle = startQuantize(ctx, {
+      model: 'wide-fp',
+      name: 'wide-lsq',
+      method: 'mse+lsq',
+      config: { weightBits: 4, actBits: 4, calibSize: 64, iterations: 600 },
+    });
+    const { seen } = await watch(handle.id, handle.done);
+    const lsq = seen.filter((j) => j.state === 'running' && /^layer conv1: LSQ \d+\/300$/.test(j.message));
+    const fractions = [...new Set(lsq.map((j) => j.progress))];
+    expect(fractions.length).toBeGreaterThan(2);
+    expect(fractions).toEqual([...fractions].sort((a, b) => a - b));
+    expect(new VariantsRepo(ctx.db).get('wide-lsq').report.per_layer[0]!.optimisation?.method).toBe('lsq');
+  }, 120_000);
+
   it('holds its name while it runs; Cancel terminates the worker mid-pipeline and stores nothing', async () => {
     const handle = startQuantize(ctx, {
       model: 'wide-fp',

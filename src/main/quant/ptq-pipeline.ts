@@ -479,7 +479,13 @@ function quantizeLayer(
           tf,
           problem,
           enc,
-          { iterations: iters, batchRows: 1024, learningRate: 1e-3, seed: config.seed },
+          {
+            iterations: iters,
+            batchRows: 1024,
+            learningRate: 1e-3,
+            seed: config.seed,
+            onStep: (t) => progress((0.9 * t) / iters, `layer ${n.name}: LSQ ${t}/${iters}`),
+          },
           shouldStop,
         );
         const kept = r.enc !== enc;
