@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createAppContext } from '../../src/main/context';
 import { VariantsRepo } from '../../src/main/store/variants-repo';
-import { seedFloatModel } from '../integration/helpers/deploy-fixture';
+import { quantizeVariant, seedFloatModel } from '../integration/helpers/deploy-fixture';
 import { e2eSkipReason, screenshot, type HostProcess, openApp, runJob } from './harness';
 
 /**
@@ -152,6 +152,43 @@ describe.skipIf(!!skip)('Quantize page in Chromium against the headless host', (
     expect(await page.getByTestId('quant-start').isDisabled()).toBe(true);
     await bar.getByRole('button', { name: 'Cancel' }).click();
     await expect.poll(() => bar.getAttribute('data-state'), { timeout: 30_000 }).toBe('cancelled');
+    expect(consoleErrors).toEqual([]);
+  }, 120_000);
+
+  it('marks a collapsed variant and draws it under the others instead of stretching the scale down to it', async () => {
+    const ctx = createAppContext({ dbPath, shell: 'cli' });
+    let floor: number;
+    try {
+      await quantizeVariant(ctx, 'tiny-fp', 'tiny-w8a8', { weightBits: 8, actBits: 8 });
+      await quantizeVariant(ctx, 'tiny-fp', 'tiny-w1a1', { weightBits: 1, actBits: 1 });
+      const repo = new VariantsRepo(ctx.db);
+      const w1 = repo.get('tiny-w1a1');
+      expect(w1.summary.collapsed).toBe(true);
+      expect(repo.get('tiny-w8a8').summary.collapsed).toBe(false);
+      floor = 100 * w1.report.accuracy;
+    } finally {
+      await ctx.close();
+    }
+    await page.reload();
+    await page.getByTestId('nav-quantize').click();
+    await page.getByTestId('quant-model').selectOption('tiny-fp');
+    const row = (name: string) =>
+      page.getByTestId('variants').locator('tr', { has: page.getByText(name, { exact: true }) });
+    await expect.poll(() => row('tiny-w1a1').textContent(), { timeout: 30_000 }).toContain('collapsed');
+    expect(await row('tiny-w8a8').textContent()).not.toContain('collapsed');
+    const chart = page.getByTestId('size-chart');
+    await expect
+      .poll(() => chart.locator('.recharts-legend-wrapper').textContent())
+      .toContain('collapsed, about chance');
+    // Both variants and the float model are drawn; the accuracy scale spans the good ones (W8A8 and
+    // the float model, near 100 %), not the collapsed one's chance level.
+    expect(await chart.locator('.recharts-scatter-symbol').count()).toBe(3);
+    const ticks = (
+      await chart.locator('.recharts-yAxis-tick-labels .recharts-cartesian-axis-tick-value').allTextContents()
+    ).map((t) => Number.parseFloat(t));
+    expect(ticks.length).toBeGreaterThan(1);
+    expect(Math.min(...ticks)).toBeGreaterThan(floor! + 20);
+    await screenshot(page, 'quantize-collapsed');
     expect(consoleErrors).toEqual([]);
   }, 120_000);
 });

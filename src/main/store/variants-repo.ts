@@ -5,6 +5,7 @@ import { decodeWeights } from '../../shared/model/weights-blob';
 import {
   FakeQuantSettingsSchema,
   hasLayerTable,
+  isCollapsed,
   PtqReportSchema,
   reportWarnings,
   type FakeQuantSettings,
@@ -68,6 +69,11 @@ function summaryOf(r: SummaryRow): VariantSummary {
     weights_bits: r.weight_bits,
     acts_bits: r.act_bits,
     mixed: hasLayerTable(JSON.parse(r.config) as { layerBits?: Record<string, unknown> }),
+    collapsed: isCollapsed({
+      accuracy: rep.accuracy ?? 0,
+      float_accuracy: rep.float_accuracy ?? 0,
+      per_class: rep.per_class ?? [],
+    }),
     accuracy: rep.accuracy ?? 0,
     float_accuracy: rep.float_accuracy ?? 0,
     model_bytes: rep.model_bytes ?? 0,

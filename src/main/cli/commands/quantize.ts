@@ -120,7 +120,7 @@ function renderVariants(v: VariantSummary[]): string {
         s.name,
         s.parent,
         `W${s.weights_bits}A${s.acts_bits}${s.mixed ? ' mixed' : ''}`,
-        pct(s.accuracy),
+        `${pct(s.accuracy)}${s.collapsed ? ' collapsed' : ''}`,
         `${int(s.model_bytes)} B`,
         s.method,
       ]),
