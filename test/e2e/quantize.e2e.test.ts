@@ -191,4 +191,25 @@ describe.skipIf(!!skip)('Quantize page in Chromium against the headless host', (
     await screenshot(page, 'quantize-collapsed');
     expect(consoleErrors).toEqual([]);
   }, 120_000);
+
+  it("the report names the engine as the accuracy's source, and the logits' activation-only SQNR is not called exact", async () => {
+    await page.getByTestId('variants').getByText('tiny-w8a8', { exact: true }).click();
+    const report = page.getByTestId('variant-report');
+    await expect
+      .poll(() => report.textContent(), { timeout: 30_000 })
+      .toContain("the integer engine's host reference on the device blob");
+    const cells = report
+      .locator('[data-testid="per-layer"] tbody tr')
+      .filter({ hasText: /^fc/ })
+      .locator('td');
+    // The logits are read before their grid: the row that quantizes only that grid cannot measure it.
+    expect(await cells.nth(8).textContent()).toMatch(/^\d+\.\d+ % · n\/a$/);
+    // Hidden layers keep their SQNR (a number or exact).
+    const conv1 = report
+      .locator('[data-testid="per-layer"] tbody tr')
+      .filter({ hasText: /^conv1/ })
+      .locator('td');
+    expect(await conv1.nth(8).textContent()).toMatch(/ · (\d+\.\d dB|exact)$/);
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
 });

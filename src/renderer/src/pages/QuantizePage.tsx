@@ -92,6 +92,7 @@ function bitsLabel(report: PtqReport): string {
 }
 
 function LayerReport({ report, onDeleted }: { report: PtqReport; onDeleted: () => void }) {
+  const logits = report.per_layer[report.per_layer.length - 1];
   return (
     <div className="card" data-testid="variant-report">
       <h2>
@@ -101,9 +102,13 @@ function LayerReport({ report, onDeleted }: { report: PtqReport; onDeleted: () =
         </span>
       </h2>
       <p>
-        Accuracy {pct(report.accuracy)} on {report.test_count} test windows (integer-exact simulation; float{' '}
-        {pct(report.float_accuracy)}, simulated {pct(report.fake_quant_accuracy)}; agrees with the float model
-        on {pct(report.agreement_with_float)}; integer = simulated on {pct(report.integer_matches_fake_quant)}
+        Accuracy {pct(report.accuracy)} on {report.test_count} test windows (
+        {report.integer_reference.startsWith('integer engine')
+          ? "the integer engine's host reference on the device blob"
+          : 'integer-exact simulation: the engine could not export this model'}
+        ; float {pct(report.float_accuracy)}, simulated {pct(report.fake_quant_accuracy)}; agrees with the
+        float model on {pct(report.agreement_with_float)}; integer = simulated on{' '}
+        {pct(report.integer_matches_fake_quant)}
         ).
       </p>
       {reportWarnings(report).map((w) => (
@@ -153,7 +158,16 @@ function LayerReport({ report, onDeleted }: { report: PtqReport; onDeleted: () =
                 {pct(l.weight_only.accuracy)} · {db(l.weight_only.logits_sqnr)}
               </td>
               <td className="num">
-                {pct(l.act_only.accuracy)} · {db(l.act_only.logits_sqnr)}
+                {pct(l.act_only.accuracy)} ·{' '}
+                {l === logits && l.act_only.logits_sqnr === null ? (
+                  // The logits SQNR is read before their grid (docs/quantization.md), so this row's
+                  // SQNR cannot see the grid it is about: "exact" would contradict its accuracy.
+                  <span title="the logits SQNR is measured before the logits' own grid, which this row quantizes; its accuracy shows the grid's effect">
+                    n/a
+                  </span>
+                ) : (
+                  db(l.act_only.logits_sqnr)
+                )}
               </td>
               <td>
                 {l.optimisation
