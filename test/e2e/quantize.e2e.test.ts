@@ -192,7 +192,7 @@ describe.skipIf(!!skip)('Quantize page in Chromium against the headless host', (
     expect(consoleErrors).toEqual([]);
   }, 120_000);
 
-  it("the report names the engine as the accuracy's source, and the logits' activation-only SQNR is not called exact", async () => {
+  it("the report names the engine as the accuracy's source, has a per-class table, and does not call the logits' activation-only SQNR exact", async () => {
     await page.getByTestId('variants').getByText('tiny-w8a8', { exact: true }).click();
     const report = page.getByTestId('variant-report');
     await expect
@@ -204,6 +204,18 @@ describe.skipIf(!!skip)('Quantize page in Chromium against the headless host', (
       .locator('td');
     // The logits are read before their grid: the row that quantizes only that grid cannot measure it.
     expect(await cells.nth(8).textContent()).toMatch(/^\d+\.\d+ % · n\/a$/);
+    // Per class: a table of every class with its windows, float and quantized accuracy and the change.
+    const perClass = report.getByTestId('per-class');
+    expect(await perClass.locator('tbody tr').count()).toBe(4);
+    const first = await perClass.locator('tbody tr').first().locator('td').allTextContents();
+    expect(first[0]).toBe('a');
+    expect(first.slice(2)).toEqual([
+      expect.stringMatching(/^\d+\.\d\d %$/),
+      expect.stringMatching(/^\d+\.\d\d %$/),
+      expect.stringMatching(/^[+-]?\d+\.\d\d points$/),
+    ]);
+    const windows = await perClass.locator('tbody tr td:nth-child(2)').allTextContents();
+    expect(windows.reduce((a, w) => a + Number(w), 0)).toBe(200); // every test window, once
     // Hidden layers keep their SQNR (a number or exact).
     const conv1 = report
       .locator('[data-testid="per-layer"] tbody tr')

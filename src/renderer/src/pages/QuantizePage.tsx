@@ -199,14 +199,34 @@ function LayerReport({ report, onDeleted }: { report: PtqReport; onDeleted: () =
         ; the input row quantizes only the model's input) — a low value shows which layer hurts and whether
         its weights or its activations are to blame.
       </p>
-      <p>
-        Per class:{' '}
-        {report.per_class.map((c) => (
-          <span key={c.class} className="badge">
-            {c.class} {pct(c.accuracy)} <span className="muted">(float {pct(c.float_accuracy)})</span>
-          </span>
-        ))}
-      </p>
+      <table data-testid="per-class">
+        <thead>
+          <tr>
+            <th>class</th>
+            <th className="num">test windows</th>
+            <th className="num">float</th>
+            <th className="num">quantized (integer)</th>
+            <th className="num">change</th>
+          </tr>
+        </thead>
+        <tbody>
+          {report.per_class.map((c) => {
+            const change = 100 * (c.accuracy - c.float_accuracy);
+            return (
+              <tr key={c.class}>
+                <td className="mono">{c.class}</td>
+                <td className="num">{c.count}</td>
+                <td className="num">{pct(c.float_accuracy)}</td>
+                <td className="num">{pct(c.accuracy)}</td>
+                <td className={`num${change <= -5 ? ' bad' : ''}`}>
+                  {change > 0 ? '+' : ''}
+                  {change.toFixed(2)} points
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
       <ConfirmDelete
         key={report.name}
         what={
