@@ -110,4 +110,38 @@ describe('quantize and variants on the command line (small model)', () => {
       calibSize: 32,
     });
   }, 120_000);
+
+  it('a per-layer table entry that changes no bits does not make the variant mixed; one that does, does', async () => {
+    const q = (name: string, table: string) =>
+      cli([
+        'quantize',
+        '--model',
+        'tiny-fp',
+        '--name',
+        name,
+        '--weights',
+        '4',
+        '--acts',
+        '4',
+        '--calib',
+        '32',
+        '--layer-bits',
+        table,
+        '--json',
+      ]);
+    // conv1 at the defaults; fc (the logits) keeps 8-bit activations unless asked, so fc=4 only restates its weights.
+    const same = await q('tiny-same', 'conv1=4/4,fc=4');
+    expect(same.code, same.err).toBe(0);
+    expect(JSON.parse(same.out).config.layerBits).toEqual({});
+    // fc=/4 lowers the logits from their 8 bits: a real change.
+    const lower = await q('tiny-logits4', 'conv1=4/4,fc=/4');
+    expect(lower.code, lower.err).toBe(0);
+    expect(JSON.parse(lower.out).config.layerBits).toEqual({ fc: { acts: 4 } });
+    const list = JSON.parse((await cli(['variants', 'list', '--model', 'tiny-fp', '--json'])).out) as Array<{
+      name: string;
+      mixed: boolean;
+    }>;
+    expect(list.find((v) => v.name === 'tiny-same')!.mixed).toBe(false);
+    expect(list.find((v) => v.name === 'tiny-logits4')!.mixed).toBe(true);
+  }, 120_000);
 });
