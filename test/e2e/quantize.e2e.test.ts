@@ -53,6 +53,13 @@ describe.skipIf(!!skip)('Quantize page in Chromium against the headless host', (
     await page.getByTestId('quant-layer-w-conv2').selectOption('4');
     await page.getByTestId('quant-layer-a-conv2').selectOption('4');
     await page.getByTestId('quant-layer-w-fc').selectOption('2');
+    // The logits keep 8-bit activations unless their own row asks otherwise: the table says so.
+    expect(await page.getByTestId('quant-layer-a-fc').locator('option').first().textContent()).toBe(
+      'default (8, logits)',
+    );
+    expect(await page.getByTestId('quant-layer-a-conv1').locator('option').first().textContent()).toBe(
+      'default (6)',
+    );
     await expect.poll(() => page.getByTestId('quant-name').getAttribute('placeholder')).toBe('tiny-mixed');
 
     // A calibration size the train split cannot give is refused on the page, before any request.
@@ -74,7 +81,7 @@ describe.skipIf(!!skip)('Quantize page in Chromium against the headless host', (
     await expect.poll(() => page.getByTestId('variants').textContent()).toMatch(/W8A6\s*mixed/);
     await expect
       .poll(() => page.getByTestId('variant-report').locator('h2').textContent(), { timeout: 30_000 })
-      .toMatch(/mixed per layer: W2–8, A4–6/);
+      .toMatch(/mixed per layer: W2–8, A4–8/);
     // The chart has the variant and its float parent; the finished job says it is done.
     await expect
       .poll(() => page.getByTestId('size-chart').locator('.recharts-scatter-symbol').count(), {
@@ -95,7 +102,8 @@ describe.skipIf(!!skip)('Quantize page in Chromium against the headless host', (
       ).toEqual({
         conv1: [8, 6],
         conv2: [4, 4],
-        fc: [2, 6],
+        // Only fc's weights were set: its activations (the logits) keep their 8 bits.
+        fc: [2, 8],
       });
     } finally {
       await ctx.close();
