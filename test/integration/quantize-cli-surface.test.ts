@@ -36,7 +36,7 @@ describe('quantize and variants on the command line (small model)', () => {
     expect((JSON.parse(old.out) as PtqReport).warnings).toEqual(fresh.warnings);
   }, 60_000);
 
-  it('sensitivity refuses a bit width listed twice, before any job', async () => {
+  it('sensitivity refuses a bit width listed twice, and training flags in ptq mode, before any job', async () => {
     const r = await cli([
       'sensitivity',
       '--model',
@@ -50,6 +50,22 @@ describe('quantize and variants on the command line (small model)', () => {
     ]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/bits: 2 is listed twice \(2,4,2\)/);
+    // PTQ mode trains nothing: a training flag would be ignored.
+    const epochs = await cli([
+      'sensitivity',
+      '--model',
+      'tiny-fp',
+      '--mode',
+      'ptq',
+      '--epochs',
+      '10',
+      '--max-train',
+      '50',
+    ]);
+    expect(epochs.code).toBe(1);
+    expect(epochs.err).toMatch(
+      /--epochs, --max-train: --mode ptq rounds the float weights without training and would ignore them/,
+    );
     const jobs = JSON.parse((await cli(['jobs', 'list', '--kind', 'lowbit-sensitivity', '--json'])).out);
     expect(jobs).toEqual([]);
   }, 60_000);
