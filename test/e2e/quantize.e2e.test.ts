@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createAppContext } from '../../src/main/context';
 import { VariantsRepo } from '../../src/main/store/variants-repo';
-import { seedFloatModel } from '../integration/helpers/deploy-fixture';
+import { quantizeVariant, seedFloatModel } from '../integration/helpers/deploy-fixture';
 import { e2eSkipReason, screenshot, type HostProcess, openApp, runJob } from './harness';
 
 /**
@@ -53,6 +53,13 @@ describe.skipIf(!!skip)('Quantize page in Chromium against the headless host', (
     await page.getByTestId('quant-layer-w-conv2').selectOption('4');
     await page.getByTestId('quant-layer-a-conv2').selectOption('4');
     await page.getByTestId('quant-layer-w-fc').selectOption('2');
+    // The logits keep 8-bit activations unless their own row asks otherwise: the table says so.
+    expect(await page.getByTestId('quant-layer-a-fc').locator('option').first().textContent()).toBe(
+      'default (8, logits)',
+    );
+    expect(await page.getByTestId('quant-layer-a-conv1').locator('option').first().textContent()).toBe(
+      'default (6)',
+    );
     await expect.poll(() => page.getByTestId('quant-name').getAttribute('placeholder')).toBe('tiny-mixed');
     // The model input at the activation bits (seed 003's W/A) rather than the default 8.
     await page.getByTestId('quant-input-bits').selectOption('acts');
@@ -78,7 +85,7 @@ describe.skipIf(!!skip)('Quantize page in Chromium against the headless host', (
     await expect.poll(() => page.getByTestId('variants').textContent()).toMatch(/W8A6\s*mixed/);
     await expect
       .poll(() => page.getByTestId('variant-report').locator('h2').textContent(), { timeout: 30_000 })
-      .toMatch(/mixed per layer: W2–8, A4–6/);
+      .toMatch(/mixed per layer: W2–8, A4–8/);
     // The chart has the variant and its float parent; the finished job says it is done.
     await expect
       .poll(() => page.getByTestId('size-chart').locator('.recharts-scatter-symbol').count(), {
@@ -101,7 +108,8 @@ describe.skipIf(!!skip)('Quantize page in Chromium against the headless host', (
       ).toEqual({
         conv1: [8, 6],
         conv2: [4, 4],
-        fc: [2, 6],
+        // Only fc's weights were set: its activations (the logits) keep their 8 bits.
+        fc: [2, 8],
       });
     } finally {
       await ctx.close();
@@ -160,4 +168,74 @@ describe.skipIf(!!skip)('Quantize page in Chromium against the headless host', (
     await expect.poll(() => bar.getAttribute('data-state'), { timeout: 30_000 }).toBe('cancelled');
     expect(consoleErrors).toEqual([]);
   }, 120_000);
+
+  it('marks a collapsed variant and draws it under the others instead of stretching the scale down to it', async () => {
+    const ctx = createAppContext({ dbPath, shell: 'cli' });
+    let floor: number;
+    try {
+      await quantizeVariant(ctx, 'tiny-fp', 'tiny-w8a8', { weightBits: 8, actBits: 8 });
+      await quantizeVariant(ctx, 'tiny-fp', 'tiny-w1a1', { weightBits: 1, actBits: 1 });
+      const repo = new VariantsRepo(ctx.db);
+      const w1 = repo.get('tiny-w1a1');
+      expect(w1.summary.collapsed).toBe(true);
+      expect(repo.get('tiny-w8a8').summary.collapsed).toBe(false);
+      floor = 100 * w1.report.accuracy;
+    } finally {
+      await ctx.close();
+    }
+    await page.reload();
+    await page.getByTestId('nav-quantize').click();
+    await page.getByTestId('quant-model').selectOption('tiny-fp');
+    const row = (name: string) =>
+      page.getByTestId('variants').locator('tr', { has: page.getByText(name, { exact: true }) });
+    await expect.poll(() => row('tiny-w1a1').textContent(), { timeout: 30_000 }).toContain('collapsed');
+    expect(await row('tiny-w8a8').textContent()).not.toContain('collapsed');
+    const chart = page.getByTestId('size-chart');
+    await expect
+      .poll(() => chart.locator('.recharts-legend-wrapper').textContent())
+      .toContain('collapsed, about chance');
+    // Both variants and the float model are drawn; the accuracy scale spans the good ones (W8A8 and
+    // the float model, near 100 %), not the collapsed one's chance level.
+    expect(await chart.locator('.recharts-scatter-symbol').count()).toBe(3);
+    const ticks = (
+      await chart.locator('.recharts-yAxis-tick-labels .recharts-cartesian-axis-tick-value').allTextContents()
+    ).map((t) => Number.parseFloat(t));
+    expect(ticks.length).toBeGreaterThan(1);
+    expect(Math.min(...ticks)).toBeGreaterThan(floor! + 20);
+    await screenshot(page, 'quantize-collapsed');
+    expect(consoleErrors).toEqual([]);
+  }, 120_000);
+
+  it("the report names the engine as the accuracy's source, has a per-class table, and does not call the logits' activation-only SQNR exact", async () => {
+    await page.getByTestId('variants').getByText('tiny-w8a8', { exact: true }).click();
+    const report = page.getByTestId('variant-report');
+    await expect
+      .poll(() => report.textContent(), { timeout: 30_000 })
+      .toContain("the integer engine's host reference on the device blob");
+    const cells = report
+      .locator('[data-testid="per-layer"] tbody tr')
+      .filter({ hasText: /^fc/ })
+      .locator('td');
+    // The logits are read before their grid: the row that quantizes only that grid cannot measure it.
+    expect(await cells.nth(8).textContent()).toMatch(/^\d+\.\d+ % · n\/a$/);
+    // Per class: a table of every class with its windows, float and quantized accuracy and the change.
+    const perClass = report.getByTestId('per-class');
+    expect(await perClass.locator('tbody tr').count()).toBe(4);
+    const first = await perClass.locator('tbody tr').first().locator('td').allTextContents();
+    expect(first[0]).toBe('a');
+    expect(first.slice(2)).toEqual([
+      expect.stringMatching(/^\d+\.\d\d %$/),
+      expect.stringMatching(/^\d+\.\d\d %$/),
+      expect.stringMatching(/^[+-]?\d+\.\d\d points$/),
+    ]);
+    const windows = await perClass.locator('tbody tr td:nth-child(2)').allTextContents();
+    expect(windows.reduce((a, w) => a + Number(w), 0)).toBe(200); // every test window, once
+    // Hidden layers keep their SQNR (a number or exact).
+    const conv1 = report
+      .locator('[data-testid="per-layer"] tbody tr')
+      .filter({ hasText: /^conv1/ })
+      .locator('td');
+    expect(await conv1.nth(8).textContent()).toMatch(/ · (\d+\.\d dB|exact)$/);
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
 });

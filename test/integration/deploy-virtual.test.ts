@@ -338,4 +338,23 @@ describe.skipIf(unavailable !== null)('deploy on the virtual boards', () => {
     const m0 = await s.deploy.compare({ model: 'tiny-fp', board: 'virtual:m0' });
     expect(m0.rows.find((r) => r.name === 'tiny-w4a8')!.board).toBeNull(); // profiled on the M4 only
   });
+
+  it('a variant being profiled cannot be removed; once the run is done it goes with its runs', async () => {
+    await quantizeVariant(ctx, 'tiny-fp', 'tiny-gone', { weightBits: 8, actBits: 8 });
+    const { runId, done } = await profile({
+      model: 'tiny-gone',
+      board: 'virtual:m4',
+      split: 'test',
+      maxMismatchDetails: 20,
+    });
+    // Removing it now would delete the run under the job, which would fail at its next window.
+    await expect(Promise.resolve().then(() => s.quant.remove({ name: 'tiny-gone' }))).rejects.toThrow(
+      /Model "tiny-gone" is in use by the profile job .*cancel it, then delete/,
+    );
+    expect(await done).toMatchObject({ state: 'complete', windows: 80 });
+    expect(new VariantsRepo(ctx.db).exists('tiny-gone')).toBe(true);
+    expect(await s.quant.remove({ name: 'tiny-gone' })).toEqual({ removed: true });
+    expect(new RunsRepo(ctx.db).windows(runId)).toEqual([]);
+    expect((await s.deploy.runs({ limit: 1000 })).some((r) => r.model === 'tiny-gone')).toBe(false);
+  }, 90_000);
 });

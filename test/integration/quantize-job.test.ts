@@ -70,6 +70,39 @@ describe('the quantize job', () => {
     expect(v.report.accuracy).toBeGreaterThan(0.5);
   }, 120_000);
 
+  it('the bar moves through end-to-end tuning, step by step, not only between layers', async () => {
+    const handle = startQuantize(ctx, {
+      model: 'wide-fp',
+      name: 'wide-tuned',
+      method: 'mse+bias-tuning',
+      config: { weightBits: 4, actBits: 4, calibSize: 64, biasTuningIterations: 200 },
+    });
+    const { seen } = await watch(handle.id, handle.done);
+    const tuning = seen.filter((j) => j.state === 'running' && /^bias tuning \d+\/200$/.test(j.message));
+    const fractions = [...new Set(tuning.map((j) => j.progress))];
+    // Several distinct points inside the tuning step, in order, and all before the integer model.
+    expect(fractions.length).toBeGreaterThan(2);
+    expect(fractions).toEqual([...fractions].sort((a, b) => a - b));
+    const building = seen.find((j) => j.message === 'building the integer model');
+    if (building) expect(Math.max(...fractions)).toBeLessThanOrEqual(building.progress);
+    expect(new VariantsRepo(ctx.db).get('wide-tuned').report.bias_tuning).not.toBeNull();
+  }, 120_000);
+
+  it('the bar moves through LSQ step by step, as through AdaRound', async () => {
+    const handle = startQuantize(ctx, {
+      model: 'wide-fp',
+      name: 'wide-lsq',
+      method: 'mse+lsq',
+      config: { weightBits: 4, actBits: 4, calibSize: 64, iterations: 600 },
+    });
+    const { seen } = await watch(handle.id, handle.done);
+    const lsq = seen.filter((j) => j.state === 'running' && /^layer conv1: LSQ \d+\/300$/.test(j.message));
+    const fractions = [...new Set(lsq.map((j) => j.progress))];
+    expect(fractions.length).toBeGreaterThan(2);
+    expect(fractions).toEqual([...fractions].sort((a, b) => a - b));
+    expect(new VariantsRepo(ctx.db).get('wide-lsq').report.per_layer[0]!.optimisation?.method).toBe('lsq');
+  }, 120_000);
+
   it('holds its name while it runs; Cancel terminates the worker mid-pipeline and stores nothing', async () => {
     const handle = startQuantize(ctx, {
       model: 'wide-fp',

@@ -60,6 +60,8 @@ export interface BiasTuningOptions {
   /** Range tuning: Adam's step for the log step sizes θ (s = s₀·exp(θ)). */
   rangeLearningRate: number;
   seed: number;
+  /** Called after each step (1-based) with the step count: the job's progress bar. */
+  onStep?: (step: number, of: number) => void;
 }
 
 export const defaultBiasTuningOptions: BiasTuningOptions = {
@@ -331,6 +333,7 @@ export function tuneBiases(
       );
       cost?.dispose();
       if (holdout > 0 && ((t + 1) % opts.checkEvery === 0 || t === opts.iterations - 1)) checkpoint();
+      opts.onStep?.(t + 1, opts.iterations);
     }
     if (holdout > 0) {
       const { biases, levels, thetas } = best;

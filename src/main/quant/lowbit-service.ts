@@ -171,6 +171,10 @@ export function startSensitivity(ctx: AppContext, input: SensitivityInput): JobH
   for (const b of opts.bits)
     if (!Number.isInteger(b) || b < 1 || b > 8)
       throw new BitbenchError('bad_request', `bits must be 1..8, got ${b}.`);
+  // A width listed twice would be measured twice over and shown as two columns of one name.
+  const twice = opts.bits.find((b, i) => opts.bits.indexOf(b) !== i);
+  if (twice !== undefined)
+    throw new BitbenchError('bad_request', `bits: ${twice} is listed twice (${opts.bits.join(',')}).`);
   const params = { model: input.model, ...opts, ...(input.dataset ? { dataset: input.dataset } : {}) };
   return ctx.jobs.start('lowbit-sensitivity', params, (job) =>
     runInQuantWorker(

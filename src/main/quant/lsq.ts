@@ -24,6 +24,8 @@ export interface LsqOptions {
   batchRows: number;
   learningRate: number;
   seed: number;
+  /** Called after each step (1-based): the job's progress bar. */
+  onStep?: (step: number) => void;
 }
 
 export const defaultLsqOptions: LsqOptions = {
@@ -75,6 +77,7 @@ export function lsqWeightScales(
       idx.dispose();
       // keep the step positive
       tf.tidy(() => m.assign(m.maximum(0.05)));
+      opts.onStep?.(t + 1);
     }
     const learned = Array.from(tf.tidy(() => s0.mul(m)).dataSync());
     const candidate = withScales(enc, learned);

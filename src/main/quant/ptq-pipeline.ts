@@ -328,10 +328,9 @@ export async function runPtq(
     // weight-/range-tuning run the same loop (parseMethod sets biasTuning too; an API config may not).
     if (config.biasTuning || config.weightTuning || config.rangeTuning) {
       shouldStop();
-      progress(
-        (0.5 + done) / totalUnits,
-        `${config.weightTuning ? 'weight and bias' : 'bias'}${config.rangeTuning ? ' and range' : ''} tuning: logits of the quantized model vs the float model`,
-      );
+      const what = `${config.weightTuning ? 'weight and bias' : 'bias'}${config.rangeTuning ? ' and range' : ''} tuning`;
+      const tuningBase = (0.5 + done) / totalUnits;
+      progress(tuningBase, `${what}: logits of the quantized model vs the float model`);
       const gridBiasOf = (name: string, b: Float32Array, inScale: number) =>
         gridBias(b, inScale, layers.get(name)!.weightEnc);
       biasTuning = tuneBiases(
@@ -347,6 +346,8 @@ export async function runPtq(
           iterations: config.biasTuningIterations,
           learningRate: config.biasTuningLr,
           seed: config.seed,
+          // Minutes on a big model: the bar moves with the steps, up to where the integer model starts.
+          onStep: (t, of) => progress(tuningBase + (0.5 * t) / of / totalUnits, `${what} ${t}/${of}`),
         },
         shouldStop,
         config.weightTuning
@@ -478,7 +479,13 @@ function quantizeLayer(
           tf,
           problem,
           enc,
-          { iterations: iters, batchRows: 1024, learningRate: 1e-3, seed: config.seed },
+          {
+            iterations: iters,
+            batchRows: 1024,
+            learningRate: 1e-3,
+            seed: config.seed,
+            onStep: (t) => progress((0.9 * t) / iters, `layer ${n.name}: LSQ ${t}/${iters}`),
+          },
           shouldStop,
         );
         const kept = r.enc !== enc;

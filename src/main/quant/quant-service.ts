@@ -9,6 +9,7 @@ import type { ServiceImpl } from '../../shared/api/contract';
 import { BitbenchError } from '../../shared/errors';
 import type { AppContext } from '../context';
 import type { JobContext, JobHandle } from '../jobs/job-runner';
+import { refuseIfModelsInUse } from '../jobs/jobs-in-use';
 import { loadDatasetTensors, type DatasetTensors } from '../datasets/dataset-reader';
 import { VariantsRepo, type ParentModel } from '../store/variants-repo';
 import { checkDatasetFitsModel } from './dataset-fit';
@@ -86,7 +87,16 @@ export function prepareRequest(
   const parent = repo.parent(input.model);
   // Unsupported layers, BN folding and the per-layer table are checked on the graph itself.
   const graph = buildPtqGraph(parent.spec, parent.weights, { foldBatchNorm: config.foldBatchNorm });
-  resolveLayerBits(parent.spec, graph, config);
+  const bits = resolveLayerBits(parent.spec, graph, config);
+  // An entry giving a layer the bits it has anyway (conv1=4/4 under --weights 4 --acts 4) changes
+  // nothing: dropped, so that "mixed" means some layer's bits differ from the defaults.
+  const plain = resolveLayerBits(parent.spec, graph, { ...config, layerBits: {} });
+  config.layerBits = Object.fromEntries(
+    Object.entries(config.layerBits).filter(([layer]) => {
+      const [a, b] = [bits.get(layer)!, plain.get(layer)!];
+      return a.weights !== b.weights || a.acts !== b.acts;
+    }),
+  );
   if (input.name === input.model)
     throw new BitbenchError('bad_request', "The variant needs its own name, not the parent model's.");
   repo.checkNewName(input.name, input.overwrite ?? false);
@@ -202,6 +212,11 @@ export function createQuantService(ctx: AppContext): ServiceImpl['quant'] {
       return repo.list(model);
     },
     get: ({ name }) => new VariantsRepo(ctx.db).get(name),
-    remove: ({ name }) => ({ removed: new VariantsRepo(ctx.db).remove(name) }),
+    remove: ({ name }) => {
+      // A flash or profile job reading it would fail at its next write, its run deleted under it
+      // (as `models delete` refuses the same).
+      refuseIfModelsInUse(ctx.db, [name]);
+      return { removed: new VariantsRepo(ctx.db).remove(name) };
+    },
   };
 }

@@ -5,7 +5,9 @@ import { decodeWeights } from '../../shared/model/weights-blob';
 import {
   FakeQuantSettingsSchema,
   hasLayerTable,
+  isCollapsed,
   PtqReportSchema,
+  reportWarnings,
   type FakeQuantSettings,
   type PtqReport,
   type VariantDetail,
@@ -67,6 +69,11 @@ function summaryOf(r: SummaryRow): VariantSummary {
     weights_bits: r.weight_bits,
     acts_bits: r.act_bits,
     mixed: hasLayerTable(JSON.parse(r.config) as { layerBits?: Record<string, unknown> }),
+    collapsed: isCollapsed({
+      accuracy: rep.accuracy ?? 0,
+      float_accuracy: rep.float_accuracy ?? 0,
+      per_class: rep.per_class ?? [],
+    }),
     accuracy: rep.accuracy ?? 0,
     float_accuracy: rep.float_accuracy ?? 0,
     model_bytes: rep.model_bytes ?? 0,
@@ -248,9 +255,12 @@ export class VariantsRepo {
       )
       .get(name) as (SummaryRow & { settings: string; integer_model: string }) | undefined;
     if (!r) throw new BitbenchError('not_found', `No quantized variant named "${name}".`);
+    const report = PtqReportSchema.parse(JSON.parse(r.report));
     return {
       summary: summaryOf(r),
-      report: PtqReportSchema.parse(JSON.parse(r.report)),
+      // A report stored before `warnings` existed gets them worked out now, so `variants show --json`
+      // and api.quant.get carry the field as `quantize --json` does.
+      report: { ...report, warnings: report.warnings ?? reportWarnings(report) },
       settings: FakeQuantSettingsSchema.parse(JSON.parse(r.settings)),
       integerModel: IntegerModelSchema.parse(JSON.parse(r.integer_model)),
     };

@@ -89,9 +89,10 @@ export function parseMethod(method: string): Partial<PtqConfig> {
   if (steps.length === 0)
     throw new Error('empty method: use e.g. minmax, mse, cle+mse+adaround+bias-correction');
   const out: Partial<PtqConfig> = {};
-  for (const s of steps) {
+  for (const [i, s] of steps.entries()) {
     const parsed = PtqStep.safeParse(s);
     if (!parsed.success) throw new Error(`unknown method step "${s}" (known: ${PTQ_STEPS.join(', ')})`);
+    if (steps.indexOf(s) !== i) throw new Error(`method names ${s} twice`);
     switch (parsed.data) {
       case 'minmax':
       case 'mse':
@@ -291,6 +292,16 @@ export const PtqReportSchema = z.object({
 export type PtqReport = z.infer<typeof PtqReportSchema>;
 
 /**
+ * A variant at about chance level (below 1.5× 1/classes) whose float model is well above it (2×):
+ * stored as a measurement, not worth deploying, and off the scale of the good ones on a chart.
+ */
+export function isCollapsed(r: Pick<PtqReport, 'accuracy' | 'float_accuracy' | 'per_class'>): boolean {
+  const classes = r.per_class.length;
+  const chance = classes > 0 ? 1 / classes : 0;
+  return classes > 1 && r.accuracy < 1.5 * chance && r.float_accuracy >= 2 * chance;
+}
+
+/**
  * What a user should not miss in a quantized model's report, worked out from the report itself (so
  * variants stored before this existed get them too): a model that collapsed to about chance level, a
  * large drop from the float model, and integer outputs that differ from the simulation.
@@ -308,7 +319,7 @@ export function reportWarnings(
   const drop = r.float_accuracy - r.accuracy;
   const advice =
     'try MSE ranges with AdaRound and bias correction (mse+adaround+bias-correction), more bits on the layers the W-only / A-only columns single out, or low-bit training';
-  if (classes > 1 && r.accuracy < 1.5 * chance && r.float_accuracy >= 2 * chance)
+  if (isCollapsed(r))
     out.push(
       `The quantized model collapsed: ${p(r.accuracy)} is about chance for ${classes} classes (${p(chance)}), against ${p(r.float_accuracy)} for the float model. It is stored, but not worth deploying; ${advice}.`,
     );
@@ -395,6 +406,8 @@ export const VariantSummarySchema = z.object({
   acts_bits: z.number(),
   /** A per-layer table was given: some layers have other bits than weights_bits / acts_bits (the defaults). */
   mixed: z.boolean(),
+  /** About chance level while its float model is not (isCollapsed): the report's "collapsed" warning. */
+  collapsed: z.boolean(),
   accuracy: z.number(),
   float_accuracy: z.number(),
   model_bytes: z.number(),

@@ -243,6 +243,15 @@ export function registerLowBitCommands(program: Command, rt: CliRuntime): void {
       )!;
       if (o.mode !== 'universal' && o.mode !== 'ptq')
         fail(`--mode must be universal or ptq, got "${o.mode}".`);
+      // PTQ mode rounds the float weights, no training: the training flags would be ignored.
+      const training = [
+        ['epochs', '--epochs'],
+        ['maxTrain', '--max-train'],
+      ].filter(([key]) => cmd.getOptionValueSource(key!) === 'cli');
+      if (o.mode === 'ptq' && training.length > 0)
+        fail(
+          `${training.map(([, flag]) => flag).join(', ')}: --mode ptq rounds the float weights without training and would ignore ${training.length === 1 ? 'it' : 'them'}; use --mode universal to fine-tune.`,
+        );
       const maxDrop = num(o.maxDrop, '--max-drop', (n) => n >= 0, 'a number of points ≥ 0');
       const maxBytes = num(o.maxBytes, '--max-bytes', (n) => n > 0, 'a positive number of bytes');
       const { ctx } = await rt.open(o);

@@ -121,7 +121,7 @@ function renderVariants(v: VariantSummary[]): string {
         s.name,
         s.parent,
         `W${s.weights_bits}A${s.acts_bits}${s.mixed ? ' mixed' : ''}`,
-        pct(s.accuracy),
+        `${pct(s.accuracy)}${s.collapsed ? ' collapsed' : ''}`,
         `${int(s.model_bytes)} B`,
         s.method,
       ]),
@@ -254,6 +254,17 @@ export function registerQuantizeCommands(program: Command, rt: CliRuntime): void
           `${stray.join(', ')} ${stray.length === 1 ? 'applies' : 'apply'} to ${lowBit ? 'post-training methods (minmax, mse, adaround, …)' : 'low-bit training methods (qat-ste, qat-lsq, universal-s1, universal-s2)'} only; method "${o.method ?? 'minmax'}" would ignore ${stray.length === 1 ? 'it' : 'them'}.`,
         );
       if (lowBit) return runLowBitQuantize(rt, o as LowBitFlags);
+      // Within PTQ too: the steps a flag tunes must be in the method, or it would be ignored.
+      const steps = parseMethod(o.method ?? 'minmax');
+      const fromCli = (key: string) => cmd.getOptionValueSource(key) === 'cli';
+      if (fromCli('iterations') && steps.optimizer === undefined)
+        fail(
+          `--iterations sets the steps of a layerwise optimiser (adaround, adaquant, lsq); method "${o.method ?? 'minmax'}" has none and would ignore it.`,
+        );
+      if (fromCli('tuningIterations') && !steps.biasTuning)
+        fail(
+          `--tuning-iterations sets the steps of bias-tuning, weight-tuning or range-tuning; method "${o.method ?? 'minmax'}" has none of them and would ignore it.`,
+        );
       if (!o.name) fail('--name is required: the name of the quantized variant to create.');
       const config: Partial<PtqConfig> = {};
       const w = bitsFlag(o.weights, '--weights');

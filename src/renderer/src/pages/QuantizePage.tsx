@@ -92,6 +92,7 @@ function bitsLabel(report: PtqReport): string {
 }
 
 function LayerReport({ report, onDeleted }: { report: PtqReport; onDeleted: () => void }) {
+  const logits = report.per_layer[report.per_layer.length - 1];
   return (
     <div className="card" data-testid="variant-report">
       <h2>
@@ -101,9 +102,13 @@ function LayerReport({ report, onDeleted }: { report: PtqReport; onDeleted: () =
         </span>
       </h2>
       <p>
-        Accuracy {pct(report.accuracy)} on {report.test_count} test windows (integer-exact simulation; float{' '}
-        {pct(report.float_accuracy)}, simulated {pct(report.fake_quant_accuracy)}; agrees with the float model
-        on {pct(report.agreement_with_float)}; integer = simulated on {pct(report.integer_matches_fake_quant)}
+        Accuracy {pct(report.accuracy)} on {report.test_count} test windows (
+        {report.integer_reference.startsWith('integer engine')
+          ? "the integer engine's host reference on the device blob"
+          : 'integer-exact simulation: the engine could not export this model'}
+        ; float {pct(report.float_accuracy)}, simulated {pct(report.fake_quant_accuracy)}; agrees with the
+        float model on {pct(report.agreement_with_float)}; integer = simulated on{' '}
+        {pct(report.integer_matches_fake_quant)}
         ).
       </p>
       {reportWarnings(report).map((w) => (
@@ -153,7 +158,16 @@ function LayerReport({ report, onDeleted }: { report: PtqReport; onDeleted: () =
                 {pct(l.weight_only.accuracy)} · {db(l.weight_only.logits_sqnr)}
               </td>
               <td className="num">
-                {pct(l.act_only.accuracy)} · {db(l.act_only.logits_sqnr)}
+                {pct(l.act_only.accuracy)} ·{' '}
+                {l === logits && l.act_only.logits_sqnr === null ? (
+                  // The logits SQNR is read before their grid (docs/quantization.md), so this row's
+                  // SQNR cannot see the grid it is about: "exact" would contradict its accuracy.
+                  <span title="the logits SQNR is measured before the logits' own grid, which this row quantizes; its accuracy shows the grid's effect">
+                    n/a
+                  </span>
+                ) : (
+                  db(l.act_only.logits_sqnr)
+                )}
               </td>
               <td>
                 {l.optimisation
@@ -185,14 +199,34 @@ function LayerReport({ report, onDeleted }: { report: PtqReport; onDeleted: () =
         ; the input row quantizes only the model's input) — a low value shows which layer hurts and whether
         its weights or its activations are to blame.
       </p>
-      <p>
-        Per class:{' '}
-        {report.per_class.map((c) => (
-          <span key={c.class} className="badge">
-            {c.class} {pct(c.accuracy)} <span className="muted">(float {pct(c.float_accuracy)})</span>
-          </span>
-        ))}
-      </p>
+      <table data-testid="per-class">
+        <thead>
+          <tr>
+            <th>class</th>
+            <th className="num">test windows</th>
+            <th className="num">float</th>
+            <th className="num">quantized (integer)</th>
+            <th className="num">change</th>
+          </tr>
+        </thead>
+        <tbody>
+          {report.per_class.map((c) => {
+            const change = 100 * (c.accuracy - c.float_accuracy);
+            return (
+              <tr key={c.class}>
+                <td className="mono">{c.class}</td>
+                <td className="num">{c.count}</td>
+                <td className="num">{pct(c.float_accuracy)}</td>
+                <td className="num">{pct(c.accuracy)}</td>
+                <td className={`num${change <= -5 ? ' bad' : ''}`}>
+                  {change > 0 ? '+' : ''}
+                  {change.toFixed(2)} points
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
       <ConfirmDelete
         key={report.name}
         what={
@@ -209,27 +243,59 @@ function LayerReport({ report, onDeleted }: { report: PtqReport; onDeleted: () =
   );
 }
 
+interface ChartPoint {
+  name: string;
+  size: number;
+  /** Where the point is drawn (a collapsed variant: a band at the bottom of the scale). */
+  accuracy: number;
+  /** Its accuracy, for the tooltip. */
+  real: number;
+}
+
 function SizeChart({ parent, variants }: { parent: ModelSummary | undefined; variants: VariantSummary[] }) {
-  const points = variants.map((v) => ({ name: v.name, size: v.model_bytes, accuracy: 100 * v.accuracy }));
+  const pointOf = (v: VariantSummary): ChartPoint => ({
+    name: v.name,
+    size: v.model_bytes,
+    accuracy: 100 * v.accuracy,
+    real: 100 * v.accuracy,
+  });
+  const all = variants.map(pointOf);
   // Variants of one size and accuracy (re-runs of one preset) share a point: its tooltip names them all.
   const names = new Map<string, string[]>();
-  for (const p of points) {
-    const key = `${p.size}|${p.accuracy.toFixed(2)}`;
+  for (const p of all) {
+    const key = `${p.size}|${p.real.toFixed(2)}`;
     names.set(key, [...(names.get(key) ?? []), p.name]);
   }
-  const label = (p: { name: string; size: number; accuracy: number }) =>
-    (names.get(`${p.size}|${p.accuracy.toFixed(2)}`) ?? [p.name]).join(', ');
-  const floatPoint =
+  const label = (p: ChartPoint) => (names.get(`${p.size}|${p.real.toFixed(2)}`) ?? [p.name]).join(', ');
+  const floatPoint: ChartPoint[] =
     parent && variants[0]
       ? [
           {
             name: `${parent.name} (float32)`,
             size: parent.size_bytes || 4 * parent.params,
             accuracy: 100 * variants[0].float_accuracy,
+            real: 100 * variants[0].float_accuracy,
           },
         ]
       : [];
-  if (points.length === 0) return null;
+  if (all.length === 0) return null;
+  // A collapsed variant (about chance) would stretch the scale down to it and squeeze every useful
+  // variant into one line at the top: the scale spans the others and the float model, and collapsed
+  // ones sit in a band under them as crosses (their accuracy in the tooltip and the table).
+  const ok = variants.filter((v) => !v.collapsed).map(pointOf);
+  const shown = [...ok, ...floatPoint].map((p) => p.accuracy);
+  const collapsedOnFloor = ok.length > 0 && ok.length < variants.length;
+  let domain: [number, number] | ['auto', 'auto'] = ['auto', 'auto'];
+  let collapsed: ChartPoint[] = [];
+  if (collapsedOnFloor) {
+    const lo = Math.min(...shown);
+    const hi = Math.max(...shown);
+    const pad = Math.max(0.5, 0.1 * (hi - lo));
+    domain = [Math.max(0, Math.floor(lo - 2 * pad)), Math.min(100, Math.ceil(hi + pad))];
+    // In the band under the others, clear of the axis line.
+    const band = (domain[0] + lo - pad) / 2;
+    collapsed = variants.filter((v) => v.collapsed).map((v) => ({ ...pointOf(v), accuracy: band }));
+  }
   return (
     <div className="card" data-testid="size-chart" style={{ height: 320 }}>
       <h2>Accuracy vs size</h2>
@@ -250,25 +316,35 @@ function SizeChart({ parent, variants }: { parent: ModelSummary | undefined; var
             dataKey="accuracy"
             name="accuracy"
             unit=" %"
-            domain={['auto', 'auto']}
+            domain={domain}
+            allowDataOverflow={collapsedOnFloor}
             tickFormatter={(v: number) => v.toFixed(1)}
           />
           <ZAxis type="category" dataKey="name" name="variant" />
           <Tooltip
             formatter={(_value, key, item) => {
-              const p = item.payload as { name: string; size: number; accuracy: number };
+              const p = item.payload as ChartPoint;
               if (key === 'size') return [bytes(p.size), 'size'];
-              if (key === 'accuracy') return [`${p.accuracy.toFixed(2)} %`, 'accuracy'];
+              if (key === 'accuracy') return [`${p.real.toFixed(2)} %`, 'accuracy'];
               return [label(p), 'variant'];
             }}
           />
           <Legend />
           <Scatter
             name="quantized (integer accuracy, test split)"
-            data={points}
+            data={collapsedOnFloor ? ok : all}
             fill="#0969da"
             isAnimationActive={false}
           />
+          {collapsed.length > 0 && (
+            <Scatter
+              name="collapsed, about chance (drawn under the others; accuracy in the tooltip)"
+              data={collapsed}
+              fill="#9a6700"
+              shape="cross"
+              isAnimationActive={false}
+            />
+          )}
           <Scatter name="float parent" data={floatPoint} fill="#cf222e" isAnimationActive={false} />
         </ScatterChart>
       </ResponsiveContainer>
@@ -606,7 +682,18 @@ export function QuantizePage() {
                       W{v.weights_bits}A{v.acts_bits}
                       {v.mixed ? ' mixed' : ''}
                     </td>
-                    <td className="num">{pct(v.accuracy)}</td>
+                    <td className="num">
+                      {pct(v.accuracy)}
+                      {v.collapsed && ' '}
+                      {v.collapsed && (
+                        <span
+                          className="badge bad"
+                          title="about chance level: stored, but not worth deploying (see its report)"
+                        >
+                          collapsed
+                        </span>
+                      )}
+                    </td>
                     <td className="num">{pct(v.float_accuracy)}</td>
                     <td className="num">{bytes(v.model_bytes)}</td>
                     <td className="num">{(v.bops / 1e6).toFixed(1)} M</td>

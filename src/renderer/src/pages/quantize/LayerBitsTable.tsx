@@ -18,16 +18,22 @@ export function quantizableLayers(layers: ReadonlyArray<{ name: string; type: st
   return layers.filter((l) => l.params > 0 && l.type !== 'batchNorm');
 }
 
-/** The request's table: only the layers whose choice differs from the defaults. */
+/**
+ * The request's table: only what was chosen. A width left on "default" is left out, so the server
+ * applies its own default to it — for the last layer's activations (the logits) that is 8 bits, not
+ * the default activation width (docs/quantization.md); a weight width equal to the default is left out
+ * too.
+ */
 export function layerBitsOf(
   choice: LayerBitsChoice,
   defaults: { w: number; a: number },
 ): Record<string, LayerBitsEntry> {
   const out: Record<string, LayerBitsEntry> = {};
   for (const [name, c] of Object.entries(choice)) {
-    const w = c.weights ?? defaults.w;
-    const a = c.acts ?? defaults.a;
-    if (w !== defaults.w || a !== defaults.a) out[name] = { weights: w, acts: a };
+    const entry: LayerBitsEntry = {};
+    if (c.weights !== undefined && c.weights !== defaults.w) entry.weights = c.weights;
+    if (c.acts !== undefined) entry.acts = c.acts;
+    if (Object.keys(entry).length > 0) out[name] = entry;
   }
   return out;
 }
@@ -39,7 +45,7 @@ function BitsSelect({
   testId,
 }: {
   value: number | undefined;
-  fallback: number;
+  fallback: number | string;
   onChange: (v: number | undefined) => void;
   testId: string;
 }) {
@@ -88,7 +94,7 @@ export function LayerBitsTable({
           </tr>
         </thead>
         <tbody>
-          {layers.map((l) => (
+          {layers.map((l, i) => (
             <tr key={l.name}>
               <td className="mono">{l.name}</td>
               <td>{l.type}</td>
@@ -104,7 +110,11 @@ export function LayerBitsTable({
               <td>
                 <BitsSelect
                   value={choice[l.name]?.acts}
-                  fallback={defaults.a}
+                  // The logits keep 8 bits unless asked (an argmax over few levels ties); a GRU's
+                  // output is the engine's 8-bit Q7 state.
+                  fallback={
+                    l.type === 'gru' ? '8, GRU state' : i === layers.length - 1 ? '8, logits' : defaults.a
+                  }
                   onChange={(v) => set(l.name, { acts: v })}
                   testId={`quant-layer-a-${l.name}`}
                 />
