@@ -95,6 +95,14 @@ describe.skipIf(!!skip)('Quantize page in Chromium against the headless host', (
     await expect
       .poll(() => page.getByTestId('quantize-form').getByTestId('job-progress').textContent())
       .toMatch(/done in \d/);
+    // A bar per layer, each full at the end.
+    const stages = page.getByTestId('quantize-form').getByTestId('job-stage');
+    await expect
+      .poll(() => stages.evaluateAll((els) => els.map((e) => e.getAttribute('data-name'))))
+      .toEqual(['conv1', 'conv2', 'fc']);
+    expect(
+      await stages.locator('progress').evaluateAll((els) => els.map((e) => (e as HTMLProgressElement).value)),
+    ).toEqual([100, 100, 100]);
     await screenshot(page, 'quantize-mixed');
 
     const ctx = createAppContext({ dbPath, shell: 'cli' });

@@ -65,6 +65,16 @@ describe('the quantize job', () => {
     expect(layerMessages.length).toBeGreaterThan(0);
     expect(running.length).toBeGreaterThan(3);
     expect(longestGapMs / 1000).toBeLessThan(seconds / 2);
+    // A bar per layer: the stages name the weighted layers in order; mid-job one layer was part
+    // done while a later one had not started; at the end every layer is done.
+    const names = ctx.jobs.get(handle.id).stages?.map((st) => st.name);
+    expect(names).toEqual(new VariantsRepo(ctx.db).get('wide-w4a4').report.per_layer.map((l) => l.name));
+    const partway = running.find((j) => {
+      const p = (j.stages ?? []).map((st) => st.progress);
+      return p.some((v) => v > 0 && v < 1) && p[p.length - 1] === 0;
+    });
+    expect(partway).toBeDefined();
+    expect(ctx.jobs.get(handle.id).stages!.every((st) => st.progress === 1)).toBe(true);
     const v = new VariantsRepo(ctx.db).get('wide-w4a4');
     expect(v.summary.method).toBe('mse+adaround+bias-correction');
     expect(v.report.accuracy).toBeGreaterThan(0.5);

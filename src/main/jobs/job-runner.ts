@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Job } from '../../shared/api/jobs';
+import type { Job, JobStage } from '../../shared/api/jobs';
 import { BitbenchError } from '../../shared/errors';
 import type { EventHub } from '../api/event-hub';
 import type { JobsRepo } from '../store/jobs-repo';
@@ -7,8 +7,11 @@ import type { JobsRepo } from '../store/jobs-repo';
 export interface JobContext {
   readonly id: string;
   readonly signal: AbortSignal;
-  /** Reports progress 0..1 with a message; cheap to call often (throttled). */
-  progress(fraction: number, message?: string): void;
+  /**
+   * Reports progress 0..1 with a message and, for a job made of named stages (a PTQ run's layers),
+   * each stage's progress; cheap to call often (throttled).
+   */
+  progress(fraction: number, message?: string, stages?: readonly JobStage[]): void;
   /** Throws a `cancelled` error when the job was cancelled. Call between units of work. */
   throwIfCancelled(): void;
 }
@@ -50,7 +53,10 @@ export class JobRunner {
     this.watchCancelRequests();
     let lastPersist = 0;
     let lastEmit = 0;
-    let current = { progress: 0, message: '' };
+    let current: { progress: number; message: string; stages?: readonly JobStage[] } = {
+      progress: 0,
+      message: '',
+    };
     const emit = () => {
       const job = this.repo.get(id);
       if (job) this.events?.emit('job', job);
@@ -59,17 +65,27 @@ export class JobRunner {
     const ctx: JobContext = {
       id,
       signal: controller.signal,
-      progress: (fraction, message) => {
-        current = { progress: Math.min(1, Math.max(0, fraction)), message: message ?? current.message };
+      progress: (fraction, message, stages) => {
+        current = {
+          progress: Math.min(1, Math.max(0, fraction)),
+          message: message ?? current.message,
+          stages: stages ?? current.stages,
+        };
         const now = Date.now();
         if (now - lastPersist >= PERSIST_EVERY_MS) {
           lastPersist = now;
-          this.repo.progress(id, current.progress, current.message);
+          this.repo.progress(id, current.progress, current.message, current.stages);
         }
         if (now - lastEmit >= EMIT_EVERY_MS) {
           lastEmit = now;
           const job = this.repo.get(id);
-          if (job) this.events?.emit('job', { ...job, progress: current.progress, message: current.message });
+          if (job)
+            this.events?.emit('job', {
+              ...job,
+              progress: current.progress,
+              message: current.message,
+              ...(current.stages ? { stages: [...current.stages] } : {}),
+            });
         }
       },
       throwIfCancelled: () => {
@@ -79,13 +95,13 @@ export class JobRunner {
     const done = (async () => {
       try {
         const result = await work(ctx);
-        this.repo.progress(id, 1, current.message);
+        this.repo.progress(id, 1, current.message, current.stages);
         this.repo.finish(id, 'succeeded', result, null);
         return result;
       } catch (err) {
         const cancelled =
           controller.signal.aborted || (err instanceof BitbenchError && err.code === 'cancelled');
-        this.repo.progress(id, current.progress, current.message);
+        this.repo.progress(id, current.progress, current.message, current.stages);
         this.repo.finish(
           id,
           cancelled ? 'cancelled' : 'failed',

@@ -1,3 +1,4 @@
+import type { JobStage } from '../../shared/api/jobs';
 import type * as TfType from '@tensorflow/tfjs';
 import type { PtqConfig } from '../../shared/api/quant';
 import { BitbenchError } from '../../shared/errors';
@@ -93,7 +94,8 @@ export interface PtqResult {
   biasTuning: BiasTuningResult | null;
 }
 
-export type Progress = (fraction: number, message: string) => void;
+/** Overall progress, its message, and (from the pipeline) each layer's own progress. */
+export type Progress = (fraction: number, message: string, layers?: readonly JobStage[]) => void;
 
 /**
  * Resolves per-layer bits and checks the request against the graph; throws `bad_request` naming
@@ -206,7 +208,7 @@ export async function runPtq(
   calibX: Float32Array,
   calibCount: number,
   config: PtqConfig,
-  progress: Progress = () => undefined,
+  report: Progress = () => undefined,
   shouldStop: () => void = () => undefined,
 ): Promise<PtqResult> {
   const graph = buildPtqGraph(spec, weights, { foldBatchNorm: config.foldBatchNorm });
@@ -215,6 +217,14 @@ export async function runPtq(
   const g = cloneGraph(graph);
   const weighted = quantizableNodes(g);
   const totalUnits = 2 + weighted.length;
+  // A bar per layer: each layer's progress rides along with every overall report.
+  const layerProgress = new Map(weighted.map((n) => [n.name, 0]));
+  const progress = (fraction: number, message: string) =>
+    report(
+      fraction,
+      message,
+      [...layerProgress].map(([name, p]) => ({ name, progress: p })),
+    );
   let cleSweeps = 0;
   if (config.cle) {
     progress(0.01, 'cross-layer equalisation');
@@ -286,9 +296,13 @@ export async function runPtq(
           xq,
           inEnc,
           config,
-          (f, msg) => progress(base + f / totalUnits, msg),
+          (f, msg) => {
+            layerProgress.set(n.name, Math.min(1, Math.max(0, f)));
+            progress(base + f / totalUnits, msg);
+          },
           shouldStop,
         );
+        layerProgress.set(n.name, 1);
         layers.set(n.name, step.layer);
         kernels.set(n.name, step.dequantized);
         biases.set(n.name, step.gridBias);
@@ -303,6 +317,7 @@ export async function runPtq(
         const b = bits.get(n.name)!;
         progress((1 + done) / totalUnits, `layer ${n.name}: W${b.weights} GRU (integer gates, Q7 state)`);
         const step = quantizeGru(n, b, config);
+        layerProgress.set(n.name, 1);
         layers.set(n.name, step.layer);
         kernels.set(n.name, step.dequantized);
         recurrentKernels.set(n.name, step.recurrentDequantized);

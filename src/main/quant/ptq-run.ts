@@ -3,7 +3,7 @@ import type { ModelSpec, NamedWeight } from '../../shared/model/spec';
 import type { IntegerModel } from '../../shared/quant/integer-model';
 import type { Tf } from '../ml/tf-loader';
 import { evaluatePtq, type LabelledSet } from './ptq-evaluate';
-import { runPtq } from './ptq-pipeline';
+import { runPtq, type Progress } from './ptq-pipeline';
 import { buildReport, settingsOf } from './ptq-report';
 
 /**
@@ -32,13 +32,20 @@ export async function quantizeAndEvaluate(
   tf: Tf,
   backend: string,
   input: PtqRunInput,
-  progress: (fraction: number, message: string) => void,
+  progress: Progress,
 ): Promise<PtqRunOutput> {
   const started = Date.now();
   const { config } = input;
-  const result = await runPtq(tf, input.spec, input.weights, input.calibX, config.calibSize, config, (f, m) =>
-    progress(0.7 * f, m),
+  const result = await runPtq(
+    tf,
+    input.spec,
+    input.weights,
+    input.calibX,
+    config.calibSize,
+    config,
+    (f, m, layers) => progress(0.7 * f, m, layers),
   );
+  // Every layer is done by now; the stages keep their last report.
   const evaluation = evaluatePtq(tf, result, input.test, {
     onProgress: (f, m) => progress(0.7 + 0.28 * f, m),
   });

@@ -157,7 +157,7 @@ export async function runQuantizeJob(
     },
     {
       signal: job.signal,
-      onMessage: (m) => m.type === 'progress' && job.progress(m.fraction, m.message),
+      onMessage: (m) => m.type === 'progress' && job.progress(m.fraction, m.message, m.stages),
     },
     (m) => (m.type === 'ptq-done' ? m : undefined),
   );

@@ -1,3 +1,4 @@
+import type { JobStage } from '../../shared/api/jobs';
 import { parentPort } from 'node:worker_threads';
 import type { EpochReport, SensitivityReport } from '../../shared/api/lowbit';
 import type { FakeQuantSettings, PtqReport } from '../../shared/api/quant';
@@ -31,7 +32,7 @@ export type QuantWorkerRequest =
     };
 
 export type QuantWorkerMessage =
-  | { type: 'progress'; fraction: number; message: string }
+  | { type: 'progress'; fraction: number; message: string; stages?: readonly JobStage[] }
   | { type: 'epoch'; epoch: EpochReport }
   | { type: 'ptq-done'; report: PtqReport; settings: FakeQuantSettings; integerModel: IntegerModel }
   | { type: 'train-done'; output: LowBitRunOutput }
@@ -49,7 +50,8 @@ port.once('message', (req: QuantWorkerRequest) => {
 async function run(req: QuantWorkerRequest): Promise<void> {
   try {
     const { tf, backend } = await loadTf();
-    const onProgress = (fraction: number, message: string) => post({ type: 'progress', fraction, message });
+    const onProgress = (fraction: number, message: string, stages?: readonly JobStage[]) =>
+      post({ type: 'progress', fraction, message, ...(stages ? { stages } : {}) });
     if (req.kind === 'ptq') {
       const out = await quantizeAndEvaluate(tf, backend, req.input, onProgress);
       post({ type: 'ptq-done', ...out });

@@ -1,4 +1,4 @@
-import type { Job, JobState } from '../../shared/api/jobs';
+import type { Job, JobStage, JobState } from '../../shared/api/jobs';
 import type { Db } from './database';
 
 function pidAlive(pid: number): boolean {
@@ -22,6 +22,7 @@ interface JobRow {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+  stages: string | null;
 }
 
 function etaSeconds(row: JobRow, now = Date.now()): number | null {
@@ -44,6 +45,7 @@ function toJob(row: JobRow): Job {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     etaSeconds: etaSeconds(row),
+    ...(row.stages ? { stages: JSON.parse(row.stages) as JobStage[] } : {}),
   };
 }
 
@@ -62,8 +64,11 @@ export class JobsRepo {
     return this.get(id)!;
   }
 
-  progress(id: string, progress: number, message: string): void {
-    this.db.prepare('UPDATE jobs SET progress = ?, message = ? WHERE id = ?').run(progress, message, id);
+  /** Progress and message; the stages too when given (else they stay as they were). */
+  progress(id: string, progress: number, message: string, stages?: readonly JobStage[]): void {
+    this.db
+      .prepare('UPDATE jobs SET progress = ?, message = ?, stages = COALESCE(?, stages) WHERE id = ?')
+      .run(progress, message, stages ? JSON.stringify(stages) : null, id);
   }
 
   finish(id: string, state: JobState, result: unknown, error: string | null): void {

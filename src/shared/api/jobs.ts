@@ -4,6 +4,10 @@ import { method } from './define';
 export const JobState = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted']);
 export type JobState = z.infer<typeof JobState>;
 
+/** One named part of a job (a layer of a PTQ run) and how far it is, 0..1. */
+export const JobStageSchema = z.object({ name: z.string(), progress: z.number().min(0).max(1) });
+export type JobStage = z.infer<typeof JobStageSchema>;
+
 export const JobSchema = z.object({
   id: z.string(),
   kind: z.string(),
@@ -18,6 +22,8 @@ export const JobSchema = z.object({
   finishedAt: z.string().nullable(),
   /** Seconds left, estimated from progress so far; null when unknown. */
   etaSeconds: z.number().nullable(),
+  /** Per-stage progress of a job made of named stages (a PTQ run: one per layer); absent otherwise. */
+  stages: z.array(JobStageSchema).optional(),
 });
 export type Job = z.infer<typeof JobSchema>;
 

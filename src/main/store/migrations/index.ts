@@ -6,6 +6,7 @@ import { migration0006 } from './0006-recording';
 import { migration0010 } from './0010-deploy';
 import { migration0011 } from './0011-orphan-variants';
 import { migration0012 } from './0012-job-cancel-request';
+import { migration0013 } from './0013-job-stages';
 import type { Migration } from './types';
 
 /** Ordered list of every migration. A feature appends its own, one file each. */
@@ -18,6 +19,7 @@ export const migrations: readonly Migration[] = [
   migration0010,
   migration0011,
   migration0012,
+  migration0013,
 ];
 
 export type { Migration };

@@ -35,6 +35,17 @@ export function JobProgress({ job }: { job: Job | undefined }) {
         )}
       </div>
       <progress max={100} value={pct} />
+      {job.stages && job.stages.length > 0 && (
+        <div className="job-stages" data-testid="job-stages">
+          {job.stages.map((st) => (
+            <div className="job-stage" key={st.name} data-testid="job-stage" data-name={st.name}>
+              <span className="mono">{st.name}</span>
+              <progress max={100} value={Math.round(st.progress * 100)} />
+              <span className="job-pct">{Math.round(st.progress * 100)}%</span>
+            </div>
+          ))}
+        </div>
+      )}
       <div className="job-message">
         {job.error ?? (job.state === 'succeeded' ? doneMessage(job) : job.message)}
       </div>
