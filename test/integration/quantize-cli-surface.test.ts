@@ -34,6 +34,16 @@ describe('quantize and variants on the command line (small model)', () => {
     const old = await cli(['variants', 'show', 'tiny-w1a1', '--json']);
     expect(old.code).toBe(0);
     expect((JSON.parse(old.out) as PtqReport).warnings).toEqual(fresh.warnings);
+    // The list's verdicts come along: show and list say the same of a variant.
+    const listed = (
+      JSON.parse((await cli(['variants', 'list', '--json'])).out) as Array<Record<string, unknown>>
+    ).find((v) => v.name === 'tiny-w1a1')!;
+    const shown = JSON.parse(old.out) as Record<string, unknown>;
+    for (const k of ['mixed', 'collapsed', 'created_at']) expect(shown[k]).toEqual(listed[k]);
+    // --integer-model prints only with --json: refused without it, not silently ignored.
+    const noJson = await cli(['variants', 'show', 'tiny-w1a1', '--integer-model']);
+    expect(noJson.code).toBe(1);
+    expect(noJson.err).toMatch(/--integer-model goes with --json/);
   }, 60_000);
 
   it('sensitivity refuses a bit width listed twice, and training flags in ptq mode, before any job', async () => {

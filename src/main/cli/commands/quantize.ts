@@ -318,9 +318,18 @@ export function registerQuantizeCommands(program: Command, rt: CliRuntime): void
     .option('--integer-model', 'with --json: include the integer model')
     .action(async (name: string, _o, cmd: Command) => {
       const o = optionsOf<CommonOptions & { integerModel?: boolean }>(cmd);
+      if (o.integerModel && !o.json)
+        fail('--integer-model goes with --json (the text report has no place for the integer model).');
       const { services } = await rt.open(o);
       const d = await services.quant.get({ name });
-      if (o.json) rt.print(o, o.integerModel ? d : { ...d.report, settings: d.settings }, () => '');
+      // The report as `quantize --json` printed it, plus what `variants list` says of the variant.
+      const { mixed, collapsed, created_at } = d.summary;
+      if (o.json)
+        rt.print(
+          o,
+          o.integerModel ? d : { ...d.report, mixed, collapsed, created_at, settings: d.settings },
+          () => '',
+        );
       else rt.print(o, d.report, renderReport);
     });
   command(variants, 'remove <name>', 'delete a quantized variant, with its device runs').action(
