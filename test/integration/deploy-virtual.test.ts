@@ -24,8 +24,8 @@ import { skipNote, testContext, virtualBoardsUnavailable } from './helpers/virtu
 const unavailable = virtualBoardsUnavailable();
 skipNote(unavailable, 'deploy integration tests');
 
-/** Calls `onInfer(n)` before the n-th INFER request (1-based) is written. */
-function watchInfers(onInfer: (n: number) => void) {
+/** Calls `onRequest(n)` before the n-th request of `command` (1-based) is written. */
+function watchRequests(command: number, onRequest: (n: number) => void) {
   return (t: Transport): Transport => {
     let n = 0;
     return {
@@ -40,35 +40,14 @@ function watchInfers(onInfer: (n: number) => void) {
       close: () => t.close(),
       write: (bytes) => {
         const msg = cobsDecode(bytes.subarray(0, bytes.length - 1));
-        if (msg && msg[0] === Command.INFER) onInfer(++n);
+        if (msg && msg[0] === command) onRequest(++n);
         return t.write(bytes);
       },
     };
   };
 }
-
-/** Calls `onChunk(n)` before the n-th MODEL_CHUNK request (1-based) is written. */
-function watchChunks(onChunk: (n: number) => void) {
-  return (t: Transport): Transport => {
-    let n = 0;
-    return {
-      get path() {
-        return t.path;
-      },
-      get isOpen() {
-        return t.isOpen;
-      },
-      onData: (fn) => t.onData(fn),
-      onClose: (fn) => t.onClose(fn),
-      close: () => t.close(),
-      write: (bytes) => {
-        const msg = cobsDecode(bytes.subarray(0, bytes.length - 1));
-        if (msg && msg[0] === Command.MODEL_CHUNK) onChunk(++n);
-        return t.write(bytes);
-      },
-    };
-  };
-}
+const watchInfers = (onInfer: (n: number) => void) => watchRequests(Command.INFER, onInfer);
+const watchChunks = (onChunk: (n: number) => void) => watchRequests(Command.MODEL_CHUNK, onChunk);
 
 /**
  * While `armed`, flips one data byte of the first MODEL_CHUNK and re-seals the frame with a valid
