@@ -216,15 +216,19 @@ export class BoardConnection implements SensorStream {
       try {
         return await loadModel(this.current, blob, progress, opts);
       } catch (err) {
-        if (!(err instanceof BoardClosedError) || reconnects-- <= 0 || this.closedByUs) throw err;
-        await delay(200);
+        if (!(err instanceof BoardClosedError)) throw err;
         // A port that is gone for good (a killed QEMU's pty, an unplugged board) fails as the loss it
-        // is, with how far the load got, not as a port that never existed.
-        await this.reopen().catch(() => {
-          throw new BoardClosedError(
+        // is, with how far the load got, not as a port that never existed. The same when the manager
+        // closed the connection first (it saw the QEMU exit before this catch ran).
+        const wentAway = () =>
+          new BoardClosedError(
             this.current.port,
             `the board went away after ${sent.toLocaleString('en-US')} of ${blob.length.toLocaleString('en-US')} B of the model and did not come back`,
           );
+        if (this.closedByUs || reconnects-- <= 0) throw wentAway();
+        await delay(200);
+        await this.reopen().catch(() => {
+          throw wentAway();
         });
       }
     }
