@@ -1,3 +1,4 @@
+import { inputLevelsOf } from '../../shared/quant/integer-model';
 import { readBlob } from './blob-reader';
 import { TANH_Q15 } from './int-math';
 
@@ -38,7 +39,7 @@ export interface CExport {
 export function exportC(
   blob: Uint8Array,
   modelName: string,
-  inputLevels: { min: number; max: number } = { min: -128, max: 127 },
+  inputLevels: { min: number; max: number } = inputLevelsOf({}),
 ): CExport {
   const parsed = readBlob(blob, modelName);
   const id = cIdentifier(modelName);

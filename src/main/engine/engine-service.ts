@@ -11,7 +11,7 @@ import {
   type VerifyResult,
 } from '../../shared/api/engine';
 import { BitbenchError } from '../../shared/errors';
-import type { IntegerModel } from '../../shared/quant/integer-model';
+import { inputLevelsOf, type IntegerModel } from '../../shared/quant/integer-model';
 import type { AppContext } from '../context';
 import type { JobContext } from '../jobs/job-runner';
 import { loadDatasetTensors, type DatasetTensors } from '../datasets/dataset-reader';
@@ -134,7 +134,7 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
           if (existsSync(out) && !isDir(out))
             throw Object.assign(new Error(out), { code: 'EEXIST', path: out });
           mkdirSync(out, { recursive: true });
-          const c = exportC(blob, input.model, v.integerModel.inputLevels);
+          const c = exportC(blob, input.model, inputLevelsOf(v.integerModel));
           for (const [name, text] of [
             [c.headerName, c.header],
             [c.sourceName, c.source],

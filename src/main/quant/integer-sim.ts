@@ -1,5 +1,5 @@
 import { GruExtraSchema, type GruExtra } from '../../shared/engine/blob-format';
-import type { IntLayer, IntegerModel } from '../../shared/quant/integer-model';
+import { inputLevelsOf, type IntLayer, type IntegerModel } from '../../shared/quant/integer-model';
 import { BitbenchError } from '../../shared/errors';
 import {
   IDENTITY_REQUANT,
@@ -31,8 +31,7 @@ export type PoolIntLayer = Extract<IntLayer, { op: 'maxPool1d' | 'avgPool1d' | '
 export function quantizeInput(model: IntegerModel, x: ArrayLike<number>): Int32Array {
   const q = new Int32Array(x.length);
   const { scale, zeroPoint } = model.input;
-  const lo = model.inputLevels?.min ?? -128;
-  const hi = model.inputLevels?.max ?? 127;
+  const { min: lo, max: hi } = inputLevelsOf(model);
   for (let i = 0; i < x.length; i++) q[i] = clamp(roundHalfUp(x[i]! / scale) + zeroPoint, lo, hi);
   return q;
 }

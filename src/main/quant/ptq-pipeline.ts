@@ -1,5 +1,5 @@
-import type { JobStage } from '../../shared/api/jobs';
 import type * as TfType from '@tensorflow/tfjs';
+import type { JobStage } from '../../shared/api/jobs';
 import type { PtqConfig } from '../../shared/api/quant';
 import { BitbenchError } from '../../shared/errors';
 import type { ModelSpec, NamedWeight } from '../../shared/model/spec';

@@ -1,5 +1,5 @@
-import type { JobStage } from '../../shared/api/jobs';
 import { parentPort } from 'node:worker_threads';
+import type { JobStage } from '../../shared/api/jobs';
 import type { EpochReport, SensitivityReport } from '../../shared/api/lowbit';
 import type { FakeQuantSettings, PtqReport } from '../../shared/api/quant';
 import type { IntegerModel } from '../../shared/quant/integer-model';

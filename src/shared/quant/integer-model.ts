@@ -142,3 +142,8 @@ export const IntegerModelSchema = z.object({
   output: ActQuantSchema,
 });
 export type IntegerModel = z.infer<typeof IntegerModelSchema>;
+
+/** The levels the host clamps a model's quantized input to: its `inputLevels`, else all of int8. */
+export function inputLevelsOf(model: Pick<IntegerModel, 'inputLevels'>): { min: number; max: number } {
+  return model.inputLevels ?? { min: -128, max: 127 };
+}
