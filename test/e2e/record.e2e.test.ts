@@ -125,7 +125,8 @@ describe.skipIf(!!skip)('Record page', () => {
     expect(await page.locator('.error-box').count()).toBe(0);
     await page.reload();
     await page.getByTestId('rec-stop').waitFor({ timeout: 15_000 });
-    expect(await page.getByTestId('rec-label').inputValue()).toBe('tap');
+    // The form is filled from the running recording once its settings are read back (after Stop shows).
+    await expect.poll(() => page.getByTestId('rec-label').inputValue(), { timeout: 15_000 }).toBe('tap');
     expect(await page.getByTestId('rec-dataset').inputValue()).toBe('taps');
     expect(await page.getByTestId('rec-duration').inputValue()).toBe('8');
     // The running session's row counts up while it records.
