@@ -318,26 +318,6 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
     const { input, model, blob, parsed, data } = plan;
     const per = data.x.length / Math.max(1, data.y.length);
     const count = Math.min(input.limit, data.y.length);
-    const inputs: Int8Array[] = [];
-    const refs: Int8Array[][] = [];
-    let simLogit = 0;
-    let simPred = 0;
-    for (let i = 0; i < count; i++) {
-      if (i % 16 === 0) {
-        progress((input.board ? 0.3 : 1) * (i / count), `host reference ${i} / ${count}`);
-        // Let the job's id reach the caller and a cancel reach us.
-        await new Promise((resolve) => setImmediate(resolve));
-        checkStop();
-      }
-      const window = data.x.subarray(i * per, (i + 1) * per);
-      const q = Int8Array.from(quantizeInput(model, window));
-      inputs.push(q);
-      const ref = runReference(parsed, q);
-      refs.push(ref.layers);
-      const sim = runIntegerModel(model, window);
-      if (sim.length !== ref.output.length || sim.some((s, k) => s !== ref.output[k])) simLogit++;
-      if (argmax(sim) !== argmax(ref.output)) simPred++;
-    }
     const result: VerifyResult = {
       model: input.model,
       board: input.board ?? null,
@@ -345,42 +325,51 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
       compared: 0,
       mismatches: 0,
       bit_exact: false,
-      reference_vs_integer_sim: {
-        compared: count,
-        prediction_mismatches: simPred,
-        logit_mismatches: simLogit,
-      },
+      reference_vs_integer_sim: { compared: count, prediction_mismatches: 0, logit_mismatches: 0 },
       latency: null,
       first_mismatch: null,
       device_note: null,
     };
-    if (!conn) {
-      result.compared = count;
-      result.mismatches = simLogit;
-      result.bit_exact = simLogit === 0;
-      result.device_note = 'no --board: host reference compared with the PTQ integer simulation only';
-      return result;
+    const sim = result.reference_vs_integer_sim;
+    if (conn) {
+      checkStop();
+      progress(0, `loading the model onto ${input.board}`);
+      await loadModel(conn.client, blob);
     }
-    checkStop();
-    progress(0.3, `loading the model onto ${input.board}`);
-    await loadModel(conn.client, blob);
     const lat: number[] = [];
     const perLayer = new Array<number>(parsed.layers.length).fill(0);
     // The board's own counter (instructions on QEMU -icount), also when a window reports none.
-    let unit = conn.info.counterKind;
+    let unit = conn?.info.counterKind ?? 'cycles';
+    // One window at a time: the board runs it while the host computes its reference, so the first
+    // comparison comes after one window, not after the host has done the whole split.
     for (let i = 0; i < count; i++) {
       checkStop();
-      progress(
-        0.35 + (0.65 * i) / count,
-        `${input.board}: window ${i} / ${count}, ${result.mismatches} mismatch${result.mismatches === 1 ? '' : 'es'}`,
-      );
-      const r = await conn.client.infer(
-        new Uint8Array(inputs[i]!.buffer, inputs[i]!.byteOffset, inputs[i]!.length),
-      );
+      if (conn)
+        progress(
+          0.05 + (0.95 * i) / count,
+          `${input.board}: window ${i} / ${count}, ${result.mismatches} mismatch${result.mismatches === 1 ? '' : 'es'}`,
+        );
+      else if (i % 16 === 0) {
+        progress(i / count, `host reference ${i} / ${count}`);
+        // Let the job's id reach the caller and a cancel reach us.
+        await new Promise((resolve) => setImmediate(resolve));
+        checkStop();
+      }
+      const window = data.x.subarray(i * per, (i + 1) * per);
+      const q = Int8Array.from(quantizeInput(model, window));
+      const onDevice = conn?.client.infer(new Uint8Array(q.buffer, q.byteOffset, q.length));
+      onDevice?.catch(() => undefined); // awaited below; the host reference runs meanwhile
+      const ref = runReference(parsed, q);
+      const simOut = runIntegerModel(model, window);
+      if (simOut.length !== ref.output.length || simOut.some((s, k) => s !== ref.output[k]))
+        sim.logit_mismatches++;
+      if (argmax(simOut) !== argmax(ref.output)) sim.prediction_mismatches++;
+      if (!conn || !onDevice) continue;
+      const r = await onDevice;
       unit = r.counterKind;
       lat.push(r.elapsed);
       r.layerElapsed.forEach((e, k) => (perLayer[k] = (perLayer[k] ?? 0) + e));
-      const want = refs[i]![refs[i]!.length - 1]!;
+      const want = ref.output;
       const got = new Int8Array(r.output.buffer, r.output.byteOffset, r.output.length);
       result.compared++;
       if (got.length !== want.length || got.some((g, k) => g !== want[k])) {
@@ -389,7 +378,7 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
           let layer: number | null = null;
           for (let li = 0; li < parsed.layers.length && layer === null; li++) {
             const dev = await conn.client.layerOutput(li).catch(() => null);
-            const exp = refs[i]![li]!;
+            const exp = ref.layers[li]!;
             if (dev && (dev.length !== exp.length || dev.some((d, k) => (d << 24) >> 24 !== exp[k])))
               layer = li;
           }
@@ -400,6 +389,13 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
           };
         }
       }
+    }
+    if (!conn) {
+      result.compared = count;
+      result.mismatches = sim.logit_mismatches;
+      result.bit_exact = sim.logit_mismatches === 0;
+      result.device_note = 'no --board: host reference compared with the PTQ integer simulation only';
+      return result;
     }
     result.bit_exact = result.mismatches === 0 && result.compared > 0;
     result.latency = {
