@@ -177,6 +177,7 @@ export async function runLowBit(
         ptqConfig,
         undefined,
         hooks.checkStop,
+        outcome.actEncodings,
       );
       const result = withTrainedWeights(ptq, outcome);
       progress(0.92, 'integer-exact evaluation on the test split');
@@ -236,6 +237,7 @@ export async function runLowBit(
       bops: cost?.bops ?? null,
       peak_memory_bytes: cost?.peak_memory_bytes ?? null,
       epochs: outcome.epochs,
+      kept_epoch: outcome.keptEpoch,
       seconds: (Date.now() - started) / 1000,
       backend: input.backend,
       config: cfg,

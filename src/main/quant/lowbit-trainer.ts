@@ -3,22 +3,20 @@ import type { EpochReport, LowBitConfig, WeightHistogram } from '../../shared/ap
 import { BitbenchError } from '../../shared/errors';
 import type { ModelSpec } from '../../shared/model/spec';
 import type { Tf } from '../ml/tf-loader';
-import { asymmetricEncoding } from './affine-quantizer';
+import type { AffineEncoding } from '../../shared/quant/encoding';
+import { withScales } from './affine-quantizer';
 import { distillationLossTf } from './distill';
-import {
-  activationFakeQuant,
-  lsqGradScale,
-  lsqWeightQuantizer,
-  weightGrid,
-  type WeightGrid,
-} from './qat/fake-quant';
+import { lsqGradScale, lsqWeightQuantizer, weightGrid, type WeightGrid } from './qat/fake-quant';
 import {
   isWeightedLayer,
   type ForwardHooks,
   type FunctionalModel,
   type QuantTarget,
 } from './qat/functional-model';
+import { ActivationObserver } from './observers';
+import { activationEncoding } from './range-setters';
 import { seededRandom } from './rng';
+import { fakeQuantSte } from './tf-quantizer';
 import { scheduledLearningRate } from './lr-schedule';
 import { fractionNearLevels, nearestLevel, regulariserTf, annealedLambda } from './universal/regularisers';
 import { initialScales, leastSquaresScaleTf } from './universal/scale';
@@ -29,9 +27,16 @@ import { initialScales, leastSquaresScaleTf } from './universal/scale';
  * softmax cross-entropy on the logits (or, with `distill`, the distillation loss of distill.ts against the
  * float parent's logits), and per method:
  * - qat-ste: weights fake-quantized with the clipped STE, per-channel steps from the PTQ MSE range
- *   setter, refreshed every epoch; activations fake-quantized on EMA ranges.
- * - qat-lsq: the same, but the weight steps are learned with the LSQ gradient (scaled by 1/√(N·Qp)),
- *   starting from the MSE steps (seed 004: initialise QAT from a good PTQ point).
+ *   setter, refreshed every epoch; activations fake-quantized on the encodings the integer model will
+ *   use: the PTQ MSE range setter on a fixed batch of training windows, refreshed every epoch.
+ * - qat-lsq: the same, but the weight steps and the activation steps are learned with the LSQ gradient
+ *   (scaled by 1/√(N·Qp); an activation keeps the zero point of its MSE start), starting from the MSE
+ *   steps (seed 004: initialise QAT from a good PTQ point). The integer model keeps the learned steps.
+ * QAT keeps the epoch with the best validation accuracy after rounding (the start included), as float
+ * training keeps its best epoch: fine-tuning at a fixed learning rate can drift away from it.
+ * The logits stay float while training (cross-entropy through a 2- or 4-level logit grid has almost no
+ * gradient, and its range grew with the logits until the loss ran away); the integer model gives them
+ * the argmax grid, as PTQ does.
  * - universal-s1/s2: float forward; loss + λ(t)·Σ S(w/α) over the layers below 8 bits, α following
  *   the weights by least squares; hard rounding at the end (8-bit layers are only rounded at the end).
  * Every step's loss is checked: a NaN/∞ stops the run with a clear error (the caller marks it failed).
@@ -66,6 +71,13 @@ export interface LowBitOutcome {
   nearFraction: number;
   /** Hard-rounded (dequantized) kernels in the channel-last view, keyed "layer.param". */
   roundedKernels: Map<string, Float32Array>;
+  /**
+   * QAT: the encoding each weighted layer's output was trained with (keyed by the layer whose output
+   * it is; the logits excluded), for the integer model to use as is.
+   */
+  actEncodings?: Map<string, AffineEncoding>;
+  /** QAT: the epoch kept (best validation accuracy after rounding; 0 = the start). Universal: null. */
+  keptEpoch: number | null;
 }
 
 export interface TrainHooks {
@@ -192,22 +204,12 @@ function histogramOf(
   };
 }
 
-/** EMA of an activation tensor's range, turned into an asymmetric encoding for the fake quantizer. */
-class ActRange {
-  lo = 0;
-  hi = 0;
-  seen = false;
-  update(lo: number, hi: number, momentum = 0.9): void {
-    if (!Number.isFinite(lo) || !Number.isFinite(hi)) return;
-    if (!this.seen) {
-      this.lo = lo;
-      this.hi = hi;
-      this.seen = true;
-    } else {
-      this.lo = momentum * this.lo + (1 - momentum) * lo;
-      this.hi = momentum * this.hi + (1 - momentum) * hi;
-    }
-  }
+/** QAT's best epoch so far: copies of every value training moves, and the activation encodings. */
+interface BestEpoch {
+  epoch: number;
+  accuracy: number;
+  values: Tensor[];
+  encs: Map<string, AffineEncoding>;
 }
 
 /** A Fisher–Yates shuffle of 0 … count − 1 (one rand() per swap, last index first). */
@@ -266,9 +268,10 @@ export function trainLowBit(
       w.dispose();
       return { t, bits, grid, scale: tf.variable(tf.tensor1d(s0), lsq), regularised: universal && bits < 8 };
     });
-  const actRanges = new Map<string, ActRange>(model.actSites.map((s) => [s, new ActRange()]));
   const actBitsOf = (site: string) =>
     site === 'input' ? 8 : (bitsOf.get(model.actOwner.get(site) ?? site)?.acts ?? cfg.actBits);
+  const lastLayer = model.spec.layers[model.spec.layers.length - 1]?.name;
+  const trainedSites = model.actSites.filter((site) => site !== lastLayer);
 
   const quantizers = new Map(
     states.map((s) => [tkey(s.t), lsqWeightQuantizer(tf, s.grid, lsq ? lsqGradScale(s.t.fanIn, s.grid) : 1)]),
@@ -280,27 +283,74 @@ export function trainLowBit(
     const s = stateOf.get(tkey(t));
     return s ? quantizers.get(tkey(t))!(w, s.scale) : w;
   };
-  const observed = new Map<string, Tensor[]>();
-  const actHook = (record: boolean) => (site: string, y: Tensor) => {
-    const r = actRanges.get(site)!;
-    if (record) observed.set(site, [tf.keep(y.min()), tf.keep(y.max())]);
-    if (!r.seen) return y;
-    const enc = asymmetricEncoding(actBitsOf(site), r.lo, r.hi);
-    return activationFakeQuant(tf, enc.scales[0]!, enc.zeroPoints[0]!, enc.qmin, enc.qmax)(y);
+
+  // Activation encodings (QAT): MSE ranges on a fixed batch of training windows, observed through the
+  // quantized network so far; qat-lsq then learns each step (a variable), its zero point fixed.
+  const actEncs = new Map<string, AffineEncoding>();
+  const actSteps = new Map<string, { v: TfType.Variable; gradScale: number }>();
+  const calibN = Math.min(train.count, 256);
+  const calibrateActs = () => {
+    if (universal || calibN === 0) return;
+    const observers = new Map(
+      trainedSites.map((site) => [site, new ActivationObserver(site, 16384, cfg.seed)]),
+    );
+    tf.tidy(() => {
+      const x = tf.tensor(train.x.subarray(0, calibN * per), [calibN, ...inShape]);
+      model.forward(x, {
+        weight: qatWeight,
+        act: (site, y) => {
+          observers.get(site)?.observe(y.dataSync());
+          return quantizeAct(site, y);
+        },
+      });
+    });
+    for (const [site, obs] of observers)
+      actEncs.set(site, activationEncoding(obs, actBitsOf(site), { method: 'mse' }));
   };
-  const flushObserved = () => {
-    for (const [site, [lo, hi]] of observed) {
-      actRanges.get(site)!.update(lo!.dataSync()[0]!, hi!.dataSync()[0]!);
-      lo!.dispose();
-      hi!.dispose();
+  const quantizeAct = (site: string, y: Tensor): Tensor => {
+    const enc = actEncs.get(site);
+    if (!enc) return y;
+    const learned = actSteps.get(site);
+    const s = learned ? learned.v : tf.scalar(enc.scales[0]!);
+    return fakeQuantSte(tf, y, s, enc.zeroPoints[0]!, enc.qmin, enc.qmax, learned?.gradScale ?? 1);
+  };
+  const actHook = (site: string, y: Tensor) => quantizeAct(site, y);
+  const learnedActEncodings = (): Map<string, AffineEncoding> => {
+    const out = new Map<string, AffineEncoding>();
+    for (const [site, enc] of actEncs) {
+      const learned = actSteps.get(site);
+      const e = learned ? withScales(enc, [learned.v.dataSync()[0]!]) : enc;
+      if (site !== 'input') out.set(model.actOwner.get(site) ?? site, e);
     }
-    observed.clear();
+    return out;
+  };
+  // QAT's best epoch: every value training moves (weights, steps) and the activation encodings.
+  // (A holder: TypeScript does not see the closures below assign a plain `let`.)
+  const kept: { best: BestEpoch | null } = { best: null };
+  const moving = () => [
+    ...model.trainableVariables(),
+    ...states.map((s) => s.scale),
+    ...[...actSteps.values()].map((a) => a.v),
+  ];
+  const keepIfBest = (epoch: number, accuracy: number) => {
+    if (universal || (kept.best && accuracy <= kept.best.accuracy)) return;
+    if (kept.best) tf.dispose(kept.best.values);
+    const values = moving().map((v) => tf.keep(v.clone()));
+    kept.best = { epoch, accuracy, values, encs: new Map(actEncs) };
+  };
+  const restoreBest = () => {
+    const best = kept.best;
+    if (!best) return;
+    const vars = moving();
+    best.values.forEach((v, i) => vars[i]!.assign(v));
+    actEncs.clear();
+    for (const [k, e] of best.encs) actEncs.set(k, e);
   };
 
   const evaluate = (data: TrainData, mode: 'float' | 'trained' | 'hard'): number => {
     if (mode === 'float') return accuracyOf(tf, model, data);
     if (universal) return accuracyOf(tf, model, data, mode === 'hard' ? { weight: qatWeight } : {});
-    return accuracyOf(tf, model, data, { weight: qatWeight, act: actHook(false) });
+    return accuracyOf(tf, model, data, { weight: qatWeight, act: actHook });
   };
 
   const snapshot = (): { histograms: WeightHistogram[]; near: number } => {
@@ -322,14 +372,17 @@ export function trainLowBit(
     return { histograms, near: total ? near / total : 1 };
   };
 
-  // QAT: calibrate the activation ranges on one float batch before the first step.
-  if (!universal && train.count > 0) {
-    const n = Math.min(train.count, 256);
-    tf.tidy(() => {
-      model.forward(tf.tensor(train.x.subarray(0, n * per), [n, ...inShape]), { act: actHook(true) });
-    });
-    flushObserved();
-  }
+  // QAT: the activation encodings before the first step; LSQ's steps start from them.
+  calibrateActs();
+  if (lsq)
+    for (const [site, enc] of actEncs) {
+      const perWindow = model.shapes.layers.find((l) => l.name === site)?.outShape ?? inShape;
+      const n = perWindow.reduce((a, b) => a * b, 1);
+      actSteps.set(site, {
+        v: tf.variable(tf.scalar(enc.scales[0]!), true),
+        gradScale: 1 / Math.sqrt(Math.max(1, n) * Math.max(1, enc.qmax - enc.zeroPoints[0]!)),
+      });
+    }
 
   const initialAccuracy = evaluate(val, 'float');
   const distill = cfg.distill;
@@ -352,11 +405,16 @@ export function trainLowBit(
       near_fraction: snap.near,
       histograms: snap.histograms,
     });
+    keepIfBest(0, epochs[0]!.val_accuracy_rounded);
     hooks.onEpoch?.(epochs[0]!, 0);
   }
 
   const optimizer = tf.train.adam(cfg.learningRate);
-  const varList = [...model.trainableVariables(), ...(lsq ? states.map((s) => s.scale) : [])];
+  const varList = [
+    ...model.trainableVariables(),
+    ...(lsq ? states.map((s) => s.scale) : []),
+    ...[...actSteps.values()].map((a) => a.v),
+  ];
   const batchesPerEpoch = Math.max(1, Math.ceil(train.count / cfg.batchSize));
   const totalSteps = batchesPerEpoch * cfg.epochs;
   const totalEpochs = cfg.epochs + (universal ? cfg.roundedEpochs : 0);
@@ -367,7 +425,10 @@ export function trainLowBit(
 
   try {
     for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
-      if (!universal && !lsq && epoch > 1) refreshSteScales(tf, model, states);
+      if (!universal && !lsq && epoch > 1) {
+        refreshSteScales(tf, model, states);
+        calibrateActs();
+      }
       const order = shuffledOrder(train.count, rand);
       let taskSum = 0;
       let regSum = 0;
@@ -390,9 +451,7 @@ export function trainLowBit(
         const { value, grads } = tf.variableGrads(() => {
           const x = tf.tensor(xb.subarray(0, n * per), [n, ...inShape]);
           const labels = tf.oneHot(tf.tensor1d(yb.subarray(0, n), 'int32'), numClasses);
-          const logits = universal
-            ? model.forward(x)
-            : model.forward(x, { weight: qatWeight, act: actHook(true) });
+          const logits = universal ? model.forward(x) : model.forward(x, { weight: qatWeight, act: actHook });
           const task =
             distill && tb
               ? distillationLossTf(
@@ -426,7 +485,6 @@ export function trainLowBit(
         taskT?.dispose();
         regT?.dispose();
         tf.dispose(grads);
-        flushObserved();
         if (!Number.isFinite(total) || !Number.isFinite(task)) {
           throw new BitbenchError(
             'bad_request',
@@ -441,6 +499,7 @@ export function trainLowBit(
           for (const s of states) if (s.regularised) updateScale(tf, model, s);
         } else if (lsq) {
           for (const s of states) tf.tidy(() => s.scale.assign(s.scale.maximum(1e-8)));
+          for (const a of actSteps.values()) tf.tidy(() => a.v.assign(a.v.maximum(1e-8)));
         }
         taskSum += task * n;
         regSum += reg * n;
@@ -459,9 +518,11 @@ export function trainLowBit(
         histograms: snap.histograms,
       };
       epochs.push(report);
+      keepIfBest(epoch, report.val_accuracy_rounded);
       hooks.onEpoch?.(report, epoch / totalEpochs);
     }
 
+    restoreBest();
     // Final hard rounding: every quantized tensor onto its grid with its final scale.
     if (universal) for (const s of states) if (!s.regularised) refreshScale(tf, model, s);
     if (universal && cfg.roundedEpochs > 0) {
@@ -510,20 +571,24 @@ export function trainLowBit(
       });
       roundedKernels.set(tkey(s.t), rounded);
     }
-    const last = epochs[epochs.length - 1]!;
+    const keptEpoch = universal ? null : (kept.best?.epoch ?? epochs.length - 1);
+    const keptReport = epochs[keptEpoch ?? epochs.length - 1]!;
     return {
       quantized,
       epochs,
       initialAccuracy,
-      accuracyBefore: last.val_accuracy,
+      accuracyBefore: keptReport.val_accuracy,
       accuracyAfter: evaluate(val, 'hard'),
-      nearFraction: last.near_fraction,
+      nearFraction: keptReport.near_fraction,
       roundedKernels,
+      keptEpoch,
+      ...(universal ? {} : { actEncodings: learnedActEncodings() }),
     };
   } finally {
     optimizer.dispose();
+    if (kept.best) tf.dispose(kept.best.values);
     for (const s of states) s.scale.dispose();
-    for (const [, ts] of observed) tf.dispose(ts);
+    for (const a of actSteps.values()) a.v.dispose();
   }
 }
 

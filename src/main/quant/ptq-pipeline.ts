@@ -210,6 +210,8 @@ export async function runPtq(
   config: PtqConfig,
   report: Progress = () => undefined,
   shouldStop: () => void = () => undefined,
+  /** Output encodings to use as they are, by weighted layer (QAT's trained ranges), not the range setter's. */
+  fixedActs: ReadonlyMap<string, AffineEncoding> = new Map(),
 ): Promise<PtqResult> {
   const graph = buildPtqGraph(spec, weights, { foldBatchNorm: config.foldBatchNorm });
   const bits = resolveLayerBits(spec, graph, config);
@@ -256,7 +258,9 @@ export async function runPtq(
     g.nodes.forEach((n, i) => {
       if (i === last && logitEnc) prevEnc = logitEnc;
       else if (isWeighted(n))
-        prevEnc = activationEncoding(stats.outputs[i]!, bits.get(n.name)!.acts, rangeOpts(config.actRange));
+        prevEnc =
+          fixedActs.get(n.name) ??
+          activationEncoding(stats.outputs[i]!, bits.get(n.name)!.acts, rangeOpts(config.actRange));
       // The engine's GRU state is int8 Q7 whatever the activation bits (docs/integer-arithmetic.md).
       else if (isGru(n)) prevEnc = gruStateEncoding();
       outputEncs.push(prevEnc);

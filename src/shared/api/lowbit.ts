@@ -125,6 +125,11 @@ export const LowBitReportSchema = z.object({
   bops: z.number().nullable(),
   peak_memory_bytes: z.number().nullable(),
   epochs: z.array(EpochReportSchema),
+  /**
+   * QAT: the epoch whose network was kept, the one with the best validation accuracy after rounding
+   * (0 = the PTQ starting point). Universal methods keep their last epoch: null. Absent in older reports.
+   */
+  kept_epoch: z.number().int().nullable().optional(),
   seconds: z.number(),
   backend: z.string(),
   config: LowBitConfigSchema,

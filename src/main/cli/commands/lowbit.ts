@@ -94,6 +94,11 @@ export function renderLowBit(r: LowBitReport, defaulted: { weights?: boolean; ac
       ? [`compute    ${(r.bops / 1e6).toFixed(2)} MBOPs, peak memory ${r.peak_memory_bytes} B`]
       : []),
     `training   ${r.epochs.length - 1} epochs, last task loss ${last?.task_loss.toFixed(4)}, regulariser ${last?.regulariser.toFixed(4)} (λ ${last?.lambda.toExponential(2)})${r.config.distill ? `, distilled from the parent (α ${r.config.distill.alpha}, T ${r.config.distill.temperature})` : ''}; ${r.seconds.toFixed(1)} s on ${r.backend}`,
+    ...(typeof r.kept_epoch === 'number'
+      ? [
+          `kept       epoch ${r.kept_epoch} (best validation accuracy after rounding, ${pct(r.epochs[r.kept_epoch]?.val_accuracy_rounded ?? null)}${r.kept_epoch === 0 ? ': no epoch beat the PTQ start' : ''})`,
+        ]
+      : []),
   ].join('\n');
 }
 

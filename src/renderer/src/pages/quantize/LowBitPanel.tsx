@@ -374,6 +374,13 @@ function ModelLowBitPanel({ model, onStored }: LowBitPanelProps) {
             {report.config.distill &&
               ` · distilled from the float model (α ${report.config.distill.alpha}, T ${report.config.distill.temperature})`}
             {report.config.roundedEpochs > 0 && ` · ${report.config.roundedEpochs} rounded epochs`}
+            {typeof report.kept_epoch === 'number' && (
+              <span data-testid="lowbit-kept-epoch">
+                {' '}
+                · kept epoch {report.kept_epoch} (best validation accuracy after rounding
+                {report.kept_epoch === 0 ? ': no epoch beat the PTQ start' : ''})
+              </span>
+            )}
           </p>
           {report.integer_note && <p className="muted">{report.integer_note}</p>}
           {report.epochs.length > 1 && report.epochs[1]!.learning_rate !== undefined && (
