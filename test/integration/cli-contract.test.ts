@@ -82,6 +82,30 @@ describe('the commands and flags the issues name', () => {
     expect(existsSync(pkg.bin.bitbench!)).toBe(true);
   });
 
+  it('the benchmarks the issues name run as npm run bench -- <name>; npm run firmware builds the firmware', () => {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts).toHaveProperty('bench');
+    expect(pkg.scripts).toHaveProperty('firmware');
+    for (const b of ['boards', 'recording', 'training', 'ptq', 'low-bit', 'kernels', 'deploy'])
+      expect(existsSync(path.join('bench', `${b}.ts`)), `bench/${b}.ts`).toBe(true);
+  });
+
+  it('quantize --help names every method the issues list', async () => {
+    const help = (await cli(['quantize', '--help'])).out;
+    for (const m of [
+      'minmax',
+      'mse',
+      'cle',
+      'adaround',
+      'bias-correction',
+      'universal-s1',
+      'universal-s2',
+      'qat-ste',
+      'qat-lsq',
+    ])
+      expect(help, m).toContain(m);
+  });
+
   it.each(Object.entries(ISSUE_FLAGS))('bitbench %s has its flags, --db and --json', (name, flags) => {
     const leaf = leaves.find((l) => l.path.join(' ') === name);
     expect(leaf, `command "${name}"`).toBeDefined();
