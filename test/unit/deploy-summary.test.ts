@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { memoryFit } from '../../src/main/deploy/memory-fit';
+import { fitMessage, memoryFit } from '../../src/main/deploy/memory-fit';
 import { argmax, classStats, latencyOf, percentile, wireBytesPerWindow } from '../../src/main/deploy/summary';
 import { cobsEncode } from '../../src/main/device/cobs';
 import { encodeFrame } from '../../src/main/device/framer';
@@ -107,6 +107,10 @@ describe('memory fit', () => {
       `the model blob is ${m.blob.length.toLocaleString('en-US')} B but a model slot on nucleo-f401re holds 10,000 B`,
     );
     expect(fit.problems.join('\n')).toMatch(/inference needs an arena of [\d,]+ B .* has 1,024 B/);
+    // one sentence: the problems are separated, not run together
+    expect(fitMessage(fit)).toMatch(
+      /^big does not fit COM3 \(nucleo-f401re, cortex-m4\): the model blob is [\d,]+ B but a model slot on nucleo-f401re holds 10,000 B \([\d,]+ B over\); inference needs an arena/,
+    );
     expect(fit.firmware_flash_bytes).toBe(32 * 1024);
     const ok = memoryFit('big', m.blob, parsed, 'COM3', info({ arenaBytes: 65536 }));
     expect(ok).toMatchObject({ fits: true, problems: [], arena_used_bytes: parsed.arenaAll });
@@ -126,14 +130,17 @@ describe('Pareto front and CSV', () => {
     device_accuracy: null,
     bit_exact: true,
     size_bytes: size,
+    model_bytes: size,
     bops: 1,
     peak_memory_bytes: 10,
+    mismatches: null,
     latency: latency === null ? null : { unit: 'instructions', mean: latency, p50: latency, p99: latency },
     latency_us: null,
     counts_per_mac: null,
     ram_bytes: null,
     flash_bytes: null,
     board: null,
+    firmware_version: null,
     run_id: null,
     run_state: null,
     pareto_latency: false,

@@ -27,6 +27,7 @@ import { compareModel } from './compare';
 import { checkData } from './data-fit';
 import { buildEstimate } from './estimate';
 import { flashArtifact, flashResult } from './flash';
+import { fitMessage } from './memory-fit';
 import { hostOutputsSha, runProfile, windowInput, type ProfilePlan } from './profiler';
 import { buildRecord, datasetSha } from './run-record';
 import { argmax } from './summary';
@@ -37,7 +38,7 @@ interface ProfileConfig {
 }
 
 function refuseIfTooBig(est: Estimate): void {
-  if (!est.memory.fits) throw new BitbenchError('bad_request', est.memory.problems.join(' '), est.memory);
+  if (!est.memory.fits) throw new BitbenchError('bad_request', fitMessage(est.memory), est.memory);
 }
 
 /** The split of the dataset version the variant was quantized on, or of `ref` ("har", "har@2"). */

@@ -9,6 +9,12 @@ const fmt = (n: number) => n.toLocaleString('en-US');
  * slot, the runner's minimum arena (ping-pong buffers + kernel scratch) against the board's arena,
  * the input against the input buffer. Each problem names what is needed and what is there.
  */
+/** The refusal as one sentence: "<model> does not fit <board>: <problem>; <problem>". */
+export function fitMessage(fit: Pick<MemoryFit, 'problems'>): string {
+  const [head, ...rest] = fit.problems;
+  return rest.length ? `${head} ${rest.join('; ')}` : (head ?? '');
+}
+
 export function memoryFit(
   name: string,
   blob: Uint8Array,

@@ -19,7 +19,7 @@ import { boardClaims } from '../device/board-claims';
 import { liveConnection } from '../device/board-manager';
 import type { BoardConnection } from '../device/board-connection';
 import { checkData } from '../deploy/data-fit';
-import { memoryFit } from '../deploy/memory-fit';
+import { fitMessage, memoryFit } from '../deploy/memory-fit';
 import { loadModel } from '../device/model-load';
 import { firmwareRoot } from '../device/virtual-boards';
 import { quantizeInput, runIntegerModel } from '../quant/integer-sim';
@@ -303,7 +303,7 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
   async function verifyBoard(plan: VerifyPlan, board: string): Promise<BoardConnection> {
     const conn = await liveConnection(ctx, board);
     const fit = memoryFit(plan.input.model, plan.blob, plan.parsed, conn.spec, conn.info);
-    if (!fit.fits) throw new BitbenchError('bad_request', fit.problems.join(' '), fit);
+    if (!fit.fits) throw new BitbenchError('bad_request', fitMessage(fit), fit);
     return conn;
   }
 

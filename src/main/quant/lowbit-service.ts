@@ -16,7 +16,7 @@ import { VariantsRepo, type ParentModel } from '../store/variants-repo';
 import { checkDatasetFitsModel } from './dataset-fit';
 import { runInQuantWorker } from './quant-worker-client';
 import { resolveLayerBits, type TrainData } from './lowbit-trainer';
-import { calibrationSet } from './quant-service';
+import { calibrationSet, layerTableOf } from './quant-service';
 import { sampleIndices, seededRandom } from './rng';
 import { proposeTable } from './sensitivity/proposal';
 
@@ -96,6 +96,7 @@ export function startLowBitTraining(ctx: AppContext, input: LowBitTrainInput): J
     );
   const cfg = parsed.data;
   const data = loadData(ctx, input.model, input.dataset);
+  cfg.layerBits = layerTableOf(data.parent.spec, cfg.layerBits);
   resolveLayerBits(data.parent.spec, cfg);
   const name = input.name ?? defaultVariantName(input.model, cfg);
   if (name === input.model)

@@ -1,11 +1,14 @@
 import {
   parseMethod,
   PtqConfigSchema,
+  resolveLayerAliases,
+  type LayerBitsEntry,
   type PtqConfig,
   type PtqReport,
   type QuantizeInput,
 } from '../../shared/api/quant';
 import type { ServiceImpl } from '../../shared/api/contract';
+import type { ModelSpec } from '../../shared/model/spec';
 import { BitbenchError } from '../../shared/errors';
 import type { AppContext } from '../context';
 import type { JobContext, JobHandle } from '../jobs/job-runner';
@@ -69,6 +72,22 @@ export function resolveConfig(method: string | undefined, explicit: Partial<PtqC
   return parsed.data;
 }
 
+/**
+ * The per-layer table with family words (`conv1`, `dense`, `gru`) replaced by the model's layer
+ * names, so `--layer-bits conv1=1,gru=8,dense=8` works on the gesture model (conv, gru, fc) as on
+ * any other. PTQ and low-bit training both store the resolved table.
+ */
+export function layerTableOf(
+  spec: ModelSpec,
+  table: Record<string, LayerBitsEntry>,
+): Record<string, LayerBitsEntry> {
+  try {
+    return resolveLayerAliases(spec.layers, table);
+  } catch (err) {
+    throw new BitbenchError('bad_request', `Per-layer bit table: ${(err as Error).message}.`);
+  }
+}
+
 /** Draws the calibration windows (seeded) from the train split. */
 export function calibrationSet(train: DatasetTensors, size: number, seed: number): Float32Array {
   const per = train.x.length / Math.max(1, train.count);
@@ -85,6 +104,7 @@ export function prepareRequest(
   const config = resolveConfig(input.method, input.config ?? {});
   const repo = new VariantsRepo(ctx.db);
   const parent = repo.parent(input.model);
+  config.layerBits = layerTableOf(parent.spec, config.layerBits);
   // Unsupported layers, BN folding and the per-layer table are checked on the graph itself.
   const graph = buildPtqGraph(parent.spec, parent.weights, { foldBatchNorm: config.foldBatchNorm });
   const bits = resolveLayerBits(parent.spec, graph, config);

@@ -309,14 +309,20 @@ export const CompareRowSchema = z.object({
   device_accuracy: z.number().nullable(),
   bit_exact: z.boolean().nullable(),
   size_bytes: z.number().int(),
+  /** The same number under the name profile's JSON gives it (issue #10's public field). */
+  model_bytes: z.number().int(),
   bops: z.number(),
   peak_memory_bytes: z.number().nullable(),
+  /** The newest profile run's device-vs-host mismatches; null without a run. */
+  mismatches: z.number().int().nullable(),
   latency: CompactLatencySchema.nullable(),
   latency_us: z.number().nullable(),
   counts_per_mac: z.number().nullable(),
   ram_bytes: z.number().int().nullable(),
   flash_bytes: z.number().int().nullable(),
   board: z.string().nullable(),
+  /** Firmware version of the board in the newest profile run; null without a run. */
+  firmware_version: z.string().nullable(),
   run_id: z.number().int().nullable(),
   run_state: RunStateName.nullable(),
   /**

@@ -188,6 +188,50 @@ export function parseLayerBits(table: string): Record<string, LayerBitsEntry> {
   return out;
 }
 
+/** The layer types a family word in a per-layer table stands for (`conv1`, `dense`, `gru`). */
+const LAYER_FAMILIES: Record<string, readonly string[]> = {
+  conv: ['conv1d', 'conv2d', 'depthwiseConv1d', 'depthwiseConv2d'],
+  dense: ['dense'],
+  gru: ['gru'],
+};
+
+/**
+ * A per-layer table as the issues write it (`conv1=1,gru=8,dense=8`, seed 000's hybrid) works on any
+ * model: an entry naming no layer of the model but a family word — `conv`, `dense`, `gru`, alone when
+ * the model has one such layer, or with a 1-based index (`conv1`, `dense2`) — stands for that layer.
+ * Real layer names always win. Returns the table keyed by layer names; an entry it cannot place is
+ * left as it is (the caller refuses it, listing the layers). Throws on a word that fits several
+ * layers and on two entries for one layer.
+ */
+export function resolveLayerAliases(
+  layers: readonly { name: string; type: string }[],
+  table: Record<string, LayerBitsEntry>,
+): Record<string, LayerBitsEntry> {
+  const names = new Set(layers.map((l) => l.name));
+  const out: Record<string, LayerBitsEntry> = {};
+  const given: Record<string, string> = {};
+  for (const [key, entry] of Object.entries(table)) {
+    let target = key;
+    const m = /^(conv|dense|gru)(\d+)?$/.exec(key);
+    if (!names.has(key) && m) {
+      const members = layers.filter((l) => LAYER_FAMILIES[m[1]!]!.includes(l.type)).map((l) => l.name);
+      if (m[2] === undefined && members.length > 1)
+        throw new Error(
+          `"${key}" in the per-layer table fits ${members.length} layers (${members.join(', ')}): name one, or write ${m[1]}1..${m[1]}${members.length}`,
+        );
+      const index = m[2] === undefined ? 0 : Number(m[2]) - 1;
+      if (index >= 0 && index < members.length) target = members[index]!;
+    }
+    if (Object.hasOwn(out, target))
+      throw new Error(
+        `layer "${target}" is named twice in the per-layer table (as "${given[target]}" and "${key}")`,
+      );
+    out[target] = entry;
+    given[target] = key;
+  }
+  return out;
+}
+
 export const PerLayerReportSchema = z.object({
   name: z.string(),
   op: z.string(),

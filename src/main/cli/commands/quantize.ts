@@ -207,7 +207,7 @@ export function registerQuantizeCommands(program: Command, rt: CliRuntime): void
     .option('--seed <n>', 'seed of the calibration draw and of AdaRound/LSQ batches (default 1)')
     .option(
       '--layer-bits <table>',
-      'per-layer bits: conv1=4 (weights), conv1=4/8 (weights/acts) or fc=/8 (acts), comma-separated',
+      'per-layer bits: conv1=4 (weights), conv1=4/8 (weights/acts) or fc=/8 (acts), comma-separated; a layer by its name, or as conv, dense, gru (the only one) or conv1, dense2 (the Nth)',
     )
     .option('--iterations <n>', 'AdaRound iterations per layer (default 1000; LSQ uses half)')
     .option(

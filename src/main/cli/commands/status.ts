@@ -11,7 +11,15 @@ export function registerStatusCommands(program: Command, rt: CliRuntime): void {
     const opts = optionsOf(cmd);
     const { services } = await rt.open(opts);
     const s = await services.status.get({ loadTf: true });
-    rt.print(opts, s, (v) =>
+    // The API's camelCase fields, and the snake_case names every other command's JSON uses.
+    const json = {
+      ...s,
+      app_version: s.appVersion,
+      db_path: s.dbPath,
+      schema_version: s.schemaVersion,
+      tf_backend: s.tfBackend,
+    };
+    rt.print(opts, json, (v) =>
       [
         `bitbench ${v.appVersion}`,
         `database      ${v.dbPath} (schema v${v.schemaVersion})`,
