@@ -67,6 +67,10 @@ describe.skipIf(!!skip)('Low-bit panel in Chromium against the headless host', (
       .poll(() => panel().getByTestId('lowbit-report').textContent(), { timeout: 30_000 })
       .toMatch(/^\s*tiny-fp-qat-ste-w4 —/);
     expect(await storedSeed('tiny-fp-qat-ste-w4')).toBe(1);
+    // QAT says which epoch it kept (the best on validation; 0 is the PTQ start).
+    expect(await panel().getByTestId('lowbit-kept-epoch').textContent()).toMatch(
+      /kept epoch [01] \(best validation accuracy after rounding/,
+    );
 
     // Same name again, other settings: refused, the stored variant untouched, a replace offered.
     await panel().getByLabel('seed').fill('2');
