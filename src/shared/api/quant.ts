@@ -362,7 +362,7 @@ export function reportWarnings(
   const chance = classes > 0 ? 1 / classes : 0;
   const drop = r.float_accuracy - r.accuracy;
   const advice =
-    'try MSE ranges with AdaRound and bias correction (mse+adaround+bias-correction), more bits on the layers the W-only / A-only columns single out, or low-bit training';
+    'try MSE ranges with AdaRound and bias correction (mse+adaround+bias-correction), more bits on the layers the W-only / A-only columns single out, or QAT (method qat-lsq, which also learns the activation step sizes)';
   if (isCollapsed(r))
     out.push(
       `The quantized model collapsed: ${p(r.accuracy)} is about chance for ${classes} classes (${p(chance)}), against ${p(r.float_accuracy)} for the float model. It is stored, but not worth deploying; ${advice}.`,
