@@ -32,7 +32,50 @@ export function readText(file: string): string {
       throw inputError(file, null, `corrupt gzip data (${(err as Error).message})`);
     }
   }
+  return decodeText(file, buf);
+}
+
+/**
+ * Bytes as text: UTF-8 (a BOM is dropped), or UTF-16 when it starts with a UTF-16 BOM (what
+ * spreadsheets write as "Unicode text"). Bytes that are not UTF-8 are an error naming the line, not
+ * U+FFFD: a Latin-1 "é" would otherwise become "�", and two labels differing only there would
+ * silently become one class.
+ */
+export function decodeText(file: string, buf: Buffer): string {
+  if (buf.length >= 2 && ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff))) {
+    if (buf.length % 2 !== 0)
+      throw inputError(
+        file,
+        null,
+        'UTF-16 text (by its byte-order mark) with an odd number of bytes: the file is cut short',
+      );
+    const le = buf[0] === 0xff ? Buffer.from(buf) : Buffer.from(buf).swap16();
+    return le.toString('utf16le').slice(1);
+  }
   const text = buf.toString('utf8');
+  if (text.includes('\ufffd')) {
+    // Re-encoding gives the same bytes only when every byte was valid UTF-8 (or an actual U+FFFD).
+    const again = Buffer.from(text, 'utf8');
+    let i = 0;
+    while (i < buf.length && i < again.length && buf[i] === again[i]) i++;
+    if (i < buf.length) {
+      let line = 1;
+      let lineStart = 0;
+      // Lines as splitLines counts them: \n, \r\n or a lone \r.
+      for (let k = 0; k < i; k++)
+        if (buf[k] === 0x0a || (buf[k] === 0x0d && buf[k + 1] !== 0x0a)) {
+          line++;
+          lineStart = k + 1;
+        }
+      const col = Buffer.from(buf.subarray(lineStart, i)).toString('utf8').length + 1;
+      throw inputError(
+        file,
+        line,
+        `not UTF-8 text: byte 0x${buf[i]!.toString(16).toUpperCase().padStart(2, '0')} at column ${col} ` +
+          '(a Latin-1 or Windows-1252 file?). Save it as UTF-8 and import again.',
+      );
+    }
+  }
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 

@@ -269,6 +269,62 @@ describe('CSV layouts', () => {
     );
   });
 
+  it('bytes that are not UTF-8 are refused naming file, line and column, not turned into "�" labels', () => {
+    const dir = tmp();
+    // Latin-1: "été" and "ètè" would both decode to "�t�", one class instead of two.
+    const latin1 = Buffer.concat([
+      Buffer.from('ax,label\n1,'),
+      Buffer.from([0xe9, 0x74, 0xe9]),
+      Buffer.from('\n2,'),
+      Buffer.from([0xe8, 0x74, 0xe8]),
+      Buffer.from('\n'),
+    ]);
+    const f = write(dir, 'latin1.csv', latin1);
+    expect(errorOf(() => analyzeCsv(f, defaults)).message).toBe(
+      `${f}:2: not UTF-8 text: byte 0xE9 at column 3 (a Latin-1 or Windows-1252 file?). Save it as UTF-8 and import again.`,
+    );
+    // CR-only line ends count as lines too; a real U+FFFD in UTF-8 is kept.
+    const g = write(
+      dir,
+      'cr.csv',
+      Buffer.concat([Buffer.from('ax,label\r1,a\r2,b'), Buffer.from([0xff]), Buffer.from('\r')]),
+    );
+    expect(errorOf(() => analyzeCsv(g, defaults)).message).toMatch(
+      /cr\.csv:3: not UTF-8 text: byte 0xFF at column 4/,
+    );
+    const h = write(dir, 'ok.csv', 'ax,label\n1,\ufffd\n2,b\n');
+    expect(csvRecordings(analyzeCsv(h, defaults), defaults)[0]!.segments.map((s) => s.label)).toEqual([
+      '\ufffd',
+      'b',
+    ]);
+  });
+
+  it('UTF-16 text with a byte-order mark (spreadsheet "Unicode text") reads like UTF-8', () => {
+    const dir = tmp();
+    const text = 'ax\tay\tlabel\r\n1\t2\tété\r\n3\t4\tété\r\n5\t6\tnaïve\r\n';
+    const le = write(dir, 'le.txt', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+    const be = write(
+      dir,
+      'be.txt',
+      Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, 'utf16le').swap16()]),
+    );
+    for (const f of [le, be]) {
+      expect(readText(f)).toBe(text);
+      const [rec] = csvRecordings(analyzeCsv(f, defaults), defaults);
+      expect(rec!.channels.map((c) => c.name)).toEqual(['ax', 'ay']);
+      expect(rec!.segments).toEqual([
+        { start: 0, end: 2, label: 'été' },
+        { start: 2, end: 3, label: 'naïve' },
+      ]);
+    }
+    const cut = write(
+      dir,
+      'cut.txt',
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le').subarray(0, 9)]),
+    );
+    expect(errorOf(() => readText(cut)).message).toMatch(/cut\.txt: UTF-16 text .* odd number of bytes/);
+  });
+
   it('files with different columns, an empty folder and a missing path are clear errors', () => {
     const dir = tmp();
     write(dir, 'a.csv', 'x,y\n1,2\n');
