@@ -56,8 +56,14 @@ export function findDataFiles(p: string): { root: string; files: string[] } {
 }
 
 function columnIndex(spec: string, columns: readonly string[], file: string, what: string): number {
-  const byName = columns.findIndex((c) => c.toLowerCase() === spec.toLowerCase());
-  if (byName >= 0) return byName;
+  const byName = columns.flatMap((c, i) => (c.toLowerCase() === spec.toLowerCase() ? [i] : []));
+  if (byName.length > 1)
+    throw inputError(
+      file,
+      null,
+      `${what} "${spec}" names ${byName.length} columns (${byName.join(', ')}, counting from 0): give the column's index instead, or rename the header`,
+    );
+  if (byName.length === 1) return byName[0]!;
   if (/^\d+$/.test(spec) && Number(spec) < columns.length) return Number(spec);
   throw inputError(file, null, `${what} "${spec}" is not a column (columns: ${columns.join(', ')})`);
 }
@@ -171,6 +177,21 @@ export function analyzeCsv(p: string, opts: CsvOptions): CsvAnalysis {
   }
   if (channelColumns.length === 0)
     throw inputError(first.file, null, 'no numeric column to use as a channel');
+  // Channels are stored and picked by name: two with one name could not be told apart afterwards.
+  if (first.header) {
+    const used = [...channelColumns, ...(timeColumn >= 0 ? [timeColumn] : [])];
+    for (const [k, i] of used.entries()) {
+      const j = used.findIndex(
+        (o, m) => m !== k && first.columns[o]!.toLowerCase() === first.columns[i]!.toLowerCase(),
+      );
+      if (j >= 0)
+        throw inputError(
+          first.file,
+          null,
+          `columns ${Math.min(i, used[j]!)} and ${Math.max(i, used[j]!)} (counting from 0) are both named "${first.columns[i]}": rename one in the header, or pick one of them with --channels (by index)`,
+        );
+    }
+  }
 
   let rateHz: number | null = null;
   let rateSource: CsvAnalysis['rateSource'] = 'unknown';

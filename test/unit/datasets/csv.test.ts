@@ -299,6 +299,24 @@ describe('CSV layouts', () => {
     ]);
   });
 
+  it('two columns of one name are refused, not stored as two channels nobody can tell apart', () => {
+    const dir = tmp();
+    const f = write(
+      dir,
+      'dup.csv',
+      'ax,AX,ay,label\n' + rows(4, (i) => `${i},${-i},${2 * i},${i < 2 ? 'a' : 'b'}`),
+    );
+    expect(errorOf(() => analyzeCsv(f, defaults)).message).toBe(
+      `${f}: columns 0 and 1 (counting from 0) are both named "ax": rename one in the header, or pick one of them with --channels (by index)`,
+    );
+    expect(errorOf(() => analyzeCsv(f, { ...defaults, channels: ['ax', 'ay'] })).message).toBe(
+      `${f}: --channels "ax" names 2 columns (0, 1, counting from 0): give the column's index instead, or rename the header`,
+    );
+    // picking one of them by index works
+    const [rec] = csvRecordings(analyzeCsv(f, { ...defaults, channels: ['1', 'ay'] }), defaults);
+    expect(rec!.channels.map((c) => c.name)).toEqual(['AX', 'ay']);
+  });
+
   it('UTF-16 text with a byte-order mark (spreadsheet "Unicode text") reads like UTF-8', () => {
     const dir = tmp();
     const text = 'ax\tay\tlabel\r\n1\t2\tété\r\n3\t4\tété\r\n5\t6\tnaïve\r\n';
