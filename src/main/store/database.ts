@@ -44,6 +44,12 @@ function describeSqliteError(file: string, err: unknown): BitbenchError {
       `The database ${file} is locked by another process (${msg}). Close the other bitbench window or CLI and retry.`,
     );
   }
+  if (code.startsWith('SQLITE_FULL')) {
+    return new BitbenchError(
+      'store',
+      `The disk holding the database ${file} is full (${msg}); what this step was writing was not saved. Free some space and retry.`,
+    );
+  }
   if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
     return new BitbenchError(
       'store',
@@ -57,6 +63,20 @@ function describeSqliteError(file: string, err: unknown): BitbenchError {
     );
   }
   return new BitbenchError('store', `Database ${file}: ${msg}`);
+}
+
+/**
+ * An error from SQLite while the store is in use (another process holding the write lock past the
+ * busy timeout, a full disk, a file made read-only or corrupt under us), described naming the
+ * database file and what to do; any other error as it is. A bare "database is locked" says neither
+ * which file nor that another bitbench process holds it.
+ */
+export function describeStoreError(file: string, err: unknown): unknown {
+  if (err instanceof BitbenchError) return err;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && /^SQLITE_(BUSY|LOCKED|FULL|READONLY|CANTOPEN|NOTADB|CORRUPT)/.test(code))
+    return describeSqliteError(file, err);
+  return err;
 }
 
 export function currentSchemaVersion(db: Db): number {
