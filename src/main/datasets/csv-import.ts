@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { CsvOptions, CsvPreview } from '../../shared/api/datasets';
 import { BitbenchError } from '../../shared/errors';
@@ -42,11 +42,29 @@ export function findDataFiles(p: string): { root: string; files: string[] } {
   if (!existsSync(abs)) throw new BitbenchError('bad_request', `${abs}: no such file or folder.`);
   if (statSync(abs).isFile()) return { root: path.dirname(abs), files: [abs] };
   const files: string[] = [];
+  // Symbolic links are followed (a folder of links to the data files is a common way to pick a
+  // subset); each real folder is walked once, so a link back up cannot loop.
+  const seen = new Set<string>();
   const walk = (dir: string) => {
+    const real = realpathSync(dir);
+    if (seen.has(real)) return;
+    seen.add(real);
     for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const full = path.join(dir, e.name);
-      if (e.isDirectory()) walk(full);
-      else if (e.isFile() && DATA_FILE.test(e.name)) files.push(full);
+      let isDir = e.isDirectory();
+      let isFile = e.isFile();
+      if (e.isSymbolicLink()) {
+        const target = statSync(full, { throwIfNoEntry: false });
+        if (!target) {
+          if (DATA_FILE.test(e.name))
+            throw new BitbenchError('bad_request', `${full}: a link to a file that does not exist.`);
+          continue;
+        }
+        isDir = target.isDirectory();
+        isFile = target.isFile();
+      }
+      if (isDir) walk(full);
+      else if (isFile && DATA_FILE.test(e.name)) files.push(full);
     }
   };
   walk(abs);

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -297,6 +297,27 @@ describe('CSV layouts', () => {
       '\ufffd',
       'b',
     ]);
+  });
+
+  it('a folder of links to the data files imports them, a link loop is walked once, a dangling link is named', () => {
+    const data = tmp();
+    write(data, 'wave_1.csv', 'x\n1\n2\n');
+    write(data, 'idle_1.csv', 'x\n3\n4\n');
+    const dir = tmp();
+    symlinkSync(path.join(data, 'wave_1.csv'), path.join(dir, 'wave_1.csv'));
+    mkdirSync(path.join(dir, 'more'));
+    symlinkSync(path.join(data, 'idle_1.csv'), path.join(dir, 'more', 'idle_1.csv'));
+    symlinkSync(dir, path.join(dir, 'more', 'up')); // a loop back to the root
+    const a = analyzeCsv(dir, { labelFrom: 'file' });
+    expect(a.tables.map((t) => path.relative(dir, t.file))).toEqual(['more/idle_1.csv', 'wave_1.csv']);
+    expect(csvRecordings(a, { labelFrom: 'file' }).map((r) => r.segments[0]!.label)).toEqual([
+      'idle',
+      'wave',
+    ]);
+    symlinkSync(path.join(data, 'gone.csv'), path.join(dir, 'gone.csv'));
+    expect(errorOf(() => analyzeCsv(dir, defaults)).message).toBe(
+      `${path.join(dir, 'gone.csv')}: a link to a file that does not exist.`,
+    );
   });
 
   it('two columns of one name are refused, not stored as two channels nobody can tell apart', () => {
