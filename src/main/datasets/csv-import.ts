@@ -120,6 +120,16 @@ function agreedRate(tables: readonly CsvTable[], timeColumn: number): number | n
       const times = block.map((r) =>
         parseNumber(r.fields[timeColumn]!, t.file, r.line, t.columns[timeColumn]!),
       );
+      // Time that goes back is rows out of order or two recordings run together (logs pasted one
+      // after the other): windows across that point would mix them. Said, not measured around.
+      const back = times.findIndex((v, i) => i > 0 && v < times[i - 1]!);
+      if (back > 0)
+        throw inputError(
+          t.file,
+          block[back]!.line,
+          `time column "${t.columns[timeColumn]}" goes back from ${times[back - 1]} to ${times[back]}: rows out of order, ` +
+            'or two recordings run together (put a blank line between recordings). --rate imports the rows as they are.',
+        );
       const rate = rateFromTimes(times, t.columns[timeColumn]!);
       if (rate !== null) found.push({ where: `${path.basename(t.file)} (line ${block[0]!.line})`, rate });
     }

@@ -218,6 +218,27 @@ describe('CSV layouts', () => {
     expect(analyzeCsv(dir, defaults).rateHz).toBeCloseTo(24.75, 2);
   });
 
+  it('a time column that goes back (two logs run together) is refused naming the line; --rate takes the rows as they are', () => {
+    const dir = tmp();
+    // two 50 Hz logs pasted one after the other, the second header removed: windows would straddle them
+    const f = write(
+      dir,
+      'walk.csv',
+      'time_ms,ax\n' + rows(6, (i) => `${i * 20},${i}`) + '\n' + rows(6, (i) => `${i * 20},${-i}`) + '\n',
+    );
+    expect(errorOf(() => analyzeCsv(f, defaults)).message).toBe(
+      `${f}:8: time column "time_ms" goes back from 100 to 0: rows out of order, or two recordings run together (put a blank line between recordings). --rate imports the rows as they are.`,
+    );
+    expect(analyzeCsv(f, { ...defaults, rate: 50 }).rateHz).toBe(50);
+    // with the blank line between them, both are recordings at 50 Hz
+    const g = write(
+      dir,
+      'walk2.csv',
+      'time_ms,ax\n' + rows(6, (i) => `${i * 20},${i}`) + '\n\n' + rows(6, (i) => `${i * 20},${-i}`) + '\n',
+    );
+    expect(analyzeCsv(g, defaults).rateHz).toBe(50);
+  });
+
   it('(c) one file per class, fixed-length recordings; the subfolder is the subject', () => {
     const dir = tmp();
     const block = (k: number) => rows(6, (i) => `${k}.${i},1,2`);
