@@ -1,3 +1,4 @@
+import { constants } from 'node:buffer';
 import { readFileSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { BitbenchError } from '../../shared/errors';
@@ -15,11 +16,26 @@ export function inputError(file: string, line: number | null, message: string): 
   );
 }
 
+/** The longest text one file can be read as (a JavaScript string's limit, about 512 MiB). */
+export const MAX_TEXT_BYTES = Math.min(constants.MAX_STRING_LENGTH, 2 ** 31 - 1);
+
+function tooLarge(file: string, size: number | null, how: string): BitbenchError {
+  const mib = (n: number) => `${Math.round(n / 2 ** 20)} MiB`;
+  return inputError(
+    file,
+    null,
+    `too large to read as one text file${how} (${size !== null ? mib(size) + '; ' : ''}the limit is ${mib(MAX_TEXT_BYTES)}). ` +
+      'Split it into several files in one folder and import the folder.',
+  );
+}
+
 /** The file as text; gzip is recognised by its magic bytes, not the name. A UTF-8 BOM is dropped. */
 export function readText(file: string): string {
   let buf: Buffer;
   try {
-    if (!statSync(file).isFile()) throw inputError(file, null, 'not a file');
+    const st = statSync(file);
+    if (!st.isFile()) throw inputError(file, null, 'not a file');
+    if (st.size > MAX_TEXT_BYTES) throw tooLarge(file, st.size, '');
     buf = readFileSync(file);
   } catch (err) {
     if (err instanceof BitbenchError) throw err;
@@ -27,8 +43,10 @@ export function readText(file: string): string {
   }
   if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
     try {
-      buf = gunzipSync(buf);
+      buf = gunzipSync(buf, { maxOutputLength: MAX_TEXT_BYTES });
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+        throw tooLarge(file, null, ' once uncompressed');
       throw inputError(file, null, `corrupt gzip data (${(err as Error).message})`);
     }
   }

@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { analyzeCsv, csvRecordings, previewCsv, rateFromTimes } from '../../../src/main/datasets/csv-import';
 import { detectDelimiter, parseCsvTable, splitFields } from '../../../src/main/datasets/csv-table';
-import { parseNumber, readText } from '../../../src/main/datasets/text-input';
+import { MAX_TEXT_BYTES, parseNumber, readText } from '../../../src/main/datasets/text-input';
 import { BitbenchError } from '../../../src/shared/errors';
 import { sharedDataset, sharedDatasetMissing } from '../../helpers/shared-datasets';
 
@@ -358,6 +358,23 @@ describe('CSV layouts', () => {
     const [rec] = csvRecordings(analyzeCsv(f, { ...defaults, channels: ['1', 'ay'] }), defaults);
     expect(rec!.channels.map((c) => c.name)).toEqual(['AX', 'ay']);
   });
+
+  it('a file too large for one string is refused naming it and the limit, plain or gzip', () => {
+    const dir = tmp();
+    const big = path.join(dir, 'big.csv');
+    writeFileSync(big, '');
+    truncateSync(big, MAX_TEXT_BYTES + 2 ** 20); // sparse: nothing is written to disk
+    expect(errorOf(() => readText(big)).message).toMatch(
+      /big\.csv: too large to read as one text file \(\d+ MiB; the limit is \d+ MiB\)\. Split it into several files/,
+    );
+    // gzip members decompress one after the other: 1 MiB of text each, past the limit in all
+    const member = gzipSync(Buffer.alloc(2 ** 20, 0x31));
+    const n = Math.ceil(MAX_TEXT_BYTES / 2 ** 20) + 1;
+    const gz = write(dir, 'big.csv.gz', Buffer.concat(Array.from({ length: n }, () => member)));
+    expect(errorOf(() => readText(gz)).message).toMatch(
+      /big\.csv\.gz: too large to read as one text file once uncompressed \(the limit is \d+ MiB\)/,
+    );
+  }, 60_000);
 
   it('UTF-16 text with a byte-order mark (spreadsheet "Unicode text") reads like UTF-8', () => {
     const dir = tmp();
