@@ -132,8 +132,24 @@ export function openStore(
   const inMemory = file === ':memory:';
   const resolved = inMemory ? file : path.resolve(file);
   if (!inMemory) {
-    if (existsSync(resolved)) checkHeader(resolved);
-    else mkdirSync(path.dirname(resolved), { recursive: true });
+    if (existsSync(resolved) && statSync(resolved).isDirectory())
+      throw new BitbenchError(
+        'store',
+        `The database path ${resolved} is a folder; give a file (--db / BITBENCH_DB), e.g. ${path.join(resolved, 'bitbench.db')}.`,
+      );
+    try {
+      if (existsSync(resolved)) checkHeader(resolved);
+      else mkdirSync(path.dirname(resolved), { recursive: true });
+    } catch (err) {
+      if (err instanceof BitbenchError) throw err;
+      const e = err as NodeJS.ErrnoException;
+      throw new BitbenchError(
+        'store',
+        e.code === 'EEXIST' || e.code === 'ENOTDIR'
+          ? `Cannot create the database ${resolved}: a file is in the way where a folder is needed (${e.path ?? path.dirname(resolved)}).`
+          : `Cannot open the database ${resolved} (${e.message}). Check the path and permissions.`,
+      );
+    }
   }
   let db: Db;
   try {
