@@ -190,10 +190,13 @@ export function analyzeCsv(p: string, opts: CsvOptions): CsvAnalysis {
   if (opts.channels?.length) {
     channelColumns = opts.channels.map((c) => columnIndex(c, first.columns, first.file, '--channels'));
   } else {
-    const row = first.blocks[0]![0]!;
+    // A column is a channel when it holds a number anywhere, not only in the first row: a missing
+    // value there ("", NaN, n/a) would otherwise drop the whole channel with only a note, where the
+    // same gap one row later is an error naming the line. Here it is that error.
+    const numeric = (i: number) => first.blocks.some((b) => b.some((r) => isNumeric(r.fields[i]!)));
     channelColumns = first.columns
       .map((_, i) => i)
-      .filter((i) => !notChannel(i) && i !== timeColumn && isNumeric(row.fields[i]!));
+      .filter((i) => !notChannel(i) && i !== timeColumn && numeric(i));
     const skipped = first.columns.filter(
       (_, i) => !notChannel(i) && i !== timeColumn && !channelColumns.includes(i),
     );

@@ -402,6 +402,25 @@ describe('CSV layouts', () => {
     expect(errorOf(() => readText(cut)).message).toMatch(/cut\.txt: UTF-16 text .* odd number of bytes/);
   });
 
+  it('a missing value in the first row is the same error as anywhere else, not a channel dropped with a note', () => {
+    const dir = tmp();
+    for (const [name, gap, expected] of [
+      ['empty.csv', '', 'empty field where a number was expected'],
+      ['nan.csv', 'NaN', '"NaN" is not a finite number (NaN/Inf are not accepted)'],
+      ['na.csv', 'n/a', '"n/a" is not a number'],
+    ] as const) {
+      const f = write(dir, name, `ax,ay,az\n1,${gap},3\n1,2,3\n4,5,6\n`);
+      expect(errorOf(() => csvRecordings(analyzeCsv(f, defaults), defaults)).message).toBe(
+        `${f}:2: column "ay": ${expected}`,
+      );
+    }
+    // a column with no number at all is still text, skipped with a note
+    const g = write(dir, 'notes.csv', 'ax,note,az\n1,ok,3\n1,,3\n');
+    const a = analyzeCsv(g, defaults);
+    expect(a.channelColumns).toEqual([0, 2]);
+    expect(a.notes).toContain('skipped non-numeric column(s): note');
+  });
+
   it('files with different columns, an empty folder and a missing path are clear errors', () => {
     const dir = tmp();
     write(dir, 'a.csv', 'x,y\n1,2\n');
