@@ -98,6 +98,21 @@ describe('table parsing: header detection and bad input', () => {
     expect(t.blocks[0]).toHaveLength(2);
   });
 
+  it('a first data row with a gap is data (its gap an error on line 1), not a header that takes the row away', () => {
+    for (const gap of ['', 'NaN', 'n/a', 'inf']) {
+      const t = parseCsvTable('g.csv', `1,${gap},3\n1,2,3\n4,5,6\n`);
+      expect(t.header).toBe(false);
+      expect(t.blocks[0]!.map((r) => r.line)).toEqual([1, 2, 3]);
+    }
+    const dir = tmp();
+    const f = write(dir, 'g.csv', '1,,3\n1,2,3\n4,5,6\n');
+    expect(errorOf(() => csvRecordings(analyzeCsv(f, defaults), defaults)).message).toBe(
+      `${f}:1: column "col1": empty field where a number was expected`,
+    );
+    // a real header may still leave a column unnamed (a pandas index column)
+    expect(parseCsvTable('h.csv', ',ax,ay\n0,1,2\n').header).toBe(true);
+  });
+
   it('an inconsistent column count names the file and line', () => {
     expect(errorOf(() => parseCsvTable('bad.csv', 'a,b,c\n1,2,3\n4,5\n')).message).toBe(
       'bad.csv:3: expected 3 fields (as in the header), found 2',
