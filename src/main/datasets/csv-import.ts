@@ -50,6 +50,9 @@ export function findDataFiles(p: string): { root: string; files: string[] } {
     if (seen.has(real)) return;
     seen.add(real);
     for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      // Hidden entries are not data: a Mac's "._wave.csv" (AppleDouble metadata beside every file
+      // copied from it), ".git", editor backups.
+      if (e.name.startsWith('.')) continue;
       const full = path.join(dir, e.name);
       let isDir = e.isDirectory();
       let isFile = e.isFile();

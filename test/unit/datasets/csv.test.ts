@@ -356,6 +356,17 @@ describe('CSV layouts', () => {
     );
   });
 
+  it("a folder copied from a Mac: the '._' metadata files and hidden folders are not read as recordings", () => {
+    const dir = tmp();
+    write(dir, 'wave_1.csv', 'x\n1\n2\n');
+    // AppleDouble: a binary header, then bytes that are not text
+    write(dir, '._wave_1.csv', Buffer.from([0, 5, 22, 7, 0, 2, 0, 0, 0x4d, 0x61, 0x63, 0xff, 0xfe, 0x80]));
+    write(dir, '.git/x.csv', 'q\nnot,a,table\n');
+    const a = analyzeCsv(dir, defaults);
+    expect(a.tables.map((t) => path.basename(t.file))).toEqual(['wave_1.csv']);
+    expect(csvRecordings(a, defaults).map((r) => r.segments[0]!.label)).toEqual(['wave']);
+  });
+
   it('two columns of one name are refused, not stored as two channels nobody can tell apart', () => {
     const dir = tmp();
     const f = write(
