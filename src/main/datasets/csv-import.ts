@@ -159,6 +159,31 @@ function agreedRate(tables: readonly CsvTable[], timeColumn: number): number | n
   return found[0]!.rate;
 }
 
+/**
+ * A label column of fractional numbers is a measurement picked by mistake (`--label-column ay`):
+ * every row would be its own class. Refused, naming a value and its line.
+ */
+function refuseMeasuredLabels(tables: readonly CsvTable[], col: number): void {
+  let fractional: { t: CsvTable; line: number; value: string } | undefined;
+  const distinct = new Set<string>();
+  for (const t of tables)
+    for (const b of t.blocks)
+      for (const r of b) {
+        const v = r.fields[col]!;
+        if (v === '') continue;
+        if (!isNumeric(v)) return; // class names (or a mix): labels
+        distinct.add(v);
+        if (!fractional && !Number.isInteger(Number(v))) fractional = { t, line: r.line, value: v };
+      }
+  if (fractional)
+    throw inputError(
+      fractional.t.file,
+      fractional.line,
+      `the label column "${fractional.t.columns[col]}" holds measurements, not classes ("${fractional.value}"; ` +
+        `${distinct.size} different values): pick the column of class names with --label-column, or label by file or folder (--label-from)`,
+    );
+}
+
 export function analyzeCsv(p: string, opts: CsvOptions): CsvAnalysis {
   const { root, files } = findDataFiles(p);
   const tables = files.map((f) => parseCsvTable(f, readText(f)));
@@ -185,6 +210,7 @@ export function analyzeCsv(p: string, opts: CsvOptions): CsvAnalysis {
     labelColumn = namedLabel;
     notes.push(`label of each row from column "${first.columns[namedLabel]}" (found by its name)`);
   }
+  if (labelColumn !== null) refuseMeasuredLabels(tables, labelColumn);
   const notChannel = (i: number) => i === labelColumn || (i === namedLabel && opts.channels === undefined);
   const timeColumn = first.header
     ? first.columns.findIndex((c, i) => i !== labelColumn && TIME_COLUMN.test(c))

@@ -210,6 +210,18 @@ describe('CSV layouts', () => {
     expect(byFile.notes).toContain('column "label" not used: labels come from the file names');
   });
 
+  it('(b) a label column of measurements (--label-column on a channel) is refused, not 1 class per row', () => {
+    const dir = tmp();
+    const f = write(dir, 'log.csv', 'ax,ay,az\n' + rows(40, (i) => `${i},${(i * 0.37) % 1},${-i}`));
+    expect(errorOf(() => analyzeCsv(f, { ...defaults, labelColumn: 'ay' })).message).toBe(
+      `${f}:3: the label column "ay" holds measurements, not classes ("0.37"; 40 different values): pick the column of class names with --label-column, or label by file or folder (--label-from)`,
+    );
+    // whole numbers are class ids, also when written as floats (pandas writes 1.0 for 1)
+    const g = write(dir, 'ids.csv', 'ax,cls\n' + rows(6, (i) => `${i},${i < 3 ? '1.0' : '2'}`));
+    const [rec] = csvRecordings(analyzeCsv(g, { ...defaults, labelColumn: 'cls' }), defaults);
+    expect(rec!.segments.map((s) => s.label)).toEqual(['1.0', '2']);
+  });
+
   it('refuses files whose time columns give different sample rates, naming them', () => {
     const dir = tmp();
     write(dir, 'slow.csv', 'time_ms,ax\n' + rows(10, (i) => `${i * 40},${i}`));
