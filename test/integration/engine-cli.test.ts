@@ -1,10 +1,11 @@
 // `bitbench verify` and `bitbench export` end to end on a database file, with the JSON field names the
 // engine issue makes public: verify prints compared, mismatches, bit_exact, latency {unit, mean}
 // (instructions on the virtual boards); export writes the blob the device loads, or a C pair.
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAppContext } from '../../src/main/context';
 import { readBlob } from '../../src/main/engine/blob-reader';
 import { boardManager } from '../../src/main/device/board-manager';
@@ -96,6 +97,45 @@ describe('bitbench export / verify', () => {
     expect(b.err).toMatch(/Cannot export har-w4 to .*x\.bbm: a file is in the way where a folder is needed/);
     expect(readFileSync(file, 'utf8')).toBe('x');
   });
+
+  it('export leaves nothing half-written: a folder in the way of the .c writes no lone .h', async () => {
+    const cDir = path.join(dir, 'c-blocked');
+    mkdirSync(path.join(cDir, 'har_w4.c'), { recursive: true });
+    const c = await cli(['export', '--model', 'har-w4', '--format', 'c', '--out', cDir]);
+    expect(c.code).toBe(1);
+    expect(c.err).toContain(`Cannot export har-w4 to ${cDir}: ${path.join(cDir, 'har_w4.c')} is a folder.`);
+    expect(readdirSync(cDir)).toEqual(['har_w4.c']); // no har_w4.h without its source, no .partial
+  });
+
+  // A full disk, made with a tiny tmpfs (root only: CI and these machines run as root).
+  const tinyDisk = path.join(dir, 'tiny-disk');
+  mkdirSync(tinyDisk);
+  const mounted =
+    spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', tinyDisk], { encoding: 'utf8' }).status ===
+    0;
+  if (!mounted) console.warn('[skipped] export on a full disk: cannot mount a small tmpfs here (needs root)');
+  afterAll(() => {
+    if (mounted) spawnSync('umount', [tinyDisk]);
+  });
+  it.skipIf(!mounted)(
+    'export on a full disk says so and leaves no truncated blob that looks like a model',
+    async () => {
+      // 64 KiB with 8 KiB left: less than the ~14 KiB blob, so a write fails half-way.
+      writeFileSync(path.join(tinyDisk, 'filler'), Buffer.alloc(56 * 1024));
+      const file = path.join(tinyDisk, 'wide.bbm');
+      const b = await cli(['export', '--model', 'wide-w8a8', '--out', file, '--json']);
+      expect(b.code).toBe(1);
+      expect(JSON.parse(b.out)).toMatchObject({
+        error: {
+          code: 'bad_request',
+          message: expect.stringMatching(
+            /^Cannot export wide-w8a8 to .*: the disk is full \(\d+ B to write\); nothing was written\./,
+          ),
+        },
+      });
+      expect(readdirSync(tinyDisk)).toEqual(['filler']);
+    },
+  );
 
   it('export and verify of a float model say it is a float model to quantize, not an unknown name', async () => {
     for (const args of [['export'], ['verify', '--limit', '3']]) {

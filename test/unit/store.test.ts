@@ -130,6 +130,19 @@ describe('store', () => {
     expect(Buffer.compare(junk, readFileSync(file))).toBe(0);
   });
 
+  it('a folder as the database path, or a path under a file, is refused naming it, not as a bare EISDIR/EEXIST', () => {
+    const dir = tmp();
+    expect(() => openStore(dir)).toThrow(
+      `The database path ${dir} is a folder; give a file (--db / BITBENCH_DB), e.g. ${path.join(dir, 'bitbench.db')}.`,
+    );
+    const file = path.join(dir, 'notes.txt');
+    writeFileSync(file, 'x');
+    expect(() => openStore(path.join(file, 'x.db'))).toThrow(
+      `Cannot create the database ${path.join(file, 'x.db')}: a file is in the way where a folder is needed (${file}).`,
+    );
+    expect(readFileSync(file, 'utf8')).toBe('x');
+  });
+
   it('refuses a database from a newer bitbench', () => {
     const file = path.join(tmp(), 'newer.db');
     const s = openStore(file);

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { contract, parseChannel, type ServiceImpl } from '../../shared/api/contract';
 import type { ServiceDef } from '../../shared/api/define';
 import { BitbenchError, toApiError, type Reply } from '../../shared/errors';
+import { describeStoreError } from '../store/database';
 
 export type Dispatch = (channel: string, rawInput: unknown) => Promise<Reply<unknown>>;
 
@@ -16,7 +17,10 @@ function formatIssues(error: z.ZodError): string {
  * The boundary: every call from IPC or the host goes through here. Unknown channels and bad
  * payloads get a typed error; a throwing handler never takes the process down.
  */
-export function createDispatcher(impl: ServiceImpl, opts: { validateOutput?: boolean } = {}): Dispatch {
+export function createDispatcher(
+  impl: ServiceImpl,
+  opts: { validateOutput?: boolean; dbPath?: string } = {},
+): Dispatch {
   return async (channel, rawInput) => {
     const target = parseChannel(channel);
     if (!target)
@@ -47,7 +51,10 @@ export function createDispatcher(impl: ServiceImpl, opts: { validateOutput?: boo
       }
       return { ok: true, value };
     } catch (err) {
-      return { ok: false, error: toApiError(err) };
+      return {
+        ok: false,
+        error: toApiError(opts.dbPath !== undefined ? describeStoreError(opts.dbPath, err) : err),
+      };
     }
   };
 }

@@ -86,7 +86,7 @@ app.whenReady().then(() => {
       shell: 'electron',
       ...(process.env.BITBENCH_SQLITE_BINDING ? { nativeBinding: process.env.BITBENCH_SQLITE_BINDING } : {}),
     });
-    dispatch = createDispatcher(createServices(ctx));
+    dispatch = createDispatcher(createServices(ctx), { dbPath: ctx.store.path });
     ctx.events.subscribe((name, payload) => {
       for (const w of BrowserWindow.getAllWindows()) w.webContents.send(`${EVENT_PREFIX}${name}`, payload);
     });

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { BitbenchError } from '../../shared/errors';
+import { describeStoreError } from '../store/database';
 import { appVersion } from '../version';
 import { registerDatasetsCommands } from './commands/datasets';
 import { registerDeployCommands } from './commands/deploy';
@@ -43,20 +44,22 @@ export async function runCli(argv: string[], rt = new CliRuntime()): Promise<num
   try {
     await program.parseAsync(argv, { from: 'user' });
     return rt.exitCode;
-  } catch (err) {
-    if (err instanceof CommanderError) {
+  } catch (thrown) {
+    if (thrown instanceof CommanderError) {
       // Commander has printed the usage error; a script asking for --json gets it as JSON too.
-      if (err.exitCode !== 0 && argv.includes('--json'))
+      if (thrown.exitCode !== 0 && argv.includes('--json'))
         process.stdout.write(
           JSON.stringify(
-            { error: { code: 'bad_request', message: err.message.replace(/^error: /, '') } },
+            { error: { code: 'bad_request', message: thrown.message.replace(/^error: /, '') } },
             null,
             2,
           ) + '\n',
         );
-      return err.exitCode === 0 ? 0 : 2;
+      return thrown.exitCode === 0 ? 0 : 2;
     }
     const json = argv.includes('--json');
+    const dbPath = rt.storePath();
+    const err = dbPath !== null ? describeStoreError(dbPath, thrown) : thrown;
     const message = err instanceof Error ? err.message : String(err);
     const code = err instanceof BitbenchError ? err.code : 'internal';
     if (json) process.stdout.write(JSON.stringify({ error: { code, message } }, null, 2) + '\n');

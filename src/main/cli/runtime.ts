@@ -35,6 +35,11 @@ export class CliRuntime {
     return { ctx: this.ctx, services: this.services! };
   }
 
+  /** The open database's file, for error messages; null before a command opened it. */
+  storePath(): string | null {
+    return this.ctx?.store.path ?? null;
+  }
+
   async close(): Promise<void> {
     await this.ctx?.close();
     this.ctx = undefined;

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { CsvOptions, CsvPreview } from '../../shared/api/datasets';
 import { BitbenchError } from '../../shared/errors';
@@ -42,11 +42,32 @@ export function findDataFiles(p: string): { root: string; files: string[] } {
   if (!existsSync(abs)) throw new BitbenchError('bad_request', `${abs}: no such file or folder.`);
   if (statSync(abs).isFile()) return { root: path.dirname(abs), files: [abs] };
   const files: string[] = [];
+  // Symbolic links are followed (a folder of links to the data files is a common way to pick a
+  // subset); each real folder is walked once, so a link back up cannot loop.
+  const seen = new Set<string>();
   const walk = (dir: string) => {
+    const real = realpathSync(dir);
+    if (seen.has(real)) return;
+    seen.add(real);
     for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      // Hidden entries are not data: a Mac's "._wave.csv" (AppleDouble metadata beside every file
+      // copied from it), ".git", editor backups.
+      if (e.name.startsWith('.')) continue;
       const full = path.join(dir, e.name);
-      if (e.isDirectory()) walk(full);
-      else if (e.isFile() && DATA_FILE.test(e.name)) files.push(full);
+      let isDir = e.isDirectory();
+      let isFile = e.isFile();
+      if (e.isSymbolicLink()) {
+        const target = statSync(full, { throwIfNoEntry: false });
+        if (!target) {
+          if (DATA_FILE.test(e.name))
+            throw new BitbenchError('bad_request', `${full}: a link to a file that does not exist.`);
+          continue;
+        }
+        isDir = target.isDirectory();
+        isFile = target.isFile();
+      }
+      if (isDir) walk(full);
+      else if (isFile && DATA_FILE.test(e.name)) files.push(full);
     }
   };
   walk(abs);
@@ -56,8 +77,14 @@ export function findDataFiles(p: string): { root: string; files: string[] } {
 }
 
 function columnIndex(spec: string, columns: readonly string[], file: string, what: string): number {
-  const byName = columns.findIndex((c) => c.toLowerCase() === spec.toLowerCase());
-  if (byName >= 0) return byName;
+  const byName = columns.flatMap((c, i) => (c.toLowerCase() === spec.toLowerCase() ? [i] : []));
+  if (byName.length > 1)
+    throw inputError(
+      file,
+      null,
+      `${what} "${spec}" names ${byName.length} columns (${byName.join(', ')}, counting from 0): give the column's index instead, or rename the header`,
+    );
+  if (byName.length === 1) return byName[0]!;
   if (/^\d+$/.test(spec) && Number(spec) < columns.length) return Number(spec);
   throw inputError(file, null, `${what} "${spec}" is not a column (columns: ${columns.join(', ')})`);
 }
@@ -96,6 +123,16 @@ function agreedRate(tables: readonly CsvTable[], timeColumn: number): number | n
       const times = block.map((r) =>
         parseNumber(r.fields[timeColumn]!, t.file, r.line, t.columns[timeColumn]!),
       );
+      // Time that goes back is rows out of order or two recordings run together (logs pasted one
+      // after the other): windows across that point would mix them. Said, not measured around.
+      const back = times.findIndex((v, i) => i > 0 && v < times[i - 1]!);
+      if (back > 0)
+        throw inputError(
+          t.file,
+          block[back]!.line,
+          `time column "${t.columns[timeColumn]}" goes back from ${times[back - 1]} to ${times[back]}: rows out of order, ` +
+            'or two recordings run together (put a blank line between recordings). --rate imports the rows as they are.',
+        );
       const rate = rateFromTimes(times, t.columns[timeColumn]!);
       if (rate !== null) found.push({ where: `${path.basename(t.file)} (line ${block[0]!.line})`, rate });
     }
@@ -120,6 +157,31 @@ function agreedRate(tables: readonly CsvTable[], timeColumn: number): number | n
     );
   }
   return found[0]!.rate;
+}
+
+/**
+ * A label column of fractional numbers is a measurement picked by mistake (`--label-column ay`):
+ * every row would be its own class. Refused, naming a value and its line.
+ */
+function refuseMeasuredLabels(tables: readonly CsvTable[], col: number): void {
+  let fractional: { t: CsvTable; line: number; value: string } | undefined;
+  const distinct = new Set<string>();
+  for (const t of tables)
+    for (const b of t.blocks)
+      for (const r of b) {
+        const v = r.fields[col]!;
+        if (v === '') continue;
+        if (!isNumeric(v)) return; // class names (or a mix): labels
+        distinct.add(v);
+        if (!fractional && !Number.isInteger(Number(v))) fractional = { t, line: r.line, value: v };
+      }
+  if (fractional)
+    throw inputError(
+      fractional.t.file,
+      fractional.line,
+      `the label column "${fractional.t.columns[col]}" holds measurements, not classes ("${fractional.value}"; ` +
+        `${distinct.size} different values): pick the column of class names with --label-column, or label by file or folder (--label-from)`,
+    );
 }
 
 export function analyzeCsv(p: string, opts: CsvOptions): CsvAnalysis {
@@ -148,6 +210,7 @@ export function analyzeCsv(p: string, opts: CsvOptions): CsvAnalysis {
     labelColumn = namedLabel;
     notes.push(`label of each row from column "${first.columns[namedLabel]}" (found by its name)`);
   }
+  if (labelColumn !== null) refuseMeasuredLabels(tables, labelColumn);
   const notChannel = (i: number) => i === labelColumn || (i === namedLabel && opts.channels === undefined);
   const timeColumn = first.header
     ? first.columns.findIndex((c, i) => i !== labelColumn && TIME_COLUMN.test(c))
@@ -156,10 +219,13 @@ export function analyzeCsv(p: string, opts: CsvOptions): CsvAnalysis {
   if (opts.channels?.length) {
     channelColumns = opts.channels.map((c) => columnIndex(c, first.columns, first.file, '--channels'));
   } else {
-    const row = first.blocks[0]![0]!;
+    // A column is a channel when it holds a number anywhere, not only in the first row: a missing
+    // value there ("", NaN, n/a) would otherwise drop the whole channel with only a note, where the
+    // same gap one row later is an error naming the line. Here it is that error.
+    const numeric = (i: number) => first.blocks.some((b) => b.some((r) => isNumeric(r.fields[i]!)));
     channelColumns = first.columns
       .map((_, i) => i)
-      .filter((i) => !notChannel(i) && i !== timeColumn && isNumeric(row.fields[i]!));
+      .filter((i) => !notChannel(i) && i !== timeColumn && numeric(i));
     const skipped = first.columns.filter(
       (_, i) => !notChannel(i) && i !== timeColumn && !channelColumns.includes(i),
     );
@@ -171,6 +237,21 @@ export function analyzeCsv(p: string, opts: CsvOptions): CsvAnalysis {
   }
   if (channelColumns.length === 0)
     throw inputError(first.file, null, 'no numeric column to use as a channel');
+  // Channels are stored and picked by name: two with one name could not be told apart afterwards.
+  if (first.header) {
+    const used = [...channelColumns, ...(timeColumn >= 0 ? [timeColumn] : [])];
+    for (const [k, i] of used.entries()) {
+      const j = used.findIndex(
+        (o, m) => m !== k && first.columns[o]!.toLowerCase() === first.columns[i]!.toLowerCase(),
+      );
+      if (j >= 0)
+        throw inputError(
+          first.file,
+          null,
+          `columns ${Math.min(i, used[j]!)} and ${Math.max(i, used[j]!)} (counting from 0) are both named "${first.columns[i]}": rename one in the header, or pick one of them with --channels (by index)`,
+        );
+    }
+  }
 
   let rateHz: number | null = null;
   let rateSource: CsvAnalysis['rateSource'] = 'unknown';

@@ -76,10 +76,18 @@ export function detectDelimiter(sample: readonly string[]): string {
   return best && best.agree > sample.length / 2 ? best.d : ',';
 }
 
-/** A header line is one with a non-numeric field where the next line has a number. */
+/** How files write a missing value: never a column name, so never what makes a line a header. */
+const MISSING = /^(|nan|na|n\/a|null|none|-|\?|[+-]?inf(inity)?)$/i;
+
+/**
+ * A header line is one with a name (a non-numeric field that is not a missing value) where the
+ * next line has a number. A first data row with a gap (`1,,3`, `1,NaN,3`) is data, whose gap is
+ * then an error naming line 1, not a header that silently takes the row away.
+ */
 export function looksLikeHeader(first: readonly string[], second: readonly string[] | undefined): boolean {
-  if (!second) return first.some((f) => !isNumeric(f));
-  return first.some((f, i) => !isNumeric(f) && second[i] !== undefined && isNumeric(second[i]!));
+  const name = (f: string) => !isNumeric(f) && !MISSING.test(f.trim());
+  if (!second) return first.some(name);
+  return first.some((f, i) => name(f) && second[i] !== undefined && isNumeric(second[i]!));
 }
 
 export function parseCsvTable(file: string, text: string): CsvTable {

@@ -66,8 +66,31 @@ export async function exportDataset(
   // An existing folder gets the file under its default name (the one the app suggests).
   const asked = path.resolve(out);
   const target = isDirectory(asked) ? path.join(asked, defaultExportName(row, format)) : asked;
-  mkdirSync(path.dirname(target), { recursive: true });
   const partial = `${target}.partial`;
+  // A full disk or a path that cannot be written is the user's to fix: say which and why, not a bare
+  // ENOSPC from the file system.
+  const refuse = (err: unknown): unknown => {
+    const e = err as NodeJS.ErrnoException;
+    const why =
+      e.code === 'ENOSPC' || e.code === 'EDQUOT'
+        ? 'the disk is full'
+        : e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS'
+          ? `no permission to write ${e.path ?? target}`
+          : e.code === 'EEXIST' || e.code === 'ENOTDIR'
+            ? `a file is in the way where a folder is needed (${e.path ?? path.dirname(target)})`
+            : null;
+    return why === null
+      ? err
+      : new BitbenchError(
+          'bad_request',
+          `Cannot export ${row.name}@${row.version} to ${target}: ${why}. Nothing was written.`,
+        );
+  };
+  try {
+    mkdirSync(path.dirname(target), { recursive: true });
+  } catch (err) {
+    throw refuse(err);
+  }
   const repo = new DatasetsRepo(db);
   const total = Math.min(maxWindows, split ? (row.stats.splits[split] ?? 0) : row.stats.windows);
   if (total === 0)
@@ -128,7 +151,7 @@ export async function exportDataset(
     renameSync(partial, target);
   } catch (err) {
     rmSync(partial, { force: true });
-    throw err;
+    throw refuse(err);
   }
   return { path: target, bytes: statSync(target).size, windows, format };
 }

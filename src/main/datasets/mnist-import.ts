@@ -94,8 +94,22 @@ export function loadMnist(dir: string): MnistSet {
     }
     return { images, labels };
   };
-  return {
-    train: load('train-images-idx3-ubyte', 'train-labels-idx1-ubyte'),
-    test: load('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'),
-  };
+  const train = load('train-images-idx3-ubyte', 'train-labels-idx1-ubyte');
+  const test = load('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte');
+  // Every window of a dataset has one shape: test images of another size would be cut at the
+  // train images' size, each window a misaligned slice of two images.
+  if (test.images.rows !== train.images.rows || test.images.cols !== train.images.cols)
+    throw inputError(
+      findFile(root, 't10k-images-idx3-ubyte'),
+      null,
+      `images are ${test.images.rows}×${test.images.cols}, but ${path.basename(findFile(root, 'train-images-idx3-ubyte'))}'s are ` +
+        `${train.images.rows}×${train.images.cols}: train and test images must have one size`,
+    );
+  if (train.images.rows === 0 || train.images.cols === 0 || train.images.count === 0)
+    throw inputError(
+      findFile(root, 'train-images-idx3-ubyte'),
+      null,
+      `holds ${train.images.count} images of ${train.images.rows}×${train.images.cols}: nothing to train on`,
+    );
+  return { train, test };
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ServiceImpl } from '../../shared/api/contract';
@@ -118,35 +118,46 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
               ? `no permission to write ${e.path ?? out}`
               : e.code === 'EISDIR'
                 ? `${e.path ?? out} is a folder`
-                : (e.message ?? String(err));
+                : e.code === 'ENOSPC' || e.code === 'EDQUOT'
+                  ? `the disk is full (${blob.length} B to write); nothing was written`
+                  : (e.message ?? String(err));
         throw new BitbenchError(
           'bad_request',
           `Cannot export ${input.model} to ${out}: ${why}. ${input.format === 'blob' ? '--out takes a file or an existing folder' : '--out takes a folder (created if missing)'}.`,
         );
       };
+      // Each file is written beside its target and renamed over it once complete: a full disk or a
+      // killed process leaves no truncated blob (or a header without its source) that looks like an
+      // export, and an earlier good export stays as it was.
+      const partials: string[] = [];
       const writeExport = (): void => {
+        const pairs: Array<[file: string, data: Uint8Array | string]> = [];
         if (input.format === 'blob') {
           const file = isDir(out) ? path.join(out, `${base}.bbm`) : out;
           mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-          writeFileSync(file, blob);
-          files.push(file);
+          pairs.push([file, blob]);
         } else {
           if (existsSync(out) && !isDir(out))
             throw Object.assign(new Error(out), { code: 'EEXIST', path: out });
           mkdirSync(out, { recursive: true });
           const c = exportC(blob, input.model, inputLevelsOf(v.integerModel));
-          for (const [name, text] of [
-            [c.headerName, c.header],
-            [c.sourceName, c.source],
-          ] as const) {
-            writeFileSync(path.join(out, name), text);
-            files.push(path.join(out, name));
-          }
+          pairs.push([path.join(out, c.headerName), c.header], [path.join(out, c.sourceName), c.source]);
+        }
+        for (const [file] of pairs)
+          if (isDir(file)) throw Object.assign(new Error(file), { code: 'EISDIR', path: file });
+        for (const [file, data] of pairs) {
+          partials.push(`${file}.partial`);
+          writeFileSync(`${file}.partial`, data);
+        }
+        for (const [file] of pairs) {
+          renameSync(`${file}.partial`, file);
+          files.push(file);
         }
       };
       try {
         writeExport();
       } catch (err) {
+        for (const p of partials) rmSync(p, { force: true });
         if ((err as NodeJS.ErrnoException).code) refuse(err);
         throw err;
       }

@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   let dispatch: Dispatch;
   try {
     ctx = createAppContext({ dbPath, shell: 'headless-host' });
-    dispatch = createDispatcher(createServices(ctx));
+    dispatch = createDispatcher(createServices(ctx), { dbPath: ctx.store.path });
   } catch (err) {
     // Still serve the UI, so the browser shows an error page naming the file; exit code stays 0
     // until the user stops the host, and the terminal says it too.

@@ -38,6 +38,9 @@ const EMPTY_COUNTERS: SourceCounters = {
   lastWarning: null,
 };
 
+/** How long samples are held in memory while another process holds the database's write lock. */
+const BUSY_HOLD_MS = 60_000;
+
 export class Recorder {
   state: RecorderState = 'countdown';
   countdownLeftS: number;
@@ -54,6 +57,13 @@ export class Recorder {
    */
   private timeLimitUs = Infinity;
   private committed = { gaps: 0, droppedFrames: 0 };
+  /**
+   * Chunks a commit could not write because another process held the database's write lock past
+   * the busy timeout (an import's transaction, a sqlite shell): kept, in order, and written with
+   * the next commit, for up to BUSY_HOLD_MS, instead of dropped with the recording stopped.
+   */
+  private pending: ReturnType<ChunkAssembler['drain']> = [];
+  private busySince: number | undefined;
   /** Counters when the last wanted sample arrived: what happens after it is not the session's. */
   private frozen: SourceCounters | undefined;
   private timers: NodeJS.Timeout[] = [];
@@ -186,7 +196,8 @@ export class Recorder {
   /** Writes what has arrived since the last commit, in one transaction. */
   private commit(): void {
     if (!this.session || !this.assembler) return;
-    const chunks = this.assembler.drain();
+    const chunks = [...this.pending, ...this.assembler.drain()];
+    this.pending = [];
     const c = this.counters();
     const delta = {
       gaps: c.gaps - this.committed.gaps,
@@ -196,9 +207,23 @@ export class Recorder {
     try {
       this.repo.appendChunks(this.session.id, chunks, delta);
       this.committed = { gaps: c.gaps, droppedFrames: c.droppedFrames };
+      this.busySince = undefined;
     } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      const busy = typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code);
+      const now = Date.now();
+      this.busySince ??= now;
+      if (busy && now - this.busySince < BUSY_HOLD_MS) {
+        this.pending = chunks; // retried with the next commit
+        return;
+      }
+      const lost = chunks.reduce((n, ch) => n + ch.nSamples, 0);
       const msg = err instanceof Error ? err.message : String(err);
-      void this.stop(`Could not store samples (${msg}); the session keeps what was stored before.`);
+      const message =
+        `Could not store samples (${msg}${busy ? `; another process held the database for ${Math.round((now - this.busySince) / 1000)} s` : ''}); ` +
+        `the session keeps what was stored before, the last ${lost} samples were not stored.`;
+      if (this.stopping) this.error ??= message;
+      else void this.stop(message);
     }
   }
 
@@ -232,6 +257,11 @@ export class Recorder {
       const session = this.session;
       if (session) {
         this.commit();
+        // Samples held while another process has the write lock: wait for it (bounded by BUSY_HOLD_MS).
+        while (this.pending.length > 0) {
+          await new Promise((r) => setTimeout(r, 200));
+          this.commit();
+        }
         this.batcher?.stop();
         const c = this.counters();
         this.repo.finish(session.id, state);

@@ -1,6 +1,7 @@
 // The bitbench firmware's binary SAMPLES frames as a SampleSource: int16 → physical units with the
 // scales the board announced at STREAM_START, board timestamps unwrapped, frame and time gaps found.
 
+import { BitbenchError } from '../../shared/errors';
 import type { SampleFrame, SensorStream } from '../device/sensor-stream';
 import { CHANNEL_NAMES } from '../device/sensor-stream';
 import { FrameGapDetector } from './gap-detector';
@@ -66,8 +67,25 @@ export class SensorStreamSource implements SampleSource {
     );
     const started = await this.stream.start({ rateHz: this.cfg.rateHz, channelMask: mask });
     if (started.scales.length !== started.channels.length) {
+      await this.stream.stop().catch(() => undefined); // it is streaming: stop it on the board
       throw new Error(
         `${this.origin}: STREAM_START answered ${started.channels.length} channels but ${started.scales.length} scales.`,
+      );
+    }
+    // Every sample is raw × scale, and the gap detector counts time from the rate: a NaN, infinite or
+    // zero scale or rate (a board's own firmware with a bug) would store a whole session of NaN or
+    // zeros that looks like a recording. Refused before anything is stored.
+    const bad = started.scales.findIndex((v) => !Number.isFinite(v) || v === 0);
+    if (bad >= 0 || !(Number.isFinite(started.rateHz) && started.rateHz > 0)) {
+      const what =
+        bad >= 0
+          ? `channel ${started.channels[bad]} a scale of ${started.scales[bad]}`
+          : `a sample rate of ${started.rateHz} Hz`;
+      await this.stream.stop().catch(() => undefined);
+      throw new BitbenchError(
+        'device',
+        `${this.origin}: the board's STREAM_START answer gives ${what}; samples cannot be made from it. ` +
+          'Check the firmware (docs/use-your-own-board.md). Nothing was recorded.',
       );
     }
     this.scales = Float32Array.from(started.scales);

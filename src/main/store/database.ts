@@ -44,6 +44,12 @@ function describeSqliteError(file: string, err: unknown): BitbenchError {
       `The database ${file} is locked by another process (${msg}). Close the other bitbench window or CLI and retry.`,
     );
   }
+  if (code.startsWith('SQLITE_FULL')) {
+    return new BitbenchError(
+      'store',
+      `The disk holding the database ${file} is full (${msg}); what this step was writing was not saved. Free some space and retry.`,
+    );
+  }
   if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
     return new BitbenchError(
       'store',
@@ -57,6 +63,20 @@ function describeSqliteError(file: string, err: unknown): BitbenchError {
     );
   }
   return new BitbenchError('store', `Database ${file}: ${msg}`);
+}
+
+/**
+ * An error from SQLite while the store is in use (another process holding the write lock past the
+ * busy timeout, a full disk, a file made read-only or corrupt under us), described naming the
+ * database file and what to do; any other error as it is. A bare "database is locked" says neither
+ * which file nor that another bitbench process holds it.
+ */
+export function describeStoreError(file: string, err: unknown): unknown {
+  if (err instanceof BitbenchError) return err;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && /^SQLITE_(BUSY|LOCKED|FULL|READONLY|CANTOPEN|NOTADB|CORRUPT)/.test(code))
+    return describeSqliteError(file, err);
+  return err;
 }
 
 export function currentSchemaVersion(db: Db): number {
@@ -112,8 +132,24 @@ export function openStore(
   const inMemory = file === ':memory:';
   const resolved = inMemory ? file : path.resolve(file);
   if (!inMemory) {
-    if (existsSync(resolved)) checkHeader(resolved);
-    else mkdirSync(path.dirname(resolved), { recursive: true });
+    if (existsSync(resolved) && statSync(resolved).isDirectory())
+      throw new BitbenchError(
+        'store',
+        `The database path ${resolved} is a folder; give a file (--db / BITBENCH_DB), e.g. ${path.join(resolved, 'bitbench.db')}.`,
+      );
+    try {
+      if (existsSync(resolved)) checkHeader(resolved);
+      else mkdirSync(path.dirname(resolved), { recursive: true });
+    } catch (err) {
+      if (err instanceof BitbenchError) throw err;
+      const e = err as NodeJS.ErrnoException;
+      throw new BitbenchError(
+        'store',
+        e.code === 'EEXIST' || e.code === 'ENOTDIR'
+          ? `Cannot create the database ${resolved}: a file is in the way where a folder is needed (${e.path ?? path.dirname(resolved)}).`
+          : `Cannot open the database ${resolved} (${e.message}). Check the path and permissions.`,
+      );
+    }
   }
   let db: Db;
   try {

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tmpDir } from './fixtures';
@@ -112,6 +113,57 @@ describe('bitbench datasets (CLI)', () => {
       db,
     ]);
     expect(r2.err).toContain('error: --recording-length must be a whole number, got "abc".');
+  });
+
+  it('export to a path under a file, or onto a full disk, says why and leaves nothing behind', async () => {
+    const db = path.join(tmpDir(), 'full.db');
+    expect((await importGestures(gestureFolder(), db)).code).toBe(0);
+    const out = tmpDir();
+    const file = path.join(out, 'a-file');
+    writeFileSync(file, 'x');
+    const under = await cli([
+      'datasets',
+      'export',
+      'g',
+      '--format',
+      'csv',
+      '--out',
+      path.join(file, 'g.csv'),
+      '--db',
+      db,
+    ]);
+    expect(under.code).toBe(1);
+    expect(under.err).toContain(
+      `error: Cannot export g@1 to ${path.join(file, 'g.csv')}: a file is in the way where a folder is needed (${file}). Nothing was written.\n`,
+    );
+    // A full disk: a 64 KiB tmpfs filled up (root only).
+    const tiny = path.join(out, 'tiny');
+    mkdirSync(tiny);
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', tiny]).status !== 0) {
+      console.warn('[skipped] dataset export on a full disk: cannot mount a small tmpfs here (needs root)');
+      return;
+    }
+    try {
+      writeFileSync(path.join(tiny, 'filler'), Buffer.alloc(64 * 1024));
+      const full = await cli([
+        'datasets',
+        'export',
+        'g',
+        '--format',
+        'csv',
+        '--out',
+        path.join(tiny, 'g.csv'),
+        '--db',
+        db,
+      ]);
+      expect(full.code).toBe(1);
+      expect(full.err).toContain(
+        `error: Cannot export g@1 to ${path.join(tiny, 'g.csv')}: the disk is full. Nothing was written.\n`,
+      );
+      expect(readdirSync(tiny)).toEqual(['filler']);
+    } finally {
+      spawnSync('umount', [tiny]);
+    }
   });
 
   it("export: --max-windows 0 is refused, an existing folder gets <name>-v<version>.<format>, a relative name is the shell folder's", async () => {

@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { analyzeCsv, csvRecordings, previewCsv, rateFromTimes } from '../../../src/main/datasets/csv-import';
 import { detectDelimiter, parseCsvTable, splitFields } from '../../../src/main/datasets/csv-table';
-import { parseNumber, readText } from '../../../src/main/datasets/text-input';
+import { MAX_TEXT_BYTES, parseNumber, readText } from '../../../src/main/datasets/text-input';
 import { BitbenchError } from '../../../src/shared/errors';
 import { sharedDataset, sharedDatasetMissing } from '../../helpers/shared-datasets';
 
@@ -96,6 +96,21 @@ describe('table parsing: header detection and bad input', () => {
     expect(t.header).toBe(false);
     expect(t.columns).toEqual(['col0', 'col1', 'col2']);
     expect(t.blocks[0]).toHaveLength(2);
+  });
+
+  it('a first data row with a gap is data (its gap an error on line 1), not a header that takes the row away', () => {
+    for (const gap of ['', 'NaN', 'n/a', 'inf']) {
+      const t = parseCsvTable('g.csv', `1,${gap},3\n1,2,3\n4,5,6\n`);
+      expect(t.header).toBe(false);
+      expect(t.blocks[0]!.map((r) => r.line)).toEqual([1, 2, 3]);
+    }
+    const dir = tmp();
+    const f = write(dir, 'g.csv', '1,,3\n1,2,3\n4,5,6\n');
+    expect(errorOf(() => csvRecordings(analyzeCsv(f, defaults), defaults)).message).toBe(
+      `${f}:1: column "col1": empty field where a number was expected`,
+    );
+    // a real header may still leave a column unnamed (a pandas index column)
+    expect(parseCsvTable('h.csv', ',ax,ay\n0,1,2\n').header).toBe(true);
   });
 
   it('an inconsistent column count names the file and line', () => {
@@ -195,6 +210,18 @@ describe('CSV layouts', () => {
     expect(byFile.notes).toContain('column "label" not used: labels come from the file names');
   });
 
+  it('(b) a label column of measurements (--label-column on a channel) is refused, not 1 class per row', () => {
+    const dir = tmp();
+    const f = write(dir, 'log.csv', 'ax,ay,az\n' + rows(40, (i) => `${i},${(i * 0.37) % 1},${-i}`));
+    expect(errorOf(() => analyzeCsv(f, { ...defaults, labelColumn: 'ay' })).message).toBe(
+      `${f}:3: the label column "ay" holds measurements, not classes ("0.37"; 40 different values): pick the column of class names with --label-column, or label by file or folder (--label-from)`,
+    );
+    // whole numbers are class ids, also when written as floats (pandas writes 1.0 for 1)
+    const g = write(dir, 'ids.csv', 'ax,cls\n' + rows(6, (i) => `${i},${i < 3 ? '1.0' : '2'}`));
+    const [rec] = csvRecordings(analyzeCsv(g, { ...defaults, labelColumn: 'cls' }), defaults);
+    expect(rec!.segments.map((s) => s.label)).toEqual(['1.0', '2']);
+  });
+
   it('refuses files whose time columns give different sample rates, naming them', () => {
     const dir = tmp();
     write(dir, 'slow.csv', 'time_ms,ax\n' + rows(10, (i) => `${i * 40},${i}`));
@@ -216,6 +243,27 @@ describe('CSV layouts', () => {
     // steps that agree within 2 % (timestamps with jitter) are one rate
     write(dir, 'fast.csv', 'time_ms,ax\n' + rows(10, (i) => `${i * 40 + (i % 2) * 0.4},${i}`));
     expect(analyzeCsv(dir, defaults).rateHz).toBeCloseTo(24.75, 2);
+  });
+
+  it('a time column that goes back (two logs run together) is refused naming the line; --rate takes the rows as they are', () => {
+    const dir = tmp();
+    // two 50 Hz logs pasted one after the other, the second header removed: windows would straddle them
+    const f = write(
+      dir,
+      'walk.csv',
+      'time_ms,ax\n' + rows(6, (i) => `${i * 20},${i}`) + '\n' + rows(6, (i) => `${i * 20},${-i}`) + '\n',
+    );
+    expect(errorOf(() => analyzeCsv(f, defaults)).message).toBe(
+      `${f}:8: time column "time_ms" goes back from 100 to 0: rows out of order, or two recordings run together (put a blank line between recordings). --rate imports the rows as they are.`,
+    );
+    expect(analyzeCsv(f, { ...defaults, rate: 50 }).rateHz).toBe(50);
+    // with the blank line between them, both are recordings at 50 Hz
+    const g = write(
+      dir,
+      'walk2.csv',
+      'time_ms,ax\n' + rows(6, (i) => `${i * 20},${i}`) + '\n\n' + rows(6, (i) => `${i * 20},${-i}`) + '\n',
+    );
+    expect(analyzeCsv(g, defaults).rateHz).toBe(50);
   });
 
   it('(c) one file per class, fixed-length recordings; the subfolder is the subject', () => {
@@ -267,6 +315,148 @@ describe('CSV layouts', () => {
     expect(errorOf(() => csvRecordings(analyzeCsv(h, defaults), defaults)).message).toMatch(
       /z\.csv:3: column "aX": "Inf" is not a finite number/,
     );
+  });
+
+  it('bytes that are not UTF-8 are refused naming file, line and column, not turned into "�" labels', () => {
+    const dir = tmp();
+    // Latin-1: "été" and "ètè" would both decode to "�t�", one class instead of two.
+    const latin1 = Buffer.concat([
+      Buffer.from('ax,label\n1,'),
+      Buffer.from([0xe9, 0x74, 0xe9]),
+      Buffer.from('\n2,'),
+      Buffer.from([0xe8, 0x74, 0xe8]),
+      Buffer.from('\n'),
+    ]);
+    const f = write(dir, 'latin1.csv', latin1);
+    expect(errorOf(() => analyzeCsv(f, defaults)).message).toBe(
+      `${f}:2: not UTF-8 text: byte 0xE9 at column 3 (a Latin-1 or Windows-1252 file?). Save it as UTF-8 and import again.`,
+    );
+    // CR-only line ends count as lines too; a real U+FFFD in UTF-8 is kept.
+    const g = write(
+      dir,
+      'cr.csv',
+      Buffer.concat([Buffer.from('ax,label\r1,a\r2,b'), Buffer.from([0xff]), Buffer.from('\r')]),
+    );
+    expect(errorOf(() => analyzeCsv(g, defaults)).message).toMatch(
+      /cr\.csv:3: not UTF-8 text: byte 0xFF at column 4/,
+    );
+    const h = write(dir, 'ok.csv', 'ax,label\n1,\ufffd\n2,b\n');
+    expect(csvRecordings(analyzeCsv(h, defaults), defaults)[0]!.segments.map((s) => s.label)).toEqual([
+      '\ufffd',
+      'b',
+    ]);
+  });
+
+  it('a folder of links to the data files imports them, a link loop is walked once, a dangling link is named', () => {
+    const data = tmp();
+    write(data, 'wave_1.csv', 'x\n1\n2\n');
+    write(data, 'idle_1.csv', 'x\n3\n4\n');
+    const dir = tmp();
+    symlinkSync(path.join(data, 'wave_1.csv'), path.join(dir, 'wave_1.csv'));
+    mkdirSync(path.join(dir, 'more'));
+    symlinkSync(path.join(data, 'idle_1.csv'), path.join(dir, 'more', 'idle_1.csv'));
+    symlinkSync(dir, path.join(dir, 'more', 'up')); // a loop back to the root
+    const a = analyzeCsv(dir, { labelFrom: 'file' });
+    expect(a.tables.map((t) => path.relative(dir, t.file))).toEqual(['more/idle_1.csv', 'wave_1.csv']);
+    expect(csvRecordings(a, { labelFrom: 'file' }).map((r) => r.segments[0]!.label)).toEqual([
+      'idle',
+      'wave',
+    ]);
+    symlinkSync(path.join(data, 'gone.csv'), path.join(dir, 'gone.csv'));
+    expect(errorOf(() => analyzeCsv(dir, defaults)).message).toBe(
+      `${path.join(dir, 'gone.csv')}: a link to a file that does not exist.`,
+    );
+  });
+
+  it("a folder copied from a Mac: the '._' metadata files and hidden folders are not read as recordings", () => {
+    const dir = tmp();
+    write(dir, 'wave_1.csv', 'x\n1\n2\n');
+    // AppleDouble: a binary header, then bytes that are not text
+    write(dir, '._wave_1.csv', Buffer.from([0, 5, 22, 7, 0, 2, 0, 0, 0x4d, 0x61, 0x63, 0xff, 0xfe, 0x80]));
+    write(dir, '.git/x.csv', 'q\nnot,a,table\n');
+    const a = analyzeCsv(dir, defaults);
+    expect(a.tables.map((t) => path.basename(t.file))).toEqual(['wave_1.csv']);
+    expect(csvRecordings(a, defaults).map((r) => r.segments[0]!.label)).toEqual(['wave']);
+  });
+
+  it('two columns of one name are refused, not stored as two channels nobody can tell apart', () => {
+    const dir = tmp();
+    const f = write(
+      dir,
+      'dup.csv',
+      'ax,AX,ay,label\n' + rows(4, (i) => `${i},${-i},${2 * i},${i < 2 ? 'a' : 'b'}`),
+    );
+    expect(errorOf(() => analyzeCsv(f, defaults)).message).toBe(
+      `${f}: columns 0 and 1 (counting from 0) are both named "ax": rename one in the header, or pick one of them with --channels (by index)`,
+    );
+    expect(errorOf(() => analyzeCsv(f, { ...defaults, channels: ['ax', 'ay'] })).message).toBe(
+      `${f}: --channels "ax" names 2 columns (0, 1, counting from 0): give the column's index instead, or rename the header`,
+    );
+    // picking one of them by index works
+    const [rec] = csvRecordings(analyzeCsv(f, { ...defaults, channels: ['1', 'ay'] }), defaults);
+    expect(rec!.channels.map((c) => c.name)).toEqual(['AX', 'ay']);
+  });
+
+  it('a file too large for one string is refused naming it and the limit, plain or gzip', () => {
+    const dir = tmp();
+    const big = path.join(dir, 'big.csv');
+    writeFileSync(big, '');
+    truncateSync(big, MAX_TEXT_BYTES + 2 ** 20); // sparse: nothing is written to disk
+    expect(errorOf(() => readText(big)).message).toMatch(
+      /big\.csv: too large to read as one text file \(\d+ MiB; the limit is \d+ MiB\)\. Split it into several files/,
+    );
+    // gzip members decompress one after the other: 1 MiB of text each, past the limit in all
+    const member = gzipSync(Buffer.alloc(2 ** 20, 0x31));
+    const n = Math.ceil(MAX_TEXT_BYTES / 2 ** 20) + 1;
+    const gz = write(dir, 'big.csv.gz', Buffer.concat(Array.from({ length: n }, () => member)));
+    expect(errorOf(() => readText(gz)).message).toMatch(
+      /big\.csv\.gz: too large to read as one text file once uncompressed \(the limit is \d+ MiB\)/,
+    );
+  }, 60_000);
+
+  it('UTF-16 text with a byte-order mark (spreadsheet "Unicode text") reads like UTF-8', () => {
+    const dir = tmp();
+    const text = 'ax\tay\tlabel\r\n1\t2\tété\r\n3\t4\tété\r\n5\t6\tnaïve\r\n';
+    const le = write(dir, 'le.txt', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+    const be = write(
+      dir,
+      'be.txt',
+      Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, 'utf16le').swap16()]),
+    );
+    for (const f of [le, be]) {
+      expect(readText(f)).toBe(text);
+      const [rec] = csvRecordings(analyzeCsv(f, defaults), defaults);
+      expect(rec!.channels.map((c) => c.name)).toEqual(['ax', 'ay']);
+      expect(rec!.segments).toEqual([
+        { start: 0, end: 2, label: 'été' },
+        { start: 2, end: 3, label: 'naïve' },
+      ]);
+    }
+    const cut = write(
+      dir,
+      'cut.txt',
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le').subarray(0, 9)]),
+    );
+    expect(errorOf(() => readText(cut)).message).toMatch(/cut\.txt: UTF-16 text .* odd number of bytes/);
+  });
+
+  it('a missing value in the first row is the same error as anywhere else, not a channel dropped with a note', () => {
+    const dir = tmp();
+    for (const [name, gap, expected] of [
+      ['empty.csv', '', 'empty field where a number was expected'],
+      ['nan.csv', 'NaN', '"NaN" is not a finite number (NaN/Inf are not accepted)'],
+      ['na.csv', 'n/a', '"n/a" is not a number'],
+    ] as const) {
+      const f = write(dir, name, `ax,ay,az\n1,${gap},3\n1,2,3\n4,5,6\n`);
+      expect(errorOf(() => csvRecordings(analyzeCsv(f, defaults), defaults)).message).toBe(
+        `${f}:2: column "ay": ${expected}`,
+      );
+    }
+    // a column with no number at all is still text, skipped with a note
+    const g = write(dir, 'notes.csv', 'ax,note,az\n1,ok,3\n1,,3\n');
+    const a = analyzeCsv(g, defaults);
+    expect(a.channelColumns).toEqual([0, 2]);
+    expect(a.notes).toContain('skipped non-numeric column(s): note');
   });
 
   it('files with different columns, an empty folder and a missing path are clear errors', () => {

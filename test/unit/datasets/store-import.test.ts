@@ -250,6 +250,35 @@ describe('MNIST importer', () => {
     expect(withVal.stats.splits).toEqual({ train: 24, val: 6, test: 10 });
   });
 
+  it('test images of another size than the train images are refused, not sliced at the train size', async () => {
+    const dir = makeMnist(3, 2);
+    const f = path.join(dir, 't10k-images-idx3-ubyte.gz');
+    writeFileSync(f, gzipSync(idxBytes(2051, [2, 32, 32], new Uint8Array(2 * 32 * 32))));
+    expect(
+      (
+        await rejection(
+          importDataset(store.db, ImportInputSchema.parse({ kind: 'mnist', path: dir, name: 'm' })),
+        )
+      ).message,
+    ).toBe(
+      `${f}: images are 32×32, but train-images-idx3-ubyte.gz's are 28×28: train and test images must have one size`,
+    );
+    const g = path.join(dir, 'train-images-idx3-ubyte.gz');
+    writeFileSync(g, gzipSync(idxBytes(2051, [0, 32, 32], new Uint8Array(0))));
+    writeFileSync(
+      path.join(dir, 'train-labels-idx1-ubyte.gz'),
+      gzipSync(idxBytes(2049, [0], new Uint8Array(0))),
+    );
+    expect(
+      (
+        await rejection(
+          importDataset(store.db, ImportInputSchema.parse({ kind: 'mnist', path: dir, name: 'm' })),
+        )
+      ).message,
+    ).toBe(`${g}: holds 0 images of 32×32: nothing to train on`);
+    expect(count('datasets')).toBe(0);
+  });
+
   it('a wrong magic, a truncated file and a missing file are clear errors', async () => {
     const dir = makeMnist(3, 2);
     const f = path.join(dir, 't10k-labels-idx1-ubyte.gz');
