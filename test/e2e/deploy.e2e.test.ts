@@ -202,6 +202,13 @@ describe.skipIf(!!skip)('Deploy and Compare pages in Chromium against the headle
     await table.locator('tr[data-row="tiny-w4a4"]').waitFor();
     expect(await table.locator('tbody tr').count()).toBe(4);
     await expect.poll(() => table.locator('tr[data-row="tiny-w4a4"]').textContent()).toMatch(/yes/);
+    // Counts per MAC carry the board's unit: on a virtual board instructions, never a bare number.
+    expect(
+      await table.locator('tr[data-row="tiny-w4a4"]').getByTestId('counts-per-mac').textContent(),
+    ).toMatch(/^\d+\.\d\d instr\.\/MAC$/);
+    expect(await table.locator('tr[data-row="tiny-fp"]').getByTestId('counts-per-mac').textContent()).toBe(
+      '—',
+    );
     await table.locator('tr[data-row="tiny-w8a8"] input[type=checkbox]').check();
     await table.locator('tr[data-row="tiny-w1a8"] input[type=checkbox]').check();
     await page.getByTestId('diff').waitFor();

@@ -116,7 +116,11 @@ function Diff({ a, b }: { a: CompareRow; b: CompareRow }) {
     ['BOPs', (r) => r.bops, int],
     ['peak memory', (r) => r.peak_memory_bytes, bytes],
     [`latency mean (${a.latency?.unit ?? b.latency?.unit ?? ''})`, (r) => r.latency?.mean ?? null, int],
-    ['counts / MAC', (r) => r.counts_per_mac, (v) => (v === null ? '—' : v.toFixed(2))],
+    [
+      `${unitShort(a.latency?.unit ?? b.latency?.unit ?? 'counts')} / MAC`,
+      (r) => r.counts_per_mac,
+      (v) => (v === null ? '—' : v.toFixed(2)),
+    ],
     ['RAM', (r) => r.ram_bytes, bytes],
     ['flash', (r) => r.flash_bytes, bytes],
   ];
@@ -264,7 +268,7 @@ export function ComparePage() {
               <th className="num">BOPs</th>
               <th className="num">peak memory</th>
               <th className="num">latency mean (p50 / p99)</th>
-              <th className="num">counts/MAC</th>
+              <th className="num">per MAC</th>
               <th>board · run</th>
               <th>Pareto</th>
             </tr>
@@ -305,7 +309,11 @@ export function ComparePage() {
                     : '—'}
                   {r.latency_us !== null ? ` · ${r.latency_us.toFixed(1)} µs` : ''}
                 </td>
-                <td className="num">{r.counts_per_mac === null ? '—' : r.counts_per_mac.toFixed(2)}</td>
+                <td className="num" data-testid="counts-per-mac">
+                  {r.counts_per_mac === null
+                    ? '—'
+                    : `${r.counts_per_mac.toFixed(2)} ${unitShort(r.latency?.unit ?? 'counts')}/MAC`}
+                </td>
                 <td className="mono small">
                   {r.board
                     ? `${r.board} · #${r.run_id}${r.run_state === 'partial' ? ' (partial)' : ''}`
