@@ -22,6 +22,7 @@ import {
   type PtqReport,
   type VariantSummary,
 } from '../../../shared/api/quant';
+import { BitbenchError } from '../../../shared/errors';
 import { api } from '../api';
 import { ConfirmDelete } from '../components/ConfirmDelete';
 import { ErrorBox } from '../components/ErrorBox';
@@ -441,9 +442,15 @@ export function QuantizePage() {
   const error = refusal?.key === inputsKey ? refusal.error : undefined;
   const setError = (e: unknown) => setRefusal(e === undefined ? undefined : { error: e, key: inputsKey });
 
-  const start = async () => {
+  // A name taken by a variant: the refusal offers to replace it (as the error message says).
+  const [replace, setReplace] = useState<{ name: string; parent: string; confirming: boolean }>();
+  const target = name.trim() || defaultName;
+  const replaceOffer = replace?.name === target ? replace : undefined;
+
+  const start = async (overwrite = false) => {
     if (!current || formError) return;
     setError(undefined);
+    setReplace(undefined);
     const config: Partial<PtqConfigInput> = { weightBits: bits.w, actBits: bits.a };
     if (calib.trim()) config.calibSize = Number(calib);
     if (layerwise !== 'none' && iterations.trim()) config.iterations = Number(iterations);
@@ -453,13 +460,19 @@ export function QuantizePage() {
     try {
       const r = await api.quant.quantize({
         model: current,
-        name: name.trim() || defaultName,
+        name: target,
         method: methodString(range, cle, layerwise, bc, tuning),
         config,
+        overwrite,
       });
       setJobId(r.jobId);
     } catch (err) {
       setError(err);
+      // The name is a variant's (not a float model's, not one a job is making): offer to replace it.
+      if (!overwrite && err instanceof BitbenchError && err.code === 'conflict') {
+        const taken = (await api.quant.variants({}).catch(() => [])).find((v) => v.name === target);
+        if (taken) setReplace({ name: target, parent: taken.parent, confirming: false });
+      }
     } finally {
       setSubmitting(false);
     }
@@ -641,7 +654,44 @@ export function QuantizePage() {
               {formError}
             </p>
           )}
-          <ErrorBox error={error} />
+          <ErrorBox error={error}>
+            {replaceOffer && !replaceOffer.confirming && (
+              <>
+                {' '}
+                <button
+                  type="button"
+                  data-testid="quant-replace"
+                  onClick={() => setReplace({ ...replaceOffer, confirming: true })}
+                >
+                  Replace…
+                </button>
+              </>
+            )}
+          </ErrorBox>
+          {error !== undefined && replaceOffer?.confirming && (
+            <div
+              className="card"
+              role="alertdialog"
+              aria-label="Confirm replace"
+              data-testid="quant-replace-confirm"
+            >
+              Replace <strong>{replaceOffer.name}</strong> (a variant of {replaceOffer.parent}) with this
+              quantization? The variant is deleted with its device runs (flash, profile) when the new one is
+              stored; this cannot be undone. The float model stays.{' '}
+              <button
+                type="button"
+                className="primary"
+                data-testid="quant-confirm-replace"
+                disabled={running}
+                onClick={() => void start(true)}
+              >
+                Replace
+              </button>{' '}
+              <button type="button" onClick={() => setReplace({ ...replaceOffer, confirming: false })}>
+                Cancel
+              </button>
+            </div>
+          )}
           <JobProgress job={job} />
         </div>
       )}
