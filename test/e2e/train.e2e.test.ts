@@ -44,6 +44,17 @@ describe.skipIf(!!skip)('Train page in Chromium against the headless host', () =
 
   it('trains gesture-cnn-gru, shows the curves, then the model card and confusion matrix', async () => {
     await page.getByTestId('train-page').waitFor({ timeout: 30_000 });
+    // Untouched, the architecture is one that takes the dataset's [119, 6] windows: no refusal to start with.
+    await expect
+      .poll(() => page.getByTestId('train-arch').inputValue(), { timeout: 30_000 })
+      .toBe('gesture-cnn-gru');
+    expect(await page.getByTestId('train-page').locator('.error-box').count()).toBe(0);
+    // One that does not fit says why, and Train waits for a fitting one.
+    await page.getByTestId('train-arch').selectOption('har-cnn');
+    await expect
+      .poll(() => page.getByTestId('train-page').locator('.error-box').textContent())
+      .toMatch(/har-cnn takes windows of \[128 × 9\]; gestures has \[119 × 6\]/);
+    expect(await page.getByTestId('train-start').isDisabled()).toBe(true);
     await page.getByTestId('train-arch').selectOption('gesture-cnn-gru');
     await page.getByTestId('train-epochs').fill('12');
     await page.getByTestId('train-name').fill('ui-gesture');

@@ -354,6 +354,20 @@ function ModelCard({ model, onDeleted }: { model: ModelDetail; onDeleted: () => 
   );
 }
 
+/** A custom spec for windows of `shape` and `classes` classes, as the spec box's example. */
+function exampleSpec(shape: number[], classes: number): string {
+  return JSON.stringify({
+    arch: 'custom',
+    inputShape: shape,
+    numClasses: classes,
+    layers: [
+      { type: 'conv1d', name: 'c1', filters: 16, kernelSize: 3, activation: 'relu' },
+      { type: 'flatten', name: 'f' },
+      { type: 'dense', name: 'fc', units: classes },
+    ],
+  });
+}
+
 export function TrainPage() {
   const datasets = useApi(() => api.datasets.list(), []);
   const archs = useApi(() => api.training.archs(), []);
@@ -387,7 +401,12 @@ export function TrainPage() {
   });
 
   const ds = (datasets.data ?? []).find((d) => d.name === (dataset ?? datasets.data?.[0]?.name));
-  const currentArch = arch ?? archs.data?.[0]?.arch;
+  // Until one is picked, the architecture is the first zoo model that takes the dataset's windows
+  // (none does: a custom spec), not one that the page would then refuse.
+  const fitting = ds
+    ? archs.data?.find((a) => a.input_shape.join('×') === ds.shape.join('×'))?.arch
+    : archs.data?.[0]?.arch;
+  const currentArch = arch ?? fitting ?? (ds && archs.data ? 'custom' : undefined);
   const archInfo = archs.data?.find((a) => a.arch === currentArch);
   const shapeMismatch =
     ds && archInfo && currentArch !== 'custom' && ds.shape.join('×') !== archInfo.input_shape.join('×')
@@ -511,7 +530,7 @@ export function TrainPage() {
             data-testid="train-spec"
             rows={10}
             style={{ width: '100%' }}
-            placeholder='{"arch":"custom","inputShape":[128,9],"numClasses":6,"layers":[{"type":"conv1d","name":"c1","filters":16,"kernelSize":3,"activation":"relu"},{"type":"flatten","name":"f"},{"type":"dense","name":"fc","units":6}]}'
+            placeholder={exampleSpec(ds?.shape ?? [128, 9], ds ? Object.keys(ds.classes).length : 6)}
             value={customSpec}
             onChange={(e) => setCustomSpec(e.target.value)}
           />
@@ -617,7 +636,7 @@ export function TrainPage() {
             type="button"
             className="primary"
             data-testid="train-start"
-            disabled={!ds || !currentArch || running}
+            disabled={!ds || !currentArch || running || !!shapeMismatch}
             onClick={() => void start()}
           >
             Train
