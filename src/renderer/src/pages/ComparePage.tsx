@@ -13,7 +13,7 @@ import {
 import { compareCsv, type CompareRow } from '../../../shared/api/deploy';
 import { api } from '../api';
 import { ErrorBox } from '../components/ErrorBox';
-import { useApi } from '../hooks';
+import { storeChoice, storedChoice, storedChoiceIn, useApi } from '../hooks';
 import { bytes, int, pct, unitShort } from './deploy/format';
 import './deploy/deploy.css';
 
@@ -178,9 +178,16 @@ export function ComparePage() {
   const models = useApi(() => api.models.list(), []);
   const floats = (models.data ?? []).filter((m) => m.kind === 'float');
   const [model, setModel] = useState<string>();
-  const [board, setBoard] = useState<string>('');
+  // The model and board of this tab's last pick, kept over a reload.
+  const [board, setBoard] = useState<string>(() => storedChoice('compare.board') ?? '');
   const [picked, setPicked] = useState<string[]>([]);
-  const current = model ?? floats[0]?.name;
+  const current =
+    model ??
+    storedChoiceIn(
+      'compare.model',
+      floats.map((m) => m.name),
+    ) ??
+    floats[0]?.name;
   const cmp = useApi(
     () =>
       current
@@ -220,7 +227,10 @@ export function ComparePage() {
           Model
           <select
             value={current ?? ''}
-            onChange={(e) => setModel(e.target.value)}
+            onChange={(e) => {
+              setModel(e.target.value);
+              storeChoice('compare.model', e.target.value);
+            }}
             data-testid="compare-model"
           >
             {floats.map((m) => (
@@ -232,7 +242,14 @@ export function ComparePage() {
         </label>
         <label>
           Device results from
-          <select value={board} onChange={(e) => setBoard(e.target.value)} data-testid="compare-board">
+          <select
+            value={board}
+            onChange={(e) => {
+              setBoard(e.target.value);
+              storeChoice('compare.board', e.target.value);
+            }}
+            data-testid="compare-board"
+          >
             <option value="">newest run on any board</option>
             {(cmp.data?.boards ?? []).map((b) => (
               <option key={b} value={b}>
@@ -284,7 +301,23 @@ export function ComparePage() {
                     aria-label={`select ${r.name}`}
                   />
                 </td>
-                <td className="mono">{r.name}</td>
+                <td className="mono">
+                  {r.kind === 'float' ? (
+                    r.name
+                  ) : (
+                    <a
+                      href="#/deploy"
+                      title={`open ${r.name} on Deploy & Profile${r.board ? ` (${r.board})` : ''}`}
+                      data-testid="compare-open-deploy"
+                      onClick={() => {
+                        storeChoice('deploy.model', r.name);
+                        if (r.board) storeChoice('deploy.board', r.board);
+                      }}
+                    >
+                      {r.name}
+                    </a>
+                  )}
+                </td>
                 <td title={r.layer_bits.map((l) => `${l.name} ${l.weights}/${l.acts}`).join(', ')}>
                   {r.kind === 'float' ? 'float32' : `${r.family} ${r.method}`}
                 </td>

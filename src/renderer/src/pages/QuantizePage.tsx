@@ -27,7 +27,7 @@ import { api } from '../api';
 import { ConfirmDelete } from '../components/ConfirmDelete';
 import { ErrorBox } from '../components/ErrorBox';
 import { JobProgress } from '../components/JobProgress';
-import { isActive, useApi, useJob, useRunningJob } from '../hooks';
+import { isActive, storeChoice, storedChoiceIn, useApi, useJob, useRunningJob } from '../hooks';
 
 /**
  * Quantize: pick a float model, a preset (or a per-layer table) and the PTQ steps, click once; a
@@ -357,7 +357,14 @@ export function QuantizePage() {
   const models = useApi(() => api.models.list(), []);
   const floats = (models.data ?? []).filter((m) => m.kind === 'float');
   const [model, setModel] = useState<string>();
-  const current = model ?? floats[0]?.name;
+  // The model of this tab's last pick, kept over a reload.
+  const current =
+    model ??
+    storedChoiceIn(
+      'quantize.model',
+      floats.map((m) => m.name),
+    ) ??
+    floats[0]?.name;
   const variants = useApi(
     () => (current ? api.quant.variants({ model: current }) : Promise.resolve([])),
     [current],
@@ -387,6 +394,7 @@ export function QuantizePage() {
   const chooseModel = (m: string) => {
     // What was shown belongs to the previous model: its report, its job, its per-layer table.
     setModel(m);
+    storeChoice('quantize.model', m);
     setSelected(undefined);
     setJobId(undefined);
     setLayerChoice({});
