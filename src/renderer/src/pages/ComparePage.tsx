@@ -213,8 +213,9 @@ export function ComparePage() {
     return (
       <div className="page">
         <h1>Compare</h1>
-        <p className="empty">
-          No trained model yet — train one on the Train page, quantize it, then profile it.
+        <p className="empty" data-testid="compare-empty">
+          No trained model yet — train one on the <a href="#/train">Train page</a>, quantize it, then profile
+          it.
         </p>
       </div>
     );

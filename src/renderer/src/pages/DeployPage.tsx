@@ -138,7 +138,10 @@ export function DeployPage() {
     return (
       <div className="page">
         <h1>Deploy &amp; Profile</h1>
-        <p className="empty">No quantized model yet — quantize a trained model on the Quantize page first.</p>
+        <p className="empty" data-testid="deploy-empty">
+          No quantized model yet — quantize a trained model on the <a href="#/quantize">Quantize page</a>{' '}
+          first.
+        </p>
       </div>
     );
 

@@ -494,8 +494,8 @@ export function QuantizePage() {
       <ErrorBox error={models.error} />
       {!models.loading && floats.length === 0 ? (
         <p className="empty" data-testid="quantize-empty">
-          No trained float model yet — train one on the Train page (e.g. har-cnn on the HAR dataset), then
-          quantize it here.
+          No trained float model yet — train one on the <a href="#/train">Train page</a> (e.g. har-cnn on the
+          HAR dataset), then quantize it here.
         </p>
       ) : (
         <div className="card" data-testid="quantize-form">

@@ -474,9 +474,9 @@ export function TrainPage() {
       <h1>Train</h1>
       <ErrorBox error={datasets.error ?? archs.error ?? models.error} />
       {datasets.data && datasets.data.length === 0 && (
-        <div className="empty">
-          No datasets yet — import one on the Datasets page (UCI-HAPT, gesture CSVs, MNIST) or record
-          sessions.
+        <div className="empty" data-testid="train-empty">
+          No datasets yet — import one on the <a href="#/datasets">Datasets page</a> (UCI-HAPT, gesture CSVs,
+          MNIST) or <a href="#/record">record sessions</a>.
         </div>
       )}
       <div className="card">
