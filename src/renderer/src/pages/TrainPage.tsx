@@ -413,6 +413,9 @@ export function TrainPage() {
       ? `${currentArch} takes windows of [${archInfo.input_shape.join(' × ')}]; ${ds.name} has [${ds.shape.join(' × ')}].`
       : undefined;
   const defaultName = ds && currentArch ? `${ds.name}-${currentArch}-s${seed}` : '';
+  const example = exampleSpec(ds?.shape ?? [128, 9], ds ? Object.keys(ds.classes).length : 6);
+  // An empty spec would only fail the job as invalid JSON: Train waits for one, saying so.
+  const specMissing = currentArch === 'custom' && customSpec.trim() === '';
 
   const reloadModels = models.reload;
   useEffect(() => {
@@ -530,10 +533,19 @@ export function TrainPage() {
             data-testid="train-spec"
             rows={10}
             style={{ width: '100%' }}
-            placeholder={exampleSpec(ds?.shape ?? [128, 9], ds ? Object.keys(ds.classes).length : 6)}
+            placeholder={example}
             value={customSpec}
             onChange={(e) => setCustomSpec(e.target.value)}
           />
+        )}
+        {specMissing && (
+          <p className="muted" data-testid="train-spec-missing">
+            A custom architecture needs its JSON spec: write it in the box, or start from the example there,
+            made for {ds ? `${ds.name}'s [${ds.shape.join(' × ')}] windows` : 'this dataset'}.{' '}
+            <button type="button" data-testid="train-spec-example" onClick={() => setCustomSpec(example)}>
+              Use the example
+            </button>
+          </p>
         )}
         <div className="row">
           <label>
@@ -636,7 +648,7 @@ export function TrainPage() {
             type="button"
             className="primary"
             data-testid="train-start"
-            disabled={!ds || !currentArch || running || !!shapeMismatch}
+            disabled={!ds || !currentArch || running || !!shapeMismatch || specMissing}
             onClick={() => void start()}
           >
             Train
