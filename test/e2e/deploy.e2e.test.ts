@@ -202,6 +202,13 @@ describe.skipIf(!!skip)('Deploy and Compare pages in Chromium against the headle
     await table.locator('tr[data-row="tiny-w4a4"]').waitFor();
     expect(await table.locator('tbody tr').count()).toBe(4);
     await expect.poll(() => table.locator('tr[data-row="tiny-w4a4"]').textContent()).toMatch(/yes/);
+    // Counts per MAC carry the board's unit: on a virtual board instructions, never a bare number.
+    expect(
+      await table.locator('tr[data-row="tiny-w4a4"]').getByTestId('counts-per-mac').textContent(),
+    ).toMatch(/^\d+\.\d\d instr\.\/MAC$/);
+    expect(await table.locator('tr[data-row="tiny-fp"]').getByTestId('counts-per-mac').textContent()).toBe(
+      '—',
+    );
     await table.locator('tr[data-row="tiny-w8a8"] input[type=checkbox]').check();
     await table.locator('tr[data-row="tiny-w1a8"] input[type=checkbox]').check();
     await page.getByTestId('diff').waitFor();
@@ -219,6 +226,47 @@ describe.skipIf(!!skip)('Deploy and Compare pages in Chromium against the headle
     await page.getByTestId('export-csv').click();
     expect((await download).suggestedFilename()).toBe('tiny-fp-compare.csv');
     await screenshot(page, 'compare');
+    expect(consoleErrors).toEqual([]);
+  }, 120_000);
+
+  it('a Compare row opens its variant on Deploy & Profile, and the picks on both pages outlive a reload', async () => {
+    // From Compare, a variant's name opens it on Deploy & Profile, on the board of its device results.
+    await page
+      .getByTestId('compare-table')
+      .locator('tr[data-row="tiny-w1a8"]')
+      .getByTestId('compare-open-deploy')
+      .click();
+    await page.getByTestId('deploy-page').waitFor({ timeout: 30_000 });
+    expect(new URL(page.url()).hash).toBe('#/deploy');
+    await expect
+      .poll(() => page.getByTestId('deploy-model').inputValue(), { timeout: 30_000 })
+      .toBe('tiny-w1a8');
+    await expect
+      .poll(() => page.getByTestId('deploy-board').inputValue(), { timeout: 30_000 })
+      .toBe('virtual:m4');
+    await page
+      .getByTestId('profile-report')
+      .getByText(/tiny-w1a8 on virtual:m4/)
+      .waitFor({ timeout: 30_000 });
+
+    // A pick on the page is still the pick after a reload (not the first variant and board again).
+    await page.getByTestId('deploy-model').selectOption('tiny-w4a4');
+    await page.getByTestId('deploy-board').selectOption('virtual:m0');
+    await page.reload();
+    await page.getByTestId('deploy-page').waitFor({ timeout: 30_000 });
+    await expect
+      .poll(() => page.getByTestId('deploy-model').inputValue(), { timeout: 30_000 })
+      .toBe('tiny-w4a4');
+    await expect
+      .poll(() => page.getByTestId('deploy-board').inputValue(), { timeout: 30_000 })
+      .toBe('virtual:m0');
+
+    await page.getByTestId('nav-compare').click();
+    await page.getByTestId('compare-model').selectOption('wide-fp');
+    await page.getByTestId('compare-table').locator('tr[data-row="wide-w8a8"]').waitFor({ timeout: 30_000 });
+    await page.reload();
+    await page.getByTestId('compare-table').locator('tr[data-row="wide-w8a8"]').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('compare-model').inputValue()).toBe('wide-fp');
     expect(consoleErrors).toEqual([]);
   }, 120_000);
 });

@@ -130,8 +130,37 @@ describe.skipIf(!!skip)('Quantize page in Chromium against the headless host', (
     await page.getByTestId('quant-start').click();
     const alert = page.getByTestId('quantize-form').getByRole('alert');
     await expect.poll(() => alert.textContent(), { timeout: 30_000 }).toMatch(/Refused\..*already exists/);
+    // The refusal says "Replace… on the Quantize page": the button is there, and replaces after a confirmation.
+    const jobOfVariant = async () => {
+      const c = createAppContext({ dbPath, shell: 'cli' });
+      try {
+        const row = c.db
+          .prepare(
+            'SELECT q.job_id FROM quant_variants q JOIN models m ON m.id = q.model_id WHERE m.name = ?',
+          )
+          .get('tiny-mixed') as { job_id: string };
+        return row.job_id;
+      } finally {
+        await c.close();
+      }
+    };
+    const before = await jobOfVariant();
+    await page.getByTestId('quant-replace').click();
+    const confirm = page.getByTestId('quant-replace-confirm');
+    expect(await confirm.textContent()).toMatch(/Replace tiny-mixed \(a variant of tiny-fp\).*device runs/);
+    await runJob(
+      page.getByTestId('quantize-form'),
+      () => confirm.getByTestId('quant-confirm-replace').click(),
+      60_000,
+    );
+    expect(await jobOfVariant()).not.toBe(before);
+    expect(await page.getByTestId('quant-replace-confirm').count()).toBe(0);
+    // Refused again (same name), then a new name takes the refusal away.
+    await page.getByTestId('quant-start').click();
+    await expect.poll(() => alert.textContent(), { timeout: 30_000 }).toMatch(/Refused\..*already exists/);
     await page.getByTestId('quant-name').fill('tiny-mixed-2');
     await expect.poll(() => alert.count()).toBe(0);
+    expect(await page.getByTestId('quant-replace').count()).toBe(0);
 
     // Delete the variant from its report, after a confirmation.
     await page.getByTestId('variants').getByText('tiny-mixed', { exact: true }).click();
@@ -154,7 +183,7 @@ describe.skipIf(!!skip)('Quantize page in Chromium against the headless host', (
       .toContain('No quantized variant of wide-fp');
     expect(await page.getByTestId('variant-report').count()).toBe(0);
     expect(consoleErrors).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 
   it('after a reload, a running job shows again with its Cancel', async () => {
     await page.getByTestId('quant-model').selectOption('wide-fp');

@@ -36,6 +36,22 @@ describe.skipIf(!!skip)('UI shell in Chromium against the headless host', () => 
     }
   });
 
+  it("an empty page's guidance links to the page that comes before it", async () => {
+    // A fresh database: each empty state names the page to go to, and the name takes you there.
+    const cases: Array<[string, string, string, string]> = [
+      ['train', 'train-empty', 'Datasets page', '#/datasets'],
+      ['train', 'train-empty', 'record sessions', '#/record'],
+      ['quantize', 'quantize-empty', 'Train page', '#/train'],
+      ['deploy', 'deploy-empty', 'Quantize page', '#/quantize'],
+      ['compare', 'compare-empty', 'Train page', '#/train'],
+    ];
+    for (const [from, empty, link, to] of cases) {
+      await page.getByTestId(`nav-${from}`).click();
+      await page.getByTestId(empty).getByRole('link', { name: link }).click({ timeout: 30_000 });
+      await expect.poll(() => page.evaluate(() => window.location.hash)).toBe(to);
+    }
+  });
+
   it('makes an API round trip through the typed client', async () => {
     const jobs = await page.evaluate(async () => {
       const res = await fetch('/api/bb:jobs.list', {

@@ -44,6 +44,28 @@ describe.skipIf(!!skip)('Train page in Chromium against the headless host', () =
 
   it('trains gesture-cnn-gru, shows the curves, then the model card and confusion matrix', async () => {
     await page.getByTestId('train-page').waitFor({ timeout: 30_000 });
+    // Untouched, the architecture is one that takes the dataset's [119, 6] windows: no refusal to start with.
+    await expect
+      .poll(() => page.getByTestId('train-arch').inputValue(), { timeout: 30_000 })
+      .toBe('gesture-cnn-gru');
+    expect(await page.getByTestId('train-page').locator('.error-box').count()).toBe(0);
+    // One that does not fit says why, and Train waits for a fitting one.
+    await page.getByTestId('train-arch').selectOption('har-cnn');
+    await expect
+      .poll(() => page.getByTestId('train-page').locator('.error-box').textContent())
+      .toMatch(/har-cnn takes windows of \[128 × 9\]; gestures has \[119 × 6\]/);
+    expect(await page.getByTestId('train-start').isDisabled()).toBe(true);
+    // Custom with no spec yet: Train waits and says why, and the example offered fits the dataset.
+    await page.getByTestId('train-arch').selectOption('custom');
+    expect(await page.getByTestId('train-start').isDisabled()).toBe(true);
+    expect(await page.getByTestId('train-spec-missing').textContent()).toMatch(
+      /gestures's \[119 × 6\] windows/,
+    );
+    await page.getByTestId('train-spec-example').click();
+    const spec = JSON.parse(await page.getByTestId('train-spec').inputValue());
+    expect([spec.inputShape, spec.numClasses, spec.layers.at(-1).units]).toEqual([[119, 6], 2, 2]);
+    expect(await page.getByTestId('train-start').isDisabled()).toBe(false);
+    expect(await page.getByTestId('train-spec-missing').count()).toBe(0);
     await page.getByTestId('train-arch').selectOption('gesture-cnn-gru');
     await page.getByTestId('train-epochs').fill('12');
     await page.getByTestId('train-name').fill('ui-gesture');

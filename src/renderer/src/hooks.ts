@@ -112,3 +112,29 @@ export function useJob(id: string | undefined): Job | undefined {
   });
   return state && state.id === id ? state.job : undefined;
 }
+
+/**
+ * A choice on a page (the selected model, board, split) kept for this tab, so that a reload — or a
+ * link from another page — opens the page on it. sessionStorage: per tab, survives a reload.
+ */
+const CHOICE_PREFIX = 'bitbench.choice.';
+export function storedChoice(key: string): string | undefined {
+  try {
+    return sessionStorage.getItem(CHOICE_PREFIX + key) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+export function storeChoice(key: string, value: string | undefined): void {
+  try {
+    if (value === undefined || value === '') sessionStorage.removeItem(CHOICE_PREFIX + key);
+    else sessionStorage.setItem(CHOICE_PREFIX + key, value);
+  } catch {
+    // Storage refused (private mode, quota): the choice just does not outlive the page.
+  }
+}
+/** The stored choice when it is still one of `options` (a deleted model is not chosen again). */
+export function storedChoiceIn(key: string, options: readonly string[] | undefined): string | undefined {
+  const v = storedChoice(key);
+  return v !== undefined && options?.includes(v) ? v : undefined;
+}

@@ -60,6 +60,39 @@ function windowsOf(db: string): Array<{ session_id: number; start_sample: number
 }
 
 describe('datasets build from recorded sessions', () => {
+  it('without --name the dataset is named after the group (as the README shows `datasets build <group>`)', async () => {
+    const db = recordedDb('walk or stand', [
+      { name: 'one', channels: ['x'], rateHz: 100, n: 300, labels: [{ label: 'walk' }] },
+      { name: 'two', channels: ['x'], rateHz: 100, n: 300, labels: [{ label: 'still' }] },
+    ]);
+    const r = await cli([
+      'datasets',
+      'build',
+      'walk or stand',
+      '--window-length',
+      '50',
+      '--json',
+      '--db',
+      db,
+    ]);
+    expect(r.code).toBe(0);
+    const d = JSON.parse(r.out);
+    expect([d.name, d.version]).toEqual(['walk-or-stand', 1]);
+    const named = await cli([
+      'datasets',
+      'build',
+      'walk or stand',
+      '--name',
+      'other',
+      '--window-length',
+      '50',
+      '--json',
+      '--db',
+      db,
+    ]);
+    expect(JSON.parse(named.out).name).toBe('other');
+  });
+
   it('a segment inside a whole-session label wins there: no window is stored twice, and the build says so', async () => {
     const db = recordedDb('g1', [
       {

@@ -11,7 +11,7 @@ import {
 import { command, fail, optionsOf, type CliRuntime, type CommonOptions } from '../runtime';
 
 interface WindowFlags extends CommonOptions {
-  name: string;
+  name?: string;
   windowLength?: string;
   stride?: string;
   splitBy?: 'auto' | 'subject' | 'session' | 'segment';
@@ -62,9 +62,12 @@ function windowInput(o: WindowFlags) {
   return out;
 }
 
-function withWindowFlags(cmd: Command): Command {
-  return cmd
-    .requiredOption('--name <name>', 'dataset name (a new version if it exists)')
+function withWindowFlags(cmd: Command, nameDefault?: string): Command {
+  return (
+    nameDefault
+      ? cmd.option('--name <name>', `dataset name (default: ${nameDefault}; a new version if it exists)`)
+      : cmd.requiredOption('--name <name>', 'dataset name (a new version if it exists)')
+  )
     .option('--window-length <n>', 'samples per window')
     .option('--stride <n>', 'samples between window starts')
     .option('--split-by <how>', 'auto | subject | session | segment')
@@ -161,11 +164,14 @@ export function registerDatasetsCommands(program: Command, rt: CliRuntime): void
 
   withWindowFlags(
     command(ds, 'build <group>', 'build a dataset version from the recorded sessions of a group'),
+    "the group's name",
   ).action(async (group: string, _o, cmd: Command) => {
     const o = optionsOf<WindowFlags>(cmd);
     const { ctx, services } = await rt.open(o);
+    // Like the Datasets page's Build dataset: named after the group unless --name says otherwise.
+    const name = o.name ?? group.replace(/[^A-Za-z0-9._-]/g, '-');
     const { jobId } = await services.datasets.build(
-      validated(BuildInputSchema, { group, ...windowInput(o) }),
+      validated(BuildInputSchema, { group, ...windowInput({ ...o, name }) }),
     );
     const result = (await rt.follow(ctx, jobId, o)) as DatasetSummary;
     rt.print(o, result, human);

@@ -79,12 +79,15 @@ export function renderProfile(p: ProfileResult): string {
   return lines.join('\n');
 }
 
-function renderRuns(rows: RunSummary[]): string {
+export function renderRuns(rows: RunSummary[]): string {
   if (rows.length === 0) return 'no runs yet: `bitbench profile --model <variant> --board virtual:m4`';
+  // Columns as wide as their longest entry: a variant name like walk-fp-universal-s1-w1 keeps them aligned.
+  const modelW = Math.max(16, ...rows.map((r) => (r.model ?? '?').length));
+  const boardW = Math.max(12, ...rows.map((r) => (r.board ?? '').length));
   return rows
     .map(
       (r) =>
-        `${String(r.id).padStart(4)} ${r.kind.padEnd(7)} ${r.state.padEnd(8)} ${(r.model ?? '?').padEnd(16)} ${(r.board ?? '').padEnd(12)} ` +
+        `${String(r.id).padStart(4)} ${r.kind.padEnd(7)} ${r.state.padEnd(8)} ${(r.model ?? '?').padEnd(modelW)} ${(r.board ?? '').padEnd(boardW)} ` +
         (r.kind === 'profile'
           ? `${r.windows}/${r.windows_total} windows  device ${pct(r.device_accuracy)}  host ${pct(r.host_accuracy)}  ${r.bit_exact === null ? '' : r.bit_exact ? 'bit-exact' : 'MISMATCH'}  ${r.latency_mean !== null ? `${num(r.latency_mean)} ${r.unit}` : ''}`
           : '') +
@@ -93,14 +96,15 @@ function renderRuns(rows: RunSummary[]): string {
     .join('\n');
 }
 
-function renderCompare(c: CompareResult): string {
+export function renderCompare(c: CompareResult): string {
+  const nameW = Math.max(18, ...c.rows.map((r) => r.name.length));
   const lines = [
     `${c.model}${c.board ? ` on ${c.board}` : ''}: ${c.rows.length} rows (* on the accuracy/latency Pareto front, + on accuracy/size)`,
-    `  name               bits    host acc   device acc  exact        size        BOPs   latency`,
+    `  ${'name'.padEnd(nameW)} bits    host acc   device acc  exact        size        BOPs   latency`,
   ];
   for (const r of c.rows)
     lines.push(
-      `${r.pareto_latency ? '*' : ' '}${r.pareto_size ? '+' : ' '}${r.name.padEnd(18)} ${`${r.weights_bits}/${r.acts_bits}`.padEnd(6)} ${pct(r.host_accuracy).padStart(9)} ${pct(r.device_accuracy).padStart(11)}  ${r.bit_exact === null ? '  —  ' : r.bit_exact ? ' yes ' : ' NO  '} ${bytes(r.size_bytes).padStart(12)} ${num(r.bops).padStart(12)}   ${r.latency ? `${num(r.latency.mean)} ${r.latency.unit}${r.board ? ` (${r.board})` : ''}` : '—'}`,
+      `${r.pareto_latency ? '*' : ' '}${r.pareto_size ? '+' : ' '}${r.name.padEnd(nameW)} ${`${r.weights_bits}/${r.acts_bits}`.padEnd(6)} ${pct(r.host_accuracy).padStart(9)} ${pct(r.device_accuracy).padStart(11)}  ${r.bit_exact === null ? '  —  ' : r.bit_exact ? ' yes ' : ' NO  '} ${bytes(r.size_bytes).padStart(12)} ${num(r.bops).padStart(12)}   ${r.latency ? `${num(r.latency.mean)} ${r.latency.unit}${r.board ? ` (${r.board})` : ''}` : '—'}`,
     );
   return lines.join('\n');
 }

@@ -35,7 +35,7 @@ export function renderSummary(s: SessionSummary): string {
     `session ${s.id} "${s.name}" — ${s.state}`,
     `samples       ${s.samples} at ${rate} (${f2(s.duration_s)} s), channels ${s.channels.join(', ')}`,
     `continuity    ${s.gaps} gaps, ${s.dropped_frames} dropped frames (${s.clock === 'host' ? 'host arrival times' : 'board timestamps'})`,
-    `label         ${s.label ?? '—'}${s.segments ? ` + ${s.segments} segments` : ''}; dataset ${s.dataset ?? '—'}; board ${s.board ?? '—'} (${s.stream})`,
+    `label         ${s.label ?? '—'}${s.segments ? ` + ${s.segments} segment${s.segments === 1 ? '' : 's'}` : ''}; dataset ${s.dataset ?? '—'}; board ${s.board ?? '—'} (${s.stream})`,
   ].join('\n');
 }
 
@@ -52,14 +52,14 @@ function renderDetail(d: SessionDetail): string {
   return lines.join('\n');
 }
 
-function progressLine(s: RecordingStatus): string {
+export function progressLine(s: RecordingStatus): string {
   if (s.state === 'countdown') return `starting in ${s.countdownLeftS} s…`;
   if (s.state === 'connecting') return `connecting to ${s.board}…`;
   const of = s.durationS ? ` / ${f2(s.durationS)} s` : '';
   const rate =
     s.stream === 'forwarder' && s.detectedRateHz !== null ? `, measured ${s.detectedRateHz} Hz` : '';
   const bad = s.badLines ? `, ${s.badLines} bad lines` : '';
-  return `recording ${s.label ?? ''}: ${f2(s.recordedS)} s${of}, ${s.samples} samples${rate}, ${s.gaps} gaps, ${s.droppedFrames} dropped${bad}`;
+  return `recording${s.label ? ` ${s.label}` : ''}: ${f2(s.recordedS)} s${of}, ${s.samples} samples${rate}, ${s.gaps} gaps, ${s.droppedFrames} dropped${bad}`;
 }
 
 interface RecordFlags extends CommonOptions {

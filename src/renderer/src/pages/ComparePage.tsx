@@ -13,7 +13,7 @@ import {
 import { compareCsv, type CompareRow } from '../../../shared/api/deploy';
 import { api } from '../api';
 import { ErrorBox } from '../components/ErrorBox';
-import { useApi } from '../hooks';
+import { storeChoice, storedChoice, storedChoiceIn, useApi } from '../hooks';
 import { bytes, int, pct, unitShort } from './deploy/format';
 import './deploy/deploy.css';
 
@@ -116,7 +116,11 @@ function Diff({ a, b }: { a: CompareRow; b: CompareRow }) {
     ['BOPs', (r) => r.bops, int],
     ['peak memory', (r) => r.peak_memory_bytes, bytes],
     [`latency mean (${a.latency?.unit ?? b.latency?.unit ?? ''})`, (r) => r.latency?.mean ?? null, int],
-    ['counts / MAC', (r) => r.counts_per_mac, (v) => (v === null ? '—' : v.toFixed(2))],
+    [
+      `${unitShort(a.latency?.unit ?? b.latency?.unit ?? 'counts')} / MAC`,
+      (r) => r.counts_per_mac,
+      (v) => (v === null ? '—' : v.toFixed(2)),
+    ],
     ['RAM', (r) => r.ram_bytes, bytes],
     ['flash', (r) => r.flash_bytes, bytes],
   ];
@@ -174,9 +178,16 @@ export function ComparePage() {
   const models = useApi(() => api.models.list(), []);
   const floats = (models.data ?? []).filter((m) => m.kind === 'float');
   const [model, setModel] = useState<string>();
-  const [board, setBoard] = useState<string>('');
+  // The model and board of this tab's last pick, kept over a reload.
+  const [board, setBoard] = useState<string>(() => storedChoice('compare.board') ?? '');
   const [picked, setPicked] = useState<string[]>([]);
-  const current = model ?? floats[0]?.name;
+  const current =
+    model ??
+    storedChoiceIn(
+      'compare.model',
+      floats.map((m) => m.name),
+    ) ??
+    floats[0]?.name;
   const cmp = useApi(
     () =>
       current
@@ -202,8 +213,9 @@ export function ComparePage() {
     return (
       <div className="page">
         <h1>Compare</h1>
-        <p className="empty">
-          No trained model yet — train one on the Train page, quantize it, then profile it.
+        <p className="empty" data-testid="compare-empty">
+          No trained model yet — train one on the <a href="#/train">Train page</a>, quantize it, then profile
+          it.
         </p>
       </div>
     );
@@ -216,7 +228,10 @@ export function ComparePage() {
           Model
           <select
             value={current ?? ''}
-            onChange={(e) => setModel(e.target.value)}
+            onChange={(e) => {
+              setModel(e.target.value);
+              storeChoice('compare.model', e.target.value);
+            }}
             data-testid="compare-model"
           >
             {floats.map((m) => (
@@ -228,7 +243,14 @@ export function ComparePage() {
         </label>
         <label>
           Device results from
-          <select value={board} onChange={(e) => setBoard(e.target.value)} data-testid="compare-board">
+          <select
+            value={board}
+            onChange={(e) => {
+              setBoard(e.target.value);
+              storeChoice('compare.board', e.target.value);
+            }}
+            data-testid="compare-board"
+          >
             <option value="">newest run on any board</option>
             {(cmp.data?.boards ?? []).map((b) => (
               <option key={b} value={b}>
@@ -264,7 +286,7 @@ export function ComparePage() {
               <th className="num">BOPs</th>
               <th className="num">peak memory</th>
               <th className="num">latency mean (p50 / p99)</th>
-              <th className="num">counts/MAC</th>
+              <th className="num">per MAC</th>
               <th>board · run</th>
               <th>Pareto</th>
             </tr>
@@ -280,7 +302,23 @@ export function ComparePage() {
                     aria-label={`select ${r.name}`}
                   />
                 </td>
-                <td className="mono">{r.name}</td>
+                <td className="mono">
+                  {r.kind === 'float' ? (
+                    r.name
+                  ) : (
+                    <a
+                      href="#/deploy"
+                      title={`open ${r.name} on Deploy & Profile${r.board ? ` (${r.board})` : ''}`}
+                      data-testid="compare-open-deploy"
+                      onClick={() => {
+                        storeChoice('deploy.model', r.name);
+                        if (r.board) storeChoice('deploy.board', r.board);
+                      }}
+                    >
+                      {r.name}
+                    </a>
+                  )}
+                </td>
                 <td title={r.layer_bits.map((l) => `${l.name} ${l.weights}/${l.acts}`).join(', ')}>
                   {r.kind === 'float' ? 'float32' : `${r.family} ${r.method}`}
                 </td>
@@ -305,7 +343,11 @@ export function ComparePage() {
                     : '—'}
                   {r.latency_us !== null ? ` · ${r.latency_us.toFixed(1)} µs` : ''}
                 </td>
-                <td className="num">{r.counts_per_mac === null ? '—' : r.counts_per_mac.toFixed(2)}</td>
+                <td className="num" data-testid="counts-per-mac">
+                  {r.counts_per_mac === null
+                    ? '—'
+                    : `${r.counts_per_mac.toFixed(2)} ${unitShort(r.latency?.unit ?? 'counts')}/MAC`}
+                </td>
                 <td className="mono small">
                   {r.board
                     ? `${r.board} · #${r.run_id}${r.run_state === 'partial' ? ' (partial)' : ''}`

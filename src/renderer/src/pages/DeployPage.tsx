@@ -4,7 +4,7 @@ import { api } from '../api';
 import { SplitSelect, type Split } from '../components/SplitSelect';
 import { ErrorBox } from '../components/ErrorBox';
 import { JobProgress } from '../components/JobProgress';
-import { isActive, useApi, useEvent, useJob, useRunningJob } from '../hooks';
+import { isActive, storeChoice, storedChoiceIn, useApi, useEvent, useJob, useRunningJob } from '../hooks';
 import { DeployProgressBar } from './deploy/DeployProgressBar';
 import { EstimateCard } from './deploy/EstimateCard';
 import { ExportVerifyCard } from './deploy/ExportVerifyCard';
@@ -41,9 +41,24 @@ export function DeployPage() {
   const jobParams = (isActive(job) ? job?.params : undefined) as
     { model?: string; board?: string; run?: number } | undefined;
 
-  const currentModel = model ?? jobParams?.model ?? variants.data?.[0]?.name;
+  // The pick of this tab (kept over a reload, or set by a link from Compare) comes after a running job's.
+  const currentModel =
+    model ??
+    jobParams?.model ??
+    storedChoiceIn(
+      'deploy.model',
+      variants.data?.map((v) => v.name),
+    ) ??
+    variants.data?.[0]?.name;
   const boardList = (boards.data?.boards ?? []).filter((b) => !b.unavailableReason);
-  const currentBoard = board ?? jobParams?.board ?? boardList[0]?.spec;
+  const currentBoard =
+    board ??
+    jobParams?.board ??
+    storedChoiceIn(
+      'deploy.board',
+      boardList.map((b) => b.spec),
+    ) ??
+    boardList[0]?.spec;
   const estimate = useApi(
     () =>
       currentModel && currentBoard
@@ -123,7 +138,10 @@ export function DeployPage() {
     return (
       <div className="page">
         <h1>Deploy &amp; Profile</h1>
-        <p className="empty">No quantized model yet — quantize a trained model on the Quantize page first.</p>
+        <p className="empty" data-testid="deploy-empty">
+          No quantized model yet — quantize a trained model on the <a href="#/quantize">Quantize page</a>{' '}
+          first.
+        </p>
       </div>
     );
 
@@ -140,7 +158,10 @@ export function DeployPage() {
           Model
           <select
             value={currentModel ?? ''}
-            onChange={(e) => setModel(e.target.value)}
+            onChange={(e) => {
+              setModel(e.target.value);
+              storeChoice('deploy.model', e.target.value);
+            }}
             data-testid="deploy-model"
           >
             {(variants.data ?? []).map((v) => (
@@ -154,7 +175,10 @@ export function DeployPage() {
           Board
           <select
             value={currentBoard ?? ''}
-            onChange={(e) => setBoard(e.target.value)}
+            onChange={(e) => {
+              setBoard(e.target.value);
+              storeChoice('deploy.board', e.target.value);
+            }}
             data-testid="deploy-board"
           >
             {boardList.map((b) => (

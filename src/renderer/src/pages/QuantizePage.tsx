@@ -22,11 +22,12 @@ import {
   type PtqReport,
   type VariantSummary,
 } from '../../../shared/api/quant';
+import { BitbenchError } from '../../../shared/errors';
 import { api } from '../api';
 import { ConfirmDelete } from '../components/ConfirmDelete';
 import { ErrorBox } from '../components/ErrorBox';
 import { JobProgress } from '../components/JobProgress';
-import { isActive, useApi, useJob, useRunningJob } from '../hooks';
+import { isActive, storeChoice, storedChoiceIn, useApi, useJob, useRunningJob } from '../hooks';
 
 /**
  * Quantize: pick a float model, a preset (or a per-layer table) and the PTQ steps, click once; a
@@ -356,7 +357,14 @@ export function QuantizePage() {
   const models = useApi(() => api.models.list(), []);
   const floats = (models.data ?? []).filter((m) => m.kind === 'float');
   const [model, setModel] = useState<string>();
-  const current = model ?? floats[0]?.name;
+  // The model of this tab's last pick, kept over a reload.
+  const current =
+    model ??
+    storedChoiceIn(
+      'quantize.model',
+      floats.map((m) => m.name),
+    ) ??
+    floats[0]?.name;
   const variants = useApi(
     () => (current ? api.quant.variants({ model: current }) : Promise.resolve([])),
     [current],
@@ -386,6 +394,7 @@ export function QuantizePage() {
   const chooseModel = (m: string) => {
     // What was shown belongs to the previous model: its report, its job, its per-layer table.
     setModel(m);
+    storeChoice('quantize.model', m);
     setSelected(undefined);
     setJobId(undefined);
     setLayerChoice({});
@@ -441,9 +450,15 @@ export function QuantizePage() {
   const error = refusal?.key === inputsKey ? refusal.error : undefined;
   const setError = (e: unknown) => setRefusal(e === undefined ? undefined : { error: e, key: inputsKey });
 
-  const start = async () => {
+  // A name taken by a variant: the refusal offers to replace it (as the error message says).
+  const [replace, setReplace] = useState<{ name: string; parent: string; confirming: boolean }>();
+  const target = name.trim() || defaultName;
+  const replaceOffer = replace?.name === target ? replace : undefined;
+
+  const start = async (overwrite = false) => {
     if (!current || formError) return;
     setError(undefined);
+    setReplace(undefined);
     const config: Partial<PtqConfigInput> = { weightBits: bits.w, actBits: bits.a };
     if (calib.trim()) config.calibSize = Number(calib);
     if (layerwise !== 'none' && iterations.trim()) config.iterations = Number(iterations);
@@ -453,13 +468,19 @@ export function QuantizePage() {
     try {
       const r = await api.quant.quantize({
         model: current,
-        name: name.trim() || defaultName,
+        name: target,
         method: methodString(range, cle, layerwise, bc, tuning),
         config,
+        overwrite,
       });
       setJobId(r.jobId);
     } catch (err) {
       setError(err);
+      // The name is a variant's (not a float model's, not one a job is making): offer to replace it.
+      if (!overwrite && err instanceof BitbenchError && err.code === 'conflict') {
+        const taken = (await api.quant.variants({}).catch(() => [])).find((v) => v.name === target);
+        if (taken) setReplace({ name: target, parent: taken.parent, confirming: false });
+      }
     } finally {
       setSubmitting(false);
     }
@@ -473,8 +494,8 @@ export function QuantizePage() {
       <ErrorBox error={models.error} />
       {!models.loading && floats.length === 0 ? (
         <p className="empty" data-testid="quantize-empty">
-          No trained float model yet — train one on the Train page (e.g. har-cnn on the HAR dataset), then
-          quantize it here.
+          No trained float model yet — train one on the <a href="#/train">Train page</a> (e.g. har-cnn on the
+          HAR dataset), then quantize it here.
         </p>
       ) : (
         <div className="card" data-testid="quantize-form">
@@ -641,7 +662,44 @@ export function QuantizePage() {
               {formError}
             </p>
           )}
-          <ErrorBox error={error} />
+          <ErrorBox error={error}>
+            {replaceOffer && !replaceOffer.confirming && (
+              <>
+                {' '}
+                <button
+                  type="button"
+                  data-testid="quant-replace"
+                  onClick={() => setReplace({ ...replaceOffer, confirming: true })}
+                >
+                  Replace…
+                </button>
+              </>
+            )}
+          </ErrorBox>
+          {error !== undefined && replaceOffer?.confirming && (
+            <div
+              className="card"
+              role="alertdialog"
+              aria-label="Confirm replace"
+              data-testid="quant-replace-confirm"
+            >
+              Replace <strong>{replaceOffer.name}</strong> (a variant of {replaceOffer.parent}) with this
+              quantization? The variant is deleted with its device runs (flash, profile) when the new one is
+              stored; this cannot be undone. The float model stays.{' '}
+              <button
+                type="button"
+                className="primary"
+                data-testid="quant-confirm-replace"
+                disabled={running}
+                onClick={() => void start(true)}
+              >
+                Replace
+              </button>{' '}
+              <button type="button" onClick={() => setReplace({ ...replaceOffer, confirming: false })}>
+                Cancel
+              </button>
+            </div>
+          )}
           <JobProgress job={job} />
         </div>
       )}

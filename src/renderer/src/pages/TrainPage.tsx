@@ -354,6 +354,20 @@ function ModelCard({ model, onDeleted }: { model: ModelDetail; onDeleted: () => 
   );
 }
 
+/** A custom spec for windows of `shape` and `classes` classes, as the spec box's example. */
+function exampleSpec(shape: number[], classes: number): string {
+  return JSON.stringify({
+    arch: 'custom',
+    inputShape: shape,
+    numClasses: classes,
+    layers: [
+      { type: 'conv1d', name: 'c1', filters: 16, kernelSize: 3, activation: 'relu' },
+      { type: 'flatten', name: 'f' },
+      { type: 'dense', name: 'fc', units: classes },
+    ],
+  });
+}
+
 export function TrainPage() {
   const datasets = useApi(() => api.datasets.list(), []);
   const archs = useApi(() => api.training.archs(), []);
@@ -387,13 +401,21 @@ export function TrainPage() {
   });
 
   const ds = (datasets.data ?? []).find((d) => d.name === (dataset ?? datasets.data?.[0]?.name));
-  const currentArch = arch ?? archs.data?.[0]?.arch;
+  // Until one is picked, the architecture is the first zoo model that takes the dataset's windows
+  // (none does: a custom spec), not one that the page would then refuse.
+  const fitting = ds
+    ? archs.data?.find((a) => a.input_shape.join('×') === ds.shape.join('×'))?.arch
+    : archs.data?.[0]?.arch;
+  const currentArch = arch ?? fitting ?? (ds && archs.data ? 'custom' : undefined);
   const archInfo = archs.data?.find((a) => a.arch === currentArch);
   const shapeMismatch =
     ds && archInfo && currentArch !== 'custom' && ds.shape.join('×') !== archInfo.input_shape.join('×')
       ? `${currentArch} takes windows of [${archInfo.input_shape.join(' × ')}]; ${ds.name} has [${ds.shape.join(' × ')}].`
       : undefined;
   const defaultName = ds && currentArch ? `${ds.name}-${currentArch}-s${seed}` : '';
+  const example = exampleSpec(ds?.shape ?? [128, 9], ds ? Object.keys(ds.classes).length : 6);
+  // An empty spec would only fail the job as invalid JSON: Train waits for one, saying so.
+  const specMissing = currentArch === 'custom' && customSpec.trim() === '';
 
   const reloadModels = models.reload;
   useEffect(() => {
@@ -455,9 +477,9 @@ export function TrainPage() {
       <h1>Train</h1>
       <ErrorBox error={datasets.error ?? archs.error ?? models.error} />
       {datasets.data && datasets.data.length === 0 && (
-        <div className="empty">
-          No datasets yet — import one on the Datasets page (UCI-HAPT, gesture CSVs, MNIST) or record
-          sessions.
+        <div className="empty" data-testid="train-empty">
+          No datasets yet — import one on the <a href="#/datasets">Datasets page</a> (UCI-HAPT, gesture CSVs,
+          MNIST) or <a href="#/record">record sessions</a>.
         </div>
       )}
       <div className="card">
@@ -511,10 +533,19 @@ export function TrainPage() {
             data-testid="train-spec"
             rows={10}
             style={{ width: '100%' }}
-            placeholder='{"arch":"custom","inputShape":[128,9],"numClasses":6,"layers":[{"type":"conv1d","name":"c1","filters":16,"kernelSize":3,"activation":"relu"},{"type":"flatten","name":"f"},{"type":"dense","name":"fc","units":6}]}'
+            placeholder={example}
             value={customSpec}
             onChange={(e) => setCustomSpec(e.target.value)}
           />
+        )}
+        {specMissing && (
+          <p className="muted" data-testid="train-spec-missing">
+            A custom architecture needs its JSON spec: write it in the box, or start from the example there,
+            made for {ds ? `${ds.name}'s [${ds.shape.join(' × ')}] windows` : 'this dataset'}.{' '}
+            <button type="button" data-testid="train-spec-example" onClick={() => setCustomSpec(example)}>
+              Use the example
+            </button>
+          </p>
         )}
         <div className="row">
           <label>
@@ -617,7 +648,7 @@ export function TrainPage() {
             type="button"
             className="primary"
             data-testid="train-start"
-            disabled={!ds || !currentArch || running}
+            disabled={!ds || !currentArch || running || !!shapeMismatch || specMissing}
             onClick={() => void start()}
           >
             Train

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import type { CompareResult, CompareRow, RunSummary } from '../../src/shared/api/deploy';
+import { renderCompare, renderRuns } from '../../src/main/cli/commands/deploy';
+
+/** `bitbench compare` and `bitbench runs list` keep their columns aligned whatever the names' lengths. */
+const row = (name: string, latency: number | null): CompareRow => ({
+  name,
+  kind: latency === null ? 'float' : 'quantized',
+  family: latency === null ? 'float' : 'ptq',
+  method: latency === null ? 'float32' : 'minmax',
+  weights_bits: latency === null ? 32 : 8,
+  acts_bits: latency === null ? 32 : 8,
+  layer_bits: [],
+  host_accuracy: 1,
+  device_accuracy: latency === null ? null : 1,
+  bit_exact: latency === null ? null : true,
+  size_bytes: 1424,
+  bops: 1936384,
+  peak_memory_bytes: 1728,
+  latency: latency === null ? null : { unit: 'instructions', mean: latency, p50: latency, p99: latency },
+  latency_us: null,
+  counts_per_mac: latency === null ? null : 4.7,
+  ram_bytes: latency === null ? null : 2988,
+  flash_bytes: latency === null ? null : 30432,
+  board: latency === null ? null : 'virtual:m4',
+  run_id: latency === null ? null : 2,
+  run_state: latency === null ? null : 'complete',
+  pareto_latency: false,
+  pareto_size: false,
+});
+
+const run = (id: number, model: string): RunSummary => ({
+  id,
+  kind: 'profile',
+  state: 'complete',
+  model,
+  board: 'virtual:m4',
+  board_name: 'qemu-mps2-an386',
+  firmware_version: '0.1.0',
+  dataset: 'walk-or-stand',
+  dataset_version: 1,
+  split: 'test',
+  windows: 20,
+  windows_total: 20,
+  device_accuracy: 1,
+  host_accuracy: 1,
+  bit_exact: true,
+  latency_mean: 78477,
+  unit: 'instructions',
+  latency: { unit: 'instructions', mean: 78477, p50: 78477, p99: 78477 },
+  note: null,
+  created_at: '2026-12-07T02:19:04.202Z',
+  updated_at: null,
+});
+
+describe('compare and runs tables', () => {
+  it('compare: the bits column starts at the same place on every line, header included', () => {
+    const c = {
+      model: 'walk-fp',
+      board: null,
+      boards: ['virtual:m4'],
+      rows: [row('walk-fp', null), row('walk-fp-universal-s1-w1', 78477), row('walk-w8a8', 142332)],
+    } as unknown as CompareResult;
+    const lines = renderCompare(c).split('\n').slice(1);
+    const at = lines.map((l) => l.search(/bits|\d+\/\d+/));
+    expect(new Set(at).size).toBe(1);
+    expect(lines[2]).toMatch(/walk-fp-universal-s1-w1 +1?8\/8/);
+  });
+
+  it('runs list: the board column starts at the same place on every line', () => {
+    const lines = renderRuns([run(3, 'walk-fp-universal-s1-w1'), run(2, 'walk-w8a8')]).split('\n');
+    const at = lines.map((l) => l.indexOf('virtual:m4'));
+    expect(at[0]).toBeGreaterThan(0);
+    expect(new Set(at).size).toBe(1);
+  });
+});
