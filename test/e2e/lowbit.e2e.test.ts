@@ -57,6 +57,9 @@ describe.skipIf(!!skip)('Low-bit panel in Chromium against the headless host', (
   it('names the variant; a taken name is refused, and replaced only after a confirmation naming its device runs', async () => {
     await page.getByTestId('quant-model').selectOption('tiny-fp');
     await panel().getByLabel('method').selectOption('qat-ste');
+    // QAT's own learning rate and schedule, until the user sets them.
+    expect(await panel().getByTestId('lowbit-learning-rate').inputValue()).toBe('0.0005');
+    expect(await panel().getByTestId('lowbit-lr-schedule').inputValue()).toBe('cosine');
     await panel().getByLabel('weight bits').fill('4');
     await panel().getByLabel('epochs', { exact: true }).fill('1');
     const name = panel().getByTestId('lowbit-name');

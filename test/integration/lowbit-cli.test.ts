@@ -204,4 +204,27 @@ describe('the bits of a low-bit run', () => {
     expect(report).toMatchObject({ name: 'tiny-fp-qat-ste-w2', weights_bits: 2, acts_bits: 8 });
     expect(Number.isInteger(report.stored_bytes)).toBe(true);
   }, 120_000);
+
+  it('without --lr, QAT fine-tunes at its own rate (0.0005, cosine); universal keeps 0.002 constant; --lr wins', async () => {
+    const run = async (...args: string[]) => {
+      const r = await runCliCaptured(
+        ['quantize', '--model', 'tiny-fp', '--epochs', '1', '--weights', '2', '--json', ...args],
+        db,
+      );
+      expect(r.code, r.err).toBe(0);
+      return (JSON.parse(r.out) as { config: { learningRate: number; lrSchedule: string } }).config;
+    };
+    expect(await run('--method', 'qat-lsq', '--name', 'tiny-lsq-default')).toMatchObject({
+      learningRate: 5e-4,
+      lrSchedule: 'cosine',
+    });
+    expect(await run('--method', 'universal-s1', '--name', 'tiny-s1-default')).toMatchObject({
+      learningRate: 2e-3,
+      lrSchedule: 'constant',
+    });
+    expect(await run('--method', 'qat-ste', '--lr', '0.01', '--name', 'tiny-ste-lr')).toMatchObject({
+      learningRate: 0.01,
+      lrSchedule: 'cosine',
+    });
+  }, 120_000);
 });

@@ -1,7 +1,10 @@
 import type { ServiceImpl } from '../../shared/api/contract';
 import {
   LowBitConfigSchema,
+  LowBitMethod,
+  lowBitTrainingDefaults,
   type LowBitConfig,
+  type LowBitConfigInput,
   type LowBitReport,
   type LowBitTrainInput,
   type SensitivityInput,
@@ -87,8 +90,20 @@ export function defaultVariantName(model: string, cfg: Pick<LowBitConfig, 'metho
   return `${model}-${cfg.method}-w${cfg.weightBits}`.slice(0, 80);
 }
 
+/** The config with the method's own learning rate and schedule where it gives none (the CLI's case). */
+export function withMethodDefaults(config: LowBitConfigInput): LowBitConfigInput {
+  const method = LowBitMethod.safeParse(config.method);
+  if (!method.success) return config;
+  const d = lowBitTrainingDefaults(method.data);
+  return {
+    ...config,
+    learningRate: config.learningRate ?? d.learningRate,
+    lrSchedule: config.lrSchedule ?? d.lrSchedule,
+  };
+}
+
 export function startLowBitTraining(ctx: AppContext, input: LowBitTrainInput): JobHandle<LowBitReport> {
-  const parsed = LowBitConfigSchema.safeParse(input.config);
+  const parsed = LowBitConfigSchema.safeParse(withMethodDefaults(input.config));
   if (!parsed.success)
     throw new BitbenchError(
       'bad_request',

@@ -223,8 +223,11 @@ export function registerQuantizeCommands(program: Command, rt: CliRuntime): void
     // Low-bit training methods (universal-s1|universal-s2|qat-ste|qat-lsq): see commands/lowbit.ts.
     .option('--epochs <n>', 'low-bit methods: training epochs (default 20)')
     .option('--lambda <x>', 'universal methods: maximum regulariser strength λ (default 1)')
-    .option('--lr <x>', 'low-bit methods: learning rate (default 0.002)')
-    .option('--lr-schedule <s>', 'low-bit methods: constant (default) or cosine (decayed to 0 at the end)')
+    .option('--lr <x>', 'low-bit methods: learning rate (default 0.002; qat-ste/qat-lsq 0.0005)')
+    .option(
+      '--lr-schedule <s>',
+      'low-bit methods: constant or cosine (decayed to 0 at the end); default constant, qat-ste/qat-lsq cosine',
+    )
     .option(
       '--distill [settings]',
       'low-bit methods: distil from the float parent, α·CE + (1−α)·T²·KL; alone α 0.5, T 4, or alpha=0.3,t=2',

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import {
   LOWBIT_METHODS,
+  lowBitTrainingDefaults,
   type LowBitMethod,
   type LowBitReport,
   type Proposal,
@@ -52,8 +53,19 @@ function ModelLowBitPanel({ model, onStored }: LowBitPanelProps) {
   const [epochs, setEpochs] = useState(20);
   const [batch, setBatch] = useState(64);
   const [lambda, setLambda] = useState(1);
-  const [lrSchedule, setLrSchedule] = useState<'constant' | 'cosine'>('constant');
-  const [learningRate, setLearningRate] = useState(2e-3);
+  const [lrSchedule, setLrSchedule] = useState<'constant' | 'cosine'>(
+    lowBitTrainingDefaults('universal-s1').lrSchedule,
+  );
+  const [learningRate, setLearningRate] = useState(lowBitTrainingDefaults('universal-s1').learningRate);
+  // Until the user sets them, the learning rate and schedule follow the method's defaults (QAT: lower, decayed).
+  const [lrTouched, setLrTouched] = useState(false);
+  const pickMethod = (m: LowBitMethod) => {
+    setMethod(m);
+    if (lrTouched) return;
+    const d = lowBitTrainingDefaults(m);
+    setLearningRate(d.learningRate);
+    setLrSchedule(d.lrSchedule);
+  };
   const [distill, setDistill] = useState(false);
   const [distillAlpha, setDistillAlpha] = useState(0.5);
   const [distillT, setDistillT] = useState(4);
@@ -162,7 +174,7 @@ function ModelLowBitPanel({ model, onStored }: LowBitPanelProps) {
       <div className="row">
         <label>
           method{' '}
-          <select value={method} onChange={(e) => setMethod(e.target.value as LowBitMethod)}>
+          <select value={method} onChange={(e) => pickMethod(e.target.value as LowBitMethod)}>
             {LOWBIT_METHODS.map((m) => (
               <option key={m}>{m}</option>
             ))}
@@ -213,12 +225,18 @@ function ModelLowBitPanel({ model, onStored }: LowBitPanelProps) {
             max={1}
             step={0.0005}
             value={learningRate}
-            onChange={(e) => setLearningRate(Number(e.target.value))}
+            onChange={(e) => {
+              setLrTouched(true);
+              setLearningRate(Number(e.target.value));
+            }}
           />{' '}
           <select
             data-testid="lowbit-lr-schedule"
             value={lrSchedule}
-            onChange={(e) => setLrSchedule(e.target.value as 'constant' | 'cosine')}
+            onChange={(e) => {
+              setLrTouched(true);
+              setLrSchedule(e.target.value as 'constant' | 'cosine');
+            }}
           >
             <option value="constant">constant</option>
             <option value="cosine">cosine decay</option>
