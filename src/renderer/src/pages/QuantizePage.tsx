@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { LowBitPanel } from './quantize/LowBitPanel';
+import { ReplaceButton, ReplaceConfirm, type ReplaceOffer } from './quantize/ReplaceVariant';
 import { LayerBitsTable, layerBitsOf, type LayerBitsChoice } from './quantize/LayerBitsTable';
 import {
   CartesianGrid,
@@ -451,7 +452,7 @@ export function QuantizePage() {
   const setError = (e: unknown) => setRefusal(e === undefined ? undefined : { error: e, key: inputsKey });
 
   // A name taken by a variant: the refusal offers to replace it (as the error message says).
-  const [replace, setReplace] = useState<{ name: string; parent: string; confirming: boolean }>();
+  const [replace, setReplace] = useState<ReplaceOffer>();
   const target = name.trim() || defaultName;
   const replaceOffer = replace?.name === target ? replace : undefined;
 
@@ -663,42 +664,17 @@ export function QuantizePage() {
             </p>
           )}
           <ErrorBox error={error}>
-            {replaceOffer && !replaceOffer.confirming && (
-              <>
-                {' '}
-                <button
-                  type="button"
-                  data-testid="quant-replace"
-                  onClick={() => setReplace({ ...replaceOffer, confirming: true })}
-                >
-                  Replace…
-                </button>
-              </>
-            )}
+            {replaceOffer && <ReplaceButton offer={replaceOffer} prefix="quant" onChange={setReplace} />}
           </ErrorBox>
-          {error !== undefined && replaceOffer?.confirming && (
-            <div
-              className="card"
-              role="alertdialog"
-              aria-label="Confirm replace"
-              data-testid="quant-replace-confirm"
-            >
-              Replace <strong>{replaceOffer.name}</strong> (a variant of {replaceOffer.parent}) with this
-              quantization? The variant is deleted with its device runs (flash, profile) when the new one is
-              stored; this cannot be undone. The float model stays.{' '}
-              <button
-                type="button"
-                className="primary"
-                data-testid="quant-confirm-replace"
-                disabled={running}
-                onClick={() => void start(true)}
-              >
-                Replace
-              </button>{' '}
-              <button type="button" onClick={() => setReplace({ ...replaceOffer, confirming: false })}>
-                Cancel
-              </button>
-            </div>
+          {error !== undefined && replaceOffer && (
+            <ReplaceConfirm
+              offer={replaceOffer}
+              prefix="quant"
+              onChange={setReplace}
+              what="quantization"
+              busy={running}
+              onConfirm={() => void start(true)}
+            />
           )}
           <JobProgress job={job} />
         </div>

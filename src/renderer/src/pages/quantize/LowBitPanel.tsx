@@ -14,6 +14,7 @@ import { api } from '../../api';
 import { ErrorBox } from '../../components/ErrorBox';
 import { JobProgress } from '../../components/JobProgress';
 import { isActive, useApi, useJob, useRunningJob } from '../../hooks';
+import { ReplaceButton, ReplaceConfirm, type ReplaceOffer } from './ReplaceVariant';
 import { quantizableLayers } from './LayerBitsTable';
 import { SensitivityChart } from './SensitivityChart';
 import { WeightHistogram } from './WeightHistogram';
@@ -82,7 +83,7 @@ function ModelLowBitPanel({ model, onStored }: LowBitPanelProps) {
   const [name, setName] = useState('');
   const defaultName = model ? `${model}-${method}-w${weights}`.slice(0, 80) : '';
   const variantName = name.trim() || defaultName;
-  const [replace, setReplace] = useState<{ name: string; parent: string; confirming: boolean }>();
+  const [replace, setReplace] = useState<ReplaceOffer>();
   const replaceOffer = replace?.name === variantName ? replace : undefined;
   // Busy from the click on: while the request is answered, then while its job runs. A job of this
   // model still running after a reload is followed again, with its progress and Cancel.
@@ -337,42 +338,17 @@ function ModelLowBitPanel({ model, onStored }: LowBitPanelProps) {
         </button>
       </div>
       <ErrorBox error={error}>
-        {replaceOffer && !replaceOffer.confirming && (
-          <>
-            {' '}
-            <button
-              type="button"
-              data-testid="lowbit-replace"
-              onClick={() => setReplace({ ...replaceOffer, confirming: true })}
-            >
-              Replace…
-            </button>
-          </>
-        )}
+        {replaceOffer && <ReplaceButton offer={replaceOffer} prefix="lowbit" onChange={setReplace} />}
       </ErrorBox>
-      {replaceOffer?.confirming && (
-        <div
-          className="card"
-          role="alertdialog"
-          aria-label="Confirm replace"
-          data-testid="lowbit-replace-confirm"
-        >
-          Replace <strong>{replaceOffer.name}</strong> (a variant of {replaceOffer.parent}) with this
-          training? The variant is deleted with its device runs (flash, profile) when the new one is stored;
-          this cannot be undone. The float model stays.{' '}
-          <button
-            type="button"
-            className="primary"
-            data-testid="lowbit-confirm-replace"
-            disabled={trainBusy}
-            onClick={() => void start(true)}
-          >
-            Replace
-          </button>{' '}
-          <button type="button" onClick={() => setReplace({ ...replaceOffer, confirming: false })}>
-            Cancel
-          </button>
-        </div>
+      {replaceOffer && (
+        <ReplaceConfirm
+          offer={replaceOffer}
+          prefix="lowbit"
+          onChange={setReplace}
+          what="training"
+          busy={trainBusy}
+          onConfirm={() => void start(true)}
+        />
       )}
       <JobProgress job={train} />
       {report && (
