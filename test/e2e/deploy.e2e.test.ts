@@ -90,14 +90,29 @@ describe.skipIf(!!skip)('Deploy and Compare pages in Chromium against the headle
     await expect.poll(() => page.getByTestId('runs').textContent()).toMatch(/profile/);
     const runsBefore = await page.getByTestId('runs').locator('tbody tr').count();
     // Profile is disabled from the click, while the host is still connecting, not once the job exists.
-    await runJob(
-      page,
-      async () => {
-        await page.getByTestId('flash').click();
-        expect(await page.getByTestId('profile').isDisabled()).toBe(true);
-      },
-      60_000,
-    );
+    // The flash request is held until that is seen, so a board that already runs the model (a flash
+    // that ends at once) cannot re-enable Profile before the check on a slow machine.
+    const flashCall = (url: URL) => url.pathname === `/api/${encodeURIComponent('bb:deploy.flash')}`;
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route(flashCall, async (route) => {
+      await held;
+      await route.continue();
+    });
+    try {
+      await runJob(
+        page,
+        async () => {
+          await page.getByTestId('flash').click();
+          await expect.poll(() => page.getByTestId('profile').isDisabled()).toBe(true);
+          release();
+        },
+        60_000,
+      );
+    } finally {
+      release();
+      await page.unroute(flashCall);
+    }
     await expect
       .poll(() => page.getByTestId('runs').locator('tbody tr').count(), { timeout: 30_000 })
       .toBe(runsBefore + 1);
