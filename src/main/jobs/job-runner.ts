@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Job, JobStage } from '../../shared/api/jobs';
 import { BitbenchError } from '../../shared/errors';
 import type { EventHub } from '../api/event-hub';
+import { describeStoreError } from '../store/database';
 import type { JobsRepo } from '../store/jobs-repo';
 
 export interface JobContext {
@@ -41,6 +42,8 @@ export class JobRunner {
   constructor(
     private readonly repo: JobsRepo,
     private readonly events?: EventHub,
+    /** The database file, named in a job's error when SQLite fails (locked by another process …). */
+    private readonly dbPath?: string,
   ) {
     repo.markInterrupted();
   }
@@ -98,7 +101,9 @@ export class JobRunner {
         this.repo.progress(id, 1, current.message, current.stages);
         this.repo.finish(id, 'succeeded', result, null);
         return result;
-      } catch (err) {
+      } catch (thrown) {
+        // "database is locked" alone says neither which file nor what to do: worded as the CLI and app do.
+        const err = this.dbPath !== undefined ? describeStoreError(this.dbPath, thrown) : thrown;
         const cancelled =
           controller.signal.aborted || (err instanceof BitbenchError && err.code === 'cancelled');
         this.repo.progress(id, current.progress, current.message, current.stages);
