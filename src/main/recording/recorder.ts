@@ -316,8 +316,10 @@ export class Recorder {
     state: 'complete' | 'interrupted',
     patch: { rateHz?: number; meta: Record<string, unknown> },
   ): Promise<void> {
+    // A late write (below) still records when the recording ended, not when the database was free.
+    const endedAt = new Date().toISOString();
     const write = () => {
-      this.repo.finish(session.id, state);
+      this.repo.finish(session.id, state, endedAt);
       this.repo.updateRecording(session.id, patch);
     };
     const since = this.busySince ?? Date.now();

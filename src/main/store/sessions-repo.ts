@@ -251,11 +251,15 @@ export class SessionsRepo {
     })();
   }
 
-  /** Ends a recording. */
-  finish(id: number, state: 'complete' | 'interrupted' = 'complete'): void {
+  /** Ends a recording (`endedAt`: when it ended, if that was before this write). */
+  finish(
+    id: number,
+    state: 'complete' | 'interrupted' = 'complete',
+    endedAt: string = new Date().toISOString(),
+  ): void {
     this.db
       .prepare('UPDATE sessions SET state = ?, ended_at = ?, owner_pid = NULL WHERE id = ?')
-      .run(state, new Date().toISOString(), id);
+      .run(state, endedAt, id);
   }
 
   /** On start: sessions left 'recording' by a process that is gone are marked interrupted. */

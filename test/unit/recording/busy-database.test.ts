@@ -74,17 +74,21 @@ describe('recording while another process holds the database', () => {
       expect(status.state).toBe('idle');
       expect(s).toMatchObject({ name: 'locked-at-stop', samples: 50, state: 'recording' });
       expect(status.error).toMatch(/could not be marked complete.*database is locked.*samples are kept/s);
+      const stoppedBy = new Date().toISOString();
+      await sleep(300);
       other.exec('ROLLBACK');
       other.close();
       // Once the database is free, the session is marked complete in the background.
       const db = new Database(dbPath, { readonly: true });
-      let state = '';
-      for (let i = 0; i < 40 && state !== 'complete'; i++) {
+      let row = { state: '', ended_at: '' };
+      for (let i = 0; i < 40 && row.state !== 'complete'; i++) {
         await sleep(100);
-        state = (db.prepare('SELECT state FROM sessions WHERE id = ?').get(s!.id) as { state: string }).state;
+        row = db.prepare('SELECT state, ended_at FROM sessions WHERE id = ?').get(s!.id) as typeof row;
       }
       db.close();
-      expect(state).toBe('complete');
+      expect(row.state).toBe('complete');
+      // It ended when the user stopped it, not when the database was free again.
+      expect(row.ended_at <= stoppedBy).toBe(true);
       const again = await service.start({ board: 'fake', rateHz: 200, name: 'next' });
       expect(again.state).toBe('recording');
       await service.stop();
