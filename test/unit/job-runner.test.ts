@@ -9,6 +9,7 @@ import { JobRunner } from '../../src/main/jobs/job-runner';
 import { openStore } from '../../src/main/store/database';
 import { JobsRepo } from '../../src/main/store/jobs-repo';
 import type { Job } from '../../src/shared/api/jobs';
+import { BitbenchError } from '../../src/shared/errors';
 
 function setup() {
   const store = openStore(':memory:');
@@ -75,6 +76,25 @@ describe('job runner', () => {
       expect(job.error).toContain(`The database ${dbPath} is locked by another process (database is locked)`);
       expect(job.error).toMatch(/Close the other bitbench window or CLI and retry/);
     } finally {
+      await ctx.close();
+    }
+  });
+
+  it("gives the caller a failed job's own error even when the database will not take the job's end", async () => {
+    const dbPath = path.join(mkdtempSync(path.join(os.tmpdir(), 'bb-job-')), 'bitbench.db');
+    const ctx = createAppContext({ dbPath, shell: 'cli' });
+    const other = new Database(dbPath);
+    try {
+      ctx.db.pragma('busy_timeout = 50');
+      const h = ctx.jobs.start('demo', {}, async () => {
+        // Another process takes the write lock, and keeps it past the job's end.
+        other.exec('BEGIN IMMEDIATE');
+        throw new BitbenchError('bad_request', 'The dataset has no test split.');
+      });
+      await expect(h.done).rejects.toThrow('The dataset has no test split.');
+    } finally {
+      if (other.inTransaction) other.exec('ROLLBACK');
+      other.close();
       await ctx.close();
     }
   });

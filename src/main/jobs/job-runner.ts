@@ -106,18 +106,28 @@ export class JobRunner {
         const err = this.dbPath !== undefined ? describeStoreError(this.dbPath, thrown) : thrown;
         const cancelled =
           controller.signal.aborted || (err instanceof BitbenchError && err.code === 'cancelled');
-        this.repo.progress(id, current.progress, current.message, current.stages);
-        this.repo.finish(
-          id,
-          cancelled ? 'cancelled' : 'failed',
-          null,
-          err instanceof Error ? err.message : String(err),
-        );
+        try {
+          this.repo.progress(id, current.progress, current.message, current.stages);
+          this.repo.finish(
+            id,
+            cancelled ? 'cancelled' : 'failed',
+            null,
+            err instanceof Error ? err.message : String(err),
+          );
+        } catch {
+          // The database would not take the job's end either (another process holds it): the job's
+          // own error is what the caller needs, not this one. The row, left running, is marked
+          // interrupted when bitbench next starts.
+        }
         throw err;
       } finally {
         this.controllers.delete(id);
         this.watchCancelRequests();
-        emit();
+        try {
+          emit();
+        } catch {
+          // As above: the job's outcome is already on its way to the caller.
+        }
       }
     })();
     // The caller may not await `done`; an unobserved rejection must not crash the process.
