@@ -92,6 +92,14 @@ describe('job runner', () => {
         throw new BitbenchError('bad_request', 'The dataset has no test split.');
       });
       await expect(h.done).rejects.toThrow('The dataset has no test split.');
+      // Once the database is free, the job's end is stored (not left running until a restart).
+      other.exec('ROLLBACK');
+      let job = ctx.jobs.get(h.id);
+      for (let i = 0; i < 30 && job.state === 'running'; i++) {
+        await tick(100);
+        job = ctx.jobs.get(h.id);
+      }
+      expect(job).toMatchObject({ state: 'failed', error: 'The dataset has no test split.' });
     } finally {
       if (other.inTransaction) other.exec('ROLLBACK');
       other.close();

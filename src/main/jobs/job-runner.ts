@@ -106,7 +106,7 @@ export class JobRunner {
         const err = this.dbPath !== undefined ? describeStoreError(this.dbPath, thrown) : thrown;
         const cancelled =
           controller.signal.aborted || (err instanceof BitbenchError && err.code === 'cancelled');
-        try {
+        const storeEnd = (): void => {
           this.repo.progress(id, current.progress, current.message, current.stages);
           this.repo.finish(
             id,
@@ -114,10 +114,13 @@ export class JobRunner {
             null,
             err instanceof Error ? err.message : String(err),
           );
+        };
+        try {
+          storeEnd();
         } catch {
           // The database would not take the job's end either (another process holds it): the job's
-          // own error is what the caller needs, not this one. The row, left running, is marked
-          // interrupted when bitbench next starts.
+          // own error is what the caller needs, not this one; the end is stored once it is free.
+          this.storeLater(storeEnd, emit);
         }
         throw err;
       } finally {
@@ -136,6 +139,25 @@ export class JobRunner {
     const forget = () => setTimeout(() => this.promises.delete(id), 60_000).unref();
     done.then(forget, forget);
     return { id, done };
+  }
+
+  /**
+   * Tries `store` again every second until the database takes it (another process held it when the
+   * job ended), then tells the UI; gives up on any other error (a closed database: the row, left
+   * running, is marked interrupted when bitbench next starts).
+   */
+  private storeLater(store: () => void, emit: () => void): void {
+    const t = setInterval(() => {
+      try {
+        store();
+        emit();
+      } catch (e) {
+        const code = (e as { code?: unknown }).code;
+        if (typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code)) return;
+      }
+      clearInterval(t);
+    }, 1000);
+    t.unref();
   }
 
   /**
