@@ -21,7 +21,7 @@ export class AppContext {
     readonly store: OpenedStore,
     readonly shell: Shell,
   ) {
-    this.jobs = new JobRunner(new JobsRepo(store.db), this.events);
+    this.jobs = new JobRunner(new JobsRepo(store.db), this.events, store.path);
   }
 
   get db(): Db {

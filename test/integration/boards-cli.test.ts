@@ -31,6 +31,17 @@ describe.skipIf(unavailable !== null)('bitbench boards (virtual)', () => {
     });
     expect(stats.p50Ms).toBeGreaterThan(0);
     expect(stats.p99Ms).toBeGreaterThanOrEqual(stats.p50Ms);
+    // snake_case as every other command's JSON, beside the camelCase names scripts already use.
+    const raw = JSON.parse(out) as Record<string, unknown>;
+    for (const [camel, snake] of <Array<[string, string]>>[
+      ['p50Ms', 'p50_ms'],
+      ['p99Ms', 'p99_ms'],
+      ['meanMs', 'mean_ms'],
+      ['minMs', 'min_ms'],
+      ['maxMs', 'max_ms'],
+      ['payloadBytes', 'payload_bytes'],
+    ])
+      expect(raw[snake], snake).toBe(raw[camel]);
   });
 
   it('info prints the board, the counter unit and memory in human form', async () => {
@@ -41,6 +52,10 @@ describe.skipIf(unavailable !== null)('bitbench boards (virtual)', () => {
     expect(out).toMatch(/counter +instructions \(QEMU -icount shift=\d+, not cycles\)/);
     const json = await cli(['boards', 'info', '--board', 'virtual:m4', '--json']);
     expect(BoardInfoSchema.parse(JSON.parse(json.out)).info.cpu).toBe('cortex-m4');
+    const info = (JSON.parse(json.out) as { info: Record<string, unknown> }).info;
+    expect(info['firmware_version']).toBe(info['firmwareVersion']);
+    expect(info['ram_bytes']).toBe(info['ramBytes']);
+    expect(info['model_slot_bytes']).toBe(info['modelSlotBytes']);
   });
 
   it('list --json lists both virtual boards; a bad specifier exits 1 naming it', async () => {
@@ -51,6 +66,8 @@ describe.skipIf(unavailable !== null)('bitbench boards (virtual)', () => {
       'virtual:m4',
       'virtual:m0',
     ]);
+    const entries = (JSON.parse(out) as { boards: Array<Record<string, unknown>> }).boards;
+    for (const b of entries) expect(b['running_elsewhere']).toEqual(b['runningElsewhere']);
     // runCli prints errors on the process streams, not through the runtime.
     const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);

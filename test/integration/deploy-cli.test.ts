@@ -44,6 +44,9 @@ describe.skipIf(unavailable !== null)('bitbench flash / profile / compare / runs
       verified: true,
       already_active: false,
     });
+    // The blob's size also under the name profile and compare use.
+    expect(f['model_bytes']).toBe(f['bytes']);
+    expect(f['model_bytes']).toBeGreaterThan(0);
     // (Each CLI process starts its own QEMU, whose RAM slots start empty: the already-active case is
     // covered in deploy-virtual.test.ts within one process.)
   }, 60_000);

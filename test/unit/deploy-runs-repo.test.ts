@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAppContext, type AppContext } from '../../src/main/context';
+import { createDeployService } from '../../src/main/deploy/deploy-service';
 import { currentSchemaVersion } from '../../src/main/store/database';
 import { RunsRepo, type NewRun, type WindowRow } from '../../src/main/store/runs-repo';
 
@@ -130,5 +131,30 @@ describe('runs repository (migration 0010)', () => {
     expect(repo.latestProfile(modelId, 'virtual:m4')?.id).toBe(other); // same spec string in this test
     expect(repo.boardsOf([modelId])).toEqual(['virtual:m4']);
     expect(repo.list({ kind: 'profile', limit: 2 }).map((r) => r.id)).toEqual([failed, other]);
+  });
+
+  it('runs show gives a flash run stored before model_bytes existed its model_bytes (= bytes)', async () => {
+    const { repo, modelId, ctx } = setup();
+    const id = repo.create(run(modelId, { kind: 'flash' }));
+    // A flash result as bitbench stored it before `model_bytes` was added beside `bytes`.
+    repo.finish(id, 'complete', null, {
+      run_id: id,
+      model: 'm-w8',
+      board: 'virtual:m4',
+      bytes: 4321,
+      crc32: 'deadbeef',
+      model_hash: '00112233aabbccdd',
+      already_active: false,
+      resumed_from: 0,
+      chunks: 3,
+      seconds: 0.5,
+      bytes_per_second: 8642,
+      verified: true,
+      slot: 0,
+      firmware_version: '0.1.0',
+      build_id: 'b1',
+    });
+    const detail = await createDeployService(ctx).run({ id });
+    expect(detail.result).toMatchObject({ bytes: 4321, model_bytes: 4321 });
   });
 });

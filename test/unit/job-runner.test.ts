@@ -1,9 +1,15 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { createAppContext } from '../../src/main/context';
 import { EventHub } from '../../src/main/api/event-hub';
 import { JobRunner } from '../../src/main/jobs/job-runner';
 import { openStore } from '../../src/main/store/database';
 import { JobsRepo } from '../../src/main/store/jobs-repo';
 import type { Job } from '../../src/shared/api/jobs';
+import { BitbenchError } from '../../src/shared/errors';
 
 function setup() {
   const store = openStore(':memory:');
@@ -42,6 +48,63 @@ describe('job runner', () => {
     });
     await expect(h.done).rejects.toThrow('disk full');
     expect(runner.get(h.id)).toMatchObject({ state: 'failed', error: 'disk full' });
+  });
+
+  it('stores and throws a job that failed on a locked database in the wording the CLI and app use', async () => {
+    const dbPath = path.join(mkdtempSync(path.join(os.tmpdir(), 'bb-job-')), 'bitbench.db');
+    const ctx = createAppContext({ dbPath, shell: 'cli' });
+    try {
+      ctx.db.pragma('busy_timeout = 50');
+      const h = ctx.jobs.start('demo', {}, async () => {
+        // Another process holds the write lock while the job writes.
+        const other = new Database(dbPath);
+        other.exec('BEGIN IMMEDIATE');
+        try {
+          ctx.db.exec('CREATE TABLE scratch (x INTEGER)');
+        } finally {
+          other.exec('ROLLBACK');
+          other.close();
+        }
+      });
+      const thrown = await h.done.then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect((thrown as Error).message).toMatch(/is locked by another process/);
+      const job = ctx.jobs.get(h.id);
+      expect(job.state).toBe('failed');
+      expect(job.error).toContain(`The database ${dbPath} is locked by another process (database is locked)`);
+      expect(job.error).toMatch(/Close the other bitbench window or CLI and retry/);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it("gives the caller a failed job's own error even when the database will not take the job's end", async () => {
+    const dbPath = path.join(mkdtempSync(path.join(os.tmpdir(), 'bb-job-')), 'bitbench.db');
+    const ctx = createAppContext({ dbPath, shell: 'cli' });
+    const other = new Database(dbPath);
+    try {
+      ctx.db.pragma('busy_timeout = 50');
+      const h = ctx.jobs.start('demo', {}, async () => {
+        // Another process takes the write lock, and keeps it past the job's end.
+        other.exec('BEGIN IMMEDIATE');
+        throw new BitbenchError('bad_request', 'The dataset has no test split.');
+      });
+      await expect(h.done).rejects.toThrow('The dataset has no test split.');
+      // Once the database is free, the job's end is stored (not left running until a restart).
+      other.exec('ROLLBACK');
+      let job = ctx.jobs.get(h.id);
+      for (let i = 0; i < 30 && job.state === 'running'; i++) {
+        await tick(100);
+        job = ctx.jobs.get(h.id);
+      }
+      expect(job).toMatchObject({ state: 'failed', error: 'The dataset has no test split.' });
+    } finally {
+      if (other.inTransaction) other.exec('ROLLBACK');
+      other.close();
+      await ctx.close();
+    }
   });
 
   it('hands a job started elsewhere to whoever has only its id (the CLI), result or error', async () => {

@@ -105,6 +105,14 @@ function runOn(art: Artifact, conn: BoardConnection) {
   };
 }
 
+/** A flash result stored before `model_bytes` was added beside `bytes`: given it, same number. */
+function storedFlash<T>(f: T): T {
+  const o = f as Record<string, unknown>;
+  return (
+    o['model_bytes'] === undefined && typeof o['bytes'] === 'number' ? { ...o, model_bytes: o['bytes'] } : f
+  ) as T;
+}
+
 export function createDeployService(ctx: AppContext): ServiceImpl['deploy'] {
   const runs = () => new RunsRepo(ctx.db);
   const claims = boardClaims(ctx);
@@ -247,7 +255,7 @@ export function createDeployService(ctx: AppContext): ServiceImpl['deploy'] {
               record,
               maxMismatchDetails: input.maxMismatchDetails,
               earlierDetails: (earlier.mismatch_details ?? []) as Mismatch[],
-              earlierFlash: earlier.flash ?? null,
+              earlierFlash: earlier.flash ? storedFlash(earlier.flash) : null,
             },
             true,
             conn,
@@ -314,7 +322,13 @@ export function createDeployService(ctx: AppContext): ServiceImpl['deploy'] {
       let result: RunDetail['result'] = null;
       if (res && Object.keys(res).length > 0) {
         const parsed =
-          r.kind === 'profile' ? ProfileResultSchema.safeParse(res) : FlashResultSchema.safeParse(res);
+          r.kind === 'profile'
+            ? ProfileResultSchema.safeParse(
+                res['flash'] && typeof res['flash'] === 'object'
+                  ? { ...res, flash: storedFlash(res['flash']) }
+                  : res,
+              )
+            : FlashResultSchema.safeParse(storedFlash(res));
         result = parsed.success ? parsed.data : null;
       }
       return {

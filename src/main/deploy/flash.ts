@@ -126,6 +126,7 @@ export function flashResult(
     model: art.name,
     board: board.spec,
     bytes: art.blob.length,
+    model_bytes: art.blob.length,
     crc32: art.crc32Hex,
     model_hash: art.parsed.hash,
     already_active: f.alreadyActive,

@@ -1,5 +1,5 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { KERNEL_MASK_BIT, weightBitsMaskBit, type ParsedBlob } from '../../shared/engine/blob-format';
@@ -8,6 +8,7 @@ import { findQemu, onPath } from '../device/qemu-launcher';
 import { VIRTUAL_BOARDS, qemuArgs, type VirtualBoardDef } from '../device/virtual-boards';
 import { readBlob } from './blob-reader';
 import { exportC } from './c-export';
+import { writeFileAtomic } from '../write-file-atomic';
 
 /**
  * The standalone inference image (firmware/standalone): one model blob compiled in with only the
@@ -114,9 +115,10 @@ export async function buildStandalone(
     );
   mkdirSync(dir, { recursive: true });
   const c = exportC(blob, 'model');
-  writeFileSync(path.join(dir, c.headerName), c.header);
-  writeFileSync(path.join(dir, c.sourceName), c.source);
-  writeFileSync(
+  // With `footprint --keep <dir>` these are the user's files: replaced whole, never left half-written.
+  writeFileAtomic(path.join(dir, c.headerName), c.header);
+  writeFileAtomic(path.join(dir, c.sourceName), c.source);
+  writeFileAtomic(
     path.join(dir, 'input.c'),
     `#include <stdint.h>\nconst uint32_t bb_standalone_input_len = ${input.length}u;\n` +
       `const int8_t bb_standalone_input[${Math.max(1, input.length)}] = {${Array.from(input).join(', ')}};\n`,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Job, JobStage } from '../../shared/api/jobs';
 import { BitbenchError } from '../../shared/errors';
 import type { EventHub } from '../api/event-hub';
+import { describeStoreError } from '../store/database';
 import type { JobsRepo } from '../store/jobs-repo';
 
 export interface JobContext {
@@ -41,6 +42,8 @@ export class JobRunner {
   constructor(
     private readonly repo: JobsRepo,
     private readonly events?: EventHub,
+    /** The database file, named in a job's error when SQLite fails (locked by another process …). */
+    private readonly dbPath?: string,
   ) {
     repo.markInterrupted();
   }
@@ -98,21 +101,36 @@ export class JobRunner {
         this.repo.progress(id, 1, current.message, current.stages);
         this.repo.finish(id, 'succeeded', result, null);
         return result;
-      } catch (err) {
+      } catch (thrown) {
+        // "database is locked" alone says neither which file nor what to do: worded as the CLI and app do.
+        const err = this.dbPath !== undefined ? describeStoreError(this.dbPath, thrown) : thrown;
         const cancelled =
           controller.signal.aborted || (err instanceof BitbenchError && err.code === 'cancelled');
-        this.repo.progress(id, current.progress, current.message, current.stages);
-        this.repo.finish(
-          id,
-          cancelled ? 'cancelled' : 'failed',
-          null,
-          err instanceof Error ? err.message : String(err),
-        );
+        const storeEnd = (): void => {
+          this.repo.progress(id, current.progress, current.message, current.stages);
+          this.repo.finish(
+            id,
+            cancelled ? 'cancelled' : 'failed',
+            null,
+            err instanceof Error ? err.message : String(err),
+          );
+        };
+        try {
+          storeEnd();
+        } catch {
+          // The database would not take the job's end either (another process holds it): the job's
+          // own error is what the caller needs, not this one; the end is stored once it is free.
+          this.storeLater(storeEnd, emit);
+        }
         throw err;
       } finally {
         this.controllers.delete(id);
         this.watchCancelRequests();
-        emit();
+        try {
+          emit();
+        } catch {
+          // As above: the job's outcome is already on its way to the caller.
+        }
       }
     })();
     // The caller may not await `done`; an unobserved rejection must not crash the process.
@@ -121,6 +139,25 @@ export class JobRunner {
     const forget = () => setTimeout(() => this.promises.delete(id), 60_000).unref();
     done.then(forget, forget);
     return { id, done };
+  }
+
+  /**
+   * Tries `store` again every second until the database takes it (another process held it when the
+   * job ended), then tells the UI; gives up on any other error (a closed database: the row, left
+   * running, is marked interrupted when bitbench next starts).
+   */
+  private storeLater(store: () => void, emit: () => void): void {
+    const t = setInterval(() => {
+      try {
+        store();
+        emit();
+      } catch (e) {
+        const code = (e as { code?: unknown }).code;
+        if (typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code)) return;
+      }
+      clearInterval(t);
+    }, 1000);
+    t.unref();
   }
 
   /**

@@ -17,6 +17,8 @@ export interface RecorderConfig {
   /** Commit interval; 100 ms keeps a crash's loss to a tenth of a second. */
   flushMs?: number;
   uiIntervalMs?: number;
+  /** How long to wait out another process's write lock (default BUSY_HOLD_MS); tests shorten it. */
+  busyHoldMs?: number;
   /** Extra facts for the session's meta (requested rate, baud rate). */
   meta?: Record<string, unknown>;
 }
@@ -40,6 +42,13 @@ const EMPTY_COUNTERS: SourceCounters = {
 
 /** How long samples are held in memory while another process holds the database's write lock. */
 const BUSY_HOLD_MS = 60_000;
+/** After that: how often the end of a session is tried again until the database is free. */
+const LATE_FINISH_RETRY_MS = 1000;
+
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code);
+}
 
 export class Recorder {
   state: RecorderState = 'countdown';
@@ -67,6 +76,8 @@ export class Recorder {
   /** Counters when the last wanted sample arrived: what happens after it is not the session's. */
   private frozen: SourceCounters | undefined;
   private timers: NodeJS.Timeout[] = [];
+  /** Retries the end of a session the database would not take when the recording stopped. */
+  private lateFinish: NodeJS.Timeout | undefined;
   private unsubs: Array<() => void> = [];
   private stopping: Promise<Session | undefined> | undefined;
   private cancelCountdown: (() => void) | undefined;
@@ -209,11 +220,10 @@ export class Recorder {
       this.committed = { gaps: c.gaps, droppedFrames: c.droppedFrames };
       this.busySince = undefined;
     } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      const busy = typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code);
+      const busy = isBusy(err);
       const now = Date.now();
       this.busySince ??= now;
-      if (busy && now - this.busySince < BUSY_HOLD_MS) {
+      if (busy && now - this.busySince < (this.cfg.busyHoldMs ?? BUSY_HOLD_MS)) {
         this.pending = chunks; // retried with the next commit
         return;
       }
@@ -264,9 +274,8 @@ export class Recorder {
         }
         this.batcher?.stop();
         const c = this.counters();
-        this.repo.finish(session.id, state);
         const measured = this.source.measuredRateHz?.();
-        this.repo.updateRecording(session.id, {
+        const patch = {
           ...(measured !== undefined && this.cfg.meta?.['rate_given'] !== true ? { rateHz: measured } : {}),
           meta: {
             missing_samples: c.missingSamples,
@@ -274,14 +283,77 @@ export class Recorder {
             ...this.source.facts(),
             ...(this.error ? { error: this.error } : {}),
           },
-        });
+        };
+        await this.endSession(session, state, patch);
       }
       await this.source.dispose().catch(() => undefined);
-      const stored = session ? this.repo.get(session.id) : undefined;
+      let stored: Session | undefined;
+      try {
+        stored = session ? this.repo.get(session.id) : undefined;
+      } catch {
+        // The database cannot be read now: what this recorder knows of the session.
+        stored = session && { ...session, sampleCount: this.samples };
+      }
       this.finishUp(stored);
       return stored;
-    })();
+    })().catch((err: unknown) => {
+      // Nothing above should throw; if something does, the recording still ends and says why.
+      this.error ??= `Ending the recording failed (${err instanceof Error ? err.message : String(err)}); the samples stored until then are kept.`;
+      this.finishUp(this.session);
+      return this.session;
+    });
     return this.stopping;
+  }
+
+  /**
+   * Marks the session ended and stores its closing facts. Another process holding the write lock
+   * is waited out (bounded like the samples); past that, or on any other database error, the
+   * recording still ends (its samples stay stored), the user is told, and the end is tried again
+   * in the background until the database takes it.
+   */
+  private async endSession(
+    session: Session,
+    state: 'complete' | 'interrupted',
+    patch: { rateHz?: number; meta: Record<string, unknown> },
+  ): Promise<void> {
+    // A late write (below) still records when the recording ended, not when the database was free.
+    const endedAt = new Date().toISOString();
+    const write = () => {
+      this.repo.finish(session.id, state, endedAt);
+      this.repo.updateRecording(session.id, patch);
+    };
+    const since = this.busySince ?? Date.now();
+    const holdMs = this.cfg.busyHoldMs ?? BUSY_HOLD_MS;
+    for (;;) {
+      try {
+        write();
+        return;
+      } catch (err) {
+        if (isBusy(err) && Date.now() - since < holdMs) {
+          await new Promise((r) => setTimeout(r, 200));
+          continue;
+        }
+        const msg = err instanceof Error ? err.message : String(err);
+        const note =
+          `The session "${session.name}" could not be marked ${state} (${msg}` +
+          `${isBusy(err) ? `; another process held the database for ${Math.round((Date.now() - since) / 1000)} s` : ''}). ` +
+          `Its stored samples are kept; it shows as still recording until the database is free, when bitbench marks it ${state} ` +
+          `(or interrupted, if bitbench is closed first, the next time bitbench starts).`;
+        this.error = this.error ? `${this.error} ${note}` : note;
+        this.lateFinish = setInterval(() => {
+          try {
+            write();
+          } catch (e) {
+            if (isBusy(e)) return;
+            // Closed database or another error: leave it to the next start's interrupted marking.
+          }
+          clearInterval(this.lateFinish);
+          this.lateFinish = undefined;
+        }, LATE_FINISH_RETRY_MS);
+        this.lateFinish.unref();
+        return;
+      }
+    }
   }
 
   private finishUp(s: Session | undefined): void {

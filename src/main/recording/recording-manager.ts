@@ -29,7 +29,7 @@ export interface RecordingManagerDeps {
   openBytePort?: (path: string, baudRate: number) => BytePort;
   forwarder?: Omit<ForwarderOptions, 'rateHz' | 'channels'>;
   /** Overrides for tests and the benchmark. */
-  recorder?: { flushMs?: number; uiIntervalMs?: number };
+  recorder?: { flushMs?: number; uiIntervalMs?: number; busyHoldMs?: number };
 }
 
 const DEFAULT_RATE_HZ = 100;
@@ -156,7 +156,11 @@ export class RecordingManager {
     this.current = recorder;
     this.connecting = undefined;
     void recorder.done.then((s) => {
-      if (s) this.last = summaryOf(this.deps.repo, s);
+      try {
+        if (s) this.last = summaryOf(this.deps.repo, s);
+      } catch {
+        // The database cannot be read now; the error below says what happened to the session.
+      }
       if (recorder.error) this.lastError = recorder.error;
       if (this.current === recorder) this.current = undefined;
       this.emitStatus();

@@ -1,4 +1,5 @@
 import type { Db } from './database';
+import { parseJsonColumn } from './json-column';
 
 /**
  * Dataset versions (`datasets`) and their windows (`dataset_windows`). A version is written in one
@@ -65,6 +66,10 @@ interface RawRow {
   error: string | null;
 }
 
+function datasetRow(r: { id: number; name: string; version: number }): string {
+  return `dataset "${r.name}" v${r.version} (id ${r.id})`;
+}
+
 function toRow(r: RawRow): DatasetRow {
   return {
     id: r.id,
@@ -75,8 +80,12 @@ function toRow(r: RawRow): DatasetRow {
     locked: r.locked !== 0,
     createdAt: r.created_at,
     error: r.error,
-    config: JSON.parse(r.config) as DatasetConfig,
-    stats: JSON.parse(r.stats) as DatasetStats,
+    config: parseJsonColumn<DatasetConfig>(r.config, {
+      table: 'datasets',
+      column: 'config',
+      row: datasetRow(r),
+    }),
+    stats: parseJsonColumn<DatasetStats>(r.stats, { table: 'datasets', column: 'stats', row: datasetRow(r) }),
   };
 }
 
@@ -183,8 +192,19 @@ export class DatasetsRepo {
     if (!row) return [];
     this.db.prepare('DELETE FROM datasets WHERE id = ?').run(id);
     const stillUsed = new Set<number>();
-    for (const other of this.db.prepare('SELECT config FROM datasets').all() as Array<{ config: string }>) {
-      for (const s of (JSON.parse(other.config) as DatasetConfig).sessions ?? []) stillUsed.add(s);
+    const others = this.db.prepare('SELECT id, name, version, config FROM datasets').all() as Array<{
+      id: number;
+      name: string;
+      version: number;
+      config: string;
+    }>;
+    for (const other of others) {
+      const config = parseJsonColumn<DatasetConfig>(other.config, {
+        table: 'datasets',
+        column: 'config',
+        row: datasetRow(other),
+      });
+      for (const s of config.sessions ?? []) stillUsed.add(s);
     }
     return (row.config.ownSessions ?? []).filter((s) => !stillUsed.has(s));
   }

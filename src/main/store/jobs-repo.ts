@@ -1,5 +1,6 @@
 import type { Job, JobStage, JobState } from '../../shared/api/jobs';
 import type { Db } from './database';
+import { parseJsonColumn } from './json-column';
 
 function pidAlive(pid: number): boolean {
   try {
@@ -31,6 +32,10 @@ function etaSeconds(row: JobRow, now = Date.now()): number | null {
   return Math.max(0, (elapsed * (1 - row.progress)) / row.progress);
 }
 
+function jobRow(row: JobRow): string {
+  return `job ${row.id} (${row.kind})`;
+}
+
 function toJob(row: JobRow): Job {
   return {
     id: row.id,
@@ -38,14 +43,25 @@ function toJob(row: JobRow): Job {
     state: row.state,
     progress: row.progress,
     message: row.message,
-    params: JSON.parse(row.params) as unknown,
-    result: row.result === null ? null : (JSON.parse(row.result) as unknown),
+    params: parseJsonColumn(row.params, { table: 'jobs', column: 'params', row: jobRow(row) }),
+    result:
+      row.result === null
+        ? null
+        : parseJsonColumn(row.result, { table: 'jobs', column: 'result', row: jobRow(row) }),
     error: row.error,
     createdAt: row.created_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     etaSeconds: etaSeconds(row),
-    ...(row.stages ? { stages: JSON.parse(row.stages) as JobStage[] } : {}),
+    ...(row.stages
+      ? {
+          stages: parseJsonColumn<JobStage[]>(row.stages, {
+            table: 'jobs',
+            column: 'stages',
+            row: jobRow(row),
+          }),
+        }
+      : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import { LowBitReportSchema, type LowBitReport } from '../../shared/api/lowbit';
 import { BitbenchError } from '../../shared/errors';
 import type { Db } from './database';
+import { parseJsonColumn } from './json-column';
 
 /**
  * Low-bit (QAT / universal) variants are ordinary quantized variants (VariantsRepo writes them); their
@@ -15,7 +16,11 @@ export class LowBitRepo {
       .prepare(`SELECT q.config FROM quant_variants q JOIN models m ON m.id = q.model_id WHERE m.name = ?`)
       .get(name) as { config: string } | undefined;
     if (!row) throw new BitbenchError('not_found', `No quantized variant named "${name}".`);
-    const parsed = JSON.parse(row.config) as { report?: unknown };
+    const parsed = parseJsonColumn<{ report?: unknown }>(row.config, {
+      table: 'quant_variants',
+      column: 'config',
+      row: `variant "${name}"`,
+    });
     if (!parsed.report)
       throw new BitbenchError(
         'not_found',

@@ -3,6 +3,7 @@ import type { ModelSpec, NamedWeight } from '../../shared/model/spec';
 import type { EpochMetrics, Evaluation, TrainOptions } from '../../shared/model/training';
 import { decodeWeights, encodeWeights } from '../../shared/model/weights-blob';
 import type { Db } from './database';
+import { parseJsonColumn } from './json-column';
 
 /**
  * Models (`models`, from 0001) and how float models were trained (`model_training`, 0004).
@@ -85,16 +86,19 @@ const SELECT = `
   FROM models m LEFT JOIN model_training t ON t.model_id = m.id LEFT JOIN quant_variants q ON q.model_id = m.id`;
 
 function toRow(r: RawModel): ModelRow {
+  const row = `model "${r.name}" (id ${r.id})`;
+  const t = <T>(column: string, text: string): T =>
+    parseJsonColumn<T>(text, { table: 'model_training', column, row });
   const training: TrainingRecord | null =
     r.dataset_name === null
       ? null
       : {
           datasetName: r.dataset_name,
           datasetVersion: r.dataset_version!,
-          classes: JSON.parse(r.classes!) as string[],
-          inputShape: JSON.parse(r.input_shape!) as number[],
-          norm: r.norm === null ? null : (JSON.parse(r.norm) as TrainingRecord['norm']),
-          options: JSON.parse(r.options!) as TrainOptions,
+          classes: t<string[]>('classes', r.classes!),
+          inputShape: t<number[]>('input_shape', r.input_shape!),
+          norm: r.norm === null ? null : t<TrainingRecord['norm']>('norm', r.norm),
+          options: t<TrainOptions>('options', r.options!),
           seed: r.seed!,
           backend: r.backend!,
           backendNote: r.backend_note ?? '',
@@ -103,8 +107,8 @@ function toRow(r: RawModel): ModelRow {
           bestEpoch: r.best_epoch!,
           stoppedEarly: r.stopped_early === 1,
           params: r.params!,
-          curves: JSON.parse(r.curves!) as EpochMetrics[],
-          evaluations: JSON.parse(r.evaluations!) as TrainingRecord['evaluations'],
+          curves: t<EpochMetrics[]>('curves', r.curves!),
+          evaluations: t<TrainingRecord['evaluations']>('evaluations', r.evaluations!),
           jobId: r.job_id,
         };
   return {
@@ -114,9 +118,9 @@ function toRow(r: RawModel): ModelRow {
     parentId: r.parent_id,
     datasetId: r.dataset_id,
     arch: r.arch,
-    spec: JSON.parse(r.spec) as ModelSpec,
+    spec: parseJsonColumn<ModelSpec>(r.spec, { table: 'models', column: 'spec', row }),
     weightBytes: r.weight_bytes ?? 0,
-    metrics: JSON.parse(r.metrics) as Record<string, unknown>,
+    metrics: parseJsonColumn<Record<string, unknown>>(r.metrics, { table: 'models', column: 'metrics', row }),
     createdAt: r.created_at,
     training,
     variantDataset:

@@ -1,4 +1,5 @@
 import type { Db } from './database';
+import { parseJsonColumn } from './json-column';
 
 export interface UndoEntry {
   action: string;
@@ -19,7 +20,11 @@ export class RecordingUndoRepo {
       r && {
         action: r.action,
         description: r.description,
-        payload: JSON.parse(r.payload) as unknown,
+        payload: parseJsonColumn(r.payload, {
+          table: 'recording_undo',
+          column: 'payload',
+          row: `the pending undo (${r.description})`,
+        }),
         createdAt: r.created_at,
       }
     );

@@ -1,5 +1,6 @@
 import { BitbenchError } from '../../shared/errors';
 import type { Db } from './database';
+import { parseJsonColumn } from './json-column';
 
 /**
  * Deploy & profile runs (`runs` of 0001 as extended by 0010, `run_windows`, `run_layers`).
@@ -63,6 +64,10 @@ interface RawRun {
 
 const SELECT = `SELECT r.*, m.name AS model FROM runs r LEFT JOIN models m ON m.id = r.model_id`;
 
+function runRow(r: RawRun): string {
+  return `${r.kind} run ${r.id}${r.model ? ` of "${r.model}"` : ''}`;
+}
+
 function toRow(r: RawRun): RunRow {
   return {
     id: r.id,
@@ -71,8 +76,8 @@ function toRow(r: RawRun): RunRow {
     model: r.model,
     board: r.board,
     state: r.state as RunState,
-    config: JSON.parse(r.config) as unknown,
-    results: JSON.parse(r.results) as unknown,
+    config: parseJsonColumn(r.config, { table: 'runs', column: 'config', row: runRow(r) }),
+    results: parseJsonColumn(r.results, { table: 'runs', column: 'results', row: runRow(r) }),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     jobId: r.job_id,
@@ -457,13 +462,20 @@ export class RunsRepo {
           : `No quantized variant named "${name}". List them with \`bitbench variants list\`.`,
       );
     }
-    const config = JSON.parse(r.config) as Record<string, unknown>;
+    const row = `variant "${name}"`;
+    const config = parseJsonColumn<Record<string, unknown>>(r.config, {
+      table: 'quant_variants',
+      column: 'config',
+      row,
+    });
     // A low-bit variant keeps its whole training report (curves, histograms) in config: not a setting.
     if (config && typeof config === 'object' && 'report' in config) delete config.report;
     return {
       modelId: r.model_id,
       parentName: r.parent_name,
-      parentSpec: r.parent_spec ? (JSON.parse(r.parent_spec) as unknown) : null,
+      parentSpec: r.parent_spec
+        ? parseJsonColumn(r.parent_spec, { table: 'models', column: 'spec', row: `model "${r.parent_name}"` })
+        : null,
       family: r.family,
       method: r.method,
       weightBits: r.weight_bits,
@@ -471,7 +483,7 @@ export class RunsRepo {
       datasetName: r.dataset_name ?? r.t_dataset,
       datasetVersion: r.dataset_name ? r.dataset_version : r.t_version,
       config,
-      settings: JSON.parse(r.settings) as unknown,
+      settings: parseJsonColumn(r.settings, { table: 'quant_variants', column: 'settings', row }),
       floatWeights: r.float_weights,
       integerModelJson: r.integer_model,
     };

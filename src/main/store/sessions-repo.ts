@@ -1,4 +1,5 @@
 import type { Db } from './database';
+import { parseJsonColumn } from './json-column';
 
 /**
  * Sessions (one continuous recording each), their samples as Float32 chunks, and segment labels.
@@ -96,6 +97,10 @@ interface LabelRow {
   created_at: string;
 }
 
+function sessionRow(r: { id: number; name?: string }): string {
+  return r.name !== undefined ? `session "${r.name}" (id ${r.id})` : `session ${r.id}`;
+}
+
 function toSession(r: SessionRow): Session {
   return {
     id: r.id,
@@ -104,7 +109,11 @@ function toSession(r: SessionRow): Session {
     source: r.source,
     board: r.board,
     rateHz: r.rate_hz,
-    channels: JSON.parse(r.channels) as SessionChannel[],
+    channels: parseJsonColumn<SessionChannel[]>(r.channels, {
+      table: 'sessions',
+      column: 'channels',
+      row: sessionRow(r),
+    }),
     subject: r.subject,
     state: r.state,
     startedAt: r.started_at,
@@ -112,7 +121,11 @@ function toSession(r: SessionRow): Session {
     sampleCount: r.sample_count,
     gaps: r.gaps,
     droppedFrames: r.dropped_frames,
-    meta: JSON.parse(r.meta) as Record<string, unknown>,
+    meta: parseJsonColumn<Record<string, unknown>>(r.meta, {
+      table: 'sessions',
+      column: 'meta',
+      row: sessionRow(r),
+    }),
     deletedAt: r.deleted_at,
   };
 }
@@ -216,7 +229,11 @@ export class SessionsRepo {
       const h = head.get(sessionId, sessionId) as
         { sample_count: number; channels: string; last_seq: number } | undefined;
       if (!h) throw new Error(`No session with id ${sessionId}.`);
-      const nch = (JSON.parse(h.channels) as unknown[]).length;
+      const nch = parseJsonColumn<unknown[]>(h.channels, {
+        table: 'sessions',
+        column: 'channels',
+        row: sessionRow({ id: sessionId }),
+      }).length;
       let count = h.sample_count;
       let seq = h.last_seq + 1;
       for (const c of chunks) {
@@ -234,11 +251,15 @@ export class SessionsRepo {
     })();
   }
 
-  /** Ends a recording. */
-  finish(id: number, state: 'complete' | 'interrupted' = 'complete'): void {
+  /** Ends a recording (`endedAt`: when it ended, if that was before this write). */
+  finish(
+    id: number,
+    state: 'complete' | 'interrupted' = 'complete',
+    endedAt: string = new Date().toISOString(),
+  ): void {
     this.db
       .prepare('UPDATE sessions SET state = ?, ended_at = ?, owner_pid = NULL WHERE id = ?')
-      .run(state, new Date().toISOString(), id);
+      .run(state, endedAt, id);
   }
 
   /** On start: sessions left 'recording' by a process that is gone are marked interrupted. */
@@ -309,7 +330,11 @@ export class SessionsRepo {
     const s = this.db.prepare('SELECT sample_count, channels FROM sessions WHERE id = ?').get(id) as
       { sample_count: number; channels: string } | undefined;
     if (!s) throw new Error(`No session with id ${id}.`);
-    const nch = (JSON.parse(s.channels) as unknown[]).length;
+    const nch = parseJsonColumn<unknown[]>(s.channels, {
+      table: 'sessions',
+      column: 'channels',
+      row: sessionRow({ id }),
+    }).length;
     const start = Math.max(0, range.start ?? 0);
     const end = Math.min(s.sample_count, range.end ?? s.sample_count);
     const n = Math.max(0, end - start);

@@ -16,6 +16,7 @@ import {
 import { IntegerModelSchema, type IntegerModel } from '../../shared/quant/integer-model';
 import type { Db } from './database';
 import { JobsRepo } from './jobs-repo';
+import { parseJsonColumn } from './json-column';
 
 /**
  * Quantized variants: a `models` row (kind 'quantized', parent_id) and its `quant_variants` row,
@@ -61,14 +62,25 @@ interface SummaryRow {
 }
 
 function summaryOf(r: SummaryRow): VariantSummary {
-  const rep = JSON.parse(r.report) as Partial<PtqReport>;
+  const row = `variant "${r.name}"`;
+  const rep = parseJsonColumn<Partial<PtqReport>>(r.report, {
+    table: 'quant_variants',
+    column: 'report',
+    row,
+  });
   return {
     name: r.name,
     parent: r.parent,
     method: r.method,
     weights_bits: r.weight_bits,
     acts_bits: r.act_bits,
-    mixed: hasLayerTable(JSON.parse(r.config) as { layerBits?: Record<string, unknown> }),
+    mixed: hasLayerTable(
+      parseJsonColumn<{ layerBits?: Record<string, unknown> }>(r.config, {
+        table: 'quant_variants',
+        column: 'config',
+        row,
+      }),
+    ),
     collapsed: isCollapsed({
       accuracy: rep.accuracy ?? 0,
       float_accuracy: rep.float_accuracy ?? 0,
@@ -116,7 +128,13 @@ export class VariantsRepo {
         'bad_request',
         `Model "${name}" has no weights stored (was its training finished?).`,
       );
-    const spec = ModelSpecSchema.parse(JSON.parse(row.spec));
+    const spec = ModelSpecSchema.parse(
+      parseJsonColumn(row.spec, {
+        table: 'models',
+        column: 'spec',
+        row: `model "${row.name}" (id ${row.id})`,
+      }),
+    );
     const weights = decodeWeights(new Uint8Array(row.weights));
     const t = this.db
       .prepare('SELECT dataset_name, dataset_version, classes FROM model_training WHERE model_id = ?')
@@ -129,7 +147,13 @@ export class VariantsRepo {
       weights,
       datasetId: row.dataset_id,
       dataset: t ? { name: t.dataset_name, version: t.dataset_version } : null,
-      classes: t ? (JSON.parse(t.classes) as string[]) : null,
+      classes: t
+        ? parseJsonColumn<string[]>(t.classes, {
+            table: 'model_training',
+            column: 'classes',
+            row: `model "${row.name}" (id ${row.id})`,
+          })
+        : null,
     };
   }
 
@@ -255,14 +279,21 @@ export class VariantsRepo {
       )
       .get(name) as (SummaryRow & { settings: string; integer_model: string }) | undefined;
     if (!r) throw new BitbenchError('not_found', `No quantized variant named "${name}".`);
-    const report = PtqReportSchema.parse(JSON.parse(r.report));
+    const row = `variant "${name}"`;
+    const report = PtqReportSchema.parse(
+      parseJsonColumn(r.report, { table: 'quant_variants', column: 'report', row }),
+    );
     return {
       summary: summaryOf(r),
       // A report stored before `warnings` existed gets them worked out now, so `variants show --json`
       // and api.quant.get carry the field as `quantize --json` does.
       report: { ...report, warnings: report.warnings ?? reportWarnings(report) },
-      settings: FakeQuantSettingsSchema.parse(JSON.parse(r.settings)),
-      integerModel: IntegerModelSchema.parse(JSON.parse(r.integer_model)),
+      settings: FakeQuantSettingsSchema.parse(
+        parseJsonColumn(r.settings, { table: 'quant_variants', column: 'settings', row }),
+      ),
+      integerModel: IntegerModelSchema.parse(
+        parseJsonColumn(r.integer_model, { table: 'quant_variants', column: 'integer_model', row }),
+      ),
     };
   }
 

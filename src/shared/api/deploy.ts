@@ -109,6 +109,8 @@ export const FlashResultSchema = z.object({
   model: z.string(),
   board: z.string(),
   bytes: z.number().int(),
+  /** The blob's size, under the name profile and compare use (the same number as `bytes`). */
+  model_bytes: z.number().int(),
   crc32: z.string(),
   model_hash: z.string(),
   /** True when the board already ran this exact blob (same CRC and model hash): nothing was sent. */

@@ -50,4 +50,52 @@ describe('recording while another process holds the database', () => {
     }
     expect(expected).toBe(150);
   }, 30_000);
+
+  it('ends the recording, keeps its samples and tells the user when the session cannot be marked ended', async () => {
+    const r = recordingContext({ deps: { recorder: { flushMs: 20, uiIntervalMs: 20, busyHoldMs: 300 } } });
+    open.push(r);
+    const { service, stream, dbPath, ctx } = r;
+    // SQLite's own wait (5 s in the app) kept short, so a held lock shows at once.
+    ctx.db.pragma('busy_timeout = 50');
+    const rejections: unknown[] = [];
+    const onRejection = (e: unknown) => rejections.push(e);
+    process.on('unhandledRejection', onRejection);
+    try {
+      await service.start({ board: 'fake', rateHz: 200, name: 'locked-at-stop' });
+      for (let i = 0; i < 5; i++) stream.emit();
+      await sleep(80); // committed
+      // Another process takes the write lock and keeps it past the recorder's wait.
+      const other = new Database(dbPath);
+      other.exec('BEGIN IMMEDIATE');
+      const s = await service.stop();
+      const status = await service.status();
+      // The recording has ended (a new one may start), its samples are stored, and the user learns
+      // why the session is not yet marked complete.
+      expect(status.state).toBe('idle');
+      expect(s).toMatchObject({ name: 'locked-at-stop', samples: 50, state: 'recording' });
+      expect(status.error).toMatch(/could not be marked complete.*database is locked.*samples are kept/s);
+      const stoppedBy = new Date().toISOString();
+      await sleep(300);
+      other.exec('ROLLBACK');
+      other.close();
+      // Once the database is free, the session is marked complete in the background.
+      const db = new Database(dbPath, { readonly: true });
+      let row = { state: '', ended_at: '' };
+      for (let i = 0; i < 40 && row.state !== 'complete'; i++) {
+        await sleep(100);
+        row = db.prepare('SELECT state, ended_at FROM sessions WHERE id = ?').get(s!.id) as typeof row;
+      }
+      db.close();
+      expect(row.state).toBe('complete');
+      // It ended when the user stopped it, not when the database was free again.
+      expect(row.ended_at <= stoppedBy).toBe(true);
+      const again = await service.start({ board: 'fake', rateHz: 200, name: 'next' });
+      expect(again.state).toBe('recording');
+      await service.stop();
+      await sleep(20);
+      expect(rejections).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
+  }, 30_000);
 });

@@ -3,6 +3,7 @@ import type { BoardEntry, BoardEvent, BoardInfo, PingStats, StopResult } from '.
 import { BitbenchError } from '../../../shared/errors';
 import { hex32 } from '../../device/model-load';
 import { command, fail, optionsOf, type CliRuntime } from '../runtime';
+import { withSnakeCase } from '../snake-case';
 
 const kib = (n: number) => `${(n / 1024).toFixed(n % 1024 ? 1 : 0)} KiB`;
 
@@ -83,7 +84,8 @@ export function registerBoardsCommands(program: Command, rt: CliRuntime): void {
     async (_o, cmd: Command) => {
       const opts = optionsOf(cmd);
       const { services } = await rt.open(opts);
-      const list = await services.boards.list({});
+      // --json: snake_case fields (as every other command's) beside the camelCase ones scripts already use.
+      const list = withSnakeCase(await services.boards.list({}));
       rt.print(opts, list, (v) =>
         [
           ...v.boards.map(renderEntry),
@@ -104,7 +106,7 @@ export function registerBoardsCommands(program: Command, rt: CliRuntime): void {
     const opts = optionsOf<{ db?: string; json?: boolean; board: string; baud?: string }>(cmd);
     const baudRate = baudOf(opts.baud);
     const { services } = await rt.open(opts);
-    rt.print(opts, await services.boards.info({ board: opts.board, baudRate }), renderInfo);
+    rt.print(opts, withSnakeCase(await services.boards.info({ board: opts.board, baudRate })), renderInfo);
   });
 
   boardOption(command(boards, 'ping', 'round-trip latency: p50 / p99 / mean in ms'))
@@ -129,7 +131,7 @@ export function registerBoardsCommands(program: Command, rt: CliRuntime): void {
       const { services } = await rt.open(opts);
       rt.print(
         opts,
-        await services.boards.ping({ board: opts.board, baudRate, count, payloadBytes: size }),
+        withSnakeCase(await services.boards.ping({ board: opts.board, baudRate, count, payloadBytes: size })),
         renderPing,
       );
     });

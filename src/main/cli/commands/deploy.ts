@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import {
   compareCsv,
@@ -11,6 +10,7 @@ import {
   type RunSummary,
 } from '../../../shared/api/deploy';
 import { command, fail, optionsOf, type CliRuntime, type CommonOptions } from '../runtime';
+import { writeFileAtomic } from '../../write-file-atomic';
 
 /**
  * `bitbench estimate|flash|profile|compare` and `bitbench runs list|show|reproduce`
@@ -199,7 +199,7 @@ export function registerDeployCommands(program: Command, rt: CliRuntime): void {
       const o = optionsOf<CommonOptions & { model: string; board?: string; csv?: string }>(cmd);
       const { services } = await rt.open(o);
       const c = await services.deploy.compare({ model: o.model, ...(o.board ? { board: o.board } : {}) });
-      if (o.csv) writeFileSync(o.csv, compareCsv(c.rows));
+      if (o.csv) writeFileAtomic(o.csv, compareCsv(c.rows));
       rt.print(o, c, renderCompare);
     });
 
