@@ -103,10 +103,13 @@ describe.skipIf(unavailable !== null)('bitbench boards start / stop (two process
 
     const stop = await runCliCaptured(['boards', 'stop', 'virtual:m0', '--json'], db);
     expect(stop.code).toBe(0);
-    expect(StopResultSchema.parse(JSON.parse(stop.out))).toEqual({
+    const stopJson = JSON.parse(stop.out) as unknown;
+    expect(StopResultSchema.parse(stopJson)).toEqual({
       spec: 'virtual:m0',
       stopped: [{ owner: 'cli', ownerPid: s.child.pid, qemuPid, port: s.pty }],
     });
+    // snake_case beside camelCase, as every other command's JSON.
+    expect(stopJson).toMatchObject({ stopped: [{ owner_pid: s.child.pid, qemu_pid: qemuPid }] });
     expect(await s.exit).toBe(0);
     expect(s.err()).toMatch(/virtual:m0 stopped\./);
 

@@ -150,7 +150,7 @@ export function registerBoardsCommands(program: Command, rt: CliRuntime): void {
     await services.boards.disconnect({ board: info.spec, stopVirtual: false });
     rt.print(
       opts,
-      info,
+      withSnakeCase(info),
       (v) =>
         `${renderInfo(v)}\n\nRunning. Other commands reach this board with --board ${v.port} ` +
         `(--board ${v.spec} starts a board of its own).\n` +
@@ -186,7 +186,7 @@ export function registerBoardsCommands(program: Command, rt: CliRuntime): void {
   ).action(async (spec: string, _o, cmd: Command) => {
     const opts = optionsOf(cmd);
     const { services } = await rt.open(opts);
-    rt.print(opts, await services.boards.stop({ board: spec }), renderStop);
+    rt.print(opts, withSnakeCase(await services.boards.stop({ board: spec })), renderStop);
   });
 }
 
