@@ -121,7 +121,13 @@ export function valueAxis(
     return { ticks, domain: [ticks[0]!, ticks[ticks.length - 1]!], format };
   }
   const ticks = linearTicks(min / base, max / base).map((v) => v * base);
-  return { ticks, domain: [ticks[0]!, ticks[ticks.length - 1]!], format };
+  // One unit along a linear axis (900 B … 1,150 B, not 1,000 B then 1.03 KiB).
+  const unit = opts.kind === 'bytes' ? (base === 1 ? 'B' : base === 1024 ? 'KiB' : 'MiB') : '';
+  const linearFormat =
+    opts.kind === 'bytes'
+      ? (v: number) => `${Number((v / base).toFixed(2)).toLocaleString('en-US')} ${unit}`
+      : format;
+  return { ticks, domain: [ticks[0]!, ticks[ticks.length - 1]!], format: linearFormat };
 }
 
 /** Accuracy in percent: even steps (1, 2, 5, 10 or 20 points) from below the lowest point to 100. */

@@ -33,6 +33,13 @@ describe('Compare chart axes', () => {
     for (const l of labels) expect(l).toMatch(/^(1|2|5|10|20|50|100|200|500) (B|KiB|MiB)$/);
   });
 
+  it('a linear size axis keeps one unit across 1 KiB', () => {
+    const x = valueAxis(916, 1156, { log: false, kind: 'bytes' });
+    const labels = x.ticks.map(x.format);
+    for (const l of labels) expect(l).toMatch(/^[\d,]+ B$/);
+    expect(new Set(steps(x.ticks)).size).toBe(1);
+  });
+
   it('latency ticks are even steps with the counter unit', () => {
     const x = valueAxis(42_757, 159_723, { log: false, kind: 'count', unit: 'instr.' });
     expect(new Set(steps(x.ticks)).size).toBe(1);

@@ -67,7 +67,7 @@ function ParetoChart({
         <span className="muted pareto-legend">(device accuracy where profiled, else host)</span>
       </h2>
       <ResponsiveContainer width="100%" height="85%">
-        <ComposedChart margin={{ top: 10, right: 20, bottom: 20, left: 10 }}>
+        <ComposedChart margin={{ top: 10, right: 44, bottom: 20, left: 10 }}>
           <CartesianGrid />
           <XAxis
             type="number"
