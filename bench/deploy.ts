@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- deploy [--db file] [--model har-w8a8] [--board virtual:m4] [--split test]
  *  [--limit N] [--epochs 3] [--json]`
+ * `npm run bench -- deploy --fit-defaults`: refits the cost model's defaults (bench/_deploy-fit.ts).
  *
  * Profiles a quantized HAR model on a virtual board over the real serial path and reports, from one
  * run: wall time for the split (target: the full UCI-HAR test split, ~3,000 windows, in under 5
@@ -28,6 +29,7 @@ import { encodeInfer } from '../src/main/device/codec';
 import { Command } from '../src/shared/protocol';
 import { createServices } from '../src/main/services';
 import type { ProfileResult } from '../src/shared/api/deploy';
+import { fitDefaults } from './_deploy-fit';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -167,7 +169,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
+(process.argv.includes('--fit-defaults') ? fitDefaults() : main()).catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);
 });

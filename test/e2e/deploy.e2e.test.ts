@@ -237,6 +237,26 @@ describe.skipIf(!!skip)('Deploy and Compare pages in Chromium against the headle
       .locator('.recharts-scatter-symbol')
       .first()
       .waitFor({ timeout: 10_000 });
+    // Every axis tick carries its unit, and accuracy ticks are evenly spaced round percentages.
+    const ticks = (chart: string, axis: 'x' | 'y') =>
+      page
+        .getByTestId(chart)
+        .locator(`.recharts-${axis}Axis-tick-labels .recharts-cartesian-axis-tick-value`)
+        .allTextContents();
+    for (const chart of ['chart-latency', 'chart-size']) {
+      const xs = await ticks(chart, 'x');
+      expect(xs.length, chart).toBeGreaterThanOrEqual(2);
+      for (const t of xs)
+        expect(t, `${chart} x tick`).toMatch(
+          chart === 'chart-size' ? /^[\d.,]+ (B|KiB|MiB)$/ : /^[\d.,]+( [kM])? instr\.$/,
+        );
+      const ys = (await ticks(chart, 'y')).map((t) => {
+        expect(t, `${chart} y tick`).toMatch(/^\d+ %$/);
+        return Number.parseInt(t, 10);
+      });
+      expect(ys.at(-1), chart).toBe(100);
+      expect(new Set(ys.slice(1).map((y, i) => y - ys[i]!)).size, `${chart}: ${ys.join(' ')}`).toBe(1);
+    }
     const download = page.waitForEvent('download');
     await page.getByTestId('export-csv').click();
     expect((await download).suggestedFilename()).toBe('tiny-fp-compare.csv');

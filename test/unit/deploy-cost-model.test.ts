@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   calibrate,
+  costKernel,
   cpuFamily,
   defaultEstimate,
   deviation,
@@ -113,7 +114,17 @@ describe('cost model', () => {
     expect(cal.factors.get('conv2d/8')).toMatchObject({ layers: 2, runs: 2 });
     expect(cal.factors.get('conv2d/8')!.scale).toBeCloseTo(1.5, 9);
     expect(cal.factors.has('dense/8')).toBe(false);
-    const l = { index: 0, name: 'c', op: 'conv1d', macs: 30_000, ...layer, work: 30_000, outputs: 1200 };
+    const l = {
+      index: 0,
+      name: 'c',
+      op: 'conv2d',
+      macs: 30_000,
+      kernelH: 3,
+      rowBlockable: false,
+      ...layer,
+      work: 30_000,
+      outputs: 1200,
+    };
     const e = estimateLayer('cortex-m4', l, cal);
     expect(e.source).toBe('calibrated');
     expect(e.counts).toBeCloseTo(1.5 * defaultEstimate('cortex-m4', l), 6);
@@ -127,5 +138,38 @@ describe('cost model', () => {
     expect(deviation(74, 100)).toBeCloseTo(-0.26);
     expect(Math.abs(deviation(124, 100)!)).toBeLessThan(FLAG_THRESHOLD);
     expect(deviation(5, 0)).toBeNull();
+  });
+});
+
+describe('cost kernels', () => {
+  it('a conv1d is a one-row conv; on the M4 a qualifying 1-bit one runs the blocked binary kernel', () => {
+    const { model, parsed } = oneLayer('conv1d', [40, 6], 1);
+    const [w] = layerWork(parsed, model);
+    expect(w!.kernelH).toBe(1);
+    const blockable = { ...w!, rowBlockable: true, weightBits: 1 };
+    expect(costKernel('cortex-m4', blockable)).toBe('conv2d_b1_blocked');
+    expect(costKernel('cortex-m0', blockable)).toBe('conv2d_kh1');
+    expect(costKernel('cortex-m4', { ...blockable, rowBlockable: false })).toBe('conv2d_kh1');
+    expect(costKernel('cortex-m4', { ...blockable, weightBits: 8 })).toBe('conv2d_kh1');
+    expect(costKernel('cortex-m4', { ...blockable, kernelH: 3 })).toBe('conv2d');
+    // A layer from before kernel heights were known counts as a tall conv.
+    expect(costKernel('cortex-m4', { kernel: 'conv2d', weightBits: 1 })).toBe('conv2d');
+  });
+
+  it('calibrates each cost kernel from the layers stored with it, not across conv paths', () => {
+    const row = { kernel: 'conv2d', weightBits: 1, work: 30_000, outputs: 1000 };
+    const history: MeasuredLayer[] = [
+      {
+        runId: 1,
+        ...row,
+        costKernel: 'conv2d_b1_blocked',
+        counts: 2 * defaultEstimate('cortex-m4', { ...row, costKernel: 'conv2d_b1_blocked' }),
+      },
+    ];
+    const cal = calibrate('cortex-m4', history);
+    expect(cal.factors.get('conv2d_b1_blocked/1')!.scale).toBeCloseTo(2, 9);
+    const l = { index: 0, name: 'c', op: 'conv1d', macs: 30_000, ...row, kernelH: 1 };
+    expect(estimateLayer('cortex-m4', { ...l, rowBlockable: true }, cal).source).toBe('calibrated');
+    expect(estimateLayer('cortex-m4', { ...l, rowBlockable: false }, cal).source).toBe('default');
   });
 });

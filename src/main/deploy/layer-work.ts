@@ -21,6 +21,16 @@ export interface LayerWork {
   /** MACs for weighted layers, element operations for the rest. */
   work: number;
   outputs: number;
+  /**
+   * Kernel height of a conv (1 for a conv1d): the firmware runs a one-row kernel straight from the
+   * input, a taller one through an im2col column, at very different costs. 1 for other layers.
+   */
+  kernelH: number;
+  /**
+   * A one-row conv the M4's blocked binary kernel takes when its weights are 1-bit (firmware
+   * bb_conv_b1.c: kh = 1, 4 ≤ row ≤ 256, ≥ 4 filters, every requant shift < −1); false otherwise.
+   */
+  rowBlockable: boolean;
 }
 
 const WEIGHTED = new Set(['conv2d', 'depthwiseConv2d', 'dense', 'gru']);
@@ -63,6 +73,14 @@ export function layerWork(blob: ParsedBlob, model?: IntegerModel): LayerWork[] {
       op: named?.op ?? l.op,
       kernel: l.op,
       weightBits: WEIGHTED.has(l.op) ? l.weightBits : null,
+      kernelH: l.op === 'conv2d' || l.op === 'depthwiseConv2d' ? l.kernel[0] : 1,
+      rowBlockable:
+        l.op === 'conv2d' &&
+        l.kernel[0] === 1 &&
+        l.a.rowLen >= 4 &&
+        l.a.rowLen <= 256 &&
+        l.a.nRows >= 4 &&
+        l.a.shift.every((s) => s < -1),
       ...workOf(l),
     };
   });

@@ -18,7 +18,7 @@ import type { JobContext } from '../jobs/job-runner';
 import { quantizeInput } from '../quant/integer-sim';
 import { RunsRepo, type WindowRow } from '../store/runs-repo';
 import { sha256, type Artifact } from './artifact';
-import { deviation, FLAG_THRESHOLD } from './cost-model';
+import { costKernel, deviation, FLAG_THRESHOLD } from './cost-model';
 import { flashArtifact, flashResult } from './flash';
 import { argmax, classStats, latencyOf, wireBytesPerWindow } from './summary';
 
@@ -262,6 +262,7 @@ export async function runProfile(
             macs: l.macs,
             work: l.work,
             outputs: l.outputs,
+            costKernel: costKernel(plan.info.cpu, l),
             counts: result.per_layer[i]!.counts,
             estimate: result.per_layer[i]!.estimate,
           })),

@@ -2,6 +2,7 @@
 import { SerialPort } from 'serialport';
 import type { SerialPortStream } from '@serialport/stream';
 import { BitbenchError } from '../../shared/errors';
+import type { HintAudience } from '../../shared/hints';
 import { ALL_CHANNELS_MASK, PROTOCOL_BAUD_RATE, Timeouts, type HelloInfo } from '../../shared/protocol';
 import type { CounterUnit } from '../../shared/api/boards';
 import { counterUnitOf } from './counter-unit';
@@ -44,6 +45,8 @@ export interface OpenOptions {
   requestTimeoutMs?: number;
   /** Wraps the transport (fault injection in tests). */
   wrapTransport?: (t: Transport) => Transport;
+  /** Whose "what to do next" an error gives: the CLI's commands (default) or the app's pages. */
+  audience?: HintAudience;
 }
 
 function defaultPort(path: string, baudRate: number): SerialPortStream {
@@ -53,12 +56,13 @@ function defaultPort(path: string, baudRate: number): SerialPortStream {
 /** Opens `path`, says HELLO until the board answers, and returns the client. Closes on failure. */
 export async function openClient(path: string, opts: OpenOptions = {}): Promise<ProtocolClient> {
   const baud = opts.baudRate ?? defaultBaudRate();
-  const raw = await SerialTransport.open(path, (opts.makePort ?? defaultPort)(path, baud));
+  const audience = opts.audience ?? 'cli';
+  const raw = await SerialTransport.open(path, (opts.makePort ?? defaultPort)(path, baud), audience);
   const transport = opts.wrapTransport ? opts.wrapTransport(raw) : raw;
-  const client = new ProtocolClient(
-    transport,
-    opts.requestTimeoutMs ? { timeoutMs: opts.requestTimeoutMs } : {},
-  );
+  const client = new ProtocolClient(transport, {
+    audience,
+    ...(opts.requestTimeoutMs ? { timeoutMs: opts.requestTimeoutMs } : {}),
+  });
   try {
     await client.handshake(opts.handshakeMs ?? Timeouts.helloRealMs);
     return client;

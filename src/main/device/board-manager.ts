@@ -77,7 +77,12 @@ export class BoardManager {
         path = qemu.ptyPath;
         handshakeMs = opts.handshakeMs ?? Timeouts.helloVirtualMs;
       } else path = parsed.path;
-      const openOpts: OpenOptions = { ...opts, handshakeMs };
+      // The app's errors point at its Devices page, the CLI's at `bitbench boards list`.
+      const openOpts: OpenOptions = {
+        audience: this.ctx.shell === 'cli' ? 'cli' : 'app',
+        ...opts,
+        handshakeMs,
+      };
       let client;
       try {
         client = await openClient(path, openOpts);

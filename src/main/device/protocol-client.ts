@@ -23,6 +23,7 @@ import * as codec from './codec';
 import { BoardClosedError, BoardError, BoardTimeoutError } from './errors';
 import { encodeFrame, FrameDecoder, type FramerStats } from './framer';
 import type { Transport } from './transport';
+import { Hints, type HintAudience } from '../../shared/hints';
 
 export interface RequestOptions {
   timeoutMs?: number;
@@ -73,7 +74,7 @@ export class ProtocolClient {
 
   constructor(
     readonly transport: Transport,
-    private readonly defaults: { timeoutMs?: number; retries?: number } = {},
+    private readonly defaults: { timeoutMs?: number; retries?: number; audience?: HintAudience } = {},
   ) {
     this.decoder = new FrameDecoder((m) => this.onMessage(m));
     this.stats = {
@@ -338,7 +339,7 @@ export class ProtocolClient {
       return (
         `The port sends back what it is sent (${this.stats.echoes} of our HELLO requests came back unanswered): ` +
         `a loopback, or a device or terminal echoing its input, not a board running the bitbench firmware. ` +
-        `Check the port path (\`bitbench boards list\`) or ${firmware}.`
+        `${Hints.checkPath(this.defaults.audience ?? 'cli')} or ${firmware}.`
       );
     if (this.stats.rxBytes === 0)
       return (

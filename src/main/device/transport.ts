@@ -2,6 +2,7 @@
 // binding and the virtual boards go through the same serialport path as USB boards.
 import type { SerialPortStream } from '@serialport/stream';
 import { BitbenchError } from '../../shared/errors';
+import { Hints, type HintAudience } from '../../shared/hints';
 
 export interface Transport {
   /** Port path (or a label) used in every message about this board. */
@@ -43,9 +44,13 @@ export class SerialTransport implements Transport {
   }
 
   /** Opens `port` (constructed with autoOpen: false) and wraps it; errors name the path. */
-  static async open(path: string, port: SerialPortStream): Promise<SerialTransport> {
+  static async open(
+    path: string,
+    port: SerialPortStream,
+    audience: HintAudience = 'cli',
+  ): Promise<SerialTransport> {
     await new Promise<void>((resolve, reject) =>
-      port.open((err) => (err ? reject(describeOpenError(path, err)) : resolve())),
+      port.open((err) => (err ? reject(describeOpenError(path, err, audience)) : resolve())),
     );
     return new SerialTransport(path, port);
   }
@@ -98,7 +103,8 @@ export class SerialTransport implements Transport {
   }
 }
 
-export function describeOpenError(path: string, err: Error): BitbenchError {
+/** Why `path` did not open and what to do; `audience` says whether to point at the CLI or the app. */
+export function describeOpenError(path: string, err: Error, audience: HintAudience = 'cli'): BitbenchError {
   const msg = err.message;
   // bindings-cpp says "<reason>, cannot open <path>" for every failure, so test the reason first.
   if (/EBUSY|busy|lock/i.test(msg)) {
@@ -116,17 +122,14 @@ export function describeOpenError(path: string, err: Error): BitbenchError {
   if (/ENOENT|No such file|does not exist|File not found/i.test(msg)) {
     return new BitbenchError(
       'not_found',
-      `Cannot open ${path}: no such port (${msg}). Plug the board in and run \`bitbench boards list\`, or use virtual:m4 / virtual:m0.`,
+      `Cannot open ${path}: no such port (${msg}). ${Hints.findPort(audience)}, or use virtual:m4 / virtual:m0.`,
     );
   }
   if (/ENOTTY|Inappropriate ioctl|ENXIO|No such device or address/i.test(msg)) {
     return new BitbenchError(
       'bad_request',
-      `Cannot open ${path}: it is not a serial port (${msg}). Give the board's port (\`bitbench boards list\`: /dev/ttyACM0, /dev/ttyUSB0, a virtual board's /dev/pts/N) or use virtual:m4 / virtual:m0.`,
+      `Cannot open ${path}: it is not a serial port (${msg}). Give the board's port (${Hints.portList(audience)}: /dev/ttyACM0, /dev/ttyUSB0, a virtual board's /dev/pts/N) or use virtual:m4 / virtual:m0.`,
     );
   }
-  return new BitbenchError(
-    'device',
-    `Cannot open ${path}: ${msg}. Check the port path (\`bitbench boards list\`) and retry.`,
-  );
+  return new BitbenchError('device', `Cannot open ${path}: ${msg}. ${Hints.checkPath(audience)} and retry.`);
 }

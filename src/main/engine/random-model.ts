@@ -100,15 +100,17 @@ export function randomLayer(
   shape: number[],
   input: ActQuant,
   name: string,
+  /** Sizes to use instead of the small random ones (the cost-model fit sweeps realistic layers). */
+  size: { filters?: number; kernel?: number; units?: number } = {},
 ): { layer: IntLayer; shape: number[] } {
   const relu = rng.next() < 0.5;
   switch (op) {
     case 'conv1d': {
       const [t, c] = shape as [number, number];
-      const k = rng.int(1, Math.min(5, t));
+      const k = Math.min(t, size.kernel ?? rng.int(1, Math.min(5, t)));
       const s = rng.int(1, 2);
       const padding = rng.pick(['valid', 'same'] as const);
-      const f = rng.int(1, 12);
+      const f = size.filters ?? rng.int(1, 12);
       const outT = padding === 'valid' ? Math.floor((t - k) / s) + 1 : Math.ceil(t / s);
       const common = weightedCommon(rng, name, input, f, k * c, bits, relu);
       return {
@@ -128,12 +130,12 @@ export function randomLayer(
     case 'conv2d':
     case 'depthwiseConv2d': {
       const [h, w, c] = shape as [number, number, number];
-      const kh = rng.int(1, Math.min(3, h));
-      const kw = rng.int(1, Math.min(3, w));
+      const kh = Math.min(h, size.kernel ?? rng.int(1, Math.min(3, h)));
+      const kw = Math.min(w, size.kernel ?? rng.int(1, Math.min(3, w)));
       const sh = rng.int(1, 2);
       const sw = rng.int(1, 2);
       const padding = rng.pick(['valid', 'same'] as const);
-      const f = op === 'conv2d' ? rng.int(1, 8) : c;
+      const f = op === 'conv2d' ? (size.filters ?? rng.int(1, 8)) : c;
       const oh = padding === 'valid' ? Math.floor((h - kh) / sh) + 1 : Math.ceil(h / sh);
       const ow = padding === 'valid' ? Math.floor((w - kw) / sw) + 1 : Math.ceil(w / sw);
       const rowLen = op === 'conv2d' ? kh * kw * c : kh * kw;
@@ -154,7 +156,7 @@ export function randomLayer(
     }
     case 'dense': {
       const n = shape.reduce((a, b) => a * b, 1);
-      const m = rng.int(1, 16);
+      const m = size.filters ?? rng.int(1, 16);
       const common = weightedCommon(rng, name, input, m, n, bits, relu);
       return {
         layer: { op, ...common, weights: weightsOf(rng, m * n, bits), inFeatures: n, outFeatures: m },
@@ -163,7 +165,7 @@ export function randomLayer(
     }
     case 'gru': {
       const [t, f] = shape as [number, number];
-      const u = rng.int(1, 8);
+      const u = size.units ?? rng.int(1, 8);
       const returnSequences = rng.next() < 0.5;
       const toQ12 = (fanIn: number, wAbs: number, inAbs: number) =>
         Array.from({ length: 3 * u }, () =>
@@ -274,4 +276,41 @@ export function randomModel(
     q = head.layer.output;
   }
   return { version: 1, inputShape, input, numClasses: shape.reduce((a, b) => a * b, 1), layers, output: q };
+}
+
+/**
+ * One layer of `op` on `shape` to measure on a board (the cost-model fit and its test). When its
+ * output would not fit one INFER reply (`maxOutputBytes`), a flatten and a one-output int8 dense
+ * head follow so the board answers with one byte; only layer 0's counts matter. `firstShift`
+ * overrides the first channel's requant shift (−1: a multiplier in [¼, ½), as a real first layer
+ * with binary weights often has).
+ */
+export function measuredLayerModel(
+  seed: number,
+  op: RandomOp,
+  bits: WeightBits,
+  shape: number[],
+  opts: {
+    size?: { filters?: number; kernel?: number; units?: number };
+    maxOutputBytes?: number;
+    firstShift?: number;
+  } = {},
+): IntegerModel {
+  const rng = new Rng(seed);
+  const input = { scale: 0.05, zeroPoint: rng.int(-10, 10) };
+  const l = randomLayer(rng, op, bits, shape, input, 'l0', opts.size ?? {});
+  if (opts.firstShift !== undefined && 'requant' in l.layer) l.layer.requant.shift[0] = opts.firstShift;
+  const n = l.shape.reduce((a, b) => a * b, 1);
+  if (n <= (opts.maxOutputBytes ?? Infinity))
+    return { version: 1, inputShape: shape, input, numClasses: n, layers: [l.layer], output: l.layer.output };
+  const q = l.layer.output;
+  const head = randomLayer(rng, 'dense', 8, [n], q, 'head', { filters: 1 });
+  return {
+    version: 1,
+    inputShape: shape,
+    input,
+    numClasses: 1,
+    layers: [l.layer, { op: 'flatten', name: 'flat', input: q, output: q }, head.layer],
+    output: head.layer.output,
+  };
 }

@@ -136,6 +136,8 @@ export interface LayerRow {
   outputs: number;
   counts: number;
   estimate: number | null;
+  /** The cost model's kernel (cost-model.ts costKernel) on this board; null on rows from before 0014. */
+  costKernel?: string | null;
 }
 
 /** What a profile needs to know about a quantized variant beyond VariantsRepo.get. */
@@ -345,8 +347,8 @@ export class RunsRepo {
 
   saveLayers(runId: number, layers: readonly LayerRow[]): void {
     const ins = this.db.prepare(
-      `INSERT INTO run_layers (run_id, layer, name, kernel, weight_bits, macs, work, outputs, counts, estimate)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO run_layers (run_id, layer, name, kernel, weight_bits, macs, work, outputs, counts, estimate, cost_kernel)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM run_layers WHERE run_id = ?').run(runId);
@@ -362,6 +364,7 @@ export class RunsRepo {
           l.outputs,
           l.counts,
           l.estimate,
+          l.costKernel ?? null,
         );
     })();
   }
@@ -374,7 +377,7 @@ export class RunsRepo {
   ): Array<LayerRow & { runId: number }> {
     const rows = this.db
       .prepare(
-        `SELECT l.run_id, l.layer, l.name, l.kernel, l.weight_bits, l.macs, l.work, l.outputs, l.counts, l.estimate
+        `SELECT l.run_id, l.layer, l.name, l.kernel, l.weight_bits, l.macs, l.work, l.outputs, l.counts, l.estimate, l.cost_kernel
            FROM run_layers l
           WHERE l.run_id IN (SELECT id FROM runs WHERE kind = 'profile' AND board_name = ? AND counter_kind = ?
                                AND state IN ('complete', 'partial') AND id != ? ORDER BY id DESC LIMIT ?)`,
@@ -390,6 +393,7 @@ export class RunsRepo {
       outputs: number;
       counts: number;
       estimate: number | null;
+      cost_kernel: string | null;
     }>;
     return rows.map((r) => ({
       runId: r.run_id,
@@ -402,6 +406,7 @@ export class RunsRepo {
       outputs: r.outputs,
       counts: r.counts,
       estimate: r.estimate,
+      costKernel: r.cost_kernel,
     }));
   }
 

@@ -7,6 +7,7 @@ import { migration0010 } from './0010-deploy';
 import { migration0011 } from './0011-orphan-variants';
 import { migration0012 } from './0012-job-cancel-request';
 import { migration0013 } from './0013-job-stages';
+import { migration0014 } from './0014-run-layer-cost-kernel';
 import type { Migration } from './types';
 
 /** Ordered list of every migration. A feature appends its own, one file each. */
@@ -20,6 +21,7 @@ export const migrations: readonly Migration[] = [
   migration0011,
   migration0012,
   migration0013,
+  migration0014,
 ];
 
 export type { Migration };

@@ -14,6 +14,7 @@ import { compareCsv, type CompareRow } from '../../../shared/api/deploy';
 import { api } from '../api';
 import { ErrorBox } from '../components/ErrorBox';
 import { storeChoice, storedChoice, storedChoiceIn, useApi } from '../hooks';
+import { accuracyAxis, valueAxis } from '../../../shared/axis-ticks';
 import { bytes, int, pct, unitShort } from './deploy/format';
 import './deploy/deploy.css';
 
@@ -28,12 +29,15 @@ function ParetoChart({
   rows,
   x,
   xLabel,
+  xKind,
   front,
   testId,
 }: {
   rows: CompareRow[];
   x: (r: CompareRow) => number | null;
   xLabel: string;
+  /** What x measures: its ticks say it ("1.5 KiB", "74.7 k instr."). */
+  xKind: { kind: 'bytes' } | { kind: 'count'; unit: string };
   front: (r: CompareRow) => boolean;
   testId: string;
 }) {
@@ -47,6 +51,8 @@ function ParetoChart({
   const yMin = Math.min(...pts.map((p) => p.accuracy));
   // A log axis only where the points span more than a decade and a bit (sizes float vs 1-bit).
   const logScale = xMax / Math.max(1, xMin) > 20;
+  const xAxis = valueAxis(xMin, xMax, { log: logScale, ...xKind });
+  const yAxis = accuracyAxis(yMin);
   if (pts.length === 0)
     return (
       <div className="card" data-testid={testId}>
@@ -61,23 +67,30 @@ function ParetoChart({
         <span className="muted pareto-legend">(device accuracy where profiled, else host)</span>
       </h2>
       <ResponsiveContainer width="100%" height="85%">
-        <ComposedChart margin={{ top: 10, right: 20, bottom: 20, left: 10 }}>
+        <ComposedChart margin={{ top: 10, right: 44, bottom: 20, left: 10 }}>
           <CartesianGrid />
           <XAxis
             type="number"
             dataKey="x"
             name={xLabel}
             scale={logScale ? 'log' : 'linear'}
-            domain={[xMin / (logScale ? 1.5 : 1.05), xMax * (logScale ? 1.5 : 1.05)]}
-            tickFormatter={(v: number) => Math.round(v).toLocaleString('en-US')}
+            domain={xAxis.domain}
+            ticks={xAxis.ticks}
+            interval={0}
+            tickFormatter={xAxis.format}
             allowDuplicatedCategory={false}
+            label={{ value: xLabel, position: 'insideBottom', offset: -12 }}
           />
           <YAxis
             type="number"
             dataKey="accuracy"
             name="accuracy"
-            unit=" %"
-            domain={[Math.max(0, Math.floor((yMin - 5) / 10) * 10), 100]}
+            domain={yAxis.domain}
+            ticks={yAxis.ticks}
+            interval={0}
+            tickFormatter={yAxis.format}
+            width={64}
+            label={{ value: 'accuracy', angle: -90, position: 'insideLeft', offset: 0 }}
           />
           <Tooltip
             formatter={(v: unknown) =>
@@ -85,7 +98,7 @@ function ParetoChart({
             }
             labelFormatter={() => ''}
           />
-          <Legend />
+          <Legend verticalAlign="top" height={24} />
           <Scatter
             name="dominated"
             data={pts.filter((p) => !p.front)}
@@ -380,6 +393,7 @@ export function ComparePage() {
               rows={rows}
               x={(r) => r.latency?.mean ?? null}
               xLabel={`latency (${rows.find((r) => r.latency)?.latency?.unit ?? 'counts'})`}
+              xKind={{ kind: 'count', unit: unitShort(rows.find((r) => r.latency)?.latency?.unit ?? '') }}
               front={(r) => r.pareto_latency}
               testId="chart-latency"
             />
@@ -388,6 +402,7 @@ export function ComparePage() {
             rows={rows}
             x={(r) => r.size_bytes}
             xLabel="size (bytes)"
+            xKind={{ kind: 'bytes' }}
             front={(r) => r.pareto_size}
             testId="chart-size"
           />

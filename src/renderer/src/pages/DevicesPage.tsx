@@ -130,6 +130,18 @@ export function DevicesPage() {
         USB boards running the same firmware appear as serial ports (timing in cycles).
       </p>
       <ErrorBox error={list.error ?? error} />
+      <div className="row">
+        <button
+          type="button"
+          className="btn-small"
+          disabled={list.loading}
+          onClick={() => list.reload()}
+          data-testid="boards-refresh"
+        >
+          Refresh
+        </button>
+        <span className="muted">lists the serial ports again (a board just plugged in)</span>
+      </div>
       {connected.length === 0 && !list.loading && (
         <p className="empty" data-testid="devices-empty">
           No board connected — start a virtual board (<strong>Start</strong> on virtual:m4 below) or plug in a

@@ -1,0 +1,252 @@
+/**
+ * `npm run bench -- deploy --fit-defaults [--per-kernel N] [--boards virtual:m4,virtual:m0] [--json]`
+ *
+ * Refits the cost model's default coefficients (src/main/deploy/cost-model.ts): single-layer models
+ * of every kernel and weight width, sized like real layers (conv1d of 16–128 steps × 3–32 channels,
+ * kernel 3–7, 8–64 filters; 3×3 conv2d up to 20×10×8; dense 30–2048 inputs × 4–64 outputs; GRUs up
+ * to 32 units), are
+ * loaded on each virtual board over the serial protocol and run once with INFER; the board's
+ * per-layer counts (QEMU -icount instructions) are fitted to
+ *     counts ≈ a + b · work + c · outputs
+ * by least squares on relative error (each row divided by its measurement), per kernel × width ×
+ * board. Prints the fitted tables (ready to paste into cost-model.ts), and for each kernel/width the
+ * median and worst relative error of the fit and of the current defaults.
+ */
+import { writeFileSync } from 'node:fs';
+import { boardManager } from '../src/main/device/board-manager';
+import { loadModel } from '../src/main/device/model-load';
+import { createAppContext } from '../src/main/context';
+import { costKernel, cpuFamily, defaultEstimate } from '../src/main/deploy/cost-model';
+import { layerWork, type LayerWork } from '../src/main/deploy/layer-work';
+import { readBlob } from '../src/main/engine/blob-reader';
+import { writeBlob } from '../src/main/engine/blob-writer';
+import { measuredLayerModel, Rng, type RandomOp } from '../src/main/engine/random-model';
+import type { WeightBits } from '../src/shared/quant/integer-model';
+
+function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
+}
+
+interface Spec {
+  op: RandomOp;
+  shape: number[];
+  size: { filters?: number; kernel?: number; units?: number };
+  /**
+   * Set the first channel's requant shift to −1 (a multiplier in [¼, ½)), as a real first layer with
+   * binary weights often has: the M4's blocked binary conv does not take such a layer.
+   */
+  shiftMinus1?: boolean;
+}
+
+/** Layer shapes per op, drawn from the ranges real HAR / keyword / MNIST-sized models use. */
+function specs(rng: Rng, op: RandomOp, n: number): Spec[] {
+  const out: Spec[] = [];
+  for (let i = 0; i < n; i++) {
+    switch (op) {
+      case 'conv1d':
+        out.push({
+          op,
+          shape: [rng.pick([16, 32, 64, 96, 128]), rng.pick([3, 6, 9, 16, 32])],
+          size: { filters: rng.pick([8, 12, 16, 32, 64]), kernel: rng.pick([3, 5, 7]) },
+          shiftMinus1: rng.next() < 0.5,
+        });
+        break;
+      case 'conv2d':
+        out.push({
+          op,
+          shape: [rng.int(4, 20), rng.int(4, 10), rng.pick([1, 2, 4, 8])],
+          size: { filters: rng.pick([4, 8, 16]), kernel: 3 },
+        });
+        break;
+      case 'depthwiseConv2d':
+        out.push({
+          op,
+          shape: [rng.int(4, 20), rng.int(4, 10), rng.pick([4, 8, 16])],
+          size: { kernel: rng.pick([1, 3]) },
+        });
+        break;
+      case 'dense':
+        out.push({
+          op,
+          shape: [rng.pick([30, 64, 128, 256, 512, 1024, 2048])],
+          size: { filters: rng.pick([4, 6, 16, 32, 64]) },
+        });
+        break;
+      case 'gru':
+        out.push({
+          op,
+          shape: [rng.pick([4, 8, 16, 32]), rng.pick([3, 6, 9, 16])],
+          size: { units: rng.pick([4, 8, 16, 32]) },
+        });
+        break;
+      case 'maxPool1d':
+      case 'avgPool1d':
+      case 'relu':
+        out.push({ op, shape: [rng.pick([16, 32, 64, 128]), rng.pick([4, 8, 16, 32])], size: {} });
+        break;
+      default:
+        out.push({ op, shape: [rng.int(4, 20), rng.int(4, 10), rng.pick([1, 4, 8])], size: {} });
+    }
+  }
+  return out;
+}
+
+interface Sample {
+  work: number;
+  outputs: number;
+  counts: number;
+  layer: LayerWork;
+}
+
+/** Least squares on relative error: minimise Σ ((a + b·w + c·o − m) / m)². */
+export function fitRelative(samples: readonly Sample[]): [number, number, number] {
+  const cols = (s: Sample) => [1 / s.counts, s.work / s.counts, s.outputs / s.counts];
+  const solve = (use: boolean[]): number[] | null => {
+    const idx = use.map((u, i) => (u ? i : -1)).filter((i) => i >= 0);
+    const k = idx.length;
+    const A = Array.from({ length: k }, () => new Array<number>(k + 1).fill(0));
+    for (const s of samples) {
+      const x = cols(s);
+      for (let r = 0; r < k; r++) {
+        for (let c = 0; c < k; c++) A[r]![c]! += x[idx[r]!]! * x[idx[c]!]!;
+        A[r]![k]! += x[idx[r]!]!; // target 1
+      }
+    }
+    // Gaussian elimination with partial pivoting; a pivot this small means collinear columns.
+    const tiny = 1e-9 * Math.max(...A.map((row, i) => Math.abs(row[i]!)));
+    for (let c = 0; c < k; c++) {
+      let p = c;
+      for (let r = c + 1; r < k; r++) if (Math.abs(A[r]![c]!) > Math.abs(A[p]![c]!)) p = r;
+      [A[c], A[p]] = [A[p]!, A[c]!];
+      if (Math.abs(A[c]![c]!) <= tiny) return null;
+      for (let r = 0; r < k; r++) {
+        if (r === c) continue;
+        const f = A[r]![c]! / A[c]![c]!;
+        for (let j = c; j <= k; j++) A[r]![j]! -= f * A[c]![j]!;
+      }
+    }
+    const full = [0, 0, 0];
+    idx.forEach((i, r) => (full[i] = A[r]![k]! / A[r]![r]!));
+    return full;
+  };
+  // A negative coefficient has no meaning (a cost cannot shrink with size): drop it and refit. When
+  // work and outputs are proportional (a ReLU, a fixed-kernel depthwise) the per-output term goes.
+  let use = [true, true, true];
+  for (let tries = 0; tries < 4; tries++) {
+    const x = solve(use);
+    if (!x) {
+      if (!use[2]) break;
+      use = [use[0]!, use[1]!, false];
+      continue;
+    }
+    const neg = x.findIndex((v, i) => use[i] && v < 0);
+    if (neg < 0) return [x[0]!, x[1]!, x[2]!];
+    use = use.map((u, i) => u && i !== neg);
+  }
+  return [0, 0, 0];
+}
+
+const relErr = (pred: number, meas: number) => (pred - meas) / meas;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)]! : NaN;
+};
+const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
+
+export async function fitDefaults(): Promise<void> {
+  const json = process.argv.includes('--json');
+  const log = (s: string) => (json ? process.stderr.write(s + '\n') : console.log(s));
+  const perKernel = Number(arg('per-kernel', '14'));
+  const boards = arg('boards', 'virtual:m4,virtual:m0').split(',');
+  const ctx = createAppContext({ dbPath: ':memory:', shell: 'cli' });
+  const weightedOps: RandomOp[] = ['conv1d', 'conv2d', 'depthwiseConv2d', 'dense', 'gru'];
+  const plainOps: RandomOp[] = ['maxPool1d', 'avgPool1d', 'maxPool2d', 'avgPool2d', 'relu'];
+  const raw: unknown[] = [];
+  type FitRow = {
+    coeffs: number[];
+    n: number;
+    median: number;
+    worst: number;
+    old_median: number;
+    old_worst: number;
+  };
+  const result: Record<string, Record<string, FitRow>> = {};
+  try {
+    for (const spec of boards) {
+      const conn = await boardManager(ctx).connect(spec);
+      const { cpu, modelSlotBytes, arenaBytes } = conn.info;
+      log(`${spec}: ${conn.info.board} (${cpu}), slot ${modelSlotBytes} B, arena ${arenaBytes} B`);
+      const byKey = new Map<string, Sample[]>();
+      let seed = 1;
+      let skipped = 0;
+      const jobs: Array<{ s: Spec; bits: WeightBits }> = [];
+      const rng = new Rng(7);
+      for (const op of weightedOps)
+        for (const bits of [1, 2, 4, 8] as WeightBits[])
+          for (const s of specs(rng, op, op === 'conv1d' ? 2 * perKernel : perKernel)) jobs.push({ s, bits });
+      for (const op of plainOps) for (const s of specs(rng, op, perKernel)) jobs.push({ s, bits: 8 });
+      const t0 = Date.now();
+      for (const { s, bits } of jobs) {
+        const model = measuredLayerModel(seed++, s.op, bits, s.shape, {
+          size: s.size,
+          maxOutputBytes: conn.client.maxPayload - 64 - 8 * 4,
+          ...(s.shiftMinus1 ? { firstShift: -1 } : {}),
+        });
+        const blob = writeBlob(model);
+        const parsed = readBlob(blob);
+        if (blob.length > modelSlotBytes || parsed.arenaMin > arenaBytes) {
+          skipped++;
+          continue;
+        }
+        const [w] = layerWork(parsed, model);
+        await loadModel(conn.client, blob);
+        const x = new Rng(seed).int8Array(model.inputShape.reduce((a, b) => a * b, 1));
+        const r = await conn.client.infer(new Uint8Array(x.buffer));
+        const counts = r.layerElapsed[0]!;
+        const key = `${costKernel(cpu, w!)}/${w!.weightBits ?? 'any'}`;
+        const list = byKey.get(key) ?? [];
+        list.push({ work: w!.work, outputs: w!.outputs, counts, layer: w! });
+        raw.push({
+          board: spec,
+          key,
+          work: w!.work,
+          outputs: w!.outputs,
+          counts,
+          rowLen: parsed.layers[0]!.a?.rowLen ?? 0,
+          nRows: parsed.layers[0]!.a?.nRows ?? 0,
+          inLen: parsed.inShape.reduce((p, q) => p * q, 1),
+        });
+        byKey.set(key, list);
+      }
+      log(
+        `  ${jobs.length - skipped} layers measured (${skipped} too large for the board) in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+      );
+      const table: Record<string, FitRow> = {};
+      for (const [key, samples] of [...byKey].sort()) {
+        const [a, b, c] = fitRelative(samples);
+        const errs = samples.map((s) => Math.abs(relErr(a + b * s.work + c * s.outputs, s.counts)));
+        const oldErrs = samples.map((s) => Math.abs(relErr(defaultEstimate(cpu, s.layer), s.counts)));
+        table[key] = {
+          coeffs: [Math.round(a), round(b, 2), round(c, 1)],
+          n: samples.length,
+          median: median(errs),
+          worst: Math.max(...errs),
+          old_median: median(oldErrs),
+          old_worst: Math.max(...oldErrs),
+        };
+        log(
+          `  ${key.padEnd(20)} n=${String(samples.length).padStart(3)}  [${Math.round(a)}, ${round(b, 2)}, ${round(c, 1)}]  fit |err| median ${(100 * median(errs)).toFixed(1)} %, worst ${(100 * Math.max(...errs)).toFixed(1)} %; current defaults median ${(100 * median(oldErrs)).toFixed(1)} %, worst ${(100 * Math.max(...oldErrs)).toFixed(1)} %`,
+        );
+      }
+      result[`${spec} (${cpuFamily(cpu)})`] = table;
+      await boardManager(ctx).disconnect(spec, { stopVirtual: true });
+    }
+  } finally {
+    await boardManager(ctx).closeAll();
+    await ctx.close();
+  }
+  if (json) console.log(JSON.stringify(result, null, 2));
+  const rawFile = arg('raw', '');
+  if (rawFile) writeFileSync(rawFile, JSON.stringify(raw));
+}

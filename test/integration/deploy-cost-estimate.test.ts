@@ -1,0 +1,89 @@
+// The cost model's default estimate against what the virtual boards measure, for the layers the
+// audit found far off: a 1-bit conv1d with 30 MACs per output (kernel 5 × 6 channels; the old
+// defaults said ~3.7× what the M4 measured, −73 %) and an 8-bit fully connected layer (+34 %). Each
+// must be within the profile's flag threshold (±25 %): a fresh board's first profile should not
+// flag a layer the model knows.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppContext } from '../../src/main/context';
+import { costKernel, defaultEstimate, deviation, FLAG_THRESHOLD } from '../../src/main/deploy/cost-model';
+import { layerWork } from '../../src/main/deploy/layer-work';
+import { BoardManager, boardManager } from '../../src/main/device/board-manager';
+import { loadModel } from '../../src/main/device/model-load';
+import { readBlob } from '../../src/main/engine/blob-reader';
+import { writeBlob } from '../../src/main/engine/blob-writer';
+import { measuredLayerModel, Rng, type RandomOp } from '../../src/main/engine/random-model';
+import type { WeightBits } from '../../src/shared/quant/integer-model';
+import { skipNote, testContext, virtualBoardsUnavailable } from './helpers/virtual-boards';
+
+const unavailable = virtualBoardsUnavailable();
+skipNote(unavailable, 'cost-model estimate vs virtual boards');
+
+interface Case {
+  name: string;
+  op: RandomOp;
+  bits: WeightBits;
+  shape: number[];
+  size: { filters?: number; kernel?: number };
+  firstShift?: number;
+}
+
+const CASES: Case[] = [
+  // 30 MACs per output: kernel 5 × 6 channels, 32 filters (the M4 runs its blocked binary kernel).
+  {
+    name: '1-bit conv1d 64×6, k5, 32 filters',
+    op: 'conv1d',
+    bits: 1,
+    shape: [64, 6],
+    size: { filters: 32, kernel: 5 },
+  },
+  // The same with a requant shift of −1, as a real first binary layer has: the M4's generic path.
+  {
+    name: '1-bit conv1d 64×6, k5, 32 filters, shift −1',
+    op: 'conv1d',
+    bits: 1,
+    shape: [64, 6],
+    size: { filters: 32, kernel: 5 },
+    firstShift: -1,
+  },
+  { name: '8-bit dense 1024→32', op: 'dense', bits: 8, shape: [1024], size: { filters: 32 } },
+  { name: '8-bit dense 256→6', op: 'dense', bits: 8, shape: [256], size: { filters: 6 } },
+];
+
+describe.skipIf(unavailable !== null).each([{ spec: 'virtual:m4' }, { spec: 'virtual:m0' }])(
+  'default cost model vs $spec',
+  ({ spec }) => {
+    let ctx: AppContext;
+    let boards: BoardManager;
+    beforeAll(() => {
+      ctx = testContext();
+      boards = boardManager(ctx);
+    });
+    afterAll(async () => {
+      await boards.closeAll();
+      await ctx.close();
+    });
+
+    it.each(CASES)(`$name: estimate within ±${100 * FLAG_THRESHOLD} % of the measured counts`, async (c) => {
+      const conn = await boards.connect(spec);
+      const model = measuredLayerModel(17, c.op, c.bits, c.shape, {
+        size: c.size,
+        maxOutputBytes: conn.client.maxPayload - 96,
+        ...(c.firstShift !== undefined ? { firstShift: c.firstShift } : {}),
+      });
+      const blob = writeBlob(model);
+      const [w] = layerWork(readBlob(blob), model);
+      await loadModel(conn.client, blob);
+      const x = new Rng(5).int8Array(c.shape.reduce((a, b) => a * b, 1));
+      const r = await conn.client.infer(new Uint8Array(x.buffer));
+      const measured = r.layerElapsed[0]!;
+      const estimate = defaultEstimate(conn.info.cpu, w!);
+      const dev = deviation(measured, estimate)!;
+      console.log(
+        `${spec} ${c.name} [${costKernel(conn.info.cpu, w!)}]: measured ${measured}, estimate ${Math.round(estimate)} (${(100 * dev).toFixed(1)} %)`,
+      );
+      expect(Math.abs(dev), `measured ${measured} vs estimate ${Math.round(estimate)}`).toBeLessThan(
+        FLAG_THRESHOLD,
+      );
+    });
+  },
+);
