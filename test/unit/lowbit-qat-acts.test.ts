@@ -68,12 +68,15 @@ describe('QAT with low-bit activations', () => {
         method: 'qat-lsq',
         weightBits: 4,
         actBits: 2,
-        epochs: 2,
-        batchSize: 32,
+        epochs: 3,
+        batchSize: 16,
+        learningRate: 0.005,
         seed: 1,
       });
       const start = trainLowBit(tf, m, train, val, { ...cfg, epochs: 1, learningRate: 0 });
       const trained = trainLowBit(tf, new FunctionalModel(tf, spec, floatWeights), train, val, cfg);
+      // A later epoch was kept (with the start kept, its steps would be the start's by design).
+      expect(trained.keptEpoch).toBeGreaterThan(0);
       expect([...(trained.actEncodings?.keys() ?? [])].sort()).toEqual(['fc1', 'fc2']);
       for (const layer of ['fc1', 'fc2']) {
         const a = start.actEncodings!.get(layer)!;
@@ -121,8 +124,45 @@ describe('QAT with low-bit activations', () => {
       expect(r.accuracy).not.toBeNull();
       // Same network, same encodings: the integer model's accuracy is the kept epoch's, to a window or two
       // (the fake quantizer and the integer arithmetic round a few near-ties differently).
-      expect(Math.abs(r.accuracy! - accs[r.kept_epoch!]!)).toBeLessThanOrEqual(2 / val.count);
+      expect(Math.abs(r.accuracy! - accs[r.kept_epoch!]!)).toBeLessThanOrEqual(2 / val.count + 1e-9);
     },
     120_000,
   );
+
+  it("a GRU trains on the engine's Q7 state grid, whatever the activation bits, and is not learned", () => {
+    const seqSpec: ModelSpec = ModelSpecSchema.parse({
+      arch: 'custom',
+      inputShape: [4, 3],
+      numClasses: 4,
+      layers: [
+        { type: 'gru', name: 'gru', units: 8 },
+        { type: 'dense', name: 'fc', units: 4 },
+      ],
+    });
+    const m = new FunctionalModel(tf, seqSpec, buildWeights(seqSpec));
+    try {
+      const out = trainLowBit(
+        tf,
+        m,
+        train,
+        val,
+        LowBitConfigSchema.parse({ method: 'qat-lsq', weightBits: 4, actBits: 2, epochs: 1, batchSize: 32 }),
+      );
+      const gru = out.actEncodings!.get('gru')!;
+      // int8 Q7: scale 1/128, zero point 0, all of int8, not 2-bit levels.
+      expect(gru.scales[0]).toBeCloseTo(1 / 128, 12);
+      expect(gru.zeroPoints[0]).toBe(0);
+      expect([gru.qmin, gru.qmax]).toEqual([-128, 127]);
+    } finally {
+      m.dispose();
+    }
+  }, 60_000);
 });
+
+/** The model builder's seeded initial weights of a spec. */
+function buildWeights(s: ModelSpec): NamedWeight[] {
+  const m = buildModel(tf, s, undefined, { seed: 3 });
+  const w = extractWeights(m);
+  m.dispose();
+  return w;
+}

@@ -13,6 +13,7 @@ import {
   type FunctionalModel,
   type QuantTarget,
 } from './qat/functional-model';
+import { gruStateEncoding } from './integer-model-builder';
 import { ActivationObserver } from './observers';
 import { activationEncoding } from './range-setters';
 import { seededRandom } from './rng';
@@ -271,6 +272,9 @@ export function trainLowBit(
   const actBitsOf = (site: string) =>
     site === 'input' ? 8 : (bitsOf.get(model.actOwner.get(site) ?? site)?.acts ?? cfg.actBits);
   const lastLayer = model.spec.layers[model.spec.layers.length - 1]?.name;
+  // A GRU's output is the engine's int8 Q7 state whatever the activation bits: trained on that grid, not learned.
+  const fixedGrid = (site: string) =>
+    model.spec.layers.find((l) => l.name === (model.actOwner.get(site) ?? site))?.type === 'gru';
   const trainedSites = model.actSites.filter((site) => site !== lastLayer);
 
   const quantizers = new Map(
@@ -305,7 +309,10 @@ export function trainLowBit(
       });
     });
     for (const [site, obs] of observers)
-      actEncs.set(site, activationEncoding(obs, actBitsOf(site), { method: 'mse' }));
+      actEncs.set(
+        site,
+        fixedGrid(site) ? gruStateEncoding() : activationEncoding(obs, actBitsOf(site), { method: 'mse' }),
+      );
   };
   const quantizeAct = (site: string, y: Tensor): Tensor => {
     const enc = actEncs.get(site);
@@ -374,8 +381,10 @@ export function trainLowBit(
 
   // QAT: the activation encodings before the first step; LSQ's steps start from them.
   calibrateActs();
+  // The model input keeps its encoding (the integer model calibrates its own), as does a GRU's state.
   if (lsq)
     for (const [site, enc] of actEncs) {
+      if (site === 'input' || fixedGrid(site)) continue;
       const perWindow = model.shapes.layers.find((l) => l.name === site)?.outShape ?? inShape;
       const n = perWindow.reduce((a, b) => a * b, 1);
       actSteps.set(site, {
