@@ -31,7 +31,9 @@ describe('a damaged JSON value in a database row', () => {
       expect(e.message).toContain(`model "broken" (id ${bad})`);
       expect(e.message).toContain('table models, column spec');
       expect(e.message).toMatch(/JSON at position \d+/);
-      expect(e.message).toContain('the rest of the database is intact');
+      expect(e.message).toContain(
+        'Only this value could not be read; the other rows and values are read as usual.',
+      );
 
       const jobs = new JobsRepo(db);
       jobs.insert('job-1', 'train', { epochs: 3 });

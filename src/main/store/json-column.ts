@@ -13,7 +13,7 @@ export interface JsonColumnSource {
 /**
  * Parses a JSON value stored in a column. A damaged value (a disk error, a hand edit, a write cut
  * short outside SQLite's transactions) fails with a store error that names the table, the row and
- * the column, and says the damage is confined to that value, instead of a bare
+ * the column, and says the other values are still read, instead of a bare
  * `Unexpected token … at position 45315` that says none of it.
  */
 export function parseJsonColumn<T = unknown>(text: string, src: JsonColumnSource): T {
@@ -24,7 +24,7 @@ export function parseJsonColumn<T = unknown>(text: string, src: JsonColumnSource
     throw new BitbenchError(
       'store',
       `Cannot read ${src.row}: its ${src.column} value (table ${src.table}, column ${src.column}) in the database is damaged (${msg}). ` +
-        `Only that value is affected; the rest of the database is intact.`,
+        `Only this value could not be read; the other rows and values are read as usual.`,
     );
   }
 }
