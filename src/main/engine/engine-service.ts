@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ServiceImpl } from '../../shared/api/contract';
@@ -25,6 +25,7 @@ import { firmwareRoot } from '../device/virtual-boards';
 import { quantizeInput, runIntegerModel } from '../quant/integer-sim';
 import { ModelsRepo } from '../store/models-repo';
 import { VariantsRepo } from '../store/variants-repo';
+import { writeFilesAtomic } from '../write-file-atomic';
 import { userDataDir } from '../paths';
 import { readBlob } from './blob-reader';
 import { BlobExportError, writeBlob } from './blob-writer';
@@ -126,10 +127,9 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
           `Cannot export ${input.model} to ${out}: ${why}. ${input.format === 'blob' ? '--out takes a file or an existing folder' : '--out takes a folder (created if missing)'}.`,
         );
       };
-      // Each file is written beside its target and renamed over it once complete: a full disk or a
-      // killed process leaves no truncated blob (or a header without its source) that looks like an
-      // export, and an earlier good export stays as it was.
-      const partials: string[] = [];
+      // Each file is written beside its target and renamed over it once all are complete
+      // (writeFilesAtomic): a full disk or a killed process leaves no truncated blob (or a header
+      // without its source) that looks like an export, and an earlier good export stays as it was.
       const writeExport = (): void => {
         const pairs: Array<[file: string, data: Uint8Array | string]> = [];
         if (input.format === 'blob') {
@@ -145,19 +145,12 @@ export function createEngineService(ctx: AppContext): ServiceImpl['engine'] {
         }
         for (const [file] of pairs)
           if (isDir(file)) throw Object.assign(new Error(file), { code: 'EISDIR', path: file });
-        for (const [file, data] of pairs) {
-          partials.push(`${file}.partial`);
-          writeFileSync(`${file}.partial`, data);
-        }
-        for (const [file] of pairs) {
-          renameSync(`${file}.partial`, file);
-          files.push(file);
-        }
+        writeFilesAtomic(pairs);
+        files.push(...pairs.map(([file]) => file));
       };
       try {
         writeExport();
       } catch (err) {
-        for (const p of partials) rmSync(p, { force: true });
         if ((err as NodeJS.ErrnoException).code) refuse(err);
         throw err;
       }

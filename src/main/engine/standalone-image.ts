@@ -8,7 +8,7 @@ import { findQemu, onPath } from '../device/qemu-launcher';
 import { VIRTUAL_BOARDS, qemuArgs, type VirtualBoardDef } from '../device/virtual-boards';
 import { readBlob } from './blob-reader';
 import { exportC } from './c-export';
-import { writeFileAtomic } from '../write-file-atomic';
+import { writeFilesAtomic } from '../write-file-atomic';
 
 /**
  * The standalone inference image (firmware/standalone): one model blob compiled in with only the
@@ -116,13 +116,15 @@ export async function buildStandalone(
   mkdirSync(dir, { recursive: true });
   const c = exportC(blob, 'model');
   // With `footprint --keep <dir>` these are the user's files: replaced whole, never left half-written.
-  writeFileAtomic(path.join(dir, c.headerName), c.header);
-  writeFileAtomic(path.join(dir, c.sourceName), c.source);
-  writeFileAtomic(
-    path.join(dir, 'input.c'),
-    `#include <stdint.h>\nconst uint32_t bb_standalone_input_len = ${input.length}u;\n` +
-      `const int8_t bb_standalone_input[${Math.max(1, input.length)}] = {${Array.from(input).join(', ')}};\n`,
-  );
+  writeFilesAtomic([
+    [path.join(dir, c.headerName), c.header],
+    [path.join(dir, c.sourceName), c.source],
+    [
+      path.join(dir, 'input.c'),
+      `#include <stdint.h>\nconst uint32_t bb_standalone_input_len = ${input.length}u;\n` +
+        `const int8_t bb_standalone_input[${Math.max(1, input.length)}] = {${Array.from(input).join(', ')}};\n`,
+    ],
+  ]);
   const parsed = readBlob(blob);
   const { kernels, wbits } = blobNeeds(parsed);
   const out = path.join(dir, 'build');
