@@ -321,7 +321,6 @@ export function trainLowBit(
     const s = learned ? learned.v : tf.scalar(enc.scales[0]!);
     return fakeQuantSte(tf, y, s, enc.zeroPoints[0]!, enc.qmin, enc.qmax, learned?.gradScale ?? 1);
   };
-  const actHook = (site: string, y: Tensor) => quantizeAct(site, y);
   const learnedActEncodings = (): Map<string, AffineEncoding> => {
     const out = new Map<string, AffineEncoding>();
     for (const [site, enc] of actEncs) {
@@ -357,7 +356,7 @@ export function trainLowBit(
   const evaluate = (data: TrainData, mode: 'float' | 'trained' | 'hard'): number => {
     if (mode === 'float') return accuracyOf(tf, model, data);
     if (universal) return accuracyOf(tf, model, data, mode === 'hard' ? { weight: qatWeight } : {});
-    return accuracyOf(tf, model, data, { weight: qatWeight, act: actHook });
+    return accuracyOf(tf, model, data, { weight: qatWeight, act: quantizeAct });
   };
 
   const snapshot = (): { histograms: WeightHistogram[]; near: number } => {
@@ -460,7 +459,7 @@ export function trainLowBit(
         const { value, grads } = tf.variableGrads(() => {
           const x = tf.tensor(xb.subarray(0, n * per), [n, ...inShape]);
           const labels = tf.oneHot(tf.tensor1d(yb.subarray(0, n), 'int32'), numClasses);
-          const logits = universal ? model.forward(x) : model.forward(x, { weight: qatWeight, act: actHook });
+          const logits = universal ? model.forward(x) : model.forward(x, { weight: qatWeight, act: quantizeAct });
           const task =
             distill && tb
               ? distillationLossTf(
