@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { command, optionsOf, type CliRuntime } from '../runtime';
+import { withSnakeCase } from '../snake-case';
 
 export function registerStatusCommands(program: Command, rt: CliRuntime): void {
   const status = command(
@@ -12,13 +13,7 @@ export function registerStatusCommands(program: Command, rt: CliRuntime): void {
     const { services } = await rt.open(opts);
     const s = await services.status.get({ loadTf: true });
     // The API's camelCase fields, and the snake_case names every other command's JSON uses.
-    const json = {
-      ...s,
-      app_version: s.appVersion,
-      db_path: s.dbPath,
-      schema_version: s.schemaVersion,
-      tf_backend: s.tfBackend,
-    };
+    const json = withSnakeCase(s);
     rt.print(opts, json, (v) =>
       [
         `bitbench ${v.appVersion}`,
