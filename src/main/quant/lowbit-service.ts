@@ -1,10 +1,7 @@
 import type { ServiceImpl } from '../../shared/api/contract';
 import {
   LowBitConfigSchema,
-  LowBitMethod,
-  lowBitTrainingDefaults,
   type LowBitConfig,
-  type LowBitConfigInput,
   type LowBitReport,
   type LowBitTrainInput,
   type SensitivityInput,
@@ -90,20 +87,8 @@ export function defaultVariantName(model: string, cfg: Pick<LowBitConfig, 'metho
   return `${model}-${cfg.method}-w${cfg.weightBits}`.slice(0, 80);
 }
 
-/** The config with the method's own learning rate and schedule where it gives none (the CLI's case). */
-export function withMethodDefaults(config: LowBitConfigInput): LowBitConfigInput {
-  const method = LowBitMethod.safeParse(config.method);
-  if (!method.success) return config;
-  const d = lowBitTrainingDefaults(method.data);
-  return {
-    ...config,
-    learningRate: config.learningRate ?? d.learningRate,
-    lrSchedule: config.lrSchedule ?? d.lrSchedule,
-  };
-}
-
 export function startLowBitTraining(ctx: AppContext, input: LowBitTrainInput): JobHandle<LowBitReport> {
-  const parsed = LowBitConfigSchema.safeParse(withMethodDefaults(input.config));
+  const parsed = LowBitConfigSchema.safeParse(input.config);
   if (!parsed.success)
     throw new BitbenchError(
       'bad_request',

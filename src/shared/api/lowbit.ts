@@ -17,50 +17,60 @@ export function isLowBitMethod(m: string): m is LowBitMethod {
   return (LOWBIT_METHODS as readonly string[]).includes(m);
 }
 
-export const LowBitConfigSchema = z.object({
-  method: LowBitMethod,
-  /** Default weight bits of every conv/dense/GRU layer (the table overrides per layer). */
-  weightBits: Bits.default(1),
-  /** Activation bits (QAT fake-quantizes activations; universal training keeps them float until export). */
-  actBits: Bits.default(8),
-  layerBits: z.record(z.string(), LayerBitsSchema).default({}),
-  epochs: z.number().int().min(1).max(1000).default(20),
-  batchSize: z.number().int().min(1).max(4096).default(64),
-  learningRate: z.number().positive().max(1).default(2e-3),
-  /** Learning rate over the run: constant, or cosine-decayed from learningRate to 0 at the last step. */
-  lrSchedule: z.enum(['constant', 'cosine']).default('constant'),
-  /** Maximum regulariser strength λ_max (universal methods), annealed from λ_max·10⁻⁴. */
-  lambda: z.number().positive().max(1e6).default(1),
-  /** A weight counts as "on a level" within ε (in units of the layer's scale α). */
-  epsilon: z.number().positive().max(0.5).default(0.05),
-  /**
-   * Knowledge distillation from the float parent (null = off): loss = α·CE(labels) + (1 − α)·T²·
-   * KL(softmax(teacher/T) ‖ softmax(student/T)), the teacher's logits computed once before training.
-   */
-  distill: z
-    .object({
-      alpha: z.number().min(0).max(1).default(0.5),
-      temperature: z.number().positive().max(100).default(4),
-    })
-    .nullable()
-    .default(null),
-  /**
-   * Universal methods: epochs after the hard rounding in which the 1-bit/N-bit levels stay frozen and
-   * only the float parameters (biases) and the per-channel scales α are trained, on the rounded network
-   * (0 = off). The weights remain the S1/S2-trained levels; this adapts the rest to them.
-   */
-  roundedEpochs: z.number().int().min(0).max(1000).default(0),
-  /** Train from the model builder's initialisation instead of the float parent's weights. */
-  fromScratch: z.boolean().default(false),
-  seed: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 31 - 1)
-    .default(1),
-  /** Training windows used (0 = all): to keep a run short on big data sets. */
-  maxTrainWindows: z.number().int().min(0).default(0),
-});
+export const LowBitConfigSchema = z
+  .object({
+    method: LowBitMethod,
+    /** Default weight bits of every conv/dense/GRU layer (the table overrides per layer). */
+    weightBits: Bits.default(1),
+    /** Activation bits (QAT fake-quantizes activations; universal training keeps them float until export). */
+    actBits: Bits.default(8),
+    layerBits: z.record(z.string(), LayerBitsSchema).default({}),
+    epochs: z.number().int().min(1).max(1000).default(20),
+    batchSize: z.number().int().min(1).max(4096).default(64),
+    /** Default: the method's own (`lowBitTrainingDefaults`), filled in below. */
+    learningRate: z.number().positive().max(1).optional(),
+    /**
+     * Learning rate over the run: constant, or cosine-decayed from learningRate to 0 at the last step.
+     * Default: the method's own (`lowBitTrainingDefaults`).
+     */
+    lrSchedule: z.enum(['constant', 'cosine']).optional(),
+    /** Maximum regulariser strength λ_max (universal methods), annealed from λ_max·10⁻⁴. */
+    lambda: z.number().positive().max(1e6).default(1),
+    /** A weight counts as "on a level" within ε (in units of the layer's scale α). */
+    epsilon: z.number().positive().max(0.5).default(0.05),
+    /**
+     * Knowledge distillation from the float parent (null = off): loss = α·CE(labels) + (1 − α)·T²·
+     * KL(softmax(teacher/T) ‖ softmax(student/T)), the teacher's logits computed once before training.
+     */
+    distill: z
+      .object({
+        alpha: z.number().min(0).max(1).default(0.5),
+        temperature: z.number().positive().max(100).default(4),
+      })
+      .nullable()
+      .default(null),
+    /**
+     * Universal methods: epochs after the hard rounding in which the 1-bit/N-bit levels stay frozen and
+     * only the float parameters (biases) and the per-channel scales α are trained, on the rounded network
+     * (0 = off). The weights remain the S1/S2-trained levels; this adapts the rest to them.
+     */
+    roundedEpochs: z.number().int().min(0).max(1000).default(0),
+    /** Train from the model builder's initialisation instead of the float parent's weights. */
+    fromScratch: z.boolean().default(false),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(1),
+    /** Training windows used (0 = all): to keep a run short on big data sets. */
+    maxTrainWindows: z.number().int().min(0).default(0),
+  })
+  .transform((c) => {
+    // Every path (CLI, app, API, bench, tests) gets the same per-method defaults.
+    const d = lowBitTrainingDefaults(c.method);
+    return { ...c, learningRate: c.learningRate ?? d.learningRate, lrSchedule: c.lrSchedule ?? d.lrSchedule };
+  });
 export type LowBitConfig = z.infer<typeof LowBitConfigSchema>;
 export type LowBitConfigInput = z.input<typeof LowBitConfigSchema>;
 
@@ -68,7 +78,7 @@ export type LowBitConfigInput = z.input<typeof LowBitConfigSchema>;
  * The learning rate and schedule a method runs with when none is given. QAT fine-tunes a trained float
  * model from its PTQ point, so it starts lower and decays: on har-fp (seed 1, 5 epochs) 0.0005 cosine gave
  * 93.69 / 92.32 / 93.02 % at W4A4 / W3A3 / W2A2 against 93.02 / 91.96 / 92.26 % at 0.002 constant
- * (docs/low-bit.md). Universal training keeps the schema's 0.002, constant.
+ * (docs/low-bit.md). Universal training keeps 0.002, constant. LowBitConfigSchema fills these in.
  */
 export function lowBitTrainingDefaults(method: LowBitMethod): {
   learningRate: number;
