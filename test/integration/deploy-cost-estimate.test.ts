@@ -3,17 +3,15 @@
 // defaults said ~3.7× what the M4 measured, −73 %) and an 8-bit fully connected layer (+34 %). Each
 // must be within the profile's flag threshold (±25 %): a fresh board's first profile should not
 // flag a layer the model knows.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppContext } from '../../src/main/context';
+import { describe, expect, it } from 'vitest';
 import { costKernel, defaultEstimate, deviation, FLAG_THRESHOLD } from '../../src/main/deploy/cost-model';
 import { layerWork } from '../../src/main/deploy/layer-work';
-import { BoardManager, boardManager } from '../../src/main/device/board-manager';
 import { loadModel } from '../../src/main/device/model-load';
 import { readBlob } from '../../src/main/engine/blob-reader';
 import { writeBlob } from '../../src/main/engine/blob-writer';
 import { measuredLayerModel, Rng, type RandomOp } from '../../src/main/engine/random-model';
 import type { WeightBits } from '../../src/shared/quant/integer-model';
-import { skipNote, testContext, virtualBoardsUnavailable } from './helpers/virtual-boards';
+import { skipNote, suiteBoards, virtualBoardsUnavailable } from './helpers/virtual-boards';
 
 const unavailable = virtualBoardsUnavailable();
 skipNote(unavailable, 'cost-model estimate vs virtual boards');
@@ -52,19 +50,10 @@ const CASES: Case[] = [
 describe.skipIf(unavailable !== null).each([{ spec: 'virtual:m4' }, { spec: 'virtual:m0' }])(
   'default cost model vs $spec',
   ({ spec }) => {
-    let ctx: AppContext;
-    let boards: BoardManager;
-    beforeAll(() => {
-      ctx = testContext();
-      boards = boardManager(ctx);
-    });
-    afterAll(async () => {
-      await boards.closeAll();
-      await ctx.close();
-    });
+    const boards = suiteBoards();
 
     it.each(CASES)(`$name: estimate within ±${100 * FLAG_THRESHOLD} % of the measured counts`, async (c) => {
-      const conn = await boards.connect(spec);
+      const conn = await boards().connect(spec);
       const model = measuredLayerModel(17, c.op, c.bits, c.shape, {
         size: c.size,
         maxOutputBytes: conn.client.maxPayload - 96,

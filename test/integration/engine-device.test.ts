@@ -2,13 +2,11 @@
 // serial protocol (MODEL_BEGIN/CHUNK/COMMIT) and run with INFER; every output and every retained
 // layer output must equal the host integer reference. Also: HELLO advertises the kernels, and a
 // corrupted or unsupported blob is refused with a reason.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppContext } from '../../src/main/context';
-import { BoardManager, boardManager } from '../../src/main/device/board-manager';
+import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/main/device/model-load';
 import { readBlob } from '../../src/main/engine/blob-reader';
 import { ALL_BITS, ALL_OPS, makeCase, type EngineCase } from '../helpers/engine-cases';
-import { skipNote, testContext, virtualBoardsUnavailable } from './helpers/virtual-boards';
+import { skipNote, suiteBoards, virtualBoardsUnavailable } from './helpers/virtual-boards';
 
 const unavailable = virtualBoardsUnavailable();
 skipNote(unavailable, 'engine-device integration tests');
@@ -16,19 +14,10 @@ skipNote(unavailable, 'engine-device integration tests');
 describe.skipIf(unavailable !== null).each([{ spec: 'virtual:m4' }, { spec: 'virtual:m0' }])(
   'integer engine on $spec',
   ({ spec }) => {
-    let ctx: AppContext;
-    let boards: BoardManager;
-    beforeAll(() => {
-      ctx = testContext();
-      boards = boardManager(ctx);
-    });
-    afterAll(async () => {
-      await boards.closeAll();
-      await ctx.close();
-    });
+    const boards = suiteBoards();
 
     it('HELLO lists the conv/dense/gru/pool/relu kernels and 1, 2, 4, 8-bit weights', async () => {
-      const conn = await boards.connect(spec);
+      const conn = await boards().connect(spec);
       const info = conn.info as unknown as { kernelMask: number; weightBitsMask: number };
       expect(info.kernelMask & 0x7f).toBe(0x7f);
       expect(info.weightBitsMask).toBe(0x8b);
@@ -36,7 +25,7 @@ describe.skipIf(unavailable !== null).each([{ spec: 'virtual:m4' }, { spec: 'vir
     });
 
     it('every op × weight width: device output and layer outputs equal the host reference', async () => {
-      const conn = await boards.connect(spec);
+      const conn = await boards().connect(spec);
       const cases: EngineCase[] = ALL_OPS.flatMap((op) =>
         ALL_BITS.map((bits) => makeCase(900 + bits * 7 + op.length, op, bits, 2)),
       );
@@ -68,7 +57,7 @@ describe.skipIf(unavailable !== null).each([{ spec: 'virtual:m4' }, { spec: 'vir
     });
 
     it('a blob with a bad version is refused at commit with the reason; the previous model stays active', async () => {
-      const conn = await boards.connect(spec);
+      const conn = await boards().connect(spec);
       const good = makeCase(31, 'dense', 8, 1);
       await loadModel(conn.client, good.blob);
       const bad = good.blob.slice();

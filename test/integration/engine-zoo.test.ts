@@ -5,10 +5,8 @@
 // QEMU boards over the serial protocol, and the outputs must be identical. A model too big for a
 // board (both HAR CNNs and mnist-cnn on the micro:bit's 8 KB arena) must be refused with what it
 // needs against what the board has, before or at commit, and the board must keep its previous model.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppContext } from '../../src/main/context';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { memoryFit } from '../../src/main/deploy/memory-fit';
-import { BoardManager, boardManager } from '../../src/main/device/board-manager';
 import { loadModel } from '../../src/main/device/model-load';
 import { readBlob } from '../../src/main/engine/blob-reader';
 import { writeBlob } from '../../src/main/engine/blob-writer';
@@ -23,7 +21,7 @@ import { PtqConfigSchema, type PtqConfig } from '../../src/shared/api/quant';
 import type { ParsedBlob } from '../../src/shared/engine/blob-format';
 import type { ModelSpec, NamedWeight } from '../../src/shared/model/spec';
 import { gauss } from '../fixtures/quant-small-model';
-import { skipNote, testContext, virtualBoardsUnavailable } from './helpers/virtual-boards';
+import { skipNote, suiteBoards, virtualBoardsUnavailable } from './helpers/virtual-boards';
 
 interface ZooCase {
   name: string;
@@ -157,19 +155,10 @@ skipNote(unavailable, 'engine-zoo integration tests on the virtual boards');
 describe.skipIf(unavailable !== null).each([{ spec: 'virtual:m4' }, { spec: 'virtual:m0' }])(
   'zoo models after quantization on $spec',
   ({ spec }) => {
-    let ctx: AppContext;
-    let boards: BoardManager;
-    beforeAll(() => {
-      ctx = testContext();
-      boards = boardManager(ctx);
-    });
-    afterAll(async () => {
-      await boards.closeAll();
-      await ctx.close();
-    });
+    const boards = suiteBoards();
 
     it('each model that fits gives the host reference output bit for bit; the others are refused with needed vs available', async () => {
-      const conn = await boards.connect(spec);
+      const conn = await boards().connect(spec);
       const info = conn.client.info!;
       let ran = 0;
       const refused: string[] = [];

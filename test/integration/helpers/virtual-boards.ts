@@ -2,7 +2,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { createAppContext, type AppContext } from '../../../src/main/context';
+import { boardManager, type BoardManager } from '../../../src/main/device/board-manager';
 import { findQemu } from '../../../src/main/device/qemu-launcher';
 import { firmwareElf, firmwareRoot, VIRTUAL_BOARDS } from '../../../src/main/device/virtual-boards';
 
@@ -40,6 +42,24 @@ export function skipNote(reason: string | null, what: string): void {
 
 export function testContext(): AppContext {
   return createAppContext({ dbPath: ':memory:', shell: 'cli' });
+}
+
+/**
+ * A board manager on its own in-memory context for the enclosing `describe`: made before its tests,
+ * its boards and context closed after them. Call it in the describe body; the getter is for the tests.
+ */
+export function suiteBoards(): () => BoardManager {
+  let ctx: AppContext | undefined;
+  let boards: BoardManager | undefined;
+  beforeAll(() => {
+    ctx = testContext();
+    boards = boardManager(ctx);
+  });
+  afterAll(async () => {
+    await boards?.closeAll();
+    await ctx?.close();
+  });
+  return () => boards!;
 }
 
 /** Deterministic pseudo-random bytes (xorshift32), so a failing run can be reproduced. */
