@@ -459,7 +459,9 @@ export function trainLowBit(
         const { value, grads } = tf.variableGrads(() => {
           const x = tf.tensor(xb.subarray(0, n * per), [n, ...inShape]);
           const labels = tf.oneHot(tf.tensor1d(yb.subarray(0, n), 'int32'), numClasses);
-          const logits = universal ? model.forward(x) : model.forward(x, { weight: qatWeight, act: quantizeAct });
+          const logits = universal
+            ? model.forward(x)
+            : model.forward(x, { weight: qatWeight, act: quantizeAct });
           const task =
             distill && tb
               ? distillationLossTf(
