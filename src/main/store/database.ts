@@ -111,12 +111,18 @@ export function migrate(db: Db, list: readonly Migration[] = defaultMigrations):
     );
   }
   const insert = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  const isApplied = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?');
   for (const m of [...list].sort((a, b) => a.version - b.version)) {
     if (applied.has(m.version)) continue;
+    // Two processes opening an old database at once (two CLI commands, the app and a CLI command)
+    // both see the migration missing. IMMEDIATE takes the write lock before anything is read, and
+    // the check inside sees what the other process committed: the second one skips it instead of
+    // failing on "duplicate column name".
     db.transaction(() => {
+      if (isApplied.get(m.version)) return;
       db.exec(m.sql);
       insert.run(m.version, m.name, new Date().toISOString());
-    })();
+    }).immediate();
   }
   return currentSchemaVersion(db);
 }
