@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { createDispatcher } from '../../src/main/api/dispatcher';
+import { createAppContext } from '../../src/main/context';
+import { createServices } from '../../src/main/services';
 import { openStore } from '../../src/main/store/database';
 import { JobsRepo } from '../../src/main/store/jobs-repo';
 import { onDamagedRows } from '../../src/main/store/json-column';
 import { ModelsRepo } from '../../src/main/store/models-repo';
 import { SessionsRepo } from '../../src/main/store/sessions-repo';
+import { channelOf, type EventPayload } from '../../src/shared/api/contract';
 import type { DamagedRow } from '../../src/shared/api/damaged-rows';
 import { BitbenchError } from '../../src/shared/errors';
 
@@ -115,6 +119,34 @@ describe('a damaged JSON value in a database row', () => {
     } finally {
       off();
       close();
+    }
+  });
+
+  it('reaches the app: the reply of the list names it, and so does the damagedRows event', async () => {
+    const ctx = createAppContext({ dbPath: ':memory:', shell: 'headless-host' });
+    const events: Array<EventPayload<'damagedRows'>> = [];
+    ctx.events.subscribe((name, payload) => {
+      if (name === 'damagedRows') events.push(payload as EventPayload<'damagedRows'>);
+    });
+    try {
+      const add = ctx.db.prepare(
+        "INSERT INTO models (name, kind, arch, spec, metrics, created_at) VALUES (?, 'float', 'cnn1d', '{\"layers\": []}', '{}', '2026-01-01')",
+      );
+      add.run('ok-model');
+      add.run('bad-model');
+      ctx.db.prepare("UPDATE models SET metrics = '{,}' WHERE name = 'bad-model'").run();
+      const dispatch = createDispatcher(createServices(ctx), { validateOutput: true });
+      const reply = await dispatch(channelOf('models', 'list'), {});
+      if (!reply.ok) throw new Error(reply.error.message);
+      expect((reply.value as Array<{ name: string }>).map((m) => m.name)).toEqual(['ok-model']);
+      expect(reply.damaged?.map((d) => [d.table, d.column])).toEqual([['models', 'metrics']]);
+      expect(reply.damaged?.[0]?.row).toContain('model "bad-model"');
+      expect(events).toEqual([{ rows: reply.damaged }]);
+      // A call that reads no damaged row carries no `damaged`.
+      const clean = await dispatch(channelOf('jobs', 'list'), {});
+      expect(clean).not.toHaveProperty('damaged');
+    } finally {
+      await ctx.close();
     }
   });
 });

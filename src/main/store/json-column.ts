@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DamagedRow } from '../../shared/api/damaged-rows';
 import { BitbenchError } from '../../shared/errors';
 import type { Db } from './database';
@@ -41,6 +42,19 @@ export function parseJsonColumn<T = unknown>(text: string, src: JsonColumnSource
 
 type DamagedRowsSink = (rows: DamagedRow[]) => void;
 const sinks = new WeakMap<Db, DamagedRowsSink>();
+const callScope = new AsyncLocalStorage<DamagedRow[]>();
+
+/**
+ * Runs one API call and gathers the rows its lists left out, so that its reply carries them (the
+ * page that asked shows them even before its event socket is open).
+ */
+export async function collectDamagedRows<T>(
+  call: () => T | Promise<T>,
+): Promise<{ value: T; damaged: DamagedRow[] }> {
+  const damaged: DamagedRow[] = [];
+  const value = await callScope.run(damaged, call);
+  return { value, damaged };
+}
 
 /**
  * Where the rows that lists over `db` leave out are reported (the app context sends them as the
@@ -70,6 +84,7 @@ export function readableRows<R, T>(db: Db, rows: readonly R[], toRow: (r: R) => 
     }
   }
   if (damaged.length > 0) {
+    callScope.getStore()?.push(...damaged);
     const sink = sinks.get(db);
     if (sink) sink(damaged);
     else for (const d of damaged) console.warn(`warning: ${d.message}`);
