@@ -2,6 +2,7 @@ import { EventHub } from './api/event-hub';
 import { JobRunner } from './jobs/job-runner';
 import { openStore, type Db, type OpenedStore } from './store/database';
 import { JobsRepo } from './store/jobs-repo';
+import { onDamagedRows } from './store/json-column';
 
 export type Shell = 'electron' | 'headless-host' | 'cli';
 
@@ -22,6 +23,8 @@ export class AppContext {
     readonly shell: Shell,
   ) {
     this.jobs = new JobRunner(new JobsRepo(store.db), this.events, store.path);
+    // Rows a list leaves out for a damaged value: the CLI prints them on stderr, the app over the page.
+    this.closers.push(onDamagedRows(store.db, (rows) => this.events.emit('damagedRows', { rows })));
   }
 
   get db(): Db {

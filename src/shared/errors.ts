@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { DamagedRow } from './api/damaged-rows';
 
 /** Error codes that cross the main↔renderer and host↔browser boundary. */
 export const ErrorCode = z.enum([
@@ -21,7 +22,8 @@ export const ApiErrorSchema = z.object({
 });
 export type ApiError = z.infer<typeof ApiErrorSchema>;
 
-export type Reply<T> = { ok: true; value: T } | { ok: false; error: ApiError };
+/** A reply; `damaged` names rows a list left out because a JSON value of theirs is damaged. */
+export type Reply<T> = { ok: true; value: T; damaged?: DamagedRow[] } | { ok: false; error: ApiError };
 
 /** An error with a code that the boundary reports as-is; anything else becomes `internal`. */
 export class BitbenchError extends Error {

@@ -3,6 +3,7 @@ import { contract, parseChannel, type ServiceImpl } from '../../shared/api/contr
 import type { ServiceDef } from '../../shared/api/define';
 import { BitbenchError, toApiError, type Reply } from '../../shared/errors';
 import { describeStoreError } from '../store/database';
+import { collectDamagedRows } from '../store/json-column';
 
 export type Dispatch = (channel: string, rawInput: unknown) => Promise<Reply<unknown>>;
 
@@ -38,7 +39,9 @@ export function createDispatcher(
     }
     try {
       const svc = impl[target.service] as Record<string, (input: unknown) => unknown>;
-      const value = await svc[target.method]!(parsed.data);
+      // Rows a list left out for a damaged value travel with the reply (and as the damagedRows event).
+      const { value, damaged } = await collectDamagedRows(() => svc[target.method]!(parsed.data));
+      const extra = damaged.length > 0 ? { damaged } : {};
       if (opts.validateOutput) {
         const out = def.output.safeParse(value);
         if (!out.success) {
@@ -47,9 +50,9 @@ export function createDispatcher(
             `Output of ${target.service}.${target.method} broke the contract: ${formatIssues(out.error)}`,
           );
         }
-        return { ok: true, value: out.data };
+        return { ok: true, value: out.data, ...extra };
       }
-      return { ok: true, value };
+      return { ok: true, value, ...extra };
     } catch (err) {
       return {
         ok: false,

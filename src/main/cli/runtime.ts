@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { ServiceImpl } from '../../shared/api/contract';
+import type { EventPayload, ServiceImpl } from '../../shared/api/contract';
 import type { Job } from '../../shared/api/jobs';
 import { BitbenchError } from '../../shared/errors';
 import { createAppContext, type AppContext } from '../context';
@@ -31,6 +31,17 @@ export class CliRuntime {
     if (!this.ctx) {
       this.ctx = createAppContext({ dbPath: resolveDbPath(opts.db), shell: 'cli' });
       this.services = createServices(this.ctx);
+      // A row a list left out for a damaged value: one warning line each on stderr (stdout, and so
+      // --json, carries the readable rows as always).
+      const warned = new Set<string>();
+      this.ctx.events.subscribe((name, payload) => {
+        if (name !== 'damagedRows') return;
+        for (const d of (payload as EventPayload<'damagedRows'>).rows) {
+          if (warned.has(d.message)) continue;
+          warned.add(d.message);
+          process.stderr.write(`warning: left out of the list: ${d.message}\n`);
+        }
+      });
     }
     return { ctx: this.ctx, services: this.services! };
   }

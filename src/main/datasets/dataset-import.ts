@@ -221,7 +221,7 @@ export async function buildFromSessions(
 ): Promise<DatasetRow> {
   const repo = new SessionsRepo(db);
   const sessions = repo
-    .list({ dataset: input.group })
+    .list({ dataset: input.group, strict: true })
     .filter((s) => s.state !== 'recording' && s.sampleCount > 0);
   if (sessions.length === 0) {
     throw new BitbenchError(

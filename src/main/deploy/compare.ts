@@ -9,6 +9,7 @@ import type { Db } from '../store/database';
 import { ModelsRepo } from '../store/models-repo';
 import { RunsRepo } from '../store/runs-repo';
 import { VariantsRepo } from '../store/variants-repo';
+import { readableRows } from '../store/json-column';
 import { writeBlob } from '../engine/blob-writer';
 import type { VariantDetail } from '../../shared/api/quant';
 
@@ -34,7 +35,8 @@ export function compareModel(db: Db, name: string, board: string | null): Compar
   const variantsRepo = new VariantsRepo(db);
   const runs = new RunsRepo(db);
   const summaries = variantsRepo.list(float.name);
-  const details: VariantDetail[] = summaries.map((s) => variantsRepo.get(s.name));
+  // A variant (or its newest run) with a damaged value is left out and reported, not the whole table.
+  const details: VariantDetail[] = readableRows(db, summaries, (s) => variantsRepo.get(s.name));
   const anyReport = details[0]?.report;
   const params = float.training?.params ?? 0;
   const rows: CompareRow[] = [
@@ -68,10 +70,9 @@ export function compareModel(db: Db, name: string, board: string | null): Compar
     },
   ];
   const ids: number[] = [];
-  for (const d of details) {
+  const variantRow = (d: VariantDetail): void => {
     const m = models.byName(d.summary.name);
-    if (!m) continue;
-    ids.push(m.id);
+    if (!m) return;
     let size = d.report.model_bytes;
     try {
       size = writeBlob(d.integerModel).length;
@@ -118,7 +119,9 @@ export function compareModel(db: Db, name: string, board: string | null): Compar
       pareto_latency: false,
       pareto_size: false,
     });
-  }
+    ids.push(m.id);
+  };
+  readableRows(db, details, variantRow);
   const acc = (r: CompareRow) => r.device_accuracy ?? r.host_accuracy;
   // Latencies are compared only within one board: a count on the M0 is not a count on the M4 (and
   // instructions are not cycles), so with results from several boards each board has its own front.

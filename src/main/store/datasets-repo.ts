@@ -1,5 +1,5 @@
 import type { Db } from './database';
-import { parseJsonColumn } from './json-column';
+import { parseJsonColumn, readableRows } from './json-column';
 
 /**
  * Dataset versions (`datasets`) and their windows (`dataset_windows`). A version is written in one
@@ -164,15 +164,17 @@ export class DatasetsRepo {
 
   /** The newest ready version of every name, by name. */
   listLatest(): DatasetRow[] {
-    return (
+    return readableRows(
+      this.db,
       this.db
         .prepare(
           `SELECT d.* FROM datasets d
            WHERE d.state = 'ready' AND d.version = (SELECT MAX(version) FROM datasets e WHERE e.name = d.name AND e.state = 'ready')
            ORDER BY d.name`,
         )
-        .all() as RawRow[]
-    ).map(toRow);
+        .all() as RawRow[],
+      toRow,
+    );
   }
 
   lock(id: number): void {

@@ -1,6 +1,6 @@
 import type { Job, JobStage, JobState } from '../../shared/api/jobs';
 import type { Db } from './database';
-import { parseJsonColumn } from './json-column';
+import { parseJsonColumn, readableRows } from './json-column';
 
 function pidAlive(pid: number): boolean {
   try {
@@ -193,6 +193,6 @@ export class JobsRepo {
             .all(kind, limit)
         : this.db.prepare('SELECT * FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit)
     ) as JobRow[];
-    return rows.map(toJob);
+    return readableRows(this.db, rows, toJob);
   }
 }

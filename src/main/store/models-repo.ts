@@ -3,7 +3,7 @@ import type { ModelSpec, NamedWeight } from '../../shared/model/spec';
 import type { EpochMetrics, Evaluation, TrainOptions } from '../../shared/model/training';
 import { decodeWeights, encodeWeights } from '../../shared/model/weights-blob';
 import type { Db } from './database';
-import { parseJsonColumn } from './json-column';
+import { parseJsonColumn, readableRows } from './json-column';
 
 /**
  * Models (`models`, from 0001) and how float models were trained (`model_training`, 0004).
@@ -216,7 +216,7 @@ export class ModelsRepo {
         ? this.db.prepare(`${SELECT} WHERE m.kind = ? ORDER BY m.created_at DESC, m.id DESC`).all(kind)
         : this.db.prepare(`${SELECT} ORDER BY m.created_at DESC, m.id DESC`).all()
     ) as RawModel[];
-    return rows.map(toRow);
+    return readableRows(this.db, rows, toRow);
   }
 
   weights(id: number): NamedWeight[] {

@@ -1,6 +1,6 @@
 import { BitbenchError } from '../../shared/errors';
 import type { Db } from './database';
-import { parseJsonColumn } from './json-column';
+import { parseJsonColumn, readableRows } from './json-column';
 
 /**
  * Deploy & profile runs (`runs` of 0001 as extended by 0010, `run_windows`, `run_layers`).
@@ -224,7 +224,7 @@ export class RunsRepo {
         opts.kind ?? null,
         opts.limit,
       ) as RawRun[];
-    return rows.map(toRow);
+    return readableRows(this.db, rows, toRow);
   }
 
   /** The newest profile run of a model (complete preferred over partial), optionally on one board. */

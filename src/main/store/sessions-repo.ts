@@ -1,5 +1,5 @@
 import type { Db } from './database';
-import { parseJsonColumn } from './json-column';
+import { parseJsonColumn, readableRows } from './json-column';
 
 /**
  * Sessions (one continuous recording each), their samples as Float32 chunks, and segment labels.
@@ -194,8 +194,12 @@ export class SessionsRepo {
     return r && toSession(r);
   }
 
-  /** Sessions not deleted, newest first; `dataset` narrows to one group. */
-  list(opts: { dataset?: string; includeDeleted?: boolean } = {}): Session[] {
+  /**
+   * Sessions not deleted, newest first; `dataset` narrows to one group. A session whose JSON values
+   * are damaged is left out and reported (see readableRows), unless `strict` (a dataset built from a
+   * group must not quietly miss one of its sessions): then it fails with its store error.
+   */
+  list(opts: { dataset?: string; includeDeleted?: boolean; strict?: boolean } = {}): Session[] {
     const where: string[] = [];
     const args: unknown[] = [];
     if (opts.dataset !== undefined) {
@@ -204,7 +208,8 @@ export class SessionsRepo {
     }
     if (!opts.includeDeleted) where.push('deleted_at IS NULL');
     const sql = `SELECT * FROM sessions ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC`;
-    return (this.db.prepare(sql).all(...args) as SessionRow[]).map(toSession);
+    const rows = this.db.prepare(sql).all(...args) as SessionRow[];
+    return opts.strict ? rows.map(toSession) : readableRows(this.db, rows, toSession);
   }
 
   /**

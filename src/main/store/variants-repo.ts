@@ -16,7 +16,7 @@ import {
 import { IntegerModelSchema, type IntegerModel } from '../../shared/quant/integer-model';
 import type { Db } from './database';
 import { JobsRepo } from './jobs-repo';
-import { parseJsonColumn } from './json-column';
+import { parseJsonColumn, readableRows } from './json-column';
 
 /**
  * Quantized variants: a `models` row (kind 'quantized', parent_id) and its `quant_variants` row,
@@ -266,7 +266,7 @@ export class VariantsRepo {
           ORDER BY q.created_at DESC, m.id DESC`,
       )
       .all(parent ?? null, parent ?? null) as SummaryRow[];
-    return rows.map(summaryOf);
+    return readableRows(this.db, rows, summaryOf);
   }
 
   get(name: string): VariantDetail {

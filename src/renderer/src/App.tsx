@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { api, HOST_GONE, HOST_RESTARTED, hostLinkState, transport, type HostLink } from './api';
+import { DamagedRowsWarning } from './components/DamagedRows';
 import { ErrorBox } from './components/ErrorBox';
 import { StatusBar } from './components/StatusBar';
 import { useApi } from './hooks';
@@ -51,6 +52,7 @@ export function App() {
       </nav>
       <main className="content">
         <HostLinkBanner />
+        <DamagedRowsWarning key={current.id} />
         {storeError ? (
           <section className="page">
             <h1>bitbench cannot open its database</h1>

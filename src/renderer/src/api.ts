@@ -1,5 +1,6 @@
 import { buildApiClient } from '../../shared/api/client';
 import { EVENT_PREFIX, type BitbenchApi, type EventName, type EventsClient } from '../../shared/api/contract';
+import { DamagedRowsEventSchema } from '../../shared/api/damaged-rows';
 import type { Reply } from '../../shared/errors';
 
 declare global {
@@ -129,7 +130,12 @@ function createHostApi(): BitbenchApi {
       return { ok: false, error: { code: 'unavailable', message: HOST_RESTARTED } };
     }
     setHostLink('ok');
-    return (await res.json()) as Reply<unknown>;
+    const reply = (await res.json()) as Reply<unknown>;
+    // Rows a list left out (damaged in the database) come with the reply too: the page shows them
+    // even when this call beat the event socket's opening.
+    const damaged = reply.ok && DamagedRowsEventSchema.safeParse({ rows: reply.damaged });
+    if (damaged && damaged.success) for (const l of listeners.get('damagedRows') ?? []) l(damaged.data);
+    return reply;
   }, events);
 }
 

@@ -1,4 +1,5 @@
 import { BoardEventSchema } from './boards';
+import { DamagedRowsEventSchema } from './damaged-rows';
 import { DeployProgressSchema } from './deploy';
 import { JobSchema } from './jobs';
 import { RecordingSamplesSchema, RecordingStatusSchema } from './recording';
@@ -21,4 +22,6 @@ export const eventSchemas = {
   trainProgress: TrainProgressSchema,
   /** Bytes, rate and windows of a running flash or profile job (the Deploy page's progress). */
   deployProgress: DeployProgressSchema,
+  /** A list left out rows whose JSON values in the database are damaged (it shows the others). */
+  damagedRows: DamagedRowsEventSchema,
 };
