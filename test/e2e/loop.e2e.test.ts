@@ -161,9 +161,16 @@ describe.skipIf(!!skip)(
       await expect.poll(() => page5.textContent()).toContain('mse+adaquant+bias-correction+weight-tuning');
       await page.getByTestId('quant-tuning').selectOption('ranges');
       await expect.poll(() => page5.textContent()).toContain('mse+adaquant+bias-correction+range-tuning');
+      // QDrop is offered while a learning step is chosen, and joins the method string.
+      await page.getByTestId('quant-qdrop').check();
+      await expect
+        .poll(() => page.getByTestId('quant-method').textContent())
+        .toBe('mse+adaquant+bias-correction+range-tuning+qdrop');
+      await page.getByTestId('quant-qdrop').uncheck();
       await page.getByTestId('quant-tuning').selectOption('biases');
       await page.getByTestId('quant-layerwise').selectOption('none');
       await expect.poll(() => page5.textContent()).toContain('mse+bias-correction+bias-tuning');
+      await expect.poll(() => page.getByTestId('quant-method').textContent()).not.toContain('qdrop');
       await runJob(page.getByTestId('quantize-page'), () => page.getByTestId('quant-start').click(), 120_000);
       await expect
         .poll(() => page.getByTestId('variants').textContent(), { timeout: 120_000 })

@@ -95,6 +95,15 @@ describe('quantize and variants on the command line (small model)', () => {
         ['--method', 'mse+adaround', '--tuning-iterations', '20'],
         /--tuning-iterations sets the steps of bias-tuning, weight-tuning or range-tuning; method "mse\+adaround" has none/,
       ],
+      [
+        ['--method', 'mse+qdrop'],
+        /qdrop changes how the learning steps see the activations .* "mse\+qdrop" has none/,
+      ],
+      [
+        ['--method', 'mse+adaround', '--qdrop-prob', '0.3'],
+        /--qdrop-prob .* method "mse\+adaround" has no qdrop step/,
+      ],
+      [['--method', 'mse+adaround+qdrop', '--qdrop-prob', '1'], /--qdrop-prob: "1" is not a probability/],
     ] as const) {
       const r = await q([...args]);
       expect(r.code, args.join(' ')).toBe(1);
@@ -169,5 +178,35 @@ describe('quantize and variants on the command line (small model)', () => {
     }>;
     expect(list.find((v) => v.name === 'tiny-same')!.mixed).toBe(false);
     expect(list.find((v) => v.name === 'tiny-logits4')!.mixed).toBe(true);
+  }, 120_000);
+
+  it('quantize --method …+qdrop --qdrop-prob runs QDrop and stores it in the method and the config', async () => {
+    const r = await runCliCaptured(
+      [
+        'quantize',
+        '--model',
+        'tiny-fp',
+        '--name',
+        'tiny-qdrop',
+        '--weights',
+        '4',
+        '--acts',
+        '4',
+        '--calib',
+        '32',
+        '--method',
+        'mse+adaround+qdrop',
+        '--iterations',
+        '20',
+        '--qdrop-prob',
+        '0.3',
+        '--json',
+      ],
+      db,
+    );
+    expect(r.code, r.err).toBe(0);
+    const rep = JSON.parse(r.out) as PtqReport;
+    expect(rep.method).toBe('mse+adaround+qdrop');
+    expect(rep.config).toMatchObject({ qdrop: true, qdropProb: 0.3 });
   }, 120_000);
 });

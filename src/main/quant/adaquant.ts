@@ -4,6 +4,7 @@ import type { Tf } from '../ml/tf-loader';
 import { roundedKernel } from './adaround';
 import {
   batchIndices,
+  batchInput,
   evaluateKernel,
   layerOutput,
   reconstructionLoss,
@@ -105,7 +106,7 @@ export function adaQuant(
         () =>
           tf.tidy(() => {
             const wq = fakeQuantSte(tf, w0.add(delta.mul(s)), s, z, enc.qmin, enc.qmax);
-            const out = layerOutput(tf, tf.gather(p.xq, idx), wq, b0.add(u.mul(k)), p.activation);
+            const out = layerOutput(tf, batchInput(tf, p, idx, rand), wq, b0.add(u.mul(k)), p.activation);
             return reconstructionLoss(tf, out, tf.gather(p.target, idx)) as TfType.Scalar;
           }),
         t % 50 === 0 || t === opts.iterations - 1,

@@ -3,6 +3,7 @@ import type { AffineEncoding } from '../../shared/quant/encoding';
 import type { Tf } from '../ml/tf-loader';
 import {
   batchIndices,
+  batchInput,
   evaluateKernel,
   layerOutput,
   reconstructionLoss,
@@ -120,7 +121,7 @@ export function adaRound(
           tf.tidy(() => {
             const h = rectifiedSigmoid(tf, V);
             const wSoft = floorT.add(h).clipByValue(enc.qmin, enc.qmax).mul(sT);
-            const out = layerOutput(tf, tf.gather(p.xq, idx), wSoft, biasT, p.activation);
+            const out = layerOutput(tf, batchInput(tf, p, idx, rand), wSoft, biasT, p.activation);
             const rec = reconstructionLoss(tf, out, tf.gather(p.target, idx));
             return (
               beta === undefined ? rec : rec.add(roundingRegulariser(tf, h, beta).mul(opts.regWeight))

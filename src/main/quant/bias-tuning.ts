@@ -14,6 +14,7 @@ import {
   withoutLogitsGrid,
   type SimSettings,
 } from './tf-forward';
+import { dropQuantization, maskSeed } from './qdrop';
 import { fakeQuantSte, steRound } from './tf-quantizer';
 
 /**
@@ -59,6 +60,12 @@ export interface BiasTuningOptions {
   checkEvery: number;
   /** Range tuning: Adam's step for the log step sizes θ (s = s₀·exp(θ)). */
   rangeLearningRate: number;
+  /**
+   * QDrop (qdrop.ts): the probability that a hidden activation value skips its quantizer in a
+   * training step. 0: every value is quantized, as at inference. Checks and the result always use
+   * the exact simulation.
+   */
+  dropProb: number;
   seed: number;
   /** Called after each step (1-based) with the step count: the job's progress bar. */
   onStep?: (step: number, of: number) => void;
@@ -71,6 +78,7 @@ export const defaultBiasTuningOptions: BiasTuningOptions = {
   weightLearningRate: 5e-3,
   checkEvery: 25,
   rangeLearningRate: 5e-3,
+  dropProb: 0,
   seed: 1,
 };
 
@@ -189,6 +197,7 @@ export function tuneBiases(
   const vars = new Map(weighted.map((n) => [n.name, tf.variable(tf.tensor1d(n.bias), true)]));
   const optimizer = tf.train.adam(opts.learningRate);
   const rand = seededRandom(opts.seed ^ 0xb1a5);
+  const drops = seededRandom(opts.seed ^ 0xd709);
   const encParams = (e: AffineEncoding) => ({ s: tf.scalar(e.scales[0]!), z: e.zeroPoints[0]! });
   // Weight tuning: per tuned layer its levels L, scales s (per output channel, the kernel's last
   // axis, so they broadcast over the [fanIn, cout] matrix), and the offsets Δ (Adam at its own rate
@@ -317,7 +326,8 @@ export function tuneBiases(
                   // Range tuning: LSQ's step-size gradient; Adam makes LSQ's gradient scale moot.
                   const theta = ranges.get(enc);
                   const step = theta ? s.mul(theta.mul(rk).exp()) : s;
-                  x = fakeQuantSte(tf, y, step, z, enc.qmin, enc.qmax);
+                  const q = fakeQuantSte(tf, y, step, z, enc.qmin, enc.qmax);
+                  x = opts.dropProb > 0 ? dropQuantization(tf, y, q, opts.dropProb, maskSeed(drops)) : q;
                 } else x = y;
               } else {
                 x = nodeForwardTf(tf, node, x, sim.kernels?.get(node.name), undefined);

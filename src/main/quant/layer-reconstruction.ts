@@ -1,6 +1,7 @@
 import type * as TfType from '@tensorflow/tfjs';
 import type { Tf } from '../ml/tf-loader';
 import type { Activation } from './ptq-graph';
+import { dropQuantization, maskSeed } from './qdrop';
 import { applyActivation } from './tf-forward';
 
 /**
@@ -14,6 +15,11 @@ type Tensor = TfType.Tensor;
 export interface LayerProblem {
   /** [R, K] input rows of the quantized model. */
   xq: Tensor;
+  /**
+   * QDrop (qdrop.ts): the float model's input rows, same layout, and the probability that a value of
+   * a training batch comes from them instead of `xq`. Losses reported before/after use `xq` alone.
+   */
+  drop?: { xf: Tensor; prob: number };
   /** [R, cout] float target (post-activation). */
   target: Tensor;
   /** Float kernel as a [K, cout] matrix (Keras layout flattened). */
@@ -51,6 +57,16 @@ export function evaluateKernel(tf: Tf, p: LayerProblem, kernel: Float32Array, ch
     v.dispose();
   }
   return total / p.rows;
+}
+
+/**
+ * A training batch's input rows: the quantized model's, or with QDrop a seeded per-value mix of the
+ * quantized and the float model's rows (the input quantizers dropped at random).
+ */
+export function batchInput(tf: Tf, p: LayerProblem, idx: Tensor, rand: () => number): Tensor {
+  const xq = tf.gather(p.xq, idx);
+  if (!p.drop) return xq;
+  return dropQuantization(tf, tf.gather(p.drop.xf, idx), xq, p.drop.prob, maskSeed(rand));
 }
 
 /** Seeded batch of row indices. */

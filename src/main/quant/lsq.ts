@@ -4,6 +4,7 @@ import type { Tf } from '../ml/tf-loader';
 import { withScales } from './affine-quantizer';
 import {
   batchIndices,
+  batchInput,
   evaluateKernel,
   layerOutput,
   reconstructionLoss,
@@ -67,7 +68,7 @@ export function lsqWeightScales(
           tf.tidy(() => {
             const s = s0.mul(m);
             const wq = fakeQuantSte(tf, w, s, 0, enc.qmin, enc.qmax, g);
-            const out = layerOutput(tf, tf.gather(p.xq, idx), wq, biasT, p.activation);
+            const out = layerOutput(tf, batchInput(tf, p, idx, rand), wq, biasT, p.activation);
             return reconstructionLoss(tf, out, tf.gather(p.target, idx)) as TfType.Scalar;
           }),
         false,

@@ -365,6 +365,7 @@ export async function runPtq(
           iterations: config.biasTuningIterations,
           learningRate: config.biasTuningLr,
           seed: config.seed,
+          dropProb: config.qdrop ? config.qdropProb : 0,
           // Minutes on a big model: the bar moves with the steps, up to where the integer model starts.
           onStep: (t, of) => progress(tuningBase + (0.5 * t) / of / totalUnits, `${what} ${t}/${of}`),
         },
@@ -439,9 +440,11 @@ function quantizeLayer(
         n.activation,
       ),
     );
-    rowsF.dispose();
+    // QDrop keeps the float rows: training batches mix them with the quantized ones (qdrop.ts).
+    if (!config.qdrop) rowsF.dispose();
     const problem: LayerProblem = {
       xq: rowsQ,
+      ...(config.qdrop ? { drop: { xf: rowsF, prob: config.qdropProb } } : {}),
       target,
       kernel: n.kernel,
       rows: rowsQ.shape[0]!,
@@ -514,6 +517,7 @@ function quantizeLayer(
       }
     } finally {
       rowsQ.dispose();
+      if (config.qdrop) rowsF.dispose();
       target.dispose();
     }
   }

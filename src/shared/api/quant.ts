@@ -22,6 +22,7 @@ export const PTQ_STEPS = [
   'bias-tuning',
   'weight-tuning',
   'range-tuning',
+  'qdrop',
 ] as const;
 export const PtqStep = z.enum(PTQ_STEPS);
 export type PtqStep = z.infer<typeof PtqStep>;
@@ -66,6 +67,14 @@ export const PtqConfigSchema = z.object({
    * biasTuning): LSQ's opt_qparam on the activations, whole network (src/main/quant/bias-tuning.ts).
    */
   rangeTuning: z.boolean().default(false),
+  /**
+   * QDrop (Wei et al. 2022): while the layerwise and end-to-end steps learn, each activation value
+   * skips its quantizer with probability `qdropProb`, so what they learn holds for a neighbourhood
+   * of the activation noise rather than for the calibration windows' exact noise
+   * (src/main/quant/qdrop.ts).
+   */
+  qdrop: z.boolean().default(false),
+  qdropProb: z.number().min(0).max(1).default(0.5),
   biasTuningIterations: z.number().int().min(1).max(100_000).default(400),
   /** Adam's step for the biases, in the model's real units (logits of order 1–10: 1e-3). */
   biasTuningLr: z.number().positive().max(1).default(1e-3),
@@ -131,15 +140,22 @@ export function parseMethod(method: string): Partial<PtqConfig> {
         out.biasTuning = true;
         out.rangeTuning = true;
         break;
+      case 'qdrop':
+        out.qdrop = true;
+        break;
     }
   }
+  if (out.qdrop && !out.optimizer && !out.biasTuning)
+    throw new Error(
+      `qdrop changes how the learning steps see the activations (adaround, adaquant, lsq, bias-tuning, weight-tuning, range-tuning); method "${method}" has none, so it would do nothing`,
+    );
   return out;
 }
 
 /** The method string of a config (inverse of parseMethod). */
 export function methodOf(
   c: Pick<PtqConfig, 'cle' | 'biasAbsorption' | 'weightRange' | 'optimizer' | 'biasCorrection'> &
-    Partial<Pick<PtqConfig, 'biasTuning' | 'weightTuning' | 'rangeTuning'>>,
+    Partial<Pick<PtqConfig, 'biasTuning' | 'weightTuning' | 'rangeTuning' | 'qdrop'>>,
 ): string {
   return [
     c.cle ? 'cle' : '',
@@ -150,6 +166,7 @@ export function methodOf(
     // weight-/range-tuning tune the biases too (and parse back to both).
     c.weightTuning ? 'weight-tuning' : c.biasTuning && !c.rangeTuning ? 'bias-tuning' : '',
     c.rangeTuning ? 'range-tuning' : '',
+    c.qdrop ? 'qdrop' : '',
   ]
     .filter(Boolean)
     .join('+');

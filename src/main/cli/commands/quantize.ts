@@ -33,6 +33,7 @@ interface QuantizeFlags extends CommonOptions {
   layerBits?: string;
   iterations?: string;
   tuningIterations?: string;
+  qdropProb?: string;
   logitRange?: string;
   dataset?: string;
   overwrite?: boolean;
@@ -162,6 +163,7 @@ const PTQ_ONLY_FLAGS: Record<string, string> = {
   calib: '--calib',
   iterations: '--iterations',
   tuningIterations: '--tuning-iterations',
+  qdropProb: '--qdrop-prob',
   logitRange: '--logit-range',
   inputBits: '--input-bits',
 };
@@ -200,7 +202,7 @@ export function registerQuantizeCommands(program: Command, rt: CliRuntime): void
     )
     .option(
       '--method <steps>',
-      'PTQ steps joined by +: minmax|mse|percentile, cle, bias-absorption, adaround|adaquant|lsq, bias-correction, bias-tuning|weight-tuning|range-tuning; or one low-bit training method: universal-s1|universal-s2|qat-ste|qat-lsq',
+      'PTQ steps joined by +: minmax|mse|percentile, cle, bias-absorption, adaround|adaquant|lsq, bias-correction, bias-tuning|weight-tuning|range-tuning, qdrop; or one low-bit training method: universal-s1|universal-s2|qat-ste|qat-lsq',
       'minmax',
     )
     .option('--calib <n>', 'calibration windows drawn from the train split (default 1024)')
@@ -215,6 +217,10 @@ export function registerQuantizeCommands(program: Command, rt: CliRuntime): void
       "the logits' output grid: argmax (where the runner-up logits live; default) or acts (the activations' range setter)",
     )
     .option('--tuning-iterations <n>', 'bias-/weight-/range-tuning steps of 64 windows (default 400)')
+    .option(
+      '--qdrop-prob <p>',
+      'with qdrop: the probability an activation value skips its quantizer while the steps learn (default 0.5)',
+    )
     .option(
       '--dataset <name>',
       'dataset to calibrate/evaluate on (default: the one the model was trained on)',
@@ -268,6 +274,10 @@ export function registerQuantizeCommands(program: Command, rt: CliRuntime): void
         fail(
           `--tuning-iterations sets the steps of bias-tuning, weight-tuning or range-tuning; method "${o.method ?? 'minmax'}" has none of them and would ignore it.`,
         );
+      if (fromCli('qdropProb') && !steps.qdrop)
+        fail(
+          `--qdrop-prob sets QDrop's drop probability; method "${o.method ?? 'minmax'}" has no qdrop step and would ignore it.`,
+        );
       if (!o.name) fail('--name is required: the name of the quantized variant to create.');
       const config: Partial<PtqConfig> = {};
       const w = bitsFlag(o.weights, '--weights');
@@ -284,6 +294,12 @@ export function registerQuantizeCommands(program: Command, rt: CliRuntime): void
       if (seed !== undefined) config.seed = seed;
       if (iterations !== undefined) config.iterations = iterations;
       if (tuningIterations !== undefined) config.biasTuningIterations = tuningIterations;
+      if (o.qdropProb !== undefined) {
+        const p = Number(o.qdropProb);
+        if (o.qdropProb.trim() === '' || !Number.isFinite(p) || p <= 0 || p >= 1)
+          fail(`--qdrop-prob: "${o.qdropProb}" is not a probability between 0 and 1 (exclusive), e.g. 0.5.`);
+        config.qdropProb = p;
+      }
       if (o.logitRange !== undefined) {
         if (o.logitRange !== 'argmax' && o.logitRange !== 'acts')
           fail(`--logit-range: "${o.logitRange}" is not argmax or acts.`);

@@ -69,6 +69,7 @@ function methodString(
   layerwise: Layerwise,
   bc: boolean,
   tuning: Tuning = 'none',
+  qdrop = false,
 ): string {
   return methodOf({
     cle,
@@ -79,6 +80,8 @@ function methodString(
     biasTuning: tuning !== 'none',
     weightTuning: tuning === 'weights',
     rangeTuning: tuning === 'ranges',
+    // QDrop only changes the learning steps: without one it would do nothing.
+    qdrop: qdrop && (layerwise !== 'none' || tuning !== 'none'),
   });
 }
 
@@ -388,6 +391,7 @@ export function QuantizePage() {
   const [layerwise, setLayerwise] = useState<Layerwise>('none');
   const [bc, setBc] = useState(true);
   const [tuning, setTuning] = useState<Tuning>('none');
+  const [qdrop, setQdrop] = useState(false);
   const [name, setName] = useState('');
   const [jobId, setJobId] = useState<string>();
   const [submitting, setSubmitting] = useState(false);
@@ -446,6 +450,7 @@ export function QuantizePage() {
     layerwise,
     bc,
     tuning,
+    qdrop,
   ]);
   const [refusal, setRefusal] = useState<{ error: unknown; key: string }>();
   const error = refusal?.key === inputsKey ? refusal.error : undefined;
@@ -470,7 +475,7 @@ export function QuantizePage() {
       const r = await api.quant.quantize({
         model: current,
         name: target,
-        method: methodString(range, cle, layerwise, bc, tuning),
+        method: methodString(range, cle, layerwise, bc, tuning, qdrop),
         config,
         overwrite,
       });
@@ -638,7 +643,20 @@ export function QuantizePage() {
                 <option value="weights">weight and bias tuning</option>
               </select>
             </label>
-            <span className="muted mono">{methodString(range, cle, layerwise, bc, tuning)}</span>
+            {(layerwise !== 'none' || tuning !== 'none') && (
+              <label title="QDrop (Wei et al. 2022): while the learning steps run, each activation value skips its quantizer with probability 0.5">
+                <input
+                  type="checkbox"
+                  checked={qdrop}
+                  onChange={(e) => setQdrop(e.target.checked)}
+                  data-testid="quant-qdrop"
+                />{' '}
+                + QDrop
+              </label>
+            )}
+            <span className="muted mono" data-testid="quant-method">
+              {methodString(range, cle, layerwise, bc, tuning, qdrop)}
+            </span>
             <span className="spacer" />
             <button
               type="button"
