@@ -394,6 +394,7 @@ export function RecordPage() {
           <SessionView
             key={selected}
             id={selected}
+            listed={list.find((s) => s.id === selected)}
             onChanged={changed}
             onDeleted={() => {
               setSelected(null);
