@@ -1,3 +1,4 @@
+import type { HintAudience } from '../shared/hints';
 import { EventHub } from './api/event-hub';
 import { JobRunner } from './jobs/job-runner';
 import { openStore, type Db, type OpenedStore } from './store/database';
@@ -22,6 +23,11 @@ export class AppContext {
     readonly shell: Shell,
   ) {
     this.jobs = new JobRunner(new JobsRepo(store.db), this.events, store.path);
+  }
+
+  /** Whom this process's errors speak to: the CLI user (commands, flags) or the app user (pages, fields). */
+  get audience(): HintAudience {
+    return this.shell === 'cli' ? 'cli' : 'app';
   }
 
   get db(): Db {
