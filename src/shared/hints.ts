@@ -45,4 +45,12 @@ export const Hints = {
     a === 'cli'
       ? `bitbench firmware build --board ${board}`
       : `press Build firmware (with ${board} chosen) under "Flash firmware to a real board" on the Devices page`,
+  /** After a profile run that stopped part-way: how to go on from where it stopped. */
+  resumeProfile: (a: HintAudience, runId: number): string =>
+    a === 'cli'
+      ? `resume it with \`bitbench profile --resume ${runId}\``
+      : `press Resume on run ${runId} in the Deploy page's list of runs`,
+  /** Where the calibration set's size is asked for. */
+  calibSize: (a: HintAudience): string =>
+    a === 'cli' ? '--calib' : 'Calibration windows on the Quantize page',
 };
