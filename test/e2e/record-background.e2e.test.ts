@@ -80,4 +80,51 @@ describe.skipIf(!!skip)('Record page: recordings that end in the background', ()
   it('logged no errors in the page', () => {
     expect(consoleErrors).toEqual([]);
   });
+
+  // Last: the refused event sockets below log errors in the page by design.
+  it('a recording that ends while the event link is down shows as ended, without a reload', async () => {
+    type Hooked = { bbSockets: WebSocket[]; bbBlock: boolean };
+    // The page's event sockets, kept where the test can close them and refuse their reconnection.
+    await page.addInitScript(() => {
+      const w = window as unknown as Hooked;
+      w.bbSockets = [];
+      w.bbBlock = false;
+      const Native = window.WebSocket;
+      window.WebSocket = class extends Native {
+        constructor(url: string | URL, protocols?: string | string[]) {
+          super(w.bbBlock ? String(url).replace('/events', '/refused') : url, protocols);
+          w.bbSockets.push(this);
+        }
+      };
+    });
+    await page.reload();
+    await page.getByTestId('record-page').waitFor();
+    await page.getByTestId('rec-name').fill('bg unheard');
+    await page.getByTestId('rec-duration').fill('3');
+    await page.getByTestId('rec-start').click();
+    await expect
+      .poll(() => page.getByTestId('rec-state').textContent(), { timeout: 30_000 })
+      .toBe('recording');
+    await page.evaluate(() => {
+      const w = window as unknown as Hooked;
+      w.bbBlock = true;
+      for (const ws of w.bbSockets) ws.close();
+    });
+    // The host finishes it; the page hears nothing of it.
+    await expect
+      .poll(async () => ((await call('bb:recording.status', {})) as { state: string }).state, {
+        timeout: 20_000,
+      })
+      .toBe('idle');
+    await page.getByTestId('rec-start').waitFor({ timeout: 10_000 });
+    await expect
+      .poll(() => page.getByTestId('session-name').textContent(), { timeout: 10_000 })
+      .toBe('bg unheard');
+    await expect
+      .poll(() => view().textContent(), { timeout: 10_000 })
+      .toMatch(/bg unheard\s*complete\s*300 samples/);
+    await page.evaluate(() => {
+      (window as unknown as Hooked).bbBlock = false;
+    });
+  }, 90_000);
 });
