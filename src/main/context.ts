@@ -1,3 +1,4 @@
+import type { HintAudience } from '../shared/hints';
 import { EventHub } from './api/event-hub';
 import { JobRunner } from './jobs/job-runner';
 import { openStore, type Db, type OpenedStore } from './store/database';
@@ -25,6 +26,11 @@ export class AppContext {
     this.jobs = new JobRunner(new JobsRepo(store.db), this.events, store.path);
     // Rows a list leaves out for a damaged value: the CLI prints them on stderr, the app over the page.
     this.closers.push(onDamagedRows(store.db, (rows) => this.events.emit('damagedRows', { rows })));
+  }
+
+  /** Whom this process's errors speak to: the CLI user (commands, flags) or the app user (pages, fields). */
+  get audience(): HintAudience {
+    return this.shell === 'cli' ? 'cli' : 'app';
   }
 
   get db(): Db {

@@ -11,6 +11,8 @@ import {
   planFlash,
   volumeRoots,
 } from '../../src/main/device/firmware-flasher';
+import { createAppContext } from '../../src/main/context';
+import { createFirmwareService } from '../../src/main/device/firmware-service';
 import { firmwareRoot } from '../../src/main/device/virtual-boards';
 import { runCli } from '../../src/main/cli/program';
 import { CliRuntime } from '../../src/main/cli/runtime';
@@ -191,6 +193,53 @@ describe('bitbench firmware (CLI, through the service)', () => {
       );
     } finally {
       err.mockRestore();
+    }
+  });
+});
+
+describe('firmware flasher: a missing image, worded for the CLI or the app', () => {
+  /** What an app user cannot act on: a flag, a BITBENCH_ variable, a `bitbench` or npm command. */
+  const CLI_ONLY = /--[a-z]|BITBENCH_|bitbench [a-z]+ |npm run/;
+
+  it('the plan points the CLI at `bitbench firmware build`, the app at its Build firmware button', () => {
+    const s = scene({ drive: 'NODE_F401RE', image: false });
+    const cli = planFlash('nucleo-f401re', s.env).advice;
+    const app = planFlash('nucleo-f401re', { ...s.env, audience: 'app' }).advice;
+    expect(cli).toContain('First build it: bitbench firmware build --board nucleo-f401re.');
+    expect(app).toContain(
+      'First build it: press Build firmware (with nucleo-f401re chosen) under "Flash firmware to a real board" on the Devices page.',
+    );
+    expect(app).not.toMatch(CLI_ONLY);
+  });
+
+  it("the app's firmware service (headless host, Electron) words its flash error for the app, the CLI's for the CLI", async () => {
+    const s = scene({ image: false });
+    const saved = process.env.BITBENCH_FIRMWARE_DIR;
+    process.env.BITBENCH_FIRMWARE_DIR = s.fw;
+    try {
+      for (const shell of ['cli', 'headless-host', 'electron'] as const) {
+        const ctx = createAppContext({ dbPath: ':memory:', shell });
+        try {
+          const err = await Promise.resolve(
+            createFirmwareService(ctx).flash({ board: 'nucleo-f401re' }),
+          ).then(
+            () => null,
+            (e: Error) => e,
+          );
+          expect(err?.message, shell).toMatch(/^No firmware image at .*bitbench\.bin\. Build it first: /);
+          if (shell === 'cli')
+            expect(err!.message).toContain('bitbench firmware build --board nucleo-f401re');
+          else {
+            expect(err!.message, shell).toContain('press Build firmware (with nucleo-f401re chosen)');
+            expect(err!.message, shell).not.toMatch(CLI_ONLY);
+          }
+        } finally {
+          await ctx.close();
+        }
+      }
+    } finally {
+      if (saved === undefined) delete process.env.BITBENCH_FIRMWARE_DIR;
+      else process.env.BITBENCH_FIRMWARE_DIR = saved;
     }
   });
 });

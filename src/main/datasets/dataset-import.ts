@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { BuildInput, ImportParsed } from '../../shared/api/datasets';
 import { BitbenchError } from '../../shared/errors';
+import type { HintAudience } from '../../shared/hints';
 import type { Db } from '../store/database';
 import type { DatasetRow, DatasetStats, WindowInsert } from '../store/datasets-repo';
 import { SessionsRepo } from '../store/sessions-repo';
@@ -218,6 +219,7 @@ export async function buildFromSessions(
   db: Db,
   input: BuildInput & { splitBy: NonNullable<BuildInput['splitBy']>; seed: number },
   hooks: ImportHooks = noHooks,
+  audience: HintAudience = 'cli',
 ): Promise<DatasetRow> {
   const repo = new SessionsRepo(db);
   const sessions = repo
@@ -272,5 +274,11 @@ export async function buildFromSessions(
     source: `sessions of group ${input.group}`,
     preprocess: null,
     notes: [],
+    // The Datasets page's Build dataset has no window length to shorten: the sessions must be longer.
+    ...(audience === 'app' && input.windowLength === undefined
+      ? {
+          noWindowAdvice: 'Record longer sessions (or label longer segments), or check the labels.',
+        }
+      : {}),
   });
 }

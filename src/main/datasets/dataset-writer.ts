@@ -47,6 +47,8 @@ export interface WindowingPlan {
   source: string;
   preprocess: string | null;
   notes: string[];
+  /** What to do when no window fits a segment; default: a shorter --window-length (the CLI's option). */
+  noWindowAdvice?: string;
 }
 
 const CHUNK_SAMPLES = 1024;
@@ -161,7 +163,7 @@ export function writeWindowedDataset(db: Db, recordings: RecordingInput[], plan:
     throw new BitbenchError(
       'bad_request',
       `No window of ${plan.windowLength} samples fits inside a labelled segment of ${plan.source}. ` +
-        'Use a shorter --window-length, or check the labels.',
+        (plan.noWindowAdvice ?? 'Use a shorter --window-length, or check the labels.'),
     );
   }
   // The group a window belongs to decides its split.

@@ -72,7 +72,7 @@ export function createDatasetsService(ctx: AppContext): ServiceImpl['datasets'] 
     build: (input) => {
       refuseIfMaking(input.name);
       const handle = ctx.jobs.start('dataset-build', input, async (job) => {
-        const row = await buildFromSessions(ctx.db, input, hooksOf(job));
+        const row = await buildFromSessions(ctx.db, input, hooksOf(job), ctx.audience);
         // The last progress line stays on screen: say what was built, not the last session read.
         job.progress(1, `built ${row.name}@${row.version}: ${row.stats.windows} windows`);
         return summarize(row);

@@ -8,6 +8,7 @@ import type {
   RunRecord,
 } from '../../shared/api/deploy';
 import { BitbenchError } from '../../shared/errors';
+import { Hints } from '../../shared/hints';
 import type { BoardStats, HelloInfo } from '../../shared/protocol';
 import type { AppContext } from '../context';
 import type { DatasetTensors } from '../datasets/dataset-reader';
@@ -401,7 +402,7 @@ export async function runProfile(
     throw new BitbenchError(
       err instanceof BitbenchError ? err.code : 'device',
       `${note}. Run ${runId} is saved as ${measured > 0 || vanished ? 'partial' : 'failed'} with what was measured; ` +
-        `reconnect the board and resume it with \`bitbench profile --resume ${runId}\`.`,
+        `reconnect the board and ${Hints.resumeProfile(ctx.audience, runId)}.`,
     );
   }
 }

@@ -3,6 +3,7 @@
 import type { BoardEntry, BoardList, ConnectionState, ParsedBoardSpec } from '../../shared/api/boards';
 import { parseBoardSpec, VIRTUAL_BOARD_IDS, type VirtualBoardId } from '../../shared/api/boards';
 import { BitbenchError } from '../../shared/errors';
+import { Hints } from '../../shared/hints';
 import { Timeouts, type HelloInfo } from '../../shared/protocol';
 import type { AppContext } from '../context';
 import { BoardsRepo } from '../store/boards-repo';
@@ -79,7 +80,7 @@ export class BoardManager {
       } else path = parsed.path;
       // The app's errors point at its Devices page, the CLI's at `bitbench boards list`.
       const openOpts: OpenOptions = {
-        audience: this.ctx.shell === 'cli' ? 'cli' : 'app',
+        audience: this.ctx.audience,
         ...opts,
         handshakeMs,
       };
@@ -102,7 +103,8 @@ export class BoardManager {
           throw new BitbenchError(
             'timeout',
             `${parsed.spec} (${path}): the virtual board started but its firmware never answered HELLO. ` +
-              `Rebuild it with \`npm run firmware\` and retry.${tail ? `\nQEMU said:\n${tail}` : ''}`,
+              `${Hints.rebuildVirtualFirmware(this.ctx.audience)}.` +
+              (tail ? `\nQEMU said:\n${tail}` : ''),
           );
         } else throw err;
       }
@@ -134,7 +136,7 @@ export class BoardManager {
     const running = this.virtuals.get(parsed.id);
     if (running?.running) return running;
     const def = VIRTUAL_BOARDS[parsed.id];
-    const why = virtualUnavailableReason(def);
+    const why = virtualUnavailableReason(def, undefined, this.ctx.audience);
     if (why) throw new BitbenchError('unavailable', `${parsed.spec} cannot start: ${why}.`);
     const proc = await launchQemu({ label: parsed.spec, args: qemuArgs(def) });
     this.virtuals.set(parsed.id, proc);
@@ -244,7 +246,7 @@ export class BoardManager {
       const def = VIRTUAL_BOARDS[id];
       const conn = this.connections.get(def.spec);
       const proc = this.virtuals.get(id);
-      const why = virtualUnavailableReason(def) ?? null;
+      const why = virtualUnavailableReason(def, undefined, this.ctx.audience) ?? null;
       const info = conn?.isOpen ? conn.info : (seen.get(def.spec)?.info ?? null);
       const st = stateOf(def.spec);
       boards.push({

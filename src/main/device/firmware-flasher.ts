@@ -10,6 +10,7 @@ import type {
   RealBoardId,
 } from '../../shared/api/firmware';
 import { BitbenchError } from '../../shared/errors';
+import { Hints, type HintAudience } from '../../shared/hints';
 
 /**
  * Getting our firmware onto a real Nucleo board. The ST-LINK on every Nucleo shows up as a USB
@@ -50,6 +51,8 @@ export interface FlasherEnv {
   roots?: string[];
   /** PATH to search for st-flash and openocd. */
   pathEnv?: string;
+  /** Whom the advice speaks to: the CLI names its command, the app its Build firmware button. */
+  audience?: HintAudience;
 }
 
 export function firmwareImage(firmwareRoot: string, board: RealBoardId): string {
@@ -183,7 +186,9 @@ export function planFlash(board: RealBoardId, env: FlasherEnv): FlashPlan {
   const drive = pickDrive(drives, board);
   const method = drive ? 'drive' : (tools[0]?.name ?? 'none');
   const def = REAL_BOARDS[board];
-  const build = imageExists ? '' : ` First build it: bitbench firmware build --board ${board}.`;
+  const build = imageExists
+    ? ''
+    : ` First build it: ${Hints.buildRealFirmware(env.audience ?? 'cli', board)}.`;
   const advice =
     method === 'drive'
       ? `Copy ${path.basename(image)} to ${drive!.path}; the ST-LINK programs the board and resets it.${build}`
@@ -270,7 +275,7 @@ export async function flashFirmware(
   if (!plan.imageExists) {
     throw new BitbenchError(
       'not_found',
-      `No firmware image at ${plan.image}. Build it first: bitbench firmware build --board ${board} (needs gcc-arm-none-eabi).`,
+      `No firmware image at ${plan.image}. Build it first: ${Hints.buildRealFirmware(env.audience ?? 'cli', board)} (needs gcc-arm-none-eabi).`,
     );
   }
   const done = (

@@ -7,7 +7,7 @@ import { firmwareRoot } from './virtual-boards';
 
 /** Builds the firmware and puts it on real boards (drive copy, st-flash or OpenOCD). */
 export function createFirmwareService(ctx: AppContext): ServiceImpl['firmware'] {
-  const env = () => ({ firmwareRoot: firmwareRoot() });
+  const env = () => ({ firmwareRoot: firmwareRoot(), audience: ctx.audience });
   return {
     detect: ({ board }) => planFlash(board, env()),
     flash: ({ board, drive }) => flashFirmware(board, { ...env(), ...(drive ? { drive } : {}) }),

@@ -335,16 +335,17 @@ export class ProtocolClient {
   /** A failed handshake's diagnosis from what came back: nothing, our own requests, text, noise. */
   private whatWasHeard(): string {
     const firmware = 'flash the bitbench firmware (see firmware/README.md)';
+    const audience = this.defaults.audience ?? 'cli';
     if (this.stats.echoes > 0)
       return (
         `The port sends back what it is sent (${this.stats.echoes} of our HELLO requests came back unanswered): ` +
         `a loopback, or a device or terminal echoing its input, not a board running the bitbench firmware. ` +
-        `${Hints.checkPath(this.defaults.audience ?? 'cli')} or ${firmware}.`
+        `${Hints.checkPath(audience)} or ${firmware}.`
       );
     if (this.stats.rxBytes === 0)
       return (
         'The port is open but nothing answered: ' +
-        `${firmware}, check the baud rate (--baud, BITBENCH_BAUD), or reset the board and retry.`
+        `${firmware}, check the baud rate (${Hints.baud(audience)}), or reset the board and retry.`
       );
     if (this.stats.framer.frames > 0)
       return (
@@ -361,13 +362,13 @@ export class ProtocolClient {
       const sample = (lines.length > 1 ? lines.at(-2) : lines.at(-1))?.slice(0, 80) ?? '';
       return (
         `It sends text, not bitbench frames (${this.stats.rxBytes} bytes, e.g. "${sample}"): other firmware, ` +
-        `or a board printing lines. Record such a board with \`bitbench record --forwarder\` ` +
+        `or a board printing lines. ${Hints.forwarder(audience)} ` +
         `(docs/use-your-own-board.md), or ${firmware} for flashing and profiling.`
       );
     }
     return (
-      `It sent ${this.stats.rxBytes} bytes but no valid bitbench frame: check the baud rate (--baud, ` +
-      `BITBENCH_BAUD; the firmware runs at 460800 unless built with BB_UART_BAUD), or ${firmware}.`
+      `It sent ${this.stats.rxBytes} bytes but no valid bitbench frame: check the baud rate (${Hints.baud(audience)}; ` +
+      `the firmware runs at 460800 unless built with BB_UART_BAUD), or ${firmware}.`
     );
   }
 

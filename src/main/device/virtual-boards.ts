@@ -3,6 +3,7 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { VirtualBoardId } from '../../shared/api/boards';
+import { Hints, type HintAudience } from '../../shared/hints';
 import { appRoot } from '../paths';
 import { findQemu } from './qemu-launcher';
 
@@ -107,13 +108,23 @@ export function qemuArgs(
   if (replay) args.push('-device', `loader,file=${replay},addr=${hex(def.replayAddr)},force-raw=on`);
   return args;
 }
-/** Why this virtual board cannot start here, or undefined when it can. */
-export function virtualUnavailableReason(def: VirtualBoardDef, root = firmwareRoot()): string | undefined {
+/**
+ * Why this virtual board cannot start here, or undefined when it can; what to do is worded for
+ * `audience` (the CLI user runs a command, the app user is told how without one at hand).
+ */
+export function virtualUnavailableReason(
+  def: VirtualBoardDef,
+  root = firmwareRoot(),
+  audience: HintAudience = 'cli',
+): string | undefined {
   if (process.platform === 'win32') return 'virtual boards need a Linux or macOS host';
   if (!findQemu())
     return 'qemu-system-arm is not installed (Debian/Ubuntu: sudo apt-get install qemu-system-arm)';
   if (!existsSync(firmwareElf(def, root))) {
-    return `the firmware is not built (${path.relative(process.cwd(), firmwareElf(def, root)) || firmwareElf(def, root)} missing): run \`npm run firmware\``;
+    const elf = path.relative(process.cwd(), firmwareElf(def, root)) || firmwareElf(def, root);
+    return audience === 'cli'
+      ? `the firmware is not built (${elf} missing): ${Hints.buildVirtualFirmware(audience)}`
+      : `the virtual board's firmware is not built (${elf} missing): ${Hints.buildVirtualFirmware(audience)}`;
   }
   return undefined;
 }

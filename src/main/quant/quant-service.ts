@@ -10,6 +10,7 @@ import {
 import type { ServiceImpl } from '../../shared/api/contract';
 import type { ModelSpec } from '../../shared/model/spec';
 import { BitbenchError } from '../../shared/errors';
+import { Hints } from '../../shared/hints';
 import type { AppContext } from '../context';
 import type { JobContext, JobHandle } from '../jobs/job-runner';
 import { refuseIfModelsInUse } from '../jobs/jobs-in-use';
@@ -136,7 +137,7 @@ export function prepareRequest(
   if (train.count < config.calibSize) {
     throw new BitbenchError(
       'bad_request',
-      `Calibration set smaller than asked: the train split of ${ref} has ${train.count} windows, ${config.calibSize} were asked (--calib).`,
+      `Calibration set smaller than asked: the train split of ${ref} has ${train.count} windows, ${config.calibSize} were asked (${Hints.calibSize(ctx.audience)}).`,
     );
   }
   return { parent, config, dataset: version !== undefined ? { name: ref, version } : { name: ref }, train };

@@ -322,3 +322,39 @@ describe('one job per dataset name', () => {
     }
   });
 });
+
+describe('datasets build: sessions too short for a window, worded for the CLI or the app', () => {
+  it.each(['cli', 'headless-host', 'electron'] as const)(
+    '%s: the CLI is told to shorten --window-length, the app (no such field) to record longer sessions',
+    async (shell) => {
+      // Two labelled sessions of different lengths, both shorter than the default 128-sample window.
+      const dbPath = recordedDb('short', [
+        { name: 's1', channels: ['x'], rateHz: 100, n: 90, labels: [{ label: 'a' }] },
+        { name: 's2', channels: ['x'], rateHz: 100, n: 100, labels: [{ label: 'b' }] },
+      ]);
+      const ctx = createAppContext({ dbPath, shell });
+      try {
+        const { jobId } = await createDatasetsService(ctx).build(
+          BuildInputSchema.parse({ group: 'short', name: 'short' }),
+        );
+        const err = await ctx.jobs.done(jobId).then(
+          () => null,
+          (e: Error) => e,
+        );
+        expect(err?.message).toMatch(
+          /^No window of 128 samples fits inside a labelled segment of sessions of group short\. /,
+        );
+        if (shell === 'cli')
+          expect(err!.message).toMatch(/Use a shorter --window-length, or check the labels\.$/);
+        else {
+          expect(err!.message).toMatch(
+            /Record longer sessions \(or label longer segments\), or check the labels\.$/,
+          );
+          expect(err!.message).not.toMatch(/--[a-z]/);
+        }
+      } finally {
+        await ctx.close();
+      }
+    },
+  );
+});

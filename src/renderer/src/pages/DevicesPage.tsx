@@ -113,6 +113,13 @@ export function DevicesPage() {
       setSelected((s) => (s?.spec === spec ? null : s));
       setPing((p) => (p?.spec === spec ? null : p));
     });
+  // A virtual board another bitbench process runs (a `boards start` in a terminal, another window).
+  const stopEverywhere = (spec: string) =>
+    run(spec, async () => {
+      await api.boards.stop({ board: spec });
+      setSelected((s) => (s?.spec === spec ? null : s));
+      setPing((p) => (p?.spec === spec ? null : p));
+    });
   const doPing = (spec: string) =>
     run(spec, async () => {
       setPing(await api.boards.ping({ board: spec, count: 50, payloadBytes: 0 }));
@@ -195,8 +202,17 @@ export function DevicesPage() {
                   {b.runningElsewhere.map((e) => (
                     <div className="muted" key={e.qemuPid} data-testid="running-elsewhere">
                       Also running in {ownerName(e.owner)} (pid {e.ownerPid}) on{' '}
-                      <span className="mono">{e.port}</span>;{' '}
-                      <span className="mono">bitbench boards stop {b.spec}</span> ends it.
+                      <span className="mono">{e.port}</span>.{' '}
+                      <button
+                        type="button"
+                        className="btn-small"
+                        disabled={isBusy}
+                        title={`Stops ${b.spec} wherever it runs, this window's too`}
+                        onClick={() => void stopEverywhere(b.spec)}
+                        data-testid="stop-elsewhere"
+                      >
+                        Stop it
+                      </button>
                     </div>
                   ))}
                 </td>

@@ -80,7 +80,8 @@ export function RecordPage() {
     }, setError);
   }, []);
   const listedAt = useRef(0);
-  useEvent('recordingStatus', (s) => {
+  const eventAt = useRef(0);
+  const onStatus = (s: RecordingStatus) => {
     // A recording just ended: show it in the list, opened.
     if (prevState.current && prevState.current !== 'idle' && s.state === 'idle') {
       sessions.reload();
@@ -92,9 +93,28 @@ export function RecordPage() {
     }
     prevState.current = s.state;
     setStatus(s);
+  };
+  useEvent('recordingStatus', (s) => {
+    eventAt.current = Date.now();
+    onStatus(s);
   });
-
   const running = status && status.state !== 'idle';
+  // A running recording sends its status every fraction of a second. Silence means the event link
+  // dropped (a host that paused, a socket that reconnected): the status is asked for instead, so an
+  // end the page did not hear about (a timed recording, a Stop from elsewhere) still shows.
+  useEffect(() => {
+    if (!running) return;
+    const timer = setInterval(() => {
+      if (Date.now() - eventAt.current < 2500) return;
+      const asked = Date.now();
+      api.recording.status().then(
+        (s) => eventAt.current <= asked && onStatus(s),
+        () => undefined,
+      );
+    }, 2500);
+    return () => clearInterval(timer);
+  }, [running]); // eslint-disable-line react-hooks/exhaustive-deps
+
   const spec = board === 'custom' ? customPort.trim() : board;
   const start = async () => {
     setError(null);
@@ -394,6 +414,7 @@ export function RecordPage() {
           <SessionView
             key={selected}
             id={selected}
+            listed={list.find((s) => s.id === selected)}
             onChanged={changed}
             onDeleted={() => {
               setSelected(null);

@@ -10,14 +10,19 @@ interface Props {
   /** Something changed (label, name, deletion): the list and the undo banner reload. */
   onChanged: () => void;
   onDeleted: () => void;
+  /**
+   * The session as the list last saw it. Its recording going on or ending (by itself, or stopped
+   * from another window) changes it: the summary is read again, and the plot once it ends.
+   */
+  listed?: { state: string; samples: number };
 }
 
 const secs = (n: number, rate: number | null) => (rate ? `${(n / rate).toFixed(2)} s` : `${n} samples`);
 
-export function SessionView({ id, onChanged, onDeleted }: Props) {
+export function SessionView({ id, onChanged, onDeleted, listed }: Props) {
   const [version, setVersion] = useState(0);
-  const detail = useApi(() => api.recording.session({ id }), [id], [version]);
-  const samples = useApi(() => api.recording.samples({ id, maxPoints: 4000 }), [id]);
+  const detail = useApi(() => api.recording.session({ id }), [id], [version, listed?.state, listed?.samples]);
+  const samples = useApi(() => api.recording.samples({ id, maxPoints: 4000 }), [id], [listed?.state]);
   const [range, setRange] = useState<{ start: number; end: number } | null>(null);
   const [segLabel, setSegLabel] = useState('');
   const [newName, setNewName] = useState<string | null>(null);
