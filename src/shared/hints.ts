@@ -34,7 +34,7 @@ export const Hints = {
   buildVirtualFirmware: (a: HintAudience): string =>
     a === 'cli'
       ? 'run `npm run firmware`'
-      : 'build it once from the bitbench folder (make -C firmware, needs gcc-arm-none-eabi), then press Refresh on the Devices page',
+      : 'press Build firmware beside it on the Devices page (it runs make -C firmware, which needs gcc-arm-none-eabi)',
   /** After a virtual board whose firmware started but never answered. */
   rebuildVirtualFirmware: (a: HintAudience): string =>
     a === 'cli'

@@ -112,12 +112,14 @@ describe.skipIf(qemuSkip !== null)('virtual board firmware hints, per shell', ()
       const manager = boardManager(context(shell));
       const listed = (await manager.list()).boards.find((b) => b.spec === 'virtual:m4')!;
       const msg = await connectError(shell, 'virtual:m4', 1000);
+      // The list tells the app its Build firmware button applies.
+      expect(listed.firmwareMissing, shell).toBe(true);
       for (const text of [listed.unavailableReason!, msg]) {
         expect(text, shell).toMatch(/firmware is not built \(.*mps2-an386\/bitbench\.elf missing\)/);
         if (shell === 'cli') expect(text).toContain('run `npm run firmware`');
         else {
           expect(text, shell).toContain("the virtual board's firmware is not built");
-          expect(text, shell).toContain('then press Refresh on the Devices page');
+          expect(text, shell).toContain('press Build firmware beside it on the Devices page');
           expect(text, shell).not.toMatch(CLI_ONLY);
         }
       }

@@ -12,7 +12,12 @@ import { counterUnitOf } from './counter-unit';
 import { BoardClosedError } from './errors';
 import { discoverSerialPorts } from './discovery';
 import { launchQemu, type QemuProcess } from './qemu-launcher';
-import { qemuArgs, VIRTUAL_BOARDS, virtualUnavailableReason } from './virtual-boards';
+import {
+  qemuArgs,
+  VIRTUAL_BOARDS,
+  virtualFirmwareMissing,
+  virtualUnavailableReason,
+} from './virtual-boards';
 import {
   listRunningVirtual,
   registerVirtual,
@@ -266,6 +271,7 @@ export class BoardManager {
           .filter((e) => e.qemuPid !== proc?.qemuPid)
           .map((e) => ({ owner: e.owner, ownerPid: e.ownerPid, qemuPid: e.qemuPid, port: e.ptyPath })),
         unavailableReason: why,
+        firmwareMissing: virtualFirmwareMissing(def),
         info,
         counter: info ? counterUnitOf(info) : null,
         lastSeenAt: seen.get(def.spec)?.lastSeenAt ?? null,
@@ -406,6 +412,7 @@ function blankEntry(spec: string, kind: 'virtual' | 'serial', name: string): Boa
     error: null,
     runningElsewhere: [],
     unavailableReason: null,
+    firmwareMissing: false,
     info: null,
     counter: null,
     manufacturer: null,

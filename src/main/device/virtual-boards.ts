@@ -112,6 +112,11 @@ export function qemuArgs(
  * Why this virtual board cannot start here, or undefined when it can; what to do is worded for
  * `audience` (the CLI user runs a command, the app user is told how without one at hand).
  */
+/** True when a virtual board lacks only its firmware image: building it makes the board available. */
+export function virtualFirmwareMissing(def: VirtualBoardDef, root = firmwareRoot()): boolean {
+  return process.platform !== 'win32' && !!findQemu() && !existsSync(firmwareElf(def, root));
+}
+
 export function virtualUnavailableReason(
   def: VirtualBoardDef,
   root = firmwareRoot(),

@@ -82,6 +82,11 @@ export const BoardEntrySchema = z.object({
   runningElsewhere: z.array(RunningElsewhereSchema),
   /** Why a virtual board cannot start here (no QEMU, no firmware build), else null. */
   unavailableReason: z.string().nullable(),
+  /**
+   * A virtual board that cannot start only because its firmware image is not built: `firmware.build`
+   * (every board) makes it available (the Devices page's Build firmware button).
+   */
+  firmwareMissing: z.boolean(),
   info: HelloInfoSchema.nullable(),
   counter: CounterUnitSchema.nullable(),
   manufacturer: z.string().nullable(),

@@ -1,9 +1,10 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { BoardEntry, BoardEvent, BoardInfo, PingStats } from '../../../shared/api/boards';
 import { PROTOCOL_BAUD_RATE } from '../../../shared/protocol';
 import { api } from '../api';
 import { ErrorBox } from '../components/ErrorBox';
-import { useApi, useEvent } from '../hooks';
+import { JobProgress } from '../components/JobProgress';
+import { isActive, useApi, useEvent, useJob } from '../hooks';
 import { FirmwareFlash } from './devices/FirmwareFlash';
 
 const kib = (n: number) => `${(n / 1024).toLocaleString(undefined, { maximumFractionDigits: 1 })} KiB`;
@@ -75,6 +76,21 @@ export function DevicesPage() {
   // Empty: the host's default ($BITBENCH_BAUD, else 460800).
   const [baud, setBaud] = useState('');
   const [showFlash, setShowFlash] = useState(false);
+  // A virtual board without its firmware image: Build firmware runs `make -C firmware` as a job.
+  const [fwJobId, setFwJobId] = useState<string>();
+  const fwJob = useJob(fwJobId);
+  const reloadList = list.reload;
+  useEffect(() => {
+    if (fwJob?.state === 'succeeded') reloadList();
+  }, [fwJob?.state, reloadList]);
+  const buildFirmware = async () => {
+    setError(null);
+    try {
+      setFwJobId((await api.firmware.build({})).jobId);
+    } catch (err) {
+      setError(err);
+    }
+  };
 
   useEvent('board', (e) => {
     setLive((m) => ({ ...m, [e.spec]: e }));
@@ -188,7 +204,23 @@ export function DevicesPage() {
                 <td className="mono">{b.port ?? '–'}</td>
                 <td>
                   {b.unavailableReason ? (
-                    <span className="muted">Unavailable: {b.unavailableReason}</span>
+                    <>
+                      <span className="muted">Unavailable: {b.unavailableReason}</span>
+                      {b.firmwareMissing && (
+                        <div>
+                          <button
+                            type="button"
+                            className="btn-small"
+                            disabled={isActive(fwJob)}
+                            title="Builds the firmware of every board (make -C firmware; needs gcc-arm-none-eabi)"
+                            onClick={() => void buildFirmware()}
+                            data-testid="build-virtual-firmware"
+                          >
+                            {isActive(fwJob) ? 'Building…' : 'Build firmware'}
+                          </button>
+                        </div>
+                      )}
+                    </>
                   ) : b.info ? (
                     <>
                       {b.info.board}, {b.info.cpu} @ {mhz(b.info.clockHz)}, firmware {b.info.firmwareVersion}
@@ -256,6 +288,7 @@ export function DevicesPage() {
           })}
         </tbody>
       </table>
+      <JobProgress job={fwJob} />
       {list.data?.discoveryNote && <p className="muted">{list.data.discoveryNote}</p>}
       <div className="row" style={{ marginTop: 10 }}>
         <label>
