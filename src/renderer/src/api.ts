@@ -39,6 +39,19 @@ export const hostLinkState = {
   },
 };
 
+/**
+ * The headless host's event socket came back after a drop (a laptop's sleep, a host busy past the
+ * socket's patience): events sent meanwhile are lost, so what pages show may be stale. Hooks that
+ * show server state (useApi, useJob) ask again. Never fires under Electron (IPC does not drop).
+ */
+const resyncListeners = new Set<() => void>();
+export const eventLinkResync = {
+  subscribe(fn: () => void): () => void {
+    resyncListeners.add(fn);
+    return () => resyncListeners.delete(fn);
+  },
+};
+
 /** The per-run token arrives in the URL fragment once; keep it for reloads of this tab only. */
 function hostToken(): string {
   const fromHash = new URLSearchParams(window.location.hash.slice(1)).get('token');
@@ -67,6 +80,7 @@ function createHostApi(): BitbenchApi {
   let socket: WebSocket | undefined;
   let retryMs = 500;
   let failures = 0;
+  let dropped = false;
   const connect = () => {
     // A restarted host will never take this token again: stop knocking.
     if (hostLink === 'stale-token') return;
@@ -81,8 +95,14 @@ function createHostApi(): BitbenchApi {
       retryMs = 500;
       failures = 0;
       setHostLink('ok');
+      if (dropped) {
+        dropped = false;
+        for (const fn of resyncListeners) fn();
+      }
     };
     socket.onclose = () => {
+      // Set once a socket that was open closes (also when reconnecting fails): the next open resyncs.
+      dropped = true;
       // One drop can be a blip; three in a row (about 3.5 s) mean the host is gone or restarted.
       if (++failures >= 3) void probe();
       setTimeout(connect, retryMs);

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { EventName, EventPayload } from '../../shared/api/contract';
 import type { Job } from '../../shared/api/jobs';
-import { api } from './api';
+import { api, eventLinkResync } from './api';
 
 export interface ApiState<T> {
   data: T | undefined;
@@ -46,6 +46,8 @@ export function useApi<T>(
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [tick, ...deps, ...refreshOn]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
+  // Events missed while the host's event link was down may have changed the answer: ask again.
+  useEffect(() => eventLinkResync.subscribe(reload), [reload]);
   return {
     data: result.data,
     error: result.error,
@@ -96,17 +98,25 @@ export function useRunningJob(kind: string, of: { model: string | undefined } | 
 /** Follows one job: its stored state first, then its `job` events. */
 export function useJob(id: string | undefined): Job | undefined {
   const [state, setState] = useState<{ id: string; job: Job }>();
+  // Bumped when the host's event link comes back after a drop: the job's events meanwhile were lost.
+  const [resync, setResync] = useState(0);
+  useEffect(() => eventLinkResync.subscribe(() => setResync((n) => n + 1)), []);
   useEffect(() => {
     if (!id) return;
     let alive = true;
     api.jobs.get({ id }).then(
-      (job) => alive && setState((cur) => (cur?.id === id ? cur : { id, job })),
+      (job) =>
+        alive &&
+        setState((cur) =>
+          // The first answer, or after a resync the stored state unless an event already said the end.
+          cur?.id !== id || (resync > 0 && isActive(cur.job)) ? { id, job } : cur,
+        ),
       () => undefined,
     );
     return () => {
       alive = false;
     };
-  }, [id]);
+  }, [id, resync]);
   useEvent('job', (job) => {
     if (job.id === id) setState({ id, job });
   });
