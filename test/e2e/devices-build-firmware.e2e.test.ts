@@ -6,7 +6,13 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { virtualBoardsUnavailable } from '../integration/helpers/virtual-boards';
-import { e2eSkipReason, launchChromium, startHostProcess, type HostProcess } from './harness';
+import {
+  e2eSkipReason,
+  hookEventSockets,
+  launchChromium,
+  startHostProcess,
+  type HostProcess,
+} from './harness';
 
 const repoRoot = path.join(__dirname, '../..');
 const skip = e2eSkipReason() ?? virtualBoardsUnavailable() ?? undefined;
@@ -44,7 +50,6 @@ describe.skipIf(!!skip)('Devices page: a virtual board without its firmware buil
     await host?.stop();
   });
 
-  type Hooked = { bbSockets: WebSocket[]; bbBlock: boolean };
   const jobsOnHost = async (): Promise<Array<{ kind: string; state: string }>> => {
     const res = await fetch(`${host.url}/api/${encodeURIComponent('bb:jobs.list')}`, {
       method: 'POST',
@@ -58,19 +63,7 @@ describe.skipIf(!!skip)('Devices page: a virtual board without its firmware buil
   };
 
   it('offers Build firmware, builds it as a job, and the board then starts: even when the event link drops meanwhile', async () => {
-    // The page's event sockets, kept where the test can close them and refuse their reconnection.
-    await page.addInitScript(() => {
-      const w = window as unknown as Hooked;
-      w.bbSockets = [];
-      w.bbBlock = false;
-      const Native = window.WebSocket;
-      window.WebSocket = class extends Native {
-        constructor(url: string | URL, protocols?: string | string[]) {
-          super(w.bbBlock ? String(url).replace('/events', '/refused') : url, protocols);
-          w.bbSockets.push(this);
-        }
-      };
-    });
+    const link = await hookEventSockets(page);
     await page.reload();
     await page.getByTestId('devices-page').waitFor();
     const row = page.locator('tr[data-spec="virtual:m4"]');
@@ -80,11 +73,7 @@ describe.skipIf(!!skip)('Devices page: a virtual board without its firmware buil
     const job = page.getByTestId('job-progress');
     await job.waitFor();
     // The link drops while the build runs (a laptop's sleep): the page hears nothing of its end.
-    await page.evaluate(() => {
-      const w = window as unknown as Hooked;
-      w.bbBlock = true;
-      for (const ws of w.bbSockets) ws.close();
-    });
+    await link.cut();
     await expect
       .poll(async () => (await jobsOnHost()).find((j) => j.kind === 'firmware-build')?.state, {
         timeout: 240_000,
@@ -93,9 +82,7 @@ describe.skipIf(!!skip)('Devices page: a virtual board without its firmware buil
       .toBe('succeeded');
     expect(await job.getAttribute('data-state')).not.toBe('succeeded');
     // The link comes back: the page asks again and shows the end and the rebuilt list.
-    await page.evaluate(() => {
-      (window as unknown as Hooked).bbBlock = false;
-    });
+    await link.restore();
     await expect
       .poll(() => job.getAttribute('data-state'), { timeout: 30_000, interval: 500 })
       .toBe('succeeded');

@@ -140,3 +140,40 @@ export async function runJob(
     )
     .toBe('succeeded');
 }
+
+type HookedWindow = { bbSockets: WebSocket[]; bbBlock: boolean };
+
+/**
+ * Lets a test drop the page's event link (the headless host's WebSocket) and keep it down: what a
+ * laptop's sleep does. Installs itself for the page's next load (the caller reloads); `cut` closes
+ * the sockets and refuses new ones (the page's retries then log errors by design), `restore` lets
+ * the next retry through.
+ */
+export async function hookEventSockets(
+  page: Page,
+): Promise<{ cut: () => Promise<void>; restore: () => Promise<void> }> {
+  await page.addInitScript(() => {
+    const w = window as unknown as HookedWindow;
+    w.bbSockets = [];
+    w.bbBlock = false;
+    const Native = window.WebSocket;
+    window.WebSocket = class extends Native {
+      constructor(url: string | URL, protocols?: string | string[]) {
+        super(w.bbBlock ? String(url).replace('/events', '/refused') : url, protocols);
+        w.bbSockets.push(this);
+      }
+    };
+  });
+  return {
+    cut: () =>
+      page.evaluate(() => {
+        const w = window as unknown as HookedWindow;
+        w.bbBlock = true;
+        for (const ws of w.bbSockets) ws.close();
+      }),
+    restore: () =>
+      page.evaluate(() => {
+        (window as unknown as HookedWindow).bbBlock = false;
+      }),
+  };
+}

@@ -3,7 +3,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { virtualBoardsUnavailable } from '../integration/helpers/virtual-boards';
-import { e2eSkipReason, type HostProcess, openApp } from './harness';
+import { e2eSkipReason, hookEventSockets, type HostProcess, openApp } from './harness';
 
 const skip = e2eSkipReason() ?? virtualBoardsUnavailable() ?? undefined;
 if (skip) console.log(`[e2e] record page (background completion) skipped: ${skip}`);
@@ -83,20 +83,7 @@ describe.skipIf(!!skip)('Record page: recordings that end in the background', ()
 
   // Last: the refused event sockets below log errors in the page by design.
   it('a recording that ends while the event link is down shows as ended, without a reload', async () => {
-    type Hooked = { bbSockets: WebSocket[]; bbBlock: boolean };
-    // The page's event sockets, kept where the test can close them and refuse their reconnection.
-    await page.addInitScript(() => {
-      const w = window as unknown as Hooked;
-      w.bbSockets = [];
-      w.bbBlock = false;
-      const Native = window.WebSocket;
-      window.WebSocket = class extends Native {
-        constructor(url: string | URL, protocols?: string | string[]) {
-          super(w.bbBlock ? String(url).replace('/events', '/refused') : url, protocols);
-          w.bbSockets.push(this);
-        }
-      };
-    });
+    const link = await hookEventSockets(page);
     await page.reload();
     await page.getByTestId('record-page').waitFor();
     await page.getByTestId('rec-name').fill('bg unheard');
@@ -105,11 +92,7 @@ describe.skipIf(!!skip)('Record page: recordings that end in the background', ()
     await expect
       .poll(() => page.getByTestId('rec-state').textContent(), { timeout: 30_000 })
       .toBe('recording');
-    await page.evaluate(() => {
-      const w = window as unknown as Hooked;
-      w.bbBlock = true;
-      for (const ws of w.bbSockets) ws.close();
-    });
+    await link.cut();
     // The host finishes it; the page hears nothing of it.
     await expect
       .poll(async () => ((await call('bb:recording.status', {})) as { state: string }).state, {
@@ -123,8 +106,6 @@ describe.skipIf(!!skip)('Record page: recordings that end in the background', ()
     await expect
       .poll(() => view().textContent(), { timeout: 10_000 })
       .toMatch(/bg unheard\s*complete\s*300 samples/);
-    await page.evaluate(() => {
-      (window as unknown as Hooked).bbBlock = false;
-    });
+    await link.restore();
   }, 90_000);
 });
