@@ -2,13 +2,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../../src/main/context';
 import { BoardManager, boardManager } from '../../src/main/device/board-manager';
-import { cobsDecode } from '../../src/main/device/cobs';
 import { crc32 } from '../../src/main/device/crc32';
 import { openClient } from '../../src/main/device/board-connection';
 import { BoardError } from '../../src/main/device/errors';
-import type { Transport } from '../../src/main/device/transport';
 import { Command } from '../../src/shared/protocol';
 import { denseBlob, denseModel } from './helpers/model-blobs';
+import { tapWrites } from './helpers/transport-tap';
 import { randomBytes, skipNote, testContext, virtualBoardsUnavailable } from './helpers/virtual-boards';
 
 const unavailable = virtualBoardsUnavailable();
@@ -16,32 +15,19 @@ skipNote(unavailable, 'boards-virtual integration tests');
 
 /** Flips one byte in the n-th MODEL_CHUNK frame written (its first send only). */
 function corruptNthChunk(n: number, hits: { corrupted: number }) {
-  return (t: Transport): Transport => {
+  return tapWrites(() => {
     let seen = 0;
-    return {
-      get path() {
-        return t.path;
-      },
-      get isOpen() {
-        return t.isOpen;
-      },
-      onData: (fn) => t.onData(fn),
-      onClose: (fn) => t.onClose(fn),
-      close: () => t.close(),
-      write: (bytes) => {
-        const msg = cobsDecode(bytes.subarray(0, bytes.length - 1));
-        if (msg && msg[0] === Command.MODEL_CHUNK && ++seen === n) {
-          const bad = bytes.slice();
-          const mid = Math.floor(bad.length / 2);
-          bad[mid] = bad[mid]! ^ (0x01 | 0x10); // stays non-zero: a CRC error, not a split frame
-          if (bad[mid] === 0) bad[mid] = 0x55;
-          hits.corrupted++;
-          return t.write(bad);
-        }
-        return t.write(bytes);
-      },
+    return (bytes, msg) => {
+      if (msg && msg[0] === Command.MODEL_CHUNK && ++seen === n) {
+        const bad = bytes.slice();
+        const mid = Math.floor(bad.length / 2);
+        bad[mid] = bad[mid]! ^ (0x01 | 0x10); // stays non-zero: a CRC error, not a split frame
+        if (bad[mid] === 0) bad[mid] = 0x55;
+        hits.corrupted++;
+        return bad;
+      }
     };
-  };
+  });
 }
 
 describe.skipIf(unavailable !== null).each([

@@ -4,13 +4,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAppContext, type AppContext, type Shell } from '../../src/main/context';
 import { boardManager } from '../../src/main/device/board-manager';
-import { cobsDecode } from '../../src/main/device/cobs';
-import type { Transport } from '../../src/main/device/transport';
 import { startQuantize } from '../../src/main/quant/quant-service';
 import { createServices } from '../../src/main/services';
 import type { ProfileResult } from '../../src/shared/api/deploy';
 import { Command } from '../../src/shared/protocol';
 import { quantizeVariant, seedFloatModel } from './helpers/deploy-fixture';
+import { tapWrites } from './helpers/transport-tap';
 import { skipNote, virtualBoardsUnavailable } from './helpers/virtual-boards';
 
 /** What an app user cannot act on: a flag, a BITBENCH_ variable, a `bitbench` or npm command. */
@@ -48,26 +47,13 @@ skipNote(unavailable, 'profile resume hint');
 
 /** Kills the virtual board's QEMU before the `kill`-th INFER request is written. */
 function killAtInfer(c: AppContext, spec: string, kill: number) {
-  return (t: Transport): Transport => {
+  return tapWrites(() => {
     let n = 0;
-    return {
-      get path() {
-        return t.path;
-      },
-      get isOpen() {
-        return t.isOpen;
-      },
-      onData: (fn) => t.onData(fn),
-      onClose: (fn) => t.onClose(fn),
-      close: () => t.close(),
-      write: (bytes) => {
-        const msg = cobsDecode(bytes.subarray(0, bytes.length - 1));
-        if (msg && msg[0] === Command.INFER && ++n === kill)
-          process.kill(boardManager(c).virtualProcess(spec)!.qemuPid, 'SIGKILL');
-        return t.write(bytes);
-      },
+    return (_bytes, msg) => {
+      if (msg && msg[0] === Command.INFER && ++n === kill)
+        process.kill(boardManager(c).virtualProcess(spec)!.qemuPid, 'SIGKILL');
     };
-  };
+  });
 }
 
 describe.skipIf(unavailable !== null)('profile: a board that vanishes part-way', () => {

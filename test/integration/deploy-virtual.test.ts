@@ -7,9 +7,7 @@ import type { AppContext } from '../../src/main/context';
 import { loadArtifact } from '../../src/main/deploy/artifact';
 import { windowInput } from '../../src/main/deploy/profiler';
 import { boardManager } from '../../src/main/device/board-manager';
-import { cobsDecode } from '../../src/main/device/cobs';
 import { encodeFrame } from '../../src/main/device/framer';
-import type { Transport } from '../../src/main/device/transport';
 import { loadDatasetTensors } from '../../src/main/datasets/dataset-reader';
 import { runReference } from '../../src/main/engine/reference';
 import { RunsRepo } from '../../src/main/store/runs-repo';
@@ -19,6 +17,7 @@ import type { ServiceImpl } from '../../src/shared/api/contract';
 import type { FlashResult, ProfileResult } from '../../src/shared/api/deploy';
 import { Command } from '../../src/shared/protocol';
 import { quantizeVariant, seedFloatModel } from './helpers/deploy-fixture';
+import { tapWrites } from './helpers/transport-tap';
 import { skipNote, testContext, virtualBoardsUnavailable } from './helpers/virtual-boards';
 
 const unavailable = virtualBoardsUnavailable();
@@ -26,25 +25,12 @@ skipNote(unavailable, 'deploy integration tests');
 
 /** Calls `onRequest(n)` before the n-th request of `command` (1-based) is written. */
 function watchRequests(command: number, onRequest: (n: number) => void) {
-  return (t: Transport): Transport => {
+  return tapWrites(() => {
     let n = 0;
-    return {
-      get path() {
-        return t.path;
-      },
-      get isOpen() {
-        return t.isOpen;
-      },
-      onData: (fn) => t.onData(fn),
-      onClose: (fn) => t.onClose(fn),
-      close: () => t.close(),
-      write: (bytes) => {
-        const msg = cobsDecode(bytes.subarray(0, bytes.length - 1));
-        if (msg && msg[0] === command) onRequest(++n);
-        return t.write(bytes);
-      },
+    return (_bytes, msg) => {
+      if (msg && msg[0] === command) onRequest(++n);
     };
-  };
+  });
 }
 const watchInfers = (onInfer: (n: number) => void) => watchRequests(Command.INFER, onInfer);
 const watchChunks = (onChunk: (n: number) => void) => watchRequests(Command.MODEL_CHUNK, onChunk);
@@ -54,29 +40,14 @@ const watchChunks = (onChunk: (n: number) => void) => watchRequests(Command.MODE
  * CRC: the board accepts the chunk, so only its whole-blob CRC at MODEL_COMMIT can catch it.
  */
 function corruptOneChunk(state: { armed: boolean; done: number }) {
-  return (t: Transport): Transport => ({
-    get path() {
-      return t.path;
-    },
-    get isOpen() {
-      return t.isOpen;
-    },
-    onData: (fn) => t.onData(fn),
-    onClose: (fn) => t.onClose(fn),
-    close: () => t.close(),
-    write: (bytes) => {
-      const msg = cobsDecode(bytes.subarray(0, bytes.length - 1));
-      if (state.armed && msg && msg[0] === Command.MODEL_CHUNK && msg.length > 16) {
-        state.armed = false;
-        state.done++;
-        const payload = msg.slice(4, msg.length - 4);
-        payload[payload.length - 1] = (payload[payload.length - 1] ?? 0) ^ 0x5a;
-        return t.write(
-          encodeFrame({ type: msg[0]!, flags: msg[1]!, seq: msg[2]! | (msg[3]! << 8), payload }),
-        );
-      }
-      return t.write(bytes);
-    },
+  return tapWrites(() => (_bytes, msg) => {
+    if (state.armed && msg && msg[0] === Command.MODEL_CHUNK && msg.length > 16) {
+      state.armed = false;
+      state.done++;
+      const payload = msg.slice(4, msg.length - 4);
+      payload[payload.length - 1] = (payload[payload.length - 1] ?? 0) ^ 0x5a;
+      return encodeFrame({ type: msg[0]!, flags: msg[1]!, seq: msg[2]! | (msg[3]! << 8), payload });
+    }
   });
 }
 
