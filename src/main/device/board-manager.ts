@@ -12,12 +12,7 @@ import { counterUnitOf } from './counter-unit';
 import { BoardClosedError } from './errors';
 import { discoverSerialPorts } from './discovery';
 import { launchQemu, type QemuProcess } from './qemu-launcher';
-import {
-  qemuArgs,
-  VIRTUAL_BOARDS,
-  virtualFirmwareMissing,
-  virtualUnavailableReason,
-} from './virtual-boards';
+import { qemuArgs, VIRTUAL_BOARDS, virtualFirmwareMissing, virtualUnavailableReason } from './virtual-boards';
 import {
   listRunningVirtual,
   registerVirtual,
