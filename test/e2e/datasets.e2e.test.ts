@@ -72,6 +72,12 @@ describe.skipIf(!!skip)('Datasets page in Chromium against the headless host', (
       .poll(() => details.textContent())
       .toContain('40 windows of [28, 28, 1] (28×28 pixels, 1 channel); split as the source files give it;');
     expect(await details.textContent()).not.toMatch(/28 samples|by given/);
+    // Train: IMU augmentation (a time shift) does not apply to images; the trainer refuses it
+    await page.getByTestId('nav-train').click();
+    await page.getByTestId('train-dataset').selectOption('digits');
+    await expect.poll(() => page.getByTestId('train-augment').isDisabled()).toBe(true);
+    await page.getByTestId('nav-datasets').click();
+    await page.getByTestId('dataset-row-digits').click();
     await page.getByTestId('delete-dataset').click();
     await page.getByTestId('confirm-delete').click();
     await page.getByTestId('datasets-empty').waitFor({ timeout: 10_000 });
