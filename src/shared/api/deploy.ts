@@ -426,6 +426,18 @@ export const deployService = {
   ),
 };
 
+/**
+ * Why layers may be more than 25 % off their estimate, for the profile's unit. Instruction counts
+ * (QEMU -icount) have no clock to misconfigure: there the likely cause is a layer shape the cost
+ * model's single-layer fit covers poorly (a 3×3 conv with 4 filters on a 1-channel image pays a
+ * gather per output position that 4 outputs share: +65–93 % measured on MNIST).
+ */
+export function flaggedReason(unit: string): string {
+  return unit === 'cycles'
+    ? 'a misconfigured clock, a missing optimised kernel or a model change'
+    : 'instruction counts do not depend on a clock: a layer shape the cost model fits poorly (few filters, a 1-channel input), a missing optimised kernel or a model change; later profiles on this board calibrate the estimate per kernel and width';
+}
+
 /** The newest profile ran only part of its split (`--limit`), so its device accuracy is of a sample. */
 export function devicePartial(r: CompareRow): boolean {
   return (

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import {
   compareCsv,
   devicePartial,
+  flaggedReason,
   type CompareResult,
   type Estimate,
   type FlashResult,
@@ -87,7 +88,7 @@ export function renderProfile(p: ProfileResult): string {
         `  ${String(l.index).padStart(2)} ${l.name.padEnd(12)} ${l.kernel.padEnd(16)} ${String(l.weight_bits ?? '-').padStart(4)} ${num(l.macs).padStart(10)} ${num(l.counts).padStart(13)} ${num(l.estimate).padStart(13)} ${l.deviation === null ? '   —' : `${(100 * l.deviation).toFixed(0).padStart(4)}%`}${l.flagged ? '!' : ' '} ${l.counts_per_mac !== null ? l.counts_per_mac.toFixed(2).padStart(8) : '       —'}`,
     ),
     p.layers_flagged
-      ? `${p.layers_flagged} layer(s) more than 25 % off the estimate (!): a misconfigured clock, a missing optimised kernel or a model change`
+      ? `${p.layers_flagged} layer(s) more than 25 % off the estimate (!): ${flaggedReason(u)}`
       : 'every layer within 25 % of the estimate',
     `RAM ${bytes(p.ram_bytes)} (arena ${bytes(p.memory.arena_used_bytes)} + stack high-water ${bytes(p.memory.stack_hwm_bytes)}; ${p.memory.source}), flash ${bytes(p.flash_bytes)} (model ${bytes(p.model_bytes)} + firmware ${bytes(p.memory.firmware_flash_bytes)})`,
     `serial: ${p.serial.ms_per_window.toFixed(2)} ms and ${num(p.serial.wire_bytes_per_window)} B on the wire per window`,
