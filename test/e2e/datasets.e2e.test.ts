@@ -32,6 +32,9 @@ describe.skipIf(!!skip)('Datasets page in Chromium against the headless host', (
     const preview = page.getByTestId('csv-preview');
     await preview.waitFor({ timeout: 30_000 });
     await expect.poll(() => preview.textContent()).toContain('41 (4879 samples, 119–119 samples each)');
+    expect(await page.getByTestId('preview-windows').textContent()).toBe(
+      '119 samples, stride 119 (one per recording)',
+    );
     await screenshot(page, 'datasets-import-preview');
     await page.getByTestId('import-start').click();
     await expect

@@ -5,7 +5,7 @@ import { BitbenchError } from '../../shared/errors';
 import { parseCsvTable, type CsvRow, type CsvTable } from './csv-table';
 import type { RecordingInput } from './dataset-writer';
 import { inputError, isNumeric, parseNumber, readText } from './text-input';
-import type { Segment } from './windowing';
+import { cutWindows, defaultWindowing, type Segment } from './windowing';
 
 /**
  * Generic CSV import, three layouts (docs/datasets.md, "CSV"):
@@ -374,6 +374,12 @@ export function previewCsv(p: string, opts: CsvOptions): CsvPreview {
   for (const r of recs) for (const s of r.segments) labels[s.label] = (labels[s.label] ?? 0) + 1;
   const lengths = recs.map((r) => r.nSamples);
   const first = a.tables[0]!;
+  // The windows an import with these options would cut (no --window-length/--stride here), and the
+  // labelled recordings that would give none (a log cut short), as the import's warning names them.
+  const { windowLength, stride } = defaultWindowing(recs);
+  const classes = [...new Set(recs.flatMap((r) => r.segments.map((s) => s.label)))];
+  const windowed = new Set(cutWindows(recs, windowLength, stride, classes).map((w) => w.recording));
+  const short = recs.filter((r, i) => !windowed.has(i) && r.segments.length > 0);
   return {
     files: a.tables.map((t) => path.relative(a.root, t.file) || path.basename(t.file)),
     delimiter: first.delimiter === '\t' ? '\\t' : first.delimiter === ' ' ? 'whitespace' : first.delimiter,
@@ -391,5 +397,8 @@ export function previewCsv(p: string, opts: CsvOptions): CsvPreview {
     subjects: [...new Set(recs.map((r) => r.subject).filter((s): s is string => s !== null))].sort(),
     layout: a.layout,
     first_rows: first.blocks[0]!.slice(0, 5).map((r) => r.fields),
+    window_length: windowLength,
+    stride,
+    windowless_recordings: short.map((r) => `${r.name} (${r.nSamples} samples)`),
   };
 }
