@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { e2eSkipReason, screenshot, type HostProcess, openApp } from './harness';
 import { sharedDataset, sharedDatasetMissing } from '../helpers/shared-datasets';
+import { makeMnist } from '../unit/datasets/fixtures';
 
 const gestures = sharedDataset('gesture-to-emoji');
 const skip = e2eSkipReason() ?? sharedDatasetMissing('gesture-to-emoji');
@@ -31,6 +32,9 @@ describe.skipIf(!!skip)('Datasets page in Chromium against the headless host', (
     const preview = page.getByTestId('csv-preview');
     await preview.waitFor({ timeout: 30_000 });
     await expect.poll(() => preview.textContent()).toContain('41 (4879 samples, 119–119 samples each)');
+    expect(await page.getByTestId('preview-windows').textContent()).toBe(
+      '119 samples, stride 119 (one per recording)',
+    );
     await screenshot(page, 'datasets-import-preview');
     await page.getByTestId('import-start').click();
     await expect
@@ -47,6 +51,36 @@ describe.skipIf(!!skip)('Datasets page in Chromium against the headless host', (
     await expect.poll(() => counts.textContent()).toMatch(/flex.*21/);
     await expect.poll(() => counts.textContent()).toMatch(/punch.*20/);
     await screenshot(page, 'datasets-details');
+    await page.getByTestId('delete-dataset').click();
+    await page.getByTestId('confirm-delete').click();
+    await page.getByTestId('datasets-empty').waitFor({ timeout: 10_000 });
+  });
+
+  it('an MNIST import is described as images split by the files, not "(28 samples); split by given, seed 42"', async () => {
+    await page.getByTestId('open-import').click();
+    await page.getByLabel('MNIST').check();
+    await page.getByTestId('import-path').fill(makeMnist(30, 10));
+    await page.getByTestId('import-name').fill('digits');
+    await page.getByTestId('import-start').click();
+    await expect
+      .poll(() => page.getByTestId('job-progress').first().getAttribute('data-state'), { timeout: 60_000 })
+      .toBe('succeeded');
+    await page.getByRole('button', { name: 'Close' }).click();
+    const row = page.getByTestId('dataset-row-digits');
+    await row.waitFor({ timeout: 10_000 });
+    expect(await row.textContent()).toContain('source files');
+    await row.click();
+    const details = page.getByTestId('dataset-details');
+    await expect
+      .poll(() => details.textContent())
+      .toContain('40 windows of [28, 28, 1] (28×28 pixels, 1 channel); split as the source files give it;');
+    expect(await details.textContent()).not.toMatch(/28 samples|by given/);
+    // Train: IMU augmentation (a time shift) does not apply to images; the trainer refuses it
+    await page.getByTestId('nav-train').click();
+    await page.getByTestId('train-dataset').selectOption('digits');
+    await expect.poll(() => page.getByTestId('train-augment').isDisabled()).toBe(true);
+    await page.getByTestId('nav-datasets').click();
+    await page.getByTestId('dataset-row-digits').click();
     await page.getByTestId('delete-dataset').click();
     await page.getByTestId('confirm-delete').click();
     await page.getByTestId('datasets-empty').waitFor({ timeout: 10_000 });

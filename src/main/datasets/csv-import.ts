@@ -5,7 +5,7 @@ import { BitbenchError } from '../../shared/errors';
 import { parseCsvTable, type CsvRow, type CsvTable } from './csv-table';
 import type { RecordingInput } from './dataset-writer';
 import { inputError, isNumeric, parseNumber, readText } from './text-input';
-import type { Segment } from './windowing';
+import { cutWindows, defaultWindowing, type Segment } from './windowing';
 
 /**
  * Generic CSV import, three layouts (docs/datasets.md, "CSV"):
@@ -19,6 +19,8 @@ import type { Segment } from './windowing';
 
 const DATA_FILE = /\.(csv|tsv|txt)(\.gz)?$/i;
 const LABEL_COLUMN = /^(label|class|activity|gesture)$/i;
+/** A header column naming the recording (or exported window) of each row: a new value starts a new recording. */
+const RECORDING_COLUMN = /^(window|recording)$/i;
 const TIME_COLUMN =
   /^(t|time|timestamp|ts|millis|micros|ms|us|seconds|secs?|time_?(ms|us|s)|timestamp_?(ms|us|s))$/i;
 
@@ -31,6 +33,8 @@ export interface CsvAnalysis {
   labelFrom: 'file' | 'folder' | 'column';
   labelColumn: number | null;
   timeColumn: number | null;
+  /** `window`/`recording` column: rows with a new value start a new recording (as a blank line does). */
+  recordingColumn: number | null;
   channelColumns: number[];
   rateHz: number | null;
   rateSource: 'option' | 'time column' | 'unknown';
@@ -211,10 +215,38 @@ export function analyzeCsv(p: string, opts: CsvOptions): CsvAnalysis {
     notes.push(`label of each row from column "${first.columns[namedLabel]}" (found by its name)`);
   }
   if (labelColumn !== null) refuseMeasuredLabels(tables, labelColumn);
-  const notChannel = (i: number) => i === labelColumn || (i === namedLabel && opts.channels === undefined);
+  const notChannel = (i: number) =>
+    i === labelColumn ||
+    (i === namedLabel && opts.channels === undefined) ||
+    i === recordingColumn ||
+    i === sampleColumn;
   const timeColumn = first.header
     ? first.columns.findIndex((c, i) => i !== labelColumn && TIME_COLUMN.test(c))
     : -1;
+  // A `window` column (as `datasets export --format csv` writes) or `recording` column separates
+  // recordings: without it the exported windows of one class ran together into one recording,
+  // cut again into 128-sample windows across gesture boundaries.
+  const recordingColumn = first.header
+    ? first.columns.findIndex(
+        (c, i) =>
+          i !== labelColumn &&
+          i !== timeColumn &&
+          RECORDING_COLUMN.test(c.trim()) &&
+          !opts.channels?.includes(c),
+      )
+    : -1;
+  // Beside it, an exported file's `sample` column is the index within the window, not a channel.
+  const sampleColumn =
+    recordingColumn >= 0 && opts.channels === undefined
+      ? first.columns.findIndex((c) => c.trim().toLowerCase() === 'sample')
+      : -1;
+  if (recordingColumn >= 0)
+    notes.push(
+      `recordings from column "${first.columns[recordingColumn]}" (a new value starts a new recording)` +
+        (sampleColumn >= 0
+          ? `; column "${first.columns[sampleColumn]}" is the sample index, not a channel`
+          : ''),
+    );
   let channelColumns: number[];
   if (opts.channels?.length) {
     channelColumns = opts.channels.map((c) => columnIndex(c, first.columns, first.file, '--channels'));
@@ -264,7 +296,8 @@ export function analyzeCsv(p: string, opts: CsvOptions): CsvAnalysis {
   }
   if (rateHz === null) notes.push('sample rate unknown: no time column, and none was given');
 
-  const multi = opts.recordingLength !== undefined || tables.some((t) => t.blocks.length > 1);
+  const multi =
+    opts.recordingLength !== undefined || recordingColumn >= 0 || tables.some((t) => t.blocks.length > 1);
   const layout: CsvLayout = labelColumn !== null ? 'label-column' : multi ? 'per-class' : 'per-recording';
   let labelFrom: CsvAnalysis['labelFrom'];
   if (layout === 'label-column') labelFrom = 'column';
@@ -279,6 +312,7 @@ export function analyzeCsv(p: string, opts: CsvOptions): CsvAnalysis {
     labelFrom,
     labelColumn,
     timeColumn: timeColumn >= 0 ? timeColumn : null,
+    recordingColumn: recordingColumn >= 0 ? recordingColumn : null,
     channelColumns,
     rateHz,
     rateSource,
@@ -300,10 +334,31 @@ function fileLabelAndSubject(a: CsvAnalysis, file: string): { label: string; sub
   return { label, subject: rel ? rel : null };
 }
 
-function blockRecordings(t: CsvTable, recordingLength: number | undefined): CsvRow[][] {
-  if (recordingLength === undefined) return t.blocks;
+/** Splits blocks where the recording column's value changes. */
+function byRecordingColumn(blocks: CsvRow[][], column: number | null): CsvRow[][] {
+  if (column === null) return blocks;
   const out: CsvRow[][] = [];
-  for (const b of t.blocks) {
+  for (const b of blocks) {
+    let from = 0;
+    for (let i = 1; i <= b.length; i++) {
+      if (i === b.length || b[i]!.fields[column] !== b[i - 1]!.fields[column]) {
+        out.push(b.slice(from, i));
+        from = i;
+      }
+    }
+  }
+  return out;
+}
+
+function blockRecordings(
+  t: CsvTable,
+  recordingLength: number | undefined,
+  recordingColumn: number | null,
+): CsvRow[][] {
+  const blocks = byRecordingColumn(t.blocks, recordingColumn);
+  if (recordingLength === undefined) return blocks;
+  const out: CsvRow[][] = [];
+  for (const b of blocks) {
     if (b.length % recordingLength !== 0) {
       throw inputError(
         t.file,
@@ -328,7 +383,7 @@ export function csvRecordings(a: CsvAnalysis, opts: CsvOptions): RecordingInput[
       a.labelFrom === 'column' ? { label: '', subject: null } : fileLabelAndSubject(a, t.file);
     const relSubject =
       a.labelFrom === 'column' ? path.relative(a.root, path.dirname(t.file)) || null : subject;
-    blockRecordings(t, opts.recordingLength).forEach((rows, k) => {
+    blockRecordings(t, opts.recordingLength, a.recordingColumn).forEach((rows, k) => {
       const data = new Float32Array(rows.length * nch);
       rows.forEach((r, i) => {
         for (let c = 0; c < nch; c++) {
@@ -374,6 +429,12 @@ export function previewCsv(p: string, opts: CsvOptions): CsvPreview {
   for (const r of recs) for (const s of r.segments) labels[s.label] = (labels[s.label] ?? 0) + 1;
   const lengths = recs.map((r) => r.nSamples);
   const first = a.tables[0]!;
+  // The windows an import with these options would cut (no --window-length/--stride here), and the
+  // labelled recordings that would give none (a log cut short), as the import's warning names them.
+  const { windowLength, stride } = defaultWindowing(recs);
+  const classes = [...new Set(recs.flatMap((r) => r.segments.map((s) => s.label)))];
+  const windowed = new Set(cutWindows(recs, windowLength, stride, classes).map((w) => w.recording));
+  const short = recs.filter((r, i) => !windowed.has(i) && r.segments.length > 0);
   return {
     files: a.tables.map((t) => path.relative(a.root, t.file) || path.basename(t.file)),
     delimiter: first.delimiter === '\t' ? '\\t' : first.delimiter === ' ' ? 'whitespace' : first.delimiter,
@@ -391,5 +452,8 @@ export function previewCsv(p: string, opts: CsvOptions): CsvPreview {
     subjects: [...new Set(recs.map((r) => r.subject).filter((s): s is string => s !== null))].sort(),
     layout: a.layout,
     first_rows: first.blocks[0]!.slice(0, 5).map((r) => r.fields),
+    window_length: windowLength,
+    stride,
+    windowless_recordings: short.map((r) => `${r.name} (${r.nSamples} samples)`),
   };
 }

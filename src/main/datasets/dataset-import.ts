@@ -17,6 +17,7 @@ import { loadMnist } from './mnist-import';
 import { ChannelStatsAccumulator } from './normalization';
 import { seededRandom, shuffle, type SplitName } from './splits';
 import { yieldToLoop } from './text-input';
+import { defaultWindowing } from './windowing';
 import { locateHapt, loadHaptRecordings, UCI_HAR_ACTIVITY_IDS } from './uci-hapt-import';
 
 /** Progress and cancel hooks, so importers run the same under a job and in a plain test. */
@@ -83,19 +84,6 @@ async function importHapt(
         ]
       : [],
   });
-}
-
-/** Window length and stride when not given: one window per recording when they are short and equal. */
-export function defaultWindowing(
-  recordings: readonly RecordingInput[],
-  windowLength?: number,
-  stride?: number,
-): { windowLength: number; stride: number } {
-  const lengths = new Set(recordings.map((r) => r.nSamples));
-  const uniform = lengths.size === 1 ? [...lengths][0]! : undefined;
-  const wl = windowLength ?? (uniform !== undefined && uniform <= 1024 ? uniform : 128);
-  const st = stride ?? (uniform === wl ? wl : Math.max(1, Math.floor(wl / 2)));
-  return { windowLength: wl, stride: st };
 }
 
 async function importCsv(

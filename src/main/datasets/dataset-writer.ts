@@ -113,6 +113,33 @@ export function checkSameLayout(
   );
 }
 
+/**
+ * Labelled recordings that gave no window (each labelled stretch shorter than the window: a log cut
+ * short, a gesture recorded too briefly), named with their file lines when known, so their data is
+ * not dropped silently.
+ */
+function windowlessRecordings(
+  recordings: readonly RecordingInput[],
+  refs: ReadonlyArray<{ recording: number }>,
+  windowLength: number,
+): string[] {
+  const windowed = new Set(refs.map((w) => w.recording));
+  const missing = recordings.filter((r, i) => !windowed.has(i) && r.segments.length > 0);
+  if (missing.length === 0 || refs.length === 0) return [];
+  const describe = (r: RecordingInput): string => {
+    const first = r.meta?.firstLine;
+    const last = r.meta?.lastLine;
+    const lines = typeof first === 'number' && typeof last === 'number' ? `lines ${first}–${last}, ` : '';
+    return `${r.name} (${lines}${r.nSamples} samples)`;
+  };
+  const shown = missing.slice(0, 5).map(describe).join(', ');
+  const more = missing.length > 5 ? ` and ${missing.length - 5} more` : '';
+  return [
+    `${missing.length} of ${recordings.length} recordings gave no window (no labelled stretch as long as the ${windowLength}-sample window): ${shown}${more}. ` +
+      'A recording cut short (a truncated file) is left out; pass --window-length to cut shorter windows.',
+  ];
+}
+
 /** Warnings about the splits a build gives: requested splits left empty, classes missing from train. */
 function splitWarnings(stats: DatasetStats, plan: WindowingPlan): string[] {
   const out: string[] = [];
@@ -159,6 +186,7 @@ export function writeWindowedDataset(db: Db, recordings: RecordingInput[], plan:
     warnings.push(...o.warnings);
   }
   const refs = cutWindows(recordings, plan.windowLength, plan.stride, plan.classes);
+  warnings.push(...windowlessRecordings(recordings, refs, plan.windowLength));
   if (refs.length === 0) {
     throw new BitbenchError(
       'bad_request',

@@ -140,3 +140,34 @@ export function describeOverlaps(rec: { name: string; nSamples: number; segments
 export function windowsInSegment(n: number, length: number, stride: number): number {
   return n < length ? 0 : Math.floor((n - length) / stride) + 1;
 }
+
+/**
+ * Window length and stride when not given: one window per recording when they are short and equal.
+ * Recordings that each hold one whole label (one gesture per recording: per-class CSV files) whose
+ * lengths differ in a few (a log cut short, one gesture held longer) keep one window per recording:
+ * the length most of them share (at least 3 in 4), so one truncated recording does not switch the
+ * whole import to 128-sample windows that none of them fills; the shorter ones give no window and
+ * `writeWindowedDataset` warns about each (and the CSV preview lists them).
+ */
+export function defaultWindowing(
+  recordings: ReadonlyArray<{ nSamples: number; segments: readonly Segment[] }>,
+  windowLength?: number,
+  stride?: number,
+): { windowLength: number; stride: number } {
+  const counts = new Map<number, number>();
+  for (const r of recordings) counts.set(r.nSamples, (counts.get(r.nSamples) ?? 0) + 1);
+  let common: number | undefined;
+  if (counts.size === 1) common = recordings[0]!.nSamples;
+  else if (recordings.length > 0 && recordings.every(isWholeLabelled)) {
+    const [len, n] = [...counts].reduce((a, b) => (b[1] > a[1] || (b[1] === a[1] && b[0] > a[0]) ? b : a));
+    if (n >= 2 && 4 * n >= 3 * recordings.length) common = len;
+  }
+  const wl = windowLength ?? (common !== undefined && common <= 1024 ? common : 128);
+  const st = stride ?? (common === wl ? wl : Math.max(1, Math.floor(wl / 2)));
+  return { windowLength: wl, stride: st };
+}
+
+/** One label over the whole recording (a per-class or per-recording CSV, a whole-session label). */
+function isWholeLabelled(r: { nSamples: number; segments: readonly Segment[] }): boolean {
+  return r.segments.length === 1 && r.segments[0]!.start === 0 && r.segments[0]!.end >= r.nSamples;
+}

@@ -1,5 +1,6 @@
 import {
   paretoFront,
+  rankingAccuracy,
   type CompareResult,
   type CompareRow,
   type ProfileResult,
@@ -15,8 +16,8 @@ import type { VariantDetail } from '../../shared/api/quant';
 
 /**
  * The float model and every quantized variant of it, one row each, with the newest profile run of
- * each variant (on `board` if given). Accuracy is the device's where a run exists, else the
- * host's; the Pareto fronts are over the rows shown.
+ * each variant (on `board` if given). Rows are ranked by the device's accuracy where a run covered
+ * its whole split, else the host's (rankingAccuracy); the Pareto fronts are over the rows shown.
  */
 export function compareModel(db: Db, name: string, board: string | null): CompareResult {
   const models = new ModelsRepo(db);
@@ -50,6 +51,9 @@ export function compareModel(db: Db, name: string, board: string | null): Compar
       layer_bits: [],
       host_accuracy: float.training?.evaluations.test?.accuracy ?? null,
       device_accuracy: null,
+      device_windows: null,
+      device_windows_total: null,
+      device_split: null,
       bit_exact: null,
       size_bytes: anyReport?.float_model_bytes ?? params * 4,
       model_bytes: anyReport?.float_model_bytes ?? params * 4,
@@ -98,6 +102,9 @@ export function compareModel(db: Db, name: string, board: string | null): Compar
       })),
       host_accuracy: d.report.accuracy,
       device_accuracy: res && res.windows > 0 ? res.device_accuracy : null,
+      device_windows: res && res.windows > 0 ? res.windows : null,
+      device_windows_total: res && res.windows > 0 ? splitWindows(db, res) : null,
+      device_split: res && res.windows > 0 ? res.split : null,
       bit_exact: res && res.windows > 0 ? res.bit_exact : null,
       size_bytes: size,
       model_bytes: size,
@@ -122,7 +129,7 @@ export function compareModel(db: Db, name: string, board: string | null): Compar
     ids.push(m.id);
   };
   readableRows(db, details, variantRow);
-  const acc = (r: CompareRow) => r.device_accuracy ?? r.host_accuracy;
+  const acc = rankingAccuracy;
   // Latencies are compared only within one board: a count on the M0 is not a count on the M4 (and
   // instructions are not cycles), so with results from several boards each board has its own front.
   const byLatency = new Set<CompareRow>();
@@ -140,4 +147,19 @@ export function compareModel(db: Db, name: string, board: string | null): Compar
     r.pareto_size = bySize.has(r);
   }
   return { model: float.name, board, boards: runs.boardsOf(ids), rows };
+}
+
+/**
+ * Windows in the split a profile ran on: recorded since `split_windows`, else counted in the dataset
+ * version (runs from before); `windows_total` (what the run asked for) when the version is gone.
+ */
+function splitWindows(db: Db, res: ProfileResult): number {
+  if (res.split_windows !== undefined) return res.split_windows;
+  const row = db
+    .prepare(
+      `SELECT COUNT(*) AS n FROM dataset_windows w JOIN datasets d ON d.id = w.dataset_id
+        WHERE d.name = ? AND d.version = ? AND w.split = ?`,
+    )
+    .get(res.dataset, res.dataset_version, res.split) as { n: number };
+  return row.n > 0 ? Math.max(row.n, res.windows_total) : res.windows_total;
 }

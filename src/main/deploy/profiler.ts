@@ -156,6 +156,7 @@ export function assembleResult(a: ProfileAssembly): ProfileResult {
     split: plan.record.dataset.split,
     windows: n,
     windows_total: plan.total,
+    split_windows: plan.data.count,
     host_accuracy: cls.hostAccuracy,
     device_accuracy: cls.deviceAccuracy,
     bit_exact: n > 0 && windows.every((w) => w.exact),

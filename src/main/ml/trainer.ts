@@ -95,6 +95,13 @@ export function validateTrainingInput(input: TrainInput): void {
     );
   if (train.count === 0)
     throw new BitbenchError('bad_request', 'The train split is empty: nothing to train on.');
+  // The IMU augmentation shifts along time and scales per channel; on an image ([28, 28, 1]) its
+  // "time" is the flattened pixels, so a shift would wrap pixels from one row into the next.
+  if (input.options.augment && windowShape.length !== 2)
+    throw new BitbenchError(
+      'bad_request',
+      `IMU augmentation (jitter, scaling, time shift) is for [time, channels] windows; these are [${windowShape.join(', ')}], where a time shift would wrap pixels from one row into the next. Train without augmentation.`,
+    );
   const per = windowShape.reduce((a, b) => a * b, 1);
   const splits: Array<[string, SplitData | undefined]> = [
     ['train', train],

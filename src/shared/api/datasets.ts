@@ -148,6 +148,11 @@ export const CsvPreviewSchema = z.object({
   subjects: z.array(z.string()),
   layout: z.enum(['per-recording', 'label-column', 'per-class']),
   first_rows: z.array(z.array(z.string())),
+  /** The default windows an import would cut: one per recording when they (mostly) share a length ≤ 1024. */
+  window_length: z.number().int(),
+  stride: z.number().int(),
+  /** Labelled recordings shorter than the window, which would give no window ("flex.csv#6 (9 samples)"). */
+  windowless_recordings: z.array(z.string()),
 });
 export type CsvPreview = z.infer<typeof CsvPreviewSchema>;
 

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tmpDir } from './fixtures';
+import { makeMnist, tmpDir } from './fixtures';
 import { cli } from './run-cli';
 
 /** A per-class folder: two people × two gestures × 4 recordings of 20 samples, 3 channels. */
@@ -226,5 +226,31 @@ describe('bitbench datasets (CLI)', () => {
     } finally {
       process.chdir(cwd);
     }
+  });
+
+  it("datasets show on MNIST says the split is the files' own (not 'by given, seed 42'), and names a seeded val draw", async () => {
+    const db = path.join(tmpDir(), 'm.db');
+    const dir = makeMnist(30, 10);
+    expect((await cli(['datasets', 'import', 'mnist', dir, '--name', 'm', '--db', db])).code).toBe(0);
+    const show = await cli(['datasets', 'show', 'm', '--db', db]);
+    expect(show.out).toContain('splits    train 30, val 0, test 10  (as the source files give it)');
+    expect(show.out).not.toMatch(/by given|seed 42/);
+    await cli([
+      'datasets',
+      'import',
+      'mnist',
+      dir,
+      '--name',
+      'm',
+      '--val-fraction',
+      '0.2',
+      '--seed',
+      '7',
+      '--db',
+      db,
+    ]);
+    expect((await cli(['datasets', 'show', 'm', '--db', db])).out).toContain(
+      '(as the source files give it; val drawn from train with seed 7)',
+    );
   });
 });

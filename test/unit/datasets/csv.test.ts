@@ -292,6 +292,25 @@ describe('CSV layouts', () => {
     expect(recs.map((r) => Math.round(r.data[0]!))).toEqual([4, 1, 2, 3, 5, 6]);
   });
 
+  it('(c) the preview says which windows an import would cut and names a recording cut short', () => {
+    const dir = tmp();
+    const block = (n: number) => rows(n, (i) => `${i},1,2`);
+    write(dir, 'flex.csv', 'aX,aY,aZ\n' + [block(20), block(20), block(20)].join('\n\n') + '\n');
+    // the last punch recording stops after 7 of its 20 rows
+    write(dir, 'punch.csv', 'aX,aY,aZ\n' + [block(20), block(20), block(7)].join('\n\n') + '\n');
+    const p = previewCsv(dir, defaults);
+    expect(p.recording_lengths).toEqual({ min: 7, max: 20 });
+    expect([p.window_length, p.stride]).toEqual([20, 20]);
+    expect(p.windowless_recordings).toEqual(['punch.csv#3 (7 samples)']);
+    // all of one length: one window each, nothing left out
+    write(dir, 'punch.csv', 'aX,aY,aZ\n' + [block(20), block(20)].join('\n\n') + '\n');
+    expect(previewCsv(dir, defaults)).toMatchObject({
+      window_length: 20,
+      stride: 20,
+      windowless_recordings: [],
+    });
+  });
+
   it('(c) a block that is not a multiple of --recording-length names the file and line', () => {
     const dir = tmp();
     const f = write(dir, 'punch.csv', 'a,b\n' + rows(7, () => '1,2'));

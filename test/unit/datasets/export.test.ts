@@ -142,6 +142,60 @@ describe('CSV export', () => {
   });
 });
 
+describe('CSV export → import round trip', () => {
+  it('an exported file imports back, with no options, to the same windows: one recording per `window`', async () => {
+    const dir = tmpDir();
+    // per-class files like gesture-to-emoji: 4 recordings of 20 samples each, blank-line separated
+    for (const [cls, k] of [
+      ['flex', 1],
+      ['punch', -1],
+    ] as const) {
+      const recs = Array.from({ length: 4 }, (_, r) =>
+        Array.from({ length: 20 }, (_, i) => `${k * (i + r) * 0.1},${r},${(i * r) % 7}`).join('\n'),
+      );
+      writeFileSync(path.join(dir, `${cls}.csv`), 'aX,aY,aZ\n' + recs.join('\n\n') + '\n');
+    }
+    const row = await importDataset(
+      store.db,
+      ImportInputSchema.parse({
+        kind: 'csv',
+        path: dir,
+        name: 'g',
+        splitBy: 'session',
+        valFraction: 0,
+        testFraction: 0,
+      }),
+    );
+    expect(row.stats.windows).toBe(8);
+    const out = path.join(tmpDir(), 'g.csv');
+    await exportDataset(store.db, row, 'csv', out);
+    // Before: consecutive windows of one class ran together into one 80-sample recording, and the
+    // default 128-sample window found nothing ("No window of 128 samples fits …").
+    const back = await importDataset(
+      store.db,
+      ImportInputSchema.parse({
+        kind: 'csv',
+        path: out,
+        name: 'back',
+        splitBy: 'session',
+        valFraction: 0,
+        testFraction: 0,
+      }),
+    );
+    expect(back.config.windowLength).toBe(20);
+    expect(back.config.channelNames).toEqual(['aX', 'aY', 'aZ']);
+    expect(back.stats.classes).toEqual({ flex: 4, punch: 4 });
+    const key = (t: ReturnType<typeof loadDatasetTensors>) =>
+      Array.from(
+        { length: t.count },
+        (_, i) => `${t.y[i]}:${Array.from(t.x.subarray(i * 60, (i + 1) * 60)).join(',')}`,
+      ).sort();
+    const a = loadDatasetTensors(store.db, 'g', 'train', { normalize: false });
+    const b = loadDatasetTensors(store.db, 'back', 'train', { normalize: false });
+    expect(key(b)).toEqual(key(a));
+  });
+});
+
 describe('export through the service (app and host)', () => {
   it('a relative file name lands in exports/ beside the database, not in the folder the host started in; 0 windows is refused', async () => {
     const dbPath = path.join(tmpDir(), 'svc.db');

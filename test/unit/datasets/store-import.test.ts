@@ -310,3 +310,50 @@ describe('MNIST importer', () => {
     expect(count('datasets')).toBe(0);
   });
 });
+
+describe('CSV importer: one gesture per recording', () => {
+  /** A per-class file like gesture-to-emoji's: `n` blank-line-separated recordings of `len` rows. */
+  function gestureFile(n: number, len: number, seed: number, lastLen = len): string {
+    const recs = Array.from({ length: n }, (_, r) =>
+      Array.from({ length: r === n - 1 ? lastLen : len }, (_, i) =>
+        Array.from({ length: 6 }, (_, c) => ((seed + r * 7 + i * 3 + c) % 17) / 10).join(','),
+      ).join('\n'),
+    );
+    return `aX,aY,aZ,gX,gY,gZ\n${recs.join('\n\n')}\n`;
+  }
+
+  it('a recording cut short (truncated log) keeps one window per recording and is named in a warning', async () => {
+    const dir = tmpDir('bb-gest-');
+    writeFileSync(path.join(dir, 'flex.csv'), gestureFile(6, 20, 1));
+    // punch.csv's last recording stops after 9 of its 20 rows (the logger was unplugged)
+    writeFileSync(path.join(dir, 'punch.csv'), gestureFile(6, 20, 5, 9));
+    const row = await importDataset(store.db, ImportInputSchema.parse({ kind: 'csv', path: dir, name: 'g' }));
+    // Before: the differing lengths switched the default to 128-sample windows and the import
+    // failed with "No window of 128 samples fits inside a labelled segment".
+    expect(row.config.windowLength).toBe(20);
+    expect(row.config.stride).toBe(20);
+    expect(row.stats.windows).toBe(11);
+    expect(row.stats.classes).toEqual({ flex: 6, punch: 5 });
+    expect(row.config.warnings).toEqual([
+      expect.stringMatching(
+        /^1 of 12 recordings gave no window .*20-sample window.*: punch\.csv#6 \(lines 107–115, 9 samples\)/,
+      ),
+    ]);
+    // the truncated recording is still stored as a session (nothing lost from the store)
+    expect(count('sessions')).toBe(12);
+  });
+
+  it('explicit --window-length longer than some recordings warns about each one left out', async () => {
+    const dir = tmpDir('bb-gest-');
+    writeFileSync(path.join(dir, 'flex.csv'), gestureFile(4, 20, 1));
+    writeFileSync(path.join(dir, 'punch.csv'), gestureFile(4, 30, 5));
+    const row = await importDataset(
+      store.db,
+      ImportInputSchema.parse({ kind: 'csv', path: dir, name: 'g', windowLength: 25, stride: 25 }),
+    );
+    expect(row.stats.classes).toEqual({ flex: 0, punch: 4 });
+    expect(row.config.warnings?.find((w) => w.startsWith('4 of 8 recordings gave no window'))).toMatch(
+      /flex\.csv#1 \(lines 2–21, 20 samples\), flex\.csv#2/,
+    );
+  });
+});

@@ -92,6 +92,23 @@ describe('refusals before training', () => {
       /takes windows of shape \[128, 9\].*\[32, 3\]/,
     );
   });
+  it('IMU augmentation on images ([28, 28, 1]): its time shift would wrap pixels across rows', () => {
+    const img = zooSpec('mnist-cnn', { numClasses: 3 });
+    const split = (n: number) => ({
+      x: new Float32Array(n * 784).fill(0.5),
+      y: Int32Array.from({ length: n }, (_, i) => i % 3),
+      count: n,
+    });
+    const images = { spec: img, windowShape: [28, 28, 1], train: split(6), val: undefined, test: undefined };
+    expect(() =>
+      validateTrainingInput(input(images, { augment: { jitter: 0.05, scaling: 0.1, timeShift: 2 } })),
+    ).toThrow(/IMU augmentation .* is for \[time, channels\] windows; these are \[28, 28, 1\]/);
+    expect(() => validateTrainingInput(input(images))).not.toThrow();
+    // [time, channels] windows keep it
+    expect(() =>
+      validateTrainingInput(input({}, { augment: { jitter: 0.05, scaling: 0.1, timeShift: 2 } })),
+    ).not.toThrow();
+  });
   it('NaN in the data, with the window', () => {
     const bad = syntheticSplit(30, 1);
     bad.x[5 * 96 + 7] = NaN;

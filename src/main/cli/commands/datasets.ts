@@ -8,6 +8,7 @@ import {
   type ExportResult,
   type ImportInput,
 } from '../../../shared/api/datasets';
+import { splitWording } from '../../../shared/dataset-wording';
 import { command, fail, optionsOf, type CliRuntime, type CommonOptions } from '../runtime';
 
 interface WindowFlags extends CommonOptions {
@@ -87,7 +88,7 @@ function human(d: DatasetSummary): string {
   return [
     `${d.name}@${d.version}${d.locked ? ' (locked)' : ''}  ${d.kind}  ${d.windows} windows of [${d.shape.join(', ')}]${d.rate_hz ? ` at ${d.rate_hz} Hz` : ''}`,
     `  classes   ${classes}`,
-    `  splits    ${splits}  (by ${d.split_by}, seed ${d.seed})`,
+    `  splits    ${splits}  (${splitWording(d)})`,
     `  channels  ${d.channel_names.join(', ')}`,
     ...(d.subjects ? [`  test subjects  ${(d.subjects.test ?? []).join(', ')}`] : []),
     ...d.notes.map((n) => `  note      ${n}`),

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import {
   compareCsv,
+  devicePartial,
+  flaggedReason,
   type CompareResult,
   type Estimate,
   type FlashResult,
@@ -50,11 +52,26 @@ function renderFlash(f: FlashResult): string {
         `${f.resumed_from ? `, resumed at ${f.resumed_from}` : ''}; verified crc32 ${f.crc32}, hash ${f.model_hash}, slot ${f.slot ?? '?'} (run ${f.run_id})`;
 }
 
+/** "mnist@1 test: 200 / 200 windows (the first 200 of the split's 10,000: --limit)". */
+export function profileWindowsLine(
+  p: Pick<
+    ProfileResult,
+    'dataset' | 'dataset_version' | 'split' | 'windows' | 'windows_total' | 'split_windows'
+  >,
+): string {
+  return (
+    `${p.dataset}@${p.dataset_version} ${p.split}: ${p.windows} / ${p.windows_total} windows` +
+    (p.split_windows !== undefined && p.windows_total < p.split_windows
+      ? ` (the first ${num(p.windows_total)} of the split's ${num(p.split_windows)}: --limit)`
+      : '')
+  );
+}
+
 export function renderProfile(p: ProfileResult): string {
   const u = p.latency.unit;
   const lines = [
     `run ${p.run_id} (${p.state}${p.note ? `: ${p.note}` : ''}): ${p.model} on ${p.board} (${p.board_name}, ${p.cpu}, firmware ${p.firmware_version} build ${p.build_id})`,
-    `${p.dataset}@${p.dataset_version} ${p.split}: ${p.windows} / ${p.windows_total} windows`,
+    profileWindowsLine(p),
     `device accuracy ${pct(p.device_accuracy)}, host integer reference ${pct(p.host_accuracy)} — ${p.bit_exact ? 'bit-exact' : `NOT bit-exact: ${p.mismatches} mismatching windows`}`,
     ...p.mismatch_details
       .slice(0, 5)
@@ -71,7 +88,7 @@ export function renderProfile(p: ProfileResult): string {
         `  ${String(l.index).padStart(2)} ${l.name.padEnd(12)} ${l.kernel.padEnd(16)} ${String(l.weight_bits ?? '-').padStart(4)} ${num(l.macs).padStart(10)} ${num(l.counts).padStart(13)} ${num(l.estimate).padStart(13)} ${l.deviation === null ? '   —' : `${(100 * l.deviation).toFixed(0).padStart(4)}%`}${l.flagged ? '!' : ' '} ${l.counts_per_mac !== null ? l.counts_per_mac.toFixed(2).padStart(8) : '       —'}`,
     ),
     p.layers_flagged
-      ? `${p.layers_flagged} layer(s) more than 25 % off the estimate (!): a misconfigured clock, a missing optimised kernel or a model change`
+      ? `${p.layers_flagged} layer(s) more than 25 % off the estimate (!): ${flaggedReason(u)}`
       : 'every layer within 25 % of the estimate',
     `RAM ${bytes(p.ram_bytes)} (arena ${bytes(p.memory.arena_used_bytes)} + stack high-water ${bytes(p.memory.stack_hwm_bytes)}; ${p.memory.source}), flash ${bytes(p.flash_bytes)} (model ${bytes(p.model_bytes)} + firmware ${bytes(p.memory.firmware_flash_bytes)})`,
     `serial: ${p.serial.ms_per_window.toFixed(2)} ms and ${num(p.serial.wire_bytes_per_window)} B on the wire per window`,
@@ -102,9 +119,14 @@ export function renderCompare(c: CompareResult): string {
     `${c.model}${c.board ? ` on ${c.board}` : ''}: ${c.rows.length} rows (* on the accuracy/latency Pareto front, + on accuracy/size)`,
     `  ${'name'.padEnd(nameW)} bits    host acc   device acc  exact        size        BOPs   latency`,
   ];
+  const partial = c.rows.filter(devicePartial);
   for (const r of c.rows)
     lines.push(
-      `${r.pareto_latency ? '*' : ' '}${r.pareto_size ? '+' : ' '}${r.name.padEnd(nameW)} ${`${r.weights_bits}/${r.acts_bits}`.padEnd(6)} ${pct(r.host_accuracy).padStart(9)} ${pct(r.device_accuracy).padStart(11)}  ${r.bit_exact === null ? '  —  ' : r.bit_exact ? ' yes ' : ' NO  '} ${bytes(r.size_bytes).padStart(12)} ${num(r.bops).padStart(12)}   ${r.latency ? `${num(r.latency.mean)} ${r.latency.unit}${r.board ? ` (${r.board})` : ''}` : '—'}`,
+      `${r.pareto_latency ? '*' : ' '}${r.pareto_size ? '+' : ' '}${r.name.padEnd(nameW)} ${`${r.weights_bits}/${r.acts_bits}`.padEnd(6)} ${pct(r.host_accuracy).padStart(9)} ${`${devicePartial(r) ? '~' : ''}${pct(r.device_accuracy)}`.padStart(11)}  ${r.bit_exact === null ? '  —  ' : r.bit_exact ? ' yes ' : ' NO  '} ${bytes(r.size_bytes).padStart(12)} ${num(r.bops).padStart(12)}   ${r.latency ? `${num(r.latency.mean)} ${r.latency.unit}${r.board ? ` (${r.board})` : ''}` : '—'}`,
+    );
+  for (const r of partial)
+    lines.push(
+      `~ ${r.name}: device accuracy of its newest profile covers only ${num(r.device_windows!)} of ${num(r.device_windows_total!)} ${r.device_split ?? ''} windows; ranked by its host accuracy (whole test split)`,
     );
   return lines.join('\n');
 }

@@ -10,7 +10,7 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
-import { compareCsv, type CompareRow } from '../../../shared/api/deploy';
+import { compareCsv, devicePartial, rankingAccuracy, type CompareRow } from '../../../shared/api/deploy';
 import { api } from '../api';
 import { ErrorBox } from '../components/ErrorBox';
 import { storeChoice, storedChoice, storedChoiceIn, useApi } from '../hooks';
@@ -23,7 +23,7 @@ import './deploy/deploy.css';
  * accuracy, bit-exact, size, BOPs, peak memory, latency); pick two rows to diff; export CSV; accuracy
  * vs latency and vs size with the Pareto front highlighted.
  */
-const accuracyOf = (r: CompareRow) => r.device_accuracy ?? r.host_accuracy;
+const accuracyOf = rankingAccuracy;
 
 function ParetoChart({
   rows,
@@ -64,7 +64,9 @@ function ParetoChart({
     <div className="card" data-testid={testId} style={{ height: 320 }}>
       <h2>
         Accuracy vs {xLabel}{' '}
-        <span className="muted pareto-legend">(device accuracy where profiled, else host)</span>
+        <span className="muted pareto-legend">
+          (device accuracy where profiled on the whole split, else host)
+        </span>
       </h2>
       <ResponsiveContainer width="100%" height="85%">
         <ComposedChart margin={{ top: 10, right: 44, bottom: 20, left: 10 }}>
@@ -337,7 +339,18 @@ export function ComparePage() {
                 </td>
                 <td className="num">{r.kind === 'float' ? '32/32' : `${r.weights_bits}/${r.acts_bits}`}</td>
                 <td className="num">{pct(r.host_accuracy)}</td>
-                <td className="num">{pct(r.device_accuracy)}</td>
+                <td className="num">
+                  {pct(r.device_accuracy)}
+                  {devicePartial(r) && (
+                    <div
+                      className="muted"
+                      data-testid="device-windows"
+                      title="profiled with a window limit: the device accuracy is of these windows only; the row is ranked by its host accuracy"
+                    >
+                      {int(r.device_windows)} of {int(r.device_windows_total)} {r.device_split} windows
+                    </div>
+                  )}
+                </td>
                 <td>
                   {r.bit_exact === null ? (
                     '—'

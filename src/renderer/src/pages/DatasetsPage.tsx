@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { DatasetDetail, DatasetSummary } from '../../../shared/api/datasets';
+import { splitByCell, splitWording, windowWording } from '../../../shared/dataset-wording';
 import { api } from '../api';
 import { ConfirmDelete } from '../components/ConfirmDelete';
 import { ErrorBox } from '../components/ErrorBox';
@@ -113,7 +114,7 @@ function DatasetTable({
               {(d.splits.train ?? 0).toLocaleString()} / {(d.splits.val ?? 0).toLocaleString()} /{' '}
               {(d.splits.test ?? 0).toLocaleString()}
             </td>
-            <td>{d.split_by}</td>
+            <td>{splitByCell(d)}</td>
             <td>{d.locked && <span className="badge">locked</span>}</td>
           </tr>
         ))}
@@ -219,10 +220,8 @@ function DatasetDetails({
             {d.locked && <span className="badge">locked</span>}
           </h2>
           <p className="muted">
-            {d.windows.toLocaleString()} windows of [{d.shape.join(', ')}] ({d.window_length} samples
-            {d.stride !== null ? `, stride ${d.stride}` : ''}
-            {d.rate_hz ? `, ${d.rate_hz} Hz = ${(d.window_length / d.rate_hz).toFixed(2)} s` : ''}); split by{' '}
-            {d.split_by}, seed {d.seed}; source <span className="mono">{d.source}</span>
+            {d.windows.toLocaleString()} windows of [{d.shape.join(', ')}] ({windowWording(d)}); split{' '}
+            {splitWording(d)}; source <span className="mono">{d.source}</span>
           </p>
           <div className="grid2">
             <div>

@@ -412,6 +412,8 @@ export function TrainPage() {
     ds && archInfo && currentArch !== 'custom' && ds.shape.join('×') !== archInfo.input_shape.join('×')
       ? `${currentArch} takes windows of [${archInfo.input_shape.join(' × ')}]; ${ds.name} has [${ds.shape.join(' × ')}].`
       : undefined;
+  // Images ([28, 28, 1]) have no time axis for the IMU augmentation (the trainer refuses it).
+  const imageWindows = ds !== undefined && ds.shape.length !== 2;
   const defaultName = ds && currentArch ? `${ds.name}-${currentArch}-s${seed}` : '';
   const example = exampleSpec(ds?.shape ?? [128, 9], ds ? Object.keys(ds.classes).length : 6);
   // An empty spec would only fail the job as invalid JSON: Train waits for one, saying so.
@@ -453,7 +455,7 @@ export function TrainPage() {
       earlyStopping: patience > 0 ? { patience } : null,
       classWeights,
       seed,
-      augment: augment ? { jitter: 0.03, scaling: 0.1, timeShift: 4 } : null,
+      augment: augment && !imageWindows ? { jitter: 0.03, scaling: 0.1, timeShift: 4 } : null,
     };
     try {
       const r = await api.training.start({
@@ -628,9 +630,21 @@ export function TrainPage() {
               style={{ width: 70 }}
             />
           </label>
-          <label title="jitter σ 0.03, scaling σ 0.1, time shift ±4 samples">
-            <input type="checkbox" checked={augment} onChange={(e) => setAugment(e.target.checked)} /> IMU
-            augmentation
+          <label
+            title={
+              imageWindows
+                ? `IMU augmentation is for [time, channels] windows; ${ds?.name ?? 'this dataset'} has [${ds?.shape.join(' × ') ?? ''}] images`
+                : 'jitter σ 0.03, scaling σ 0.1, time shift ±4 samples'
+            }
+          >
+            <input
+              type="checkbox"
+              checked={augment && !imageWindows}
+              disabled={imageWindows}
+              onChange={(e) => setAugment(e.target.checked)}
+              data-testid="train-augment"
+            />{' '}
+            IMU augmentation
           </label>
           <label>
             Backend

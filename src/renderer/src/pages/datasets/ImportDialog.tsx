@@ -248,6 +248,26 @@ function PreviewTable({ preview }: { preview: CsvPreview }) {
             </td>
           </tr>
           <tr>
+            <th>Windows (default)</th>
+            <td data-testid="preview-windows">
+              {preview.window_length} samples, stride {preview.stride}
+              {preview.stride === preview.window_length &&
+              preview.recording_lengths &&
+              preview.recording_lengths.max < 2 * preview.window_length
+                ? ' (one per recording)'
+                : ''}
+              {preview.windowless_recordings.length > 0 && (
+                <div className="warn-box" data-testid="preview-windowless">
+                  {preview.windowless_recordings.length} recording
+                  {preview.windowless_recordings.length === 1 ? ' is' : 's are'} shorter and give
+                  {preview.windowless_recordings.length === 1 ? 's' : ''} no window:{' '}
+                  {preview.windowless_recordings.slice(0, 5).join(', ')}
+                  {preview.windowless_recordings.length > 5 ? ' …' : ''}
+                </div>
+              )}
+            </td>
+          </tr>
+          <tr>
             <th>Labels</th>
             <td>
               {Object.entries(preview.labels)

@@ -1,5 +1,5 @@
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { ProfileResult } from '../../../../shared/api/deploy';
+import { flaggedReason, type ProfileResult } from '../../../../shared/api/deploy';
 import { ConfusionMatrix } from './ConfusionMatrix';
 import { bytes, int, pct, unitShort } from './format';
 
@@ -188,10 +188,7 @@ export function ProfileReport({ r }: { r: ProfileResult }) {
         </tbody>
       </table>
       {r.layers_flagged > 0 && (
-        <p className="muted">
-          ⚠ more than 25 % off the estimate: a misconfigured clock, a missing optimised kernel, or a model
-          that changed since the cost model was calibrated.
-        </p>
+        <p className="muted">⚠ more than 25 % off the estimate: {flaggedReason(r.latency.unit)}.</p>
       )}
 
       <div className="grid2">
