@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LowBitConfigSchema, type SensitivityReport } from '../../src/shared/api/lowbit';
+import { LowBitConfigSchema, sensitivityBasis, type SensitivityReport } from '../../src/shared/api/lowbit';
 import { ModelSpecSchema } from '../../src/shared/model/spec';
 import { buildModel, extractWeights } from '../../src/main/ml/model-builder';
 import { loadTf, type Tf } from '../../src/main/ml/tf-loader';
@@ -115,6 +115,13 @@ describe('layer sensitivity and sizes', () => {
       rep.cells.find((c) => c.layer === l && c.bits === b)!.drop_after_mean;
     for (const l of ['fc1', 'fc2']) expect(drop(l, 8)).toBeLessThan(drop(l, 1) + 1e-9);
     expect(drop('fc1', 1) + drop('fc2', 1)).toBeGreaterThan(0);
+    // The report says what the drops were measured on, and what one window weighs.
+    expect(rep.eval_windows).toBe(200);
+    expect(sensitivityBasis(rep)).toBe('measured on 200 validation windows (one window = 0.50 points)');
+    expect(sensitivityBasis({ eval_windows: 6 })).toMatch(
+      /^measured on only 6 validation windows \(one window = 16\.67 points\): drops below that are not resolved/,
+    );
+    expect(sensitivityBasis({})).toBeUndefined();
   });
 
   it('stored sizes of the seed 000 gesture model: 1284 B float32, 435 B int8, 190 B binary (whole bytes)', () => {

@@ -217,8 +217,23 @@ export const SensitivityReportSchema = z.object({
   ),
   cells: z.array(SensitivityCellSchema),
   seconds: z.number(),
+  /**
+   * The windows the drops are measured on (the validation split): one window is 100 / n points, so a
+   * small split cannot show a drop smaller than that. Absent in reports made before 2026-12-07.
+   */
+  eval_windows: z.number().int().optional(),
 });
 export type SensitivityReport = z.infer<typeof SensitivityReportSchema>;
+
+/** How many windows a sensitivity report measured on, and what one window weighs, for its header. */
+export function sensitivityBasis(r: Pick<SensitivityReport, 'eval_windows'>): string | undefined {
+  const n = r.eval_windows;
+  if (n === undefined) return undefined;
+  const one = `one window = ${(100 / Math.max(1, n)).toFixed(2)} points`;
+  return n < 100
+    ? `measured on only ${n} validation windows (${one}): drops below that are not resolved, and 0.00 means no window changed`
+    : `measured on ${n.toLocaleString('en-US')} validation windows (${one})`;
+}
 
 export const ProposeInput = z.object({
   report: SensitivityReportSchema,

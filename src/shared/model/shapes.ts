@@ -241,6 +241,7 @@ export function checkInputShape(spec: ModelSpec, windowShape: readonly number[])
   if (a.length !== windowShape.length || a.some((d, i) => d !== windowShape[i]))
     throw new BitbenchError(
       'bad_request',
-      `The ${spec.arch} architecture takes windows of shape [${a.join(', ')}], but the data has windows of shape [${windowShape.join(', ')}].`,
+      `The ${spec.arch} architecture takes windows of shape [${a.join(', ')}], but the data has windows of shape [${windowShape.join(', ')}]. ` +
+        `Choose an architecture built for [${windowShape.join(', ')}], or a custom one (arch "custom") whose inputShape is [${windowShape.join(', ')}].`,
     );
 }

@@ -120,6 +120,8 @@ describe.skipIf(!have)('bitbench train / models / evaluate', () => {
     const wrong = await cli(['train', '--arch', 'har-cnn', '--name', 'x1', ...base]);
     expect(wrong.code).toBe(1);
     expect(wrong.err).toMatch(/takes windows of shape \[128, 9\].*\[119, 6\]/);
+    // And says what to do instead.
+    expect(wrong.err).toMatch(/or a custom one \(arch "custom"\) whose inputShape is \[119, 6\]/);
     expect((await cli(['train', '--arch', 'resnet', '--name', 'x2', ...base])).err).toMatch(
       /Unknown architecture/,
     );

@@ -1,5 +1,10 @@
 import type { Command } from 'commander';
-import type { LowBitConfigInput, LowBitReport, SensitivityReport } from '../../../shared/api/lowbit';
+import {
+  sensitivityBasis,
+  type LowBitConfigInput,
+  type LowBitReport,
+  type SensitivityReport,
+} from '../../../shared/api/lowbit';
 import { parseLayerBits } from '../../../shared/api/quant';
 import { startLowBitTraining, startSensitivity } from '../../quant/lowbit-service';
 import { proposeTable } from '../../quant/sensitivity/proposal';
@@ -167,6 +172,7 @@ export async function runLowBitQuantize(rt: CliRuntime, o: LowBitFlags): Promise
 function renderSensitivity(r: SensitivityReport & { proposal?: ReturnType<typeof proposeTable> }): string {
   const lines = [
     `${r.model}: layer sensitivity (${r.mode}), float accuracy ${(100 * r.float_accuracy).toFixed(2)} %, ${r.seeds} seeds; drop in points (mean ± std), before → after rounding`,
+    ...(sensitivityBasis(r) ? [sensitivityBasis(r)!] : []),
     `layer        ${r.bits.map((b) => `${b} bit`.padEnd(24)).join('')}`,
     ...r.layers.map(
       (l) =>

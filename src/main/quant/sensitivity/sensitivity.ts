@@ -151,5 +151,6 @@ export function runSensitivity(
     layers,
     cells,
     seconds: (Date.now() - started) / 1000,
+    eval_windows: evalSet.count,
   };
 }

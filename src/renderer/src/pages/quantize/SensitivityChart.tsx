@@ -9,7 +9,7 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
-import type { SensitivityReport } from '../../../../shared/api/lowbit';
+import { sensitivityBasis, type SensitivityReport } from '../../../../shared/api/lowbit';
 
 const COLORS = ['#c0392b', '#e67e22', '#27ae60', '#2980b9', '#8e44ad', '#7f8c8d', '#16a085', '#d35400'];
 
@@ -33,6 +33,9 @@ export function SensitivityChart({ report }: { report: SensitivityReport }) {
       <p className="muted">
         Accuracy drop in points vs float ({(100 * report.float_accuracy).toFixed(2)} %), after rounding, mean
         ± std over {report.seeds} seeds ({report.mode}); one layer quantized at a time.
+        {sensitivityBasis(report) ? (
+          <span data-testid="sensitivity-basis"> Drops {sensitivityBasis(report)}.</span>
+        ) : null}
       </p>
       <ResponsiveContainer width="100%" height={260}>
         <BarChart data={data}>
