@@ -208,5 +208,9 @@ describe('quantize and variants on the command line (small model)', () => {
     const rep = JSON.parse(r.out) as PtqReport;
     expect(rep.method).toBe('mse+adaround+qdrop');
     expect(rep.config).toMatchObject({ qdrop: true, qdropProb: 0.3 });
+    // The text report's arena is the minimum the firmware needs, and says so (deploy estimate's
+    // "arena used" can be larger on a board with room to keep every activation).
+    const shown = await cli(['variants', 'show', 'tiny-qdrop']);
+    expect(shown.out).toContain(`firmware arena at least ${rep.arena_bytes.toLocaleString('en-US')} B`);
   }, 120_000);
 });

@@ -95,7 +95,7 @@ export function renderReport(r: PtqReport): string {
     ...reportWarnings(r).map((w) => `warning    ${w}`),
     `size       ${int(r.model_bytes)} B  (weights ${int(r.weight_bytes)} B packed${containers ? ' in 1/2/4/8-bit containers' : ''} + biases ${int(r.bias_bytes)} B + metadata ${int(r.metadata_bytes)} B; float32 ${int(r.float_model_bytes)} B)`,
     `compute    ${(r.bops / 1e6).toFixed(1)} MBOPs  (float ${(r.float_bops / 1e6).toFixed(1)} MBOPs; ${int(r.macs)} MACs)`,
-    `memory     peak ${int(r.peak_memory_bytes)} B (weights at their bits + largest activation; float ${int(r.float_peak_memory_bytes)} B), firmware arena ${int(r.arena_bytes)} B`,
+    `memory     peak ${int(r.peak_memory_bytes)} B (weights at their bits + largest activation; float ${int(r.float_peak_memory_bytes)} B), firmware arena at least ${int(r.arena_bytes)} B (one layer's input + output + scratch; a board with room uses more: deploy estimate)`,
     '',
     ...table(layerRows, new Set([2, 3, 4, 5, 6])),
     ...(r.debug

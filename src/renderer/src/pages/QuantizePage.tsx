@@ -126,8 +126,9 @@ function LayerReport({ report, onDeleted }: { report: PtqReport; onDeleted: () =
         {bytes(report.bias_bytes)}, metadata {bytes(report.metadata_bytes)}; float32{' '}
         {bytes(report.float_model_bytes)}) · {(report.bops / 1e6).toFixed(1)} MBOPs (float{' '}
         {(report.float_bops / 1e6).toFixed(0)}) · peak memory {bytes(report.peak_memory_bytes)} (weights at
-        their bit width + the largest activation, Zhuo et al. 2022) · firmware activation arena{' '}
-        {bytes(report.arena_bytes)} (a layer's int8 input and output)
+        their bit width + the largest activation, Zhuo et al. 2022) · firmware activation arena at least{' '}
+        {bytes(report.arena_bytes)} (one layer's int8 input + output + scratch; a board with room uses more,
+        as Deploy &amp; Profile's estimate shows)
       </p>
       {report.bias_tuning ? (
         <p data-testid="tuning-report">End-to-end tuning: {tuningSummary(report.bias_tuning)}</p>
