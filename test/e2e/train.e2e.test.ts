@@ -126,6 +126,8 @@ describe.skipIf(!!skip)('Train page in Chromium against the headless host', () =
     await page.getByTestId('train-arch').selectOption('gesture-cnn-gru');
     await page.getByTestId('train-epochs').fill('6');
     await page.getByTestId('train-name').fill('ui-second');
+    // A quick model on a sample of the training windows: the card says how many it learned from.
+    await page.getByTestId('train-max-windows').fill('10');
     await page.getByTestId('train-start').click();
     await table.getByText('ui-gesture', { exact: true }).click();
     await expect
@@ -134,6 +136,7 @@ describe.skipIf(!!skip)('Train page in Chromium against the headless host', () =
     await expect
       .poll(() => page.getByTestId('model-card').locator('h2').first().textContent(), { timeout: 10_000 })
       .toMatch(/^ui-second/);
+    expect(await page.getByTestId('model-train-windows').textContent()).toMatch(/\(10 training windows\)/);
   }, 120_000);
 
   it('deleting a float model names its variants and takes them with it', async () => {

@@ -15,6 +15,7 @@ import { loadDatasetTensors, resolveDataset, type DatasetTensors } from '../data
 import type { JobHandle } from '../jobs/job-runner';
 import { refuseIfModelsInUse } from '../jobs/jobs-in-use';
 import { JobsRepo } from '../store/jobs-repo';
+import { sampleIndices, seededRandom } from '../quant/rng';
 import { ModelsRepo, type ModelRow } from '../store/models-repo';
 import { evaluateLoaded } from './evaluate';
 import { buildModel } from './model-builder';
@@ -31,6 +32,20 @@ import { isZooArch, parseCustomSpec, ZOO, ZOO_ARCHS, zooSpec } from './zoo';
  */
 
 const asSplit = (t: DatasetTensors): SplitData => ({ x: t.x, y: t.y, count: t.count });
+
+/** The split, or a seeded sample of `max` of its windows (0, or at least as many as it has: all). */
+function sampleOfSplit(t: DatasetTensors, max: number, seed: number): SplitData {
+  if (max <= 0 || max >= t.count) return asSplit(t);
+  const idx = sampleIndices(t.count, max, seededRandom(seed ^ 0x7a11)).sort((a, b) => a - b);
+  const per = t.x.length / t.count;
+  const x = new Float32Array(idx.length * per);
+  const y = new Int32Array(idx.length);
+  idx.forEach((w, i) => {
+    x.set(t.x.subarray(w * per, (w + 1) * per), i * per);
+    y[i] = t.y[w]!;
+  });
+  return { x, y, count: idx.length };
+}
 
 /** The spec for a request: a zoo model sized to the data, or the validated custom spec. */
 export function resolveSpec(
@@ -98,11 +113,17 @@ export function startTraining(ctx: AppContext, request: TrainRequest): JobHandle
       inputShape: train.shape,
       numClasses: train.classes.length,
     });
+    const trainSet = sampleOfSplit(train, o.maxTrainWindows, o.seed);
+    if (trainSet.count < train.count)
+      job.progress(
+        0.01,
+        `training on a seeded sample of ${trainSet.count.toLocaleString('en-US')} of the ${train.count.toLocaleString('en-US')} training windows`,
+      );
     const input = {
       spec,
       windowShape: train.shape,
       classes: train.classes,
-      train: asSplit(train),
+      train: trainSet,
       val: val.count > 0 ? asSplit(val) : undefined,
       test: test.count > 0 ? asSplit(test) : undefined,
       options: o,
@@ -222,6 +243,7 @@ function summaryOfTraining(m: ModelRow, epochsRequested: number): TrainSummary {
     train_accuracy: t.evaluations.train?.accuracy ?? null,
     val_accuracy: t.evaluations.val?.accuracy ?? null,
     test_accuracy: t.evaluations.test?.accuracy ?? null,
+    train_windows: t.evaluations.train?.count ?? null,
   };
 }
 

@@ -50,6 +50,8 @@ export const TrainSummarySchema = z.object({
   train_accuracy: z.number().nullable(),
   val_accuracy: z.number().nullable(),
   test_accuracy: z.number().nullable(),
+  /** The training windows it learned from: fewer than the split's with `--max-train`. */
+  train_windows: z.number().int().nullable().optional(),
 });
 export type TrainSummary = z.infer<typeof TrainSummarySchema>;
 

@@ -44,6 +44,11 @@ export const TrainOptionsSchema = z.object({
     .default(1),
   /** IMU augmentation, off by default. */
   augment: AugmentSchema.nullable().default(null),
+  /**
+   * Train on a seeded sample of this many training windows (0: all of them): a quick first model on
+   * a big data set (MNIST's 60,000). Validation and test splits stay whole.
+   */
+  maxTrainWindows: z.number().int().min(0).max(10_000_000).default(0),
 });
 export type TrainOptions = z.infer<typeof TrainOptionsSchema>;
 export type TrainOptionsInput = z.input<typeof TrainOptionsSchema>;

@@ -84,6 +84,13 @@ describe.skipIf(!have)('bitbench train / models / evaluate', () => {
     });
     // Punch vs flex is easy: the float model must separate the held-out recordings.
     expect(s.test_accuracy as number).toBeGreaterThanOrEqual(0.8);
+    // Every training window, unless asked otherwise.
+    const trainSplit = (
+      (await cli(['datasets', 'show', 'gestures', '--db', db, '--json'])).out as {
+        splits: Record<string, number>;
+      }
+    ).splits.train!;
+    expect(s.train_windows).toBe(trainSplit);
 
     const list = (await cli(['models', 'list', '--db', db, '--json'])).out as Array<Record<string, unknown>>;
     expect(list.map((m) => m.name)).toEqual(['g-fp']);
@@ -130,5 +137,57 @@ describe.skipIf(!have)('bitbench train / models / evaluate', () => {
     );
     expect((await cli(['train', '--arch', 'custom', '--name', 'x3', ...base])).err).toMatch(/needs --spec/);
     expect((await cli(['models', 'list', '--db', db, '--json'])).out).toHaveLength(1);
+  });
+
+  it('--max-train trains on a seeded sample of the training windows, the same one for the same seed', async () => {
+    const args = (name: string, seed: string) => [
+      'train',
+      '--dataset',
+      'gestures',
+      '--arch',
+      'gesture-cnn-gru',
+      '--epochs',
+      '2',
+      '--max-train',
+      '12',
+      '--seed',
+      seed,
+      '--name',
+      name,
+      '--db',
+      db,
+      '--json',
+    ];
+    const a = (await cli(args('g-s12a', '3'))).out as Record<string, unknown>;
+    const b = (await cli(args('g-s12b', '3'))).out as Record<string, unknown>;
+    expect(a.train_windows).toBe(12);
+    // Deterministic: the same sample and the same weights.
+    expect(b.train_accuracy).toBe(a.train_accuracy);
+    expect(b.val_accuracy).toBe(a.val_accuracy);
+    const card = (await cli(['models', 'show', 'g-s12a', '--db', db, '--json'])).out as {
+      evaluations: Record<string, { count: number }>;
+      options?: { maxTrainWindows?: number };
+    };
+    expect(card.evaluations.train!.count).toBe(12);
+    // Refused: not a whole number ≥ 0.
+    const withMax = (v: string) => [
+      'train',
+      '--dataset',
+      'gestures',
+      '--arch',
+      'gesture-cnn-gru',
+      '--name',
+      'g-s12c',
+      `--max-train=${v}`,
+      '--db',
+      db,
+      '--json',
+    ];
+    const frac = await cli(withMax('1.5'));
+    expect(frac.code).toBe(1);
+    expect(frac.err).toMatch(/--max-train must be an integer, got "1.5"/);
+    const neg = await cli(withMax('-5'));
+    expect(neg.code).toBe(1);
+    expect(neg.err).toMatch(/maxTrainWindows/);
   });
 });

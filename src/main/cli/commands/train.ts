@@ -33,6 +33,7 @@ interface TrainFlags extends CommonOptions {
   seed: string;
   augment?: string;
   backend?: string;
+  maxTrain?: string;
 }
 
 const pct = (v: number | null | undefined) =>
@@ -69,7 +70,7 @@ function humanTrain(s: TrainSummary): string {
   return [
     `model ${s.name} (${s.arch}, ${s.params.toLocaleString('en')} params, ${(s.size_bytes / 1024).toFixed(1)} KiB float32)`,
     `  trained ${s.epochs}/${s.epochs_requested} epochs${s.stopped_early ? ' (early stop)' : ''} in ${s.seconds.toFixed(1)} s (${s.seconds_per_epoch.toFixed(2)} s/epoch, ${s.backend}, seed ${s.seed})`,
-    `  on ${s.dataset}@${s.dataset_version}: train ${pct(s.train_accuracy)}, val ${pct(s.val_accuracy)}, test ${pct(s.test_accuracy)}`,
+    `  on ${s.dataset}@${s.dataset_version}${s.train_windows != null ? ` (${s.train_windows.toLocaleString('en')} training windows)` : ''}: train ${pct(s.train_accuracy)}, val ${pct(s.val_accuracy)}, test ${pct(s.test_accuracy)}`,
   ].join('\n');
 }
 
@@ -134,6 +135,10 @@ export function registerTrainCommands(program: Command, rt: CliRuntime): void {
     .option('--seed <n>', 'seed for initialisation, shuffling and augmentation', '1')
     .option('--augment <spec>', 'IMU augmentation, e.g. jitter=0.05,scaling=0.1,shift=4 (off by default)')
     .option('--backend <tensorflow|wasm|cpu>', 'force a TensorFlow.js backend')
+    .option(
+      '--max-train <n>',
+      'train on a seeded sample of n training windows (a quick first model on a big data set); default all',
+    )
     .action(async (_o, cmd: Command) => {
       const o = optionsOf<TrainFlags>(cmd);
       let spec: unknown;
@@ -164,6 +169,7 @@ export function registerTrainCommands(program: Command, rt: CliRuntime): void {
         classWeights: parseClassWeights(o.classWeights),
         seed: num('seed', o.seed, true),
         augment: o.augment ? parseAugment(o.augment) : null,
+        ...(o.maxTrain !== undefined ? { maxTrainWindows: num('max-train', o.maxTrain, true) } : {}),
       };
       const { ctx, services } = await rt.open(o);
       const request = TrainRequestSchema.safeParse({

@@ -260,7 +260,14 @@ function ModelCard({ model, onDeleted }: { model: ModelDetail; onDeleted: () => 
           {model.classes.join(', ')}
         </p>
         <p>
-          Trained on {model.dataset}@{model.dataset_version} for {model.epochs} epochs
+          Trained on {model.dataset}@{model.dataset_version}
+          {model.evaluations.train ? (
+            <span data-testid="model-train-windows">
+              {' '}
+              ({model.evaluations.train.count.toLocaleString('en-US')} training windows)
+            </span>
+          ) : null}{' '}
+          for {model.epochs} epochs
           {model.stopped_early ? ` (early stop, best epoch ${model.best_epoch})` : ''} in{' '}
           {model.seconds?.toFixed(1)} s on the {model.backend} backend (seed {model.seed}).{' '}
           <span className="muted">{model.backend_note}</span>
@@ -384,6 +391,8 @@ export function TrainPage() {
   const [patience, setPatience] = useState(0);
   const [classWeights, setClassWeights] = useState<'none' | 'balanced'>('none');
   const [seed, setSeed] = useState(1);
+  // '' = every training window; a number = a seeded sample of that many (a quick first model).
+  const [maxTrain, setMaxTrain] = useState('');
   const [augment, setAugment] = useState(false);
   const [backend, setBackend] = useState<'' | 'wasm' | 'cpu' | 'tensorflow'>('');
   const [jobId, setJobId] = useState<string>();
@@ -456,6 +465,7 @@ export function TrainPage() {
       classWeights,
       seed,
       augment: augment && !imageWindows ? { jitter: 0.03, scaling: 0.1, timeShift: 4 } : null,
+      ...(maxTrain.trim() !== '' ? { maxTrainWindows: Number(maxTrain) } : {}),
     };
     try {
       const r = await api.training.start({
@@ -628,6 +638,18 @@ export function TrainPage() {
               value={seed}
               onChange={(e) => setSeed(Number(e.target.value))}
               style={{ width: 70 }}
+            />
+          </label>
+          <label title="train on a seeded sample of this many training windows: a quick first model on a big data set">
+            Training windows
+            <input
+              type="number"
+              min={1}
+              value={maxTrain}
+              placeholder={`all ${(ds?.splits.train ?? 0).toLocaleString('en-US')}`}
+              onChange={(e) => setMaxTrain(e.target.value)}
+              style={{ width: 100 }}
+              data-testid="train-max-windows"
             />
           </label>
           <label
