@@ -20,16 +20,18 @@ export function windowWording(
 }
 
 /** "by session, seed 42"; "as the source files give it" (+ the seeded val draw when there is one). */
-export function splitWording(d: Pick<DatasetSummary, 'split_by' | 'seed' | 'splits'>): string {
+export function splitWording(d: Pick<DatasetSummary, 'split_by' | 'seed' | 'splits' | 'kind'>): string {
+  // A CSV's `split` column gives val too; only MNIST draws val from its train files.
   if (d.split_by === 'given')
     return (
-      'as the source files give it' +
-      ((d.splits.val ?? 0) > 0 ? `; val drawn from train with seed ${d.seed}` : '')
+      (d.kind === 'csv' ? "as the file's split column gives it" : 'as the source files give it') +
+      (d.kind !== 'csv' && (d.splits.val ?? 0) > 0 ? `; val drawn from train with seed ${d.seed}` : '')
     );
   return `by ${d.split_by}, seed ${d.seed}`;
 }
 
 /** The Datasets list's "Split by" cell. */
-export function splitByCell(d: Pick<DatasetSummary, 'split_by'>): string {
-  return d.split_by === 'given' ? 'source files' : d.split_by;
+export function splitByCell(d: Pick<DatasetSummary, 'split_by' | 'kind'>): string {
+  if (d.split_by === 'given') return d.kind === 'csv' ? 'split column' : 'source files';
+  return d.split_by;
 }

@@ -1,8 +1,10 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { e2eSkipReason, screenshot, type HostProcess, openApp } from './harness';
 import { sharedDataset, sharedDatasetMissing } from '../helpers/shared-datasets';
-import { makeMnist } from '../unit/datasets/fixtures';
+import { makeMnist, tmpDir } from '../unit/datasets/fixtures';
 
 const gestures = sharedDataset('gesture-to-emoji');
 const skip = e2eSkipReason() ?? sharedDatasetMissing('gesture-to-emoji');
@@ -81,6 +83,45 @@ describe.skipIf(!!skip)('Datasets page in Chromium against the headless host', (
     await expect.poll(() => page.getByTestId('train-augment').isDisabled()).toBe(true);
     await page.getByTestId('nav-datasets').click();
     await page.getByTestId('dataset-row-digits').click();
+    await page.getByTestId('delete-dataset').click();
+    await page.getByTestId('confirm-delete').click();
+    await page.getByTestId('datasets-empty').waitFor({ timeout: 10_000 });
+  });
+
+  it('a CSV with a `split` column (a `datasets export`): the preview says the split comes from it, and the dataset keeps it', async () => {
+    // 6 exported windows of 8 samples: window 0-3 train, 4 val, 5 test
+    const splits = ['train', 'train', 'train', 'train', 'val', 'test'];
+    const lines = ['window,split,label,sample,x,y'];
+    splits.forEach((s, w) => {
+      for (let i = 0; i < 8; i++)
+        lines.push(`${w},${s},${w % 2 ? 'up' : 'down'},${i},${(w + i) * 0.1},${w - i}`);
+    });
+    const file = path.join(tmpDir(), 'shared.csv');
+    writeFileSync(file, lines.join('\n') + '\n');
+    await page.getByTestId('open-import').click();
+    await page.getByLabel('CSV').check();
+    await page.getByTestId('import-path').fill(file);
+    await page.getByTestId('import-name').fill('shared');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    const split = page.getByTestId('preview-split');
+    await split.waitFor({ timeout: 30_000 });
+    expect(await split.textContent()).toBe(
+      'from column split, not drawn again (not a channel): train 4, val 1, test 1 recordings',
+    );
+    expect(await page.getByTestId('csv-preview').textContent()).toContain('x, y');
+    await screenshot(page, 'datasets-import-preview-split');
+    await page.getByTestId('import-start').click();
+    await expect
+      .poll(() => page.getByTestId('job-progress').first().getAttribute('data-state'), { timeout: 60_000 })
+      .toBe('succeeded');
+    await page.getByRole('button', { name: 'Close' }).click();
+    const row = page.getByTestId('dataset-row-shared');
+    await row.waitFor({ timeout: 10_000 });
+    expect(await row.textContent()).toContain('split column');
+    await row.click();
+    await expect
+      .poll(() => page.getByTestId('dataset-details').textContent())
+      .toContain("split as the file's split column gives it;");
     await page.getByTestId('delete-dataset').click();
     await page.getByTestId('confirm-delete').click();
     await page.getByTestId('datasets-empty').waitFor({ timeout: 10_000 });

@@ -4,6 +4,7 @@ import type { CsvOptions, CsvPreview } from '../../shared/api/datasets';
 import { BitbenchError } from '../../shared/errors';
 import { parseCsvTable, type CsvRow, type CsvTable } from './csv-table';
 import type { RecordingInput } from './dataset-writer';
+import { SPLITS, type SplitName } from './splits';
 import { inputError, isNumeric, parseNumber, readText } from './text-input';
 import { cutWindows, defaultWindowing, type Segment } from './windowing';
 
@@ -21,6 +22,8 @@ const DATA_FILE = /\.(csv|tsv|txt)(\.gz)?$/i;
 const LABEL_COLUMN = /^(label|class|activity|gesture)$/i;
 /** A header column naming the recording (or exported window) of each row: a new value starts a new recording. */
 const RECORDING_COLUMN = /^(window|recording)$/i;
+/** A header column `split` (as `datasets export --format csv` writes): each recording's train/val/test. */
+const SPLIT_COLUMN = /^split$/i;
 const TIME_COLUMN =
   /^(t|time|timestamp|ts|millis|micros|ms|us|seconds|secs?|time_?(ms|us|s)|timestamp_?(ms|us|s))$/i;
 
@@ -35,6 +38,8 @@ export interface CsvAnalysis {
   timeColumn: number | null;
   /** `window`/`recording` column: rows with a new value start a new recording (as a blank line does). */
   recordingColumn: number | null;
+  /** `split` column: each recording keeps the train/val/test its rows name (import with split-by auto). */
+  splitColumn: number | null;
   channelColumns: number[];
   rateHz: number | null;
   rateSource: 'option' | 'time column' | 'unknown';
@@ -219,7 +224,8 @@ export function analyzeCsv(p: string, opts: CsvOptions): CsvAnalysis {
     i === labelColumn ||
     (i === namedLabel && opts.channels === undefined) ||
     i === recordingColumn ||
-    i === sampleColumn;
+    i === sampleColumn ||
+    i === splitColumn;
   const timeColumn = first.header
     ? first.columns.findIndex((c, i) => i !== labelColumn && TIME_COLUMN.test(c))
     : -1;
@@ -246,6 +252,22 @@ export function analyzeCsv(p: string, opts: CsvOptions): CsvAnalysis {
         (sampleColumn >= 0
           ? `; column "${first.columns[sampleColumn]}" is the sample index, not a channel`
           : ''),
+    );
+  // The `split` column an exported file carries: the split travels with the data (not drawn again),
+  // so the same windows land in the same train/val/test. Never a channel.
+  const splitColumn = first.header
+    ? first.columns.findIndex(
+        (c, i) =>
+          i !== labelColumn &&
+          i !== timeColumn &&
+          i !== recordingColumn &&
+          SPLIT_COLUMN.test(c.trim()) &&
+          !opts.channels?.includes(c),
+      )
+    : -1;
+  if (splitColumn >= 0)
+    notes.push(
+      `column "${first.columns[splitColumn]}" names each recording's split (train/val/test); it is not a channel`,
     );
   let channelColumns: number[];
   if (opts.channels?.length) {
@@ -313,6 +335,7 @@ export function analyzeCsv(p: string, opts: CsvOptions): CsvAnalysis {
     labelColumn,
     timeColumn: timeColumn >= 0 ? timeColumn : null,
     recordingColumn: recordingColumn >= 0 ? recordingColumn : null,
+    splitColumn: splitColumn >= 0 ? splitColumn : null,
     channelColumns,
     rateHz,
     rateSource,
@@ -372,6 +395,36 @@ function blockRecordings(
   return out;
 }
 
+/**
+ * The one split a recording's rows name in the `split` column; refuses (file:line) a value other than
+ * train/val/test and a recording whose rows name two splits.
+ */
+function recordingSplit(t: CsvTable, rows: readonly CsvRow[], col: number): SplitName {
+  let split: SplitName | undefined;
+  let from = 0;
+  for (const r of rows) {
+    const raw = r.fields[col]!;
+    const v = raw.trim().toLowerCase() as SplitName;
+    if (!SPLITS.includes(v))
+      throw inputError(
+        t.file,
+        r.line,
+        `column "${t.columns[col]}" holds "${raw}": a split is train, val or test`,
+      );
+    if (split === undefined) {
+      split = v;
+      from = r.line;
+    } else if (v !== split)
+      throw inputError(
+        t.file,
+        r.line,
+        `one recording's rows name two splits in column "${t.columns[col]}": "${split}" from line ${from}, "${v}" here. ` +
+          'Each recording (an exported window) belongs to one split: fix the column, or separate the recordings (a blank line, or a window/recording column)',
+      );
+  }
+  return split!;
+}
+
 /** Parses every number and returns one recording per block (or recording-length slice). */
 export function csvRecordings(a: CsvAnalysis, opts: CsvOptions): RecordingInput[] {
   const out: RecordingInput[] = [];
@@ -416,6 +469,7 @@ export function csvRecordings(a: CsvAnalysis, opts: CsvOptions): RecordingInput[
         segments,
         wholeLabel: a.labelColumn === null,
         meta: { file: t.file, firstLine: rows[0]!.line, lastLine: rows[rows.length - 1]!.line },
+        ...(a.splitColumn !== null ? { split: recordingSplit(t, rows, a.splitColumn) } : {}),
       });
     });
   }
@@ -443,6 +497,11 @@ export function previewCsv(p: string, opts: CsvOptions): CsvPreview {
     channels: a.channelColumns.map((i) => first.columns[i]!),
     label_column: a.labelColumn === null ? null : first.columns[a.labelColumn]!,
     time_column: a.timeColumn === null ? null : first.columns[a.timeColumn]!,
+    split_column: a.splitColumn === null ? null : first.columns[a.splitColumn]!,
+    split_recordings:
+      a.splitColumn === null
+        ? null
+        : Object.fromEntries(SPLITS.map((s) => [s, recs.filter((r) => r.split === s).length])),
     rate_hz: a.rateHz,
     rate_source: a.rateSource,
     recordings: recs.length,

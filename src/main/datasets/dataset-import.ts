@@ -101,6 +101,20 @@ async function importCsv(
   const { windowLength, stride } = defaultWindowing(recordings, input.windowLength, input.stride);
   hooks.progress(0.7, 'writing sessions and windows');
   await yieldToLoop();
+  // A `split` column (an exported file's) keeps each recording in the split it names, so a dataset
+  // shared as CSV comes back with the same test windows; an explicit --split-by draws it again.
+  const splitColumn =
+    analysis.splitColumn === null ? null : analysis.tables[0]!.columns[analysis.splitColumn]!;
+  const given = splitColumn !== null && input.splitBy === 'auto';
+  const splitBy = given ? 'given' : resolveSplitBy(input.splitBy, recordings);
+  const splitNote =
+    splitColumn === null
+      ? []
+      : given
+        ? [`split as column "${splitColumn}" gives it (not drawn again)`]
+        : [
+            `column "${splitColumn}" not used: the split is drawn again by ${splitBy} (--split-by ${input.splitBy})`,
+          ];
   return writeWindowedDataset(db, recordings, {
     name: input.name,
     kind: 'csv',
@@ -108,14 +122,14 @@ async function importCsv(
     classes,
     windowLength,
     stride,
-    splitBy: resolveSplitBy(input.splitBy, recordings),
+    splitBy,
     seed: input.seed,
-    valFraction: input.valFraction ?? DEFAULT_VAL,
-    testFraction: input.testFraction ?? DEFAULT_TEST,
+    valFraction: given ? 0 : (input.valFraction ?? DEFAULT_VAL),
+    testFraction: given ? 0 : (input.testFraction ?? DEFAULT_TEST),
     normalization: input.normalization ?? 'standardize',
     source: path.resolve(input.path),
     preprocess: null,
-    notes: [`layout ${analysis.layout}, label from ${analysis.labelFrom}`, ...analysis.notes],
+    notes: [`layout ${analysis.layout}, label from ${analysis.labelFrom}`, ...analysis.notes, ...splitNote],
   });
 }
 

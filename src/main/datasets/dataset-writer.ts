@@ -28,6 +28,8 @@ export interface RecordingInput {
   meta?: Record<string, unknown>;
   /** Already stored (building from recorded sessions): reuse, do not insert again. */
   sessionId?: number;
+  /** The split the source gives this recording (a CSV's `split` column); used when the plan splits by 'given'. */
+  split?: SplitName;
 }
 
 export interface WindowingPlan {
@@ -38,7 +40,8 @@ export interface WindowingPlan {
   classes: string[];
   windowLength: number;
   stride: number;
-  splitBy: 'subject' | 'session' | 'segment';
+  /** 'given': each recording keeps its own `split` (a CSV's split column), nothing is drawn. */
+  splitBy: 'subject' | 'session' | 'segment' | 'given';
   seed: number;
   valFraction: number;
   testFraction: number;
@@ -211,16 +214,19 @@ export function writeWindowedDataset(db: Db, recordings: RecordingInput[], plan:
   }
   for (const g of mixed) groupClass.delete(g);
   const testGroups = plan.testGroups ? new Set(plan.testGroups.map((s) => `s:${s}`)) : undefined;
-  const assignment = assignGroups(
-    refs.map(groupOf),
-    {
-      valFraction: plan.valFraction,
-      testFraction: plan.testFraction,
-      seed: plan.seed,
-      ...(testGroups ? { testGroups } : {}),
-    },
-    mixed.size === 0 ? groupClass : undefined,
-  );
+  const assignment =
+    plan.splitBy === 'given'
+      ? undefined
+      : assignGroups(
+          refs.map(groupOf),
+          {
+            valFraction: plan.valFraction,
+            testFraction: plan.testFraction,
+            seed: plan.seed,
+            ...(testGroups ? { testGroups } : {}),
+          },
+          mixed.size === 0 ? groupClass : undefined,
+        );
 
   // Statistics (train split only for normalisation).
   const stats: DatasetStats = {
@@ -234,7 +240,9 @@ export function writeWindowedDataset(db: Db, recordings: RecordingInput[], plan:
     subjects: null,
   };
   const acc = new ChannelStatsAccumulator(nch);
-  const splitOf: SplitName[] = refs.map((w) => assignment.get(groupOf(w))!);
+  const splitOf: SplitName[] = refs.map((w) =>
+    assignment ? assignment.get(groupOf(w))! : recordings[w.recording]!.split!,
+  );
   refs.forEach((w, i) => {
     const split = splitOf[i]!;
     const cls = plan.classes[w.label]!;
@@ -250,7 +258,9 @@ export function writeWindowedDataset(db: Db, recordings: RecordingInput[], plan:
     throw new BitbenchError(
       'bad_request',
       `No window would be in the train split (train/val/test ${stats.splits.train}/${stats.splits.val}/${stats.splits.test}): ` +
-        `every ${plan.splitBy} went to val or test. Ask for smaller val/test fractions, or record more.`,
+        (plan.splitBy === 'given'
+          ? 'the source names no recording with a train window (its split column). Mark some recordings train.'
+          : `every ${plan.splitBy} went to val or test. Ask for smaller val/test fractions, or record more.`),
     );
   }
   warnings.push(...splitWarnings(stats, plan));

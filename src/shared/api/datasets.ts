@@ -139,6 +139,10 @@ export const CsvPreviewSchema = z.object({
   channels: z.array(z.string()),
   label_column: z.string().nullable(),
   time_column: z.string().nullable(),
+  /** A `split` column (an exported file's): each recording keeps the split it names, not drawn again. */
+  split_column: z.string().nullable(),
+  /** Recordings per split the `split` column names (null without one). */
+  split_recordings: z.record(z.string(), z.number().int()).nullable(),
   rate_hz: z.number().nullable(),
   rate_source: z.enum(['option', 'time column', 'unknown']),
   recordings: z.number().int(),

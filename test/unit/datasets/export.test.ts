@@ -5,6 +5,7 @@ import { ImportInputSchema } from '../../../src/shared/api/datasets';
 import { exportDataset } from '../../../src/main/datasets/dataset-export';
 import { importDataset } from '../../../src/main/datasets/dataset-import';
 import { loadDatasetTensors, resolveDataset } from '../../../src/main/datasets/dataset-reader';
+import { previewCsv } from '../../../src/main/datasets/csv-import';
 import { crc32 } from '../../../src/main/device/crc32';
 import { decodeReplayFile, replayMapping } from '../../../src/main/datasets/replay-file';
 import { createAppContext } from '../../../src/main/context';
@@ -193,6 +194,101 @@ describe('CSV export → import round trip', () => {
     const a = loadDatasetTensors(store.db, 'g', 'train', { normalize: false });
     const b = loadDatasetTensors(store.db, 'back', 'train', { normalize: false });
     expect(key(b)).toEqual(key(a));
+  });
+});
+
+describe('CSV export → import keeps the split (`split` column)', () => {
+  const windowKeys = (name: string, split: 'train' | 'val' | 'test') => {
+    const t = loadDatasetTensors(store.db, name, split, { normalize: false });
+    const per = t.x.length / Math.max(1, t.count);
+    return Array.from(
+      { length: t.count },
+      (_, i) => `${t.y[i]}:${Array.from(t.x.subarray(i * per, (i + 1) * per)).join(',')}`,
+    ).sort();
+  };
+
+  it('the same windows land in the same train/val/test; the split column is no channel, and notes and preview say so', async () => {
+    const dir = tmpDir();
+    // 2 classes × 8 recordings of 16 samples, each recording its own values
+    for (const [cls, k] of [
+      ['flex', 1],
+      ['punch', -1],
+    ] as const) {
+      const recs = Array.from({ length: 8 }, (_, r) =>
+        Array.from({ length: 16 }, (_, i) => `${k * (i + r) * 0.1},${r},${(i * (r + 1)) % 5}`).join('\n'),
+      );
+      writeFileSync(path.join(dir, `${cls}.csv`), 'aX,aY,aZ\n' + recs.join('\n\n') + '\n');
+    }
+    const row = await importDataset(
+      store.db,
+      ImportInputSchema.parse({ kind: 'csv', path: dir, name: 'g', splitBy: 'session', seed: 7 }),
+    );
+    expect(row.stats.splits.val).toBeGreaterThan(0);
+    expect(row.stats.splits.test).toBeGreaterThan(0);
+    const out = path.join(tmpDir(), 'g.csv');
+    await exportDataset(store.db, row, 'csv', out);
+    const preview = previewCsv(out, { labelFrom: 'auto' });
+    expect(preview.split_column).toBe('split');
+    expect(preview.channels).toEqual(['aX', 'aY', 'aZ']);
+    expect(preview.split_recordings).toEqual(row.stats.splits);
+    // Before: the split column was skipped and the split drawn again (by session, seed 42): other
+    // windows were the test set.
+    const back = await importDataset(
+      store.db,
+      ImportInputSchema.parse({ kind: 'csv', path: out, name: 'back' }),
+    );
+    expect(back.config.channelNames).toEqual(['aX', 'aY', 'aZ']);
+    expect(back.config.split.by).toBe('given');
+    expect(back.stats.splits).toEqual(row.stats.splits);
+    for (const split of ['train', 'val', 'test'] as const)
+      expect(windowKeys('back', split)).toEqual(windowKeys('g', split));
+    expect(back.config.notes.join('\n')).toMatch(/split as column "split" gives it \(not drawn again\)/);
+    expect(back.config.notes.join('\n')).toMatch(
+      /column "split" names each recording's split.*not a channel/,
+    );
+    expect(back.config.warnings ?? []).toEqual([]);
+    // an explicit --split-by draws it again, and says the column was not used
+    const redrawn = await importDataset(
+      store.db,
+      ImportInputSchema.parse({ kind: 'csv', path: out, name: 'redrawn', splitBy: 'session' }),
+    );
+    expect(redrawn.config.split.by).toBe('session');
+    expect(redrawn.config.notes.join('\n')).toMatch(
+      /column "split" not used: the split is drawn again by session/,
+    );
+  });
+
+  it('refuses, with file and line, a recording whose rows name two splits or a value other than train/val/test', async () => {
+    const dir = tmpDir();
+    const rows = (splits: string[]) =>
+      'window,split,label,sample,x\n' +
+      splits.map((s, i) => `${i < 4 ? 0 : 1},${s},${i < 4 ? 'a' : 'b'},${i % 4},${i * 0.5}`).join('\n') +
+      '\n';
+    const two = path.join(dir, 'two.csv');
+    writeFileSync(two, rows(['train', 'train', 'test', 'train', 'val', 'val', 'val', 'val']));
+    const parse = (p: string, name: string) =>
+      ImportInputSchema.parse({ kind: 'csv', path: p, name, windowLength: 4 });
+    await expect(importDataset(store.db, parse(two, 'two'))).rejects.toThrow(
+      `${two}:4: one recording's rows name two splits in column "split": "train" from line 2, "test" here`,
+    );
+    const bad = path.join(dir, 'bad.csv');
+    writeFileSync(
+      bad,
+      rows(['train', 'train', 'train', 'train', 'validation', 'validation', 'validation', 'validation']),
+    );
+    await expect(importDataset(store.db, parse(bad, 'bad'))).rejects.toThrow(
+      `${bad}:6: column "split" holds "validation": a split is train, val or test`,
+    );
+    expect(() => previewCsv(bad, { labelFrom: 'auto' })).toThrow(`${bad}:6:`);
+    // Header any case, values any case: accepted
+    const ok = path.join(dir, 'ok.csv');
+    writeFileSync(
+      ok,
+      rows(['train', 'train', 'train', 'train', 'Test', 'Test', 'Test', 'Test']).replace('split', 'Split'),
+    );
+    const r = await importDataset(store.db, parse(ok, 'ok'));
+    expect(r.stats.splits).toEqual({ train: 1, val: 0, test: 1 });
+    expect(r.config.channelNames).toEqual(['x']);
   });
 });
 

@@ -275,6 +275,18 @@ function PreviewTable({ preview }: { preview: CsvPreview }) {
                 .join(', ')}
             </td>
           </tr>
+          {preview.split_column !== null && preview.split_recordings && (
+            <tr>
+              <th>Split</th>
+              <td data-testid="preview-split">
+                from column <code>{preview.split_column}</code>, not drawn again (not a channel):{' '}
+                {Object.entries(preview.split_recordings)
+                  .map(([k, v]) => `${k} ${v}`)
+                  .join(', ')}{' '}
+                recordings
+              </td>
+            </tr>
+          )}
           {preview.subjects.length > 0 && (
             <tr>
               <th>Subjects</th>
