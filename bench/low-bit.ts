@@ -23,6 +23,7 @@ import { LowBitConfigSchema, type LowBitConfigInput } from '../src/shared/api/lo
 import { parseDistill } from '../src/main/cli/commands/lowbit';
 import { createAppContext, type AppContext } from '../src/main/context';
 import { loadDatasetTensors, type DatasetTensors } from '../src/main/datasets/dataset-reader';
+import { sampleWindows } from '../src/main/datasets/window-sample';
 import { ChannelStatsAccumulator } from '../src/main/datasets/normalization';
 import { train as trainFloat } from '../src/main/ml/trainer';
 import { zooSpec } from '../src/main/ml/zoo';
@@ -34,7 +35,7 @@ import type { TrainData } from '../src/main/quant/lowbit-trainer';
 import { evaluatePtq } from '../src/main/quant/ptq-evaluate';
 import { runPtq } from '../src/main/quant/ptq-pipeline';
 import { calibrationSet, resolveConfig } from '../src/main/quant/quant-service';
-import { sampleIndices, seededRandom } from '../src/main/quant/rng';
+import { seededRandom } from '../src/main/quant/rng';
 import { VariantsRepo, type ParentModel } from '../src/main/store/variants-repo';
 
 function arg(name: string, dflt: string): string {
@@ -48,16 +49,7 @@ const fmt = (v: number[]) => `${mean(v).toFixed(2)} ± ${std(v).toFixed(2)}`;
 const pts = (a: number, b: number) => 100 * (a - b);
 
 function subset(t: DatasetTensors, n: number, seed: number): TrainData {
-  if (n <= 0 || t.count <= n) return { x: t.x, y: t.y, count: t.count };
-  const idx = sampleIndices(t.count, n, seededRandom(seed));
-  const per = t.x.length / t.count;
-  const x = new Float32Array(idx.length * per);
-  const y = new Int32Array(idx.length);
-  idx.forEach((w, i) => {
-    x.set(t.x.subarray(w * per, (w + 1) * per), i * per);
-    y[i] = t.y[w]!;
-  });
-  return { x, y, count: idx.length };
+  return sampleWindows(t, n, seededRandom(seed));
 }
 
 interface Loaded {

@@ -12,10 +12,11 @@ import type { ModelSpec } from '../../shared/model/spec';
 import type { EpochMetrics, Evaluation, TrainProgress } from '../../shared/model/training';
 import type { AppContext } from '../context';
 import { loadDatasetTensors, resolveDataset, type DatasetTensors } from '../datasets/dataset-reader';
+import { sampleWindows } from '../datasets/window-sample';
 import type { JobHandle } from '../jobs/job-runner';
 import { refuseIfModelsInUse } from '../jobs/jobs-in-use';
 import { JobsRepo } from '../store/jobs-repo';
-import { sampleIndices, seededRandom } from '../quant/rng';
+import { seededRandom } from '../quant/rng';
 import { ModelsRepo, type ModelRow } from '../store/models-repo';
 import { evaluateLoaded } from './evaluate';
 import { buildModel } from './model-builder';
@@ -32,20 +33,6 @@ import { isZooArch, parseCustomSpec, ZOO, ZOO_ARCHS, zooSpec } from './zoo';
  */
 
 const asSplit = (t: DatasetTensors): SplitData => ({ x: t.x, y: t.y, count: t.count });
-
-/** The split, or a seeded sample of `max` of its windows (0, or at least as many as it has: all). */
-function sampleOfSplit(t: DatasetTensors, max: number, seed: number): SplitData {
-  if (max <= 0 || max >= t.count) return asSplit(t);
-  const idx = sampleIndices(t.count, max, seededRandom(seed ^ 0x7a11)).sort((a, b) => a - b);
-  const per = t.x.length / t.count;
-  const x = new Float32Array(idx.length * per);
-  const y = new Int32Array(idx.length);
-  idx.forEach((w, i) => {
-    x.set(t.x.subarray(w * per, (w + 1) * per), i * per);
-    y[i] = t.y[w]!;
-  });
-  return { x, y, count: idx.length };
-}
 
 /** The spec for a request: a zoo model sized to the data, or the validated custom spec. */
 export function resolveSpec(
@@ -113,7 +100,7 @@ export function startTraining(ctx: AppContext, request: TrainRequest): JobHandle
       inputShape: train.shape,
       numClasses: train.classes.length,
     });
-    const trainSet = sampleOfSplit(train, o.maxTrainWindows, o.seed);
+    const trainSet = sampleWindows(train, o.maxTrainWindows, seededRandom(o.seed ^ 0x7a11));
     if (trainSet.count < train.count)
       job.progress(
         0.01,

@@ -10,6 +10,7 @@ import {
 import { BitbenchError } from '../../shared/errors';
 import type { AppContext } from '../context';
 import { loadDatasetTensors, type DatasetTensors } from '../datasets/dataset-reader';
+import { sampleWindows, windowsAt } from '../datasets/window-sample';
 import type { JobHandle } from '../jobs/job-runner';
 import { LowBitRepo } from '../store/lowbit-repo';
 import { VariantsRepo, type ParentModel } from '../store/variants-repo';
@@ -34,17 +35,6 @@ interface Data {
   test: DatasetTensors;
 }
 
-function subset(t: { x: Float32Array; y: Int32Array; count: number }, idx: number[]): TrainData {
-  const per = t.x.length / Math.max(1, t.count);
-  const x = new Float32Array(idx.length * per);
-  const y = new Int32Array(idx.length);
-  idx.forEach((w, i) => {
-    x.set(t.x.subarray(w * per, (w + 1) * per), i * per);
-    y[i] = t.y[w]!;
-  });
-  return { x, y, count: idx.length };
-}
-
 function loadData(ctx: AppContext, model: string, dataset: string | undefined): Data {
   const parent = new VariantsRepo(ctx.db).parent(model);
   const ref = dataset ?? parent.dataset?.name;
@@ -65,7 +55,7 @@ function loadData(ctx: AppContext, model: string, dataset: string | undefined): 
   const val =
     valT.count > 0
       ? { x: valT.x, y: valT.y, count: valT.count }
-      : subset(
+      : windowsAt(
           train,
           sampleIndices(train.count, Math.max(1, Math.round(train.count / 10)), seededRandom(11)),
         );
@@ -79,8 +69,7 @@ function loadData(ctx: AppContext, model: string, dataset: string | undefined): 
 }
 
 function trainingSubset(train: DatasetTensors, max: number, seed: number): TrainData {
-  if (max <= 0 || train.count <= max) return { x: train.x, y: train.y, count: train.count };
-  return subset(train, sampleIndices(train.count, max, seededRandom(seed ^ 0x1b17)));
+  return sampleWindows(train, max, seededRandom(seed ^ 0x1b17));
 }
 
 export function defaultVariantName(model: string, cfg: Pick<LowBitConfig, 'method' | 'weightBits'>): string {
