@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Seed } from '../model/seed';
 import { method } from './define';
 
 /**
@@ -86,12 +87,7 @@ const windowOptions = {
   splitBy: SplitBy.default('auto'),
   valFraction: z.number().min(0).max(0.5).optional(),
   testFraction: z.number().min(0).max(0.5).optional(),
-  seed: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 31 - 1)
-    .default(42),
+  seed: Seed.default(42),
   normalization: Normalization.optional(),
 };
 

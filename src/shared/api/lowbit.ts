@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Seed } from '../model/seed';
 import { method } from './define';
 import { ModelName } from './models';
 import { Bits, LayerBitsSchema } from './quant';
@@ -57,12 +58,7 @@ export const LowBitConfigSchema = z
     roundedEpochs: z.number().int().min(0).max(1000).default(0),
     /** Train from the model builder's initialisation instead of the float parent's weights. */
     fromScratch: z.boolean().default(false),
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1)
-      .default(1),
+    seed: Seed.default(1),
     /** Training windows used (0 = all): to keep a run short on big data sets. */
     maxTrainWindows: z.number().int().min(0).default(0),
   })

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Seed } from '../model/seed';
 import { AffineEncodingSchema } from '../quant/encoding';
 import { IntegerModelSchema } from '../quant/integer-model';
 import { method } from './define';
@@ -79,12 +80,7 @@ export const PtqConfigSchema = z.object({
   /** Adam's step for the biases, in the model's real units (logits of order 1–10: 1e-3). */
   biasTuningLr: z.number().positive().max(1).default(1e-3),
   calibSize: z.number().int().min(1).max(200_000).default(1024),
-  seed: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 31 - 1)
-    .default(1),
+  seed: Seed.default(1),
 });
 export type PtqConfig = z.infer<typeof PtqConfigSchema>;
 export type PtqConfigInput = z.input<typeof PtqConfigSchema>;

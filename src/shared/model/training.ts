@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Seed } from './seed';
 
 /**
  * Training options and results: the schemas shared by the training worker, the training
@@ -36,12 +37,7 @@ export const TrainOptionsSchema = z.object({
   /** none; balanced (n / (k · n_c)); or one weight per class. */
   classWeights: z.union([z.enum(['none', 'balanced']), z.array(z.number().nonnegative())]).default('none'),
   /** Seeds the initialisers, the shuffling and the augmentation: same seed + backend → same weights. */
-  seed: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 31 - 1)
-    .default(1),
+  seed: Seed.default(1),
   /** IMU augmentation, off by default. */
   augment: AugmentSchema.nullable().default(null),
   /**
