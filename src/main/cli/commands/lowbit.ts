@@ -172,7 +172,7 @@ export async function runLowBitQuantize(rt: CliRuntime, o: LowBitFlags): Promise
 function renderSensitivity(r: SensitivityReport & { proposal?: ReturnType<typeof proposeTable> }): string {
   const lines = [
     `${r.model}: layer sensitivity (${r.mode}), float accuracy ${(100 * r.float_accuracy).toFixed(2)} %, ${r.seeds} seeds; drop in points (mean ± std), before → after rounding`,
-    ...(sensitivityBasis(r) ? [sensitivityBasis(r)!] : []),
+    ...[sensitivityBasis(r)].filter((l): l is string => l !== undefined),
     `layer        ${r.bits.map((b) => `${b} bit`.padEnd(24)).join('')}`,
     ...r.layers.map(
       (l) =>

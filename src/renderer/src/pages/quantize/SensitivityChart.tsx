@@ -28,14 +28,13 @@ export function SensitivityChart({ report }: { report: SensitivityReport }) {
     }
     return row;
   });
+  const basis = sensitivityBasis(report);
   return (
     <div data-testid="sensitivity-chart">
       <p className="muted">
         Accuracy drop in points vs float ({(100 * report.float_accuracy).toFixed(2)} %), after rounding, mean
         ± std over {report.seeds} seeds ({report.mode}); one layer quantized at a time.
-        {sensitivityBasis(report) ? (
-          <span data-testid="sensitivity-basis"> Drops {sensitivityBasis(report)}.</span>
-        ) : null}
+        {basis ? <span data-testid="sensitivity-basis"> Drops {basis}.</span> : null}
       </p>
       <ResponsiveContainer width="100%" height={260}>
         <BarChart data={data}>
