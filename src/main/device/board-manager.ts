@@ -12,7 +12,7 @@ import { counterUnitOf } from './counter-unit';
 import { BoardClosedError } from './errors';
 import { discoverSerialPorts } from './discovery';
 import { launchQemu, type QemuProcess } from './qemu-launcher';
-import { qemuArgs, VIRTUAL_BOARDS, virtualFirmwareMissing, virtualUnavailableReason } from './virtual-boards';
+import { qemuArgs, VIRTUAL_BOARDS, virtualAvailability, virtualUnavailableReason } from './virtual-boards';
 import {
   listRunningVirtual,
   registerVirtual,
@@ -246,7 +246,8 @@ export class BoardManager {
       const def = VIRTUAL_BOARDS[id];
       const conn = this.connections.get(def.spec);
       const proc = this.virtuals.get(id);
-      const why = virtualUnavailableReason(def, undefined, this.ctx.audience) ?? null;
+      const availability = virtualAvailability(def, undefined, this.ctx.audience);
+      const why = availability.reason ?? null;
       const info = conn?.isOpen ? conn.info : (seen.get(def.spec)?.info ?? null);
       const st = stateOf(def.spec);
       boards.push({
@@ -266,7 +267,7 @@ export class BoardManager {
           .filter((e) => e.qemuPid !== proc?.qemuPid)
           .map((e) => ({ owner: e.owner, ownerPid: e.ownerPid, qemuPid: e.qemuPid, port: e.ptyPath })),
         unavailableReason: why,
-        firmwareMissing: virtualFirmwareMissing(def),
+        firmwareMissing: availability.firmwareMissing,
         info,
         counter: info ? counterUnitOf(info) : null,
         lastSeenAt: seen.get(def.spec)?.lastSeenAt ?? null,

@@ -108,28 +108,42 @@ export function qemuArgs(
   if (replay) args.push('-device', `loader,file=${replay},addr=${hex(def.replayAddr)},force-raw=on`);
   return args;
 }
+
 /**
  * Why this virtual board cannot start here, or undefined when it can; what to do is worded for
  * `audience` (the CLI user runs a command, the app user is told how without one at hand).
  */
-/** True when a virtual board lacks only its firmware image: building it makes the board available. */
-export function virtualFirmwareMissing(def: VirtualBoardDef, root = firmwareRoot()): boolean {
-  return process.platform !== 'win32' && !!findQemu() && !existsSync(firmwareElf(def, root));
-}
-
 export function virtualUnavailableReason(
   def: VirtualBoardDef,
   root = firmwareRoot(),
   audience: HintAudience = 'cli',
 ): string | undefined {
-  if (process.platform === 'win32') return 'virtual boards need a Linux or macOS host';
+  return virtualAvailability(def, root, audience).reason;
+}
+
+/**
+ * The same check, and whether the firmware image is all that is missing (building it makes the
+ * board available: the Devices page's Build firmware).
+ */
+export function virtualAvailability(
+  def: VirtualBoardDef,
+  root = firmwareRoot(),
+  audience: HintAudience = 'cli',
+): { reason: string | undefined; firmwareMissing: boolean } {
+  if (process.platform === 'win32')
+    return { reason: 'virtual boards need a Linux or macOS host', firmwareMissing: false };
   if (!findQemu())
-    return 'qemu-system-arm is not installed (Debian/Ubuntu: sudo apt-get install qemu-system-arm)';
+    return {
+      reason: 'qemu-system-arm is not installed (Debian/Ubuntu: sudo apt-get install qemu-system-arm)',
+      firmwareMissing: false,
+    };
   if (!existsSync(firmwareElf(def, root))) {
     const elf = path.relative(process.cwd(), firmwareElf(def, root)) || firmwareElf(def, root);
-    return audience === 'cli'
-      ? `the firmware is not built (${elf} missing): ${Hints.buildVirtualFirmware(audience)}`
-      : `the virtual board's firmware is not built (${elf} missing): ${Hints.buildVirtualFirmware(audience)}`;
+    const reason =
+      audience === 'cli'
+        ? `the firmware is not built (${elf} missing): ${Hints.buildVirtualFirmware(audience)}`
+        : `the virtual board's firmware is not built (${elf} missing): ${Hints.buildVirtualFirmware(audience)}`;
+    return { reason, firmwareMissing: true };
   }
-  return undefined;
+  return { reason: undefined, firmwareMissing: false };
 }
