@@ -19,7 +19,8 @@ export function createFirmwareService(ctx: AppContext): ServiceImpl['firmware'] 
           execFile(
             'make',
             args,
-            { timeout: 300_000, encoding: 'utf8', maxBuffer: 8 << 20 },
+            // Cancel (the job's signal) stops make; the job then ends as cancelled.
+            { timeout: 300_000, encoding: 'utf8', maxBuffer: 8 << 20, signal: job.signal },
             (err, so, se) => {
               if (err) {
                 const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
