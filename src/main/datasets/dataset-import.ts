@@ -106,6 +106,18 @@ async function importCsv(
   const splitColumn =
     analysis.splitColumn === null ? null : analysis.tables[0]!.columns[analysis.splitColumn]!;
   const given = splitColumn !== null && input.splitBy === 'auto';
+  // Fractions size a drawn split; the column gives one, so they would be dropped without a word.
+  const fractions = [
+    input.valFraction !== undefined ? `--val-fraction ${input.valFraction}` : null,
+    input.testFraction !== undefined ? `--test-fraction ${input.testFraction}` : null,
+  ].filter((f): f is string => f !== null);
+  if (given && fractions.length > 0)
+    throw new BitbenchError(
+      'bad_request',
+      `${input.path}: column "${splitColumn}" gives each recording its split, so ${fractions.join(' and ')} ` +
+        `would not be used. Keep the file's split (drop ${fractions.length > 1 ? 'them' : 'it'}), or draw the ` +
+        'split again with --split-by session|segment|subject and the fractions.',
+    );
   const splitBy = given ? 'given' : resolveSplitBy(input.splitBy, recordings);
   const splitNote =
     splitColumn === null

@@ -247,6 +247,16 @@ describe('CSV export → import keeps the split (`split` column)', () => {
       /column "split" names each recording's split.*not a channel/,
     );
     expect(back.config.warnings ?? []).toEqual([]);
+    // fractions size a drawn split: with the column giving it they would be dropped, so refused
+    await expect(
+      importDataset(
+        store.db,
+        ImportInputSchema.parse({ kind: 'csv', path: out, name: 'fr', testFraction: 0.3 }),
+      ),
+    ).rejects.toThrow(
+      `${out}: column "split" gives each recording its split, so --test-fraction 0.3 would not be used`,
+    );
+    expect(store.db.prepare("SELECT name FROM datasets WHERE name = 'fr'").all()).toEqual([]);
     // an explicit --split-by draws it again, and says the column was not used
     const redrawn = await importDataset(
       store.db,
