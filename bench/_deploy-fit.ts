@@ -1,16 +1,20 @@
 /**
- * `npm run bench -- deploy --fit-defaults [--per-kernel N] [--boards virtual:m4,virtual:m0] [--json]`
+ * `npm run bench -- deploy --fit-defaults [--per-kernel N] [--boards virtual:m4,virtual:m0]
+ *   [--ops conv2d,gru] [--raw FILE] [--json]`
  *
  * Refits the cost model's default coefficients (src/main/deploy/cost-model.ts): single-layer models
  * of every kernel and weight width, sized like real layers (conv1d of 16–128 steps × 3–32 channels,
- * kernel 3–7, 8–64 filters; 3×3 conv2d up to 20×10×8; dense 30–2048 inputs × 4–64 outputs; GRUs up
- * to 32 units), are
+ * kernel 3–7, 4–64 filters; 3×3 and 5×5 conv2d up to 28×28×16 with 1–32 filters, among them the
+ * few-filter first layers of small image models; dense 30–2048 inputs × 4–64 outputs; GRUs of 2–64
+ * time steps × 1–16 features with 2–32 units), are
  * loaded on each virtual board over the serial protocol and run once with INFER; the board's
  * per-layer counts (QEMU -icount instructions) are fitted to
- *     counts ≈ a + b · work + c · outputs
+ *     counts ≈ a + b · work + c · outputs + d · loopWork
  * by least squares on relative error (each row divided by its measurement), per kernel × width ×
- * board. Prints the fitted tables (ready to paste into cost-model.ts), and for each kernel/width the
- * median and worst relative error of the fit and of the current defaults.
+ * board; d only for the kernels with loop work (convs, GRU: layer-work.ts). Prints the fitted tables
+ * (ready to paste into cost-model.ts), and for each kernel/width the median and worst relative
+ * error of the fit and of the current defaults. `--ops` measures only those ops (the others'
+ * rows are not refitted).
  */
 import { writeFileSync } from 'node:fs';
 import { boardManager } from '../src/main/device/board-manager';
@@ -48,15 +52,17 @@ function specs(rng: Rng, op: RandomOp, n: number): Spec[] {
         out.push({
           op,
           shape: [rng.pick([16, 32, 64, 96, 128]), rng.pick([3, 6, 9, 16, 32])],
-          size: { filters: rng.pick([8, 12, 16, 32, 64]), kernel: rng.pick([3, 5, 7]) },
+          size: { filters: rng.pick([4, 6, 8, 12, 16, 32, 64]), kernel: rng.pick([3, 5, 7]) },
           shiftMinus1: rng.next() < 0.5,
         });
         break;
       case 'conv2d':
+        // Few filters on a 1–3-channel image (a small model's first layer: the gather per position
+        // is shared by few outputs) as well as deeper layers.
         out.push({
           op,
-          shape: [rng.int(4, 20), rng.int(4, 10), rng.pick([1, 2, 4, 8])],
-          size: { filters: rng.pick([4, 8, 16]), kernel: 3 },
+          shape: [rng.int(4, 28), rng.int(4, 28), rng.pick([1, 1, 2, 3, 4, 8, 16])],
+          size: { filters: rng.pick([1, 2, 4, 4, 8, 16, 32]), kernel: rng.pick([3, 3, 5]) },
         });
         break;
       case 'depthwiseConv2d':
@@ -76,8 +82,8 @@ function specs(rng: Rng, op: RandomOp, n: number): Spec[] {
       case 'gru':
         out.push({
           op,
-          shape: [rng.pick([4, 8, 16, 32]), rng.pick([3, 6, 9, 16])],
-          size: { units: rng.pick([4, 8, 16, 32]) },
+          shape: [rng.pick([2, 4, 8, 16, 29, 48, 64]), rng.pick([1, 3, 6, 9, 16])],
+          size: { units: rng.pick([2, 3, 5, 8, 16, 32]) },
         });
         break;
       case 'maxPool1d':
@@ -95,13 +101,17 @@ function specs(rng: Rng, op: RandomOp, n: number): Spec[] {
 interface Sample {
   work: number;
   outputs: number;
+  loopWork: number;
   counts: number;
   layer: LayerWork;
 }
 
-/** Least squares on relative error: minimise Σ ((a + b·w + c·o − m) / m)². */
-export function fitRelative(samples: readonly Sample[]): [number, number, number] {
-  const cols = (s: Sample) => [1 / s.counts, s.work / s.counts, s.outputs / s.counts];
+type Fit = [a: number, b: number, c: number, d: number];
+const predict = ([a, b, c, d]: Fit, s: Sample) => a + b * s.work + c * s.outputs + d * s.loopWork;
+
+/** Least squares on relative error: minimise Σ ((a + b·w + c·o + d·l − m) / m)². */
+export function fitRelative(samples: readonly Sample[]): Fit {
+  const cols = (s: Sample) => [1 / s.counts, s.work / s.counts, s.outputs / s.counts, s.loopWork / s.counts];
   const solve = (use: boolean[]): number[] | null => {
     const idx = use.map((u, i) => (u ? i : -1)).filter((i) => i >= 0);
     const k = idx.length;
@@ -126,25 +136,26 @@ export function fitRelative(samples: readonly Sample[]): [number, number, number
         for (let j = c; j <= k; j++) A[r]![j]! -= f * A[c]![j]!;
       }
     }
-    const full = [0, 0, 0];
+    const full = [0, 0, 0, 0];
     idx.forEach((i, r) => (full[i] = A[r]![k]! / A[r]![r]!));
     return full;
   };
   // A negative coefficient has no meaning (a cost cannot shrink with size): drop it and refit. When
   // work and outputs are proportional (a ReLU, a fixed-kernel depthwise) the per-output term goes.
-  let use = [true, true, true];
-  for (let tries = 0; tries < 4; tries++) {
+  // Kernels without loop work (every sample 0) have no d.
+  let use = [true, true, true, samples.some((s) => s.loopWork > 0)];
+  for (let tries = 0; tries < 5; tries++) {
     const x = solve(use);
     if (!x) {
       if (!use[2]) break;
-      use = [use[0]!, use[1]!, false];
+      use = [use[0]!, use[1]!, false, use[3]!];
       continue;
     }
     const neg = x.findIndex((v, i) => use[i] && v < 0);
-    if (neg < 0) return [x[0]!, x[1]!, x[2]!];
+    if (neg < 0) return [x[0]!, x[1]!, x[2]!, x[3]!];
     use = use.map((u, i) => u && i !== neg);
   }
-  return [0, 0, 0];
+  return [0, 0, 0, 0];
 }
 
 const relErr = (pred: number, meas: number) => (pred - meas) / meas;
@@ -159,6 +170,7 @@ export async function fitDefaults(): Promise<void> {
   const log = (s: string) => (json ? process.stderr.write(s + '\n') : console.log(s));
   const perKernel = Number(arg('per-kernel', '14'));
   const boards = arg('boards', 'virtual:m4,virtual:m0').split(',');
+  const only = arg('ops', '').split(',').filter(Boolean);
   const ctx = createAppContext({ dbPath: ':memory:', shell: 'cli' });
   const weightedOps: RandomOp[] = ['conv1d', 'conv2d', 'depthwiseConv2d', 'dense', 'gru'];
   const plainOps: RandomOp[] = ['maxPool1d', 'avgPool1d', 'maxPool2d', 'avgPool2d', 'relu'];
@@ -178,17 +190,20 @@ export async function fitDefaults(): Promise<void> {
       const { cpu, modelSlotBytes, arenaBytes } = conn.info;
       log(`${spec}: ${conn.info.board} (${cpu}), slot ${modelSlotBytes} B, arena ${arenaBytes} B`);
       const byKey = new Map<string, Sample[]>();
-      let seed = 1;
       let skipped = 0;
-      const jobs: Array<{ s: Spec; bits: WeightBits }> = [];
+      const all: Array<{ s: Spec; bits: WeightBits; seed: number }> = [];
       const rng = new Rng(7);
       for (const op of weightedOps)
         for (const bits of [1, 2, 4, 8] as WeightBits[])
-          for (const s of specs(rng, op, op === 'conv1d' ? 2 * perKernel : perKernel)) jobs.push({ s, bits });
-      for (const op of plainOps) for (const s of specs(rng, op, perKernel)) jobs.push({ s, bits: 8 });
+          for (const s of specs(rng, op, op === 'conv1d' || op === 'conv2d' ? 2 * perKernel : perKernel))
+            all.push({ s, bits, seed: all.length + 1 });
+      for (const op of plainOps)
+        for (const s of specs(rng, op, perKernel)) all.push({ s, bits: 8, seed: all.length + 1 });
+      // Every op draws its shapes and seeds: with --ops the chosen ones are the same layers as in a full run.
+      const jobs = all.filter(({ s }) => only.length === 0 || only.includes(s.op));
       const t0 = Date.now();
-      for (const { s, bits } of jobs) {
-        const model = measuredLayerModel(seed++, s.op, bits, s.shape, {
+      for (const { s, bits, seed } of jobs) {
+        const model = measuredLayerModel(seed, s.op, bits, s.shape, {
           size: s.size,
           maxOutputBytes: conn.client.maxPayload - 64 - 8 * 4,
           ...(s.shiftMinus1 ? { firstShift: -1 } : {}),
@@ -201,17 +216,18 @@ export async function fitDefaults(): Promise<void> {
         }
         const [w] = layerWork(parsed, model);
         await loadModel(conn.client, blob);
-        const x = new Rng(seed).int8Array(model.inputShape.reduce((a, b) => a * b, 1));
+        const x = new Rng(seed + 1).int8Array(model.inputShape.reduce((a, b) => a * b, 1));
         const r = await conn.client.infer(new Uint8Array(x.buffer));
         const counts = r.layerElapsed[0]!;
         const key = `${costKernel(cpu, w!)}/${w!.weightBits ?? 'any'}`;
         const list = byKey.get(key) ?? [];
-        list.push({ work: w!.work, outputs: w!.outputs, counts, layer: w! });
+        list.push({ work: w!.work, outputs: w!.outputs, loopWork: w!.loopWork, counts, layer: w! });
         raw.push({
           board: spec,
           key,
           work: w!.work,
           outputs: w!.outputs,
+          loopWork: w!.loopWork,
           counts,
           rowLen: parsed.layers[0]!.a?.rowLen ?? 0,
           nRows: parsed.layers[0]!.a?.nRows ?? 0,
@@ -224,11 +240,15 @@ export async function fitDefaults(): Promise<void> {
       );
       const table: Record<string, FitRow> = {};
       for (const [key, samples] of [...byKey].sort()) {
-        const [a, b, c] = fitRelative(samples);
-        const errs = samples.map((s) => Math.abs(relErr(a + b * s.work + c * s.outputs, s.counts)));
+        const fit = fitRelative(samples);
+        const [a, b, c, d] = fit;
+        const errs = samples.map((s) => Math.abs(relErr(predict(fit, s), s.counts)));
         const oldErrs = samples.map((s) => Math.abs(relErr(defaultEstimate(cpu, s.layer), s.counts)));
         table[key] = {
-          coeffs: [Math.round(a), round(b, 2), round(c, 1)],
+          coeffs:
+            d > 0
+              ? [Math.round(a), round(b, 2), round(c, 1), round(d, 2)]
+              : [Math.round(a), round(b, 2), round(c, 1)],
           n: samples.length,
           median: median(errs),
           worst: Math.max(...errs),
@@ -236,7 +256,7 @@ export async function fitDefaults(): Promise<void> {
           old_worst: Math.max(...oldErrs),
         };
         log(
-          `  ${key.padEnd(20)} n=${String(samples.length).padStart(3)}  [${Math.round(a)}, ${round(b, 2)}, ${round(c, 1)}]  fit |err| median ${(100 * median(errs)).toFixed(1)} %, worst ${(100 * Math.max(...errs)).toFixed(1)} %; current defaults median ${(100 * median(oldErrs)).toFixed(1)} %, worst ${(100 * Math.max(...oldErrs)).toFixed(1)} %`,
+          `  ${key.padEnd(20)} n=${String(samples.length).padStart(3)}  [${Math.round(a)}, ${round(b, 2)}, ${round(c, 1)}${d > 0 ? `, ${round(d, 2)}` : ''}]  fit |err| median ${(100 * median(errs)).toFixed(1)} %, worst ${(100 * Math.max(...errs)).toFixed(1)} %; current defaults median ${(100 * median(oldErrs)).toFixed(1)} %, worst ${(100 * Math.max(...oldErrs)).toFixed(1)} %`,
         );
       }
       result[`${spec} (${cpuFamily(cpu)})`] = table;

@@ -1,15 +1,18 @@
 // The cost model's default estimate against what the virtual boards measure, for the layers the
 // audit found far off: a 1-bit conv1d with 30 MACs per output (kernel 5 × 6 channels; the old
-// defaults said ~3.7× what the M4 measured, −73 %) and an 8-bit fully connected layer (+34 %). Each
-// must be within the profile's flag threshold (±25 %): a fresh board's first profile should not
-// flag a layer the model knows.
+// defaults said ~3.7× what the M4 measured, −73 %), an 8-bit fully connected layer (+34 %), a
+// small MNIST model's first conv (3×3, stride 2, 4 filters on the 28×28 image: the im2col gather
+// per position, shared by only 4 outputs, measured +65 % / +93 % over the estimate without the
+// loop-work term on the M4 at W8 / W4) and the gesture model's GRU (29 steps, 5 units: +64 % on the
+// M4, +74 % on the M0). Each must be within the profile's flag threshold (±25 %): a fresh board's
+// first profile should not flag a layer the model knows.
 import { describe, expect, it } from 'vitest';
 import { costKernel, defaultEstimate, deviation, FLAG_THRESHOLD } from '../../src/main/deploy/cost-model';
 import { layerWork } from '../../src/main/deploy/layer-work';
 import { loadModel } from '../../src/main/device/model-load';
 import { readBlob } from '../../src/main/engine/blob-reader';
 import { writeBlob } from '../../src/main/engine/blob-writer';
-import { measuredLayerModel, Rng, type RandomOp } from '../../src/main/engine/random-model';
+import { measuredLayerModel, Rng, type LayerSize, type RandomOp } from '../../src/main/engine/random-model';
 import type { WeightBits } from '../../src/shared/quant/integer-model';
 import { skipNote, suiteBoards, virtualBoardsUnavailable } from './helpers/virtual-boards';
 
@@ -21,7 +24,7 @@ interface Case {
   op: RandomOp;
   bits: WeightBits;
   shape: number[];
-  size: { filters?: number; kernel?: number };
+  size: LayerSize;
   firstShift?: number;
 }
 
@@ -45,6 +48,22 @@ const CASES: Case[] = [
   },
   { name: '8-bit dense 1024→32', op: 'dense', bits: 8, shape: [1024], size: { filters: 32 } },
   { name: '8-bit dense 256→6', op: 'dense', bits: 8, shape: [256], size: { filters: 6 } },
+  // The small MNIST model's first layer: 13×13 positions, each a 9-byte gather for 4 filters.
+  ...([8, 4] as const).map((bits): Case => ({
+    name: `${bits}-bit conv2d 28×28×1, 3×3 stride 2, 4 filters`,
+    op: 'conv2d',
+    bits,
+    shape: [28, 28, 1],
+    size: { filters: 4, kernel: 3, stride: 2, padding: 'valid' },
+  })),
+  // The gesture model's GRU (gesture-cnn-gru after its conv and pool): 29 steps × 6 features, 5 units.
+  ...([8, 4] as const).map((bits): Case => ({
+    name: `${bits}-bit GRU 29×6, 5 units`,
+    op: 'gru',
+    bits,
+    shape: [29, 6],
+    size: { units: 5, returnSequences: false },
+  })),
 ];
 
 describe.skipIf(unavailable !== null).each([{ spec: 'virtual:m4' }, { spec: 'virtual:m0' }])(

@@ -9,7 +9,7 @@ import {
   FLAG_THRESHOLD,
   type MeasuredLayer,
 } from '../../src/main/deploy/cost-model';
-import { layerWork } from '../../src/main/deploy/layer-work';
+import { CONV_POSITION_COPIES, CONV_TAP_COPIES, layerWork } from '../../src/main/deploy/layer-work';
 import { readBlob } from '../../src/main/engine/blob-reader';
 import { writeBlob } from '../../src/main/engine/blob-writer';
 import { randomLayer, Rng } from '../../src/main/engine/random-model';
@@ -17,14 +17,15 @@ import type { IntegerModel } from '../../src/shared/quant/integer-model';
 
 /** A one-layer model of `op` on `shape`, through the real blob writer and reader. */
 function oneLayer(
-  op: 'conv1d' | 'dense' | 'maxPool1d' | 'gru',
+  op: 'conv1d' | 'conv2d' | 'dense' | 'maxPool1d' | 'gru',
   shape: number[],
   bits: 1 | 2 | 4 | 8,
   seed = 3,
+  size: { kernel?: number } = {},
 ) {
   const rng = new Rng(seed);
   const input = { scale: 0.05, zeroPoint: 0 };
-  const l = randomLayer(rng, op, bits, shape, input, 'l0');
+  const l = randomLayer(rng, op, bits, shape, input, 'l0', size);
   const model: IntegerModel = {
     version: 1,
     inputShape: shape,
@@ -64,11 +65,45 @@ describe('layer work', () => {
     const gl = g.model.layers[0] as Extract<IntegerModel['layers'][number], { op: 'gru' }>;
     const u = gl.units;
     expect(layerWork(g.parsed, g.model)[0]!.macs).toBe(10 * (3 * u * 3 + 3 * u * u));
+    // Loop work: per step, per unit (6 dot calls with their requantisation, the gates).
+    expect(layerWork(g.parsed, g.model)[0]!.loopWork).toBe(10 * u);
+  });
+
+  it('a taller conv gathers a column at every output position: loop work per position and per tap', () => {
+    const c = oneLayer('conv2d', [12, 9, 3], 8, 5, { kernel: 3 });
+    const cl = c.model.layers[0] as Extract<IntegerModel['layers'][number], { op: 'conv2d' }>;
+    const [oh, ow] = cl.outShape as [number, number, number];
+    const [kh, kw] = cl.kernelSize;
+    const [w] = layerWork(c.parsed, c.model);
+    expect(w!.loopWork).toBe(oh * ow * (CONV_POSITION_COPIES + kh * kw * (3 + CONV_TAP_COPIES)));
+  });
+
+  it('a one-row conv reads its columns in place: loop work is the per-position part, plus padded edges', () => {
+    // Seeds whose conv1d is 'valid' and 'same' (randomLayer draws the padding).
+    const byPadding = new Map<string, ReturnType<typeof oneLayer>>();
+    for (let seed = 1; byPadding.size < 2 && seed < 50; seed++) {
+      const c = oneLayer('conv1d', [40, 6], 4, seed, { kernel: 3 });
+      const cl = c.model.layers[0] as Extract<IntegerModel['layers'][number], { op: 'conv1d' }>;
+      byPadding.set(cl.padding, c);
+    }
+    const valid = byPadding.get('valid')!;
+    const [vw] = layerWork(valid.parsed, valid.model);
+    const positions = vw!.outputs / valid.parsed.layers[0]!.outShape[2];
+    expect(vw!.loopWork).toBe(positions * CONV_POSITION_COPIES);
+    // 'same' pads the edges: those positions gather (kernel × (6 channels + the tap's own cost)).
+    const same = byPadding.get('same')!;
+    const [sw] = layerWork(same.parsed, same.model);
+    const sl = same.parsed.layers[0]!;
+    const sPositions = sw!.outputs / sl.outShape[2];
+    const edge = (sw!.loopWork - sPositions * CONV_POSITION_COPIES) / (sl.kernel[1] * (6 + CONV_TAP_COPIES));
+    expect(edge).toBeGreaterThanOrEqual(1);
+    expect(Number.isInteger(edge)).toBe(true);
+    expect(edge).toBeLessThan(sPositions);
   });
 });
 
 describe('cost model', () => {
-  const conv = { kernel: 'conv2d', weightBits: 8, work: 200_000, outputs: 8000 } as const;
+  const conv = { kernel: 'conv2d', weightBits: 4, work: 200_000, outputs: 8000, loopWork: 20_000 } as const;
 
   it('picks the ARMv6-M table for M0/M0+ and the ARMv7-M one otherwise', () => {
     expect(cpuFamily('cortex-m0')).toBe('armv6m');
@@ -79,10 +114,15 @@ describe('cost model', () => {
     expect(defaultEstimate('cortex-m0', conv)).toBeGreaterThan(defaultEstimate('cortex-m4', conv));
   });
 
-  it('is linear in MACs and outputs with a fixed per-layer cost', () => {
+  it('is linear in MACs, outputs and loop work with a fixed per-layer cost', () => {
     const a = defaultEstimate('cortex-m4', conv);
-    const b = defaultEstimate('cortex-m4', { ...conv, work: 2 * conv.work, outputs: 2 * conv.outputs });
-    const zero = defaultEstimate('cortex-m4', { ...conv, work: 0, outputs: 0 });
+    const b = defaultEstimate('cortex-m4', {
+      ...conv,
+      work: 2 * conv.work,
+      outputs: 2 * conv.outputs,
+      loopWork: 2 * conv.loopWork,
+    });
+    const zero = defaultEstimate('cortex-m4', { ...conv, work: 0, outputs: 0, loopWork: 0 });
     expect(zero).toBeGreaterThan(0);
     expect(b - zero).toBeCloseTo(2 * (a - zero), 6);
   });
@@ -96,7 +136,7 @@ describe('cost model', () => {
   });
 
   it('calibrates each kernel/width by the ratio measured / default over the board’s earlier runs', () => {
-    const layer = { kernel: 'conv2d', weightBits: 8, work: 10_000, outputs: 400 };
+    const layer = { kernel: 'conv2d', weightBits: 8, work: 10_000, outputs: 400, loopWork: 5000 };
     const base = defaultEstimate('cortex-m4', layer);
     const history: MeasuredLayer[] = [
       { runId: 1, ...layer, counts: 1.5 * base },
@@ -105,7 +145,9 @@ describe('cost model', () => {
         ...layer,
         work: 20_000,
         outputs: 800,
-        counts: 1.5 * defaultEstimate('cortex-m4', { ...layer, work: 20_000, outputs: 800 }),
+        loopWork: 10_000,
+        counts:
+          1.5 * defaultEstimate('cortex-m4', { ...layer, work: 20_000, outputs: 800, loopWork: 10_000 }),
       },
       { runId: 2, kernel: 'dense', weightBits: 8, work: 500, outputs: 10, counts: 0 }, // unmeasured: ignored
     ];
@@ -124,12 +166,51 @@ describe('cost model', () => {
       ...layer,
       work: 30_000,
       outputs: 1200,
+      loopWork: 15_000,
     };
     const e = estimateLayer('cortex-m4', l, cal);
     expect(e.source).toBe('calibrated');
     expect(e.counts).toBeCloseTo(1.5 * defaultEstimate('cortex-m4', l), 6);
     // Another width of the same kernel is not calibrated by it.
     expect(estimateLayer('cortex-m4', { ...l, weightBits: 4 }, cal).source).toBe('default');
+  });
+
+  it('adds the loop work of convs and GRUs; kernels without it have no such term', () => {
+    const gru = { kernel: 'gru', weightBits: 8, work: 20_000, outputs: 5 };
+    const perStepUnit =
+      defaultEstimate('cortex-m4', { ...gru, loopWork: 145 }) -
+      defaultEstimate('cortex-m4', { ...gru, loopWork: 0 });
+    expect(perStepUnit).toBeGreaterThan(100 * 145); // hundreds of counts per unit and step
+    const dense = { kernel: 'dense', weightBits: 8, work: 20_000, outputs: 5 };
+    expect(defaultEstimate('cortex-m4', { ...dense, loopWork: 1000 })).toBe(
+      defaultEstimate('cortex-m4', dense),
+    );
+  });
+
+  it('a layer stored before loop work was (null) does not calibrate a kernel that has the term', () => {
+    const old = {
+      runId: 1,
+      kernel: 'gru',
+      weightBits: 8,
+      work: 20_000,
+      outputs: 5,
+      counts: 90_000,
+      loopWork: null,
+    };
+    const dense = {
+      runId: 1,
+      kernel: 'dense',
+      weightBits: 8,
+      work: 500,
+      outputs: 10,
+      counts: 1200,
+      loopWork: null,
+    };
+    const cal = calibrate('cortex-m4', [old, dense]);
+    expect(cal.factors.has('gru/8')).toBe(false);
+    expect(cal.factors.get('dense/8')!.layers).toBe(1);
+    const fresh = { ...old, runId: 2, loopWork: 145 };
+    expect(calibrate('cortex-m4', [old, fresh]).factors.get('gru/8')).toMatchObject({ layers: 1, runs: 1 });
   });
 
   it('flags a layer more than 25 % off its estimate, either way', () => {
@@ -168,7 +249,7 @@ describe('cost kernels', () => {
     ];
     const cal = calibrate('cortex-m4', history);
     expect(cal.factors.get('conv2d_b1_blocked/1')!.scale).toBeCloseTo(2, 9);
-    const l = { index: 0, name: 'c', op: 'conv1d', macs: 30_000, ...row, kernelH: 1 };
+    const l = { index: 0, name: 'c', op: 'conv1d', macs: 30_000, ...row, kernelH: 1, loopWork: 0 };
     expect(estimateLayer('cortex-m4', { ...l, rowBlockable: true }, cal).source).toBe('calibrated');
     expect(estimateLayer('cortex-m4', { ...l, rowBlockable: false }, cal).source).toBe('default');
   });

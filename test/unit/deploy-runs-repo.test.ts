@@ -131,6 +131,16 @@ describe('runs repository (migration 0010)', () => {
     expect(repo.latestProfile(modelId, 'virtual:m4')?.id).toBe(other); // same spec string in this test
     expect(repo.boardsOf([modelId])).toEqual(['virtual:m4']);
     expect(repo.list({ kind: 'profile', limit: 2 }).map((r) => r.id)).toEqual([failed, other]);
+    // Without a loop work (a row from before migration 0015) it reads back null; with one, the value.
+    expect(repo.layerHistory('qemu-mps2-an386', 'instructions')[0]!.loopWork).toBeNull();
+    const withLoop = repo.create(run(modelId));
+    repo.saveLayers(withLoop, [{ ...layer, costKernel: 'conv2d', loopWork: 1234.5 }]);
+    repo.finish(withLoop, 'complete', null, {});
+    expect(repo.layerHistory('qemu-mps2-an386', 'instructions', { excludeRun: a })[0]).toMatchObject({
+      runId: withLoop,
+      costKernel: 'conv2d',
+      loopWork: 1234.5,
+    });
   });
 
   it('runs show gives a flash run stored before model_bytes existed its model_bytes (= bytes)', async () => {

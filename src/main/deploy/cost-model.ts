@@ -3,32 +3,48 @@ import type { LayerWork } from './layer-work';
 /**
  * Per-kernel cost model: the counts one layer takes on a board, estimated as
  *
- *   counts ≈ s · (a + b · work + c · outputs)
+ *   counts ≈ s · (a + b · work + c · outputs + d · loopWork)
  *
  * a = fixed per-layer cost (call, setup), b = per MAC (or per element operation for pools and
- * ReLU), c = per output (requantisation, clamp, store). (a, b, c) per kernel × weight width ×
+ * ReLU), c = per output (requantisation, clamp, store), d = per unit of the kernel's loop work
+ * outside those two (LayerWork.loopWork: a conv's per-position column setup and im2col gather, a
+ * GRU's per-step, per-unit dot calls and gates; 0 for the other kernels, whose rows have no d).
+ * (a, b, c, d) per kernel × weight width ×
  * CPU family are defaults measured on the virtual boards; s is the board's calibration: the
  * ratio of measured to default-estimated counts over that kernel and width in the board's
  * earlier profiles (1 before any). One factor per kernel keeps the shape the defaults learned
  * from many layer sizes while the board's own runs fix the level (clock, memory wait states,
  * an optimised kernel the defaults did not see).
  *
- * The defaults come from `npm run bench -- deploy --fit-defaults` (bench/_deploy-fit.ts): 464
+ * The defaults come from `npm run bench -- deploy --fit-defaults` (bench/_deploy-fit.ts): 462
  * single-layer models per board of every kernel and width (conv1d 16–128 steps × 3–32 channels,
- * kernel 3–7, 8–64 filters; 3×3 conv2d up to 20×10×8; dense 30–2048 inputs × 4–64 outputs; GRUs up
- * to 32 units; pools, ReLU) run on virtual:m4 and virtual:m0 under QEMU -icount, fitted by least
- * squares on relative error (refitted 2026-12-07 after the kernel rewrites of 2026-12-05/06 had
- * made the first fit 2–4× too high for low-bit layers). Convs with a one-row kernel (`conv2d_kh1`:
- * every conv1d), the M4's blocked binary conv (`conv2d_b1_blocked`) and taller convs (im2col per
- * position) have separate rows (costKernel). They are
+ * kernel 3–7, 4–64 filters; 3×3 and 5×5 conv2d up to 28×28×16 with 1–32 filters; dense 30–2048
+ * inputs × 4–64 outputs; GRUs of 2–64 steps with 2–32 units; pools, ReLU) run on virtual:m4 and
+ * virtual:m0 under QEMU -icount, fitted by least squares on relative error. The conv2d, conv2d_kh1
+ * and gru rows were refitted on 2026-12-07 with the loop-work term (without it a 4-filter 3×3 conv on a 28×28
+ * image measured +65 % over its estimate on the M4, the gesture model's 5-unit GRU +64–77 %); the
+ * other rows are the fit of earlier that day (after the kernel rewrites of 2026-12-05/06), which
+ * the current sweep still finds within a few points. Convs with a one-row kernel
+ * (`conv2d_kh1`: every conv1d), the M4's blocked binary conv (`conv2d_b1_blocked`) and taller
+ * convs (im2col per position) have separate rows (costKernel). They are
  * instruction counts; a real board reports cycles, so its first profile calibrates s.
  */
-export type Coeffs = readonly [a: number, b: number, c: number];
+export type Coeffs = readonly [a: number, b: number, c: number, d?: number];
 type KernelTable = Record<string, Partial<Record<'1' | '2' | '4' | '8' | 'any', Coeffs>>>;
 
 const ARMV7M: KernelTable = {
-  conv2d: { 1: [2240, 1.29, 98.7], 2: [1582, 2.26, 59.5], 4: [2788, 1.97, 64.5], 8: [6279, 1.59, 69.2] },
-  conv2d_kh1: { 1: [2568, 0.63, 75.4], 2: [898, 1.4, 51.3], 4: [1260, 1.48, 46.4], 8: [601, 1.52, 55.1] },
+  conv2d: {
+    1: [387, 0.39, 66.9, 5.94],
+    2: [840, 1.24, 42.4, 5.13],
+    4: [489, 1.32, 39.6, 5.54],
+    8: [0, 1.52, 47.1, 4.57],
+  },
+  conv2d_kh1: {
+    1: [364, 0.67, 64.5, 5.71],
+    2: [127, 1.41, 42.7, 4.3],
+    4: [370, 1.43, 42.2, 4.44],
+    8: [139, 1.53, 48.3, 2.91],
+  },
   conv2d_b1_blocked: { 1: [2270, 0.73, 25.5] },
   dense: { 1: [323, 0.84, 44.2], 2: [239, 1.4, 43.6], 4: [244, 1.56, 33.5], 8: [156, 1.53, 50.5] },
   depthwiseConv2d: {
@@ -37,7 +53,12 @@ const ARMV7M: KernelTable = {
     4: [646, 33.16, 78.2],
     8: [625, 25.7, 78.7],
   },
-  gru: { 1: [5628, 12.87, 116.9], 2: [4144, 11.55, 220.1], 4: [10158, 7.55, 116.9], 8: [6614, 9.81, 115.2] },
+  gru: {
+    1: [246, 8.02, 4.7, 502.04],
+    2: [234, 6.96, 7.3, 499.12],
+    4: [101, 3.44, 12.8, 492.03],
+    8: [251, 4.57, 15, 447.19],
+  },
   maxPool2d: { any: [254, 12.17, 92.6] },
   avgPool2d: { any: [394, 5.96, 90.1] },
   relu: { any: [0, 44.92, 0] },
@@ -45,12 +66,17 @@ const ARMV7M: KernelTable = {
 };
 
 const ARMV6M: KernelTable = {
-  conv2d: { 1: [6305, 4.4, 153.1], 2: [2722, 5.81, 176.4], 4: [4647, 4.81, 182.4], 8: [7321, 4.88, 161] },
+  conv2d: {
+    1: [165, 2.97, 66.8, 13.2],
+    2: [1783, 3.8, 141, 8.77],
+    4: [180, 3.86, 141.1, 8.25],
+    8: [251, 4.98, 122.2, 5.74],
+  },
   conv2d_kh1: {
-    1: [4708, 2.66, 129.9],
-    2: [1943, 3.43, 168.3],
-    4: [3143, 3.92, 146.4],
-    8: [759, 4.86, 138.5],
+    1: [748, 2.86, 80.7, 22.31],
+    2: [0, 3.63, 129.8, 13.36],
+    4: [631, 3.97, 141, 8.13],
+    8: [180, 4.9, 128, 3.85],
   },
   dense: { 1: [1560, 3.19, 0], 2: [714, 3.85, 101.7], 4: [614, 4.52, 84.6], 8: [194, 4.93, 129.4] },
   depthwiseConv2d: {
@@ -60,10 +86,10 @@ const ARMV6M: KernelTable = {
     8: [1024, 34.74, 147.8],
   },
   gru: {
-    1: [11752, 21.88, 220.5],
-    2: [8199, 19.91, 427.5],
-    4: [17252, 14.58, 228.7],
-    8: [13923, 17.27, 236.7],
+    1: [292, 11.96, 5.2, 1041.78],
+    2: [289, 10.92, 9.1, 998.4],
+    4: [0, 7.08, 15.2, 916.12],
+    8: [358, 6.75, 28.3, 939.85],
   },
   maxPool2d: { any: [373, 15.44, 184.7] },
   avgPool2d: { any: [666, 6.68, 182.4] },
@@ -107,10 +133,13 @@ export function defaultCoeffs(cpu: string, kernel: string, bits: number | null):
 export function defaultEstimate(
   cpu: string,
   l: Pick<LayerWork, 'kernel' | 'weightBits' | 'work' | 'outputs'> &
-    Partial<Pick<LayerWork, 'kernelH' | 'rowBlockable'>> & { costKernel?: string | null },
+    Partial<Pick<LayerWork, 'kernelH' | 'rowBlockable'>> & {
+      costKernel?: string | null;
+      loopWork?: number | null;
+    },
 ): number {
-  const [a, b, c] = defaultCoeffs(cpu, l.costKernel ?? costKernel(cpu, l), l.weightBits);
-  return a + b * l.work + c * l.outputs;
+  const [a, b, c, d = 0] = defaultCoeffs(cpu, l.costKernel ?? costKernel(cpu, l), l.weightBits);
+  return a + b * l.work + c * l.outputs + d * (l.loopWork ?? 0);
 }
 
 /** A layer measured in an earlier profile on the same board (run_layers rows). */
@@ -123,6 +152,8 @@ export interface MeasuredLayer {
   counts: number;
   /** The cost kernel it was estimated with (run_layers.cost_kernel); null on layers from before. */
   costKernel?: string | null;
+  /** Its LayerWork.loopWork (run_layers.loop_work); null on layers profiled before it was stored. */
+  loopWork?: number | null;
 }
 
 export const kernelKey = (kernel: string, bits: number | null): string => `${kernel}/${bits ?? '-'}`;
@@ -137,7 +168,11 @@ export function calibrate(cpu: string, history: readonly MeasuredLayer[]): Calib
   const sums = new Map<string, { measured: number; predicted: number; layers: number; runs: Set<number> }>();
   for (const h of history) {
     if (!(h.counts > 0)) continue;
-    const k = kernelKey(h.costKernel ?? costKernel(cpu, h), h.weightBits);
+    const ck = h.costKernel ?? costKernel(cpu, h);
+    // Without its loop work the default would miss the layer's per-position / per-step part, and
+    // s would carry it into every later estimate of that kernel: such a row does not calibrate.
+    if ((h.loopWork ?? null) === null && (defaultCoeffs(cpu, ck, h.weightBits)[3] ?? 0) > 0) continue;
+    const k = kernelKey(ck, h.weightBits);
     const s = sums.get(k) ?? { measured: 0, predicted: 0, layers: 0, runs: new Set<number>() };
     s.measured += h.counts;
     s.predicted += defaultEstimate(cpu, h);

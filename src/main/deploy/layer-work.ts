@@ -22,6 +22,23 @@ export interface LayerWork {
   work: number;
   outputs: number;
   /**
+   * The kernel's loop work outside the MAC loop and the per-output requantisation, for the kernels
+   * where it does not scale with either (0 for the others):
+   * - a conv (firmware bb_conv_generic), per output position: the column's setup and the call into
+   *   the dot-product kernel, plus, where the column is gathered into scratch (every position of a
+   *   kernel taller than one row, the padded edges of a one-row one), one pass per kernel tap and a
+   *   copy per input channel. In byte copies: `positions × 40 + gathered × kh·kw·(in_c + 4)`. The
+   *   weights 40 and 4 are what fits the im2col path on both virtual boards (bench/_deploy-fit.ts);
+   *   with few filters this is most of a conv's counts (4 filters on a 1-channel 28×28 image:
+   *   a gather per position shared by only 4 outputs).
+   * - a GRU (bb_gru.c): time steps × units, each step's 6·units dot-product calls with their
+   *   requantisation and the units' gate arithmetic; outputs are that only with return_sequences.
+   *   With 4-bit weights each dot product's last `n mod 8` inputs run a per-element loop (bb_dot_s4:
+   *   a word of 8 nibbles at a time before), ~1/64 of a unit-step each: a GRU of 6 features and
+   *   5 units runs every MAC there.
+   */
+  loopWork: number;
+  /**
    * Kernel height of a conv (1 for a conv1d): the firmware runs a one-row kernel straight from the
    * input, a taller one through an im2col column, at very different costs. 1 for other layers.
    */
@@ -35,32 +52,75 @@ export interface LayerWork {
 
 const WEIGHTED = new Set(['conv2d', 'depthwiseConv2d', 'dense', 'gru']);
 
-function workOf(l: BlobLayer): { macs: number; work: number; outputs: number } {
+/** Byte copies a conv's column costs per output position (setup and the dot-product call). */
+export const CONV_POSITION_COPIES = 40;
+/** Byte copies one gathered kernel tap costs beyond its in_c bytes (the tap loop, bounds checks). */
+export const CONV_TAP_COPIES = 4;
+/** A 4-bit dot product's tail input (past its last whole word of 8), in GRU unit-steps. */
+export const GRU_S4_TAIL_STEPS = 1 / 64;
+
+/** A GRU's `loopWork` (see LayerWork): steps × units, plus the 4-bit dot products' tails. */
+function gruLoopWork(steps: number, inputs: number, units: number, weightBits: number): number {
+  const tails = weightBits === 4 ? 3 * units * ((inputs % 8) + (units % 8)) : 0;
+  return steps * (units + tails * GRU_S4_TAIL_STEPS);
+}
+
+/**
+ * A conv's `loopWork` (see LayerWork): its output positions, each a column setup, plus the im2col
+ * gather of the positions whose column bb_conv_generic cannot read in place (kernel taller than one
+ * row, receptive field outside the input, or the row's read running past its end).
+ */
+function convLoopWork(l: BlobLayer): number {
+  const [inH, inW, inC] = l.inShape;
+  const [outH, outW] = l.outShape;
+  const [kh, kw] = l.kernel;
+  const [sh, sw] = l.strides;
+  const [padT, padL] = l.pad;
+  const inBytes = inH * inW * inC;
+  // What the dot product reads: int8 rows run over their padded stride.
+  const inLen = l.weightBits === 8 ? l.a.rowStride : l.a.rowLen;
+  let gathered = 0;
+  for (let oy = 0; oy < outH; oy++) {
+    const y0 = oy * sh - padT;
+    for (let ox = 0; ox < outW; ox++) {
+      const x0 = ox * sw - padL;
+      const inside = y0 >= 0 && x0 >= 0 && y0 + kh <= inH && x0 + kw <= inW;
+      if (!(inside && kh === 1 && (y0 * inW + x0) * inC + inLen <= inBytes)) gathered++;
+    }
+  }
+  return outH * outW * CONV_POSITION_COPIES + gathered * kh * kw * (inC + CONV_TAP_COPIES);
+}
+
+function workOf(l: BlobLayer): { macs: number; work: number; outputs: number; loopWork: number } {
   const outputs = tensorBytes(l.outShape);
   switch (l.op) {
-    case 'conv2d':
+    case 'conv2d': {
+      const macs = outputs * l.a.rowLen;
+      return { macs, work: macs, outputs, loopWork: convLoopWork(l) };
+    }
     case 'depthwiseConv2d': {
       const macs = outputs * l.a.rowLen;
-      return { macs, work: macs, outputs };
+      return { macs, work: macs, outputs, loopWork: 0 };
     }
     case 'dense': {
       const macs = l.a.nRows * l.a.rowLen;
-      return { macs, work: macs, outputs };
+      return { macs, work: macs, outputs, loopWork: 0 };
     }
     case 'gru': {
       // Input kernel [3u][in] and recurrent kernel [3u][u], once per time step.
       const steps = l.a.rowLen > 0 ? Math.round(tensorBytes(l.inShape) / l.a.rowLen) : 0;
       const perStep = l.a.nRows * l.a.rowLen + (l.b ? l.b.nRows * l.b.rowLen : 0);
       const macs = steps * perStep;
-      return { macs, work: macs, outputs };
+      const units = l.b ? l.b.rowLen : 0;
+      return { macs, work: macs, outputs, loopWork: gruLoopWork(steps, l.a.rowLen, units, l.weightBits) };
     }
     case 'maxPool2d':
     case 'avgPool2d':
-      return { macs: 0, work: outputs * l.kernel[0] * l.kernel[1], outputs };
+      return { macs: 0, work: outputs * l.kernel[0] * l.kernel[1], outputs, loopWork: 0 };
     case 'relu':
-      return { macs: 0, work: outputs, outputs };
+      return { macs: 0, work: outputs, outputs, loopWork: 0 };
     case 'flatten':
-      return { macs: 0, work: 0, outputs: 0 };
+      return { macs: 0, work: 0, outputs: 0, loopWork: 0 };
   }
 }
 

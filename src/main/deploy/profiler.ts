@@ -265,6 +265,7 @@ export async function runProfile(
             work: l.work,
             outputs: l.outputs,
             costKernel: costKernel(plan.info.cpu, l),
+            loopWork: l.loopWork,
             counts: result.per_layer[i]!.counts,
             estimate: result.per_layer[i]!.estimate,
           })),

@@ -92,6 +92,20 @@ function weightedCommon(
   };
 }
 
+/**
+ * Sizes to use instead of the small random ones (the cost-model fit sweeps realistic layers, its
+ * test pins a real model's layer): filters / dense outputs, kernel size, GRU units, conv stride
+ * (both axes) and padding, a GRU's return_sequences. Each one given skips its random draw.
+ */
+export interface LayerSize {
+  filters?: number;
+  kernel?: number;
+  units?: number;
+  stride?: number;
+  padding?: 'valid' | 'same';
+  returnSequences?: boolean;
+}
+
 /** One layer of `op` on input `shape` ([T, C] or [H, W, C]); returns the layer and its output shape. */
 export function randomLayer(
   rng: Rng,
@@ -100,16 +114,15 @@ export function randomLayer(
   shape: number[],
   input: ActQuant,
   name: string,
-  /** Sizes to use instead of the small random ones (the cost-model fit sweeps realistic layers). */
-  size: { filters?: number; kernel?: number; units?: number } = {},
+  size: LayerSize = {},
 ): { layer: IntLayer; shape: number[] } {
   const relu = rng.next() < 0.5;
   switch (op) {
     case 'conv1d': {
       const [t, c] = shape as [number, number];
       const k = Math.min(t, size.kernel ?? rng.int(1, Math.min(5, t)));
-      const s = rng.int(1, 2);
-      const padding = rng.pick(['valid', 'same'] as const);
+      const s = size.stride ?? rng.int(1, 2);
+      const padding = size.padding ?? rng.pick(['valid', 'same'] as const);
       const f = size.filters ?? rng.int(1, 12);
       const outT = padding === 'valid' ? Math.floor((t - k) / s) + 1 : Math.ceil(t / s);
       const common = weightedCommon(rng, name, input, f, k * c, bits, relu);
@@ -132,9 +145,9 @@ export function randomLayer(
       const [h, w, c] = shape as [number, number, number];
       const kh = Math.min(h, size.kernel ?? rng.int(1, Math.min(3, h)));
       const kw = Math.min(w, size.kernel ?? rng.int(1, Math.min(3, w)));
-      const sh = rng.int(1, 2);
-      const sw = rng.int(1, 2);
-      const padding = rng.pick(['valid', 'same'] as const);
+      const sh = size.stride ?? rng.int(1, 2);
+      const sw = size.stride ?? rng.int(1, 2);
+      const padding = size.padding ?? rng.pick(['valid', 'same'] as const);
       const f = op === 'conv2d' ? (size.filters ?? rng.int(1, 8)) : c;
       const oh = padding === 'valid' ? Math.floor((h - kh) / sh) + 1 : Math.ceil(h / sh);
       const ow = padding === 'valid' ? Math.floor((w - kw) / sw) + 1 : Math.ceil(w / sw);
@@ -166,7 +179,7 @@ export function randomLayer(
     case 'gru': {
       const [t, f] = shape as [number, number];
       const u = size.units ?? rng.int(1, 8);
-      const returnSequences = rng.next() < 0.5;
+      const returnSequences = size.returnSequences ?? rng.next() < 0.5;
       const toQ12 = (fanIn: number, wAbs: number, inAbs: number) =>
         Array.from({ length: 3 * u }, () =>
           quantizeMultiplier((4096 * (0.5 + rng.next())) / (Math.sqrt(fanIn) * wAbs * inAbs)),
@@ -291,7 +304,7 @@ export function measuredLayerModel(
   bits: WeightBits,
   shape: number[],
   opts: {
-    size?: { filters?: number; kernel?: number; units?: number };
+    size?: LayerSize;
     maxOutputBytes?: number;
     firstShift?: number;
   } = {},

@@ -138,6 +138,8 @@ export interface LayerRow {
   estimate: number | null;
   /** The cost model's kernel (cost-model.ts costKernel) on this board; null on rows from before 0014. */
   costKernel?: string | null;
+  /** The layer's loop work (layer-work.ts LayerWork.loopWork); null on rows from before 0015. */
+  loopWork?: number | null;
 }
 
 /** What a profile needs to know about a quantized variant beyond VariantsRepo.get. */
@@ -347,8 +349,8 @@ export class RunsRepo {
 
   saveLayers(runId: number, layers: readonly LayerRow[]): void {
     const ins = this.db.prepare(
-      `INSERT INTO run_layers (run_id, layer, name, kernel, weight_bits, macs, work, outputs, counts, estimate, cost_kernel)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO run_layers (run_id, layer, name, kernel, weight_bits, macs, work, outputs, counts, estimate, cost_kernel, loop_work)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM run_layers WHERE run_id = ?').run(runId);
@@ -365,6 +367,7 @@ export class RunsRepo {
           l.counts,
           l.estimate,
           l.costKernel ?? null,
+          l.loopWork ?? null,
         );
     })();
   }
@@ -377,7 +380,7 @@ export class RunsRepo {
   ): Array<LayerRow & { runId: number }> {
     const rows = this.db
       .prepare(
-        `SELECT l.run_id, l.layer, l.name, l.kernel, l.weight_bits, l.macs, l.work, l.outputs, l.counts, l.estimate, l.cost_kernel
+        `SELECT l.run_id, l.layer, l.name, l.kernel, l.weight_bits, l.macs, l.work, l.outputs, l.counts, l.estimate, l.cost_kernel, l.loop_work
            FROM run_layers l
           WHERE l.run_id IN (SELECT id FROM runs WHERE kind = 'profile' AND board_name = ? AND counter_kind = ?
                                AND state IN ('complete', 'partial') AND id != ? ORDER BY id DESC LIMIT ?)`,
@@ -394,6 +397,7 @@ export class RunsRepo {
       counts: number;
       estimate: number | null;
       cost_kernel: string | null;
+      loop_work: number | null;
     }>;
     return rows.map((r) => ({
       runId: r.run_id,
@@ -407,6 +411,7 @@ export class RunsRepo {
       counts: r.counts,
       estimate: r.estimate,
       costKernel: r.cost_kernel,
+      loopWork: r.loop_work,
     }));
   }
 
