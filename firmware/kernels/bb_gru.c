@@ -12,8 +12,15 @@ static int32_t bb_sat16(int64_t v)
     return v < -32768 ? -32768 : v > 32767 ? 32767 : (int32_t)v;
 }
 
-/* docs/integer-arithmetic.md § GRU; mirrors gru() in src/main/engine/reference.ts line for line. */
-bb_kstatus_t bb_gru(const bb_gru_params_t *p, const int8_t *in, int8_t *out, void *scratch, bb_dot_fn dot)
+/*
+ * docs/integer-arithmetic.md § GRU; mirrors gru() in src/main/engine/reference.ts line for line.
+ * b1 = 0: every row's product through dot(). b1 = 1 (binary weights, speed builds): a step's 3·units
+ * products of x and of h come from bb_b1_matvec first (subset-sum tables built once per vector and
+ * shared by the rows, instead of a bit-serial bb_dot_b1 call per row), into px and ph, which the
+ * row loop then turns into gate inputs in place. Same sums, same requantisation: bit-identical.
+ */
+static inline __attribute__((always_inline)) bb_kstatus_t bb_gru_body(const bb_gru_params_t *p, const int8_t *in, int8_t *out,
+                                                                       void *scratch, bb_dot_fn dot, const int b1)
 {
     const uint32_t u = p->units;
     int32_t *px = (int32_t *)scratch;
@@ -22,10 +29,18 @@ bb_kstatus_t bb_gru(const bb_gru_params_t *p, const int8_t *in, int8_t *out, voi
     for (uint32_t j = 0; j < u; j++) h[j] = 0;
     for (uint32_t t = 0; t < p->steps; t++) {
         const int8_t *x = in + t * p->in_len;
+#ifndef BB_KERNELS_SIZE_OPT
+        if (b1) {
+            bb_b1_matvec(x, p->in_len, p->w_in, p->in_stride, 3u * u, px);
+            bb_b1_matvec(h, u, p->w_rec, p->rec_stride, 3u * u, ph);
+        }
+#endif
         for (uint32_t r = 0; r < 3u * u; r++) {
-            const int32_t ax = p->in_ch.bias[r] - p->in_zp * p->in_ch.wsum[r] + dot(x, p->w_in + r * p->in_stride, p->in_len);
+            const int32_t dx = b1 ? px[r] : dot(x, p->w_in + r * p->in_stride, p->in_len);
+            const int32_t ax = p->in_ch.bias[r] - p->in_zp * p->in_ch.wsum[r] + dx;
             px[r] = bb_sat16(bb_requant(ax, p->in_ch.mult[r], p->in_ch.shift[r]));
-            const int32_t ah = p->rec_ch.bias[r] + dot(h, p->w_rec + r * p->rec_stride, u);
+            const int32_t dh = b1 ? ph[r] : dot(h, p->w_rec + r * p->rec_stride, u);
+            const int32_t ah = p->rec_ch.bias[r] + dh;
             ph[r] = bb_sat16(bb_requant(ah, p->rec_ch.mult[r], p->rec_ch.shift[r]));
         }
         for (uint32_t j = 0; j < u; j++) {
@@ -43,3 +58,15 @@ bb_kstatus_t bb_gru(const bb_gru_params_t *p, const int8_t *in, int8_t *out, voi
         for (uint32_t j = 0; j < u; j++) out[j] = h[j];
     return BB_KOK;
 }
+
+bb_kstatus_t bb_gru(const bb_gru_params_t *p, const int8_t *in, int8_t *out, void *scratch, bb_dot_fn dot)
+{
+    return bb_gru_body(p, in, out, scratch, dot, 0);
+}
+
+#ifndef BB_KERNELS_SIZE_OPT
+bb_kstatus_t bb_gru_b1(const bb_gru_params_t *p, const int8_t *in, int8_t *out, void *scratch)
+{
+    return bb_gru_body(p, in, out, scratch, 0, 1);
+}
+#endif

@@ -32,6 +32,19 @@ static inline int32_t bb_requant32(int32_t acc, int32_t mult, int32_t shift)
         return ((hi >> (-2 - shift)) + 1) >> 1;
     }
     if (shift == -1) return hi + (int32_t)((uint32_t)prod >> 31);
+    /*
+     * M ≥ 0.5 (shift ∈ [0, 30], what binary layers' per-channel scales give): with u = 30 − shift,
+     * the value is ((prod >> u) + 1) >> 1. For u ≥ 1 the 64-bit shift is two 32-bit ones (lo_v, hi_v),
+     * and when prod >> u fits int32 (hi_v is lo_v's sign) the result is (v >> 1) + (v & 1), at
+     * most 2^30 in magnitude, so the saturation below cannot apply. On the M0 this replaces two
+     * libgcc 64-bit shift calls. Anything else (u = 0, a value past int32) takes the exact path.
+     */
+    const uint32_t u = (uint32_t)(30 - shift);
+    if (__builtin_expect(u != 0u, 1)) {
+        const uint32_t lo = (uint32_t)prod;
+        const int32_t lo_v = (int32_t)((lo >> u) | ((uint32_t)hi << (32u - u)));
+        if (hi >> u == lo_v >> 31) return (lo_v >> 1) + (lo_v & 1);
+    }
     const int64_t r = bb_requant(acc, mult, shift);
     /* Saturate far outside int8 but with room for the zero point that follows. */
     return r > 0x7FFFFF00 ? 0x7FFFFF00 : r < -0x7FFFFF00 ? -0x7FFFFF00 : (int32_t)r;
