@@ -233,14 +233,19 @@ static bb_kstatus_t bb_conv_b1(const bb_conv_params_t *p, const bb_act_params_t 
  *     lanes, each ≤ 510 per word, so rows of ≤ 128 words never carry across lanes;
  *   - S₊ = the two lanes' sum = Σ_{w=+1} xu, and Σ w·x = 2·S₊ − S − 128·(2·n₊ − len), n₊ the row's
  *     count of +1 weights (counted from the bits, so the result does not depend on the stored Σw).
- * The accumulator then starts from bias − in_zp·Σw like every kernel's and goes through bb_requant32
- * (any shift): bit-identical to bb_conv_generic over bb_fc_b1_ref.
- * Stack: the masks of a block of rows (≤ BB_B1S_MASK_WORDS words) and one column (≤ BB_B1S_MAX_WORDS);
- * longer rows (> 128 inputs) keep the per-position kernel.
+ * The accumulator then starts from bias − in_zp·Σw like every kernel's and goes through
+ * bb_requant32_b1 (any shift; two MULS instead of __aeabi_lmul while it fits 16 bits, as a binary
+ * layer's usually does): bit-identical to bb_conv_generic over bb_fc_b1_ref.
+ * Per MAC that is 2.5 instructions a row against the tables' ~1.5 (Thumb-1) to ~2.6 (pure C) plus
+ * ~17 per input to build them at each position: the masks win while the rows are few, the tables
+ * when many rows share them. So this kernel takes layers whose masks fit BB_B1S_MASK_WORDS words
+ * (out_c · ⌈row/4⌉ ≤ 64, ≤ 16 channels: the gesture conv's 6 × 5), one block of rows per layer; the
+ * others keep the per-position tables (bench conv 1×62×16, k3, 16 out: 16 × 12 words; the masks ran
+ * it at 6.07 instructions/MAC against the tables' 5.34). Stack: 448 B.
  */
 #define BB_B1S_MAX_WORDS 32u  /* rows up to 128 inputs */
-#define BB_B1S_MASK_WORDS 96u /* 384 B of masks per block of rows */
-#define BB_B1S_MAX_ROWS 24u
+#define BB_B1S_MASK_WORDS 64u /* 256 B of masks per block of rows */
+#define BB_B1S_MAX_ROWS 16u
 
 /* Nibble v (4 weight bits, LSB first) → lane masks: lane i 0xFF where bit i is set (w = +1). */
 #define NM(v) ((((v) & 1u) ? 0xFFu : 0u) | (((v) & 2u) ? 0xFF00u : 0u) | (((v) & 4u) ? 0xFF0000u : 0u) | (((v) & 8u) ? 0xFF000000u : 0u))
@@ -276,6 +281,22 @@ static uint32_t bb_b1s_column(const int8_t *col, uint32_t len, uint32_t *xw)
     return (s & 0xFFFFu) + (s >> 16);
 }
 
+/* s[r] = Σ_{w=+1} xu for rows r < rows (masks row after row, nw words each), against one column. */
+static void bb_b1s_sums(const uint32_t *xw, const uint32_t *m, uint32_t nw, uint32_t rows, int32_t *s)
+{
+    const uint32_t kk = 0x00FF00FFu;
+    const uint32_t *const xe = xw + nw;
+    for (uint32_t r = 0; r < rows; r++) {
+        uint32_t acc = 0;
+        const uint32_t *x = xw;
+        do {
+            const uint32_t v = *x++ & *m++;
+            acc += (v & kk) + ((v >> 8) & kk);
+        } while (x != xe);
+        s[r] = (int32_t)((acc & 0xFFFFu) + (acc >> 16));
+    }
+}
+
 static void bb_conv_b1_swar(const bb_conv_params_t *p, const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in,
                             const uint8_t *w, int8_t *out, int8_t *scratch)
 {
@@ -284,11 +305,11 @@ static void bb_conv_b1_swar(const bb_conv_params_t *p, const bb_act_params_t *ac
     uint32_t rmax = BB_B1S_MASK_WORDS / nw;
     if (rmax > BB_B1S_MAX_ROWS) rmax = BB_B1S_MAX_ROWS;
     if (rmax > p->out_c) rmax = p->out_c;
-    uint32_t m[rmax * nw]; /* sized by the layer: small layers take little stack */
-    int32_t k0[rmax];
-    uint32_t xw[nw];
+    /* Fixed sizes (448 B): a variable-length array costs the M0 a frame pointer and slower stack access. */
+    uint32_t m[BB_B1S_MASK_WORDS];
+    int32_t k0[BB_B1S_MAX_ROWS], sp[BB_B1S_MAX_ROWS];
+    uint32_t xw[BB_B1S_MAX_WORDS];
     const int32_t zp = act->out_zp, lo = act->act_min, hi = act->act_max;
-    const uint32_t kk = 0x00FF00FFu;
     for (uint32_t c = 0; c < p->out_c; c += rmax) {
         const uint32_t rows = p->out_c - c < rmax ? p->out_c - c : rmax;
         for (uint32_t r = 0; r < rows; r++) {
@@ -304,6 +325,7 @@ static void bb_conv_b1_swar(const bb_conv_params_t *p, const bb_act_params_t *ac
             const int32_t ws = ch->wsum[c + r];
             k0[r] = ch->bias[c + r] - act->in_zp * ws - 128 * (2 * npos - (int32_t)len);
         }
+        const int32_t *mult = ch->mult + c, *shift = ch->shift + c;
         for (uint32_t oy = 0; oy < p->out_h; oy++) {
             const int32_t y0 = (int32_t)(oy * p->sh) - (int32_t)p->pad_t;
             for (uint32_t ox = 0; ox < p->out_w; ox++) {
@@ -327,16 +349,10 @@ static void bb_conv_b1_swar(const bb_conv_params_t *p, const bb_act_params_t *ac
                     col = scratch;
                 }
                 const int32_t sall = (int32_t)bb_b1s_column(col, len, xw);
+                bb_b1s_sums(xw, m, nw, rows, sp);
                 int8_t *o = out + (oy * p->out_w + ox) * p->out_c + c;
-                const uint32_t *mr = m;
-                for (uint32_t r = 0; r < rows; r++, mr += nw) {
-                    uint32_t acc = 0;
-                    for (uint32_t j = 0; j < nw; j++) {
-                        const uint32_t v = xw[j] & mr[j];
-                        acc += (v & kk) + ((v >> 8) & kk);
-                    }
-                    const int32_t spos = (int32_t)((acc & 0xFFFFu) + (acc >> 16));
-                    int32_t v = bb_requant32(k0[r] + 2 * spos - sall, ch->mult[c + r], ch->shift[c + r]) + zp;
+                for (uint32_t r = 0; r < rows; r++) {
+                    int32_t v = bb_requant32_b1(k0[r] + 2 * sp[r] - sall, mult[r], shift[r]) + zp;
                     v = v < lo ? lo : v;
                     o[r] = (int8_t)(v > hi ? hi : v);
                 }
@@ -348,8 +364,8 @@ static void bb_conv_b1_swar(const bb_conv_params_t *p, const bb_act_params_t *ac
 static bb_kstatus_t bb_conv_b1(const bb_conv_params_t *p, const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in,
                                const uint8_t *w, int8_t *out, int8_t *scratch)
 {
-    const uint32_t len = bb_conv_row_len(p);
-    if (len >= 1u && len <= 4u * BB_B1S_MAX_WORDS) {
+    const uint32_t len = bb_conv_row_len(p), nw = (len + 3u) / 4u;
+    if (len >= 1u && nw <= BB_B1S_MAX_WORDS && p->out_c <= BB_B1S_MAX_ROWS && p->out_c * nw <= BB_B1S_MASK_WORDS) {
         bb_conv_b1_swar(p, act, ch, in, w, out, scratch);
         return BB_KOK;
     }

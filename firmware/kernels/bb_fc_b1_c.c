@@ -682,6 +682,14 @@ void bb_b1_matvec(const int8_t *x, uint32_t n, const uint8_t *w, uint32_t stride
     }
 }
 
+/* bb_fc_out through bb_requant32_b1: the binary rows' accumulators are small. */
+static inline int8_t bb_b1_fc_out(const bb_act_params_t *act, const bb_chan_params_t *ch, uint32_t c, int32_t dot)
+{
+    int32_t v = bb_requant32_b1(ch->bias[c] - act->in_zp * ch->wsum[c] + dot, ch->mult[c], ch->shift[c]) + act->out_zp;
+    v = v < act->act_min ? act->act_min : v;
+    return (int8_t)(v > act->act_max ? act->act_max : v);
+}
+
 /*
  * Rows of at most 8 inputs (speed builds, both cores): one weight byte per row. With 8 or more rows,
  * one table pair for the layer and two reads per row; with fewer, Σx once and per row the activations
@@ -716,7 +724,7 @@ void bb_fc_b1_short(const bb_act_params_t *act, const bb_chan_params_t *ch, cons
                 d[r] = 2 * sp - xs;
             }
         }
-        bb_fc_finish(act, ch, c, d, rows, out);
+        for (uint32_t r = 0; r < rows; r++) out[c + r] = bb_b1_fc_out(act, ch, c + r, d[r]);
     }
 }
 
@@ -736,7 +744,7 @@ static void bb_fc_b1_tab(const bb_act_params_t *act, const bb_chan_params_t *ch,
             for (uint32_t r = 0; r < rows; r += 2u, wb += 2u * row_stride)
                 bb_b1_tab_rows2(t, wb, r + 1u < rows ? row_stride : 0u, (n + 7u) / 8u, a + r);
         }
-        for (uint32_t r = 0; r < rows; r++) out[c + r] = bb_fc_out(act, ch, c + r, a[r]);
+        for (uint32_t r = 0; r < rows; r++) out[c + r] = bb_b1_fc_out(act, ch, c + r, a[r]);
     }
 }
 #endif /* !BB_KERNELS_DSP */

@@ -17,7 +17,10 @@ static int32_t bb_sat16(int64_t v)
  * b1 = 0: every row's product through dot(). b1 = 1 (binary weights, speed builds): a step's 3·units
  * products of x and of h come from bb_b1_matvec first (subset-sum tables built once per vector and
  * shared by the rows, instead of a bit-serial bb_dot_b1 call per row), into px and ph, which the
- * row loop then turns into gate inputs in place. Same sums, same requantisation: bit-identical.
+ * row loop then turns into gate inputs in place; their requantisation is bb_requant32_b1 (the same
+ * value once saturated to int16: bb_requant32 saturates far outside it; no 64-bit shifts, and on the
+ * M0 no 64-bit multiply while the accumulator fits 16 bits). Bit-identical to b1 = 0 over bb_dot_b1.
+ * The int8/4/2-bit GRU keeps the int64 bb_requant (its cost is what the latency model was fitted on).
  */
 static inline __attribute__((always_inline)) bb_kstatus_t bb_gru_body(const bb_gru_params_t *p, const int8_t *in, int8_t *out,
                                                                        void *scratch, bb_dot_fn dot, const int b1)
@@ -38,10 +41,10 @@ static inline __attribute__((always_inline)) bb_kstatus_t bb_gru_body(const bb_g
         for (uint32_t r = 0; r < 3u * u; r++) {
             const int32_t dx = b1 ? px[r] : dot(x, p->w_in + r * p->in_stride, p->in_len);
             const int32_t ax = p->in_ch.bias[r] - p->in_zp * p->in_ch.wsum[r] + dx;
-            px[r] = bb_sat16(bb_requant(ax, p->in_ch.mult[r], p->in_ch.shift[r]));
+            px[r] = bb_sat16(b1 ? bb_requant32_b1(ax, p->in_ch.mult[r], p->in_ch.shift[r]) : bb_requant(ax, p->in_ch.mult[r], p->in_ch.shift[r]));
             const int32_t dh = b1 ? ph[r] : dot(h, p->w_rec + r * p->rec_stride, u);
             const int32_t ah = p->rec_ch.bias[r] + dh;
-            ph[r] = bb_sat16(bb_requant(ah, p->rec_ch.mult[r], p->rec_ch.shift[r]));
+            ph[r] = bb_sat16(b1 ? bb_requant32_b1(ah, p->rec_ch.mult[r], p->rec_ch.shift[r]) : bb_requant(ah, p->rec_ch.mult[r], p->rec_ch.shift[r]));
         }
         for (uint32_t j = 0; j < u; j++) {
             const int32_t z = bb_sigmoid_q15(px[j] + ph[j]);

@@ -20,10 +20,8 @@ static inline int64_t bb_requant(int32_t acc, int32_t mult, int32_t shift)
  * total > 32, and hi + (lo >> 31) for total = 32. |prod| < 2^62 keeps hi + 2^(total−33) inside
  * int32. One SMULL on the M4 instead of a 64-bit shift sequence; identical results.
  */
-static inline int32_t bb_requant32(int32_t acc, int32_t mult, int32_t shift)
+static inline int32_t bb_requant32_hl(int32_t hi, uint32_t lo, int32_t acc, int32_t mult, int32_t shift)
 {
-    const int64_t prod = (int64_t)acc * (int64_t)mult;
-    const int32_t hi = (int32_t)(prod >> 32);
     if (__builtin_expect(shift < -1, 1)) { /* M < 0.5: almost every layer; laid out as the fall-through */
         /*
          * t = total − 32 ∈ [1, 30]: (hi + 2^(t−1)) >> t == ((hi >> (t−1)) + 1) >> 1 (write
@@ -31,7 +29,7 @@ static inline int32_t bb_requant32(int32_t acc, int32_t mult, int32_t shift)
          */
         return ((hi >> (-2 - shift)) + 1) >> 1;
     }
-    if (shift == -1) return hi + (int32_t)((uint32_t)prod >> 31);
+    if (shift == -1) return hi + (int32_t)(lo >> 31);
     /*
      * M ≥ 0.5 (shift ∈ [0, 30], what binary layers' per-channel scales give): with u = 30 − shift,
      * the value is ((prod >> u) + 1) >> 1. For u ≥ 1 the 64-bit shift is two 32-bit ones (lo_v, hi_v),
@@ -41,13 +39,51 @@ static inline int32_t bb_requant32(int32_t acc, int32_t mult, int32_t shift)
      */
     const uint32_t u = (uint32_t)(30 - shift);
     if (__builtin_expect(u != 0u, 1)) {
-        const uint32_t lo = (uint32_t)prod;
         const int32_t lo_v = (int32_t)((lo >> u) | ((uint32_t)hi << (32u - u)));
         if (hi >> u == lo_v >> 31) return (lo_v >> 1) + (lo_v & 1);
     }
     const int64_t r = bb_requant(acc, mult, shift);
     /* Saturate far outside int8 but with room for the zero point that follows. */
     return r > 0x7FFFFF00 ? 0x7FFFFF00 : r < -0x7FFFFF00 ? -0x7FFFFF00 : (int32_t)r;
+}
+
+static inline int32_t bb_requant32(int32_t acc, int32_t mult, int32_t shift)
+{
+    const int64_t prod = (int64_t)acc * (int64_t)mult;
+    return bb_requant32_hl((int32_t)(prod >> 32), (uint32_t)prod, acc, mult, shift);
+}
+
+/*
+ * bb_requant32 for |acc| < 2^15 (the caller checks: −32768 ≤ acc ≤ 32767), without the 64-bit
+ * product. The Cortex-M0's MULS keeps the low 32 bits only, so GCC calls __aeabi_lmul (a 64 × 64
+ * multiply, ~45 instructions) for acc·mult; with mult = mh·2^16 + ml (mh < 2^15, ml < 2^16) both
+ * acc·mh (< 2^30) and acc·ml (< 2^31) fit int32, and prod = (acc·mh)·2^16 + acc·ml is put together
+ * with one carry. Binary layers' accumulators are this small (|Σ w·x| ≤ 128 per input).
+ */
+static inline int32_t bb_requant32_s16(int32_t acc, int32_t mult, int32_t shift)
+{
+    const int32_t p1 = acc * (mult >> 16);
+    const int32_t p0 = acc * (mult & 0xFFFF);
+    const uint32_t l1 = (uint32_t)p1 << 16;
+    const uint32_t lo = l1 + (uint32_t)p0;
+    const int32_t hi = (p1 >> 16) + (p0 >> 31) + (int32_t)(lo < l1);
+    return bb_requant32_hl(hi, lo, acc, mult, shift);
+}
+
+/* −32768 ≤ v ≤ 32767: the range bb_requant32_s16 takes. */
+static inline int bb_fits_s16(int32_t v) { return (uint32_t)v + 32768u < 65536u; }
+
+/*
+ * The requantiser of the binary kernels: on ARMv6-M (no SMULL) the 16-bit form whenever the
+ * accumulator allows, else bb_requant32 (SMULL on ARMv7-M). The host build takes the ARMv6-M
+ * branch, so the host tests run it.
+ */
+static inline int32_t bb_requant32_b1(int32_t acc, int32_t mult, int32_t shift)
+{
+#if defined(__ARM_ARCH_6M__) || !defined(__arm__)
+    if (bb_fits_s16(acc)) return bb_requant32_s16(acc, mult, shift);
+#endif
+    return bb_requant32(acc, mult, shift);
 }
 
 static inline int8_t bb_requant_s8(int32_t acc, int32_t mult, int32_t shift, int32_t out_zp, int32_t act_min, int32_t act_max)
