@@ -693,38 +693,30 @@ static inline int8_t bb_b1_fc_out(const bb_act_params_t *act, const bb_chan_para
 /*
  * Rows of at most 8 inputs (speed builds, both cores): one weight byte per row. With 8 or more rows,
  * one table pair for the layer and two reads per row; with fewer, Σx once and per row the activations
- * whose bit is set (the loop ends at the row's last set bit): Σ w·x = 2·Σset − Σx. Requantised four
- * rows at a time. The M4's USADA8 loop and the M0's bit-serial loop over a zero-padded 32-input
+ * whose bit is set (the loop ends at the row's last set bit): Σ w·x = 2·Σset − Σx. The M4's USADA8 loop and the M0's bit-serial loop over a zero-padded 32-input
  * word both spent more on their setup than on rows this short (seed 000's gesture model's 5 → 2
  * dense: 470 / 1,036 instructions against int8's 281 / 469).
  */
 void bb_fc_b1_short(const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, uint32_t in_len, const uint8_t *w,
                     uint32_t row_stride, uint32_t n_out, int8_t *out)
 {
-    int16_t t[32];
-    int32_t xs = 0;
-    const int tab = n_out >= 8u;
-    if (tab) bb_b1_tables(in, in_len, t);
-    else
-        for (uint32_t i = 0; i < in_len; i++) xs += in[i];
-    const uint32_t valid = (1u << in_len) - 1u; /* the row's bits; spare bits of the byte are not weights */
-    for (uint32_t c = 0; c < n_out; c += 4u) {
-        const uint32_t rows = n_out - c < 4u ? n_out - c : 4u;
-        int32_t d[4];
-        const uint8_t *wb = w + c * row_stride;
-        for (uint32_t r = 0; r < rows; r++, wb += row_stride) {
-            uint32_t b = *wb;
-            if (tab) {
-                d[r] = t[b & 15u] + t[16u + (b >> 4)];
-            } else {
-                int32_t sp = 0;
-                b &= valid;
-                for (const int8_t *x = in; b; b >>= 1, x++)
-                    if (b & 1u) sp += *x;
-                d[r] = 2 * sp - xs;
-            }
+    if (n_out >= 8u) {
+        int16_t t[32];
+        bb_b1_tables(in, in_len, t);
+        for (uint32_t c = 0; c < n_out; c++, w += row_stride) {
+            const uint32_t b = *w;
+            out[c] = bb_b1_fc_out(act, ch, c, t[b & 15u] + t[16u + (b >> 4)]);
         }
-        for (uint32_t r = 0; r < rows; r++) out[c + r] = bb_b1_fc_out(act, ch, c + r, d[r]);
+        return;
+    }
+    int32_t xs = 0;
+    for (uint32_t i = 0; i < in_len; i++) xs += in[i];
+    const uint32_t valid = (1u << in_len) - 1u; /* the row's bits; spare bits of the byte are not weights */
+    for (uint32_t c = 0; c < n_out; c++, w += row_stride) {
+        int32_t sp = 0;
+        for (uint32_t b = *w & valid, i = 0; b; b >>= 1, i++)
+            if (b & 1u) sp += in[i];
+        out[c] = bb_b1_fc_out(act, ch, c, 2 * sp - xs);
     }
 }
 
