@@ -48,7 +48,11 @@ static inline int8_t bb_b1_out(int32_t a, int32_t mult, int32_t rs, int32_t zp, 
     return (int8_t)(v > hi ? hi : v);
 }
 
-/* The same for any shift (bb_requant32 whole: multipliers of 0.5 and more, as binary layers' scales give). */
+/*
+ * The same for any shift (multipliers of 0.25 and more, as binary layers' scales give): bb_requant32,
+ * whose int64 shifts ARMv7-M does inline. It must not call out of line: the sums are local register
+ * variables in r0–r3, which a call would clobber (bb_requant32_b1's rare exact path is a call).
+ */
 static inline int8_t bb_b1_out_any(int32_t a, int32_t mult, int32_t shift, int32_t zp, int32_t lo, int32_t hi)
 {
     int32_t v = bb_requant32(a, mult, shift) + zp;
@@ -80,44 +84,48 @@ static inline __attribute__((always_inline)) void bb_b1_conv_body(const bb_b1_bl
         const int8_t *x = col, *xl = col + b->last;
         const uint32_t *m = b->m;
         uint32_t xw;
-        __asm__ volatile(
-            "ldmia  %[k], {r0, r1, r2, r3}\n\t"
-            "cmp    %[x], %[xl]\n\t"
-            "bcs    2f\n"
-            "1:\n\t"
-            "ldr    %[xw], [%[x]], #4\n\t"
-            "eor    %[xw], %[xw], #0x80808080\n\t"
-            "ldmia  %[m]!, {r8, r9, r10, r11}\n\t"
-            "usada8 r0, %[xw], r8, r0\n\t"
-            "usada8 r1, %[xw], r9, r1\n\t"
-            "usada8 r2, %[xw], r10, r2\n\t"
-            "usada8 r3, %[xw], r11, r3\n\t"
-            "cmp    %[x], %[xl]\n\t"
-            "bcc    1b\n"
-            "2:\n\t"
-            "ldr    %[xw], [%[xl]]\n\t"
-            "lsr    %[xw], %[xw], %[sh]\n\t"
-            "eor    %[xw], %[xw], #0x80808080\n\t"
-            "ldmia  %[m], {r8, r9, r10, r11}\n\t"
-            "usada8 r0, %[xw], r8, r0\n\t"
-            "usada8 r1, %[xw], r9, r1\n\t"
-            "usada8 r2, %[xw], r10, r2\n\t"
-            "usada8 r3, %[xw], r11, r3\n\t"
-            : [x] "+r"(x), [m] "+r"(m), [xw] "=&r"(xw), "=&r"(a0), "=&r"(a1), "=&r"(a2), "=&r"(a3), "=&r"(m0), "=&r"(m1), "=&r"(m2),
-              "=&r"(m3)
-            : [xl] "r"(xl), [sh] "r"(b->sh), [k] "r"(b->k0)
-            : "cc", "memory");
+#define BB_B1_CONV_ASM                                                                                                      \
+    "ldmia  %[k], {r0, r1, r2, r3}\n\t"                                                                                      \
+    "cmp    %[x], %[xl]\n\t"                                                                                                 \
+    "bcs    2f\n"                                                                                                           \
+    "1:\n\t"                                                                                                               \
+    "ldr    %[xw], [%[x]], #4\n\t"                                                                                           \
+    "eor    %[xw], %[xw], #0x80808080\n\t"                                                                                   \
+    "ldmia  %[m]!, {r8, r9, r10, r11}\n\t"                                                                                  \
+    "usada8 r0, %[xw], r8, r0\n\t"                                                                                          \
+    "usada8 r1, %[xw], r9, r1\n\t"                                                                                          \
+    "usada8 r2, %[xw], r10, r2\n\t"                                                                                         \
+    "usada8 r3, %[xw], r11, r3\n\t"                                                                                         \
+    "cmp    %[x], %[xl]\n\t"                                                                                                 \
+    "bcc    1b\n"                                                                                                           \
+    "2:\n\t"                                                                                                               \
+    "ldr    %[xw], [%[xl]]\n\t"                                                                                              \
+    "lsr    %[xw], %[xw], %[sh]\n\t"                                                                                         \
+    "eor    %[xw], %[xw], #0x80808080\n\t"                                                                                   \
+    "ldmia  %[m], {r8, r9, r10, r11}\n\t"                                                                                   \
+    "usada8 r0, %[xw], r8, r0\n\t"                                                                                          \
+    "usada8 r1, %[xw], r9, r1\n\t"                                                                                          \
+    "usada8 r2, %[xw], r10, r2\n\t"                                                                                         \
+    "usada8 r3, %[xw], r11, r3\n\t"
+#define BB_B1_CONV_OPERANDS                                                                                                  \
+    : [x] "+r"(x), [m] "+r"(m), [xw] "=&r"(xw), "=&r"(a0), "=&r"(a1), "=&r"(a2), "=&r"(a3), "=&r"(m0), "=&r"(m1), "=&r"(m2), \
+      "=&r"(m3)                                                                                                              \
+    : [xl] "r"(xl), [sh] "r"(b->sh), [k] "r"(b->k0)
         if (any) {
+            __asm__ volatile(BB_B1_CONV_ASM BB_B1_CONV_OPERANDS : "cc", "memory");
             o[0] = bb_b1_out_any((int32_t)a0, b->mult[0], b->shift[0], zp, lo, hi);
             o[1] = bb_b1_out_any((int32_t)a1, b->mult[1], b->shift[1], zp, lo, hi);
             o[2] = bb_b1_out_any((int32_t)a2, b->mult[2], b->shift[2], zp, lo, hi);
             o[3] = bb_b1_out_any((int32_t)a3, b->mult[3], b->shift[3], zp, lo, hi);
         } else {
+            __asm__ volatile(BB_B1_CONV_ASM BB_B1_CONV_OPERANDS : "cc", "memory");
             o[0] = bb_b1_out((int32_t)a0, b->mult[0], b->rs[0], zp, lo, hi);
             o[1] = bb_b1_out((int32_t)a1, b->mult[1], b->rs[1], zp, lo, hi);
             o[2] = bb_b1_out((int32_t)a2, b->mult[2], b->rs[2], zp, lo, hi);
             o[3] = bb_b1_out((int32_t)a3, b->mult[3], b->rs[3], zp, lo, hi);
         }
+#undef BB_B1_CONV_ASM
+#undef BB_B1_CONV_OPERANDS
         col += step;
         o += ostep;
     } while (--n);

@@ -35,7 +35,9 @@ static inline void bb_fc_finish_body(const bb_act_params_t *act, const bb_chan_p
         const int32_t ws = wsum[r];
         /* The USADA8 kernels' sums become dot products here, where Σw is at hand anyway. */
         const int32_t d = mode == 0 ? dot[r] : mode == 1 ? (dot[r] - k - ws) >> 1 : dot[r] - ((k + ws) >> 1);
-        int32_t v = bb_requant32(bias[r] - in_zp * ws + d, mult[r], shift[r]) + out_zp;
+        const int32_t acc = bias[r] - in_zp * ws + d;
+        /* Binary rows (mode 2) take the binary requantiser: their multipliers are often ≥ 0.25. */
+        int32_t v = (mode == 2 ? bb_requant32_b1(acc, mult[r], shift[r]) : bb_requant32(acc, mult[r], shift[r])) + out_zp;
         v = v < lo ? lo : v;
         v = v > hi ? hi : v;
         out[r] = (int8_t)v;

@@ -190,9 +190,10 @@ static void gru_sweep_b1(void)
 }
 
 /*
- * bb_requant32 (every kernel's requantiser, its 32-bit branches compiled for this core) against the
- * exact int64 form saturated as it documents: every shift, accumulators small and large, both ends
- * of the multiplier range, and ±1 around powers of two.
+ * bb_requant32 (every kernel's requantiser) and the binary kernels' forms (bb_requant32_b1, _wide,
+ * and _s16 on accumulators that fit int16), their 32-bit branches compiled for this core, against
+ * the exact int64 form saturated as bb_requant32 documents: every shift, accumulators small and
+ * large, both ends of the multiplier range, and ±1 around powers of two.
  */
 static void requant_sweep(void)
 {
@@ -208,6 +209,9 @@ static void requant_sweep(void)
         const int64_t e = bb_requant(acc, mult, shift);
         const int32_t want = e > 0x7FFFFF00 ? 0x7FFFFF00 : e < -0x7FFFFF00 ? -0x7FFFFF00 : (int32_t)e;
         bad += bb_requant32(acc, mult, shift) != want;
+        bad += bb_requant32_b1(acc, mult, shift) != want;
+        bad += bb_requant32_wide(acc, mult, shift) != want;
+        if (bb_fits_s16(acc)) bad += bb_requant32_s16(acc, mult, shift) != want;
     }
     bb_print("CHECK requant32 all ");
     bb_print_u32(bad);
