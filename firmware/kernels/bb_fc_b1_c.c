@@ -14,8 +14,9 @@
  * 000's gesture model (binary, rows of 5 to 18 inputs), that one was 390 B larger and 3 % slower —
  * packing the activations does not pay on rows that short, and this width is the one models pick
  * to fit ~10 kB. It is faster on long rows (dense 256→64: 3.68 vs 4.19 instructions/MAC).
- * Speed builds run layers of ≥ 4 rows and ≥ 8 inputs on subset-sum tables instead (bb_fc_b1_tab,
- * below: dense 256→64 2.79, conv 1×62×16 4.96 instructions/MAC).
+ * Speed builds run layers of ≥ 4 rows and > 8 inputs on subset-sum tables instead (bb_fc_b1_tab,
+ * below: dense 256→64 2.79, conv 1×62×16 4.96 instructions/MAC; 2.71 and 4.56 since their outputs
+ * are requantised in 16 bits, bb_requant32_b1), and rows of ≤ 8 inputs on bb_fc_b1_short.
  */
 #if BB_KERNELS_THUMB1
 void bb_b1_rows2_t1(const int8_t *x, const int8_t *xend, const uint8_t *p0, const uint8_t *p1, int32_t *acc);
@@ -693,9 +694,10 @@ static inline int8_t bb_b1_fc_out(const bb_act_params_t *act, const bb_chan_para
 /*
  * Rows of at most 8 inputs (speed builds, both cores): one weight byte per row. With 8 or more rows,
  * one table pair for the layer and two reads per row; with fewer, Σx once and per row the activations
- * whose bit is set (the loop ends at the row's last set bit): Σ w·x = 2·Σset − Σx. The M4's USADA8 loop and the M0's bit-serial loop over a zero-padded 32-input
- * word both spent more on their setup than on rows this short (seed 000's gesture model's 5 → 2
- * dense: 470 / 1,036 instructions against int8's 281 / 469).
+ * whose bit is set (the loop ends at the row's last set bit): Σ w·x = 2·Σset − Σx. The M4's USADA8
+ * loop and the M0's bit-serial loop over a zero-padded 32-input word both spent more on their setup
+ * than on rows this short (the gesture model's 5 → 2 dense: 520 / 1,066 instructions against int8's
+ * 285 / 478; 332 / 487 here).
  */
 void bb_fc_b1_short(const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, uint32_t in_len, const uint8_t *w,
                     uint32_t row_stride, uint32_t n_out, int8_t *out)
