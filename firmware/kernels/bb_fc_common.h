@@ -35,9 +35,7 @@ static inline void bb_fc_finish_body(const bb_act_params_t *act, const bb_chan_p
         const int32_t ws = wsum[r];
         /* The USADA8 kernels' sums become dot products here, where Σw is at hand anyway. */
         const int32_t d = mode == 0 ? dot[r] : mode == 1 ? (dot[r] - k - ws) >> 1 : dot[r] - ((k + ws) >> 1);
-        const int32_t acc = bias[r] - in_zp * ws + d;
-        /* Binary rows (mode 2) take the binary requantiser: their multipliers are often ≥ 0.25. */
-        int32_t v = (mode == 2 ? bb_requant32_b1(acc, mult[r], shift[r]) : bb_requant32(acc, mult[r], shift[r])) + out_zp;
+        int32_t v = bb_requant32(bias[r] - in_zp * ws + d, mult[r], shift[r]) + out_zp;
         v = v < lo ? lo : v;
         v = v > hi ? hi : v;
         out[r] = (int8_t)v;
@@ -51,7 +49,7 @@ void bb_fc_finish_s2(const bb_act_params_t *act, const bb_chan_params_t *ch, uin
                      int32_t k);
 
 #ifndef BB_KERNELS_SIZE_OPT
-/* Binary fully connected layer with rows of ≤ 8 inputs, on one subset-sum table pair (bb_fc_b1_c.c). */
+/* Binary fully connected layer with rows of ≤ 8 inputs: one weight byte per row (bb_fc_b1_c.c). */
 void bb_fc_b1_short(const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, uint32_t in_len, const uint8_t *w,
                     uint32_t row_stride, uint32_t n_out, int8_t *out);
 #endif
