@@ -255,7 +255,7 @@ static bb_kstatus_t bb_conv_b1(const bb_conv_params_t *p, const bb_act_params_t 
  * when many rows share them. So this kernel takes layers whose masks fit BB_B1S_MASK_WORDS words
  * (out_c · ⌈row/4⌉ ≤ 64, ≤ 16 channels: the gesture conv's 6 × 5), one block of rows per layer; the
  * others keep the per-position tables (bench conv 1×62×16, k3, 16 out: 16 × 12 words; the masks ran
- * it at 6.07 instructions/MAC against the tables' 5.34). Stack: 448 B.
+ * it at 6.07 instructions/MAC against the tables' 4.86, pure C). Stack: 512 B of arrays.
  */
 #define BB_B1S_MAX_WORDS 32u  /* rows up to 128 inputs */
 #define BB_B1S_MASK_WORDS 64u /* 256 B of masks per block of rows */
@@ -319,7 +319,7 @@ static void bb_conv_b1_swar(const bb_conv_params_t *p, const bb_act_params_t *ac
     uint32_t rmax = BB_B1S_MASK_WORDS / nw;
     if (rmax > BB_B1S_MAX_ROWS) rmax = BB_B1S_MAX_ROWS;
     if (rmax > p->out_c) rmax = p->out_c;
-    /* Fixed sizes (448 B): a variable-length array costs the M0 a frame pointer and slower stack access. */
+    /* Fixed sizes (512 B): a variable-length array costs the M0 a frame pointer and slower stack access. */
     uint32_t m[BB_B1S_MASK_WORDS];
     int32_t k0[BB_B1S_MAX_ROWS], sp[BB_B1S_MAX_ROWS];
     uint32_t xw[BB_B1S_MAX_WORDS];
