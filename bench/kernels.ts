@@ -172,8 +172,15 @@ async function main(): Promise<void> {
     for (const m of text.matchAll(/CHECK (\S+) (\S+) (\d+)/g)) checks.set(`${m[1]} ${m[2]}`, Number(m[3]));
     sweep[b.id] = Object.fromEntries(
       [...checks]
-        .filter(([k]) => k.startsWith('sweep ') || k.startsWith('conv_sweep '))
-        .map(([k, n]) => [k.startsWith('sweep ') ? k.slice(6) : `conv ${k.slice(11)}`, n]),
+        .filter(([k]) => /^(sweep|conv_sweep|gru_sweep|requant32) /.test(k))
+        .map(([k, n]) => [
+          k.startsWith('sweep ')
+            ? k.slice(6)
+            : k.startsWith('requant32 ')
+              ? 'requant32'
+              : `${k.slice(0, k.indexOf('_'))} ${k.slice(k.indexOf(' ') + 1)}`,
+          n,
+        ]),
     );
     const bench = [...text.matchAll(/BENCH (\S+) (\S+) (\d+) (\d+) (\d+)/g)].map((m) => ({
       shape: m[1]!,
@@ -329,7 +336,7 @@ async function main(): Promise<void> {
       `  ${b} gesture model (code + weights + arena) ${g.model_total_bytes} B ≤ ~10 kB (10240 B) → ${verdict(g.model_total_bytes <= 10240)}`,
     );
   console.log(
-    '\nodd-shape sweep, mismatches vs the portable kernels (fc: in_len 1–80 and longer, 1–9 rows; conv: rows 1–65, widths 1–5, padding, strides 1–2, 1–9 channels)',
+    '\nodd-shape sweep, mismatches vs the portable kernels (fc: in_len 1–80 and longer, 1–9 rows; conv: rows 1–195, widths 1–5, heights 1 and 3, padding, strides 1–2, 1–9 channels, multipliers above and below 0.5 — binary only on the M0; binary GRU: inputs 1–13, 50, 97, 1–7 units; requant32: every shift vs the exact int64 form)',
   );
   for (const [b, m] of Object.entries(sweep))
     console.log(

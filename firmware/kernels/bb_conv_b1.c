@@ -1,7 +1,7 @@
 #include "bb_kernel_opt.h"
 #include "bb_kernels.h"
 
-/* Size builds (BB_KERNELS_SIZE_OPT) keep the per-position kernel: this one is ~1.3 KB of code. */
+/* Size builds (BB_KERNELS_SIZE_OPT) keep the per-position kernel: this one is ~2.1 KB of code on the M4, ~1.5 KB on the M0. */
 #if BB_KERNELS_DSP && !defined(BB_KERNELS_SIZE_OPT)
 #include "bb_requant.h"
 #include "bb_simd.h"
@@ -24,6 +24,12 @@
  *
  * The accumulators start at bias − in_zp·Σw − 128·ov − (255·row + Σw)/2, so the loop leaves the
  * requantiser's input exactly (the arithmetic of bb_kernels.h, bit-identical to bb_fc_b1_ref).
+ *
+ * Any requant shift: a block with a multiplier ≥ 0.25 (shift ≥ −1, which binary layers' per-channel
+ * scales usually give: a ±1 weight's scale is the channel's mean |w|) runs a second copy of the
+ * position loop with bb_requant32 whole. Until 2026-12-07 such layers fell back to the per-position
+ * kernel: the gesture model's universal-s1 conv ran 46,163 instructions, 26 % more than its int8
+ * twin (36,598); blocked, 20,888.
  */
 #define BB_B1_CONV_MAX_WORDS 64u /* rows up to 256 inputs: at most 1 KiB of masks on the stack */
 
@@ -32,6 +38,7 @@ typedef struct {
     int32_t k0[4];   /* starting accumulators (LDM'd per position) */
     int32_t mult[4]; /* requantisation multipliers */
     int32_t rs[4];   /* −2 − shift: bb_requant32's usual branch (shift < −1) */
+    int32_t shift[4];
     int32_t zp, lo, hi;
     const uint32_t *m; /* masks: word j of row r at m[4·j + r] */
     uint32_t last;     /* byte offset of the last word: len − 4 */
@@ -48,11 +55,26 @@ static inline int8_t bb_b1_out(int32_t a, int32_t mult, int32_t rs, int32_t zp, 
 }
 
 /*
+ * The same for any shift (multipliers of 0.25 and more, as binary layers' scales give): bb_requant32,
+ * whose int64 shifts ARMv7-M does inline. It must not call out of line: the sums are local register
+ * variables in r0–r3, which a call would clobber (bb_requant32_b1's rare exact path is a call).
+ */
+static inline int8_t bb_b1_out_any(int32_t a, int32_t mult, int32_t shift, int32_t zp, int32_t lo, int32_t hi)
+{
+    int32_t v = bb_requant32(a, mult, shift) + zp;
+    v = v < lo ? lo : v;
+    return (int8_t)(v > hi ? hi : v);
+}
+
+/*
  * n ≥ 1 positions: columns at col, col + step, …; outputs of the block's four rows at o, o + ostep, ….
  * Per position: LDM the starting sums, the words below the last (LDR, EOR, LDM masks, 4 × USADA8),
- * the last word shifted, then four requantisations.
+ * the last word shifted, then four requantisations: bb_requant32's usual branch when every shift
+ * of the block is < −1 (any = 0), else the whole of it (any = 1). Two copies, so the usual case
+ * tests nothing per output.
  */
-static void bb_b1_conv_run(const bb_b1_block_t *b, const int8_t *col, uint32_t step, uint32_t n, int8_t *o, uint32_t ostep)
+static inline __attribute__((always_inline)) void bb_b1_conv_body(const bb_b1_block_t *b, const int8_t *col, uint32_t step, uint32_t n,
+                                                                   int8_t *o, uint32_t ostep, const int any)
 {
     const int32_t zp = b->zp, lo = b->lo, hi = b->hi;
     do {
@@ -68,40 +90,61 @@ static void bb_b1_conv_run(const bb_b1_block_t *b, const int8_t *col, uint32_t s
         const int8_t *x = col, *xl = col + b->last;
         const uint32_t *m = b->m;
         uint32_t xw;
-        __asm__ volatile(
-            "ldmia  %[k], {r0, r1, r2, r3}\n\t"
-            "cmp    %[x], %[xl]\n\t"
-            "bcs    2f\n"
-            "1:\n\t"
-            "ldr    %[xw], [%[x]], #4\n\t"
-            "eor    %[xw], %[xw], #0x80808080\n\t"
-            "ldmia  %[m]!, {r8, r9, r10, r11}\n\t"
-            "usada8 r0, %[xw], r8, r0\n\t"
-            "usada8 r1, %[xw], r9, r1\n\t"
-            "usada8 r2, %[xw], r10, r2\n\t"
-            "usada8 r3, %[xw], r11, r3\n\t"
-            "cmp    %[x], %[xl]\n\t"
-            "bcc    1b\n"
-            "2:\n\t"
-            "ldr    %[xw], [%[xl]]\n\t"
-            "lsr    %[xw], %[xw], %[sh]\n\t"
-            "eor    %[xw], %[xw], #0x80808080\n\t"
-            "ldmia  %[m], {r8, r9, r10, r11}\n\t"
-            "usada8 r0, %[xw], r8, r0\n\t"
-            "usada8 r1, %[xw], r9, r1\n\t"
-            "usada8 r2, %[xw], r10, r2\n\t"
-            "usada8 r3, %[xw], r11, r3\n\t"
-            : [x] "+r"(x), [m] "+r"(m), [xw] "=&r"(xw), "=&r"(a0), "=&r"(a1), "=&r"(a2), "=&r"(a3), "=&r"(m0), "=&r"(m1), "=&r"(m2),
-              "=&r"(m3)
-            : [xl] "r"(xl), [sh] "r"(b->sh), [k] "r"(b->k0)
-            : "cc", "memory");
-        o[0] = bb_b1_out((int32_t)a0, b->mult[0], b->rs[0], zp, lo, hi);
-        o[1] = bb_b1_out((int32_t)a1, b->mult[1], b->rs[1], zp, lo, hi);
-        o[2] = bb_b1_out((int32_t)a2, b->mult[2], b->rs[2], zp, lo, hi);
-        o[3] = bb_b1_out((int32_t)a3, b->mult[3], b->rs[3], zp, lo, hi);
+#define BB_B1_CONV_ASM                                                                                                      \
+    "ldmia  %[k], {r0, r1, r2, r3}\n\t"                                                                                      \
+    "cmp    %[x], %[xl]\n\t"                                                                                                 \
+    "bcs    2f\n"                                                                                                           \
+    "1:\n\t"                                                                                                               \
+    "ldr    %[xw], [%[x]], #4\n\t"                                                                                           \
+    "eor    %[xw], %[xw], #0x80808080\n\t"                                                                                   \
+    "ldmia  %[m]!, {r8, r9, r10, r11}\n\t"                                                                                  \
+    "usada8 r0, %[xw], r8, r0\n\t"                                                                                          \
+    "usada8 r1, %[xw], r9, r1\n\t"                                                                                          \
+    "usada8 r2, %[xw], r10, r2\n\t"                                                                                         \
+    "usada8 r3, %[xw], r11, r3\n\t"                                                                                         \
+    "cmp    %[x], %[xl]\n\t"                                                                                                 \
+    "bcc    1b\n"                                                                                                           \
+    "2:\n\t"                                                                                                               \
+    "ldr    %[xw], [%[xl]]\n\t"                                                                                              \
+    "lsr    %[xw], %[xw], %[sh]\n\t"                                                                                         \
+    "eor    %[xw], %[xw], #0x80808080\n\t"                                                                                   \
+    "ldmia  %[m], {r8, r9, r10, r11}\n\t"                                                                                   \
+    "usada8 r0, %[xw], r8, r0\n\t"                                                                                          \
+    "usada8 r1, %[xw], r9, r1\n\t"                                                                                          \
+    "usada8 r2, %[xw], r10, r2\n\t"                                                                                         \
+    "usada8 r3, %[xw], r11, r3\n\t"
+#define BB_B1_CONV_OPERANDS                                                                                                  \
+    : [x] "+r"(x), [m] "+r"(m), [xw] "=&r"(xw), "=&r"(a0), "=&r"(a1), "=&r"(a2), "=&r"(a3), "=&r"(m0), "=&r"(m1), "=&r"(m2), \
+      "=&r"(m3)                                                                                                              \
+    : [xl] "r"(xl), [sh] "r"(b->sh), [k] "r"(b->k0)
+        if (any) {
+            __asm__ volatile(BB_B1_CONV_ASM BB_B1_CONV_OPERANDS : "cc", "memory");
+            o[0] = bb_b1_out_any((int32_t)a0, b->mult[0], b->shift[0], zp, lo, hi);
+            o[1] = bb_b1_out_any((int32_t)a1, b->mult[1], b->shift[1], zp, lo, hi);
+            o[2] = bb_b1_out_any((int32_t)a2, b->mult[2], b->shift[2], zp, lo, hi);
+            o[3] = bb_b1_out_any((int32_t)a3, b->mult[3], b->shift[3], zp, lo, hi);
+        } else {
+            __asm__ volatile(BB_B1_CONV_ASM BB_B1_CONV_OPERANDS : "cc", "memory");
+            o[0] = bb_b1_out((int32_t)a0, b->mult[0], b->rs[0], zp, lo, hi);
+            o[1] = bb_b1_out((int32_t)a1, b->mult[1], b->rs[1], zp, lo, hi);
+            o[2] = bb_b1_out((int32_t)a2, b->mult[2], b->rs[2], zp, lo, hi);
+            o[3] = bb_b1_out((int32_t)a3, b->mult[3], b->rs[3], zp, lo, hi);
+        }
+#undef BB_B1_CONV_ASM
+#undef BB_B1_CONV_OPERANDS
         col += step;
         o += ostep;
     } while (--n);
+}
+
+static void bb_b1_conv_run_usual(const bb_b1_block_t *b, const int8_t *col, uint32_t step, uint32_t n, int8_t *o, uint32_t ostep)
+{
+    bb_b1_conv_body(b, col, step, n, o, ostep, 0);
+}
+
+static void bb_b1_conv_run_any(const bb_b1_block_t *b, const int8_t *col, uint32_t step, uint32_t n, int8_t *o, uint32_t ostep)
+{
+    bb_b1_conv_body(b, col, step, n, o, ostep, 1);
 }
 
 /* Masks of one row into m[4·j] (j < ⌈len/4⌉) and its starting accumulator. */
@@ -118,7 +161,7 @@ static int32_t bb_b1_conv_expand(const bb_act_params_t *act, const bb_chan_param
 }
 
 /*
- * kh = 1, 4 ≤ row ≤ 4·BB_B1_CONV_MAX_WORDS, out_c ≥ 4, every shift < −1 (the caller checks).
+ * kh = 1, 4 ≤ row ≤ 4·BB_B1_CONV_MAX_WORDS, out_c ≥ 4 (the caller checks); any shifts.
  * Output channels in blocks of four; when out_c is not a multiple of 4 the last block starts at
  * out_c − 4 and recomputes a few channels (same values) instead of handling a short block. Per
  * block the interior positions of each output row run back to back; border positions one by one on
@@ -142,11 +185,16 @@ static void bb_conv_b1_blocks(const bb_conv_params_t *p, const bb_act_params_t *
     const uint32_t ox_hi = ox_end < p->out_w ? ox_end : p->out_w;
     for (uint32_t c0 = 0; c0 < p->out_c; c0 += 4u) {
         const uint32_t c = c0 + 4u <= p->out_c ? c0 : p->out_c - 4u;
+        int any = 0;
         for (uint32_t r = 0; r < 4u; r++) {
             b.k0[r] = bb_b1_conv_expand(act, ch, c + r, w + (c + r) * p->row_stride, len, m + r);
             b.mult[r] = ch->mult[c + r];
+            b.shift[r] = ch->shift[c + r];
             b.rs[r] = -2 - ch->shift[c + r];
+            any |= ch->shift[c + r] >= -1;
         }
+        void (*const run)(const bb_b1_block_t *, const int8_t *, uint32_t, uint32_t, int8_t *, uint32_t) =
+            any ? bb_b1_conv_run_any : bb_b1_conv_run_usual;
         for (uint32_t oy = 0; oy < p->out_h; oy++) {
             const int32_t y = (int32_t)(oy * p->sh) - (int32_t)p->pad_t;
             const int row_in = y >= 0 && y < (int32_t)p->in_h;
@@ -154,7 +202,7 @@ static void bb_conv_b1_blocks(const bb_conv_params_t *p, const bb_act_params_t *
             for (uint32_t ox = 0; ox < p->out_w; ox++) {
                 const int32_t x0 = (int32_t)(ox * p->sw) - (int32_t)p->pad_l;
                 if (row_in && ox >= ox_lo && ox < ox_hi) {
-                    bb_b1_conv_run(&b, in + ((uint32_t)y * p->in_w + (uint32_t)x0) * tap, p->sw * tap, ox_hi - ox, orow + ox * p->out_c,
+                    run(&b, in + ((uint32_t)y * p->in_w + (uint32_t)x0) * tap, p->sw * tap, ox_hi - ox, orow + ox * p->out_c,
                                    p->out_c);
                     ox = ox_hi - 1u;
                     continue;
@@ -165,26 +213,174 @@ static void bb_conv_b1_blocks(const bb_conv_params_t *p, const bb_act_params_t *
                     for (uint32_t i = 0; i < tap; i++)
                         scratch[kx * tap + i] = inside ? in[((uint32_t)y * p->in_w + (uint32_t)x) * tap + i] : (int8_t)act->in_zp;
                 }
-                bb_b1_conv_run(&b, scratch, 0, 1, orow + ox * p->out_c, 0);
+                run(&b, scratch, 0, 1, orow + ox * p->out_c, 0);
             }
         }
     }
-}
-
-/* The blocked kernel needs every multiplier below 0.5 (shift < −1), as quantizers produce. */
-static int bb_b1_shifts_ok(const bb_chan_params_t *ch, uint32_t n)
-{
-    for (uint32_t c = 0; c < n; c++)
-        if (ch->shift[c] >= -1) return 0;
-    return 1;
 }
 
 static bb_kstatus_t bb_conv_b1(const bb_conv_params_t *p, const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in,
                                const uint8_t *w, int8_t *out, int8_t *scratch)
 {
     const uint32_t len = bb_conv_row_len(p);
-    if (p->kh == 1u && len >= 4u && len <= 4u * BB_B1_CONV_MAX_WORDS && p->out_c >= 4u && bb_b1_shifts_ok(ch, p->out_c)) {
+    if (p->kh == 1u && len >= 4u && len <= 4u * BB_B1_CONV_MAX_WORDS && p->out_c >= 4u) {
         bb_conv_b1_blocks(p, act, ch, in, w, out, scratch);
+        return BB_KOK;
+    }
+    return bb_conv_generic(p, act, ch, in, w, out, scratch, bb_fc_b1, len);
+}
+#elif !defined(BB_KERNELS_SIZE_OPT)
+#include "bb_requant.h"
+
+/*
+ * Cores without the DSP extension (Cortex-M0), speed builds: binary convolution on byte masks
+ * expanded once per layer, summed four lanes at a time (SWAR) in plain C.
+ *
+ * bb_fc_b1_c runs every output position as a fully connected layer of its own: subset-sum tables of
+ * the column rebuilt at each position (~67 instructions per 4 inputs), which a layer of few output
+ * channels cannot amortise — seed 000's gesture conv (6 channels, rows of 18) ran slower binary than
+ * int8. Here, as in the M4's kernel above, each row's weight bits become lane masks once per layer
+ * (0xFF where w = +1), and per position:
+ *   - the column is read once into words xu = x + 128 (x ^ 0x80 per byte; word loads when the column
+ *     is 4-byte aligned), the lanes past the row zeroed, and S = Σ xu summed;
+ *   - per row and word: v = xu & mask, acc += (v & 0x00FF00FF) + ((v >> 8) & 0x00FF00FF) — two 16-bit
+ *     lanes, each ≤ 510 per word, so rows of ≤ 128 words never carry across lanes;
+ *   - S₊ = the two lanes' sum = Σ_{w=+1} xu, and Σ w·x = 2·S₊ − S − 128·(2·n₊ − len), n₊ the row's
+ *     count of +1 weights (counted from the bits, so the result does not depend on the stored Σw).
+ * The accumulator then starts from bias − in_zp·Σw like every kernel's and goes through
+ * bb_requant32_b1 (any shift; two MULS instead of __aeabi_lmul while it fits 16 bits, as a binary
+ * layer's usually does): bit-identical to bb_conv_generic over bb_fc_b1_ref.
+ * Per MAC that is 2.5 instructions a row against the tables' ~1.5 (Thumb-1) to ~2.6 (pure C) plus
+ * ~17 per input to build them at each position: the masks win while the rows are few, the tables
+ * when many rows share them. So this kernel takes layers whose masks fit BB_B1S_MASK_WORDS words
+ * (out_c · ⌈row/4⌉ ≤ 64, ≤ 16 channels: the gesture conv's 6 × 5), one block of rows per layer; the
+ * others keep the per-position tables (bench conv 1×62×16, k3, 16 out: 16 × 12 words; the masks ran
+ * it at 6.07 instructions/MAC against the tables' 4.86, pure C). Stack: 512 B of arrays.
+ */
+#define BB_B1S_MAX_WORDS 32u  /* rows up to 128 inputs */
+#define BB_B1S_MASK_WORDS 64u /* 256 B of masks per block of rows */
+#define BB_B1S_MAX_ROWS 16u
+
+/* Nibble v (4 weight bits, LSB first) → lane masks: lane i 0xFF where bit i is set (w = +1). */
+#define NM(v) ((((v) & 1u) ? 0xFFu : 0u) | (((v) & 2u) ? 0xFF00u : 0u) | (((v) & 4u) ? 0xFF0000u : 0u) | (((v) & 8u) ? 0xFF000000u : 0u))
+static const uint32_t bb_b1_nib_masks[16] = {NM(0u),  NM(1u),  NM(2u),  NM(3u),  NM(4u),  NM(5u),  NM(6u),  NM(7u),
+                                             NM(8u),  NM(9u),  NM(10u), NM(11u), NM(12u), NM(13u), NM(14u), NM(15u)};
+#undef NM
+
+/* Column bytes → xu words (lanes ≥ len zero), returns Σ xu. */
+static uint32_t bb_b1s_column(const int8_t *col, uint32_t len, uint32_t *xw)
+{
+    const uint32_t full = len / 4u, k = 0x00FF00FFu;
+    uint32_t s = 0;
+    if (((uintptr_t)col & 3u) == 0u) {
+        for (uint32_t j = 0; j < full; j++) {
+            const uint32_t v = bb_load_u32((const uint8_t *)(const void *)(col + 4u * j)) ^ 0x80808080u;
+            xw[j] = v;
+            s += (v & k) + ((v >> 8) & k);
+        }
+    } else {
+        for (uint32_t j = 0; j < full; j++) {
+            const uint8_t *b = (const uint8_t *)(const void *)(col + 4u * j);
+            const uint32_t v = ((uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 24)) ^ 0x80808080u;
+            xw[j] = v;
+            s += (v & k) + ((v >> 8) & k);
+        }
+    }
+    if (len > 4u * full) {
+        uint32_t v = 0;
+        for (uint32_t i = 4u * full; i < len; i++) v |= ((uint32_t)(uint8_t)col[i] ^ 0x80u) << (8u * (i - 4u * full));
+        xw[full] = v;
+        s += (v & k) + ((v >> 8) & k);
+    }
+    return (s & 0xFFFFu) + (s >> 16);
+}
+
+/* s[r] = Σ_{w=+1} xu for rows r < rows (masks row after row, nw words each), against one column. */
+static void bb_b1s_sums(const uint32_t *xw, const uint32_t *m, uint32_t nw, uint32_t rows, int32_t *s)
+{
+    const uint32_t kk = 0x00FF00FFu;
+    const uint32_t *const xe = xw + nw;
+    for (uint32_t r = 0; r < rows; r++) {
+        uint32_t acc = 0;
+        const uint32_t *x = xw;
+        do {
+            const uint32_t v = *x++ & *m++;
+            acc += (v & kk) + ((v >> 8) & kk);
+        } while (x != xe);
+        s[r] = (int32_t)((acc & 0xFFFFu) + (acc >> 16));
+    }
+}
+
+static void bb_conv_b1_swar(const bb_conv_params_t *p, const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in,
+                            const uint8_t *w, int8_t *out, int8_t *scratch)
+{
+    const uint32_t len = bb_conv_row_len(p), tap = p->in_c, nw = (len + 3u) / 4u;
+    const uint32_t in_bytes = (uint32_t)p->in_h * p->in_w * tap;
+    uint32_t rmax = BB_B1S_MASK_WORDS / nw;
+    if (rmax > BB_B1S_MAX_ROWS) rmax = BB_B1S_MAX_ROWS;
+    if (rmax > p->out_c) rmax = p->out_c;
+    /* Fixed sizes (512 B): a variable-length array costs the M0 a frame pointer and slower stack access. */
+    uint32_t m[BB_B1S_MASK_WORDS];
+    int32_t k0[BB_B1S_MAX_ROWS], sp[BB_B1S_MAX_ROWS];
+    uint32_t xw[BB_B1S_MAX_WORDS];
+    const int32_t zp = act->out_zp, lo = act->act_min, hi = act->act_max;
+    for (uint32_t c = 0; c < p->out_c; c += rmax) {
+        const uint32_t rows = p->out_c - c < rmax ? p->out_c - c : rmax;
+        for (uint32_t r = 0; r < rows; r++) {
+            const uint8_t *row = w + (c + r) * p->row_stride;
+            uint32_t *mr = m + r * nw;
+            int32_t npos = 0;
+            for (uint32_t j = 0; j < nw; j++) {
+                uint32_t v = bb_b1_nib_masks[(row[j >> 1] >> (4u * (j & 1u))) & 15u];
+                if (4u * j + 4u > len) v &= 0xFFFFFFFFu >> (8u * (4u * j + 4u - len)); /* lanes past the row */
+                mr[j] = v;
+                for (uint32_t t = v & 0x01010101u; t; t &= t - 1u) npos++;
+            }
+            const int32_t ws = ch->wsum[c + r];
+            k0[r] = ch->bias[c + r] - act->in_zp * ws - 128 * (2 * npos - (int32_t)len);
+        }
+        const int32_t *mult = ch->mult + c, *shift = ch->shift + c;
+        for (uint32_t oy = 0; oy < p->out_h; oy++) {
+            const int32_t y0 = (int32_t)(oy * p->sh) - (int32_t)p->pad_t;
+            for (uint32_t ox = 0; ox < p->out_w; ox++) {
+                const int32_t x0 = (int32_t)(ox * p->sw) - (int32_t)p->pad_l;
+                const int inside = y0 >= 0 && x0 >= 0 && y0 + (int32_t)p->kh <= (int32_t)p->in_h && x0 + (int32_t)p->kw <= (int32_t)p->in_w;
+                const uint32_t at = ((uint32_t)y0 * p->in_w + (uint32_t)x0) * tap;
+                const int8_t *col;
+                if (inside && p->kh == 1u && at + len <= in_bytes) {
+                    col = in + at;
+                } else {
+                    int8_t *dst = scratch;
+                    for (uint32_t ky = 0; ky < p->kh; ky++) {
+                        const int32_t y = y0 + (int32_t)ky;
+                        for (uint32_t kx = 0; kx < p->kw; kx++, dst += tap) {
+                            const int32_t x = x0 + (int32_t)kx;
+                            const int in_img = y >= 0 && x >= 0 && y < (int32_t)p->in_h && x < (int32_t)p->in_w;
+                            const int8_t *src = in + ((uint32_t)y * p->in_w + (uint32_t)x) * tap;
+                            for (uint32_t i = 0; i < tap; i++) dst[i] = in_img ? src[i] : (int8_t)act->in_zp;
+                        }
+                    }
+                    col = scratch;
+                }
+                const int32_t sall = (int32_t)bb_b1s_column(col, len, xw);
+                bb_b1s_sums(xw, m, nw, rows, sp);
+                int8_t *o = out + (oy * p->out_w + ox) * p->out_c + c;
+                for (uint32_t r = 0; r < rows; r++) {
+                    int32_t v = bb_requant32_b1(k0[r] + 2 * sp[r] - sall, mult[r], shift[r]) + zp;
+                    v = v < lo ? lo : v;
+                    o[r] = (int8_t)(v > hi ? hi : v);
+                }
+            }
+        }
+    }
+}
+
+static bb_kstatus_t bb_conv_b1(const bb_conv_params_t *p, const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in,
+                               const uint8_t *w, int8_t *out, int8_t *scratch)
+{
+    const uint32_t len = bb_conv_row_len(p), nw = (len + 3u) / 4u;
+    if (len >= 1u && nw <= BB_B1S_MAX_WORDS && p->out_c <= BB_B1S_MAX_ROWS && p->out_c * nw <= BB_B1S_MASK_WORDS) {
+        bb_conv_b1_swar(p, act, ch, in, w, out, scratch);
         return BB_KOK;
     }
     return bb_conv_generic(p, act, ch, in, w, out, scratch, bb_fc_b1, len);

@@ -108,6 +108,12 @@ static inline void bb_b1_rows4(const int8_t *x, const int8_t *xend, const uint8_
 bb_kstatus_t bb_fc_b1(const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, uint32_t in_len,
                       const uint8_t *w, uint32_t row_stride, uint32_t n_out, int8_t *out)
 {
+#ifndef BB_KERNELS_SIZE_OPT
+    if (in_len <= 8u) {
+        bb_fc_b1_short(act, ch, in, in_len, w, row_stride, n_out, out);
+        return BB_KOK;
+    }
+#endif
     const uint32_t n8 = in_len & ~7u;
     const uint32_t t = in_len - n8;
     /*

@@ -14,8 +14,9 @@
  * 000's gesture model (binary, rows of 5 to 18 inputs), that one was 390 B larger and 3 % slower —
  * packing the activations does not pay on rows that short, and this width is the one models pick
  * to fit ~10 kB. It is faster on long rows (dense 256→64: 3.68 vs 4.19 instructions/MAC).
- * Speed builds run layers of ≥ 4 rows and ≥ 8 inputs on subset-sum tables instead (bb_fc_b1_tab,
- * below: dense 256→64 2.79, conv 1×62×16 4.96 instructions/MAC).
+ * Speed builds run layers of ≥ 4 rows and > 8 inputs on subset-sum tables instead (bb_fc_b1_tab,
+ * below: dense 256→64 2.79, conv 1×62×16 4.96 instructions/MAC; 2.71 and 4.56 since their outputs
+ * are requantised in 16 bits, bb_requant32_b1), and rows of ≤ 8 inputs on bb_fc_b1_short.
  */
 #if BB_KERNELS_THUMB1
 void bb_b1_rows2_t1(const int8_t *x, const int8_t *xend, const uint8_t *p0, const uint8_t *p1, int32_t *acc);
@@ -460,6 +461,7 @@ static void bb_b1_rows4(const int8_t *x, const int8_t *xend, const uint8_t *p0, 
 }
 #endif
 #endif
+#endif /* !BB_KERNELS_DSP */
 
 #ifndef BB_KERNELS_SIZE_OPT
 /*
@@ -625,6 +627,7 @@ static void bb_b1_tab_build(const int8_t *x, uint32_t groups, int16_t *t)
 }
 #undef BB_TAB_EMIT
 
+#if !BB_KERNELS_DSP
 static void bb_b1_tab_rows2(const int16_t *t, const uint8_t *w0, uint32_t stride, uint32_t nbytes, int32_t *acc)
 {
     for (uint32_t k = 0; k < nbytes; k++, t += 32) {
@@ -634,9 +637,10 @@ static void bb_b1_tab_rows2(const int16_t *t, const uint8_t *w0, uint32_t stride
     }
 }
 #endif
+#endif
 
 /* Tables of x[0..n), n ≤ 4·BB_B1_TAB_GROUPS: whole groups, the partial last one, a zero group to an even count. */
-static void bb_b1_tables(const int8_t *x, uint32_t n, int16_t *t)
+static inline __attribute__((always_inline)) void bb_b1_tables(const int8_t *x, uint32_t n, int16_t *t)
 {
     const uint32_t whole = n / 4u, groups = (n + 7u) / 8u * 2u;
     if (whole) bb_b1_tab_build(x, whole, t);
@@ -645,6 +649,80 @@ static void bb_b1_tables(const int8_t *x, uint32_t n, int16_t *t)
     for (uint32_t g = whole; g < groups; g++, pad[0] = pad[1] = pad[2] = pad[3] = 0) bb_b1_tab_build(pad, 1, t + 16u * g);
 }
 
+/*
+ * dot[r] = Σ_i w_r[i]·x[i] for r < rows (raw: no zero point, no requantisation), on subset-sum tables
+ * built once per chunk of x and shared by every row: the GRU's per-step products (bb_gru_b1), where
+ * one short x meets 3·units rows. A row byte costs two table reads; a row of ≤ 8 inputs, one byte.
+ * Both cores: the GRU's rows are too short for the M4's USADA8 loops to pay for their setup.
+ */
+void bb_b1_matvec(const int8_t *x, uint32_t n, const uint8_t *w, uint32_t stride, uint32_t rows, int32_t *dot)
+{
+    int16_t t[BB_B1_TAB_GROUPS * 16u];
+    for (uint32_t r = 0; r < rows; r++) dot[r] = 0;
+    for (uint32_t i0 = 0; i0 < n; i0 += 4u * BB_B1_TAB_GROUPS) {
+        const uint32_t m = n - i0 < 4u * BB_B1_TAB_GROUPS ? n - i0 : 4u * BB_B1_TAB_GROUPS;
+        const uint32_t nbytes = (m + 7u) / 8u;
+        bb_b1_tables(x + i0, m, t);
+        const uint8_t *wb = w + i0 / 8u;
+        if (nbytes == 1u) {
+            for (uint32_t r = 0; r < rows; r++, wb += stride) {
+                const uint32_t b = *wb;
+                dot[r] += t[b & 15u] + t[16u + (b >> 4)];
+            }
+        } else {
+            for (uint32_t r = 0; r < rows; r++, wb += stride) {
+                int32_t s = 0;
+                const int16_t *tk = t;
+                for (uint32_t k = 0; k < nbytes; k++, tk += 32) {
+                    const uint32_t b = wb[k];
+                    s += tk[b & 15u] + tk[16u + (b >> 4)];
+                }
+                dot[r] += s;
+            }
+        }
+    }
+}
+
+/* bb_fc_out through bb_requant32_b1: the binary rows' accumulators are small. */
+static inline int8_t bb_b1_fc_out(const bb_act_params_t *act, const bb_chan_params_t *ch, uint32_t c, int32_t dot)
+{
+    int32_t v = bb_requant32_b1(ch->bias[c] - act->in_zp * ch->wsum[c] + dot, ch->mult[c], ch->shift[c]) + act->out_zp;
+    v = v < act->act_min ? act->act_min : v;
+    return (int8_t)(v > act->act_max ? act->act_max : v);
+}
+
+/*
+ * Rows of at most 8 inputs (speed builds, both cores): one weight byte per row. With 8 or more rows,
+ * one table pair for the layer and two reads per row; with fewer, Σx once and per row the activations
+ * whose bit is set (the loop ends at the row's last set bit): Σ w·x = 2·Σset − Σx. The M4's USADA8
+ * loop and the M0's bit-serial loop over a zero-padded 32-input word both spent more on their setup
+ * than on rows this short (the gesture model's 5 → 2 dense: 520 / 1,066 instructions against int8's
+ * 285 / 478; 332 / 487 here).
+ */
+void bb_fc_b1_short(const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, uint32_t in_len, const uint8_t *w,
+                    uint32_t row_stride, uint32_t n_out, int8_t *out)
+{
+    if (n_out >= 8u) {
+        int16_t t[32];
+        bb_b1_tables(in, in_len, t);
+        for (uint32_t c = 0; c < n_out; c++, w += row_stride) {
+            const uint32_t b = *w;
+            out[c] = bb_b1_fc_out(act, ch, c, t[b & 15u] + t[16u + (b >> 4)]);
+        }
+        return;
+    }
+    int32_t xs = 0;
+    for (uint32_t i = 0; i < in_len; i++) xs += in[i];
+    const uint32_t valid = (1u << in_len) - 1u; /* the row's bits; spare bits of the byte are not weights */
+    for (uint32_t c = 0; c < n_out; c++, w += row_stride) {
+        int32_t sp = 0;
+        for (uint32_t b = *w & valid, i = 0; b; b >>= 1, i++)
+            if (b & 1u) sp += in[i];
+        out[c] = bb_b1_fc_out(act, ch, c, 2 * sp - xs);
+    }
+}
+
+#if !BB_KERNELS_DSP
 static void bb_fc_b1_tab(const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, uint32_t in_len, const uint8_t *w,
                          uint32_t row_stride, uint32_t n_out, int8_t *out)
 {
@@ -660,17 +738,23 @@ static void bb_fc_b1_tab(const bb_act_params_t *act, const bb_chan_params_t *ch,
             for (uint32_t r = 0; r < rows; r += 2u, wb += 2u * row_stride)
                 bb_b1_tab_rows2(t, wb, r + 1u < rows ? row_stride : 0u, (n + 7u) / 8u, a + r);
         }
-        for (uint32_t r = 0; r < rows; r++) out[c + r] = bb_fc_out(act, ch, c + r, a[r]);
+        for (uint32_t r = 0; r < rows; r++) out[c + r] = bb_b1_fc_out(act, ch, c + r, a[r]);
     }
 }
-#endif
+#endif /* !BB_KERNELS_DSP */
+#endif /* !BB_KERNELS_SIZE_OPT */
 
+#if !BB_KERNELS_DSP
 /* Row pairs (a last odd row paired with itself) over whole words, then the zero-padded tail. */
 bb_kstatus_t bb_fc_b1_c(const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, uint32_t in_len,
                         const uint8_t *w, uint32_t row_stride, uint32_t n_out, int8_t *out)
 {
 #ifndef BB_KERNELS_SIZE_OPT
-    if (n_out >= 4u && in_len >= 8u) {
+    if (in_len <= 8u) {
+        bb_fc_b1_short(act, ch, in, in_len, w, row_stride, n_out, out);
+        return BB_KOK;
+    }
+    if (n_out >= 4u) {
         bb_fc_b1_tab(act, ch, in, in_len, w, row_stride, n_out, out);
         return BB_KOK;
     }

@@ -48,4 +48,10 @@ void bb_fc_finish(const bb_act_params_t *act, const bb_chan_params_t *ch, uint32
 void bb_fc_finish_s2(const bb_act_params_t *act, const bb_chan_params_t *ch, uint32_t c, const int32_t *a, uint32_t rows, int8_t *out,
                      int32_t k);
 
+#ifndef BB_KERNELS_SIZE_OPT
+/* Binary fully connected layer with rows of ≤ 8 inputs: one weight byte per row (bb_fc_b1_c.c). */
+void bb_fc_b1_short(const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, uint32_t in_len, const uint8_t *w,
+                    uint32_t row_stride, uint32_t n_out, int8_t *out);
+#endif
+
 #endif

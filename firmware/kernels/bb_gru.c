@@ -12,6 +12,19 @@ static int32_t bb_sat16(int64_t v)
     return v < -32768 ? -32768 : v > 32767 ? 32767 : (int32_t)v;
 }
 
+/* One step's gates from the gate inputs px, ph (Q3.12, [3u] each): h ← the new state. */
+static inline __attribute__((always_inline)) void bb_gru_gates(const int32_t *px, const int32_t *ph, int8_t *h, uint32_t u)
+{
+    for (uint32_t j = 0; j < u; j++) {
+        const int32_t z = bb_sigmoid_q15(px[j] + ph[j]);
+        const int32_t r = bb_sigmoid_q15(px[u + j] + ph[u + j]);
+        const int32_t hh = bb_tanh_q15(px[2u * u + j] + ((r * ph[2u * u + j] + 16384) >> 15));
+        const int32_t hq15 = (z * (h[j] * 256) + (32768 - z) * hh + 16384) >> 15;
+        int32_t q = (hq15 + 128) >> 8;
+        h[j] = (int8_t)(q < -128 ? -128 : q > 127 ? 127 : q);
+    }
+}
+
 /* docs/integer-arithmetic.md § GRU; mirrors gru() in src/main/engine/reference.ts line for line. */
 bb_kstatus_t bb_gru(const bb_gru_params_t *p, const int8_t *in, int8_t *out, void *scratch, bb_dot_fn dot)
 {
@@ -28,14 +41,7 @@ bb_kstatus_t bb_gru(const bb_gru_params_t *p, const int8_t *in, int8_t *out, voi
             const int32_t ah = p->rec_ch.bias[r] + dot(h, p->w_rec + r * p->rec_stride, u);
             ph[r] = bb_sat16(bb_requant(ah, p->rec_ch.mult[r], p->rec_ch.shift[r]));
         }
-        for (uint32_t j = 0; j < u; j++) {
-            const int32_t z = bb_sigmoid_q15(px[j] + ph[j]);
-            const int32_t r = bb_sigmoid_q15(px[u + j] + ph[u + j]);
-            const int32_t hh = bb_tanh_q15(px[2u * u + j] + ((r * ph[2u * u + j] + 16384) >> 15));
-            const int32_t hq15 = (z * (h[j] * 256) + (32768 - z) * hh + 16384) >> 15;
-            int32_t q = (hq15 + 128) >> 8;
-            h[j] = (int8_t)(q < -128 ? -128 : q > 127 ? 127 : q);
-        }
+        bb_gru_gates(px, ph, h, u);
         if (p->return_sequences)
             for (uint32_t j = 0; j < u; j++) out[t * u + j] = h[j];
     }
@@ -43,3 +49,39 @@ bb_kstatus_t bb_gru(const bb_gru_params_t *p, const int8_t *in, int8_t *out, voi
         for (uint32_t j = 0; j < u; j++) out[j] = h[j];
     return BB_KOK;
 }
+
+#ifndef BB_KERNELS_SIZE_OPT
+/*
+ * Binary weights (speed builds): bb_gru over bb_dot_b1, bit-identical, faster. A step's 3·units
+ * products of x and of h come from bb_b1_matvec first (subset-sum tables built once per vector and
+ * shared by the rows, where bb_dot_b1 ran a bit-serial loop per row), into px and ph, which the row
+ * loop turns into gate inputs in place. Their requantisation is bb_requant32_b1: the same value once
+ * saturated to int16 (bb_requant32 saturates far outside it), without 64-bit shifts, and on the M0
+ * without a 64-bit multiply while the accumulator fits 16 bits. (bb_gru keeps bb_requant: its cost
+ * is what the int8/4/2-bit latency model was fitted on.)
+ */
+bb_kstatus_t bb_gru_b1(const bb_gru_params_t *p, const int8_t *in, int8_t *out, void *scratch)
+{
+    const uint32_t u = p->units;
+    int32_t *px = (int32_t *)scratch;
+    int32_t *ph = px + 3u * u;
+    int8_t *h = (int8_t *)(ph + 3u * u);
+    for (uint32_t j = 0; j < u; j++) h[j] = 0;
+    for (uint32_t t = 0; t < p->steps; t++) {
+        bb_b1_matvec(in + t * p->in_len, p->in_len, p->w_in, p->in_stride, 3u * u, px);
+        bb_b1_matvec(h, u, p->w_rec, p->rec_stride, 3u * u, ph);
+        for (uint32_t r = 0; r < 3u * u; r++) {
+            const int32_t ax = p->in_ch.bias[r] - p->in_zp * p->in_ch.wsum[r] + px[r];
+            px[r] = bb_sat16(bb_requant32_b1(ax, p->in_ch.mult[r], p->in_ch.shift[r]));
+            const int32_t ah = p->rec_ch.bias[r] + ph[r];
+            ph[r] = bb_sat16(bb_requant32_b1(ah, p->rec_ch.mult[r], p->rec_ch.shift[r]));
+        }
+        bb_gru_gates(px, ph, h, u);
+        if (p->return_sequences)
+            for (uint32_t j = 0; j < u; j++) out[t * u + j] = h[j];
+    }
+    if (!p->return_sequences)
+        for (uint32_t j = 0; j < u; j++) out[j] = h[j];
+    return BB_KOK;
+}
+#endif

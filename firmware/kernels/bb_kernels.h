@@ -195,7 +195,14 @@ bb_kstatus_t bb_gru(const bb_gru_params_t *p, const int8_t *in, int8_t *out, voi
 #define bb_gru_s8(p, i, o, s) bb_gru((p), (i), (o), (s), bb_dot_s8)
 #define bb_gru_s4(p, i, o, s) bb_gru((p), (i), (o), (s), bb_dot_s4)
 #define bb_gru_s2(p, i, o, s) bb_gru((p), (i), (o), (s), bb_dot_s2)
+#ifdef BB_KERNELS_SIZE_OPT
 #define bb_gru_b1(p, i, o, s) bb_gru((p), (i), (o), (s), bb_dot_b1)
+#else
+/* Speed builds: binary GRU on subset-sum tables (bb_b1_matvec), bit-identical to bb_gru(…, bb_dot_b1). */
+bb_kstatus_t bb_gru_b1(const bb_gru_params_t *p, const int8_t *in, int8_t *out, void *scratch);
+/* dot[r] = Σ_i w_r[i]·x[i], r < rows: binary rows (row_stride apart) against one int8 vector x[0..n). */
+void bb_b1_matvec(const int8_t *x, uint32_t n, const uint8_t *w, uint32_t stride, uint32_t rows, int32_t *dot);
+#endif
 
 /* Q15 gates shared with the host: tanh and sigmoid of a Q3.12 value. */
 extern const int16_t bb_tanh_q15_table[257];

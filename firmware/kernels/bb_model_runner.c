@@ -126,8 +126,8 @@ static bb_status_t bb_run_layer(const bb_layer_t *l, const int8_t *in, int8_t *o
 #if BB_ENGINE_KERNELS & (BB_KERNEL_CONV1D | BB_KERNEL_CONV2D)
     case BB_OP_CONV2D: {
         const bb_fc_fn fc = bb_fc_for(l->bits);
-#if BB_KERNELS_DSP && !defined(BB_KERNELS_SIZE_OPT) && (BB_ENGINE_WBITS & 0x01u)
-        /* Binary on the M4 (speed builds): the blocked kernel that expands each row's masks once per layer. */
+#if !defined(BB_KERNELS_SIZE_OPT) && (BB_ENGINE_WBITS & 0x01u)
+        /* Binary (speed builds): the kernels that expand each row's masks once per layer (bb_conv_b1.c). */
         if (l->bits == 1u) {
             st = bb_conv2d_b1(&p, &act, &ch, in, l->a.w, out, scratch);
             break;
@@ -163,6 +163,12 @@ static bb_status_t bb_run_layer(const bb_layer_t *l, const int8_t *in, int8_t *o
             .rec_stride = l->b.row_stride,
             .rec_ch = {l->b.bias, l->b.wsum, l->b.mult, l->b.shift},
         };
+#if !defined(BB_KERNELS_SIZE_OPT) && (BB_ENGINE_WBITS & 0x01u)
+        if (l->bits == 1u) {
+            st = bb_gru_b1(&gp, in, out, scratch);
+            break;
+        }
+#endif
         if (dot) st = bb_gru(&gp, in, out, scratch, dot);
         break;
     }

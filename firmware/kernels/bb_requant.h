@@ -37,6 +37,68 @@ static inline int32_t bb_requant32(int32_t acc, int32_t mult, int32_t shift)
     return r > 0x7FFFFF00 ? 0x7FFFFF00 : r < -0x7FFFFF00 ? -0x7FFFFF00 : (int32_t)r;
 }
 
+/*
+ * The binary kernels' requantiser: the same value as bb_requant32, from hi and lo of the product.
+ * Binary layers' per-channel scales give multipliers of 0.25 and more (shift ≥ −1), which
+ * bb_requant32 takes through int64 shifts (two libgcc calls on the M0); here shift ∈ [0, 30] has a
+ * 32-bit path too: with u = 30 − shift the value is ((prod >> u) + 1) >> 1, the 64-bit shift is two
+ * 32-bit ones (lo_v, hi_v), and when prod >> u fits int32 (hi_v is lo_v's sign) the result is
+ * (v >> 1) + (v & 1), at most 2^30 in magnitude, so no saturation applies. Anything else (u = 0, a
+ * value past int32) calls the exact path out of line. A separate function from bb_requant32 so the
+ * int8/4/2-bit kernels' code (and their fitted latency) stays as it was.
+ */
+int32_t bb_requant32_exact(int32_t acc, int32_t mult, int32_t shift); /* bb_requant saturated like bb_requant32 (bb_requant.c) */
+
+static inline int32_t bb_requant32_hl(int32_t hi, uint32_t lo, int32_t acc, int32_t mult, int32_t shift)
+{
+    if (__builtin_expect(shift < -1, 1)) return ((hi >> (-2 - shift)) + 1) >> 1;
+    if (shift == -1) return hi + (int32_t)(lo >> 31);
+    const uint32_t u = (uint32_t)(30 - shift);
+    if (__builtin_expect(u != 0u, 1)) {
+        const int32_t lo_v = (int32_t)((lo >> u) | ((uint32_t)hi << (32u - u)));
+        if (hi >> u == lo_v >> 31) return (lo_v >> 1) + (lo_v & 1);
+    }
+    return bb_requant32_exact(acc, mult, shift);
+}
+
+/*
+ * The same for |acc| < 2^15 (the caller checks: −32768 ≤ acc ≤ 32767), without the 64-bit
+ * product. The Cortex-M0's MULS keeps the low 32 bits only, so GCC calls __aeabi_lmul (a 64 × 64
+ * multiply, ~45 instructions) for acc·mult; with mult = mh·2^16 + ml (mh < 2^15, ml < 2^16) both
+ * acc·mh (< 2^30) and acc·ml (< 2^31) fit int32, and prod = (acc·mh)·2^16 + acc·ml is put together
+ * with one carry. Binary layers' accumulators are this small (|Σ w·x| ≤ 128 per input).
+ */
+static inline int32_t bb_requant32_s16(int32_t acc, int32_t mult, int32_t shift)
+{
+    const int32_t p1 = acc * (mult >> 16);
+    const int32_t p0 = acc * (mult & 0xFFFF);
+    const uint32_t l1 = (uint32_t)p1 << 16;
+    const uint32_t lo = l1 + (uint32_t)p0;
+    const int32_t hi = (p1 >> 16) + (p0 >> 31) + (int32_t)(lo < l1);
+    return bb_requant32_hl(hi, lo, acc, mult, shift);
+}
+
+/* −32768 ≤ v ≤ 32767: the range bb_requant32_s16 takes. */
+static inline int bb_fits_s16(int32_t v) { return (uint32_t)v + 32768u < 65536u; }
+
+/* bb_requant32_hl over the full product, out of line (bb_requant.c): the M0's rare large accumulators. */
+int32_t bb_requant32_wide(int32_t acc, int32_t mult, int32_t shift);
+
+/*
+ * bb_requant32 for the binary kernels: on ARMv6-M (no SMULL) the 16-bit form whenever the
+ * accumulator allows, else the full product out of line; on ARMv7-M one SMULL. The host build
+ * takes the ARMv6-M branch, so the host tests run it.
+ */
+static inline int32_t bb_requant32_b1(int32_t acc, int32_t mult, int32_t shift)
+{
+#if defined(__ARM_ARCH_6M__) || !defined(__arm__)
+    return bb_fits_s16(acc) ? bb_requant32_s16(acc, mult, shift) : bb_requant32_wide(acc, mult, shift);
+#else
+    const int64_t prod = (int64_t)acc * (int64_t)mult;
+    return bb_requant32_hl((int32_t)(prod >> 32), (uint32_t)prod, acc, mult, shift);
+#endif
+}
+
 static inline int8_t bb_requant_s8(int32_t acc, int32_t mult, int32_t shift, int32_t out_zp, int32_t act_min, int32_t act_max)
 {
     int32_t r = bb_requant32(acc, mult, shift);

@@ -37,7 +37,8 @@ const CASES: Case[] = [
     shape: [64, 6],
     size: { filters: 32, kernel: 5 },
   },
-  // The same with a requant shift of −1, as a real first binary layer has: the M4's generic path.
+  // The same with a requant shift of −1, as a real first binary layer has: the M4's blocked kernel
+  // too since 2026-12-07 (its general requantisation; before, the per-position kernel at 2× the count).
   {
     name: '1-bit conv1d 64×6, k5, 32 filters, shift −1',
     op: 'conv1d',

@@ -1,10 +1,13 @@
 // The kernel bench image (firmware/kernels/bench) cross-checks every optimised kernel against the
 // portable reference on the benchmark's layer shapes and on sweeps of odd shapes (fully connected:
 // row lengths 1–80 and longer; convolutions: every row length mod 4, kernel widths, 'same' padding,
-// strides, 2-D inputs, partial channel blocks). Here it runs on both QEMU boards (the M0 with its
-// default pure C kernels and with the Thumb-1 inner loops) and every check must report zero
-// mismatches: the sweeps reach kernel paths (the M4 binary conv's channel blocks, its shifted last
-// word, border columns) that random models hit only by chance.
+// strides, 2-D inputs, partial channel blocks, multipliers ≥ 0.5) and the binary GRU on tables
+// against the bit-serial one (inputs 1–13, 50, 97; 1–7 units), and the requantiser against its exact
+// int64 form on every shift. Here it runs on both QEMU boards (the
+// M0 with its default pure C kernels and with the Thumb-1 inner loops) and every check must report
+// zero mismatches: the sweeps reach kernel paths (the binary convs' channel blocks, the M4's shifted
+// last word, the M0's lane masks past the row, border columns, table chunks) that random models hit
+// only by chance.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -20,7 +23,15 @@ import { REPO } from '../helpers/engine-cases';
 const unavailable = standaloneUnavailable(true);
 if (unavailable) console.log(`kernel bench image tests skipped: ${unavailable}`);
 
-const M0_CHECKS = ['sweep b1', 'sweep s4', 'sweep s8', 'conv_62x16_k3_16 b1'];
+const M0_CHECKS = [
+  'sweep b1',
+  'sweep s4',
+  'sweep s8',
+  'conv_62x16_k3_16 b1',
+  'conv_sweep b1',
+  'gru_sweep b1',
+  'requant32 all',
+];
 // [name, board, kernel flags, CHECK lines that must be present]
 const cases: Array<[string, StandaloneBoard, string, string[]]> = [
   // M4: SIMD kernels, conv through the layer entry points (binary: the blocked kernel).
@@ -28,9 +39,18 @@ const cases: Array<[string, StandaloneBoard, string, string[]]> = [
     'mps2-an386',
     'mps2-an386',
     '',
-    ['sweep b1', 'sweep s4', 'conv_sweep b1', 'conv_sweep s2', 'conv_128x9_k3_64 b1', 'conv_126x64_k3_64 b1'],
+    [
+      'sweep b1',
+      'sweep s4',
+      'conv_sweep b1',
+      'conv_sweep s2',
+      'gru_sweep b1',
+      'requant32 all',
+      'conv_128x9_k3_64 b1',
+      'conv_126x64_k3_64 b1',
+    ],
   ],
-  // M0 (no RAM there for the conv sweep): the default pure C kernels, then the Thumb-1 loops.
+  // M0 (binary conv sweep only, weights from flash): the default pure C kernels, then the Thumb-1 loops.
   ['microbit', 'microbit', '', M0_CHECKS],
   ['microbit with Thumb-1 loops', 'microbit', '-DBB_KERNELS_ASM=1', M0_CHECKS],
 ];

@@ -14,6 +14,7 @@
 #include "bb_hal.h"
 #include "uart_print.h"
 #include "bb_kernels.h"
+#include "bb_requant.h"
 #include "bb_timing.h"
 
 typedef struct {
@@ -132,6 +133,91 @@ static uint32_t run_one(const shape_t *s, bb_fc_fn fc, conv_fn conv, const uint8
     return bb_timing_elapsed(t0);
 }
 
+/*
+ * Binary GRU on subset-sum tables (bb_gru_b1, speed builds) against bb_gru over the bit-serial
+ * bb_dot_b1: inputs of 1–13 values and 50, 97 (one table chunk is 48), 1–7 units (3–21 rows),
+ * 1–3 steps, both output modes, any shifts, activations half at −128.
+ */
+static void gru_sweep_b1(void)
+{
+    uint32_t bad = 0;
+    static int32_t scratch[6u * 8u + 4u];
+    static const uint32_t lens[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 50, 97};
+    for (uint32_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        for (uint32_t u = 1; u <= 7u; u += 1u + (lens[li] > 13u ? 2u : 0u)) {
+            const uint32_t in_len = lens[li], steps = 1u + rnd() % 3u;
+            const uint32_t in_stride = ((in_len + 31u) / 32u) * 4u, rec_stride = 4u;
+            static int32_t p_in[4][21], p_rec[4][21];
+            for (uint32_t r = 0; r < 3u * u; r++) {
+                p_in[0][r] = (int32_t)(rnd() % 2001u) - 1000;
+                p_in[1][r] = (int32_t)(rnd() % 41u) - 20;
+                p_in[2][r] = (int32_t)(0x40000000u + rnd() % 0x40000000u);
+                p_in[3][r] = (int32_t)(rnd() % 24u) - 14; /* −14 … 9: both requant branches and saturation */
+                p_rec[0][r] = (int32_t)(rnd() % 2001u) - 1000;
+                p_rec[1][r] = (int32_t)(rnd() % 11u) - 5;
+                p_rec[2][r] = (int32_t)(0x40000000u + rnd() % 0x40000000u);
+                p_rec[3][r] = (int32_t)(rnd() % 24u) - 14;
+            }
+#if W_MAX
+            for (uint32_t i = 0; i < 3u * u * in_stride + 3u * u * rec_stride; i++) g_w[i] = (uint8_t)rnd();
+            const uint8_t *w = g_w;
+#else
+            const uint8_t *w = __bb_bench_flash_weights + 4u * (rnd() % 1024u); /* any bit patterns */
+#endif
+            const bb_gru_params_t gp = {
+                .steps = steps,
+                .in_len = in_len,
+                .units = u,
+                .in_zp = (int32_t)(rnd() % 256u) - 128,
+                .return_sequences = rnd() & 1u,
+                .w_in = w,
+                .in_stride = in_stride,
+                .in_ch = {p_in[0], p_in[1], p_in[2], p_in[3]},
+                .w_rec = w + 3u * u * in_stride,
+                .rec_stride = rec_stride,
+                .rec_ch = {p_rec[0], p_rec[1], p_rec[2], p_rec[3]},
+            };
+            for (uint32_t i = 0; i < steps * in_len; i++) g_in[i] = (int8_t)(rnd() & 1u ? 0x80u : rnd());
+            bb_gru_b1(&gp, g_in, g_out, scratch);
+            bb_gru(&gp, g_in, g_ref, scratch, bb_dot_b1);
+            const uint32_t n = gp.return_sequences ? steps * u : u;
+            for (uint32_t i = 0; i < n; i++) bad += g_out[i] != g_ref[i];
+        }
+    }
+    bb_print("CHECK gru_sweep b1 ");
+    bb_print_u32(bad);
+    bb_print("\n");
+}
+
+/*
+ * bb_requant32 (every kernel's requantiser) and the binary kernels' forms (bb_requant32_b1, _wide,
+ * and _s16 on accumulators that fit int16), their 32-bit branches compiled for this core, against
+ * the exact int64 form saturated as bb_requant32 documents: every shift, accumulators small and
+ * large, both ends of the multiplier range, and ±1 around powers of two.
+ */
+static void requant_sweep(void)
+{
+    uint32_t bad = 0;
+    for (uint32_t i = 0; i < 20000u; i++) {
+        const uint32_t kind = i & 3u;
+        int32_t acc = kind == 0u   ? (int32_t)rnd()
+                      : kind == 1u ? (int32_t)(rnd() % 4001u) - 2000
+                      : kind == 2u ? (int32_t)(rnd() % 400001u) - 200000
+                                   : (int32_t)((1u << (rnd() % 31u)) + (rnd() % 3u) - 1u) * ((rnd() & 1u) ? 1 : -1);
+        const int32_t mult = i % 7u == 0u ? (int32_t)0x7FFFFFFF : i % 11u == 0u ? 0x40000000 : (int32_t)(0x40000000u + rnd() % 0x40000000u);
+        const int32_t shift = (int32_t)(i % 62u) - 31;
+        const int64_t e = bb_requant(acc, mult, shift);
+        const int32_t want = e > 0x7FFFFF00 ? 0x7FFFFF00 : e < -0x7FFFFF00 ? -0x7FFFFF00 : (int32_t)e;
+        bad += bb_requant32(acc, mult, shift) != want;
+        bad += bb_requant32_b1(acc, mult, shift) != want;
+        bad += bb_requant32_wide(acc, mult, shift) != want;
+        if (bb_fits_s16(acc)) bad += bb_requant32_s16(acc, mult, shift) != want;
+    }
+    bb_print("CHECK requant32 all ");
+    bb_print_u32(bad);
+    bb_print("\n");
+}
+
 void bb_main(void)
 {
     bb_hal_init();
@@ -226,34 +312,48 @@ void bb_main(void)
         bb_print_u32(bad);
         bb_print("\n");
     }
-#if W_MAX
     /* Convolutions through the runner's entry points against bb_conv_generic over the portable
      * reference: row lengths 1–65 (every length mod 4), kernel widths 1–5, 'same' padding,
-     * strides 1–2, 1 or 3 input rows, 1–9 output channels (partial channel blocks). */
+     * strides 1–2, 1 or 3 input rows (kernel height 1, or 3 over padded rows), 1–9 output channels
+     * (partial channel blocks), multipliers below 0.5 and (binary layers' per-channel scales) above.
+     * The M0 (binary only: its own conv kernel; the other widths run its fc kernels, swept above) reads
+     * its weights from flash (any bits, Σw unrelated to them: both sides use the same). */
     for (uint32_t vi = 1; vi < sizeof variants / sizeof variants[0]; vi++) {
         const variant_t *v = &variants[vi];
+#if !W_MAX
+        if (v->bits != 1u) continue; /* flash rows have nonzero padding, which the int8 conv reads (bb_conv1d_s8); the M0's other convs are its fc kernels */
+#endif
         uint32_t bad = 0;
         for (uint32_t in_c = 1; in_c <= 13u; in_c += 3u) {
             for (uint32_t k = 1; k <= 5u; k += 2u) {
                 for (uint32_t n_out = 1; n_out <= 9u; n_out += 4u) {
-                    for (uint32_t mode = 0; mode < 8u; mode++) {
-                        const uint32_t row_len = k * in_c, stride = ((row_len * v->bits + 31u) / 32u) * 4u;
+                    for (uint32_t mode = 0; mode < 12u; mode++) {
+                        /* mode 8–11: kernel 3 rows high over 3 input rows, one padded row above and below */
+                        const uint16_t kh = mode & 8u ? 3u : 1u, pad_t = kh == 3u ? 1u : 0u;
+                        const uint32_t row_len = kh * k * in_c, stride = ((row_len * v->bits + 31u) / 32u) * 4u;
                         const uint16_t in_w = 20, sw = (uint16_t)(1u + (mode & 1u)), pad = (uint16_t)(mode & 2u ? k / 2u : 0u);
-                        const uint16_t in_h = mode & 4u ? 3u : 1u, sh = in_h == 1u ? 1u : 2u, out_h = (uint16_t)((in_h - 1u) / sh + 1u);
+                        const uint16_t in_h = mode & 12u ? 3u : 1u, sh = in_h == 1u || kh == 3u ? 1u : 2u;
+                        const uint16_t out_h = (uint16_t)((in_h + 2u * pad_t - kh) / sh + 1u);
                         const uint16_t out_w = (uint16_t)((in_w + 2u * pad - k) / sw + 1u);
-                        const bb_conv_params_t p = {in_h, in_w, (uint16_t)in_c, out_h, out_w, (uint16_t)n_out, 1, (uint16_t)k, sh, sw, 0, pad, stride};
+                        const bb_conv_params_t p = {in_h, in_w, (uint16_t)in_c, out_h, out_w, (uint16_t)n_out, kh, (uint16_t)k, sh, sw, pad_t, pad, stride};
                         const bb_act_params_t act = {(int32_t)(rnd() % 256u) - 128, (int32_t)(rnd() % 256u) - 128, -128 + (int32_t)(rnd() % 100u), 127};
                         const bb_chan_params_t ch = {g_bias, g_wsum, g_mult, g_shift};
                         for (uint32_t i = 0; i < n_out; i++) { /* mostly scales that spread the outputs over int8; now and then any */
-                            const int any = rnd() % 16u == 0u;
-                            g_bias[i] = any ? (int32_t)(rnd() % 200001u) - 100000 : (int32_t)(rnd() % 4001u) - 2000;
+                            const uint32_t kind = rnd() % 16u; /* 0: any; 1–4: multiplier 0.25–4 (binary layers); else < 0.25 */
+                            g_bias[i] = kind == 0u ? (int32_t)(rnd() % 200001u) - 100000 : (int32_t)(rnd() % 4001u) - 2000;
                             g_mult[i] = (int32_t)(0x40000000u + rnd() % 0x40000000u);
-                            g_shift[i] = any ? (int32_t)(rnd() % 62u) - 31 : -2 - (int32_t)(rnd() % 8u);
+                            g_shift[i] = kind == 0u ? (int32_t)(rnd() % 62u) - 31 : kind <= 4u ? -1 + (int32_t)(rnd() % 4u) : -2 - (int32_t)(rnd() % 8u);
                         }
+#if W_MAX
+                        const uint8_t *cw = g_w;
                         fill_weights(g_w, n_out, row_len, stride, v->bits);
+#else
+                        const uint8_t *cw = __bb_bench_flash_weights + 4u * (rnd() % 1024u);
+                        for (uint32_t i = 0; i < n_out; i++) g_wsum[i] = (int32_t)(rnd() % 41u) - 20;
+#endif
                         for (uint32_t i = 0; i < (uint32_t)in_h * in_w * in_c; i++) g_in[i] = (int8_t)(rnd() & 1u ? 0x80u : rnd());
-                        v->conv(&p, &act, &ch, g_in, g_w, g_out, g_scratch);
-                        bb_conv_generic(&p, &act, &ch, g_in, g_w, g_ref, g_scratch, v->ref, row_len);
+                        v->conv(&p, &act, &ch, g_in, cw, g_out, g_scratch);
+                        bb_conv_generic(&p, &act, &ch, g_in, cw, g_ref, g_scratch, v->ref, row_len);
                         for (uint32_t i = 0; i < (uint32_t)out_h * out_w * n_out; i++) bad += g_out[i] != g_ref[i];
                     }
                 }
@@ -265,7 +365,8 @@ void bb_main(void)
         bb_print_u32(bad);
         bb_print("\n");
     }
-#endif
+    gru_sweep_b1();
+    requant_sweep();
     bb_print("DONE ");
     bb_print_u32(overhead);
     bb_print("\n");

@@ -45,7 +45,9 @@ export interface LayerWork {
   kernelH: number;
   /**
    * A one-row conv the M4's blocked binary kernel takes when its weights are 1-bit (firmware
-   * bb_conv_b1.c: kh = 1, 4 ≤ row ≤ 256, ≥ 4 filters, every requant shift < −1); false otherwise.
+   * bb_conv_b1.c: kh = 1, 4 ≤ row ≤ 256, ≥ 4 filters; any requant shift since 2026-12-07, when
+   * multipliers ≥ 0.25 — what binary layers' scales give — stopped sending it to the per-position
+   * kernel); false otherwise.
    */
   rowBlockable: boolean;
 }
@@ -135,12 +137,7 @@ export function layerWork(blob: ParsedBlob, model?: IntegerModel): LayerWork[] {
       weightBits: WEIGHTED.has(l.op) ? l.weightBits : null,
       kernelH: l.op === 'conv2d' || l.op === 'depthwiseConv2d' ? l.kernel[0] : 1,
       rowBlockable:
-        l.op === 'conv2d' &&
-        l.kernel[0] === 1 &&
-        l.a.rowLen >= 4 &&
-        l.a.rowLen <= 256 &&
-        l.a.nRows >= 4 &&
-        l.a.shift.every((s) => s < -1),
+        l.op === 'conv2d' && l.kernel[0] === 1 && l.a.rowLen >= 4 && l.a.rowLen <= 256 && l.a.nRows >= 4,
       ...workOf(l),
     };
   });
