@@ -37,9 +37,12 @@ bb_kstatus_t bb_gru(const bb_gru_params_t *p, const int8_t *in, int8_t *out, voi
         const int8_t *x = in + t * p->in_len;
         for (uint32_t r = 0; r < 3u * u; r++) {
             const int32_t ax = p->in_ch.bias[r] - p->in_zp * p->in_ch.wsum[r] + dot(x, p->w_in + r * p->in_stride, p->in_len);
-            px[r] = bb_sat16(bb_requant(ax, p->in_ch.mult[r], p->in_ch.shift[r]));
+            /* bb_requant32_b1: bb_requant's value for every shift (saturated far outside int16), in
+             * 32-bit steps where it fits: the gates' Q3.12 multipliers often have shift >= -1, which
+             * bb_requant took through 64-bit shifts (libgcc calls on the M0) on all 6·units rows a step. */
+            px[r] = bb_sat16(bb_requant32_b1(ax, p->in_ch.mult[r], p->in_ch.shift[r]));
             const int32_t ah = p->rec_ch.bias[r] + dot(h, p->w_rec + r * p->rec_stride, u);
-            ph[r] = bb_sat16(bb_requant(ah, p->rec_ch.mult[r], p->rec_ch.shift[r]));
+            ph[r] = bb_sat16(bb_requant32_b1(ah, p->rec_ch.mult[r], p->rec_ch.shift[r]));
         }
         bb_gru_gates(px, ph, h, u);
         if (p->return_sequences)
