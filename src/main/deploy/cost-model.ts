@@ -16,7 +16,7 @@ import type { LayerWork } from './layer-work';
  * from many layer sizes while the board's own runs fix the level (clock, memory wait states,
  * an optimised kernel the defaults did not see).
  *
- * The defaults come from `npm run bench -- deploy --fit-defaults` (bench/_deploy-fit.ts): 462
+ * The defaults come from `npm run bench -- deploy --fit-defaults` (bench/_deploy-fit.ts): 532
  * single-layer models per board of every kernel and width (conv1d 16–128 steps × 3–32 channels,
  * kernel 3–7, 4–64 filters; 3×3 and 5×5 conv2d up to 28×28×16 with 1–32 filters; dense 30–2048
  * inputs × 4–64 outputs; GRUs of 2–64 steps with 2–32 units; pools, ReLU) run on virtual:m4 and
@@ -24,9 +24,14 @@ import type { LayerWork } from './layer-work';
  * and gru rows were refitted on 2026-12-07 with the loop-work term (without it a 4-filter 3×3 conv on a 28×28
  * image measured +65 % over its estimate on the M4, the gesture model's 5-unit GRU +64–77 %); the
  * other rows are the fit of earlier that day (after the kernel rewrites of 2026-12-05/06), which
- * the current sweep still finds within a few points. Convs with a one-row kernel
- * (`conv2d_kh1`: every conv1d), the M4's blocked binary conv (`conv2d_b1_blocked`) and taller
- * convs (im2col per position) have separate rows (costKernel). They are
+ * the current sweep still finds within a few points. After the binary kernels of 2026-12-07 the
+ * 1-bit rows of the kernels they changed were refitted (`--bits 1`, with 70 binary-shaped 1-bit
+ * layers added to the sweep: M4 conv2d_b1_blocked; M0 conv2d and conv2d_kh1, the table path) and
+ * the new binary kernels got rows (conv2d_b1_mask, dense_b1_short, gru_b1); the others' 1-bit rows
+ * run unchanged code and kept theirs (gru/1 only calibrates 1-bit GRUs profiled before gru_b1).
+ * Convs with a one-row kernel (`conv2d_kh1`: every conv1d), the M4's blocked binary conv
+ * (`conv2d_b1_blocked`), the M0's binary mask conv (`conv2d_b1_mask`) and taller convs (im2col
+ * per position) have separate rows (costKernel). They are
  * instruction counts; a real board reports cycles, so its first profile calibrates s.
  */
 export type Coeffs = readonly [a: number, b: number, c: number, d?: number];
