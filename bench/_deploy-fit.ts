@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- deploy --fit-defaults [--per-kernel N] [--boards virtual:m4,virtual:m0]
- *   [--ops conv2d,gru] [--raw FILE] [--json]`
+ *   [--ops conv2d,gru] [--bits 1] [--raw FILE] [--json]`
  *
  * Refits the cost model's default coefficients (src/main/deploy/cost-model.ts): single-layer models
  * of every kernel and weight width, sized like real layers (conv1d of 16–128 steps × 3–32 channels,
@@ -13,8 +13,9 @@
  * by least squares on relative error (each row divided by its measurement), per kernel × width ×
  * board; d only for the kernels with loop work (convs, GRU: layer-work.ts). Prints the fitted tables
  * (ready to paste into cost-model.ts), and for each kernel/width the median and worst relative
- * error of the fit and of the current defaults. `--ops` measures only those ops (the others'
- * rows are not refitted).
+ * error of the fit and of the current defaults. `--ops` measures only those ops, `--bits` only
+ * those weight widths (the others' rows are not refitted; ops without weights count as width 8).
+ * 1-bit layers also get binarySpecs(), shaped and scaled like real binary layers.
  */
 import { writeFileSync } from 'node:fs';
 import { boardManager } from '../src/main/device/board-manager';
@@ -24,7 +25,7 @@ import { costKernel, cpuFamily, defaultEstimate } from '../src/main/deploy/cost-
 import { layerWork, type LayerWork } from '../src/main/deploy/layer-work';
 import { readBlob } from '../src/main/engine/blob-reader';
 import { writeBlob } from '../src/main/engine/blob-writer';
-import { measuredLayerModel, Rng, type RandomOp } from '../src/main/engine/random-model';
+import { measuredLayerModel, Rng, type LayerSize, type RandomOp } from '../src/main/engine/random-model';
 import type { WeightBits } from '../src/shared/quant/integer-model';
 
 function arg(name: string, dflt: string): string {
@@ -35,12 +36,60 @@ function arg(name: string, dflt: string): string {
 interface Spec {
   op: RandomOp;
   shape: number[];
-  size: { filters?: number; kernel?: number; units?: number };
+  size: LayerSize;
   /**
    * Set the first channel's requant shift to −1 (a multiplier in [¼, ½)), as a real first layer with
    * binary weights often has: the M4's blocked binary conv does not take such a layer.
    */
   shiftMinus1?: boolean;
+  /** Every channel's requant shift, cycled (measuredLayerModel's `shifts`). */
+  shifts?: number[];
+}
+
+/**
+ * 1-bit layers shaped and scaled like real binary ones, on top of specs(): since 2026-12-07 the
+ * firmware runs them on kernels of their own (bb_conv_b1.c's M0 mask conv for few filters, the M4's
+ * blocked conv with its any-shift position loop, bb_gru_b1, bb_fc_b1_short for rows of ≤ 8 inputs).
+ * Per-channel shifts of −1 and 0 (multipliers ¼–1, what a ±1 weight's scale gives: the gesture
+ * model's binary conv has −1/0) where specs() has the random model's −2 to −4; few-filter conv1d
+ * like the gesture model's (6 filters, kernel 3, stride 2 on 6 channels); few-filter 3×3 convs;
+ * dense layers of 2–8 inputs; short GRUs of few units.
+ */
+function binarySpecs(rng: Rng, n: number): Spec[] {
+  const out: Spec[] = [];
+  const shifts = () => Array.from({ length: 8 }, () => rng.pick([-1, -1, -1, 0]));
+  for (let i = 0; i < 2 * n; i++)
+    out.push({
+      op: 'conv1d',
+      shape: [rng.pick([32, 64, 119, 128]), rng.pick([1, 3, 6, 6, 9, 16])],
+      size: {
+        filters: rng.pick([2, 3, 4, 5, 6, 6, 8, 12, 16, 32]),
+        kernel: rng.pick([3, 3, 5]),
+        stride: rng.pick([1, 2]),
+      },
+      shifts: shifts(),
+    });
+  for (let i = 0; i < n; i++)
+    out.push({
+      op: 'conv2d',
+      shape: [rng.int(6, 28), rng.int(6, 28), rng.pick([1, 1, 2, 3, 4])],
+      size: { filters: rng.pick([1, 2, 4, 6, 8, 12, 16]), kernel: 3, stride: rng.pick([1, 2]) },
+      shifts: shifts(),
+    });
+  for (let i = 0; i < n; i++)
+    out.push({
+      op: 'dense',
+      shape: [rng.int(2, 8)],
+      size: { filters: rng.pick([1, 2, 3, 4, 6, 8, 10, 16, 32]) },
+      shifts: shifts(),
+    });
+  for (let i = 0; i < n; i++)
+    out.push({
+      op: 'gru',
+      shape: [rng.pick([8, 16, 29, 29, 48]), rng.pick([2, 3, 6, 6, 9])],
+      size: { units: rng.pick([2, 3, 4, 5, 5, 6, 8]) },
+    });
+  return out;
 }
 
 /** Layer shapes per op, drawn from the ranges real HAR / keyword / MNIST-sized models use. */
@@ -171,6 +220,7 @@ export async function fitDefaults(): Promise<void> {
   const perKernel = Number(arg('per-kernel', '14'));
   const boards = arg('boards', 'virtual:m4,virtual:m0').split(',');
   const only = arg('ops', '').split(',').filter(Boolean);
+  const onlyBits = arg('bits', '').split(',').filter(Boolean).map(Number);
   const ctx = createAppContext({ dbPath: ':memory:', shell: 'cli' });
   const weightedOps: RandomOp[] = ['conv1d', 'conv2d', 'depthwiseConv2d', 'dense', 'gru'];
   const plainOps: RandomOp[] = ['maxPool1d', 'avgPool1d', 'maxPool2d', 'avgPool2d', 'relu'];
@@ -199,14 +249,20 @@ export async function fitDefaults(): Promise<void> {
             all.push({ s, bits, seed: all.length + 1 });
       for (const op of plainOps)
         for (const s of specs(rng, op, perKernel)) all.push({ s, bits: 8, seed: all.length + 1 });
+      // After the others (their shapes and seeds stay those of earlier sweeps), from their own stream.
+      for (const s of binarySpecs(new Rng(11), perKernel)) all.push({ s, bits: 1, seed: all.length + 1 });
       // Every op draws its shapes and seeds: with --ops the chosen ones are the same layers as in a full run.
-      const jobs = all.filter(({ s }) => only.length === 0 || only.includes(s.op));
+      const jobs = all.filter(
+        ({ s, bits }) =>
+          (only.length === 0 || only.includes(s.op)) && (onlyBits.length === 0 || onlyBits.includes(bits)),
+      );
       const t0 = Date.now();
       for (const { s, bits, seed } of jobs) {
         const model = measuredLayerModel(seed, s.op, bits, s.shape, {
           size: s.size,
           maxOutputBytes: conn.client.maxPayload - 64 - 8 * 4,
           ...(s.shiftMinus1 ? { firstShift: -1 } : {}),
+          ...(s.shifts ? { shifts: s.shifts } : {}),
         });
         const blob = writeBlob(model);
         const parsed = readBlob(blob);
@@ -232,6 +288,7 @@ export async function fitDefaults(): Promise<void> {
           rowLen: parsed.layers[0]!.a?.rowLen ?? 0,
           nRows: parsed.layers[0]!.a?.nRows ?? 0,
           inLen: parsed.inShape.reduce((p, q) => p * q, 1),
+          spec: s,
         });
         byKey.set(key, list);
       }

@@ -4,8 +4,10 @@
 // small MNIST model's first conv (3×3, stride 2, 4 filters on the 28×28 image: the im2col gather
 // per position, shared by only 4 outputs, measured +65 % / +93 % over the estimate without the
 // loop-work term on the M4 at W8 / W4) and the gesture model's GRU (29 steps, 5 units: +64 % on the
-// M4, +74 % on the M0). Each must be within the profile's flag threshold (±25 %): a fresh board's
-// first profile should not flag a layer the model knows.
+// M4, +74 % on the M0), and the gesture model's 1-bit layers on the binary kernels of 2026-12-07
+// (conv 119×6 k3/2 6 filters, GRU 29×6 5 units, dense 5→2: the defaults before them said −38 % to
+// +31 %, the dense on the M0 −70 %). Each must be within the profile's flag threshold (±25 %): a
+// fresh board's first profile should not flag a layer the model knows.
 import { describe, expect, it } from 'vitest';
 import { costKernel, defaultEstimate, deviation, FLAG_THRESHOLD } from '../../src/main/deploy/cost-model';
 import { layerWork } from '../../src/main/deploy/layer-work';
@@ -26,6 +28,8 @@ interface Case {
   shape: number[];
   size: LayerSize;
   firstShift?: number;
+  /** Every channel's requant shift (measuredLayerModel's `shifts`): −1/0 as a binary layer's scales give. */
+  shifts?: number[];
 }
 
 const CASES: Case[] = [
@@ -58,13 +62,27 @@ const CASES: Case[] = [
     size: { filters: 4, kernel: 3, stride: 2, padding: 'valid' },
   })),
   // The gesture model's GRU (gesture-cnn-gru after its conv and pool): 29 steps × 6 features, 5 units.
-  ...([8, 4] as const).map((bits): Case => ({
+  // 1-bit: bb_gru_b1 on subset-sum tables (gru_b1).
+  ...([8, 4, 1] as const).map((bits): Case => ({
     name: `${bits}-bit GRU 29×6, 5 units`,
     op: 'gru',
     bits,
     shape: [29, 6],
     size: { units: 5, returnSequences: false },
   })),
+  // The gesture model's universal-s1 conv (119 × 6 window, kernel 3, stride 2, 6 filters, with its
+  // trained layer's shifts): the M4's blocked kernel on two blocks of four rows at its any-shift
+  // position loop, the M0's mask conv (6 rows × 5 words).
+  {
+    name: '1-bit conv1d 119×6, k3 stride 2, 6 filters, shifts −1/0',
+    op: 'conv1d',
+    bits: 1,
+    shape: [119, 6],
+    size: { filters: 6, kernel: 3, stride: 2, padding: 'valid' },
+    shifts: [-1, 0, -1, -1, -1, -1],
+  },
+  // Its head: dense 5 → 2, bb_fc_b1_short on both cores (dense_b1_short).
+  { name: '1-bit dense 5→2', op: 'dense', bits: 1, shape: [5], size: { filters: 2 }, shifts: [2, 2] },
 ];
 
 describe.skipIf(unavailable !== null).each([{ spec: 'virtual:m4' }, { spec: 'virtual:m0' }])(
@@ -78,6 +96,7 @@ describe.skipIf(unavailable !== null).each([{ spec: 'virtual:m4' }, { spec: 'vir
         size: c.size,
         maxOutputBytes: conn.client.maxPayload - 96,
         ...(c.firstShift !== undefined ? { firstShift: c.firstShift } : {}),
+        ...(c.shifts ? { shifts: c.shifts } : {}),
       });
       const blob = writeBlob(model);
       const [w] = layerWork(readBlob(blob), model);

@@ -21,7 +21,7 @@ function oneLayer(
   shape: number[],
   bits: 1 | 2 | 4 | 8,
   seed = 3,
-  size: { kernel?: number } = {},
+  size: { kernel?: number; filters?: number; units?: number; stride?: number } = {},
 ) {
   const rng = new Rng(seed);
   const input = { scale: 0.05, zeroPoint: 0 };
@@ -163,6 +163,7 @@ describe('cost model', () => {
       macs: 30_000,
       kernelH: 3,
       rowBlockable: false,
+      rowMaskable: false,
       ...layer,
       work: 30_000,
       outputs: 1200,
@@ -227,7 +228,7 @@ describe('cost kernels', () => {
     const { model, parsed } = oneLayer('conv1d', [40, 6], 1);
     const [w] = layerWork(parsed, model);
     expect(w!.kernelH).toBe(1);
-    const blockable = { ...w!, rowBlockable: true, weightBits: 1 };
+    const blockable = { ...w!, rowBlockable: true, rowMaskable: false, weightBits: 1 };
     expect(costKernel('cortex-m4', blockable)).toBe('conv2d_b1_blocked');
     expect(costKernel('cortex-m0', blockable)).toBe('conv2d_kh1');
     expect(costKernel('cortex-m4', { ...blockable, rowBlockable: false })).toBe('conv2d_kh1');
@@ -249,8 +250,60 @@ describe('cost kernels', () => {
     ];
     const cal = calibrate('cortex-m4', history);
     expect(cal.factors.get('conv2d_b1_blocked/1')!.scale).toBeCloseTo(2, 9);
-    const l = { index: 0, name: 'c', op: 'conv1d', macs: 30_000, ...row, kernelH: 1, loopWork: 0 };
+    const l = {
+      index: 0,
+      name: 'c',
+      op: 'conv1d',
+      macs: 30_000,
+      ...row,
+      kernelH: 1,
+      loopWork: 0,
+      rowMaskable: false,
+    };
     expect(estimateLayer('cortex-m4', { ...l, rowBlockable: true }, cal).source).toBe('calibrated');
     expect(estimateLayer('cortex-m4', { ...l, rowBlockable: false }, cal).source).toBe('default');
+  });
+
+  it('1-bit layers follow the binary kernels the firmware picks', () => {
+    // The gesture model's conv (6 filters, rows of 3 × 6 = 18: 6 × 5 mask words) runs the M0's mask conv.
+    const gesture = oneLayer('conv1d', [119, 6], 1, 3, { filters: 6, kernel: 3, stride: 2 });
+    const [g] = layerWork(gesture.parsed, gesture.model);
+    expect(g!.rowMaskable).toBe(true);
+    expect(costKernel('cortex-m0', g!)).toBe('conv2d_b1_mask');
+    expect(costKernel('cortex-m4', g!)).toBe('conv2d_b1_blocked');
+    expect(costKernel('cortex-m0', { ...g!, weightBits: 8 })).toBe('conv2d_kh1');
+    // 32 filters (> 16) keep the per-position tables; so do 16 filters of 5 words (80 > 64).
+    const wide = oneLayer('conv1d', [64, 6], 1, 3, { filters: 32, kernel: 5 });
+    expect(layerWork(wide.parsed, wide.model)[0]!.rowMaskable).toBe(false);
+    const long = oneLayer('conv1d', [64, 6], 1, 3, { filters: 16, kernel: 3 });
+    expect(layerWork(long.parsed, long.model)[0]!.rowMaskable).toBe(false);
+    expect(costKernel('cortex-m0', layerWork(wide.parsed, wide.model)[0]!)).toBe('conv2d_kh1');
+    // Any kernel height: a 3×3 conv of 4 filters on one channel (3 words) too.
+    const img = oneLayer('conv2d', [12, 12, 1], 1, 3, { filters: 4, kernel: 3 });
+    const [c2] = layerWork(img.parsed, img.model);
+    expect(costKernel('cortex-m0', c2!)).toBe('conv2d_b1_mask');
+    expect(costKernel('cortex-m4', c2!)).toBe('conv2d');
+    // Dense rows of ≤ 8 inputs: bb_fc_b1_short on both cores.
+    const fc = oneLayer('dense', [5], 1, 3, { filters: 2 });
+    const [d] = layerWork(fc.parsed, fc.model);
+    expect(costKernel('cortex-m4', d!)).toBe('dense_b1_short');
+    expect(costKernel('cortex-m0', d!)).toBe('dense_b1_short');
+    expect(costKernel('cortex-m0', { ...d!, weightBits: 8 })).toBe('dense');
+    const fc9 = oneLayer('dense', [9], 1, 3, { filters: 2 });
+    expect(costKernel('cortex-m0', layerWork(fc9.parsed, fc9.model)[0]!)).toBe('dense');
+    expect(costKernel('cortex-m0', { kernel: 'dense', weightBits: 1 })).toBe('dense');
+  });
+
+  it('a 1-bit GRU is gru_b1, its loop work counts the subset-sum tables; old gru/1 rows do not calibrate it', () => {
+    const { model, parsed } = oneLayer('gru', [29, 6], 1, 3, { units: 5 });
+    const [w] = layerWork(parsed, model);
+    expect(costKernel('cortex-m4', w!)).toBe('gru_b1');
+    expect(costKernel('cortex-m0', { ...w!, weightBits: 8 })).toBe('gru');
+    // 29 steps × (5 units + 0.6 + 0.5 × (1 + 1) bytes + 0.1 × 5 × 2).
+    expect(w!.loopWork).toBeCloseTo(29 * (5 + 0.6 + 1 + 1), 9);
+    const old: MeasuredLayer = { runId: 1, ...w!, costKernel: 'gru', counts: 200_000 };
+    const cal = calibrate('cortex-m4', [old]);
+    expect(cal.factors.has('gru/1')).toBe(true);
+    expect(estimateLayer('cortex-m4', w!, cal).source).toBe('default');
   });
 });

@@ -16,7 +16,7 @@ import type { LayerWork } from './layer-work';
  * from many layer sizes while the board's own runs fix the level (clock, memory wait states,
  * an optimised kernel the defaults did not see).
  *
- * The defaults come from `npm run bench -- deploy --fit-defaults` (bench/_deploy-fit.ts): 462
+ * The defaults come from `npm run bench -- deploy --fit-defaults` (bench/_deploy-fit.ts): 532
  * single-layer models per board of every kernel and width (conv1d 16–128 steps × 3–32 channels,
  * kernel 3–7, 4–64 filters; 3×3 and 5×5 conv2d up to 28×28×16 with 1–32 filters; dense 30–2048
  * inputs × 4–64 outputs; GRUs of 2–64 steps with 2–32 units; pools, ReLU) run on virtual:m4 and
@@ -24,9 +24,14 @@ import type { LayerWork } from './layer-work';
  * and gru rows were refitted on 2026-12-07 with the loop-work term (without it a 4-filter 3×3 conv on a 28×28
  * image measured +65 % over its estimate on the M4, the gesture model's 5-unit GRU +64–77 %); the
  * other rows are the fit of earlier that day (after the kernel rewrites of 2026-12-05/06), which
- * the current sweep still finds within a few points. Convs with a one-row kernel
- * (`conv2d_kh1`: every conv1d), the M4's blocked binary conv (`conv2d_b1_blocked`) and taller
- * convs (im2col per position) have separate rows (costKernel). They are
+ * the current sweep still finds within a few points. After the binary kernels of 2026-12-07 the
+ * 1-bit rows of the kernels they changed were refitted (`--bits 1`, with 70 binary-shaped 1-bit
+ * layers added to the sweep: M4 conv2d_b1_blocked; M0 conv2d and conv2d_kh1, the table path) and
+ * the new binary kernels got rows (conv2d_b1_mask, dense_b1_short, gru_b1); the others' 1-bit rows
+ * run unchanged code and kept theirs (gru/1 only calibrates 1-bit GRUs profiled before gru_b1).
+ * Convs with a one-row kernel (`conv2d_kh1`: every conv1d), the M4's blocked binary conv
+ * (`conv2d_b1_blocked`), the M0's binary mask conv (`conv2d_b1_mask`) and taller convs (im2col
+ * per position) have separate rows (costKernel). They are
  * instruction counts; a real board reports cycles, so its first profile calibrates s.
  */
 export type Coeffs = readonly [a: number, b: number, c: number, d?: number];
@@ -45,7 +50,7 @@ const ARMV7M: KernelTable = {
     4: [370, 1.43, 42.2, 4.44],
     8: [139, 1.53, 48.3, 2.91],
   },
-  conv2d_b1_blocked: { 1: [2270, 0.73, 25.5] },
+  conv2d_b1_blocked: { 1: [1537, 0.68, 32.8] },
   dense: { 1: [323, 0.84, 44.2], 2: [239, 1.4, 43.6], 4: [244, 1.56, 33.5], 8: [156, 1.53, 50.5] },
   depthwiseConv2d: {
     1: [1035, 32.52, 97.8],
@@ -59,6 +64,8 @@ const ARMV7M: KernelTable = {
     4: [101, 3.44, 12.8, 492.03],
     8: [251, 4.57, 15, 447.19],
   },
+  gru_b1: { 1: [304, 0, 0, 361.93] },
+  dense_b1_short: { 1: [214, 2.27, 42.1] },
   maxPool2d: { any: [254, 12.17, 92.6] },
   avgPool2d: { any: [394, 5.96, 90.1] },
   relu: { any: [0, 44.92, 0] },
@@ -67,13 +74,13 @@ const ARMV7M: KernelTable = {
 
 const ARMV6M: KernelTable = {
   conv2d: {
-    1: [165, 2.97, 66.8, 13.2],
+    1: [0, 2.67, 26.8, 16.11],
     2: [1783, 3.8, 141, 8.77],
     4: [180, 3.86, 141.1, 8.25],
     8: [251, 4.98, 122.2, 5.74],
   },
   conv2d_kh1: {
-    1: [748, 2.86, 80.7, 22.31],
+    1: [324, 2.68, 58.2, 26.65],
     2: [0, 3.63, 129.8, 13.36],
     4: [631, 3.97, 141, 8.13],
     8: [180, 4.9, 128, 3.85],
@@ -91,6 +98,9 @@ const ARMV6M: KernelTable = {
     4: [0, 7.08, 15.2, 916.12],
     8: [358, 6.75, 28.3, 939.85],
   },
+  gru_b1: { 1: [0, 0.38, 17.7, 542.31] },
+  dense_b1_short: { 1: [248, 2.37, 91.6] },
+  conv2d_b1_mask: { 1: [477, 3.4, 78.5, 6.43] },
   maxPool2d: { any: [373, 15.44, 184.7] },
   avgPool2d: { any: [666, 6.68, 182.4] },
   relu: { any: [6, 115.48, 0] },
@@ -105,26 +115,55 @@ export function cpuFamily(cpu: string): 'armv6m' | 'armv7m' {
 /**
  * The cost model's kernel on `cpu`: a conv whose kernel is one row high (every conv1d, a 1×k
  * conv2d) runs straight from the input (`conv2d_kh1`), a taller one gathers an im2col column per
- * output position first (`conv2d`), at up to twice the cost per output. On the M4, 1-bit one-row
- * convs that qualify run the blocked kernel that expands four rows' masks once per layer
- * (`conv2d_b1_blocked`, ~30–45 instructions per output where the others take 60–120). Each gets
- * its own defaults and calibration. A layer without the fields counts as a tall conv.
+ * output position first (`conv2d`), at up to twice the cost per output. 1-bit layers follow the
+ * binary kernels of the speed builds (firmware bb_model_runner.c, bb_conv_b1.c, bb_fc_b1*.c):
+ * - on the M4, one-row convs that qualify run the blocked kernel that expands four rows' masks once
+ *   per layer (`conv2d_b1_blocked`, ~30–45 instructions per output where the others take 60–120);
+ * - on the M0, convs of any height whose rows' lane masks fit one block (LayerWork.rowMaskable:
+ *   ≤ 16 filters, filters × ⌈row/4⌉ ≤ 64) run the mask kernel (`conv2d_b1_mask`: the column read
+ *   once per position, every row ANDed against it four lanes at a time); the others keep the
+ *   per-position subset-sum tables (`conv2d_kh1` / `conv2d`);
+ * - dense rows of ≤ 8 inputs (work ≤ 8 × outputs) run `bb_fc_b1_short` on both cores
+ *   (`dense_b1_short`: one weight byte per row, no four-row passes or tables per call);
+ * - GRUs run `bb_gru_b1` (`gru_b1`: each step's products on subset-sum tables of x and h, whose
+ *   loop work counts the tables: layer-work.ts GRU_B1_*). A 1-bit GRU stored as `gru` (profiled
+ *   before this kernel, its loop work steps × units) calibrates `gru/1`, which nothing estimates.
+ * Each gets its own defaults and calibration. A layer without the fields counts as a tall conv
+ * (and a dense layer without work and outputs as `dense`).
  */
 export function costKernel(
   cpu: string,
-  l: { kernel: string; weightBits?: number | null; kernelH?: number | null; rowBlockable?: boolean },
+  l: {
+    kernel: string;
+    weightBits?: number | null;
+    kernelH?: number | null;
+    rowBlockable?: boolean;
+    rowMaskable?: boolean;
+    work?: number;
+    outputs?: number;
+  },
 ): string {
-  if (l.kernel !== 'conv2d' || l.kernelH !== 1) return l.kernel;
-  return cpuFamily(cpu) === 'armv7m' && l.weightBits === 1 && l.rowBlockable === true
-    ? 'conv2d_b1_blocked'
-    : 'conv2d_kh1';
+  const m4 = cpuFamily(cpu) === 'armv7m';
+  if (l.kernel === 'dense')
+    return l.weightBits === 1 &&
+      l.outputs !== undefined &&
+      l.outputs > 0 &&
+      (l.work ?? Infinity) <= 8 * l.outputs
+      ? 'dense_b1_short'
+      : 'dense';
+  if (l.kernel === 'gru') return l.weightBits === 1 ? 'gru_b1' : 'gru';
+  if (l.kernel !== 'conv2d') return l.kernel;
+  if (!m4 && l.weightBits === 1 && l.rowMaskable === true) return 'conv2d_b1_mask';
+  if (l.kernelH !== 1) return 'conv2d';
+  return m4 && l.weightBits === 1 && l.rowBlockable === true ? 'conv2d_b1_blocked' : 'conv2d_kh1';
 }
 
 export function defaultCoeffs(cpu: string, kernel: string, bits: number | null): Coeffs {
   const table = cpuFamily(cpu) === 'armv6m' ? ARMV6M : ARMV7M;
   const row =
     table[kernel] ??
-    (kernel === 'conv2d_b1_blocked' ? table.conv2d_kh1 : undefined) ??
+    (kernel === 'conv2d_b1_blocked' || kernel === 'conv2d_b1_mask' ? table.conv2d_kh1 : undefined) ??
+    (kernel === 'gru_b1' ? table.gru : undefined) ??
     (kernel.startsWith('conv2d') ? table.conv2d! : table.dense!);
   const key = (bits === null ? 'any' : String(bits)) as '1' | '2' | '4' | '8' | 'any';
   return row[key] ?? row.any ?? row['8'] ?? [150, 2, 100];
@@ -133,7 +172,7 @@ export function defaultCoeffs(cpu: string, kernel: string, bits: number | null):
 export function defaultEstimate(
   cpu: string,
   l: Pick<LayerWork, 'kernel' | 'weightBits' | 'work' | 'outputs'> &
-    Partial<Pick<LayerWork, 'kernelH' | 'rowBlockable'>> & {
+    Partial<Pick<LayerWork, 'kernelH' | 'rowBlockable' | 'rowMaskable'>> & {
       costKernel?: string | null;
       loopWork?: number | null;
     },

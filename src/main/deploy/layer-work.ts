@@ -36,6 +36,8 @@ export interface LayerWork {
    *   With 4-bit weights each dot product's last `n mod 8` inputs run a per-element loop (bb_dot_s4:
    *   a word of 8 nibbles at a time before), ~1/64 of a unit-step each: a GRU of 6 features and
    *   5 units runs every MAC there.
+   *   With 1-bit weights (bb_gru_b1: products on subset-sum tables) the step also builds the tables
+   *   of x and h and reads them per row byte: see GRU_B1_STEP and the two weights after it.
    */
   loopWork: number;
   /**
@@ -50,6 +52,13 @@ export interface LayerWork {
    * kernel); false otherwise.
    */
   rowBlockable: boolean;
+  /**
+   * A conv the M0's binary mask kernel takes when its weights are 1-bit (firmware bb_conv_b1.c,
+   * bb_conv_b1_swar, speed builds since 2026-12-07: any kernel height, rows of ≤ 128 inputs, ≤ 16
+   * filters and filters × ⌈row/4⌉ ≤ 64, so that every row's lane masks fit one block); the others
+   * run the per-position subset-sum tables. False otherwise.
+   */
+  rowMaskable: boolean;
 }
 
 const WEIGHTED = new Set(['conv2d', 'depthwiseConv2d', 'dense', 'gru']);
@@ -61,8 +70,26 @@ export const CONV_TAP_COPIES = 4;
 /** A 4-bit dot product's tail input (past its last whole word of 8), in GRU unit-steps. */
 export const GRU_S4_TAIL_STEPS = 1 / 64;
 
-/** A GRU's `loopWork` (see LayerWork): steps × units, plus the 4-bit dot products' tails. */
+/**
+ * A 1-bit GRU's step (bb_gru_b1, speed builds since 2026-12-07) beyond its units' gates and
+ * requantisation, in unit-steps: a fixed part, the subset-sum tables built from x and h (one pair of
+ * 16-entry tables per weight byte of a row: ⌈in/8⌉ + ⌈units/8⌉), and each of the 3·units rows' table
+ * reads per weight byte, ~0.1 unit-steps a byte. Fitted on the sweep's 1-bit GRUs (bench/_deploy-fit.ts:
+ * with these weights one d fits both boards within 5 %, where steps × units alone left 24 % on the M4).
+ */
+export const GRU_B1_STEP = 0.6;
+export const GRU_B1_TABLE_BYTE = 0.5;
+export const GRU_B1_ROW_BYTE = 0.1;
+
+/**
+ * A GRU's `loopWork` (see LayerWork): steps × units, plus the 4-bit dot products' tails, or with
+ * 1-bit weights the subset-sum tables and their reads (GRU_B1_*).
+ */
 function gruLoopWork(steps: number, inputs: number, units: number, weightBits: number): number {
+  if (weightBits === 1) {
+    const bytes = Math.ceil(inputs / 8) + Math.ceil(units / 8);
+    return steps * (units + GRU_B1_STEP + GRU_B1_TABLE_BYTE * bytes + GRU_B1_ROW_BYTE * units * bytes);
+  }
   const tails = weightBits === 4 ? 3 * units * ((inputs % 8) + (units % 8)) : 0;
   return steps * (units + tails * GRU_S4_TAIL_STEPS);
 }
@@ -126,6 +153,12 @@ function workOf(l: BlobLayer): { macs: number; work: number; outputs: number; lo
   }
 }
 
+/** Rows that fit the M0 binary mask conv's one block (firmware BB_B1S_MAX_WORDS, _MAX_ROWS, _MASK_WORDS). */
+function maskable(rowLen: number, rows: number): boolean {
+  const words = Math.ceil(rowLen / 4);
+  return rowLen >= 1 && words <= 32 && rows <= 16 && rows * words <= 64;
+}
+
 export function layerWork(blob: ParsedBlob, model?: IntegerModel): LayerWork[] {
   return blob.layers.map((l, i) => {
     const named = model?.layers[i];
@@ -138,6 +171,7 @@ export function layerWork(blob: ParsedBlob, model?: IntegerModel): LayerWork[] {
       kernelH: l.op === 'conv2d' || l.op === 'depthwiseConv2d' ? l.kernel[0] : 1,
       rowBlockable:
         l.op === 'conv2d' && l.kernel[0] === 1 && l.a.rowLen >= 4 && l.a.rowLen <= 256 && l.a.nRows >= 4,
+      rowMaskable: l.op === 'conv2d' && maskable(l.a.rowLen, l.a.nRows),
       ...workOf(l),
     };
   });

@@ -296,7 +296,9 @@ export function randomModel(
  * output would not fit one INFER reply (`maxOutputBytes`), a flatten and a one-output int8 dense
  * head follow so the board answers with one byte; only layer 0's counts matter. `firstShift`
  * overrides the first channel's requant shift (−1: a multiplier in [¼, ½), as a real first layer
- * with binary weights often has).
+ * with binary weights often has); `shifts` sets every channel's shift, channel c to shifts[c mod
+ * length] (−1 and 0: multipliers of ¼ to 1, what binary layers' per-channel scales give), after which
+ * `firstShift` still applies.
  */
 export function measuredLayerModel(
   seed: number,
@@ -307,11 +309,17 @@ export function measuredLayerModel(
     size?: LayerSize;
     maxOutputBytes?: number;
     firstShift?: number;
+    shifts?: readonly number[];
   } = {},
 ): IntegerModel {
   const rng = new Rng(seed);
   const input = { scale: 0.05, zeroPoint: rng.int(-10, 10) };
   const l = randomLayer(rng, op, bits, shape, input, 'l0', opts.size ?? {});
+  const sh = opts.shifts;
+  if (sh?.length && 'requant' in l.layer) {
+    const s = l.layer.requant.shift;
+    for (let c = 0; c < s.length; c++) s[c] = sh[c % sh.length]!;
+  }
   if (opts.firstShift !== undefined && 'requant' in l.layer) l.layer.requant.shift[0] = opts.firstShift;
   const n = l.shape.reduce((a, b) => a * b, 1);
   if (n <= (opts.maxOutputBytes ?? Infinity))
