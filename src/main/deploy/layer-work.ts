@@ -33,9 +33,8 @@ export interface LayerWork {
    *   a gather per position shared by only 4 outputs).
    * - a GRU (bb_gru.c): time steps × units, each step's 6·units dot-product calls with their
    *   requantisation and the units' gate arithmetic; outputs are that only with return_sequences.
-   *   With 4-bit weights each dot product's last `n mod 8` inputs run a per-element loop (bb_dot_s4:
-   *   a word of 8 nibbles at a time before), ~1/64 of a unit-step each: a GRU of 6 features and
-   *   5 units runs every MAC there.
+   *   (A 4-bit dot product's last `n mod 8` inputs had a per-element loop of their own until
+   *   2026-12-07 and a term here; bb_dot_s4 now adds them at fixed shifts, and the term fitted to 0.)
    *   With 1-bit weights (bb_gru_b1: products on subset-sum tables) the step also builds the tables
    *   of x and h and reads them per row byte: see GRU_B1_STEP and the two weights after it.
    */
@@ -67,9 +66,6 @@ const WEIGHTED = new Set(['conv2d', 'depthwiseConv2d', 'dense', 'gru']);
 export const CONV_POSITION_COPIES = 40;
 /** Byte copies one gathered kernel tap costs beyond its in_c bytes (the tap loop, bounds checks). */
 export const CONV_TAP_COPIES = 4;
-/** A 4-bit dot product's tail input (past its last whole word of 8), in GRU unit-steps. */
-export const GRU_S4_TAIL_STEPS = 1 / 64;
-
 /**
  * A 1-bit GRU's step (bb_gru_b1, speed builds since 2026-12-07) beyond its units' gates and
  * requantisation, in unit-steps: a fixed part, the subset-sum tables built from x and h (one pair of
@@ -82,16 +78,15 @@ export const GRU_B1_TABLE_BYTE = 0.5;
 export const GRU_B1_ROW_BYTE = 0.1;
 
 /**
- * A GRU's `loopWork` (see LayerWork): steps × units, plus the 4-bit dot products' tails, or with
- * 1-bit weights the subset-sum tables and their reads (GRU_B1_*).
+ * A GRU's `loopWork` (see LayerWork): steps × units, or with 1-bit weights also the subset-sum
+ * tables and their reads (GRU_B1_*).
  */
 function gruLoopWork(steps: number, inputs: number, units: number, weightBits: number): number {
   if (weightBits === 1) {
     const bytes = Math.ceil(inputs / 8) + Math.ceil(units / 8);
     return steps * (units + GRU_B1_STEP + GRU_B1_TABLE_BYTE * bytes + GRU_B1_ROW_BYTE * units * bytes);
   }
-  const tails = weightBits === 4 ? 3 * units * ((inputs % 8) + (units % 8)) : 0;
-  return steps * (units + tails * GRU_S4_TAIL_STEPS);
+  return steps * units;
 }
 
 /**
