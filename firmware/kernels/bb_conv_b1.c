@@ -344,24 +344,7 @@ static void bb_conv_b1_swar(const bb_conv_params_t *p, const bb_act_params_t *ac
             const int32_t y0 = (int32_t)(oy * p->sh) - (int32_t)p->pad_t;
             for (uint32_t ox = 0; ox < p->out_w; ox++) {
                 const int32_t x0 = (int32_t)(ox * p->sw) - (int32_t)p->pad_l;
-                const int inside = y0 >= 0 && x0 >= 0 && y0 + (int32_t)p->kh <= (int32_t)p->in_h && x0 + (int32_t)p->kw <= (int32_t)p->in_w;
-                const uint32_t at = ((uint32_t)y0 * p->in_w + (uint32_t)x0) * tap;
-                const int8_t *col;
-                if (inside && p->kh == 1u && at + len <= in_bytes) {
-                    col = in + at;
-                } else {
-                    int8_t *dst = scratch;
-                    for (uint32_t ky = 0; ky < p->kh; ky++) {
-                        const int32_t y = y0 + (int32_t)ky;
-                        for (uint32_t kx = 0; kx < p->kw; kx++, dst += tap) {
-                            const int32_t x = x0 + (int32_t)kx;
-                            const int in_img = y >= 0 && x >= 0 && y < (int32_t)p->in_h && x < (int32_t)p->in_w;
-                            const int8_t *src = in + ((uint32_t)y * p->in_w + (uint32_t)x) * tap;
-                            for (uint32_t i = 0; i < tap; i++) dst[i] = in_img ? src[i] : (int8_t)act->in_zp;
-                        }
-                    }
-                    col = scratch;
-                }
+                const int8_t *col = bb_conv_column(p, in, in_bytes, len, y0, x0, (int8_t)act->in_zp, scratch);
                 const int32_t sall = (int32_t)bb_b1s_column(col, len, xw);
                 bb_b1s_sums(xw, m, nw, rows, sp);
                 int8_t *o = out + (oy * p->out_w + ox) * p->out_c + c;

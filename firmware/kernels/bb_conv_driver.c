@@ -27,27 +27,7 @@ bb_kstatus_t bb_conv_generic(const bb_conv_params_t *p, const bb_act_params_t *a
         const int32_t y0 = (int32_t)(oy * p->sh) - (int32_t)p->pad_t;
         for (uint32_t ox = 0; ox < p->out_w; ox++) {
             const int32_t x0 = (int32_t)(ox * p->sw) - (int32_t)p->pad_l;
-            const int inside = y0 >= 0 && x0 >= 0 && y0 + (int32_t)p->kh <= (int32_t)p->in_h && x0 + (int32_t)p->kw <= (int32_t)p->in_w;
-            const int8_t *col;
-            const uint32_t at = ((uint32_t)y0 * p->in_w + (uint32_t)x0) * tap;
-            if (inside && p->kh == 1u && at + in_len <= in_bytes) {
-                col = in + at;
-            } else {
-                int8_t *dst = scratch;
-                for (uint32_t ky = 0; ky < p->kh; ky++) {
-                    const int32_t y = y0 + (int32_t)ky;
-                    for (uint32_t kx = 0; kx < p->kw; kx++, dst += tap) {
-                        const int32_t x = x0 + (int32_t)kx;
-                        if (y < 0 || x < 0 || y >= (int32_t)p->in_h || x >= (int32_t)p->in_w) {
-                            for (uint32_t i = 0; i < tap; i++) dst[i] = (int8_t)act->in_zp;
-                        } else {
-                            const int8_t *src = in + ((uint32_t)y * p->in_w + (uint32_t)x) * tap;
-                            for (uint32_t i = 0; i < tap; i++) dst[i] = src[i];
-                        }
-                    }
-                }
-                col = scratch;
-            }
+            const int8_t *col = bb_conv_column(p, in, in_bytes, in_len, y0, x0, (int8_t)act->in_zp, scratch);
             const bb_kstatus_t st = fc(act, ch, col, in_len, w, p->row_stride, p->out_c, out + (oy * p->out_w + ox) * p->out_c);
             if (st != BB_KOK) return st;
         }

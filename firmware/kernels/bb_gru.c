@@ -7,9 +7,9 @@ uint32_t bb_gru_get_buffer_size(uint32_t units)
     return 4u * 6u * units + ((units + 3u) & ~3u);
 }
 
-static int32_t bb_sat16(int64_t v)
+static int32_t bb_sat16(int32_t v)
 {
-    return v < -32768 ? -32768 : v > 32767 ? 32767 : (int32_t)v;
+    return v < -32768 ? -32768 : v > 32767 ? 32767 : v;
 }
 
 /* One step's gates from the gate inputs px, ph (Q3.12, [3u] each): h ← the new state. */
@@ -25,6 +25,29 @@ static inline __attribute__((always_inline)) void bb_gru_gates(const int32_t *px
     }
 }
 
+/*
+ * Gate row r's input from its product x·w_in[r] (bb_gru_x) and from h·w_rec[r] (bb_gru_h), Q3.12.
+ * bb_requant32_b1 is bb_requant's value at every shift once saturated to int16 (it saturates far
+ * outside it), in 32-bit steps where it fits: the gates' Q3.12 multipliers often have shift >= -1,
+ * which bb_requant took through 64-bit shifts (libgcc calls on the M0), and on the M0 without a
+ * 64-bit multiply while the accumulator fits 16 bits.
+ */
+static inline __attribute__((always_inline)) int32_t bb_gru_x(const bb_gru_params_t *p, uint32_t r, int32_t xw)
+{
+    return bb_sat16(bb_requant32_b1(p->in_ch.bias[r] - p->in_zp * p->in_ch.wsum[r] + xw, p->in_ch.mult[r], p->in_ch.shift[r]));
+}
+
+static inline __attribute__((always_inline)) int32_t bb_gru_h(const bb_gru_params_t *p, uint32_t r, int32_t hw)
+{
+    return bb_sat16(bb_requant32_b1(p->rec_ch.bias[r] + hw, p->rec_ch.mult[r], p->rec_ch.shift[r]));
+}
+
+/* The state to out[t·units…]: after every step with return_sequences, else once after the last (t = 0). */
+static inline __attribute__((always_inline)) void bb_gru_emit(const int8_t *h, int8_t *out, uint32_t t, uint32_t u)
+{
+    for (uint32_t j = 0; j < u; j++) out[t * u + j] = h[j];
+}
+
 /* docs/integer-arithmetic.md § GRU; mirrors gru() in src/main/engine/reference.ts line for line. */
 bb_kstatus_t bb_gru(const bb_gru_params_t *p, const int8_t *in, int8_t *out, void *scratch, bb_dot_fn dot)
 {
@@ -36,20 +59,13 @@ bb_kstatus_t bb_gru(const bb_gru_params_t *p, const int8_t *in, int8_t *out, voi
     for (uint32_t t = 0; t < p->steps; t++) {
         const int8_t *x = in + t * p->in_len;
         for (uint32_t r = 0; r < 3u * u; r++) {
-            const int32_t ax = p->in_ch.bias[r] - p->in_zp * p->in_ch.wsum[r] + dot(x, p->w_in + r * p->in_stride, p->in_len);
-            /* bb_requant32_b1: bb_requant's value for every shift (saturated far outside int16), in
-             * 32-bit steps where it fits: the gates' Q3.12 multipliers often have shift >= -1, which
-             * bb_requant took through 64-bit shifts (libgcc calls on the M0) on all 6·units rows a step. */
-            px[r] = bb_sat16(bb_requant32_b1(ax, p->in_ch.mult[r], p->in_ch.shift[r]));
-            const int32_t ah = p->rec_ch.bias[r] + dot(h, p->w_rec + r * p->rec_stride, u);
-            ph[r] = bb_sat16(bb_requant32_b1(ah, p->rec_ch.mult[r], p->rec_ch.shift[r]));
+            px[r] = bb_gru_x(p, r, dot(x, p->w_in + r * p->in_stride, p->in_len));
+            ph[r] = bb_gru_h(p, r, dot(h, p->w_rec + r * p->rec_stride, u));
         }
         bb_gru_gates(px, ph, h, u);
-        if (p->return_sequences)
-            for (uint32_t j = 0; j < u; j++) out[t * u + j] = h[j];
+        if (p->return_sequences) bb_gru_emit(h, out, t, u);
     }
-    if (!p->return_sequences)
-        for (uint32_t j = 0; j < u; j++) out[j] = h[j];
+    if (!p->return_sequences) bb_gru_emit(h, out, 0u, u);
     return BB_KOK;
 }
 
@@ -58,10 +74,7 @@ bb_kstatus_t bb_gru(const bb_gru_params_t *p, const int8_t *in, int8_t *out, voi
  * Binary weights (speed builds): bb_gru over bb_dot_b1, bit-identical, faster. A step's 3·units
  * products of x and of h come from bb_b1_matvec first (subset-sum tables built once per vector and
  * shared by the rows, where bb_dot_b1 ran a bit-serial loop per row), into px and ph, which the row
- * loop turns into gate inputs in place. Their requantisation is bb_requant32_b1: the same value once
- * saturated to int16 (bb_requant32 saturates far outside it), without 64-bit shifts, and on the M0
- * without a 64-bit multiply while the accumulator fits 16 bits. (bb_gru keeps bb_requant: its cost
- * is what the int8/4/2-bit latency model was fitted on.)
+ * loop turns into gate inputs in place (bb_gru_x, bb_gru_h, as bb_gru).
  */
 bb_kstatus_t bb_gru_b1(const bb_gru_params_t *p, const int8_t *in, int8_t *out, void *scratch)
 {
@@ -74,17 +87,13 @@ bb_kstatus_t bb_gru_b1(const bb_gru_params_t *p, const int8_t *in, int8_t *out, 
         bb_b1_matvec(in + t * p->in_len, p->in_len, p->w_in, p->in_stride, 3u * u, px);
         bb_b1_matvec(h, u, p->w_rec, p->rec_stride, 3u * u, ph);
         for (uint32_t r = 0; r < 3u * u; r++) {
-            const int32_t ax = p->in_ch.bias[r] - p->in_zp * p->in_ch.wsum[r] + px[r];
-            px[r] = bb_sat16(bb_requant32_b1(ax, p->in_ch.mult[r], p->in_ch.shift[r]));
-            const int32_t ah = p->rec_ch.bias[r] + ph[r];
-            ph[r] = bb_sat16(bb_requant32_b1(ah, p->rec_ch.mult[r], p->rec_ch.shift[r]));
+            px[r] = bb_gru_x(p, r, px[r]);
+            ph[r] = bb_gru_h(p, r, ph[r]);
         }
         bb_gru_gates(px, ph, h, u);
-        if (p->return_sequences)
-            for (uint32_t j = 0; j < u; j++) out[t * u + j] = h[j];
+        if (p->return_sequences) bb_gru_emit(h, out, t, u);
     }
-    if (!p->return_sequences)
-        for (uint32_t j = 0; j < u; j++) out[j] = h[j];
+    if (!p->return_sequences) bb_gru_emit(h, out, 0u, u);
     return BB_KOK;
 }
 #endif

@@ -147,6 +147,35 @@ bb_kstatus_t bb_fc_b1_c(const bb_act_params_t *act, const bb_chan_params_t *ch, 
 uint32_t bb_conv_get_buffer_size(const bb_conv_params_t *p);
 static inline uint32_t bb_conv_row_len(const bb_conv_params_t *p) { return (uint32_t)p->kh * p->kw * p->in_c; }
 /*
+ * The column of the output position whose top-left tap is (y0, x0) (negative in the padding): len
+ * entries read in place when they are contiguous in the input (a one-row kernel fully inside, len bytes
+ * readable there), else the receptive field gathered into scratch with in_zp in the padded taps.
+ * in_bytes = in_h·in_w·in_c.
+ */
+static inline __attribute__((always_inline)) const int8_t *bb_conv_column(const bb_conv_params_t *p, const int8_t *in,
+                                                                          uint32_t in_bytes, uint32_t len, int32_t y0,
+                                                                          int32_t x0, int8_t in_zp, int8_t *scratch)
+{
+    const uint32_t tap = p->in_c;
+    const int inside = y0 >= 0 && x0 >= 0 && y0 + (int32_t)p->kh <= (int32_t)p->in_h && x0 + (int32_t)p->kw <= (int32_t)p->in_w;
+    const uint32_t at = ((uint32_t)y0 * p->in_w + (uint32_t)x0) * tap;
+    if (inside && p->kh == 1u && at + len <= in_bytes) return in + at;
+    int8_t *dst = scratch;
+    for (uint32_t ky = 0; ky < p->kh; ky++) {
+        const int32_t y = y0 + (int32_t)ky;
+        for (uint32_t kx = 0; kx < p->kw; kx++, dst += tap) {
+            const int32_t x = x0 + (int32_t)kx;
+            if (y < 0 || x < 0 || y >= (int32_t)p->in_h || x >= (int32_t)p->in_w) {
+                for (uint32_t i = 0; i < tap; i++) dst[i] = in_zp;
+            } else {
+                const int8_t *src = in + ((uint32_t)y * p->in_w + (uint32_t)x) * tap;
+                for (uint32_t i = 0; i < tap; i++) dst[i] = src[i];
+            }
+        }
+    }
+    return scratch;
+}
+/*
  * fc reads in_len column entries: bb_conv_row_len(p), or p->row_stride for int8 weights (zero-
  * padded rows, the blob check guarantees it; the last partial word then needs no scalar tail).
  */

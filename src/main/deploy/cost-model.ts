@@ -103,7 +103,7 @@ const ARMV6M: KernelTable = {
   },
   gru_b1: { 1: [0, 0.38, 17.7, 542.31] },
   dense_b1_short: { 1: [248, 2.37, 91.6] },
-  conv2d_b1_mask: { 1: [477, 3.4, 78.5, 6.43] },
+  conv2d_b1_mask: { 1: [707, 3.53, 85.7, 5.74] },
   maxPool2d: { any: [373, 15.44, 184.7] },
   avgPool2d: { any: [666, 6.68, 182.4] },
   relu: { any: [6, 115.48, 0] },
