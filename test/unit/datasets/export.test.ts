@@ -13,6 +13,25 @@ import { createDatasetsService } from '../../../src/main/datasets/datasets-servi
 import { openStore, type OpenedStore } from '../../../src/main/store/database';
 import { makeHapt, makeMnist, tmpDir } from './fixtures';
 
+/**
+ * A folder of per-class CSV files (flex.csv, punch.csv) like gesture-to-emoji: `recordings` blank-line
+ * separated recordings of `samples` rows each, columns aX (a ramp, sign per class), aY (the recording
+ * index) and aZ (`az(sample, recording)`).
+ */
+function perClassCsv(recordings: number, samples: number, az: (i: number, r: number) => number): string {
+  const dir = tmpDir();
+  for (const [cls, k] of [
+    ['flex', 1],
+    ['punch', -1],
+  ] as const) {
+    const recs = Array.from({ length: recordings }, (_, r) =>
+      Array.from({ length: samples }, (_, i) => `${k * (i + r) * 0.1},${r},${az(i, r)}`).join('\n'),
+    );
+    writeFileSync(path.join(dir, `${cls}.csv`), 'aX,aY,aZ\n' + recs.join('\n\n') + '\n');
+  }
+  return dir;
+}
+
 let store: OpenedStore;
 beforeEach(() => {
   store = openStore(':memory:');
@@ -145,17 +164,8 @@ describe('CSV export', () => {
 
 describe('CSV export → import round trip', () => {
   it('an exported file imports back, with no options, to the same windows: one recording per `window`', async () => {
-    const dir = tmpDir();
     // per-class files like gesture-to-emoji: 4 recordings of 20 samples each, blank-line separated
-    for (const [cls, k] of [
-      ['flex', 1],
-      ['punch', -1],
-    ] as const) {
-      const recs = Array.from({ length: 4 }, (_, r) =>
-        Array.from({ length: 20 }, (_, i) => `${k * (i + r) * 0.1},${r},${(i * r) % 7}`).join('\n'),
-      );
-      writeFileSync(path.join(dir, `${cls}.csv`), 'aX,aY,aZ\n' + recs.join('\n\n') + '\n');
-    }
+    const dir = perClassCsv(4, 20, (i, r) => (i * r) % 7);
     const row = await importDataset(
       store.db,
       ImportInputSchema.parse({
@@ -208,17 +218,8 @@ describe('CSV export → import keeps the split (`split` column)', () => {
   };
 
   it('the same windows land in the same train/val/test; the split column is no channel, and notes and preview say so', async () => {
-    const dir = tmpDir();
     // 2 classes × 8 recordings of 16 samples, each recording its own values
-    for (const [cls, k] of [
-      ['flex', 1],
-      ['punch', -1],
-    ] as const) {
-      const recs = Array.from({ length: 8 }, (_, r) =>
-        Array.from({ length: 16 }, (_, i) => `${k * (i + r) * 0.1},${r},${(i * (r + 1)) % 5}`).join('\n'),
-      );
-      writeFileSync(path.join(dir, `${cls}.csv`), 'aX,aY,aZ\n' + recs.join('\n\n') + '\n');
-    }
+    const dir = perClassCsv(8, 16, (i, r) => (i * (r + 1)) % 5);
     const row = await importDataset(
       store.db,
       ImportInputSchema.parse({ kind: 'csv', path: dir, name: 'g', splitBy: 'session', seed: 7 }),
