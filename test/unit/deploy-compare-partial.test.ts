@@ -6,6 +6,7 @@ import type { ProfileResult } from '../../src/shared/api/deploy';
 import { ModelsRepo } from '../../src/main/store/models-repo';
 import { RunsRepo } from '../../src/main/store/runs-repo';
 import { quantizeVariant, seedFloatModel } from '../integration/helpers/deploy-fixture';
+import { profileRun } from '../support/profile-run';
 
 /**
  * Compare with a profile that ran only part of its split (`bitbench profile --limit 200` on MNIST's
@@ -28,22 +29,9 @@ afterAll(async () => {
 function storeProfile(model: string, windows: number, accuracy: number, splitWindows?: number): void {
   const runs = new RunsRepo(ctx.db);
   const m = new ModelsRepo(ctx.db).byName(model)!;
-  const id = runs.create({
-    kind: 'profile',
-    modelId: m.id,
-    board: 'virtual:m4',
-    boardName: 'qemu-mps2-an386',
-    cpu: 'cortex-m4',
-    counterKind: 'instructions',
-    firmwareVersion: '0.1.0',
-    buildId: 'b1',
-    modelHash: '00112233aabbccdd',
-    datasetName: 'synth',
-    datasetVersion: 1,
-    split: 'test',
-    windowsTotal: windows,
-    config: {},
-  });
+  const id = runs.create(
+    profileRun(m.id, { datasetName: 'synth', datasetVersion: 1, windowsTotal: windows }),
+  );
   runs.finish(id, 'complete', null, {
     board: 'virtual:m4',
     firmware_version: '0.1.0',

@@ -3,6 +3,7 @@ import { createAppContext, type AppContext } from '../../src/main/context';
 import { createDeployService } from '../../src/main/deploy/deploy-service';
 import { currentSchemaVersion } from '../../src/main/store/database';
 import { RunsRepo, type NewRun, type WindowRow } from '../../src/main/store/runs-repo';
+import { profileRun } from '../support/profile-run';
 
 let ctx: AppContext | undefined;
 afterEach(async () => {
@@ -22,23 +23,14 @@ function setup(): { repo: RunsRepo; modelId: number; ctx: AppContext } {
   return { repo: new RunsRepo(ctx.db), modelId, ctx };
 }
 
-const run = (modelId: number, over: Partial<NewRun> = {}): NewRun => ({
-  kind: 'profile',
-  modelId,
-  board: 'virtual:m4',
-  boardName: 'qemu-mps2-an386',
-  cpu: 'cortex-m4',
-  counterKind: 'instructions',
-  firmwareVersion: '0.1.0',
-  buildId: 'b1',
-  modelHash: '00112233aabbccdd',
-  datasetName: 'har',
-  datasetVersion: 2,
-  split: 'test',
-  windowsTotal: 3,
-  config: { record: { x: 1 } },
-  ...over,
-});
+const run = (modelId: number, over: Partial<NewRun> = {}): NewRun =>
+  profileRun(modelId, {
+    datasetName: 'har',
+    datasetVersion: 2,
+    windowsTotal: 3,
+    config: { record: { x: 1 } },
+    ...over,
+  });
 
 const win = (idx: number, over: Partial<WindowRow> = {}): WindowRow => ({
   idx,
