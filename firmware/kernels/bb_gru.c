@@ -48,8 +48,15 @@ static inline __attribute__((always_inline)) void bb_gru_emit(const int8_t *h, i
     for (uint32_t j = 0; j < u; j++) out[t * u + j] = h[j];
 }
 
-/* docs/integer-arithmetic.md § GRU; mirrors gru() in src/main/engine/reference.ts line for line. */
-bb_kstatus_t bb_gru(const bb_gru_params_t *p, const int8_t *in, int8_t *out, void *scratch, bb_dot_fn dot)
+/*
+ * The GRU's steps (docs/integer-arithmetic.md § GRU; mirrors gru() in src/main/engine/reference.ts
+ * line for line). Each gate row's products x·w_in[r] and h·w_rec[r] come from dot, or with
+ * `binary` (speed builds: bb_gru_b1) from bb_b1_matvec into px and ph first: subset-sum tables of
+ * x and of h built once per step and shared by the rows, where bb_dot_b1 ran a bit-serial loop
+ * per row. Both callers pass constants, so each gets only its own path.
+ */
+static inline __attribute__((always_inline)) bb_kstatus_t bb_gru_run(const bb_gru_params_t *p, const int8_t *in, int8_t *out,
+                                                                     void *scratch, bb_dot_fn dot, int binary)
 {
     const uint32_t u = p->units;
     int32_t *px = (int32_t *)scratch;
@@ -58,9 +65,15 @@ bb_kstatus_t bb_gru(const bb_gru_params_t *p, const int8_t *in, int8_t *out, voi
     for (uint32_t j = 0; j < u; j++) h[j] = 0;
     for (uint32_t t = 0; t < p->steps; t++) {
         const int8_t *x = in + t * p->in_len;
+#ifndef BB_KERNELS_SIZE_OPT
+        if (binary) {
+            bb_b1_matvec(x, p->in_len, p->w_in, p->in_stride, 3u * u, px);
+            bb_b1_matvec(h, u, p->w_rec, p->rec_stride, 3u * u, ph);
+        }
+#endif
         for (uint32_t r = 0; r < 3u * u; r++) {
-            px[r] = bb_gru_x(p, r, dot(x, p->w_in + r * p->in_stride, p->in_len));
-            ph[r] = bb_gru_h(p, r, dot(h, p->w_rec + r * p->rec_stride, u));
+            px[r] = bb_gru_x(p, r, binary ? px[r] : dot(x, p->w_in + r * p->in_stride, p->in_len));
+            ph[r] = bb_gru_h(p, r, binary ? ph[r] : dot(h, p->w_rec + r * p->rec_stride, u));
         }
         bb_gru_gates(px, ph, h, u);
         if (p->return_sequences) bb_gru_emit(h, out, t, u);
@@ -69,31 +82,15 @@ bb_kstatus_t bb_gru(const bb_gru_params_t *p, const int8_t *in, int8_t *out, voi
     return BB_KOK;
 }
 
+bb_kstatus_t bb_gru(const bb_gru_params_t *p, const int8_t *in, int8_t *out, void *scratch, bb_dot_fn dot)
+{
+    return bb_gru_run(p, in, out, scratch, dot, 0);
+}
+
 #ifndef BB_KERNELS_SIZE_OPT
-/*
- * Binary weights (speed builds): bb_gru over bb_dot_b1, bit-identical, faster. A step's 3·units
- * products of x and of h come from bb_b1_matvec first (subset-sum tables built once per vector and
- * shared by the rows, where bb_dot_b1 ran a bit-serial loop per row), into px and ph, which the row
- * loop turns into gate inputs in place (bb_gru_x, bb_gru_h, as bb_gru).
- */
+/* Binary weights (speed builds): bb_gru over bb_dot_b1, bit-identical, faster (bb_gru_run). */
 bb_kstatus_t bb_gru_b1(const bb_gru_params_t *p, const int8_t *in, int8_t *out, void *scratch)
 {
-    const uint32_t u = p->units;
-    int32_t *px = (int32_t *)scratch;
-    int32_t *ph = px + 3u * u;
-    int8_t *h = (int8_t *)(ph + 3u * u);
-    for (uint32_t j = 0; j < u; j++) h[j] = 0;
-    for (uint32_t t = 0; t < p->steps; t++) {
-        bb_b1_matvec(in + t * p->in_len, p->in_len, p->w_in, p->in_stride, 3u * u, px);
-        bb_b1_matvec(h, u, p->w_rec, p->rec_stride, 3u * u, ph);
-        for (uint32_t r = 0; r < 3u * u; r++) {
-            px[r] = bb_gru_x(p, r, px[r]);
-            ph[r] = bb_gru_h(p, r, ph[r]);
-        }
-        bb_gru_gates(px, ph, h, u);
-        if (p->return_sequences) bb_gru_emit(h, out, t, u);
-    }
-    if (!p->return_sequences) bb_gru_emit(h, out, 0u, u);
-    return BB_KOK;
+    return bb_gru_run(p, in, out, scratch, 0, 1);
 }
 #endif
