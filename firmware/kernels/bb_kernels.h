@@ -181,6 +181,16 @@ static inline __attribute__((always_inline)) const int8_t *bb_conv_column(const 
  */
 bb_kstatus_t bb_conv_generic(const bb_conv_params_t *p, const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in,
                              const uint8_t *w, int8_t *out, int8_t *scratch, bb_fc_fn fc, uint32_t in_len);
+/*
+ * 4- and 2-bit convolutions with rows of up to 64 inputs (speed builds): weights expanded once per
+ * layer into 16-bit pairs on the stack, every position a pass of pair products (bb_conv_pairs.c).
+ * bits is 4 or 2; BB_KERR_ARG when the layer does not fit (bb_conv_pairs_fits).
+ */
+#ifndef BB_KERNELS_SIZE_OPT
+int bb_conv_pairs_fits(const bb_conv_params_t *p);
+bb_kstatus_t bb_conv_pairs(const bb_conv_params_t *p, const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in,
+                           const uint8_t *w, int8_t *out, int8_t *scratch, uint32_t bits);
+#endif
 #define BB_CONV_DECL(name)                                                                                                 \
     bb_kstatus_t name(const bb_conv_params_t *p, const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, \
                       const uint8_t *w, int8_t *out, int8_t *scratch)

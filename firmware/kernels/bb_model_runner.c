@@ -133,6 +133,18 @@ static bb_status_t bb_run_layer(const bb_layer_t *l, const int8_t *in, int8_t *o
             break;
         }
 #endif
+#if BB_ENGINE_WBITS & 0x08u
+        if (l->bits == 4u) { /* short rows: weights expanded once per layer (bb_conv_pairs.c) */
+            st = bb_conv2d_s4(&p, &act, &ch, in, l->a.w, out, scratch);
+            break;
+        }
+#endif
+#if BB_ENGINE_WBITS & 0x02u
+        if (l->bits == 2u) {
+            st = bb_conv2d_s2(&p, &act, &ch, in, l->a.w, out, scratch);
+            break;
+        }
+#endif
         if (fc) st = bb_conv_generic(&p, &act, &ch, in, l->a.w, out, scratch, fc, l->bits == 8u ? p.row_stride : bb_conv_row_len(&p));
         break;
     }

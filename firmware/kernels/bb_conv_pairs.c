@@ -1,0 +1,194 @@
+#include "bb_kernel_opt.h"
+#include "bb_fc_common.h"
+#if BB_KERNELS_DSP
+#include "bb_simd.h"
+#endif
+
+/* Size builds (BB_KERNELS_SIZE_OPT) keep bb_conv_generic over the fully connected kernels. */
+#ifndef BB_KERNELS_SIZE_OPT
+/*
+ * 4- and 2-bit convolutions with short rows (speed builds, both cores): the weights expanded once
+ * per layer into 16-bit pairs on the stack, each output position a pass of pair products.
+ *
+ * bb_conv_generic runs every output position as a fully connected layer: for packed weights the
+ * fc kernels re-derive each weight from its nibble (or 2-bit field) at every position, and pay a
+ * per-call set-up (the M4's zero-padded row tail, the M0's activation packing and Σx) that rows of
+ * 18 inputs cannot amortise. Seed 000's gesture conv (6 channels, k3 over 6 inputs) ran more
+ * instructions at 4 bits than at 8 on both cores (M4 40,813 against 36,534; M0 101,260 against
+ * 89,528). A convolution reuses every row at every position, so here each row becomes 16-bit pair
+ * words once (row length padded to 4 with zero weights, which the column's padding lanes multiply):
+ *
+ *  - Cortex-M4: word 2j holds weights (4j, 4j + 2) as int16 lanes, word 2j + 1 (4j + 1, 4j + 3), the
+ *    lanes SXTB16 and SXTB16 ROR 8 give of the activation word 4j..4j + 3. The column becomes those
+ *    lane words once per position; per 4 inputs and 4 rows then one LDRD of activations, four LDRD
+ *    of weights (the four rows interleaved by word) and eight SMLAD: ~17 instructions per 16 MACs
+ *    against the int8 kernel's 25 (it sign-extends every weight word at every position).
+ *  - Cortex-M0 (and the host build): word k holds W = w[2k] + 2^16·w[2k + 1] (int32 arithmetic), the
+ *    column word X = x[2k + 1] + 2^16·x[2k]; mod 2^32, X·W = x[2k + 1]·w[2k] + 2^16·(x[2k]·w[2k] +
+ *    x[2k + 1]·w[2k + 1]), so one MULS makes two MACs (bb_fc_pairs_c.c's trick, with signed weights:
+ *    no Σx correction). |x·w| ≤ 128·8 = 1024 (2-bit: 256): over 8 words the low field stays within
+ *    ±8192 and the middle within ±16384, so a sum started at 2^15 holds both without carry into the
+ *    sign and (sum >> 16) is the middle field's total exactly; the loop adds it to the row's sum every
+ *    8 words. Two rows per pass (interleaved by word) share each X load: LDR X + 2 × (LDR W, MULS,
+ *    ADDS) per 4 MACs.
+ *
+ * The sums are Σ w·x exactly, requantised by bb_fc_finish: bit-identical to bb_conv_generic over
+ * bb_fc_s4_ref / bb_fc_s2_ref. Weights are read with bb_weight_at within the row only, so the rows'
+ * padding bits do not matter. Rows of up to BB_CP_MAX_LEN inputs; output channels in blocks of as
+ * many row groups as BB_CP_W_WORDS words hold (each block runs every position, a column read per
+ * block). Stack: 512 B of weights, 128 B of column, 64 B of sums.
+ */
+#define BB_CP_MAX_LEN 64u  /* row inputs, padded to 4 */
+#define BB_CP_W_WORDS 128u /* expanded weights per block of rows */
+#if BB_KERNELS_DSP
+#define BB_CP_GROUP 4u /* rows interleaved by word */
+#else
+#define BB_CP_GROUP 2u
+#endif
+#define BB_CP_MAX_ROWS 16u
+
+int bb_conv_pairs_fits(const bb_conv_params_t *p)
+{
+    const uint32_t lenp = (bb_conv_row_len(p) + 3u) & ~3u;
+    return lenp >= 4u && lenp <= BB_CP_MAX_LEN;
+}
+
+/* A row's weights (len of them, then zeros up to lenp) into lane r of the group of gs rows at g. */
+static void bb_cp_expand(const uint8_t *row, uint32_t len, uint32_t lenp, uint32_t bits, uint32_t *g, uint32_t r, uint32_t gs)
+{
+    for (uint32_t i = 0; i < lenp; i += 4u) {
+        int32_t v[4];
+        for (uint32_t l = 0; l < 4u; l++) v[l] = i + l < len ? bb_weight_at(row, i + l, bits) : 0;
+#if BB_KERNELS_DSP
+        g[(i / 2u) * gs + r] = ((uint32_t)v[0] & 0xFFFFu) | ((uint32_t)v[2] << 16);
+        g[(i / 2u + 1u) * gs + r] = ((uint32_t)v[1] & 0xFFFFu) | ((uint32_t)v[3] << 16);
+#else
+        g[(i / 2u) * gs + r] = (uint32_t)v[0] + ((uint32_t)v[1] << 16);
+        g[(i / 2u + 1u) * gs + r] = (uint32_t)v[2] + ((uint32_t)v[3] << 16);
+#endif
+    }
+}
+
+/* The column's lenp entries as nw = lenp / 2 pair words (the layout above). */
+static inline __attribute__((always_inline)) void bb_cp_column(const int8_t *col, uint32_t lenp, uint32_t *xw)
+{
+#if BB_KERNELS_DSP
+    for (const int8_t *end = col + lenp; col < end; col += 4, xw += 2) {
+        const uint32_t v = bb_ldr_unaligned(col);
+        xw[0] = (uint32_t)bb_sxtb16(v);
+        xw[1] = (uint32_t)bb_sxtb16_ror8(v);
+    }
+#else
+    for (const int8_t *end = col + lenp; col < end; col += 2, xw++) xw[0] = (uint32_t)(int32_t)col[1] + ((uint32_t)(int32_t)col[0] << 16);
+#endif
+}
+
+/*
+ * d[r] = k[r] + Σ w·x for the rows of the group at g (n = 4 or 2 rows interleaved by word; the M0
+ * runs groups of 2 only), nw pair words.
+ */
+static inline __attribute__((always_inline)) void bb_cp_group(const uint32_t *xw, const uint32_t *g, uint32_t nw, const int32_t *k,
+                                                               int32_t *d, const uint32_t n)
+{
+#if BB_KERNELS_DSP
+    const uint32_t *xe = xw + nw;
+    if (n == 4u) {
+        int32_t a0 = k[0], a1 = k[1], a2 = k[2], a3 = k[3];
+        for (; xw < xe; xw += 2, g += 8) {
+            const uint32_t x0 = xw[0], x1 = xw[1];
+            a0 = bb_smlad((int32_t)g[0], (int32_t)x0, a0);
+            a1 = bb_smlad((int32_t)g[1], (int32_t)x0, a1);
+            a2 = bb_smlad((int32_t)g[2], (int32_t)x0, a2);
+            a3 = bb_smlad((int32_t)g[3], (int32_t)x0, a3);
+            a0 = bb_smlad((int32_t)g[4], (int32_t)x1, a0);
+            a1 = bb_smlad((int32_t)g[5], (int32_t)x1, a1);
+            a2 = bb_smlad((int32_t)g[6], (int32_t)x1, a2);
+            a3 = bb_smlad((int32_t)g[7], (int32_t)x1, a3);
+        }
+        d[0] = a0;
+        d[1] = a1;
+        d[2] = a2;
+        d[3] = a3;
+    } else {
+        int32_t a0 = k[0], a1 = k[1];
+        for (; xw < xe; xw += 2, g += 4) {
+            const uint32_t x0 = xw[0], x1 = xw[1];
+            a0 = bb_smlad((int32_t)g[0], (int32_t)x0, a0);
+            a1 = bb_smlad((int32_t)g[1], (int32_t)x0, a1);
+            a0 = bb_smlad((int32_t)g[2], (int32_t)x1, a0);
+            a1 = bb_smlad((int32_t)g[3], (int32_t)x1, a1);
+        }
+        d[0] = a0;
+        d[1] = a1;
+    }
+#else
+    (void)n;
+    int32_t a0 = k[0], a1 = k[1];
+    const uint32_t *xe = xw + nw;
+    while (xw < xe) {
+        const uint32_t *ce = xe - xw > 8 ? xw + 8 : xe;
+        uint32_t s0 = 0x8000u, s1 = 0x8000u;
+        do {
+            const uint32_t x = *xw++;
+            s0 += x * g[0];
+            s1 += x * g[1];
+            g += 2;
+        } while (xw < ce);
+        a0 += (int32_t)s0 >> 16;
+        a1 += (int32_t)s1 >> 16;
+    }
+    d[0] = a0;
+    d[1] = a1;
+#endif
+}
+
+bb_kstatus_t bb_conv_pairs(const bb_conv_params_t *p, const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in,
+                           const uint8_t *w, int8_t *out, int8_t *scratch, uint32_t bits)
+{
+    if (!bb_conv_pairs_fits(p)) return BB_KERR_ARG;
+    const uint32_t len = bb_conv_row_len(p), lenp = (len + 3u) & ~3u, nw = lenp / 2u;
+    const uint32_t in_bytes = (uint32_t)p->in_h * p->in_w * p->in_c;
+    const int32_t zp = act->out_zp, lo = act->act_min, hi = act->act_max;
+    /* Rows per block: whole groups of BB_CP_GROUP within BB_CP_W_WORDS (nw ≤ 32: at least one group). */
+    uint32_t bmax = BB_CP_W_WORDS / nw / BB_CP_GROUP * BB_CP_GROUP;
+    if (bmax > BB_CP_MAX_ROWS) bmax = BB_CP_MAX_ROWS;
+    uint32_t wx[BB_CP_W_WORDS];
+    uint32_t xw[BB_CP_MAX_LEN / 2u];
+    int32_t k0[BB_CP_MAX_ROWS], d[BB_CP_MAX_ROWS];
+    for (uint32_t c = 0; c < p->out_c; c += bmax) {
+        const uint32_t rows = p->out_c - c < bmax ? p->out_c - c : bmax;
+        /*
+         * Groups of BB_CP_GROUP rows; on the M4 a last group of 1–2 rows is a group of 2 (of 3, a
+         * group of 4 with a zero row). The M0's last odd row pairs with a zero row.
+         */
+        const uint32_t full = rows / BB_CP_GROUP * BB_CP_GROUP, rem = rows - full;
+        const uint32_t last = rem == 0u ? 0u : BB_KERNELS_DSP && rem <= 2u ? 2u : BB_CP_GROUP;
+        for (uint32_t r = 0; r < full + last; r++) {
+            const uint32_t gs = r < full ? BB_CP_GROUP : last; /* the row's group size */
+            uint32_t *g = wx + (r < full ? r / BB_CP_GROUP * BB_CP_GROUP : full) * nw;
+            const uint32_t lane = r < full ? r % BB_CP_GROUP : r - full;
+            bb_cp_expand(r < rows ? w + (c + r) * p->row_stride : w, r < rows ? len : 0u, lenp, bits, g, lane, gs);
+            k0[r] = r < rows ? ch->bias[c + r] - act->in_zp * ch->wsum[c + r] : 0;
+        }
+        const int32_t *mult = ch->mult + c, *shift = ch->shift + c;
+        for (uint32_t oy = 0; oy < p->out_h; oy++) {
+            const int32_t y0 = (int32_t)(oy * p->sh) - (int32_t)p->pad_t;
+            int8_t *o = out + oy * p->out_w * p->out_c + c;
+            for (uint32_t ox = 0; ox < p->out_w; ox++, o += p->out_c) {
+                const int32_t x0 = (int32_t)(ox * p->sw) - (int32_t)p->pad_l;
+                /* lenp entries: the receptive field, then lanes whose weights are zero. */
+                bb_cp_column(bb_conv_column(p, in, in_bytes, lenp, y0, x0, (int8_t)act->in_zp, scratch), lenp, xw);
+                for (uint32_t r = 0; r < full; r += BB_CP_GROUP) bb_cp_group(xw, wx + r * nw, nw, k0 + r, d + r, BB_CP_GROUP);
+                if (last) bb_cp_group(xw, wx + full * nw, nw, k0 + full, d + full, last);
+                /* bb_requant32's value (bb_requant32_b1: on the M0 two MULS instead of __aeabi_lmul while |acc| < 2^15). */
+                for (uint32_t r = 0; r < rows; r++) {
+                    int32_t v = bb_requant32_b1(d[r], mult[r], shift[r]) + zp;
+                    v = v < lo ? lo : v;
+                    o[r] = (int8_t)(v > hi ? hi : v);
+                }
+            }
+        }
+    }
+    return BB_KOK;
+}
+#endif
