@@ -38,7 +38,7 @@
  * many row groups as BB_CP_W_WORDS words hold (each block runs every position, a column read per
  * block). Stack: 512 B of weights, 128 B of column, 64 B of sums.
  */
-#define BB_CP_MAX_LEN 64u  /* row inputs, padded to 4 */
+#define BB_CP_MAX_LEN BB_PAIRS_MAX_LEN /* row inputs, padded to 4 */
 #define BB_CP_W_WORDS 128u /* expanded weights per block of rows */
 #if BB_KERNELS_DSP
 #define BB_CP_GROUP 4u /* rows interleaved by word */
@@ -58,7 +58,15 @@ static void bb_cp_expand(const uint8_t *row, uint32_t len, uint32_t lenp, uint32
 {
     for (uint32_t i = 0; i < lenp; i += 4u) {
         int32_t v[4];
-        for (uint32_t l = 0; l < 4u; l++) v[l] = i + l < len ? bb_weight_at(row, i + l, bits) : 0;
+        if (bits == 4u && len >= 4u) {
+            /* Weights i..i + 3 are the low (i % 8 = 0) or high nibbles of one word's bytes. */
+            const uint32_t wd = bb_load_u32(row + (i >> 3) * 4u) >> (i & 4u);
+            for (uint32_t l = 0; l < 4u; l++) v[l] = (int32_t)(wd << (28u - 8u * l)) >> 28;
+            if (i + 4u > len)
+                for (uint32_t l = len - i; l < 4u; l++) v[l] = 0;
+        } else {
+            for (uint32_t l = 0; l < 4u; l++) v[l] = i + l < len ? bb_weight_at(row, i + l, bits) : 0;
+        }
 #if BB_KERNELS_DSP
         g[(i / 2u) * gs + r] = ((uint32_t)v[0] & 0xFFFFu) | ((uint32_t)v[2] << 16);
         g[(i / 2u + 1u) * gs + r] = ((uint32_t)v[1] & 0xFFFFu) | ((uint32_t)v[3] << 16);
@@ -67,6 +75,32 @@ static void bb_cp_expand(const uint8_t *row, uint32_t len, uint32_t lenp, uint32
         g[(i / 2u + 1u) * gs + r] = (uint32_t)v[2] + ((uint32_t)v[3] << 16);
 #endif
     }
+}
+
+/* x[0..len) → pair words xw[0 .. lenp / 2) (lanes past len zero): without reading past x[len − 1]. */
+static void bb_cp_pack(const int8_t *x, uint32_t len, uint32_t *xw)
+{
+    const uint32_t full = len / 4u;
+#if BB_KERNELS_DSP
+    for (uint32_t j = 0; j < full; j++, xw += 2) {
+        const uint32_t v = bb_ldr_unaligned(x + 4u * j);
+        xw[0] = (uint32_t)bb_sxtb16(v);
+        xw[1] = (uint32_t)bb_sxtb16_ror8(v);
+    }
+    if (len > 4u * full) {
+        uint32_t v = 0;
+        for (uint32_t i = 4u * full; i < len; i++) v |= (uint32_t)(uint8_t)x[i] << (8u * (i - 4u * full));
+        xw[0] = (uint32_t)bb_sxtb16(v);
+        xw[1] = (uint32_t)bb_sxtb16_ror8(v);
+    }
+#else
+    for (uint32_t j = 0; j < 2u * full; j++) xw[j] = (uint32_t)(int32_t)x[2u * j + 1u] + ((uint32_t)(int32_t)x[2u * j] << 16);
+    if (len > 4u * full) {
+        const uint32_t i = 4u * full, t = len - i;
+        xw[2u * full] = (t > 1u ? (uint32_t)(int32_t)x[i + 1u] : 0u) + ((uint32_t)(int32_t)x[i] << 16);
+        xw[2u * full + 1u] = t > 2u ? (uint32_t)(int32_t)x[i + 2u] << 16 : 0u;
+    }
+#endif
 }
 
 /* The column's lenp entries as nw = lenp / 2 pair words (the layout above). */
@@ -140,6 +174,67 @@ static inline __attribute__((always_inline)) void bb_cp_group(const uint32_t *xw
     d[0] = a0;
     d[1] = a1;
 #endif
+}
+
+/* Σ w·x over nw pair words of one row (the GRU's gate rows, bb_pairs_matvec). */
+static inline __attribute__((always_inline)) int32_t bb_cp_dot1(const uint32_t *xw, const uint32_t *g, uint32_t nw)
+{
+    const uint32_t *xe = xw + nw;
+#if BB_KERNELS_DSP
+    int32_t a = 0;
+    for (; xw < xe; xw += 2, g += 2) {
+        a = bb_smlad((int32_t)g[0], (int32_t)xw[0], a);
+        a = bb_smlad((int32_t)g[1], (int32_t)xw[1], a);
+    }
+    return a;
+#else
+    int32_t a = 0;
+    while (xw < xe) {
+        const uint32_t *ce = xe - xw > 8 ? xw + 8 : xe;
+        uint32_t s = 0x8000u;
+        do s += *xw++ * *g++;
+        while (xw < ce);
+        a += (int32_t)s >> 16;
+    }
+    return a;
+#endif
+}
+
+uint32_t bb_pairs_expand(const uint8_t *w, uint32_t stride, uint32_t rows, uint32_t len, uint32_t bits, uint32_t *out)
+{
+    const uint32_t lenp = (len + 3u) & ~3u, nw = lenp / 2u;
+    for (uint32_t r = 0; r < rows; r++) bb_cp_expand(w + r * stride, len, lenp, bits, out + r * nw, 0u, 1u);
+    return nw;
+}
+
+/* Σ w·x of one row of 4 pair words (rows of 5–8 inputs: a GRU's short gate rows), x in registers. */
+static inline __attribute__((always_inline)) int32_t bb_cp_dot4(uint32_t x0, uint32_t x1, uint32_t x2, uint32_t x3, const uint32_t *g)
+{
+#if BB_KERNELS_DSP
+    return bb_smlad((int32_t)g[3], (int32_t)x3, bb_smlad((int32_t)g[2], (int32_t)x2, bb_smlad((int32_t)g[1], (int32_t)x1, bb_smlad((int32_t)g[0], (int32_t)x0, 0))));
+#else
+    return (int32_t)(0x8000u + x0 * g[0] + x1 * g[1] + x2 * g[2] + x3 * g[3]) >> 16;
+#endif
+}
+
+void bb_pairs_matvec(const int8_t *x, uint32_t len, const uint32_t *wp, uint32_t rows, int32_t *dot)
+{
+    const uint32_t nw = ((len + 3u) & ~3u) / 2u;
+    uint32_t xw[BB_PAIRS_MAX_LEN / 2u];
+    bb_cp_pack(x, len, xw);
+    if (nw == 4u) {
+        const uint32_t x0 = xw[0], x1 = xw[1], x2 = xw[2], x3 = xw[3];
+        for (int32_t *end = dot + rows; dot < end; dot++, wp += 4) *dot = bb_cp_dot4(x0, x1, x2, x3, wp);
+    } else if (nw == 2u) {
+        const uint32_t x0 = xw[0], x1 = xw[1];
+#if BB_KERNELS_DSP
+        for (int32_t *end = dot + rows; dot < end; dot++, wp += 2) *dot = bb_smlad((int32_t)wp[1], (int32_t)x1, bb_smlad((int32_t)wp[0], (int32_t)x0, 0));
+#else
+        for (int32_t *end = dot + rows; dot < end; dot++, wp += 2) *dot = (int32_t)(0x8000u + x0 * wp[0] + x1 * wp[1]) >> 16;
+#endif
+    } else {
+        for (uint32_t r = 0; r < rows; r++, wp += nw) dot[r] = bb_cp_dot1(xw, wp, nw);
+    }
 }
 
 bb_kstatus_t bb_conv_pairs(const bb_conv_params_t *p, const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in,

@@ -187,6 +187,7 @@ bb_kstatus_t bb_conv_generic(const bb_conv_params_t *p, const bb_act_params_t *a
  * bits is 4 or 2; BB_KERR_ARG when the layer does not fit (bb_conv_pairs_fits).
  */
 #ifndef BB_KERNELS_SIZE_OPT
+#define BB_PAIRS_MAX_LEN 64u /* row inputs (padded to 4) the pair kernels take */
 int bb_conv_pairs_fits(const bb_conv_params_t *p);
 bb_kstatus_t bb_conv_pairs(const bb_conv_params_t *p, const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in,
                            const uint8_t *w, int8_t *out, int8_t *scratch, uint32_t bits);
@@ -241,6 +242,19 @@ bb_kstatus_t bb_gru(const bb_gru_params_t *p, const int8_t *in, int8_t *out, voi
 bb_kstatus_t bb_gru_b1(const bb_gru_params_t *p, const int8_t *in, int8_t *out, void *scratch);
 /* dot[r] = Σ_i w_r[i]·x[i], r < rows: binary rows (row_stride apart) against one int8 vector x[0..n). */
 void bb_b1_matvec(const int8_t *x, uint32_t n, const uint8_t *w, uint32_t stride, uint32_t rows, int32_t *dot);
+#endif
+
+#ifndef BB_KERNELS_SIZE_OPT
+/*
+ * 4/2-bit GRU (speed builds): its gate rows expanded once per call into 16-bit pair words on the
+ * stack (bb_pairs_expand, bb_conv_pairs.c's layout), each step's products from bb_pairs_matvec.
+ * Falls back to bb_gru over bb_dot_s4 / bb_dot_s2 when the rows do not fit.
+ */
+bb_kstatus_t bb_gru_pairs(const bb_gru_params_t *p, const int8_t *in, int8_t *out, void *scratch, uint32_t bits);
+/* rows packed rows (stride apart, len weights each) → pair words at out, ⌈len/4⌉·2 per row; returns that count. */
+uint32_t bb_pairs_expand(const uint8_t *w, uint32_t stride, uint32_t rows, uint32_t len, uint32_t bits, uint32_t *out);
+/* dot[r] = Σ w_r·x for rows expanded by bb_pairs_expand, x[0..len), len ≤ BB_PAIRS_MAX_LEN. */
+void bb_pairs_matvec(const int8_t *x, uint32_t len, const uint32_t *wp, uint32_t rows, int32_t *dot);
 #endif
 
 /* Q15 gates shared with the host: tanh and sigmoid of a Q3.12 value. */

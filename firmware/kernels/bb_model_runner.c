@@ -181,6 +181,12 @@ static bb_status_t bb_run_layer(const bb_layer_t *l, const int8_t *in, int8_t *o
             break;
         }
 #endif
+#if !defined(BB_KERNELS_SIZE_OPT) && (BB_ENGINE_WBITS & 0x0Au)
+        if (l->bits == 4u || l->bits == 2u) { /* rows expanded once per call (bb_gru_pairs) */
+            st = bb_gru_pairs(&gp, in, out, scratch, l->bits);
+            break;
+        }
+#endif
         if (dot) st = bb_gru(&gp, in, out, scratch, dot);
         break;
     }

@@ -314,19 +314,22 @@ void bb_main(void)
     }
     /* Convolutions through the runner's entry points against bb_conv_generic over the portable
      * reference: row lengths 1–65 (every length mod 4), kernel widths 1–5, 'same' padding,
-     * strides 1–2, 1 or 3 input rows (kernel height 1, or 3 over padded rows), 1–9 output channels
+     * strides 1–2, 1 or 3 input rows (kernel height 1, or 3 over padded rows), 1–17 output channels
      * (partial channel blocks), multipliers below 0.5 and (binary layers' per-channel scales) above.
-     * The M0 (binary only: its own conv kernel; the other widths run its fc kernels, swept above) reads
+     * The M0 (binary, 4- and 2-bit: their own conv kernels; int8 runs its fc kernel, swept above) reads
      * its weights from flash (any bits, Σw unrelated to them: both sides use the same). */
+    /* Output channels: partial blocks of 4 (1, 2, 3 left over: the M4's groups of 2 and 4, the M0's odd row) and, for 4/2-bit rows of ≤ 4 inputs, two blocks of rows (bb_conv_pairs.c: 16 per block). */
+    static const uint8_t conv_outs[] = {1, 2, 3, 6, 9, 17};
     for (uint32_t vi = 1; vi < sizeof variants / sizeof variants[0]; vi++) {
         const variant_t *v = &variants[vi];
 #if !W_MAX
-        if (v->bits != 1u) continue; /* flash rows have nonzero padding, which the int8 conv reads (bb_conv1d_s8); the M0's other convs are its fc kernels */
+        if (v->bits == 8u) continue; /* flash rows have nonzero padding, which the int8 conv reads (bb_conv1d_s8) */
 #endif
         uint32_t bad = 0;
         for (uint32_t in_c = 1; in_c <= 13u; in_c += 3u) {
             for (uint32_t k = 1; k <= 5u; k += 2u) {
-                for (uint32_t n_out = 1; n_out <= 9u; n_out += 4u) {
+                for (uint32_t ni = 0; ni < sizeof conv_outs / sizeof conv_outs[0]; ni++) {
+                    const uint32_t n_out = conv_outs[ni];
                     for (uint32_t mode = 0; mode < 12u; mode++) {
                         /* mode 8–11: kernel 3 rows high over 3 input rows, one padded row above and below */
                         const uint16_t kh = mode & 8u ? 3u : 1u, pad_t = kh == 3u ? 1u : 0u;
