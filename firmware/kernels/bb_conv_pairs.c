@@ -20,9 +20,10 @@
  *
  *  - Cortex-M4: word 2j holds weights (4j, 4j + 2) as int16 lanes, word 2j + 1 (4j + 1, 4j + 3), the
  *    lanes SXTB16 and SXTB16 ROR 8 give of the activation word 4j..4j + 3. The column becomes those
- *    lane words once per position; per 4 inputs and 4 rows then one LDRD of activations, four LDRD
- *    of weights (the four rows interleaved by word) and eight SMLAD: ~17 instructions per 16 MACs
- *    against the int8 kernel's 25 (it sign-extends every weight word at every position).
+ *    lane words once per position; per 4 inputs and 4 rows then two loads of activations, eight of
+ *    weights (the four rows interleaved by word) and eight SMLAD: 21 instructions per 16 MACs with
+ *    the loop test, against the int8 kernel's 25 (it sign-extends every weight word at every
+ *    position). A last group of 1–2 rows runs two rows.
  *  - Cortex-M0 (and the host build): word k holds W = w[2k] + 2^16·w[2k + 1] (int32 arithmetic), the
  *    column word X = x[2k + 1] + 2^16·x[2k]; mod 2^32, X·W = x[2k + 1]·w[2k] + 2^16·(x[2k]·w[2k] +
  *    x[2k + 1]·w[2k + 1]), so one MULS makes two MACs (bb_fc_pairs_c.c's trick, with signed weights:
@@ -32,14 +33,21 @@
  *    8 words. Two rows per pass (interleaved by word) share each X load: LDR X + 2 × (LDR W, MULS,
  *    ADDS) per 4 MACs.
  *
- * The sums are Σ w·x exactly, requantised by bb_fc_finish: bit-identical to bb_conv_generic over
- * bb_fc_s4_ref / bb_fc_s2_ref. Weights are read with bb_weight_at within the row only, so the rows'
- * padding bits do not matter. Rows of up to BB_CP_MAX_LEN inputs; output channels in blocks of as
+ * The sums start at bias − in_zp·Σw and are Σ w·x exactly; bb_requant32_b1 gives bb_requant32's value
+ * (on the M0 from two MULS instead of __aeabi_lmul while the sum fits int16): bit-identical to
+ * bb_conv_generic over bb_fc_s4_ref / bb_fc_s2_ref. Weights are read within the row only (4-bit: a
+ * word's nibbles; 2-bit: bb_weight_at), so the rows' padding bits do not matter. Rows of up to BB_CP_MAX_LEN inputs; output channels in blocks of as
  * many row groups as BB_CP_W_WORDS words hold (each block runs every position, a column read per
- * block). Stack: 512 B of weights, 128 B of column, 64 B of sums.
+ * block). Stack: 512 B (M4) / 256 B (M0) of weights, 128 B of column, 128 B of sums; the M0 serial
+ * firmware's high-water mark on the gesture model went 1,124 B (int8) → 1,504 B (4-bit) of its 2 KiB.
  */
 #define BB_CP_MAX_LEN BB_PAIRS_MAX_LEN /* row inputs, padded to 4 */
-#define BB_CP_W_WORDS 128u /* expanded weights per block of rows */
+/* Expanded weights per block of rows: 512 B on the M4, 256 B on the M0 (2 KiB of stack; the gesture conv's 6 rows take 60 words). */
+#if BB_KERNELS_DSP
+#define BB_CP_W_WORDS 128u
+#else
+#define BB_CP_W_WORDS 64u
+#endif
 #if BB_KERNELS_DSP
 #define BB_CP_GROUP 4u /* rows interleaved by word */
 #else
@@ -220,7 +228,7 @@ static inline __attribute__((always_inline)) int32_t bb_cp_dot4(uint32_t x0, uin
 void bb_pairs_matvec(const int8_t *x, uint32_t len, const uint32_t *wp, uint32_t rows, int32_t *dot)
 {
     const uint32_t nw = ((len + 3u) & ~3u) / 2u;
-    uint32_t xw[BB_PAIRS_MAX_LEN / 2u];
+    uint32_t xw[BB_PAIRS_MATVEC_MAX_LEN / 2u];
     bb_cp_pack(x, len, xw);
     if (nw == 4u) {
         const uint32_t x0 = xw[0], x1 = xw[1], x2 = xw[2], x3 = xw[3];

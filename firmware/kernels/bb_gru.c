@@ -112,7 +112,7 @@ bb_kstatus_t bb_gru_b1(const bb_gru_params_t *p, const int8_t *in, int8_t *out, 
 bb_kstatus_t bb_gru_pairs(const bb_gru_params_t *p, const int8_t *in, int8_t *out, void *scratch, uint32_t bits)
 {
     const uint32_t u = p->units, nx = ((p->in_len + 3u) & ~3u) / 2u, nh = ((u + 3u) & ~3u) / 2u;
-    if (p->in_len > BB_PAIRS_MAX_LEN || u > BB_PAIRS_MAX_LEN || 3u * u * (nx + nh) > BB_GRU_PAIRS_WORDS)
+    if (p->in_len > BB_PAIRS_MATVEC_MAX_LEN || u > BB_PAIRS_MATVEC_MAX_LEN || 3u * u * (nx + nh) > BB_GRU_PAIRS_WORDS)
         return bb_gru(p, in, out, scratch, bits == 4u ? bb_dot_s4 : bb_dot_s2);
     uint32_t wp[BB_GRU_PAIRS_WORDS];
     bb_pairs_expand(p->w_in, p->in_stride, 3u * u, p->in_len, bits, wp);

@@ -187,7 +187,8 @@ bb_kstatus_t bb_conv_generic(const bb_conv_params_t *p, const bb_act_params_t *a
  * bits is 4 or 2; BB_KERR_ARG when the layer does not fit (bb_conv_pairs_fits).
  */
 #ifndef BB_KERNELS_SIZE_OPT
-#define BB_PAIRS_MAX_LEN 64u /* row inputs (padded to 4) the pair kernels take */
+#define BB_PAIRS_MAX_LEN 64u        /* conv row inputs (padded to 4) the pair kernel takes */
+#define BB_PAIRS_MATVEC_MAX_LEN 32u /* and bb_pairs_matvec (a GRU's inputs and units) */
 int bb_conv_pairs_fits(const bb_conv_params_t *p);
 bb_kstatus_t bb_conv_pairs(const bb_conv_params_t *p, const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in,
                            const uint8_t *w, int8_t *out, int8_t *scratch, uint32_t bits);
@@ -253,7 +254,7 @@ void bb_b1_matvec(const int8_t *x, uint32_t n, const uint8_t *w, uint32_t stride
 bb_kstatus_t bb_gru_pairs(const bb_gru_params_t *p, const int8_t *in, int8_t *out, void *scratch, uint32_t bits);
 /* rows packed rows (stride apart, len weights each) → pair words at out, ⌈len/4⌉·2 per row; returns that count. */
 uint32_t bb_pairs_expand(const uint8_t *w, uint32_t stride, uint32_t rows, uint32_t len, uint32_t bits, uint32_t *out);
-/* dot[r] = Σ w_r·x for rows expanded by bb_pairs_expand, x[0..len), len ≤ BB_PAIRS_MAX_LEN. */
+/* dot[r] = Σ w_r·x for rows expanded by bb_pairs_expand, x[0..len), len ≤ BB_PAIRS_MATVEC_MAX_LEN. */
 void bb_pairs_matvec(const int8_t *x, uint32_t len, const uint32_t *wp, uint32_t rows, int32_t *dot);
 #endif
 

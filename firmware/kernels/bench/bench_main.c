@@ -135,10 +135,12 @@ static uint32_t run_one(const shape_t *s, bb_fc_fn fc, conv_fn conv, const uint8
 
 /*
  * Binary GRU on subset-sum tables (bb_gru_b1, speed builds) against bb_gru over the bit-serial
- * bb_dot_b1: inputs of 1–13 values and 50, 97 (one table chunk is 48), 1–7 units (3–21 rows),
- * 1–3 steps, both output modes, any shifts, activations half at −128.
+ * bb_dot_b1, and the 4/2-bit GRU on pair words (bb_gru_pairs) against bb_gru over bb_dot_s4 /
+ * bb_dot_s2: inputs of 1–13 values and 50, 97 (one table chunk is 48; the pair kernels take up to
+ * 64), 1–7 units (3–21 rows), 1–3 steps, both output modes, any shifts, activations half at −128,
+ * weights any bit patterns (the rows' padding too).
  */
-static void gru_sweep_b1(void)
+static void gru_sweep(uint32_t bits)
 {
     uint32_t bad = 0;
     static int32_t scratch[6u * 8u + 4u];
@@ -146,7 +148,7 @@ static void gru_sweep_b1(void)
     for (uint32_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
         for (uint32_t u = 1; u <= 7u; u += 1u + (lens[li] > 13u ? 2u : 0u)) {
             const uint32_t in_len = lens[li], steps = 1u + rnd() % 3u;
-            const uint32_t in_stride = ((in_len + 31u) / 32u) * 4u, rec_stride = 4u;
+            const uint32_t in_stride = ((in_len * bits + 31u) / 32u) * 4u, rec_stride = ((u * bits + 31u) / 32u) * 4u;
             static int32_t p_in[4][21], p_rec[4][21];
             for (uint32_t r = 0; r < 3u * u; r++) {
                 p_in[0][r] = (int32_t)(rnd() % 2001u) - 1000;
@@ -178,13 +180,18 @@ static void gru_sweep_b1(void)
                 .rec_ch = {p_rec[0], p_rec[1], p_rec[2], p_rec[3]},
             };
             for (uint32_t i = 0; i < steps * in_len; i++) g_in[i] = (int8_t)(rnd() & 1u ? 0x80u : rnd());
-            bb_gru_b1(&gp, g_in, g_out, scratch);
-            bb_gru(&gp, g_in, g_ref, scratch, bb_dot_b1);
+            if (bits == 1u) {
+                bb_gru_b1(&gp, g_in, g_out, scratch);
+                bb_gru(&gp, g_in, g_ref, scratch, bb_dot_b1);
+            } else {
+                bb_gru_pairs(&gp, g_in, g_out, scratch, bits);
+                bb_gru(&gp, g_in, g_ref, scratch, bits == 4u ? bb_dot_s4 : bb_dot_s2);
+            }
             const uint32_t n = gp.return_sequences ? steps * u : u;
             for (uint32_t i = 0; i < n; i++) bad += g_out[i] != g_ref[i];
         }
     }
-    bb_print("CHECK gru_sweep b1 ");
+    bb_print(bits == 1u ? "CHECK gru_sweep b1 " : bits == 4u ? "CHECK gru_sweep s4 " : "CHECK gru_sweep s2 ");
     bb_print_u32(bad);
     bb_print("\n");
 }
@@ -368,7 +375,9 @@ void bb_main(void)
         bb_print_u32(bad);
         bb_print("\n");
     }
-    gru_sweep_b1();
+    gru_sweep(1u);
+    gru_sweep(4u);
+    gru_sweep(2u);
     requant_sweep();
     bb_print("DONE ");
     bb_print_u32(overhead);
