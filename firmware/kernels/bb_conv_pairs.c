@@ -36,13 +36,13 @@
  * The sums start at bias − in_zp·Σw and are Σ w·x exactly; bb_requant32_b1 gives bb_requant32's value
  * (on the M0 from two MULS instead of __aeabi_lmul while the sum fits int16): bit-identical to
  * bb_conv_generic over bb_fc_s4_ref / bb_fc_s2_ref. Weights are read within the row only (4-bit: a
- * word's nibbles; 2-bit: bb_weight_at), so the rows' padding bits do not matter. Rows of up to BB_CP_MAX_LEN inputs; output channels in blocks of as
- * many row groups as BB_CP_W_WORDS words hold (each block runs every position, a column read per
- * block). Stack: 512 B (M4) / 256 B (M0) of weights, 128 B of column, 128 B of sums; the M0 serial
+ * word's nibbles; 2-bit: bb_weight_at), so the rows' padding bits do not matter. Rows of up to
+ * BB_CP_MAX_LEN inputs, all the layer's rows within BB_CP_W_WORDS words (bb_conv_pairs_fits).
+ * Stack: 512 B (M4) / 256 B (M0) of weights, 128 B of column, 128 B of sums; the M0 serial
  * firmware's high-water mark on the gesture model went 1,124 B (int8) → 1,504 B (4-bit) of its 2 KiB.
  */
 #define BB_CP_MAX_LEN BB_PAIRS_MAX_LEN /* row inputs, padded to 4 */
-/* Expanded weights per block of rows: 512 B on the M4, 256 B on the M0 (2 KiB of stack; the gesture conv's 6 rows take 60 words). */
+/* Expanded weights of the layer: 512 B on the M4, 256 B on the M0 (2 KiB of stack; the gesture conv's 6 rows take 60 words). */
 #if BB_KERNELS_DSP
 #define BB_CP_W_WORDS 128u
 #else
@@ -55,10 +55,29 @@
 #endif
 #define BB_CP_MAX_ROWS 16u
 
+/*
+ * Groups of BB_CP_GROUP rows; on the M4 a last group of 1–2 rows is a group of 2 (of 3, a group of 4
+ * with a zero row), the M0's last odd row pairs with a zero row. Returns the rows expanded.
+ */
+static uint32_t bb_cp_rows(uint32_t out_c, uint32_t *full, uint32_t *last)
+{
+    const uint32_t f = out_c / BB_CP_GROUP * BB_CP_GROUP, rem = out_c - f;
+    *full = f;
+    *last = rem == 0u ? 0u : BB_KERNELS_DSP && rem <= 2u ? 2u : BB_CP_GROUP;
+    return f + *last;
+}
+
+/*
+ * The whole layer's rows must fit BB_CP_W_WORDS: each position then reads and packs its column once.
+ * Layers of more rows keep bb_conv_generic, whose fc kernels share a column among all the rows (in
+ * blocks of fewer rows this kernel ran the bench's conv 1×62×16, k3, 16 filters at 8.85 instructions
+ * per MAC on the M0 against the fc kernel's 7.62 and int8's 7.62 / 6.22).
+ */
 int bb_conv_pairs_fits(const bb_conv_params_t *p)
 {
     const uint32_t lenp = (bb_conv_row_len(p) + 3u) & ~3u;
-    return lenp >= 4u && lenp <= BB_CP_MAX_LEN;
+    uint32_t full, last;
+    return lenp >= 4u && lenp <= BB_CP_MAX_LEN && p->out_c <= BB_CP_MAX_ROWS && bb_cp_rows(p->out_c, &full, &last) * (lenp / 2u) <= BB_CP_W_WORDS;
 }
 
 /* A row's weights (len of them, then zeros up to lenp) into lane r of the group of gs rows at g. */
@@ -252,43 +271,34 @@ bb_kstatus_t bb_conv_pairs(const bb_conv_params_t *p, const bb_act_params_t *act
     const uint32_t len = bb_conv_row_len(p), lenp = (len + 3u) & ~3u, nw = lenp / 2u;
     const uint32_t in_bytes = (uint32_t)p->in_h * p->in_w * p->in_c;
     const int32_t zp = act->out_zp, lo = act->act_min, hi = act->act_max;
-    /* Rows per block: whole groups of BB_CP_GROUP within BB_CP_W_WORDS (nw ≤ 32: at least one group). */
-    uint32_t bmax = BB_CP_W_WORDS / nw / BB_CP_GROUP * BB_CP_GROUP;
-    if (bmax > BB_CP_MAX_ROWS) bmax = BB_CP_MAX_ROWS;
     uint32_t wx[BB_CP_W_WORDS];
     uint32_t xw[BB_CP_MAX_LEN / 2u];
     int32_t k0[BB_CP_MAX_ROWS], d[BB_CP_MAX_ROWS];
-    for (uint32_t c = 0; c < p->out_c; c += bmax) {
-        const uint32_t rows = p->out_c - c < bmax ? p->out_c - c : bmax;
-        /*
-         * Groups of BB_CP_GROUP rows; on the M4 a last group of 1–2 rows is a group of 2 (of 3, a
-         * group of 4 with a zero row). The M0's last odd row pairs with a zero row.
-         */
-        const uint32_t full = rows / BB_CP_GROUP * BB_CP_GROUP, rem = rows - full;
-        const uint32_t last = rem == 0u ? 0u : BB_KERNELS_DSP && rem <= 2u ? 2u : BB_CP_GROUP;
-        for (uint32_t r = 0; r < full + last; r++) {
-            const uint32_t gs = r < full ? BB_CP_GROUP : last; /* the row's group size */
-            uint32_t *g = wx + (r < full ? r / BB_CP_GROUP * BB_CP_GROUP : full) * nw;
-            const uint32_t lane = r < full ? r % BB_CP_GROUP : r - full;
-            bb_cp_expand(r < rows ? w + (c + r) * p->row_stride : w, r < rows ? len : 0u, lenp, bits, g, lane, gs);
-            k0[r] = r < rows ? ch->bias[c + r] - act->in_zp * ch->wsum[c + r] : 0;
-        }
-        const int32_t *mult = ch->mult + c, *shift = ch->shift + c;
-        for (uint32_t oy = 0; oy < p->out_h; oy++) {
-            const int32_t y0 = (int32_t)(oy * p->sh) - (int32_t)p->pad_t;
-            int8_t *o = out + oy * p->out_w * p->out_c + c;
-            for (uint32_t ox = 0; ox < p->out_w; ox++, o += p->out_c) {
-                const int32_t x0 = (int32_t)(ox * p->sw) - (int32_t)p->pad_l;
-                /* lenp entries: the receptive field, then lanes whose weights are zero. */
-                bb_cp_column(bb_conv_column(p, in, in_bytes, lenp, y0, x0, (int8_t)act->in_zp, scratch), lenp, xw);
-                for (uint32_t r = 0; r < full; r += BB_CP_GROUP) bb_cp_group(xw, wx + r * nw, nw, k0 + r, d + r, BB_CP_GROUP);
-                if (last) bb_cp_group(xw, wx + full * nw, nw, k0 + full, d + full, last);
-                /* bb_requant32's value (bb_requant32_b1: on the M0 two MULS instead of __aeabi_lmul while |acc| < 2^15). */
-                for (uint32_t r = 0; r < rows; r++) {
-                    int32_t v = bb_requant32_b1(d[r], mult[r], shift[r]) + zp;
-                    v = v < lo ? lo : v;
-                    o[r] = (int8_t)(v > hi ? hi : v);
-                }
+    const uint32_t rows = p->out_c;
+    uint32_t full, last;
+    const uint32_t nx = bb_cp_rows(rows, &full, &last);
+    for (uint32_t r = 0; r < nx; r++) {
+        const uint32_t gs = r < full ? BB_CP_GROUP : last; /* the row's group size */
+        uint32_t *g = wx + (r < full ? r / BB_CP_GROUP * BB_CP_GROUP : full) * nw;
+        const uint32_t lane = r < full ? r % BB_CP_GROUP : r - full;
+        bb_cp_expand(r < rows ? w + r * p->row_stride : w, r < rows ? len : 0u, lenp, bits, g, lane, gs); /* zero rows past out_c */
+        k0[r] = r < rows ? ch->bias[r] - act->in_zp * ch->wsum[r] : 0;
+    }
+    const int32_t *mult = ch->mult, *shift = ch->shift;
+    int8_t *o = out;
+    for (uint32_t oy = 0; oy < p->out_h; oy++) {
+        const int32_t y0 = (int32_t)(oy * p->sh) - (int32_t)p->pad_t;
+        for (uint32_t ox = 0; ox < p->out_w; ox++, o += rows) {
+            const int32_t x0 = (int32_t)(ox * p->sw) - (int32_t)p->pad_l;
+            /* lenp entries: the receptive field, then lanes whose weights are zero. */
+            bb_cp_column(bb_conv_column(p, in, in_bytes, lenp, y0, x0, (int8_t)act->in_zp, scratch), lenp, xw);
+            for (uint32_t r = 0; r < full; r += BB_CP_GROUP) bb_cp_group(xw, wx + r * nw, nw, k0 + r, d + r, BB_CP_GROUP);
+            if (last) bb_cp_group(xw, wx + full * nw, nw, k0 + full, d + full, last);
+            /* bb_requant32's value (bb_requant32_b1: on the M0 two MULS instead of __aeabi_lmul while |acc| < 2^15). */
+            for (uint32_t r = 0; r < rows; r++) {
+                int32_t v = bb_requant32_b1(d[r], mult[r], shift[r]) + zp;
+                v = v < lo ? lo : v;
+                o[r] = (int8_t)(v > hi ? hi : v);
             }
         }
     }

@@ -29,6 +29,7 @@ static const shape_t shapes[] = {
     {"dense_3968_6", 1, 3968, 6, 1, 0},
     {"dense_256_64", 1, 256, 64, 1, 1},
     {"conv_62x16_k3_16", 62, 16, 16, 3, 1},
+    {"conv_61x6_k3_6", 61, 6, 6, 3, 1}, /* seed 000's gesture conv (rows of 18, 6 filters), stride 1: 59 positions */
 };
 
 #ifdef BB_BENCH_SMALL
@@ -325,7 +326,7 @@ void bb_main(void)
      * (partial channel blocks), multipliers below 0.5 and (binary layers' per-channel scales) above.
      * The M0 (binary, 4- and 2-bit: their own conv kernels; int8 runs its fc kernel, swept above) reads
      * its weights from flash (any bits, Σw unrelated to them: both sides use the same). */
-    /* Output channels: partial blocks of 4 (1, 2, 3 left over: the M4's groups of 2 and 4, the M0's odd row) and, for 4/2-bit rows of ≤ 4 inputs, two blocks of rows (bb_conv_pairs.c: 16 per block). */
+    /* Output channels: partial blocks of 4 (1, 2, 3 left over: the M4's groups of 2 and 4, the M0's odd row), and 17: more than the 4/2-bit pair kernel takes (bb_conv_pairs.c, ≤ 16 rows). */
     static const uint8_t conv_outs[] = {1, 2, 3, 6, 9, 17};
     for (uint32_t vi = 1; vi < sizeof variants / sizeof variants[0]; vi++) {
         const variant_t *v = &variants[vi];
