@@ -35,8 +35,8 @@
  *
  * The sums start at bias − in_zp·Σw and are Σ w·x exactly; bb_requant32_b1 gives bb_requant32's value
  * (on the M0 from two MULS instead of __aeabi_lmul while the sum fits int16): bit-identical to
- * bb_conv_generic over bb_fc_s4_ref / bb_fc_s2_ref. Weights are read within the row only (4-bit: a
- * word's nibbles; 2-bit: bb_weight_at), so the rows' padding bits do not matter. Rows of up to
+ * bb_conv_generic over bb_fc_s4_ref / bb_fc_s2_ref. Weights are read within the row only (a word's
+ * nibbles or 2-bit fields, four at a time), so the rows' padding bits do not matter. Rows of up to
  * BB_CP_MAX_LEN inputs, all the layer's rows within BB_CP_W_WORDS words (bb_conv_pairs_fits).
  * Stack: 512 B (M4) / 256 B (M0) of weights, 128 B of column, 128 B of sums; the M0 serial
  * firmware's high-water mark on the gesture model went 1,124 B (int8) → 1,504 B (4-bit) of its 2 KiB.
@@ -80,27 +80,44 @@ int bb_conv_pairs_fits(const bb_conv_params_t *p)
     return lenp >= 4u && lenp <= BB_CP_MAX_LEN && p->out_c <= BB_CP_MAX_ROWS && bb_cp_rows(p->out_c, &full, &last) * (lenp / 2u) <= BB_CP_W_WORDS;
 }
 
-/* A row's weights (len of them, then zeros up to lenp) into lane r of the group of gs rows at g. */
+/* Weights v[0..3] (inputs i..i + 3 of a row) into lane r of the group of gs rows at g. */
+static inline __attribute__((always_inline)) void bb_cp_store(uint32_t *g, uint32_t i, uint32_t gs, uint32_t r, const int32_t *v)
+{
+#if BB_KERNELS_DSP
+    g[(i / 2u) * gs + r] = ((uint32_t)v[0] & 0xFFFFu) | ((uint32_t)v[2] << 16);
+    g[(i / 2u + 1u) * gs + r] = ((uint32_t)v[1] & 0xFFFFu) | ((uint32_t)v[3] << 16);
+#else
+    g[(i / 2u) * gs + r] = (uint32_t)v[0] + ((uint32_t)v[1] << 16);
+    g[(i / 2u + 1u) * gs + r] = (uint32_t)v[2] + ((uint32_t)v[3] << 16);
+#endif
+}
+
+/*
+ * A row's weights (len of them, then zeros up to lenp) into lane r of the group of gs rows at g. 4- and
+ * 2-bit rows four at a time from one word (weights i..i + 3 are the low or high nibbles of a word's
+ * bytes, or its 2-bit fields 2·(i % 16) …); lanes past len are zeroed.
+ */
 static void bb_cp_expand(const uint8_t *row, uint32_t len, uint32_t lenp, uint32_t bits, uint32_t *g, uint32_t r, uint32_t gs)
 {
+    int32_t v[4];
+    if (len < 4u || (bits != 4u && bits != 2u)) {
+        for (uint32_t i = 0; i < lenp; i += 4u) {
+            for (uint32_t l = 0; l < 4u; l++) v[l] = i + l < len ? bb_weight_at(row, i + l, bits) : 0;
+            bb_cp_store(g, i, gs, r, v);
+        }
+        return;
+    }
     for (uint32_t i = 0; i < lenp; i += 4u) {
-        int32_t v[4];
-        if (bits == 4u && len >= 4u) {
-            /* Weights i..i + 3 are the low (i % 8 = 0) or high nibbles of one word's bytes. */
+        if (bits == 4u) {
             const uint32_t wd = bb_load_u32(row + (i >> 3) * 4u) >> (i & 4u);
             for (uint32_t l = 0; l < 4u; l++) v[l] = (int32_t)(wd << (28u - 8u * l)) >> 28;
-            if (i + 4u > len)
-                for (uint32_t l = len - i; l < 4u; l++) v[l] = 0;
         } else {
-            for (uint32_t l = 0; l < 4u; l++) v[l] = i + l < len ? bb_weight_at(row, i + l, bits) : 0;
+            const uint32_t wd = bb_load_u32(row + (i >> 4) * 4u) >> (2u * (i & 15u));
+            for (uint32_t l = 0; l < 4u; l++) v[l] = (int32_t)(wd << (30u - 2u * l)) >> 30;
         }
-#if BB_KERNELS_DSP
-        g[(i / 2u) * gs + r] = ((uint32_t)v[0] & 0xFFFFu) | ((uint32_t)v[2] << 16);
-        g[(i / 2u + 1u) * gs + r] = ((uint32_t)v[1] & 0xFFFFu) | ((uint32_t)v[3] << 16);
-#else
-        g[(i / 2u) * gs + r] = (uint32_t)v[0] + ((uint32_t)v[1] << 16);
-        g[(i / 2u + 1u) * gs + r] = (uint32_t)v[2] + ((uint32_t)v[3] << 16);
-#endif
+        if (i + 4u > len)
+            for (uint32_t l = len - i; l < 4u; l++) v[l] = 0;
+        bb_cp_store(g, i, gs, r, v);
     }
 }
 
