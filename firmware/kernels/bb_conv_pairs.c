@@ -39,7 +39,7 @@
  * nibbles or 2-bit fields, four at a time), so the rows' padding bits do not matter. Rows of up to
  * BB_CP_MAX_LEN inputs, all the layer's rows within BB_CP_W_WORDS words (bb_conv_pairs_fits).
  * Stack: 512 B (M4) / 256 B (M0) of weights, 128 B of column, 128 B of sums; the M0 serial
- * firmware's high-water mark on the gesture model went 1,124 B (int8) → 1,504 B (4-bit) of its 2 KiB.
+ * firmware's high-water mark on the gesture model is 1,124 B at W8A8, 1,436–1,464 B at W4A8 of its 2 KiB.
  */
 #define BB_CP_MAX_LEN BB_PAIRS_MAX_LEN /* row inputs, padded to 4 */
 /* Expanded weights of the layer: 512 B on the M4, 256 B on the M0 (2 KiB of stack; the gesture conv's 6 rows take 60 words). */
@@ -71,7 +71,7 @@ static uint32_t bb_cp_rows(uint32_t out_c, uint32_t *full, uint32_t *last)
  * The whole layer's rows must fit BB_CP_W_WORDS: each position then reads and packs its column once.
  * Layers of more rows keep bb_conv_generic, whose fc kernels share a column among all the rows (in
  * blocks of fewer rows this kernel ran the bench's conv 1×62×16, k3, 16 filters at 8.85 instructions
- * per MAC on the M0 against the fc kernel's 7.62 and int8's 7.62 / 6.22).
+ * per MAC on the M0, where the fc kernel takes 6.92 and int8 7.62).
  */
 int bb_conv_pairs_fits(const bb_conv_params_t *p)
 {
