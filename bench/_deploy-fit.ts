@@ -11,7 +11,9 @@
  * per-layer counts (QEMU -icount instructions) are fitted to
  *     counts ≈ a + b · work + c · outputs + d · loopWork
  * by least squares on relative error (each row divided by its measurement), per kernel × width ×
- * board; d only for the kernels with loop work (convs, GRU: layer-work.ts). Prints the fitted tables
+ * board; d only for the kernels with loop work (convs, GRU: layer-work.ts; the binary kernels whose
+ * terms are their own, cost-model.ts costTerms: work, outputs and loop work as the kernel runs
+ * them, e.g. the M4's blocked conv over whole blocks of four filters). Prints the fitted tables
  * (ready to paste into cost-model.ts), and for each kernel/width the median and worst relative
  * error of the fit and of the current defaults. `--ops` measures only those ops, `--bits` only
  * those weight widths (the others' rows are not refitted; ops without weights count as width 8).
@@ -21,7 +23,7 @@ import { writeFileSync } from 'node:fs';
 import { boardManager } from '../src/main/device/board-manager';
 import { loadModel } from '../src/main/device/model-load';
 import { createAppContext } from '../src/main/context';
-import { costKernel, cpuFamily, defaultEstimate } from '../src/main/deploy/cost-model';
+import { costKernel, costTerms, cpuFamily, defaultEstimate } from '../src/main/deploy/cost-model';
 import { layerWork, type LayerWork } from '../src/main/deploy/layer-work';
 import { readBlob } from '../src/main/engine/blob-reader';
 import { writeBlob } from '../src/main/engine/blob-writer';
@@ -88,6 +90,30 @@ function binarySpecs(rng: Rng, n: number): Spec[] {
       op: 'gru',
       shape: [rng.pick([8, 16, 29, 29, 48]), rng.pick([2, 3, 6, 6, 9])],
       size: { units: rng.pick([2, 3, 4, 5, 5, 6, 8]) },
+    });
+  // Drawn after the others (their shapes stay those of earlier sweeps). Dense layers of > 8 inputs
+  // with few outputs: the M4's three-row passes (< 4 rows left, or a count not a multiple of 4) and
+  // the M0's bit-serial row pairs (< 4 outputs), which the 4–64-output layers of specs() do not run,
+  // and the M0's tables on few rows of short inputs (a table build per block of rows).
+  for (let i = 0; i < 2 * n; i++)
+    out.push({
+      op: 'dense',
+      shape: [rng.pick([9, 12, 16, 24, 30, 48, 64, 100, 128, 248, 256, 512, 1024])],
+      size: { filters: rng.pick([1, 2, 2, 3, 4, 5, 6, 7, 9, 10]) },
+      shifts: shifts(),
+    });
+  // One-row convs of few filters, not a multiple of four (the M4's blocked kernel runs whole blocks
+  // of four: 6 filters cost 8), valid and same padding (a padded position gathers once per block).
+  for (let i = 0; i < 2 * n; i++)
+    out.push({
+      op: 'conv1d',
+      shape: [rng.pick([32, 64, 96, 119, 128]), rng.pick([2, 3, 6, 9, 16, 32])],
+      size: {
+        filters: rng.pick([4, 5, 6, 7, 9, 10, 13, 18]),
+        kernel: rng.pick([3, 5, 7]),
+        stride: rng.pick([1, 2]),
+      },
+      shifts: shifts(),
     });
   return out;
 }
@@ -275,15 +301,20 @@ export async function fitDefaults(): Promise<void> {
         const x = new Rng(seed + 1).int8Array(model.inputShape.reduce((a, b) => a * b, 1));
         const r = await conn.client.infer(new Uint8Array(x.buffer));
         const counts = r.layerElapsed[0]!;
-        const key = `${costKernel(cpu, w!)}/${w!.weightBits ?? 'any'}`;
+        const kernel = costKernel(cpu, w!);
+        const key = `${kernel}/${w!.weightBits ?? 'any'}`;
         const list = byKey.get(key) ?? [];
-        list.push({ work: w!.work, outputs: w!.outputs, loopWork: w!.loopWork, counts, layer: w! });
+        // What the kernel's coefficients multiply (the binary kernels' padded work, cost-model.ts).
+        const t = costTerms(cpu, kernel, w!)!;
+        list.push({ work: t.work, outputs: t.outputs, loopWork: t.loopWork, counts, layer: w! });
         raw.push({
           board: spec,
           key,
           work: w!.work,
           outputs: w!.outputs,
           loopWork: w!.loopWork,
+          outChannels: w!.outChannels,
+          wideOutputs: w!.wideOutputs,
           counts,
           rowLen: parsed.layers[0]!.a?.rowLen ?? 0,
           nRows: parsed.layers[0]!.a?.nRows ?? 0,

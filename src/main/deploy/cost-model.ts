@@ -1,4 +1,4 @@
-import type { LayerWork } from './layer-work';
+import { CONV_POSITION_COPIES, type LayerWork } from './layer-work';
 
 /**
  * Per-kernel cost model: the counts one layer takes on a board, estimated as
@@ -29,9 +29,14 @@ import type { LayerWork } from './layer-work';
  * layers added to the sweep: M4 conv2d_b1_blocked; M0 conv2d and conv2d_kh1, the table path) and
  * the new binary kernels got rows (conv2d_b1_mask, dense_b1_short, gru_b1); the others' 1-bit rows
  * run unchanged code and kept theirs (gru/1 only calibrates 1-bit GRUs profiled before gru_b1).
- * Last, gru/2, /4 and /8 were refitted once more (`--ops gru --bits 2,4,8`) after bb_gru's gate
+ * Then gru/2, /4 and /8 were refitted once more (`--ops gru --bits 2,4,8`) after bb_gru's gate
  * rows moved to the 32-bit requantiser and bb_dot_s4's row tails to fixed shifts (the 4-bit tail
- * term of the GRU's loop work went with it: it fitted best at 0).
+ * term of the GRU's loop work went with it: it fitted best at 0). Last, the binary kernels that
+ * compute more than the layer's MACs got terms of their own (costTerms: the M4's blocked conv in
+ * whole blocks of four filters, its 1-bit dense in passes of three or four rows, the M0's 1-bit dense
+ * tables per block of 32 rows) and the M0's bit-serial row pairs a row (`dense_b1_pairs`); those
+ * rows were refitted on a sweep with few-filter convs and few-output dense layers added
+ * (`--ops conv1d,conv2d,dense --bits 1`).
  * Convs with a one-row kernel (`conv2d_kh1`: every conv1d), the M4's blocked binary conv
  * (`conv2d_b1_blocked`), the M0's binary mask conv (`conv2d_b1_mask`) and taller convs (im2col
  * per position) have separate rows (costKernel). They are
@@ -53,8 +58,8 @@ const ARMV7M: KernelTable = {
     4: [370, 1.43, 42.2, 4.44],
     8: [139, 1.53, 48.3, 2.91],
   },
-  conv2d_b1_blocked: { 1: [1537, 0.68, 32.8] },
-  dense: { 1: [323, 0.84, 44.2], 2: [239, 1.4, 43.6], 4: [244, 1.56, 33.5], 8: [156, 1.53, 50.5] },
+  conv2d_b1_blocked: { 1: [528, 0.53, 26.3, 9.09] },
+  dense: { 1: [278, 0.86, 22.5, 81.1], 2: [239, 1.4, 43.6], 4: [244, 1.56, 33.5], 8: [156, 1.53, 50.5] },
   depthwiseConv2d: {
     1: [1035, 32.52, 97.8],
     2: [1336, 30.33, 106.4],
@@ -88,7 +93,7 @@ const ARMV6M: KernelTable = {
     4: [631, 3.97, 141, 8.13],
     8: [180, 4.9, 128, 3.85],
   },
-  dense: { 1: [1560, 3.19, 0], 2: [714, 3.85, 101.7], 4: [614, 4.52, 84.6], 8: [194, 4.93, 129.4] },
+  dense: { 1: [382, 1.98, 75.3, 74.31], 2: [714, 3.85, 101.7], 4: [614, 4.52, 84.6], 8: [194, 4.93, 129.4] },
   depthwiseConv2d: {
     1: [1718, 48.52, 172.9],
     2: [2324, 44.12, 183.2],
@@ -103,6 +108,7 @@ const ARMV6M: KernelTable = {
   },
   gru_b1: { 1: [0, 0.38, 17.7, 542.31] },
   dense_b1_short: { 1: [248, 2.37, 91.6] },
+  dense_b1_pairs: { 1: [470, 7.41, 11.5, 6.38] },
   conv2d_b1_mask: { 1: [707, 3.53, 85.7, 5.74] },
   maxPool2d: { any: [373, 15.44, 184.7] },
   avgPool2d: { any: [666, 6.68, 182.4] },
@@ -127,7 +133,10 @@ export function cpuFamily(cpu: string): 'armv6m' | 'armv7m' {
  *   once per position, every row ANDed against it four lanes at a time); the others keep the
  *   per-position subset-sum tables (`conv2d_kh1` / `conv2d`);
  * - dense rows of ≤ 8 inputs (work ≤ 8 × outputs) run `bb_fc_b1_short` on both cores
- *   (`dense_b1_short`: one weight byte per row, no four-row passes or tables per call);
+ *   (`dense_b1_short`: one weight byte per row, no four-row passes or tables per call); longer rows
+ *   run `dense` (the M4's USADA8 passes, the M0's subset-sum tables from 4 outputs: costTerms),
+ *   except fewer than 4 outputs on the M0, which run bb_fc_b1_c's bit-serial row pairs
+ *   (`dense_b1_pairs`);
  * - GRUs run `bb_gru_b1` (`gru_b1`: each step's products on subset-sum tables of x and h, whose
  *   loop work counts the tables: layer-work.ts GRU_B1_*). A 1-bit GRU stored as `gru` (profiled
  *   before this kernel, its loop work steps × units) calibrates `gru/1`, which nothing estimates.
@@ -147,13 +156,11 @@ export function costKernel(
   },
 ): string {
   const m4 = cpuFamily(cpu) === 'armv7m';
-  if (l.kernel === 'dense')
-    return l.weightBits === 1 &&
-      l.outputs !== undefined &&
-      l.outputs > 0 &&
-      (l.work ?? Infinity) <= 8 * l.outputs
-      ? 'dense_b1_short'
-      : 'dense';
+  if (l.kernel === 'dense') {
+    if (l.weightBits !== 1 || l.outputs === undefined || !(l.outputs > 0)) return 'dense';
+    if ((l.work ?? Infinity) <= 8 * l.outputs) return 'dense_b1_short';
+    return !m4 && l.outputs < 4 ? 'dense_b1_pairs' : 'dense';
+  }
   if (l.kernel === 'gru') return l.weightBits === 1 ? 'gru_b1' : 'gru';
   if (l.kernel !== 'conv2d') return l.kernel;
   if (!m4 && l.weightBits === 1 && l.rowMaskable === true) return 'conv2d_b1_mask';
@@ -172,16 +179,132 @@ export function defaultCoeffs(cpu: string, kernel: string, bits: number | null):
   return row[key] ?? row.any ?? row['8'] ?? [150, 2, 100];
 }
 
-export function defaultEstimate(
-  cpu: string,
-  l: Pick<LayerWork, 'kernel' | 'weightBits' | 'work' | 'outputs'> &
-    Partial<Pick<LayerWork, 'kernelH' | 'rowBlockable' | 'rowMaskable'>> & {
-      costKernel?: string | null;
-      loopWork?: number | null;
-    },
-): number {
-  const [a, b, c, d = 0] = defaultCoeffs(cpu, l.costKernel ?? costKernel(cpu, l), l.weightBits);
-  return a + b * l.work + c * l.outputs + d * (l.loopWork ?? 0);
+/** What a cost kernel's (b, c, d) multiply: its work, outputs and loop work as the firmware runs them. */
+export interface CostTerms {
+  work: number;
+  outputs: number;
+  loopWork: number;
+}
+
+/** A layer as the cost model reads it: LayerWork, or a run_layers row (where later fields may be null). */
+export type CostedLayer = Pick<LayerWork, 'kernel' | 'weightBits' | 'work' | 'outputs'> &
+  Partial<Pick<LayerWork, 'kernelH' | 'rowBlockable' | 'rowMaskable'>> & {
+    costKernel?: string | null;
+    loopWork?: number | null;
+    outChannels?: number | null;
+    wideOutputs?: number | null;
+  };
+
+/**
+ * The M4's blocked binary conv (`conv2d_b1_blocked`) in terms of what it computes: whole blocks of
+ * four filters (6 filters cost 8), each row padded to whole words (`work`: padded filters ×
+ * positions × 4·⌈row/4⌉); per computed output its requantisation, an output of a shift ≥ 0 about
+ * 1 + BLOCKED_WIDE_OUTPUT times one of a lower shift (`outputs`); per block the expansion of four
+ * rows' masks, BLOCKED_MASK_WORD gather bytes a word, and the gather of every padded position's
+ * column again (`loopWork`: blocks × (gathered bytes + BLOCKED_MASK_WORD · words)). Weights fitted
+ * on the sweep's blocked convs (bench/_deploy-fit.ts; 78 layers, 2026-12-07).
+ */
+export const BLOCKED_WIDE_OUTPUT = 1.4;
+export const BLOCKED_MASK_WORD = 8;
+/**
+ * The M4's 1-bit dense (`bb_fc_b1`, rows of > 8 inputs): passes of four rows, or of three when the
+ * rows left are not a multiple of four (fewer than three rows still run a three-row pass, the
+ * spare rows' sums discarded: a 2-output layer computes 3 rows). `work`: the passes' rows × the
+ * row's whole 8-input groups; `outputs`: an output of a shift ≥ 0 counts 1 + DENSE_B1_WIDE_OUTPUT;
+ * `loopWork`: the passes, plus DENSE_B1_TAIL_ROW per row with a 1–7-input tail (its masks looked
+ * up per row). Weights fitted on the sweep's 1-bit dense layers, 1–64 outputs.
+ */
+export const DENSE_B1_WIDE_OUTPUT = 1.9;
+export const DENSE_B1_TAIL_ROW = 0.25;
+/** The M0's 1-bit dense tables (`bb_fc_b1_tab`) take at most this many rows and inputs per build. */
+const TAB_ROWS = 32;
+const TAB_INPUTS = 48;
+
+/** bb_fc_b1's passes over n rows (4 when the rows left are a multiple of 4, else 3): [fours, threes]. */
+function denseB1Passes(n: number): [number, number] {
+  let fours = 0;
+  let threes = 0;
+  for (let c = 0; c < n;) {
+    const left = n - c;
+    if (left % 4 === 0) {
+      fours += left / 4;
+      break;
+    }
+    threes++;
+    c += Math.min(left, 3);
+  }
+  return [fours, threes];
+}
+
+/**
+ * The terms a layer's estimate multiplies on `kernel` (costKernel's choice on `cpu`). Most kernels
+ * take LayerWork's work, outputs and loop work as they are; the binary ones whose firmware computes
+ * more than the layer's MACs, or whose setup scales with neither, get their own:
+ * - `conv2d_b1_blocked` (M4): see BLOCKED_*; needs outChannels and wideOutputs;
+ * - `dense` 1-bit on the M4: see DENSE_B1_*; needs wideOutputs;
+ * - `dense` 1-bit on the M0 (≥ 4 outputs, > 8 inputs: `bb_fc_b1_tab`): work is the row pairs'
+ *   weight bytes × 8, loop work the subset-sum table groups built, 2·⌈inputs/8⌉ per block of
+ *   TAB_ROWS rows (a 4-output layer builds as many as a 32-output one);
+ * - `dense_b1_pairs` (M0, < 4 outputs, > 8 inputs: bb_fc_b1_c's bit-serial row pairs): work is the
+ *   row pairs × the inputs padded to whole 32-input words, loop work the inputs (Σx, the tail copy).
+ * Null when a field they need is missing (a run_layers row from before it was stored), or a kernel
+ * with a loop-work term lacks the loop work: such a layer does not calibrate that kernel.
+ */
+export function costTerms(cpu: string, kernel: string, l: CostedLayer): CostTerms | null {
+  const m4 = cpuFamily(cpu) === 'armv7m';
+  const n = l.outputs;
+  const inputs = n > 0 ? l.work / n : 0;
+  if (kernel === 'conv2d_b1_blocked') {
+    const f = l.outChannels ?? null;
+    if (f === null || !(f > 0) || (l.wideOutputs ?? null) === null || (l.loopWork ?? null) === null)
+      return null;
+    const padded = 4 * Math.ceil(f / 4);
+    const positions = n / f;
+    const row = positions > 0 ? l.work / n : 0;
+    const words = Math.ceil(row / 4);
+    const gathered = l.loopWork! - positions * CONV_POSITION_COPIES;
+    return {
+      work: positions * padded * 4 * words,
+      outputs: positions * padded + BLOCKED_WIDE_OUTPUT * l.wideOutputs! * (padded / f),
+      loopWork: (padded / 4) * (gathered + BLOCKED_MASK_WORD * words),
+    };
+  }
+  if (kernel === 'dense' && l.weightBits === 1 && n > 0 && inputs > 8) {
+    if (m4) {
+      if ((l.wideOutputs ?? null) === null) return null;
+      const [fours, threes] = denseB1Passes(n);
+      const tail = inputs % 8 !== 0;
+      return {
+        work: 8 * Math.floor(inputs / 8) * (4 * fours + 3 * threes),
+        outputs: n + DENSE_B1_WIDE_OUTPUT * l.wideOutputs!,
+        loopWork: fours + threes + (tail ? DENSE_B1_TAIL_ROW * n : 0),
+      };
+    }
+    let groups = 0;
+    for (let i0 = 0; i0 < inputs; i0 += TAB_INPUTS)
+      groups += 2 * Math.ceil(Math.min(TAB_INPUTS, inputs - i0) / 8);
+    return {
+      work: 2 * Math.ceil(n / 2) * 8 * Math.ceil(inputs / 8),
+      outputs: n,
+      loopWork: Math.ceil(n / TAB_ROWS) * groups,
+    };
+  }
+  if (kernel === 'dense_b1_pairs')
+    return { work: 2 * Math.ceil(n / 2) * 32 * Math.ceil(inputs / 32), outputs: n, loopWork: inputs };
+  const d = defaultCoeffs(cpu, kernel, l.weightBits)[3] ?? 0;
+  if ((l.loopWork ?? null) === null && d > 0) return null;
+  return { work: l.work, outputs: n, loopWork: l.loopWork ?? 0 };
+}
+
+/**
+ * The default estimate of a layer (s = 1). A layer whose terms are missing (costTerms: null, a
+ * row from before they were stored) is estimated on its plain work, outputs and loop work.
+ */
+export function defaultEstimate(cpu: string, l: CostedLayer): number {
+  const kernel = l.costKernel ?? costKernel(cpu, l);
+  const [a, b, c, d = 0] = defaultCoeffs(cpu, kernel, l.weightBits);
+  const t = costTerms(cpu, kernel, l) ?? { work: l.work, outputs: l.outputs, loopWork: l.loopWork ?? 0 };
+  return a + b * t.work + c * t.outputs + d * t.loopWork;
 }
 
 /** A layer measured in an earlier profile on the same board (run_layers rows). */
@@ -196,6 +319,9 @@ export interface MeasuredLayer {
   costKernel?: string | null;
   /** Its LayerWork.loopWork (run_layers.loop_work); null on layers profiled before it was stored. */
   loopWork?: number | null;
+  /** Its LayerWork.outChannels and .wideOutputs (run_layers, migration 0016); null on older rows. */
+  outChannels?: number | null;
+  wideOutputs?: number | null;
 }
 
 export const kernelKey = (kernel: string, bits: number | null): string => `${kernel}/${bits ?? '-'}`;
@@ -210,14 +336,17 @@ export function calibrate(cpu: string, history: readonly MeasuredLayer[]): Calib
   const sums = new Map<string, { measured: number; predicted: number; layers: number; runs: Set<number> }>();
   for (const h of history) {
     if (!(h.counts > 0)) continue;
-    const ck = h.costKernel ?? costKernel(cpu, h);
-    // Without its loop work the default would miss the layer's per-position / per-step part, and
-    // s would carry it into every later estimate of that kernel: such a row does not calibrate.
-    if ((h.loopWork ?? null) === null && (defaultCoeffs(cpu, ck, h.weightBits)[3] ?? 0) > 0) continue;
+    // A dense layer's kernel follows from its stored width, work and outputs (rows of < 4 outputs
+    // on the M0 ran bb_fc_b1_c's row pairs before they had a cost kernel of their own).
+    const ck = h.kernel === 'dense' || !h.costKernel ? costKernel(cpu, h) : h.costKernel;
+    // Without its loop work (or the fields a binary kernel's terms need) the default would miss a
+    // part of the layer's counts, and s would carry it into every later estimate of that kernel:
+    // such a row does not calibrate.
+    if (costTerms(cpu, ck, h) === null) continue;
     const k = kernelKey(ck, h.weightBits);
     const s = sums.get(k) ?? { measured: 0, predicted: 0, layers: 0, runs: new Set<number>() };
     s.measured += h.counts;
-    s.predicted += defaultEstimate(cpu, h);
+    s.predicted += defaultEstimate(cpu, { ...h, costKernel: ck });
     s.layers++;
     s.runs.add(h.runId);
     sums.set(k, s);
