@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- deploy --fit-defaults [--per-kernel N] [--boards virtual:m4,virtual:m0]
- *   [--ops conv2d,gru] [--bits 1] [--raw FILE] [--json]`
+ *   [--ops conv2d,gru] [--bits 1] [--seed N] [--raw FILE] [--json]`
  *
  * Refits the cost model's default coefficients (src/main/deploy/cost-model.ts): single-layer models
  * of every kernel and weight width, sized like real layers (conv1d of 16–128 steps × 3–32 channels,
@@ -113,6 +113,16 @@ function binarySpecs(rng: Rng, n: number): Spec[] {
         kernel: rng.pick([3, 5, 7]),
         stride: rng.pick([1, 2]),
       },
+      shifts: shifts(),
+    });
+  // One-row convs of 1–3 filters: the M4 runs them per position on bb_fc_b1's three-row pass (the
+  // blocked kernel takes ≥ 4), the M0 on its mask conv or, for rows too long for it, per position on
+  // the bit-serial row pairs.
+  for (let i = 0; i < n; i++)
+    out.push({
+      op: 'conv1d',
+      shape: [rng.pick([32, 64, 119, 128]), rng.pick([3, 6, 9, 16, 32])],
+      size: { filters: rng.pick([1, 2, 3]), kernel: rng.pick([3, 5, 7]), stride: rng.pick([1, 2]) },
       shifts: shifts(),
     });
   return out;
@@ -244,6 +254,12 @@ export async function fitDefaults(): Promise<void> {
   const json = process.argv.includes('--json');
   const log = (s: string) => (json ? process.stderr.write(s + '\n') : console.log(s));
   const perKernel = Number(arg('per-kernel', '14'));
+  // --seed N draws other layers (shapes from Rng(N) and Rng(N + 1), model seeds offset by 1000·N):
+  // a check of the defaults on layers they were not fitted on. Without it, the fit's own sweep.
+  const seedArg = arg('seed', '');
+  const drawSeed = seedArg ? Number(seedArg) : null;
+  if (drawSeed !== null && !Number.isInteger(drawSeed))
+    throw new Error(`--seed must be an integer, not ${seedArg}`);
   const boards = arg('boards', 'virtual:m4,virtual:m0').split(',');
   const only = arg('ops', '').split(',').filter(Boolean);
   const onlyBits = arg('bits', '').split(',').filter(Boolean).map(Number);
@@ -268,7 +284,7 @@ export async function fitDefaults(): Promise<void> {
       const byKey = new Map<string, Sample[]>();
       let skipped = 0;
       const all: Array<{ s: Spec; bits: WeightBits; seed: number }> = [];
-      const rng = new Rng(7);
+      const rng = new Rng(drawSeed ?? 7);
       for (const op of weightedOps)
         for (const bits of [1, 2, 4, 8] as WeightBits[])
           for (const s of specs(rng, op, op === 'conv1d' || op === 'conv2d' ? 2 * perKernel : perKernel))
@@ -276,7 +292,8 @@ export async function fitDefaults(): Promise<void> {
       for (const op of plainOps)
         for (const s of specs(rng, op, perKernel)) all.push({ s, bits: 8, seed: all.length + 1 });
       // After the others (their shapes and seeds stay those of earlier sweeps), from their own stream.
-      for (const s of binarySpecs(new Rng(11), perKernel)) all.push({ s, bits: 1, seed: all.length + 1 });
+      for (const s of binarySpecs(new Rng(drawSeed === null ? 11 : drawSeed + 1), perKernel))
+        all.push({ s, bits: 1, seed: all.length + 1 });
       // Every op draws its shapes and seeds: with --ops the chosen ones are the same layers as in a full run.
       const jobs = all.filter(
         ({ s, bits }) =>
@@ -284,7 +301,7 @@ export async function fitDefaults(): Promise<void> {
       );
       const t0 = Date.now();
       for (const { s, bits, seed } of jobs) {
-        const model = measuredLayerModel(seed, s.op, bits, s.shape, {
+        const model = measuredLayerModel(seed + 1000 * (drawSeed ?? 0), s.op, bits, s.shape, {
           size: s.size,
           maxOutputBytes: conn.client.maxPayload - 64 - 8 * 4,
           ...(s.shiftMinus1 ? { firstShift: -1 } : {}),

@@ -98,6 +98,17 @@ const CASES: Case[] = [
   // row's sum discarded), the M0 bb_fc_b1_c's bit-serial row pair (dense_b1_pairs): before, both
   // were estimated as 4–64-output layers (M4 +27 %, M0 +91 %).
   { name: '1-bit dense 248→2', op: 'dense', bits: 1, shape: [248], size: { filters: 2 }, shifts: [-1, -1] },
+  // Two filters on rows of 160 inputs: neither binary conv kernel takes it (the M4's blocked conv
+  // needs 4 filters, the M0's mask conv rows of ≤ 128), so every position runs the 1-bit dense call:
+  // the M4's three-row pass, the M0's bit-serial row pair (conv2d_kh1, its 1-bit terms per position).
+  {
+    name: '1-bit conv1d 32×32, k5, 2 filters',
+    op: 'conv1d',
+    bits: 1,
+    shape: [32, 32],
+    size: { filters: 2, kernel: 5, stride: 1, padding: 'valid' },
+    shifts: [-1, 0],
+  },
   // Few outputs on the M0's subset-sum tables, built once per block of 32 rows whatever the rows
   // (the row before: +76 %).
   { name: '1-bit dense 512→4', op: 'dense', bits: 1, shape: [512], size: { filters: 4 }, shifts: [-1, 0] },

@@ -4,8 +4,11 @@ import {
   BLOCKED_WIDE_OUTPUT,
   calibrate,
   costKernel,
+  CONV_B1_CALL_LOOP,
   costTerms,
   cpuFamily,
+  DENSE_B1_PAIR_MAC,
+  DENSE_B1_SHORT_SUM_INPUTS,
   DENSE_B1_TAIL_ROW,
   DENSE_B1_WIDE_OUTPUT,
   defaultEstimate,
@@ -401,9 +404,9 @@ describe('binary kernels’ cost terms', () => {
     expect(costKernel('cortex-m0', two)).toBe('dense_b1_pairs');
     // One row pair over 248 inputs padded to 8 words of 32.
     expect(costTerms('cortex-m0', 'dense_b1_pairs', two)).toEqual({
-      work: 2 * 256,
+      work: DENSE_B1_PAIR_MAC * 2 * 256,
       outputs: 2,
-      loopWork: 248,
+      loopWork: 248 / 8,
     });
     const four = shifted('dense', [512], 4, [-1]);
     expect(costKernel('cortex-m0', four)).toBe('dense');
@@ -424,5 +427,52 @@ describe('binary kernels’ cost terms', () => {
     const cal = calibrate('cortex-m0', [old]);
     expect(cal.factors.get('dense_b1_pairs/1')!.scale).toBeCloseTo(1.5, 9);
     expect(cal.factors.has('dense/1')).toBe(false);
+  });
+
+  it('a one-row 1-bit conv on neither binary conv kernel runs the dense call per position', () => {
+    // 2 filters on rows of 160 (32 channels × kernel 5), valid: 28 positions, read in place.
+    const c = shifted('conv1d', [32, 32], 2, [-1, 0], 5);
+    expect(c).toMatchObject({
+      outChannels: 2,
+      outputs: 56,
+      wideOutputs: 28,
+      loopWork: 28 * CONV_POSITION_COPIES,
+    });
+    expect(costKernel('cortex-m4', c)).toBe('conv2d_kh1');
+    expect(costKernel('cortex-m0', c)).toBe('conv2d_kh1');
+    // M4: one three-row pass over 20 whole 8-input groups per position.
+    expect(costTerms('cortex-m4', 'conv2d_kh1', c)).toEqual({
+      work: 28 * 160 * 3,
+      outputs: 28 * (2 + DENSE_B1_WIDE_OUTPUT),
+      loopWork: c.loopWork + CONV_B1_CALL_LOOP * 28,
+    });
+    // M0: one bit-serial row pair over 5 words of 32 inputs per position.
+    expect(costTerms('cortex-m0', 'conv2d_kh1', c)).toEqual({
+      work: 28 * DENSE_B1_PAIR_MAC * 2 * 160,
+      outputs: 56,
+      loopWork: c.loopWork + CONV_B1_CALL_LOOP * 28 * (160 / 8),
+    });
+    // Without its output channels (a row from before migration 0016) it does not calibrate.
+    const old: MeasuredLayer = { runId: 1, ...c, outChannels: null, counts: 20_000 };
+    expect(costTerms('cortex-m0', 'conv2d_kh1', old)).toBeNull();
+    expect(calibrate('cortex-m0', [old]).factors.size).toBe(0);
+    // Other widths keep the conv's own terms.
+    expect(costTerms('cortex-m4', 'conv2d_kh1', { ...c, weightBits: 8 })).toEqual({
+      work: c.work,
+      outputs: 56,
+      loopWork: c.loopWork,
+    });
+  });
+
+  it('short rows: 8 rows or more read a table pair, fewer loop over each row’s bits after Σx', () => {
+    const few = shifted('dense', [5], 2, [-1]);
+    expect(costKernel('cortex-m0', few)).toBe('dense_b1_short');
+    expect(costTerms('cortex-m0', 'dense_b1_short', few)).toEqual({
+      work: 10,
+      outputs: 2,
+      loopWork: 5 / DENSE_B1_SHORT_SUM_INPUTS,
+    });
+    const many = shifted('dense', [5], 12, [-1]);
+    expect(costTerms('cortex-m4', 'dense_b1_short', many)).toEqual({ work: 0, outputs: 12, loopWork: 2 });
   });
 });
