@@ -55,7 +55,9 @@ interface Spec {
  * Per-channel shifts of −1 and 0 (multipliers ¼–1, what a ±1 weight's scale gives: the gesture
  * model's binary conv has −1/0) where specs() has the random model's −2 to −4; few-filter conv1d
  * like the gesture model's (6 filters, kernel 3, stride 2 on 6 channels); few-filter 3×3 convs;
- * dense layers of 2–8 inputs; short GRUs of few units.
+ * dense layers of 2–8 inputs; short GRUs of few units; then (added later, drawn after those) dense
+ * layers of 9–1024 inputs × 1–10 outputs, one-row convs of 4–18 filters and of 1–3 filters: the
+ * paths whose cost terms follow the firmware's blocks, passes and row pairs (cost-model.ts costTerms).
  */
 function binarySpecs(rng: Rng, n: number): Spec[] {
   const out: Spec[] = [];

@@ -19,7 +19,7 @@ import { CONV_POSITION_COPIES, type LayerWork } from './layer-work';
  * from many layer sizes while the board's own runs fix the level (clock, memory wait states,
  * an optimised kernel the defaults did not see).
  *
- * The defaults come from `npm run bench -- deploy --fit-defaults` (bench/_deploy-fit.ts): 532
+ * The defaults come from `npm run bench -- deploy --fit-defaults` (bench/_deploy-fit.ts): ~600
  * single-layer models per board of every kernel and width (conv1d 16–128 steps × 3–32 channels,
  * kernel 3–7, 4–64 filters; 3×3 and 5×5 conv2d up to 28×28×16 with 1–32 filters; dense 30–2048
  * inputs × 4–64 outputs; GRUs of 2–64 steps with 2–32 units; pools, ReLU) run on virtual:m4 and
