@@ -474,5 +474,13 @@ describe('binary kernels’ cost terms', () => {
     });
     const many = shifted('dense', [5], 12, [-1]);
     expect(costTerms('cortex-m4', 'dense_b1_short', many)).toEqual({ work: 0, outputs: 12, loopWork: 2 });
+    // Its terms need no wide outputs: a row from before migration 0016 still calibrates it on the M4.
+    const old: MeasuredLayer = {
+      runId: 1,
+      ...few,
+      wideOutputs: null,
+      counts: 1.25 * defaultEstimate('cortex-m4', few),
+    };
+    expect(calibrate('cortex-m4', [old]).factors.get('dense_b1_short/1')!.scale).toBeCloseTo(1.25, 9);
   });
 });

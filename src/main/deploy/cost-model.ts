@@ -351,7 +351,7 @@ export function costTerms(cpu: string, kernel: string, l: CostedLayer): CostTerm
     kernel === 'dense_b1_pairs' ||
     kernel === 'dense_b1_short'
   ) {
-    if (m4 && wide === null) return null;
+    if (m4 && wide === null && inputs > 8) return null; // the M4's passes count shift ≥ 0 outputs
     return denseB1Call(m4, inputs, n, wide ?? 0);
   }
   const d = defaultCoeffs(cpu, kernel, l.weightBits)[3] ?? 0;
