@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- deploy --fit-defaults [--per-kernel N] [--boards virtual:m4,virtual:m0]
- *   [--ops conv2d,gru] [--bits 1] [--raw FILE] [--json]`
+ *   [--ops conv2d,gru] [--bits 1] [--seed N] [--raw FILE] [--json]`
  *
  * Refits the cost model's default coefficients (src/main/deploy/cost-model.ts): single-layer models
  * of every kernel and weight width, sized like real layers (conv1d of 16–128 steps × 3–32 channels,
@@ -11,7 +11,9 @@
  * per-layer counts (QEMU -icount instructions) are fitted to
  *     counts ≈ a + b · work + c · outputs + d · loopWork
  * by least squares on relative error (each row divided by its measurement), per kernel × width ×
- * board; d only for the kernels with loop work (convs, GRU: layer-work.ts). Prints the fitted tables
+ * board; d only for the kernels with loop work (convs, GRU: layer-work.ts; the binary kernels whose
+ * terms are their own, cost-model.ts costTerms: work, outputs and loop work as the kernel runs
+ * them, e.g. the M4's blocked conv over whole blocks of four filters). Prints the fitted tables
  * (ready to paste into cost-model.ts), and for each kernel/width the median and worst relative
  * error of the fit and of the current defaults. `--ops` measures only those ops, `--bits` only
  * those weight widths (the others' rows are not refitted; ops without weights count as width 8).
@@ -21,7 +23,7 @@ import { writeFileSync } from 'node:fs';
 import { boardManager } from '../src/main/device/board-manager';
 import { loadModel } from '../src/main/device/model-load';
 import { createAppContext } from '../src/main/context';
-import { costKernel, cpuFamily, defaultEstimate } from '../src/main/deploy/cost-model';
+import { costKernel, costTerms, cpuFamily, defaultEstimate } from '../src/main/deploy/cost-model';
 import { layerWork, type LayerWork } from '../src/main/deploy/layer-work';
 import { readBlob } from '../src/main/engine/blob-reader';
 import { writeBlob } from '../src/main/engine/blob-writer';
@@ -53,7 +55,9 @@ interface Spec {
  * Per-channel shifts of −1 and 0 (multipliers ¼–1, what a ±1 weight's scale gives: the gesture
  * model's binary conv has −1/0) where specs() has the random model's −2 to −4; few-filter conv1d
  * like the gesture model's (6 filters, kernel 3, stride 2 on 6 channels); few-filter 3×3 convs;
- * dense layers of 2–8 inputs; short GRUs of few units.
+ * dense layers of 2–8 inputs; short GRUs of few units; then (added later, drawn after those) dense
+ * layers of 9–1024 inputs × 1–10 outputs, one-row convs of 4–18 filters and of 1–3 filters: the
+ * paths whose cost terms follow the firmware's blocks, passes and row pairs (cost-model.ts costTerms).
  */
 function binarySpecs(rng: Rng, n: number): Spec[] {
   const out: Spec[] = [];
@@ -88,6 +92,40 @@ function binarySpecs(rng: Rng, n: number): Spec[] {
       op: 'gru',
       shape: [rng.pick([8, 16, 29, 29, 48]), rng.pick([2, 3, 6, 6, 9])],
       size: { units: rng.pick([2, 3, 4, 5, 5, 6, 8]) },
+    });
+  // Drawn after the others (their shapes stay those of earlier sweeps). Dense layers of > 8 inputs
+  // with few outputs: the M4's three-row passes (< 4 rows left, or a count not a multiple of 4) and
+  // the M0's bit-serial row pairs (< 4 outputs), which the 4–64-output layers of specs() do not run,
+  // and the M0's tables on few rows of short inputs (a table build per block of rows).
+  for (let i = 0; i < 2 * n; i++)
+    out.push({
+      op: 'dense',
+      shape: [rng.pick([9, 12, 16, 24, 30, 48, 64, 100, 128, 248, 256, 512, 1024])],
+      size: { filters: rng.pick([1, 2, 2, 3, 4, 5, 6, 7, 9, 10]) },
+      shifts: shifts(),
+    });
+  // One-row convs of few filters, not a multiple of four (the M4's blocked kernel runs whole blocks
+  // of four: 6 filters cost 8), valid and same padding (a padded position gathers once per block).
+  for (let i = 0; i < 2 * n; i++)
+    out.push({
+      op: 'conv1d',
+      shape: [rng.pick([32, 64, 96, 119, 128]), rng.pick([2, 3, 6, 9, 16, 32])],
+      size: {
+        filters: rng.pick([4, 5, 6, 7, 9, 10, 13, 18]),
+        kernel: rng.pick([3, 5, 7]),
+        stride: rng.pick([1, 2]),
+      },
+      shifts: shifts(),
+    });
+  // One-row convs of 1–3 filters: the M4 runs them per position on bb_fc_b1's three-row pass (the
+  // blocked kernel takes ≥ 4), the M0 on its mask conv or, for rows too long for it, per position on
+  // the bit-serial row pairs.
+  for (let i = 0; i < n; i++)
+    out.push({
+      op: 'conv1d',
+      shape: [rng.pick([32, 64, 119, 128]), rng.pick([3, 6, 9, 16, 32])],
+      size: { filters: rng.pick([1, 2, 3]), kernel: rng.pick([3, 5, 7]), stride: rng.pick([1, 2]) },
+      shifts: shifts(),
     });
   return out;
 }
@@ -218,6 +256,12 @@ export async function fitDefaults(): Promise<void> {
   const json = process.argv.includes('--json');
   const log = (s: string) => (json ? process.stderr.write(s + '\n') : console.log(s));
   const perKernel = Number(arg('per-kernel', '14'));
+  // --seed N draws other layers (shapes from Rng(N) and Rng(N + 1), model seeds offset by 1000·N):
+  // a check of the defaults on layers they were not fitted on. Without it, the fit's own sweep.
+  const seedArg = arg('seed', '');
+  const drawSeed = seedArg ? Number(seedArg) : null;
+  if (drawSeed !== null && !Number.isInteger(drawSeed))
+    throw new Error(`--seed must be an integer, not ${seedArg}`);
   const boards = arg('boards', 'virtual:m4,virtual:m0').split(',');
   const only = arg('ops', '').split(',').filter(Boolean);
   const onlyBits = arg('bits', '').split(',').filter(Boolean).map(Number);
@@ -242,7 +286,7 @@ export async function fitDefaults(): Promise<void> {
       const byKey = new Map<string, Sample[]>();
       let skipped = 0;
       const all: Array<{ s: Spec; bits: WeightBits; seed: number }> = [];
-      const rng = new Rng(7);
+      const rng = new Rng(drawSeed ?? 7);
       for (const op of weightedOps)
         for (const bits of [1, 2, 4, 8] as WeightBits[])
           for (const s of specs(rng, op, op === 'conv1d' || op === 'conv2d' ? 2 * perKernel : perKernel))
@@ -250,7 +294,8 @@ export async function fitDefaults(): Promise<void> {
       for (const op of plainOps)
         for (const s of specs(rng, op, perKernel)) all.push({ s, bits: 8, seed: all.length + 1 });
       // After the others (their shapes and seeds stay those of earlier sweeps), from their own stream.
-      for (const s of binarySpecs(new Rng(11), perKernel)) all.push({ s, bits: 1, seed: all.length + 1 });
+      for (const s of binarySpecs(new Rng(drawSeed === null ? 11 : drawSeed + 1), perKernel))
+        all.push({ s, bits: 1, seed: all.length + 1 });
       // Every op draws its shapes and seeds: with --ops the chosen ones are the same layers as in a full run.
       const jobs = all.filter(
         ({ s, bits }) =>
@@ -258,7 +303,7 @@ export async function fitDefaults(): Promise<void> {
       );
       const t0 = Date.now();
       for (const { s, bits, seed } of jobs) {
-        const model = measuredLayerModel(seed, s.op, bits, s.shape, {
+        const model = measuredLayerModel(seed + 1000 * (drawSeed ?? 0), s.op, bits, s.shape, {
           size: s.size,
           maxOutputBytes: conn.client.maxPayload - 64 - 8 * 4,
           ...(s.shiftMinus1 ? { firstShift: -1 } : {}),
@@ -275,15 +320,20 @@ export async function fitDefaults(): Promise<void> {
         const x = new Rng(seed + 1).int8Array(model.inputShape.reduce((a, b) => a * b, 1));
         const r = await conn.client.infer(new Uint8Array(x.buffer));
         const counts = r.layerElapsed[0]!;
-        const key = `${costKernel(cpu, w!)}/${w!.weightBits ?? 'any'}`;
+        const kernel = costKernel(cpu, w!);
+        const key = `${kernel}/${w!.weightBits ?? 'any'}`;
         const list = byKey.get(key) ?? [];
-        list.push({ work: w!.work, outputs: w!.outputs, loopWork: w!.loopWork, counts, layer: w! });
+        // What the kernel's coefficients multiply (the binary kernels' padded work, cost-model.ts).
+        const t = costTerms(cpu, kernel, w!)!;
+        list.push({ work: t.work, outputs: t.outputs, loopWork: t.loopWork, counts, layer: w! });
         raw.push({
           board: spec,
           key,
           work: w!.work,
           outputs: w!.outputs,
           loopWork: w!.loopWork,
+          outChannels: w!.outChannels,
+          wideOutputs: w!.wideOutputs,
           counts,
           rowLen: parsed.layers[0]!.a?.rowLen ?? 0,
           nRows: parsed.layers[0]!.a?.nRows ?? 0,

@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
+  BLOCKED_MASK_WORD,
+  BLOCKED_WIDE_OUTPUT,
   calibrate,
   costKernel,
+  CONV_B1_CALL_LOOP,
+  costTerms,
   cpuFamily,
+  DENSE_B1_PAIR_MAC,
+  DENSE_B1_SHORT_SUM_INPUTS,
+  DENSE_B1_TAIL_ROW,
+  DENSE_B1_WIDE_OUTPUT,
   defaultEstimate,
   deviation,
   estimateLayer,
@@ -12,7 +20,7 @@ import {
 import { CONV_POSITION_COPIES, CONV_TAP_COPIES, layerWork } from '../../src/main/deploy/layer-work';
 import { readBlob } from '../../src/main/engine/blob-reader';
 import { writeBlob } from '../../src/main/engine/blob-writer';
-import { randomLayer, Rng } from '../../src/main/engine/random-model';
+import { measuredLayerModel, randomLayer, Rng } from '../../src/main/engine/random-model';
 import type { IntegerModel } from '../../src/shared/quant/integer-model';
 
 /** A one-layer model of `op` on `shape`, through the real blob writer and reader. */
@@ -164,6 +172,8 @@ describe('cost model', () => {
       kernelH: 3,
       rowBlockable: false,
       rowMaskable: false,
+      outChannels: 40,
+      wideOutputs: 0,
       ...layer,
       work: 30_000,
       outputs: 1200,
@@ -239,7 +249,15 @@ describe('cost kernels', () => {
   });
 
   it('calibrates each cost kernel from the layers stored with it, not across conv paths', () => {
-    const row = { kernel: 'conv2d', weightBits: 1, work: 30_000, outputs: 1000 };
+    const row = {
+      kernel: 'conv2d',
+      weightBits: 1,
+      work: 30_000,
+      outputs: 1000,
+      loopWork: 4000,
+      outChannels: 10,
+      wideOutputs: 0,
+    };
     const history: MeasuredLayer[] = [
       {
         runId: 1,
@@ -257,7 +275,6 @@ describe('cost kernels', () => {
       macs: 30_000,
       ...row,
       kernelH: 1,
-      loopWork: 0,
       rowMaskable: false,
     };
     expect(estimateLayer('cortex-m4', { ...l, rowBlockable: true }, cal).source).toBe('calibrated');
@@ -290,7 +307,9 @@ describe('cost kernels', () => {
     expect(costKernel('cortex-m0', d!)).toBe('dense_b1_short');
     expect(costKernel('cortex-m0', { ...d!, weightBits: 8 })).toBe('dense');
     const fc9 = oneLayer('dense', [9], 1, 3, { filters: 2 });
-    expect(costKernel('cortex-m0', layerWork(fc9.parsed, fc9.model)[0]!)).toBe('dense');
+    // 9 inputs: bb_fc_b1's passes on the M4; on the M0, 2 outputs run bb_fc_b1_c's bit-serial row pairs.
+    expect(costKernel('cortex-m4', layerWork(fc9.parsed, fc9.model)[0]!)).toBe('dense');
+    expect(costKernel('cortex-m0', layerWork(fc9.parsed, fc9.model)[0]!)).toBe('dense_b1_pairs');
     expect(costKernel('cortex-m0', { kernel: 'dense', weightBits: 1 })).toBe('dense');
   });
 
@@ -305,5 +324,163 @@ describe('cost kernels', () => {
     const cal = calibrate('cortex-m4', [old]);
     expect(cal.factors.has('gru/1')).toBe(true);
     expect(estimateLayer('cortex-m4', w!, cal).source).toBe('default');
+  });
+});
+
+/** A one-layer model with every channel's requant shift given (cycled), through the blob writer and reader. */
+function shifted(op: 'conv1d' | 'dense', shape: number[], filters: number, shifts: number[], kernel = 3) {
+  const model = measuredLayerModel(3, op, 1, shape, {
+    size: op === 'dense' ? { filters } : { filters, kernel, stride: 1, padding: 'valid' },
+    shifts,
+  });
+  return layerWork(readBlob(writeBlob(model)), model)[0]!;
+}
+
+describe('binary kernels’ cost terms', () => {
+  it('layer work counts output channels and the outputs requantised at a shift ≥ 0', () => {
+    // conv1d 64×16, kernel 3, valid: 62 positions; channels 1 and 3 of 5 have shift 0.
+    const c = shifted('conv1d', [64, 16], 5, [-1, 0, -1, 0, -1]);
+    expect(c).toMatchObject({ outChannels: 5, outputs: 62 * 5, wideOutputs: 62 * 2 });
+    const d = shifted('dense', [248], 2, [-1, 0]);
+    expect(d).toMatchObject({ outChannels: 2, outputs: 2, wideOutputs: 1, work: 496 });
+    expect(shifted('dense', [248], 2, [-3, -1]).wideOutputs).toBe(0);
+  });
+
+  it('the M4’s blocked conv computes whole blocks of four filters over whole words of the row', () => {
+    const c = shifted('conv1d', [64, 16], 5, [-1, 0, -1, 0, -1]);
+    expect(costKernel('cortex-m4', c)).toBe('conv2d_b1_blocked');
+    const t = costTerms('cortex-m4', 'conv2d_b1_blocked', c)!;
+    // 5 filters run as 2 blocks of 4 = 8 rows; rows of 48 inputs = 12 words; valid: no gathers.
+    expect(t.work).toBe(62 * 8 * 48);
+    expect(t.outputs).toBeCloseTo(62 * 8 + BLOCKED_WIDE_OUTPUT * 62 * 2 * (8 / 5), 9);
+    expect(t.loopWork).toBe(2 * BLOCKED_MASK_WORD * 12);
+    // 6 and 8 filters cost the same blocks: the estimate per layer is equal, where MACs say 6 : 8.
+    const six = shifted('conv1d', [64, 16], 6, [-1]);
+    const eight = shifted('conv1d', [64, 16], 8, [-1]);
+    expect(defaultEstimate('cortex-m4', six)).toBeCloseTo(defaultEstimate('cortex-m4', eight), 6);
+    // A row from before out_channels / wide_outputs were stored has no terms and does not calibrate.
+    const old: MeasuredLayer = {
+      runId: 1,
+      ...c,
+      costKernel: 'conv2d_b1_blocked',
+      outChannels: null,
+      wideOutputs: null,
+      counts: 36_000,
+    };
+    expect(costTerms('cortex-m4', 'conv2d_b1_blocked', old)).toBeNull();
+    expect(calibrate('cortex-m4', [old]).factors.size).toBe(0);
+    const fresh: MeasuredLayer = { runId: 2, ...c, counts: 2 * defaultEstimate('cortex-m4', c) };
+    expect(calibrate('cortex-m4', [old, fresh]).factors.get('conv2d_b1_blocked/1')).toMatchObject({
+      scale: 2,
+      layers: 1,
+    });
+  });
+
+  it('the M4’s 1-bit dense runs passes of four rows, or three: 2 outputs compute 3 rows', () => {
+    const two = shifted('dense', [248], 2, [-1, 0]);
+    expect(costKernel('cortex-m4', two)).toBe('dense');
+    expect(costTerms('cortex-m4', 'dense', two)).toEqual({
+      work: 248 * 3, // 31 whole 8-input groups × 3 rows
+      outputs: 2 + DENSE_B1_WIDE_OUTPUT,
+      loopWork: 1, // one pass, no tail
+    });
+    // 7 outputs: a pass of 3, then one of 4; a 250-input row has a 2-input tail per row.
+    const seven = shifted('dense', [250], 7, [-1]);
+    expect(costTerms('cortex-m4', 'dense', seven)).toEqual({
+      work: 248 * 7,
+      outputs: 7,
+      loopWork: 2 + DENSE_B1_TAIL_ROW * 7,
+    });
+    // 6 outputs: two passes of 3; 8: two of 4. The same rows, one more pass for 6 than 4 + 4 would.
+    expect(costTerms('cortex-m4', 'dense', shifted('dense', [64], 6, [-1]))!.loopWork).toBe(2);
+    expect(costTerms('cortex-m4', 'dense', shifted('dense', [64], 5, [-1]))!.work).toBe(64 * 6);
+    // Other widths keep the layer's own work.
+    const w8 = { ...two, weightBits: 8 };
+    expect(costTerms('cortex-m4', 'dense', w8)).toEqual({ work: 496, outputs: 2, loopWork: 0 });
+  });
+
+  it('the M0’s 1-bit dense: tables per block of 32 rows from 4 outputs, bit-serial row pairs below', () => {
+    const two = shifted('dense', [248], 2, [-1]);
+    expect(costKernel('cortex-m0', two)).toBe('dense_b1_pairs');
+    // One row pair over 248 inputs padded to 8 words of 32.
+    expect(costTerms('cortex-m0', 'dense_b1_pairs', two)).toEqual({
+      work: DENSE_B1_PAIR_MAC * 2 * 256,
+      outputs: 2,
+      loopWork: 248 / 8,
+    });
+    const four = shifted('dense', [512], 4, [-1]);
+    expect(costKernel('cortex-m0', four)).toBe('dense');
+    // 512 inputs = 11 chunks of ≤ 48 inputs (10 of 6 weight bytes, the last 32 inputs 4): 2 × 64 table groups.
+    expect(costTerms('cortex-m0', 'dense', four)).toEqual({ work: 4 * 512, outputs: 4, loopWork: 128 });
+    // 32 rows build the same tables as 4; 33 twice as many.
+    const n32 = { ...four, work: 512 * 32, outputs: 32 };
+    const n33 = { ...four, work: 512 * 33, outputs: 33 };
+    expect(costTerms('cortex-m0', 'dense', n32)!.loopWork).toBe(128);
+    expect(costTerms('cortex-m0', 'dense', n33)!.loopWork).toBe(256);
+    // A 1-bit dense row stored as `dense` before the row pairs had a kernel calibrates dense_b1_pairs.
+    const old: MeasuredLayer = {
+      runId: 1,
+      ...two,
+      costKernel: 'dense',
+      counts: 1.5 * defaultEstimate('cortex-m0', two),
+    };
+    const cal = calibrate('cortex-m0', [old]);
+    expect(cal.factors.get('dense_b1_pairs/1')!.scale).toBeCloseTo(1.5, 9);
+    expect(cal.factors.has('dense/1')).toBe(false);
+  });
+
+  it('a one-row 1-bit conv on neither binary conv kernel runs the dense call per position', () => {
+    // 2 filters on rows of 160 (32 channels × kernel 5), valid: 28 positions, read in place.
+    const c = shifted('conv1d', [32, 32], 2, [-1, 0], 5);
+    expect(c).toMatchObject({
+      outChannels: 2,
+      outputs: 56,
+      wideOutputs: 28,
+      loopWork: 28 * CONV_POSITION_COPIES,
+    });
+    expect(costKernel('cortex-m4', c)).toBe('conv2d_kh1');
+    expect(costKernel('cortex-m0', c)).toBe('conv2d_kh1');
+    // M4: one three-row pass over 20 whole 8-input groups per position.
+    expect(costTerms('cortex-m4', 'conv2d_kh1', c)).toEqual({
+      work: 28 * 160 * 3,
+      outputs: 28 * (2 + DENSE_B1_WIDE_OUTPUT),
+      loopWork: c.loopWork + CONV_B1_CALL_LOOP * 28,
+    });
+    // M0: one bit-serial row pair over 5 words of 32 inputs per position.
+    expect(costTerms('cortex-m0', 'conv2d_kh1', c)).toEqual({
+      work: 28 * DENSE_B1_PAIR_MAC * 2 * 160,
+      outputs: 56,
+      loopWork: c.loopWork + CONV_B1_CALL_LOOP * 28 * (160 / 8),
+    });
+    // Without its output channels (a row from before migration 0016) it does not calibrate.
+    const old: MeasuredLayer = { runId: 1, ...c, outChannels: null, counts: 20_000 };
+    expect(costTerms('cortex-m0', 'conv2d_kh1', old)).toBeNull();
+    expect(calibrate('cortex-m0', [old]).factors.size).toBe(0);
+    // Other widths keep the conv's own terms.
+    expect(costTerms('cortex-m4', 'conv2d_kh1', { ...c, weightBits: 8 })).toEqual({
+      work: c.work,
+      outputs: 56,
+      loopWork: c.loopWork,
+    });
+  });
+
+  it('short rows: 8 rows or more read a table pair, fewer loop over each row’s bits after Σx', () => {
+    const few = shifted('dense', [5], 2, [-1]);
+    expect(costKernel('cortex-m0', few)).toBe('dense_b1_short');
+    expect(costTerms('cortex-m0', 'dense_b1_short', few)).toEqual({
+      work: 10,
+      outputs: 2,
+      loopWork: 5 / DENSE_B1_SHORT_SUM_INPUTS,
+    });
+    const many = shifted('dense', [5], 12, [-1]);
+    expect(costTerms('cortex-m4', 'dense_b1_short', many)).toEqual({ work: 0, outputs: 12, loopWork: 2 });
+    // Its terms need no wide outputs: a row from before migration 0016 still calibrates it on the M4.
+    const old: MeasuredLayer = {
+      runId: 1,
+      ...few,
+      wideOutputs: null,
+      counts: 1.25 * defaultEstimate('cortex-m4', few),
+    };
+    expect(calibrate('cortex-m4', [old]).factors.get('dense_b1_short/1')!.scale).toBeCloseTo(1.25, 9);
   });
 });

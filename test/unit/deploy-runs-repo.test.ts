@@ -125,13 +125,22 @@ describe('runs repository (migration 0010)', () => {
     expect(repo.list({ kind: 'profile', limit: 2 }).map((r) => r.id)).toEqual([failed, other]);
     // Without a loop work (a row from before migration 0015) it reads back null; with one, the value.
     expect(repo.layerHistory('qemu-mps2-an386', 'instructions')[0]!.loopWork).toBeNull();
+    // So do its output channels and wide outputs (before migration 0016).
+    expect(repo.layerHistory('qemu-mps2-an386', 'instructions')[0]).toMatchObject({
+      outChannels: null,
+      wideOutputs: null,
+    });
     const withLoop = repo.create(run(modelId));
-    repo.saveLayers(withLoop, [{ ...layer, costKernel: 'conv2d', loopWork: 1234.5 }]);
+    repo.saveLayers(withLoop, [
+      { ...layer, costKernel: 'conv2d', loopWork: 1234.5, outChannels: 6, wideOutputs: 118 },
+    ]);
     repo.finish(withLoop, 'complete', null, {});
     expect(repo.layerHistory('qemu-mps2-an386', 'instructions', { excludeRun: a })[0]).toMatchObject({
       runId: withLoop,
       costKernel: 'conv2d',
       loopWork: 1234.5,
+      outChannels: 6,
+      wideOutputs: 118,
     });
   });
 

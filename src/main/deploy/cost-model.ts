@@ -1,4 +1,4 @@
-import type { LayerWork } from './layer-work';
+import { CONV_POSITION_COPIES, type LayerWork } from './layer-work';
 
 /**
  * Per-kernel cost model: the counts one layer takes on a board, estimated as
@@ -9,6 +9,9 @@ import type { LayerWork } from './layer-work';
  * ReLU), c = per output (requantisation, clamp, store), d = per unit of the kernel's loop work
  * outside those two (LayerWork.loopWork: a conv's per-position column setup and im2col gather, a
  * GRU's per-step, per-unit dot calls and gates; 0 for the other kernels, whose rows have no d).
+ * The binary kernels that compute more than the layer's MACs (whole blocks of filters, three-row
+ * passes, tables per block of rows) have terms of their own in place of work, outputs and loop work
+ * (costTerms).
  * (a, b, c, d) per kernel × weight width ×
  * CPU family are defaults measured on the virtual boards; s is the board's calibration: the
  * ratio of measured to default-estimated counts over that kernel and width in the board's
@@ -16,7 +19,7 @@ import type { LayerWork } from './layer-work';
  * from many layer sizes while the board's own runs fix the level (clock, memory wait states,
  * an optimised kernel the defaults did not see).
  *
- * The defaults come from `npm run bench -- deploy --fit-defaults` (bench/_deploy-fit.ts): 532
+ * The defaults come from `npm run bench -- deploy --fit-defaults` (bench/_deploy-fit.ts): ~600
  * single-layer models per board of every kernel and width (conv1d 16–128 steps × 3–32 channels,
  * kernel 3–7, 4–64 filters; 3×3 and 5×5 conv2d up to 28×28×16 with 1–32 filters; dense 30–2048
  * inputs × 4–64 outputs; GRUs of 2–64 steps with 2–32 units; pools, ReLU) run on virtual:m4 and
@@ -29,9 +32,15 @@ import type { LayerWork } from './layer-work';
  * layers added to the sweep: M4 conv2d_b1_blocked; M0 conv2d and conv2d_kh1, the table path) and
  * the new binary kernels got rows (conv2d_b1_mask, dense_b1_short, gru_b1); the others' 1-bit rows
  * run unchanged code and kept theirs (gru/1 only calibrates 1-bit GRUs profiled before gru_b1).
- * Last, gru/2, /4 and /8 were refitted once more (`--ops gru --bits 2,4,8`) after bb_gru's gate
+ * Then gru/2, /4 and /8 were refitted once more (`--ops gru --bits 2,4,8`) after bb_gru's gate
  * rows moved to the 32-bit requantiser and bb_dot_s4's row tails to fixed shifts (the 4-bit tail
- * term of the GRU's loop work went with it: it fitted best at 0).
+ * term of the GRU's loop work went with it: it fitted best at 0). Last, the binary kernels that
+ * compute more than the layer's MACs got terms of their own (costTerms: the M4's blocked conv in
+ * whole blocks of four filters, its 1-bit dense in passes of three or four rows, the M0's 1-bit dense
+ * tables per block of 32 rows, the short rows' tables, a one-row 1-bit conv's dense call per
+ * position) and the M0's bit-serial row pairs a row (`dense_b1_pairs`); those rows (1-bit
+ * conv2d_b1_blocked, conv2d_kh1, dense, dense_b1_short, dense_b1_pairs) were refitted on a sweep with
+ * few-filter convs and few-output dense layers added (`--ops conv1d,conv2d,dense --bits 1`).
  * Convs with a one-row kernel (`conv2d_kh1`: every conv1d), the M4's blocked binary conv
  * (`conv2d_b1_blocked`), the M0's binary mask conv (`conv2d_b1_mask`) and taller convs (im2col
  * per position) have separate rows (costKernel). They are
@@ -48,13 +57,13 @@ const ARMV7M: KernelTable = {
     8: [0, 1.52, 47.1, 4.57],
   },
   conv2d_kh1: {
-    1: [364, 0.67, 64.5, 5.71],
+    1: [585, 0.81, 39.5, 4.99],
     2: [127, 1.41, 42.7, 4.3],
     4: [1067, 1.49, 43.7, 1.51],
     8: [139, 1.53, 48.3, 2.91],
   },
-  conv2d_b1_blocked: { 1: [1537, 0.68, 32.8] },
-  dense: { 1: [323, 0.84, 44.2], 2: [239, 1.4, 43.6], 4: [244, 1.56, 33.5], 8: [156, 1.53, 50.5] },
+  conv2d_b1_blocked: { 1: [528, 0.53, 26.3, 9.09] },
+  dense: { 1: [278, 0.86, 22.5, 81.08], 2: [239, 1.4, 43.6], 4: [244, 1.56, 33.5], 8: [156, 1.53, 50.5] },
   depthwiseConv2d: {
     1: [1035, 32.52, 97.8],
     2: [1336, 30.33, 106.4],
@@ -68,7 +77,7 @@ const ARMV7M: KernelTable = {
     8: [266, 4.25, 13, 427.61],
   },
   gru_b1: { 1: [304, 0, 0, 361.93] },
-  dense_b1_short: { 1: [214, 2.27, 42.1] },
+  dense_b1_short: { 1: [172, 2.6, 42.2, 93.55] },
   maxPool2d: { any: [254, 12.17, 92.6] },
   avgPool2d: { any: [394, 5.96, 90.1] },
   relu: { any: [0, 44.92, 0] },
@@ -83,12 +92,12 @@ const ARMV6M: KernelTable = {
     8: [251, 4.98, 122.2, 5.74],
   },
   conv2d_kh1: {
-    1: [324, 2.68, 58.2, 26.65],
+    1: [300, 1.89, 82.5, 6.2],
     2: [0, 3.63, 129.8, 13.36],
     4: [1286, 4.37, 135.3],
     8: [180, 4.9, 128, 3.85],
   },
-  dense: { 1: [1560, 3.19, 0], 2: [714, 3.85, 101.7], 4: [614, 4.52, 84.6], 8: [194, 4.93, 129.4] },
+  dense: { 1: [382, 1.98, 75.3, 74.3], 2: [714, 3.85, 101.7], 4: [614, 4.52, 84.6], 8: [194, 4.93, 129.4] },
   depthwiseConv2d: {
     1: [1718, 48.52, 172.9],
     2: [2324, 44.12, 183.2],
@@ -102,7 +111,8 @@ const ARMV6M: KernelTable = {
     8: [422, 6.64, 30.5, 712.68],
   },
   gru_b1: { 1: [0, 0.38, 17.7, 542.31] },
-  dense_b1_short: { 1: [248, 2.37, 91.6] },
+  dense_b1_short: { 1: [209, 2.45, 91.4, 96.51] },
+  dense_b1_pairs: { 1: [470, 2.28, 11.4, 51.16] },
   conv2d_b1_mask: { 1: [707, 3.53, 85.7, 5.74] },
   maxPool2d: { any: [373, 15.44, 184.7] },
   avgPool2d: { any: [666, 6.68, 182.4] },
@@ -127,7 +137,10 @@ export function cpuFamily(cpu: string): 'armv6m' | 'armv7m' {
  *   once per position, every row ANDed against it four lanes at a time); the others keep the
  *   per-position subset-sum tables (`conv2d_kh1` / `conv2d`);
  * - dense rows of ≤ 8 inputs (work ≤ 8 × outputs) run `bb_fc_b1_short` on both cores
- *   (`dense_b1_short`: one weight byte per row, no four-row passes or tables per call);
+ *   (`dense_b1_short`: one weight byte per row, no four-row passes or tables per call); longer rows
+ *   run `dense` (the M4's USADA8 passes, the M0's subset-sum tables from 4 outputs: costTerms),
+ *   except fewer than 4 outputs on the M0, which run bb_fc_b1_c's bit-serial row pairs
+ *   (`dense_b1_pairs`);
  * - GRUs run `bb_gru_b1` (`gru_b1`: each step's products on subset-sum tables of x and h, whose
  *   loop work counts the tables: layer-work.ts GRU_B1_*). A 1-bit GRU stored as `gru` (profiled
  *   before this kernel, its loop work steps × units) calibrates `gru/1`, which nothing estimates.
@@ -147,13 +160,11 @@ export function costKernel(
   },
 ): string {
   const m4 = cpuFamily(cpu) === 'armv7m';
-  if (l.kernel === 'dense')
-    return l.weightBits === 1 &&
-      l.outputs !== undefined &&
-      l.outputs > 0 &&
-      (l.work ?? Infinity) <= 8 * l.outputs
-      ? 'dense_b1_short'
-      : 'dense';
+  if (l.kernel === 'dense') {
+    if (l.weightBits !== 1 || l.outputs === undefined || !(l.outputs > 0)) return 'dense';
+    if ((l.work ?? Infinity) <= 8 * l.outputs) return 'dense_b1_short';
+    return !m4 && l.outputs < 4 ? 'dense_b1_pairs' : 'dense';
+  }
   if (l.kernel === 'gru') return l.weightBits === 1 ? 'gru_b1' : 'gru';
   if (l.kernel !== 'conv2d') return l.kernel;
   if (!m4 && l.weightBits === 1 && l.rowMaskable === true) return 'conv2d_b1_mask';
@@ -172,16 +183,191 @@ export function defaultCoeffs(cpu: string, kernel: string, bits: number | null):
   return row[key] ?? row.any ?? row['8'] ?? [150, 2, 100];
 }
 
-export function defaultEstimate(
-  cpu: string,
-  l: Pick<LayerWork, 'kernel' | 'weightBits' | 'work' | 'outputs'> &
-    Partial<Pick<LayerWork, 'kernelH' | 'rowBlockable' | 'rowMaskable'>> & {
-      costKernel?: string | null;
-      loopWork?: number | null;
-    },
-): number {
-  const [a, b, c, d = 0] = defaultCoeffs(cpu, l.costKernel ?? costKernel(cpu, l), l.weightBits);
-  return a + b * l.work + c * l.outputs + d * (l.loopWork ?? 0);
+/** What a cost kernel's (b, c, d) multiply: its work, outputs and loop work as the firmware runs them. */
+export interface CostTerms {
+  work: number;
+  outputs: number;
+  loopWork: number;
+}
+
+/** A layer as the cost model reads it: LayerWork, or a run_layers row (where later fields may be null). */
+export type CostedLayer = Pick<LayerWork, 'kernel' | 'weightBits' | 'work' | 'outputs'> &
+  Partial<Pick<LayerWork, 'kernelH' | 'rowBlockable' | 'rowMaskable'>> & {
+    costKernel?: string | null;
+    loopWork?: number | null;
+    outChannels?: number | null;
+    wideOutputs?: number | null;
+  };
+
+/**
+ * The M4's blocked binary conv (`conv2d_b1_blocked`) in terms of what it computes: whole blocks of
+ * four filters (6 filters cost 8), each row padded to whole words (`work`: padded filters ×
+ * positions × 4·⌈row/4⌉); per computed output its requantisation, an output of a shift ≥ 0 about
+ * 1 + BLOCKED_WIDE_OUTPUT times one of a lower shift (`outputs`); per block the expansion of four
+ * rows' masks, BLOCKED_MASK_WORD gather bytes a word, and the gather of every padded position's
+ * column again (`loopWork`: blocks × (gathered bytes + BLOCKED_MASK_WORD · words)). Weights fitted
+ * on the sweep's blocked convs (bench/_deploy-fit.ts; 78 layers, 2026-12-07).
+ */
+export const BLOCKED_WIDE_OUTPUT = 1.4;
+export const BLOCKED_MASK_WORD = 8;
+/**
+ * The M4's 1-bit dense (`bb_fc_b1`, rows of > 8 inputs): passes of four rows, or of three when the
+ * rows left are not a multiple of four (fewer than three rows still run a three-row pass, the
+ * spare rows' sums discarded: a 2-output layer computes 3 rows). `work`: the passes' rows × the
+ * row's whole 8-input groups; `outputs`: an output of a shift ≥ 0 counts 1 + DENSE_B1_WIDE_OUTPUT;
+ * `loopWork`: the passes, plus DENSE_B1_TAIL_ROW per row with a 1–7-input tail (its masks looked
+ * up per row). Weights fitted on the sweep's 1-bit dense layers, 1–64 outputs.
+ */
+export const DENSE_B1_WIDE_OUTPUT = 1.9;
+export const DENSE_B1_TAIL_ROW = 0.25;
+/**
+ * `dense_b1_short` (rows of ≤ 8 inputs, both cores): its loop work counts table groups, as the M0's
+ * tables do: the pair it builds with 8 rows or more (2 groups; then two reads per row, no work per
+ * input), or Σx, which costs about one group per DENSE_B1_SHORT_SUM_INPUTS inputs (fewer rows: the
+ * rows' bit loops are its work). Fitted on the sweep's short dense layers of both boards.
+ */
+export const DENSE_B1_SHORT_SUM_INPUTS = 10;
+/**
+ * The M0's bit-serial row pairs (bb_fc_b1_c below 4 rows: per input LDRB + SXTB, per row LSRS + BCC
+ * + ADD) in units of the tables' MACs (`bb_fc_b1_tab`: two table reads per weight byte and row):
+ * one padded input of a row costs this many, so both paths share the M0's `dense` unit of work and a
+ * conv running either per position one `b`. Their loop work: Σx and the tail copy, inputs / 8.
+ */
+export const DENSE_B1_PAIR_MAC = 3.25;
+/** The M0's 1-bit dense tables (`bb_fc_b1_tab`) take at most this many rows and inputs per build. */
+const TAB_ROWS = 32;
+const TAB_INPUTS = 48;
+
+/** bb_fc_b1's passes over n rows (4 when the rows left are a multiple of 4, else 3): [fours, threes]. */
+function denseB1Passes(n: number): [number, number] {
+  let fours = 0;
+  let threes = 0;
+  for (let c = 0; c < n;) {
+    const left = n - c;
+    if (left % 4 === 0) {
+      fours += left / 4;
+      break;
+    }
+    threes++;
+    c += Math.min(left, 3);
+  }
+  return [fours, threes];
+}
+
+/**
+ * One call of the 1-bit dense kernel (bb_fc_b1 on the M4, bb_fc_b1_c on the M0) on `rows` rows of
+ * `inputs` weights, `wide` of them requantised at a shift ≥ 0: what it computes (see costTerms).
+ */
+function denseB1Call(m4: boolean, inputs: number, rows: number, wide: number): CostTerms {
+  // bb_fc_b1_short: one weight byte per row; with 8 rows or more one pair of subset-sum tables and
+  // two reads per row (no per-input work), with fewer Σx and a loop over each row's bits.
+  if (inputs <= 8)
+    return rows >= 8
+      ? { work: 0, outputs: rows, loopWork: 2 }
+      : { work: inputs * rows, outputs: rows, loopWork: inputs / DENSE_B1_SHORT_SUM_INPUTS };
+  if (m4) {
+    const [fours, threes] = denseB1Passes(rows);
+    return {
+      work: 8 * Math.floor(inputs / 8) * (4 * fours + 3 * threes),
+      outputs: rows + DENSE_B1_WIDE_OUTPUT * wide,
+      loopWork: fours + threes + (inputs % 8 !== 0 ? DENSE_B1_TAIL_ROW * rows : 0),
+    };
+  }
+  if (rows < 4)
+    return {
+      work: DENSE_B1_PAIR_MAC * 2 * Math.ceil(rows / 2) * 32 * Math.ceil(inputs / 32),
+      outputs: rows,
+      loopWork: inputs / 8,
+    };
+  let groups = 0;
+  for (let i0 = 0; i0 < inputs; i0 += TAB_INPUTS)
+    groups += 2 * Math.ceil(Math.min(TAB_INPUTS, inputs - i0) / 8);
+  return {
+    work: 2 * Math.ceil(rows / 2) * 8 * Math.ceil(inputs / 8),
+    outputs: rows,
+    loopWork: Math.ceil(rows / TAB_ROWS) * groups,
+  };
+}
+
+/**
+ * A 1-bit one-row conv on neither binary conv kernel (`conv2d_kh1` 1-bit: on the M4 fewer than 4
+ * filters or rows of < 4 or > 256 inputs, on the M0 more filters or longer rows than the mask conv
+ * takes) runs the 1-bit dense kernel at every output position (bb_conv_generic over bb_fc_b1): its
+ * work and outputs are the positions × that call's, its loop work the conv's plus, per position,
+ * CONV_B1_CALL_LOOP byte copies per unit of the call's loop work (a pass on the M4, a table group on
+ * the M0). Fitted on the sweep's 1-bit one-row convs of both boards (taller 1-bit convs gather their
+ * columns, whose loop work already grows with the row as the tables do: they keep plain terms).
+ */
+export const CONV_B1_CALL_LOOP = 12;
+
+/**
+ * The terms a layer's estimate multiplies on `kernel` (costKernel's choice on `cpu`). Most kernels
+ * take LayerWork's work, outputs and loop work as they are; the binary ones whose firmware computes
+ * more than the layer's MACs, or whose setup scales with neither, get their own:
+ * - `conv2d_b1_blocked` (M4): see BLOCKED_*; needs outChannels and wideOutputs;
+ * - `dense` 1-bit on the M4: see DENSE_B1_*; needs wideOutputs;
+ * - `dense` 1-bit on the M0 (≥ 4 outputs, > 8 inputs: `bb_fc_b1_tab`): work is the row pairs'
+ *   weight bytes × 8, loop work the subset-sum table groups built, 2·⌈inputs/8⌉ per block of
+ *   TAB_ROWS rows (a 4-output layer builds as many as a 32-output one);
+ * - `dense_b1_pairs` (M0, < 4 outputs, > 8 inputs: bb_fc_b1_c's bit-serial row pairs): work is the
+ *   row pairs × the inputs padded to whole 32-input words (× DENSE_B1_PAIR_MAC), loop work inputs / 8;
+ * - `dense_b1_short`: see DENSE_B1_SHORT_SUM_INPUTS;
+ * - `conv2d_kh1` 1-bit: the dense call's terms per position (CONV_B1_CALL_LOOP); needs outChannels
+ *   (and wideOutputs on the M4).
+ * Null when a field they need is missing (a run_layers row from before it was stored), or a kernel
+ * with a loop-work term lacks the loop work: such a layer does not calibrate that kernel.
+ */
+export function costTerms(cpu: string, kernel: string, l: CostedLayer): CostTerms | null {
+  const m4 = cpuFamily(cpu) === 'armv7m';
+  const n = l.outputs;
+  const wide = l.wideOutputs ?? null;
+  const loop = l.loopWork ?? null;
+  if (kernel === 'conv2d_b1_blocked' || (kernel === 'conv2d_kh1' && l.weightBits === 1)) {
+    const f = l.outChannels ?? null;
+    if (f === null || !(f > 0) || loop === null || (wide === null && (m4 || kernel === 'conv2d_b1_blocked')))
+      return null;
+    const positions = n / f;
+    const row = n > 0 ? l.work / n : 0;
+    if (kernel === 'conv2d_kh1') {
+      const call = denseB1Call(m4, row, f, (wide ?? 0) / (positions || 1));
+      return {
+        work: positions * call.work,
+        outputs: positions * call.outputs,
+        loopWork: loop + CONV_B1_CALL_LOOP * positions * call.loopWork,
+      };
+    }
+    const padded = 4 * Math.ceil(f / 4);
+    const words = Math.ceil(row / 4);
+    const gathered = loop - positions * CONV_POSITION_COPIES;
+    return {
+      work: positions * padded * 4 * words,
+      outputs: positions * padded + BLOCKED_WIDE_OUTPUT * wide! * (padded / f),
+      loopWork: (padded / 4) * (gathered + BLOCKED_MASK_WORD * words),
+    };
+  }
+  const inputs = n > 0 ? l.work / n : 0;
+  if (
+    (kernel === 'dense' && l.weightBits === 1 && n > 0 && inputs > 8) ||
+    kernel === 'dense_b1_pairs' ||
+    kernel === 'dense_b1_short'
+  ) {
+    if (m4 && wide === null && inputs > 8) return null; // the M4's passes count shift ≥ 0 outputs
+    return denseB1Call(m4, inputs, n, wide ?? 0);
+  }
+  const d = defaultCoeffs(cpu, kernel, l.weightBits)[3] ?? 0;
+  if (loop === null && d > 0) return null;
+  return { work: l.work, outputs: n, loopWork: loop ?? 0 };
+}
+
+/**
+ * The default estimate of a layer (s = 1). A layer whose terms are missing (costTerms: null, a
+ * row from before they were stored) is estimated on its plain work, outputs and loop work.
+ */
+export function defaultEstimate(cpu: string, l: CostedLayer): number {
+  const kernel = l.costKernel ?? costKernel(cpu, l);
+  const [a, b, c, d = 0] = defaultCoeffs(cpu, kernel, l.weightBits);
+  const t = costTerms(cpu, kernel, l) ?? { work: l.work, outputs: l.outputs, loopWork: l.loopWork ?? 0 };
+  return a + b * t.work + c * t.outputs + d * t.loopWork;
 }
 
 /** A layer measured in an earlier profile on the same board (run_layers rows). */
@@ -196,6 +382,9 @@ export interface MeasuredLayer {
   costKernel?: string | null;
   /** Its LayerWork.loopWork (run_layers.loop_work); null on layers profiled before it was stored. */
   loopWork?: number | null;
+  /** Its LayerWork.outChannels and .wideOutputs (run_layers, migration 0016); null on older rows. */
+  outChannels?: number | null;
+  wideOutputs?: number | null;
 }
 
 export const kernelKey = (kernel: string, bits: number | null): string => `${kernel}/${bits ?? '-'}`;
@@ -210,14 +399,17 @@ export function calibrate(cpu: string, history: readonly MeasuredLayer[]): Calib
   const sums = new Map<string, { measured: number; predicted: number; layers: number; runs: Set<number> }>();
   for (const h of history) {
     if (!(h.counts > 0)) continue;
-    const ck = h.costKernel ?? costKernel(cpu, h);
-    // Without its loop work the default would miss the layer's per-position / per-step part, and
-    // s would carry it into every later estimate of that kernel: such a row does not calibrate.
-    if ((h.loopWork ?? null) === null && (defaultCoeffs(cpu, ck, h.weightBits)[3] ?? 0) > 0) continue;
+    // A dense layer's kernel follows from its stored width, work and outputs (rows of < 4 outputs
+    // on the M0 ran bb_fc_b1_c's row pairs before they had a cost kernel of their own).
+    const ck = h.kernel === 'dense' || !h.costKernel ? costKernel(cpu, h) : h.costKernel;
+    // Without its loop work (or the fields a binary kernel's terms need) the default would miss a
+    // part of the layer's counts, and s would carry it into every later estimate of that kernel:
+    // such a row does not calibrate.
+    if (costTerms(cpu, ck, h) === null) continue;
     const k = kernelKey(ck, h.weightBits);
     const s = sums.get(k) ?? { measured: 0, predicted: 0, layers: 0, runs: new Set<number>() };
     s.measured += h.counts;
-    s.predicted += defaultEstimate(cpu, h);
+    s.predicted += defaultEstimate(cpu, { ...h, costKernel: ck });
     s.layers++;
     s.runs.add(h.runId);
     sums.set(k, s);

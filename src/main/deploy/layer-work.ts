@@ -58,6 +58,15 @@ export interface LayerWork {
    * run the per-position subset-sum tables. False otherwise.
    */
   rowMaskable: boolean;
+  /** Output channels: a conv's filters, a dense layer's outputs (the last dimension of the output). */
+  outChannels: number;
+  /**
+   * Outputs of a conv or dense layer whose channel's requant shift is ≥ 0 (a multiplier ≥ 0.5, as
+   * binary layers' scales often give): bb_requant32 takes those through its 64-bit shifts, about
+   * twice the usual per-output cost on the M4's binary kernels (cost-model.ts costTerms). 0 for the
+   * other layers.
+   */
+  wideOutputs: number;
 }
 
 const WEIGHTED = new Set(['conv2d', 'depthwiseConv2d', 'dense', 'gru']);
@@ -154,6 +163,14 @@ function maskable(rowLen: number, rows: number): boolean {
   return rowLen >= 1 && words <= 32 && rows <= 16 && rows * words <= 64;
 }
 
+/** LayerWork.wideOutputs: per output position, the channels whose shift is ≥ 0. */
+function wideOutputs(l: BlobLayer): number {
+  if (l.op !== 'conv2d' && l.op !== 'dense') return 0;
+  let wide = 0;
+  for (let c = 0; c < l.a.nRows; c++) if (l.a.shift[c]! >= 0) wide++;
+  return wide * (l.op === 'conv2d' ? l.outShape[0] * l.outShape[1] : 1);
+}
+
 export function layerWork(blob: ParsedBlob, model?: IntegerModel): LayerWork[] {
   return blob.layers.map((l, i) => {
     const named = model?.layers[i];
@@ -167,6 +184,8 @@ export function layerWork(blob: ParsedBlob, model?: IntegerModel): LayerWork[] {
       rowBlockable:
         l.op === 'conv2d' && l.kernel[0] === 1 && l.a.rowLen >= 4 && l.a.rowLen <= 256 && l.a.nRows >= 4,
       rowMaskable: l.op === 'conv2d' && maskable(l.a.rowLen, l.a.nRows),
+      outChannels: l.outShape[2],
+      wideOutputs: wideOutputs(l),
       ...workOf(l),
     };
   });

@@ -266,6 +266,8 @@ export async function runProfile(
             outputs: l.outputs,
             costKernel: costKernel(plan.info.cpu, l),
             loopWork: l.loopWork,
+            outChannels: l.outChannels,
+            wideOutputs: l.wideOutputs,
             counts: result.per_layer[i]!.counts,
             estimate: result.per_layer[i]!.estimate,
           })),

@@ -140,6 +140,9 @@ export interface LayerRow {
   costKernel?: string | null;
   /** The layer's loop work (layer-work.ts LayerWork.loopWork); null on rows from before 0015. */
   loopWork?: number | null;
+  /** LayerWork.outChannels and .wideOutputs; null on rows from before 0016. */
+  outChannels?: number | null;
+  wideOutputs?: number | null;
 }
 
 /** What a profile needs to know about a quantized variant beyond VariantsRepo.get. */
@@ -349,8 +352,9 @@ export class RunsRepo {
 
   saveLayers(runId: number, layers: readonly LayerRow[]): void {
     const ins = this.db.prepare(
-      `INSERT INTO run_layers (run_id, layer, name, kernel, weight_bits, macs, work, outputs, counts, estimate, cost_kernel, loop_work)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO run_layers (run_id, layer, name, kernel, weight_bits, macs, work, outputs, counts, estimate, cost_kernel, loop_work,
+                               out_channels, wide_outputs)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM run_layers WHERE run_id = ?').run(runId);
@@ -368,6 +372,8 @@ export class RunsRepo {
           l.estimate,
           l.costKernel ?? null,
           l.loopWork ?? null,
+          l.outChannels ?? null,
+          l.wideOutputs ?? null,
         );
     })();
   }
@@ -380,7 +386,8 @@ export class RunsRepo {
   ): Array<LayerRow & { runId: number }> {
     const rows = this.db
       .prepare(
-        `SELECT l.run_id, l.layer, l.name, l.kernel, l.weight_bits, l.macs, l.work, l.outputs, l.counts, l.estimate, l.cost_kernel, l.loop_work
+        `SELECT l.run_id, l.layer, l.name, l.kernel, l.weight_bits, l.macs, l.work, l.outputs, l.counts, l.estimate, l.cost_kernel, l.loop_work,
+                l.out_channels, l.wide_outputs
            FROM run_layers l
           WHERE l.run_id IN (SELECT id FROM runs WHERE kind = 'profile' AND board_name = ? AND counter_kind = ?
                                AND state IN ('complete', 'partial') AND id != ? ORDER BY id DESC LIMIT ?)`,
@@ -398,6 +405,8 @@ export class RunsRepo {
       estimate: number | null;
       cost_kernel: string | null;
       loop_work: number | null;
+      out_channels: number | null;
+      wide_outputs: number | null;
     }>;
     return rows.map((r) => ({
       runId: r.run_id,
@@ -412,6 +421,8 @@ export class RunsRepo {
       estimate: r.estimate,
       costKernel: r.cost_kernel,
       loopWork: r.loop_work,
+      outChannels: r.out_channels,
+      wideOutputs: r.wide_outputs,
     }));
   }
 

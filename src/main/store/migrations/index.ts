@@ -9,6 +9,7 @@ import { migration0012 } from './0012-job-cancel-request';
 import { migration0013 } from './0013-job-stages';
 import { migration0014 } from './0014-run-layer-cost-kernel';
 import { migration0015 } from './0015-run-layer-loop-work';
+import { migration0016 } from './0016-run-layer-channels';
 import type { Migration } from './types';
 
 /** Ordered list of every migration. A feature appends its own, one file each. */
@@ -24,6 +25,7 @@ export const migrations: readonly Migration[] = [
   migration0013,
   migration0014,
   migration0015,
+  migration0016,
 ];
 
 export type { Migration };
