@@ -37,7 +37,8 @@
  * (on the M0 from two MULS instead of __aeabi_lmul while the sum fits int16): bit-identical to
  * bb_conv_generic over bb_fc_s4_ref / bb_fc_s2_ref. Weights are read within the row only (a word's
  * nibbles or 2-bit fields, four at a time), so the rows' padding bits do not matter. Rows of up to
- * BB_CP_MAX_LEN inputs, all the layer's rows within BB_CP_W_WORDS words (bb_conv_pairs_fits).
+ * BB_CP_MAX_LEN inputs; the layer's rows within BB_CP_W_WORDS words, or blocks of ≥ 8 rows that fit
+ * (bb_cp_block_rows).
  * Stack: 512 B (M4) / 256 B (M0) of weights, 128 B of column, 128 B of sums; the M0 serial
  * firmware's high-water mark on the gesture model is 1,124 B at W8A8, 1,436–1,464 B at W4A8 of its 2 KiB.
  */
@@ -68,17 +69,26 @@ static uint32_t bb_cp_rows(uint32_t out_c, uint32_t *full, uint32_t *last)
 }
 
 /*
- * The whole layer's rows must fit BB_CP_W_WORDS: each position then reads and packs its column once.
- * Layers of more rows keep bb_conv_generic, whose fc kernels share a column among all the rows (in
- * blocks of fewer rows this kernel ran the bench's conv 1×62×16, k3, 16 filters at 8.85 instructions
- * per MAC on the M0, where the fc kernel takes 6.92 and int8 7.62).
+ * Rows per block: the whole layer when its rows fit BB_CP_W_WORDS (each position then reads and
+ * packs its column once), else blocks of whole groups, at least BB_CP_MIN_BLOCK rows each (each block
+ * reads and packs the column again: short rows, cheap to pack, shared by enough rows). 0: the layer
+ * keeps bb_conv_generic, whose fc kernels share one column among all rows (in blocks of 2 rows this
+ * kernel ran the bench's conv 1×62×16, k3, 16 filters, rows of 48, at 8.85 instructions per MAC on
+ * the M0, where the fc kernel takes 6.92 and int8 7.62).
  */
-int bb_conv_pairs_fits(const bb_conv_params_t *p)
+#define BB_CP_MIN_BLOCK 8u
+static uint32_t bb_cp_block_rows(const bb_conv_params_t *p)
 {
-    const uint32_t lenp = (bb_conv_row_len(p) + 3u) & ~3u;
+    const uint32_t lenp = (bb_conv_row_len(p) + 3u) & ~3u, nw = lenp / 2u;
+    if (lenp < 4u || lenp > BB_CP_MAX_LEN) return 0u;
     uint32_t full, last;
-    return lenp >= 4u && lenp <= BB_CP_MAX_LEN && p->out_c <= BB_CP_MAX_ROWS && bb_cp_rows(p->out_c, &full, &last) * (lenp / 2u) <= BB_CP_W_WORDS;
+    if (p->out_c <= BB_CP_MAX_ROWS && bb_cp_rows(p->out_c, &full, &last) * nw <= BB_CP_W_WORDS) return p->out_c;
+    uint32_t b = BB_CP_W_WORDS / nw / BB_CP_GROUP * BB_CP_GROUP;
+    if (b > BB_CP_MAX_ROWS) b = BB_CP_MAX_ROWS;
+    return b >= BB_CP_MIN_BLOCK ? b : 0u;
 }
+
+int bb_conv_pairs_fits(const bb_conv_params_t *p) { return bb_cp_block_rows(p) != 0u; }
 
 /* Weights v[0..3] (inputs i..i + 3 of a row) into lane r of the group of gs rows at g. */
 static inline __attribute__((always_inline)) void bb_cp_store(uint32_t *g, uint32_t i, uint32_t gs, uint32_t r, const int32_t *v)
@@ -281,31 +291,31 @@ void bb_pairs_matvec(const int8_t *x, uint32_t len, const uint32_t *wp, uint32_t
     }
 }
 
-bb_kstatus_t bb_conv_pairs(const bb_conv_params_t *p, const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in,
-                           const uint8_t *w, int8_t *out, int8_t *scratch, uint32_t bits)
+/* Output channels c .. c + rows − 1 (one block) at every position. */
+static inline __attribute__((always_inline)) void bb_cp_block(const bb_conv_params_t *p, const bb_act_params_t *act,
+                                                               const bb_chan_params_t *ch, const int8_t *in, const uint8_t *w,
+                                                               int8_t *out, int8_t *scratch, uint32_t bits, uint32_t c, uint32_t rows)
 {
-    if (!bb_conv_pairs_fits(p)) return BB_KERR_ARG;
     const uint32_t len = bb_conv_row_len(p), lenp = (len + 3u) & ~3u, nw = lenp / 2u;
     const uint32_t in_bytes = (uint32_t)p->in_h * p->in_w * p->in_c;
     const int32_t zp = act->out_zp, lo = act->act_min, hi = act->act_max;
     uint32_t wx[BB_CP_W_WORDS];
     uint32_t xw[BB_CP_MAX_LEN / 2u];
     int32_t k0[BB_CP_MAX_ROWS], d[BB_CP_MAX_ROWS];
-    const uint32_t rows = p->out_c;
     uint32_t full, last;
     const uint32_t nx = bb_cp_rows(rows, &full, &last);
     for (uint32_t r = 0; r < nx; r++) {
         const uint32_t gs = r < full ? BB_CP_GROUP : last; /* the row's group size */
         uint32_t *g = wx + (r < full ? r / BB_CP_GROUP * BB_CP_GROUP : full) * nw;
         const uint32_t lane = r < full ? r % BB_CP_GROUP : r - full;
-        bb_cp_expand(r < rows ? w + r * p->row_stride : w, r < rows ? len : 0u, lenp, bits, g, lane, gs); /* zero rows past out_c */
-        k0[r] = r < rows ? ch->bias[r] - act->in_zp * ch->wsum[r] : 0;
+        bb_cp_expand(r < rows ? w + (c + r) * p->row_stride : w, r < rows ? len : 0u, lenp, bits, g, lane, gs); /* zero rows past the block */
+        k0[r] = r < rows ? ch->bias[c + r] - act->in_zp * ch->wsum[c + r] : 0;
     }
-    const int32_t *mult = ch->mult, *shift = ch->shift;
-    int8_t *o = out;
+    const int32_t *mult = ch->mult + c, *shift = ch->shift + c;
+    int8_t *o = out + c;
     for (uint32_t oy = 0; oy < p->out_h; oy++) {
         const int32_t y0 = (int32_t)(oy * p->sh) - (int32_t)p->pad_t;
-        for (uint32_t ox = 0; ox < p->out_w; ox++, o += rows) {
+        for (uint32_t ox = 0; ox < p->out_w; ox++, o += p->out_c) {
             const int32_t x0 = (int32_t)(ox * p->sw) - (int32_t)p->pad_l;
             /* lenp entries: the receptive field, then lanes whose weights are zero. */
             bb_cp_column(bb_conv_column(p, in, in_bytes, lenp, y0, x0, (int8_t)act->in_zp, scratch), lenp, xw);
@@ -319,6 +329,26 @@ bb_kstatus_t bb_conv_pairs(const bb_conv_params_t *p, const bb_act_params_t *act
             }
         }
     }
+}
+
+/* The layer in one block: a copy of the position loop with c = 0 and rows = out_c (GCC keeps more in registers). */
+static __attribute__((noinline)) void bb_cp_one(const bb_conv_params_t *p, const bb_act_params_t *act, const bb_chan_params_t *ch,
+                                                const int8_t *in, const uint8_t *w, int8_t *out, int8_t *scratch, uint32_t bits)
+{
+    bb_cp_block(p, act, ch, in, w, out, scratch, bits, 0u, p->out_c);
+}
+
+bb_kstatus_t bb_conv_pairs(const bb_conv_params_t *p, const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in,
+                           const uint8_t *w, int8_t *out, int8_t *scratch, uint32_t bits)
+{
+    const uint32_t bmax = bb_cp_block_rows(p);
+    if (!bmax) return BB_KERR_ARG;
+    if (bmax >= p->out_c) {
+        bb_cp_one(p, act, ch, in, w, out, scratch, bits);
+        return BB_KOK;
+    }
+    for (uint32_t c = 0; c < p->out_c; c += bmax)
+        bb_cp_block(p, act, ch, in, w, out, scratch, bits, c, p->out_c - c < bmax ? p->out_c - c : bmax);
     return BB_KOK;
 }
 #endif
