@@ -331,11 +331,23 @@ static inline __attribute__((always_inline)) void bb_cp_block(const bb_conv_para
     }
 }
 
-/* The layer in one block: a copy of the position loop with c = 0 and rows = out_c (GCC keeps more in registers). */
+/*
+ * The layer in one block (a copy of the position loop with c = 0 and rows = out_c: GCC keeps more in
+ * registers) or in blocks. Out of line, each with its own stack arrays: bb_conv_pairs itself holds
+ * none (with one copy inlined there, its frame and the callee's both held them: 2 KiB on the M0).
+ */
 static __attribute__((noinline)) void bb_cp_one(const bb_conv_params_t *p, const bb_act_params_t *act, const bb_chan_params_t *ch,
                                                 const int8_t *in, const uint8_t *w, int8_t *out, int8_t *scratch, uint32_t bits)
 {
     bb_cp_block(p, act, ch, in, w, out, scratch, bits, 0u, p->out_c);
+}
+
+static __attribute__((noinline)) void bb_cp_blocks(const bb_conv_params_t *p, const bb_act_params_t *act, const bb_chan_params_t *ch,
+                                                   const int8_t *in, const uint8_t *w, int8_t *out, int8_t *scratch, uint32_t bits,
+                                                   uint32_t bmax)
+{
+    for (uint32_t c = 0; c < p->out_c; c += bmax)
+        bb_cp_block(p, act, ch, in, w, out, scratch, bits, c, p->out_c - c < bmax ? p->out_c - c : bmax);
 }
 
 bb_kstatus_t bb_conv_pairs(const bb_conv_params_t *p, const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in,
@@ -347,8 +359,7 @@ bb_kstatus_t bb_conv_pairs(const bb_conv_params_t *p, const bb_act_params_t *act
         bb_cp_one(p, act, ch, in, w, out, scratch, bits);
         return BB_KOK;
     }
-    for (uint32_t c = 0; c < p->out_c; c += bmax)
-        bb_cp_block(p, act, ch, in, w, out, scratch, bits, c, p->out_c - c < bmax ? p->out_c - c : bmax);
+    bb_cp_blocks(p, act, ch, in, w, out, scratch, bits, bmax);
     return BB_KOK;
 }
 #endif
