@@ -40,7 +40,7 @@
  * BB_CP_MAX_LEN inputs; the layer's rows within BB_CP_W_WORDS words, or blocks of ≥ 8 rows that fit
  * (bb_cp_block_rows).
  * Stack: 512 B (M4) / 256 B (M0) of weights, 128 B of column, 128 B of sums; the M0 serial
- * firmware's high-water mark on the gesture model is 1,124 B at W8A8, 1,436–1,464 B at W4A8 of its 2 KiB.
+ * firmware's high-water mark on the gesture model is 1,124 B at W8A8, 1,436–1,492 B at W4A8 of its 2 KiB.
  */
 #define BB_CP_MAX_LEN BB_PAIRS_MAX_LEN /* row inputs, padded to 4 */
 /* Expanded weights of the layer: 512 B on the M4, 256 B on the M0 (2 KiB of stack; the gesture conv's 6 rows take 60 words). */
