@@ -20,6 +20,25 @@ static inline bb_kstatus_t bb_fc_portable(const bb_act_params_t *act, const bb_c
 }
 
 /*
+ * A small head of 4- or 2-bit weights (≤ 4 rows of ≤ 8 inputs, one packed weight word each) on the M4,
+ * row by row: cheaper there than the packed kernels' passes and their zero-padded row tail. The
+ * gesture model's dense 5 → 2: W4 358 → 275 instructions, W2 421 → 332 (int8 285). bb_requant32_b1 is
+ * bb_requant32's value. (On the M0 the same ran W4 708 → 439 against int8's 480, but the latency
+ * model's dense/4 row, fitted on layers of ≥ 30 inputs, then over-estimates such a head by ~90 % and
+ * the profile would flag it; left for a cost kernel of its own, like dense_b1_short.)
+ */
+static inline bb_kstatus_t bb_fc_short(const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, uint32_t in_len,
+                                       const uint8_t *w, uint32_t row_stride, uint32_t n_out, int8_t *out, bb_dot_fn dot)
+{
+    for (uint32_t c = 0; c < n_out; c++, w += row_stride) {
+        int32_t v = bb_requant32_b1(ch->bias[c] - act->in_zp * ch->wsum[c] + dot(in, w, in_len), ch->mult[c], ch->shift[c]) + act->out_zp;
+        v = v < act->act_min ? act->act_min : v;
+        out[c] = (int8_t)(v > act->act_max ? act->act_max : v);
+    }
+    return BB_KOK;
+}
+
+/*
  * out[c + r] = requant(bias − in_zp·wsum + d[r]), r < rows ≤ 4, with d = dot (mode 0) or, from
  * the USADA8 kernels' sums, d = (dot − k − Σw) >> 1 (mode 1, ternary) or dot − ((k + Σw) >> 1)
  * (mode 2, binary), where Σw is loaded anyway. Out of line in bb_fc_finish.c (bb_fc_finish,

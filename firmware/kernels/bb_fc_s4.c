@@ -153,6 +153,7 @@ __asm__(
 bb_kstatus_t bb_fc_s4(const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, uint32_t in_len,
                       const uint8_t *w, uint32_t row_stride, uint32_t n_out, int8_t *out)
 {
+    if (in_len <= 8u && n_out <= 4u) return bb_fc_short(act, ch, in, in_len, w, row_stride, n_out, out, bb_dot_s4); /* a small head */
     const uint32_t n8 = in_len & ~7u;
     /* The row's last partial word runs against the remaining activations padded with zeros. */
     int8_t tailbuf[8] __attribute__((aligned(4))) = {0};

@@ -56,7 +56,8 @@ static inline __attribute__((always_inline)) void bb_gru_emit(const int8_t *h, i
  * per row. Both callers pass constants, so each gets only its own path.
  */
 static inline __attribute__((always_inline)) bb_kstatus_t bb_gru_run(const bb_gru_params_t *p, const int8_t *in, int8_t *out,
-                                                                     void *scratch, bb_dot_fn dot, int binary)
+                                                                     void *scratch, bb_dot_fn dot, int binary, const uint32_t *wpx,
+                                                                     const uint32_t *wph)
 {
     const uint32_t u = p->units;
     int32_t *px = (int32_t *)scratch;
@@ -66,10 +67,16 @@ static inline __attribute__((always_inline)) bb_kstatus_t bb_gru_run(const bb_gr
     for (uint32_t t = 0; t < p->steps; t++) {
         const int8_t *x = in + t * p->in_len;
 #ifndef BB_KERNELS_SIZE_OPT
-        if (binary) {
+        if (binary == 1) {
             bb_b1_matvec(x, p->in_len, p->w_in, p->in_stride, 3u * u, px);
             bb_b1_matvec(h, u, p->w_rec, p->rec_stride, 3u * u, ph);
+        } else if (binary == 2) {
+            bb_pairs_matvec(x, p->in_len, wpx, 3u * u, px);
+            bb_pairs_matvec(h, u, wph, 3u * u, ph);
         }
+#else
+        (void)wpx;
+        (void)wph;
 #endif
         for (uint32_t r = 0; r < 3u * u; r++) {
             px[r] = bb_gru_x(p, r, binary ? px[r] : dot(x, p->w_in + r * p->in_stride, p->in_len));
@@ -84,13 +91,32 @@ static inline __attribute__((always_inline)) bb_kstatus_t bb_gru_run(const bb_gr
 
 bb_kstatus_t bb_gru(const bb_gru_params_t *p, const int8_t *in, int8_t *out, void *scratch, bb_dot_fn dot)
 {
-    return bb_gru_run(p, in, out, scratch, dot, 0);
+    return bb_gru_run(p, in, out, scratch, dot, 0, 0, 0);
 }
 
 #ifndef BB_KERNELS_SIZE_OPT
 /* Binary weights (speed builds): bb_gru over bb_dot_b1, bit-identical, faster (bb_gru_run). */
 bb_kstatus_t bb_gru_b1(const bb_gru_params_t *p, const int8_t *in, int8_t *out, void *scratch)
 {
-    return bb_gru_run(p, in, out, scratch, 0, 1);
+    return bb_gru_run(p, in, out, scratch, 0, 1, 0, 0);
+}
+
+/*
+ * 4/2-bit weights (speed builds): bb_dot_s4 re-derived every weight from its nibble at every step
+ * (on the M0 ~9 instructions a weight in a GRU's short rows, more than int8's); here the rows become
+ * 16-bit pair words once per call (≤ BB_GRU_PAIRS_WORDS words of stack) and each step packs x and h
+ * once for all 3·units rows: SMLAD lanes on the M4, two MACs per MULS on the M0 (bb_conv_pairs.c).
+ * Bit-identical: the same sums Σ w·x.
+ */
+#define BB_GRU_PAIRS_WORDS 128u
+bb_kstatus_t bb_gru_pairs(const bb_gru_params_t *p, const int8_t *in, int8_t *out, void *scratch, uint32_t bits)
+{
+    const uint32_t u = p->units, nx = ((p->in_len + 3u) & ~3u) / 2u, nh = ((u + 3u) & ~3u) / 2u;
+    if (p->in_len > BB_PAIRS_MATVEC_MAX_LEN || u > BB_PAIRS_MATVEC_MAX_LEN || 3u * u * (nx + nh) > BB_GRU_PAIRS_WORDS)
+        return bb_gru(p, in, out, scratch, bits == 4u ? bb_dot_s4 : bb_dot_s2);
+    uint32_t wp[BB_GRU_PAIRS_WORDS];
+    bb_pairs_expand(p->w_in, p->in_stride, 3u * u, p->in_len, bits, wp);
+    bb_pairs_expand(p->w_rec, p->rec_stride, 3u * u, u, bits, wp + 3u * u * nx);
+    return bb_gru_run(p, in, out, scratch, 0, 2, wp, wp + 3u * u * nx);
 }
 #endif

@@ -181,6 +181,18 @@ static inline __attribute__((always_inline)) const int8_t *bb_conv_column(const 
  */
 bb_kstatus_t bb_conv_generic(const bb_conv_params_t *p, const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in,
                              const uint8_t *w, int8_t *out, int8_t *scratch, bb_fc_fn fc, uint32_t in_len);
+/*
+ * 4- and 2-bit convolutions with rows of up to 64 inputs (speed builds): weights expanded once per
+ * layer into 16-bit pairs on the stack, every position a pass of pair products (bb_conv_pairs.c).
+ * bits is 4 or 2; BB_KERR_ARG when the layer does not fit (bb_conv_pairs_fits).
+ */
+#ifndef BB_KERNELS_SIZE_OPT
+#define BB_PAIRS_MAX_LEN 64u        /* conv row inputs (padded to 4) the pair kernel takes */
+#define BB_PAIRS_MATVEC_MAX_LEN 32u /* and bb_pairs_matvec (a GRU's inputs and units) */
+int bb_conv_pairs_fits(const bb_conv_params_t *p);
+bb_kstatus_t bb_conv_pairs(const bb_conv_params_t *p, const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in,
+                           const uint8_t *w, int8_t *out, int8_t *scratch, uint32_t bits);
+#endif
 #define BB_CONV_DECL(name)                                                                                                 \
     bb_kstatus_t name(const bb_conv_params_t *p, const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, \
                       const uint8_t *w, int8_t *out, int8_t *scratch)
@@ -231,6 +243,19 @@ bb_kstatus_t bb_gru(const bb_gru_params_t *p, const int8_t *in, int8_t *out, voi
 bb_kstatus_t bb_gru_b1(const bb_gru_params_t *p, const int8_t *in, int8_t *out, void *scratch);
 /* dot[r] = Σ_i w_r[i]·x[i], r < rows: binary rows (row_stride apart) against one int8 vector x[0..n). */
 void bb_b1_matvec(const int8_t *x, uint32_t n, const uint8_t *w, uint32_t stride, uint32_t rows, int32_t *dot);
+#endif
+
+#ifndef BB_KERNELS_SIZE_OPT
+/*
+ * 4/2-bit GRU (speed builds): its gate rows expanded once per call into 16-bit pair words on the
+ * stack (bb_pairs_expand, bb_conv_pairs.c's layout), each step's products from bb_pairs_matvec.
+ * Falls back to bb_gru over bb_dot_s4 / bb_dot_s2 when the rows do not fit.
+ */
+bb_kstatus_t bb_gru_pairs(const bb_gru_params_t *p, const int8_t *in, int8_t *out, void *scratch, uint32_t bits);
+/* rows packed rows (stride apart, len weights each) → pair words at out, ⌈len/4⌉·2 per row; returns that count. */
+uint32_t bb_pairs_expand(const uint8_t *w, uint32_t stride, uint32_t rows, uint32_t len, uint32_t bits, uint32_t *out);
+/* dot[r] = Σ w_r·x for rows expanded by bb_pairs_expand, x[0..len), len ≤ BB_PAIRS_MATVEC_MAX_LEN. */
+void bb_pairs_matvec(const int8_t *x, uint32_t len, const uint32_t *wp, uint32_t rows, int32_t *dot);
 #endif
 
 /* Q15 gates shared with the host: tanh and sigmoid of a Q3.12 value. */

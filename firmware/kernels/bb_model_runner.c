@@ -133,6 +133,18 @@ static bb_status_t bb_run_layer(const bb_layer_t *l, const int8_t *in, int8_t *o
             break;
         }
 #endif
+#if BB_ENGINE_WBITS & 0x08u
+        if (l->bits == 4u) { /* short rows: weights expanded once per layer (bb_conv_pairs.c) */
+            st = bb_conv2d_s4(&p, &act, &ch, in, l->a.w, out, scratch);
+            break;
+        }
+#endif
+#if BB_ENGINE_WBITS & 0x02u
+        if (l->bits == 2u) {
+            st = bb_conv2d_s2(&p, &act, &ch, in, l->a.w, out, scratch);
+            break;
+        }
+#endif
         if (fc) st = bb_conv_generic(&p, &act, &ch, in, l->a.w, out, scratch, fc, l->bits == 8u ? p.row_stride : bb_conv_row_len(&p));
         break;
     }
@@ -166,6 +178,12 @@ static bb_status_t bb_run_layer(const bb_layer_t *l, const int8_t *in, int8_t *o
 #if !defined(BB_KERNELS_SIZE_OPT) && (BB_ENGINE_WBITS & 0x01u)
         if (l->bits == 1u) {
             st = bb_gru_b1(&gp, in, out, scratch);
+            break;
+        }
+#endif
+#if !defined(BB_KERNELS_SIZE_OPT) && (BB_ENGINE_WBITS & 0x0Au)
+        if (l->bits == 4u || l->bits == 2u) { /* rows expanded once per call (bb_gru_pairs) */
+            st = bb_gru_pairs(&gp, in, out, scratch, l->bits);
             break;
         }
 #endif

@@ -1,8 +1,9 @@
 // The kernel bench image (firmware/kernels/bench) cross-checks every optimised kernel against the
 // portable reference on the benchmark's layer shapes and on sweeps of odd shapes (fully connected:
 // row lengths 1–80 and longer; convolutions: every row length mod 4, kernel widths, 'same' padding,
-// strides, 2-D inputs, partial channel blocks, multipliers ≥ 0.5) and the binary GRU on tables
-// against the bit-serial one (inputs 1–13, 50, 97; 1–7 units), and the requantiser against its exact
+// strides, 2-D inputs, partial channel blocks, multipliers ≥ 0.5), the binary GRU on tables against
+// the bit-serial one and the 4/2-bit GRU on pair words against bb_dot_s4/s2 (inputs 1–13, 50, 97;
+// 1–7 units), and the requantiser against its exact
 // int64 form on every shift. Here it runs on both QEMU boards (the
 // M0 with its default pure C kernels and with the Thumb-1 inner loops) and every check must report
 // zero mismatches: the sweeps reach kernel paths (the binary convs' channel blocks, the M4's shifted
@@ -29,7 +30,11 @@ const M0_CHECKS = [
   'sweep s8',
   'conv_62x16_k3_16 b1',
   'conv_sweep b1',
+  'conv_sweep s4',
+  'conv_sweep s2',
   'gru_sweep b1',
+  'gru_sweep s4',
+  'gru_sweep s2',
   'requant32 all',
 ];
 // [name, board, kernel flags, CHECK lines that must be present]
@@ -43,14 +48,17 @@ const cases: Array<[string, StandaloneBoard, string, string[]]> = [
       'sweep b1',
       'sweep s4',
       'conv_sweep b1',
+      'conv_sweep s4',
       'conv_sweep s2',
       'gru_sweep b1',
+      'gru_sweep s4',
+      'gru_sweep s2',
       'requant32 all',
       'conv_128x9_k3_64 b1',
       'conv_126x64_k3_64 b1',
     ],
   ],
-  // M0 (binary conv sweep only, weights from flash): the default pure C kernels, then the Thumb-1 loops.
+  // M0 (conv sweeps of the binary, 4- and 2-bit kernels, weights from flash): the default pure C kernels, then the Thumb-1 loops.
   ['microbit', 'microbit', '', M0_CHECKS],
   ['microbit with Thumb-1 loops', 'microbit', '-DBB_KERNELS_ASM=1', M0_CHECKS],
 ];

@@ -29,6 +29,7 @@ static const shape_t shapes[] = {
     {"dense_3968_6", 1, 3968, 6, 1, 0},
     {"dense_256_64", 1, 256, 64, 1, 1},
     {"conv_62x16_k3_16", 62, 16, 16, 3, 1},
+    {"conv_61x6_k3_6", 61, 6, 6, 3, 1}, /* seed 000's gesture conv (rows of 18, 6 filters), stride 1: 59 positions */
 };
 
 #ifdef BB_BENCH_SMALL
@@ -135,10 +136,12 @@ static uint32_t run_one(const shape_t *s, bb_fc_fn fc, conv_fn conv, const uint8
 
 /*
  * Binary GRU on subset-sum tables (bb_gru_b1, speed builds) against bb_gru over the bit-serial
- * bb_dot_b1: inputs of 1–13 values and 50, 97 (one table chunk is 48), 1–7 units (3–21 rows),
- * 1–3 steps, both output modes, any shifts, activations half at −128.
+ * bb_dot_b1, and the 4/2-bit GRU on pair words (bb_gru_pairs) against bb_gru over bb_dot_s4 /
+ * bb_dot_s2: inputs of 1–13 values and 50, 97 (one table chunk is 48; the pair kernels take up to
+ * 64), 1–7 units (3–21 rows), 1–3 steps, both output modes, any shifts, activations half at −128,
+ * weights any bit patterns (the rows' padding too).
  */
-static void gru_sweep_b1(void)
+static void gru_sweep(uint32_t bits)
 {
     uint32_t bad = 0;
     static int32_t scratch[6u * 8u + 4u];
@@ -146,7 +149,7 @@ static void gru_sweep_b1(void)
     for (uint32_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
         for (uint32_t u = 1; u <= 7u; u += 1u + (lens[li] > 13u ? 2u : 0u)) {
             const uint32_t in_len = lens[li], steps = 1u + rnd() % 3u;
-            const uint32_t in_stride = ((in_len + 31u) / 32u) * 4u, rec_stride = 4u;
+            const uint32_t in_stride = ((in_len * bits + 31u) / 32u) * 4u, rec_stride = ((u * bits + 31u) / 32u) * 4u;
             static int32_t p_in[4][21], p_rec[4][21];
             for (uint32_t r = 0; r < 3u * u; r++) {
                 p_in[0][r] = (int32_t)(rnd() % 2001u) - 1000;
@@ -178,13 +181,18 @@ static void gru_sweep_b1(void)
                 .rec_ch = {p_rec[0], p_rec[1], p_rec[2], p_rec[3]},
             };
             for (uint32_t i = 0; i < steps * in_len; i++) g_in[i] = (int8_t)(rnd() & 1u ? 0x80u : rnd());
-            bb_gru_b1(&gp, g_in, g_out, scratch);
-            bb_gru(&gp, g_in, g_ref, scratch, bb_dot_b1);
+            if (bits == 1u) {
+                bb_gru_b1(&gp, g_in, g_out, scratch);
+                bb_gru(&gp, g_in, g_ref, scratch, bb_dot_b1);
+            } else {
+                bb_gru_pairs(&gp, g_in, g_out, scratch, bits);
+                bb_gru(&gp, g_in, g_ref, scratch, bits == 4u ? bb_dot_s4 : bb_dot_s2);
+            }
             const uint32_t n = gp.return_sequences ? steps * u : u;
             for (uint32_t i = 0; i < n; i++) bad += g_out[i] != g_ref[i];
         }
     }
-    bb_print("CHECK gru_sweep b1 ");
+    bb_print(bits == 1u ? "CHECK gru_sweep b1 " : bits == 4u ? "CHECK gru_sweep s4 " : "CHECK gru_sweep s2 ");
     bb_print_u32(bad);
     bb_print("\n");
 }
@@ -265,7 +273,8 @@ void bb_main(void)
             bb_print(" ");
             bb_print_u32(stride * s->out_c);
             bb_print("\n");
-            if (v->ref) {
+            /* Flash rows (the M0) have nonzero padding, which the int8 conv reads: no check of int8 on rows that are not whole words. */
+            if (v->ref && (W_MAX || v->bits != 8u || row_len % 4u == 0u)) {
                 run_one(s, v->ref, 0, w, stride, row_len, g_ref);
                 uint32_t bad = 0;
                 for (uint32_t i = 0; i < out_w * s->out_c; i++) bad += g_out[i] != g_ref[i];
@@ -314,19 +323,22 @@ void bb_main(void)
     }
     /* Convolutions through the runner's entry points against bb_conv_generic over the portable
      * reference: row lengths 1–65 (every length mod 4), kernel widths 1–5, 'same' padding,
-     * strides 1–2, 1 or 3 input rows (kernel height 1, or 3 over padded rows), 1–9 output channels
+     * strides 1–2, 1 or 3 input rows (kernel height 1, or 3 over padded rows), 1–17 output channels
      * (partial channel blocks), multipliers below 0.5 and (binary layers' per-channel scales) above.
-     * The M0 (binary only: its own conv kernel; the other widths run its fc kernels, swept above) reads
+     * The M0 (binary, 4- and 2-bit: their own conv kernels; int8 runs its fc kernel, swept above) reads
      * its weights from flash (any bits, Σw unrelated to them: both sides use the same). */
+    /* Output channels: partial blocks of 4 (1, 2, 3 left over: the M4's groups of 2 and 4, the M0's odd row), and 17: more than the 4/2-bit pair kernel takes (bb_conv_pairs.c, ≤ 16 rows). */
+    static const uint8_t conv_outs[] = {1, 2, 3, 6, 9, 17};
     for (uint32_t vi = 1; vi < sizeof variants / sizeof variants[0]; vi++) {
         const variant_t *v = &variants[vi];
 #if !W_MAX
-        if (v->bits != 1u) continue; /* flash rows have nonzero padding, which the int8 conv reads (bb_conv1d_s8); the M0's other convs are its fc kernels */
+        if (v->bits == 8u) continue; /* flash rows have nonzero padding, which the int8 conv reads (bb_conv1d_s8) */
 #endif
         uint32_t bad = 0;
         for (uint32_t in_c = 1; in_c <= 13u; in_c += 3u) {
             for (uint32_t k = 1; k <= 5u; k += 2u) {
-                for (uint32_t n_out = 1; n_out <= 9u; n_out += 4u) {
+                for (uint32_t ni = 0; ni < sizeof conv_outs / sizeof conv_outs[0]; ni++) {
+                    const uint32_t n_out = conv_outs[ni];
                     for (uint32_t mode = 0; mode < 12u; mode++) {
                         /* mode 8–11: kernel 3 rows high over 3 input rows, one padded row above and below */
                         const uint16_t kh = mode & 8u ? 3u : 1u, pad_t = kh == 3u ? 1u : 0u;
@@ -365,7 +377,9 @@ void bb_main(void)
         bb_print_u32(bad);
         bb_print("\n");
     }
-    gru_sweep_b1();
+    gru_sweep(1u);
+    gru_sweep(4u);
+    gru_sweep(2u);
     requant_sweep();
     bb_print("DONE ");
     bb_print_u32(overhead);

@@ -1,0 +1,83 @@
+// Packed weights must not cost instructions: on both virtual boards, seed 000's gesture conv and GRU
+// and a small MNIST model's first conv run no more QEMU -icount instructions with 4-bit or 2-bit
+// weights than with int8 ones (the same layer shapes, seeded random values). Before the pair kernels
+// (firmware/kernels/bb_conv_pairs.c, bb_gru_pairs in bb_gru.c) every case here failed: W8 / W4 / W2
+// gesture conv M4 36,532 / 40,811 / 39,160, M0 89,351 / 100,977 / 114,087; GRU M4 82,887 / 81,873 /
+// 105,190, M0 138,366 / 154,202 / 169,353; MNIST conv M4 100,232 / 109,190 / 105,471, M0 191,522 /
+// 235,031 / 242,589. The boards' stack high-water mark stays within three quarters of the stack.
+import { describe, expect, it } from 'vitest';
+import { loadModel } from '../../src/main/device/model-load';
+import { writeBlob } from '../../src/main/engine/blob-writer';
+import { measuredLayerModel, Rng, type LayerSize, type RandomOp } from '../../src/main/engine/random-model';
+import type { WeightBits } from '../../src/shared/quant/integer-model';
+import { skipNote, suiteBoards, virtualBoardsUnavailable } from './helpers/virtual-boards';
+
+const unavailable = virtualBoardsUnavailable();
+skipNote(unavailable, 'packed vs int8 layer latency on the virtual boards');
+
+interface Layer {
+  name: string;
+  op: RandomOp;
+  shape: number[];
+  size: LayerSize;
+}
+
+const LAYERS: Layer[] = [
+  {
+    name: 'gesture conv1d 119×6, k3 stride 2, 6 filters',
+    op: 'conv1d',
+    shape: [119, 6],
+    size: { filters: 6, kernel: 3, stride: 2, padding: 'valid' },
+  },
+  {
+    name: 'gesture GRU 29×6, 5 units',
+    op: 'gru',
+    shape: [29, 6],
+    size: { units: 5, returnSequences: false },
+  },
+  // Short rows, many filters: more rows than the pair kernel's stack buffer, so it runs blocks of rows.
+  {
+    name: 'conv1d 64×3, k3, 32 filters',
+    op: 'conv1d',
+    shape: [64, 3],
+    size: { filters: 32, kernel: 3 },
+  },
+  {
+    name: 'MNIST conv2d 28×28×1, 3×3 stride 2, 4 filters',
+    op: 'conv2d',
+    shape: [28, 28, 1],
+    size: { filters: 4, kernel: 3, stride: 2, padding: 'valid' },
+  },
+];
+
+describe.skipIf(unavailable !== null).each([{ spec: 'virtual:m4' }, { spec: 'virtual:m0' }])(
+  'packed weights vs int8 on $spec',
+  ({ spec }) => {
+    const boards = suiteBoards();
+
+    it.each(LAYERS)('$name: 4-bit and 2-bit run no more instructions than int8', async (l) => {
+      const conn = await boards().connect(spec);
+      const counts = new Map<WeightBits, number>();
+      for (const bits of [8, 4, 2] as WeightBits[]) {
+        const model = measuredLayerModel(23, l.op, bits, l.shape, {
+          size: l.size,
+          maxOutputBytes: conn.client.maxPayload - 96,
+        });
+        await loadModel(conn.client, writeBlob(model));
+        const x = new Rng(9).int8Array(l.shape.reduce((a, b) => a * b, 1));
+        const r = await conn.client.infer(new Uint8Array(x.buffer));
+        counts.set(bits, r.layerElapsed[0]!);
+      }
+      const [w8, w4, w2] = [counts.get(8)!, counts.get(4)!, counts.get(2)!];
+      console.log(`${spec} ${l.name}: W8 ${w8}, W4 ${w4}, W2 ${w2} instructions`);
+      expect(w4, `W4 ${w4} vs W8 ${w8}`).toBeLessThanOrEqual(w8);
+      expect(w2, `W2 ${w2} vs W8 ${w8}`).toBeLessThanOrEqual(w8);
+      // The pair kernels keep their weights on the stack: a quarter of it stays untouched (2 KiB on the M0).
+      const stats = (await conn.client.boardStats())!;
+      expect(
+        stats.stackHwmBytes,
+        `stack high-water ${stats.stackHwmBytes} of ${stats.stackBytes} B`,
+      ).toBeLessThanOrEqual(0.75 * stats.stackBytes);
+    });
+  },
+);
