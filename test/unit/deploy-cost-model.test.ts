@@ -601,7 +601,7 @@ describe('4- and 2-bit pair kernels', () => {
     );
   });
 
-  it('4/2-bit dense heads of ≤ 4 rows × ≤ 8 inputs run bb_fc_short on the M4', () => {
+  it('4/2-bit dense heads of ≤ 4 rows × ≤ 8 inputs run bb_fc_short on both cores', () => {
     const dense = (inputs: number, rows: number, bits: 1 | 2 | 4 | 8 = 4) => {
       const { model, parsed } = oneLayer('dense', [inputs], bits, 3, { filters: rows });
       return layerWork(parsed, model)[0]!;
@@ -611,7 +611,8 @@ describe('4- and 2-bit pair kernels', () => {
     expect(costKernel('cortex-m4', dense(9, 2))).toBe('dense');
     expect(costKernel('cortex-m4', dense(8, 5))).toBe('dense');
     expect(costKernel('cortex-m4', dense(5, 2, 8))).toBe('dense');
-    expect(costKernel('cortex-m0', dense(5, 2))).toBe('dense');
+    expect(costKernel('cortex-m0', dense(5, 2))).toBe('dense_short');
+    expect(costKernel('cortex-m0', dense(9, 4, 2))).toBe('dense');
     expect(costKernel('cortex-m4', dense(5, 2, 1))).toBe('dense_b1_short');
   });
 
@@ -629,11 +630,15 @@ describe('4- and 2-bit pair kernels', () => {
     expect(cal.factors.get('conv2d_kh1/4')!.scale).toBeCloseTo(1.5, 9);
     expect(cal.factors.get('conv2d_kh1/4')!.layers).toBe(1);
     expect(cal.factors.get('conv2d_pairs/4')!.scale).toBeCloseTo(1.2, 9);
-    // A 4-bit dense head stored as `dense` (before dense_short) calibrates neither on the M4.
-    const { model, parsed } = oneLayer('dense', [5], 4, 3, { filters: 2 });
-    const d = layerWork(parsed, model)[0]!;
-    const old: MeasuredLayer = { runId: 3, ...d, costKernel: 'dense', counts: 1000 };
+    // A 4-bit dense head stored as `dense` (before dense_short) calibrates neither; a longer row does.
+    const head = (inputs: number) => {
+      const { model, parsed } = oneLayer('dense', [inputs], 4, 3, { filters: 2 });
+      return layerWork(parsed, model)[0]!;
+    };
+    const old: MeasuredLayer = { runId: 3, ...head(5), costKernel: 'dense', counts: 1000 };
     expect(calibrate('cortex-m4', [old]).factors.size).toBe(0);
-    expect(calibrate('cortex-m0', [old]).factors.has('dense/4')).toBe(true);
+    expect(calibrate('cortex-m0', [old]).factors.size).toBe(0);
+    const row30: MeasuredLayer = { runId: 3, ...head(30), costKernel: 'dense', counts: 1000 };
+    expect(calibrate('cortex-m0', [row30]).factors.has('dense/4')).toBe(true);
   });
 });

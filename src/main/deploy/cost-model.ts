@@ -42,7 +42,7 @@ import { CONV_POSITION_COPIES, type LayerWork } from './layer-work';
  * conv2d_b1_blocked, conv2d_kh1, dense, dense_b1_short, dense_b1_pairs) were refitted on a sweep with
  * few-filter convs and few-output dense layers added (`--ops conv1d,conv2d,dense --bits 1`).
  * After the 4/2-bit pair kernels of 2026-12-07 (firmware bb_conv_pairs.c, bb_gru_pairs, the M4's
- * bb_fc_short) those paths got cost kernels of their own (`conv2d_pairs`, `gru_pairs`, `dense_short`,
+ * bb_fc_short, then the M0's too) those paths got cost kernels of their own (`conv2d_pairs`, `gru_pairs`, `dense_short`,
  * chosen with the firmware's limits: BB_* below) and the 2- and 4-bit conv2d, conv2d_kh1, gru and dense
  * rows went back to fitting only the old kernels (`--ops conv1d,conv2d,gru,dense --bits 2,4`, with
  * pair-shaped layers added to the sweep: pairSpecs in bench/_deploy-fit.ts).
@@ -105,7 +105,7 @@ const ARMV6M: KernelTable = {
     4: [757, 3.91, 136.7, 10.01],
     8: [180, 4.9, 128, 3.85],
   },
-  dense: { 1: [382, 1.98, 75.3, 74.3], 2: [581, 4.05, 114.1], 4: [433, 4.27, 118.5], 8: [194, 4.93, 129.4] },
+  dense: { 1: [382, 1.98, 75.3, 74.3], 2: [528, 4.12, 115], 4: [442, 4.29, 115.5], 8: [194, 4.93, 129.4] },
   depthwiseConv2d: {
     1: [1718, 48.52, 172.9],
     2: [2324, 44.12, 183.2],
@@ -124,6 +124,7 @@ const ARMV6M: KernelTable = {
   conv2d_b1_mask: { 1: [707, 3.53, 85.7, 5.74] },
   conv2d_pairs: { 2: [0, 2.52, 93.2, 6.66], 4: [0, 2.6, 90, 6.75] },
   gru_pairs: { 2: [1607, 2.89, 28.8, 630.41], 4: [599, 2.9, 0, 634.81] },
+  dense_short: { 2: [157, 7.35, 119.3], 4: [153, 7.62, 103.8] },
   maxPool2d: { any: [373, 15.44, 184.7] },
   avgPool2d: { any: [666, 6.68, 182.4] },
   relu: { any: [6, 115.48, 0] },
@@ -139,8 +140,9 @@ const ARMV6M: KernelTable = {
  *   (bb_cp_block_rows); the others keep bb_conv_generic over the fc kernel (`conv2d_kh1` / `conv2d`).
  * - `bb_gru_pairs` (bb_gru.c): ≤ BB_PAIRS_MATVEC_MAX_LEN inputs and units, the 3·units rows of both
  *   kernels within BB_GRU_PAIRS_WORDS pair words; the others keep bb_gru (`gru`).
- * - `bb_fc_short` (bb_fc_s4.c / bb_fc_s2.c, the M4 only): dense rows of ≤ BB_FC_SHORT_MAX_LEN inputs,
- *   ≤ BB_FC_SHORT_MAX_ROWS rows, run row by row on the dot product (`dense_short`).
+ * - `bb_fc_short` (bb_fc_common.h, from bb_fc_s4.c / bb_fc_s2.c on the M4, bb_fc_pairs_c.c on the
+ *   M0): dense layers of ≤ BB_FC_SHORT_MAX_ROWS rows of ≤ BB_FC_SHORT_MAX_LEN inputs, row by row on
+ *   the dot product (`dense_short`).
  */
 export const BB_PAIRS_MAX_LEN = 64;
 export const BB_PAIRS_MATVEC_MAX_LEN = 32;
@@ -235,7 +237,8 @@ export function cpuFamily(cpu: string): 'armv6m' | 'armv7m' {
  * - convs of short rows run `bb_conv_pairs` (`conv2d_pairs`: any kernel height, the rows expanded
  *   into pair words once per block of filters, each block packing every position's column again);
  * - small GRUs run `bb_gru_pairs` (`gru_pairs`: the rows expanded once per call);
- * - on the M4, dense heads of ≤ 4 rows × ≤ 8 inputs run `bb_fc_short` row by row (`dense_short`).
+ * - dense heads of ≤ 4 rows × ≤ 8 inputs run `bb_fc_short` row by row (`dense_short`; on the M0
+ *   since the firmware after 2026-12-07's pair kernels, which ran them on bb_fc_pairs_c).
  * Each gets its own defaults and calibration. A layer without the fields counts as a tall conv
  * (and a dense layer without work and outputs as `dense`); a conv or GRU without outChannels (a
  * run_layers row from before migration 0016) as the kernel it ran before the pair kernels.
@@ -259,9 +262,7 @@ export function costKernel(
   if (l.kernel === 'dense') {
     if (l.outputs === undefined || !(l.outputs > 0)) return 'dense';
     if (pairs)
-      return m4 &&
-        l.outputs <= BB_FC_SHORT_MAX_ROWS &&
-        (l.work ?? Infinity) <= BB_FC_SHORT_MAX_LEN * l.outputs
+      return l.outputs <= BB_FC_SHORT_MAX_ROWS && (l.work ?? Infinity) <= BB_FC_SHORT_MAX_LEN * l.outputs
         ? 'dense_short'
         : 'dense';
     if (l.weightBits !== 1) return 'dense';
