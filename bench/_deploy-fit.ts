@@ -17,7 +17,8 @@
  * (ready to paste into cost-model.ts), and for each kernel/width the median and worst relative
  * error of the fit and of the current defaults. `--ops` measures only those ops, `--bits` only
  * those weight widths (the others' rows are not refitted; ops without weights count as width 8).
- * 1-bit layers also get binarySpecs(), shaped and scaled like real binary layers.
+ * 1-bit layers also get binarySpecs(), shaped and scaled like real binary layers; 4- and 2-bit ones
+ * pairSpecs(), on and around the pair kernels' limits (conv2d_pairs, gru_pairs, dense_short).
  */
 import { writeFileSync } from 'node:fs';
 import { boardManager } from '../src/main/device/board-manager';
