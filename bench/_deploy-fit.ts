@@ -17,7 +17,8 @@
  * (ready to paste into cost-model.ts), and for each kernel/width the median and worst relative
  * error of the fit and of the current defaults. `--ops` measures only those ops, `--bits` only
  * those weight widths (the others' rows are not refitted; ops without weights count as width 8).
- * 1-bit layers also get binarySpecs(), shaped and scaled like real binary layers.
+ * 1-bit layers also get binarySpecs(), shaped and scaled like real binary layers; 4- and 2-bit ones
+ * pairSpecs(), on and around the pair kernels' limits (conv2d_pairs, gru_pairs, dense_short).
  */
 import { writeFileSync } from 'node:fs';
 import { boardManager } from '../src/main/device/board-manager';
@@ -126,6 +127,66 @@ function binarySpecs(rng: Rng, n: number): Spec[] {
       shape: [rng.pick([32, 64, 119, 128]), rng.pick([3, 6, 9, 16, 32])],
       size: { filters: rng.pick([1, 2, 3]), kernel: rng.pick([3, 5, 7]), stride: rng.pick([1, 2]) },
       shifts: shifts(),
+    });
+  return out;
+}
+
+/**
+ * 4- and 2-bit layers on and around the pair kernels' limits (cost-model.ts BB_*), on top of specs()
+ * (whose convs mostly have rows too long for them and whose GRUs mostly too many units): one-row and
+ * 3×3 convs of short rows with few to many filters (one block, blocks of 8–16 rows), rows of 40–96
+ * inputs either side of BB_PAIRS_MAX_LEN, GRUs of 1–16 features × 2–6 units either side of
+ * BB_GRU_PAIRS_WORDS, dense heads of 2–8 inputs × 1–4 rows (the M4's bb_fc_short) and dense layers of
+ * 9–64 inputs × 1–10 rows.
+ */
+function pairSpecs(rng: Rng, n: number): Spec[] {
+  const out: Spec[] = [];
+  for (let i = 0; i < 2 * n; i++)
+    out.push({
+      op: 'conv1d',
+      shape: [rng.pick([16, 32, 64, 119, 128]), rng.pick([1, 2, 3, 6, 6, 9, 12, 16])],
+      size: {
+        filters: rng.pick([2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64]),
+        kernel: rng.pick([3, 3, 5]),
+        stride: rng.pick([1, 1, 2]),
+      },
+    });
+  for (let i = 0; i < n; i++)
+    out.push({
+      op: 'conv2d',
+      shape: [rng.int(6, 28), rng.int(6, 28), rng.pick([1, 1, 2, 3, 4, 6])],
+      size: { filters: rng.pick([1, 2, 4, 6, 8, 16, 32]), kernel: 3, stride: rng.pick([1, 2]) },
+    });
+  for (let i = 0; i < n; i++) {
+    const [c, k] = rng.pick([
+      [8, 5],
+      [16, 3],
+      [8, 7],
+      [21, 3],
+      [12, 5],
+      [32, 3],
+      [24, 3],
+      [16, 5],
+    ] as const);
+    out.push({
+      op: 'conv1d',
+      shape: [rng.pick([32, 64, 128]), c],
+      size: { filters: rng.pick([2, 4, 6, 8, 12, 16, 32]), kernel: k, stride: rng.pick([1, 2]) },
+    });
+  }
+  for (let i = 0; i < 2 * n; i++)
+    out.push({
+      op: 'gru',
+      shape: [rng.pick([8, 16, 29, 48, 64]), rng.pick([1, 2, 3, 4, 6, 8, 9, 12, 16])],
+      size: { units: rng.pick([2, 3, 4, 5, 6]) },
+    });
+  for (let i = 0; i < n; i++)
+    out.push({ op: 'dense', shape: [rng.int(2, 8)], size: { filters: rng.pick([1, 2, 3, 4]) } });
+  for (let i = 0; i < n; i++)
+    out.push({
+      op: 'dense',
+      shape: [rng.pick([9, 12, 16, 24, 30, 48, 64])],
+      size: { filters: rng.pick([1, 2, 3, 4, 6, 8, 10]) },
     });
   return out;
 }
@@ -296,6 +357,9 @@ export async function fitDefaults(): Promise<void> {
       // After the others (their shapes and seeds stay those of earlier sweeps), from their own stream.
       for (const s of binarySpecs(new Rng(drawSeed === null ? 11 : drawSeed + 1), perKernel))
         all.push({ s, bits: 1, seed: all.length + 1 });
+      // Then the pair kernels' layers at 4 and 2 bits, from a stream of their own.
+      for (const s of pairSpecs(new Rng(drawSeed === null ? 13 : drawSeed + 2), perKernel))
+        for (const bits of [4, 2] as WeightBits[]) all.push({ s, bits, seed: all.length + 1 });
       // Every op draws its shapes and seeds: with --ops the chosen ones are the same layers as in a full run.
       const jobs = all.filter(
         ({ s, bits }) =>

@@ -20,12 +20,11 @@ static inline bb_kstatus_t bb_fc_portable(const bb_act_params_t *act, const bb_c
 }
 
 /*
- * A small head of 4- or 2-bit weights (≤ 4 rows of ≤ 8 inputs, one packed weight word each) on the M4,
- * row by row: cheaper there than the packed kernels' passes and their zero-padded row tail. The
- * gesture model's dense 5 → 2: W4 358 → 275 instructions, W2 421 → 332 (int8 285). bb_requant32_b1 is
- * bb_requant32's value. (On the M0 the same ran W4 708 → 439 against int8's 480, but the latency
- * model's dense/4 row, fitted on layers of ≥ 30 inputs, then over-estimates such a head by ~90 % and
- * the profile would flag it; left for a cost kernel of its own, like dense_b1_short.)
+ * A small head of 4- or 2-bit weights (≤ 4 rows of ≤ 8 inputs, one packed weight word each), row by
+ * row: cheaper than the packed kernels' passes and their zero-padded row tail (M4) or their packing
+ * of the activations and Σx (M0, bb_fc_pairs_c.c, since the latency model's `dense_short` cost kernel
+ * covers it there too). The gesture model's dense 5 → 2: M4 W4 358 → 275 instructions, W2 421 → 332
+ * (int8 285); M0 W4 708 → 439 (int8 480). bb_requant32_b1 is bb_requant32's value.
  */
 static inline bb_kstatus_t bb_fc_short(const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, uint32_t in_len,
                                        const uint8_t *w, uint32_t row_stride, uint32_t n_out, int8_t *out, bb_dot_fn dot)

@@ -256,10 +256,15 @@ BB_PAIRS_SPECIALISE void bb_pairs_fc(const bb_act_params_t *act, const bb_chan_p
     }
 }
 
-/* One wrapper per width, so a build with one weight width links only its own loop. */
+/*
+ * One wrapper per width, so a build with one weight width links only its own loop. A small head (≤ 4
+ * rows of ≤ 8 inputs) runs row by row on the dot product (bb_fc_short), as on the M4: the packing of
+ * the activations and Σx cost more than such a head's MACs.
+ */
 bb_kstatus_t bb_fc_s4_c(const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, uint32_t in_len,
                         const uint8_t *w, uint32_t row_stride, uint32_t n_out, int8_t *out)
 {
+    if (in_len <= 8u && n_out <= 4u) return bb_fc_short(act, ch, in, in_len, w, row_stride, n_out, out, bb_dot_s4); /* a small head */
     bb_pairs_fc(act, ch, in, in_len, w, row_stride, n_out, out, 4u, bb_s4p_rows);
     return BB_KOK;
 }
@@ -267,6 +272,7 @@ bb_kstatus_t bb_fc_s4_c(const bb_act_params_t *act, const bb_chan_params_t *ch, 
 bb_kstatus_t bb_fc_s2_c(const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, uint32_t in_len,
                         const uint8_t *w, uint32_t row_stride, uint32_t n_out, int8_t *out)
 {
+    if (in_len <= 8u && n_out <= 4u) return bb_fc_short(act, ch, in, in_len, w, row_stride, n_out, out, bb_dot_s2); /* a small head */
     bb_pairs_fc(act, ch, in, in_len, w, row_stride, n_out, out, 2u, bb_s2p_rows);
     return BB_KOK;
 }

@@ -1,10 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import {
+  BB_CP_MAX_ROWS,
+  BB_GRU_PAIRS_WORDS,
+  BB_PAIRS_MAX_LEN,
   BLOCKED_MASK_WORD,
   BLOCKED_WIDE_OUTPUT,
   calibrate,
   costKernel,
   CONV_B1_CALL_LOOP,
+  CONV_PAIRS_EXPAND,
+  CONV_PAIRS_PACK,
+  CONV_PAIRS_POSITION,
+  convPairBlockRows,
   costTerms,
   cpuFamily,
   DENSE_B1_PAIR_MAC,
@@ -15,6 +22,10 @@ import {
   deviation,
   estimateLayer,
   FLAG_THRESHOLD,
+  GRU_PAIRS_EXPAND_S2,
+  GRU_PAIRS_EXPAND_S4,
+  GRU_PAIRS_LOOP_MAC,
+  gruPairsFit,
   type MeasuredLayer,
 } from '../../src/main/deploy/cost-model';
 import { CONV_POSITION_COPIES, CONV_TAP_COPIES, layerWork } from '../../src/main/deploy/layer-work';
@@ -482,5 +493,152 @@ describe('binary kernels’ cost terms', () => {
       counts: 1.25 * defaultEstimate('cortex-m4', few),
     };
     expect(calibrate('cortex-m4', [old]).factors.get('dense_b1_short/1')!.scale).toBeCloseTo(1.25, 9);
+  });
+});
+
+describe('4- and 2-bit pair kernels', () => {
+  const conv = (shape: number[], filters: number, kernel: number, bits: 1 | 2 | 4 | 8 = 4) => {
+    const { model, parsed } = oneLayer('conv1d', shape, bits, 3, { filters, kernel, stride: 1 });
+    return layerWork(parsed, model)[0]!;
+  };
+
+  it('convs of short rows run bb_conv_pairs where its blocks fit (BB_CP_*), as the firmware chooses', () => {
+    // The gesture conv (rows of 18, 6 filters): one block on both cores, at 4 and 2 bits.
+    const g = conv([119, 6], 6, 3);
+    for (const cpu of ['cortex-m4', 'cortex-m0'])
+      for (const bits of [4, 2]) expect(costKernel(cpu, { ...g, weightBits: bits })).toBe('conv2d_pairs');
+    expect(costKernel('cortex-m4', { ...g, weightBits: 8 })).toBe('conv2d_kh1');
+    expect(costKernel('cortex-m0', { ...g, weightBits: 1 })).toBe('conv2d_b1_mask');
+    // Any kernel height: the MNIST model's first conv (rows of 9, 4 filters).
+    const { model, parsed } = oneLayer('conv2d', [28, 28, 1], 4, 3, { filters: 4, kernel: 3, stride: 2 });
+    expect(costKernel('cortex-m0', layerWork(parsed, model)[0]!)).toBe('conv2d_pairs');
+    // Rows of BB_PAIRS_MAX_LEN = 64 inputs (32 pair words): the M4's 128 words take one group of 4
+    // rows, not 5 (8 rows expanded); the M0's 64 words 2 rows, not 3; blocks of < 8 rows do not run.
+    expect(BB_PAIRS_MAX_LEN).toBe(64);
+    expect(costKernel('cortex-m4', conv([32, 16], 4, 4))).toBe('conv2d_pairs');
+    expect(costKernel('cortex-m4', conv([32, 16], 5, 4))).toBe('conv2d_kh1');
+    expect(costKernel('cortex-m0', conv([32, 16], 2, 4))).toBe('conv2d_pairs');
+    expect(costKernel('cortex-m0', conv([32, 16], 3, 4))).toBe('conv2d_kh1');
+    // Rows of 65 inputs (68 padded) keep bb_conv_generic even with one filter.
+    expect(costKernel('cortex-m4', conv([32, 13], 1, 5))).toBe('conv2d_kh1');
+    expect(costKernel('cortex-m4', conv([32, 13], 1, 4))).toBe('conv2d_pairs');
+    // Many filters on rows of 24 (12 words): the M4 runs blocks of 8 rows (128 / 12 → 10 → 8), the
+    // M0's 64 words hold 4 rows: fewer than BB_CP_MIN_BLOCK.
+    expect(convPairBlockRows(true, 24, 16)).toBe(8);
+    expect(convPairBlockRows(false, 24, 16)).toBe(0);
+    expect(costKernel('cortex-m4', conv([64, 8], 16, 3))).toBe('conv2d_pairs');
+    expect(costKernel('cortex-m0', conv([64, 8], 16, 3))).toBe('conv2d_kh1');
+    // Rows of 9 (12 padded): 32 filters in blocks of BB_CP_MAX_ROWS on the M4, of 10 on the M0.
+    expect(convPairBlockRows(true, 9, 32)).toBe(BB_CP_MAX_ROWS);
+    expect(convPairBlockRows(false, 9, 32)).toBe(10);
+    // A row from before migration 0016 (no output channels) counts as the kernel it ran before.
+    expect(costKernel('cortex-m4', { ...g, outChannels: null })).toBe('conv2d_kh1');
+  });
+
+  it('the pair conv computes whole groups of rows over the padded row, and packs the column per block', () => {
+    const w = conv([64, 3], 32, 3); // rows of 9 → 12, 32 filters
+    const positions = w.outputs / 32;
+    const gathered = w.loopWork - CONV_POSITION_COPIES * positions;
+    const perBlock = (fam: 'armv7m' | 'armv6m') =>
+      gathered + CONV_PAIRS_POSITION * positions + CONV_PAIRS_PACK[fam] * positions * 12;
+    // The M4: two blocks of 16 rows; the M0: blocks of 10, 10, 10 and 2 rows (32 rows expanded).
+    expect(costTerms('cortex-m4', 'conv2d_pairs', w)).toEqual({
+      work: positions * 32 * 12,
+      outputs: w.outputs,
+      loopWork: 2 * perBlock('armv7m') + CONV_PAIRS_EXPAND.armv7m * 32 * 12,
+    });
+    expect(costTerms('cortex-m0', 'conv2d_pairs', w)!.loopWork).toBeCloseTo(
+      4 * perBlock('armv6m') + CONV_PAIRS_EXPAND.armv6m * 32 * 12,
+      9,
+    );
+    // 5 filters: the M4 expands 4 + 2 rows, the M0 6 (a zero row); 7: the M4 8 (4 + a group of 4).
+    const five = conv([40, 6], 5, 3);
+    const p5 = five.outputs / 5;
+    expect(costTerms('cortex-m4', 'conv2d_pairs', five)!.work).toBe(p5 * 6 * 20);
+    expect(costTerms('cortex-m0', 'conv2d_pairs', five)!.work).toBe(p5 * 6 * 20);
+    const seven = conv([40, 6], 7, 3);
+    expect(costTerms('cortex-m4', 'conv2d_pairs', seven)!.work).toBe((seven.outputs / 7) * 8 * 20);
+    // On the M0, 8 rows × 10 words exceed its 64, and blocks of 6 rows are too few: bb_conv_generic.
+    expect(costKernel('cortex-m0', seven)).toBe('conv2d_kh1');
+    expect(costTerms('cortex-m0', 'conv2d_pairs', seven)).toBeNull();
+    expect(costTerms('cortex-m4', 'conv2d_pairs', { ...seven, outChannels: null })).toBeNull();
+  });
+
+  it('small GRUs run bb_gru_pairs (≤ 32 inputs and units, rows within BB_GRU_PAIRS_WORDS)', () => {
+    const gru = (steps: number, inputs: number, units: number, bits: 1 | 2 | 4 | 8 = 4) => {
+      const { model, parsed } = oneLayer('gru', [steps, inputs], bits, 3, { units });
+      return layerWork(parsed, model)[0]!;
+    };
+    // The gesture GRU: 3 · 5 · (4 + 4) = 120 words.
+    const g = gru(29, 6, 5);
+    expect(costKernel('cortex-m4', g)).toBe('gru_pairs');
+    expect(costKernel('cortex-m0', { ...g, weightBits: 2 })).toBe('gru_pairs');
+    expect(costKernel('cortex-m0', { ...g, weightBits: 8 })).toBe('gru');
+    expect(costKernel('cortex-m0', { ...g, weightBits: 1 })).toBe('gru_b1');
+    expect(costKernel('cortex-m0', { ...g, outChannels: null })).toBe('gru');
+    // 3 units: 24 inputs fit (9 · (12 + 2) = 126 words), 25 do not (9 · 16 = 144).
+    expect(costKernel('cortex-m0', gru(8, 24, 3))).toBe('gru_pairs');
+    expect(costKernel('cortex-m0', gru(8, 25, 3))).toBe('gru');
+    expect(costKernel('cortex-m4', gru(8, 6, 8))).toBe('gru');
+    expect(gruPairsFit(32, 1)).toBe(true);
+    expect(gruPairsFit(33, 1)).toBe(false);
+    expect(BB_GRU_PAIRS_WORDS).toBe(128);
+    // Its work: the rows padded to whole pair words of 4 inputs; its loop work the steps' units and
+    // the expansion of 15 rows × (8 + 8) inputs into 120 pair words.
+    expect(costTerms('cortex-m4', 'gru_pairs', g)).toEqual({
+      work: 29 * 15 * (8 + 8),
+      outputs: g.outputs,
+      loopWork: 29 * 5 + GRU_PAIRS_EXPAND_S4 * 120,
+    });
+    expect(costTerms('cortex-m0', 'gru_pairs', { ...g, weightBits: 2 })!.loopWork).toBe(
+      29 * 5 + GRU_PAIRS_EXPAND_S2 * 120,
+    );
+    // 12 inputs (6 words) loop: GRU_PAIRS_LOOP_MAC per MAC; 3 units pad to 4 (registers).
+    const long = gru(8, 12, 3);
+    expect(costTerms('cortex-m4', 'gru_pairs', long)!.work).toBeCloseTo(
+      8 * 9 * (12 * GRU_PAIRS_LOOP_MAC + 4),
+      9,
+    );
+  });
+
+  it('4/2-bit dense heads of ≤ 4 rows × ≤ 8 inputs run bb_fc_short on both cores', () => {
+    const dense = (inputs: number, rows: number, bits: 1 | 2 | 4 | 8 = 4) => {
+      const { model, parsed } = oneLayer('dense', [inputs], bits, 3, { filters: rows });
+      return layerWork(parsed, model)[0]!;
+    };
+    expect(costKernel('cortex-m4', dense(5, 2))).toBe('dense_short');
+    expect(costKernel('cortex-m4', dense(8, 4, 2))).toBe('dense_short');
+    expect(costKernel('cortex-m4', dense(9, 2))).toBe('dense');
+    expect(costKernel('cortex-m4', dense(8, 5))).toBe('dense');
+    expect(costKernel('cortex-m4', dense(5, 2, 8))).toBe('dense');
+    expect(costKernel('cortex-m0', dense(5, 2))).toBe('dense_short');
+    expect(costKernel('cortex-m0', dense(9, 4, 2))).toBe('dense');
+    expect(costKernel('cortex-m4', dense(5, 2, 1))).toBe('dense_b1_short');
+  });
+
+  it('old rows of a layer the pair kernels take calibrate neither path; rows stored with them do', () => {
+    const g = conv([119, 6], 6, 3);
+    const long = conv([32, 16], 8, 5); // rows of 80: bb_conv_generic
+    const est = (l: typeof g, ck: string) => defaultEstimate('cortex-m4', { ...l, costKernel: ck });
+    const history: MeasuredLayer[] = [
+      // Profiled before the pair kernels had cost rows: stored as conv2d_kh1, whichever kernel ran.
+      { runId: 1, ...g, costKernel: 'conv2d_kh1', counts: 3 * est(g, 'conv2d_kh1') },
+      { runId: 1, ...long, costKernel: 'conv2d_kh1', counts: 1.5 * est(long, 'conv2d_kh1') },
+      { runId: 2, ...g, costKernel: 'conv2d_pairs', counts: 1.2 * est(g, 'conv2d_pairs') },
+    ];
+    const cal = calibrate('cortex-m4', history);
+    expect(cal.factors.get('conv2d_kh1/4')!.scale).toBeCloseTo(1.5, 9);
+    expect(cal.factors.get('conv2d_kh1/4')!.layers).toBe(1);
+    expect(cal.factors.get('conv2d_pairs/4')!.scale).toBeCloseTo(1.2, 9);
+    // A 4-bit dense head stored as `dense` (before dense_short) calibrates neither; a longer row does.
+    const head = (inputs: number) => {
+      const { model, parsed } = oneLayer('dense', [inputs], 4, 3, { filters: 2 });
+      return layerWork(parsed, model)[0]!;
+    };
+    const old: MeasuredLayer = { runId: 3, ...head(5), costKernel: 'dense', counts: 1000 };
+    expect(calibrate('cortex-m4', [old]).factors.size).toBe(0);
+    expect(calibrate('cortex-m0', [old]).factors.size).toBe(0);
+    const row30: MeasuredLayer = { runId: 3, ...head(30), costKernel: 'dense', counts: 1000 };
+    expect(calibrate('cortex-m0', [row30]).factors.has('dense/4')).toBe(true);
   });
 });

@@ -41,6 +41,11 @@ import { CONV_POSITION_COPIES, type LayerWork } from './layer-work';
  * position) and the M0's bit-serial row pairs a row (`dense_b1_pairs`); those rows (1-bit
  * conv2d_b1_blocked, conv2d_kh1, dense, dense_b1_short, dense_b1_pairs) were refitted on a sweep with
  * few-filter convs and few-output dense layers added (`--ops conv1d,conv2d,dense --bits 1`).
+ * After the 4/2-bit pair kernels of 2026-12-07 (firmware bb_conv_pairs.c, bb_gru_pairs, the M4's
+ * bb_fc_short, then the M0's too) those paths got cost kernels of their own (`conv2d_pairs`, `gru_pairs`, `dense_short`,
+ * chosen with the firmware's limits: BB_* below) and the 2- and 4-bit conv2d, conv2d_kh1, gru and dense
+ * rows went back to fitting only the old kernels (`--ops conv1d,conv2d,gru,dense --bits 2,4`, with
+ * pair-shaped layers added to the sweep: pairSpecs in bench/_deploy-fit.ts).
  * Convs with a one-row kernel (`conv2d_kh1`: every conv1d), the M4's blocked binary conv
  * (`conv2d_b1_blocked`), the M0's binary mask conv (`conv2d_b1_mask`) and taller convs (im2col
  * per position) have separate rows (costKernel). They are
@@ -52,18 +57,18 @@ type KernelTable = Record<string, Partial<Record<'1' | '2' | '4' | '8' | 'any', 
 const ARMV7M: KernelTable = {
   conv2d: {
     1: [387, 0.39, 66.9, 5.94],
-    2: [840, 1.24, 42.4, 5.13],
-    4: [14, 1.5, 31.5, 5.02],
+    2: [1326, 1.15, 49.8, 5.13],
+    4: [853, 1.25, 45.4, 5.51],
     8: [0, 1.52, 47.1, 4.57],
   },
   conv2d_kh1: {
     1: [585, 0.81, 39.5, 4.99],
-    2: [127, 1.41, 42.7, 4.3],
-    4: [1847, 1.5, 42.7, 0.85],
+    2: [361, 1.43, 38.7, 4.29],
+    4: [707, 1.39, 42.9, 4.49],
     8: [139, 1.53, 48.3, 2.91],
   },
   conv2d_b1_blocked: { 1: [528, 0.53, 26.3, 9.09] },
-  dense: { 1: [278, 0.86, 22.5, 81.08], 2: [239, 1.4, 43.6], 4: [244, 1.56, 33.5], 8: [156, 1.53, 50.5] },
+  dense: { 1: [278, 0.86, 22.5, 81.08], 2: [227, 1.45, 44.1], 4: [242, 1.52, 40.7], 8: [156, 1.53, 50.5] },
   depthwiseConv2d: {
     1: [1035, 32.52, 97.8],
     2: [1336, 30.33, 106.4],
@@ -72,12 +77,15 @@ const ARMV7M: KernelTable = {
   },
   gru: {
     1: [246, 8.02, 4.7, 502.04],
-    2: [239, 6.96, 4.4, 499.18],
-    4: [1632, 4.38, 27.3, 356.87],
+    2: [546, 6.98, 7.2, 490.07],
+    4: [55, 3.88, 9.6, 436.93],
     8: [266, 4.25, 13, 427.61],
   },
   gru_b1: { 1: [304, 0, 0, 361.93] },
   dense_b1_short: { 1: [172, 2.6, 42.2, 93.55] },
+  conv2d_pairs: { 2: [337, 1, 33.5, 5.48], 4: [303, 1.1, 31.9, 5.47] },
+  dense_short: { 2: [126, 4.88, 70], 4: [124, 3.16, 59.5] },
+  gru_pairs: { 2: [1452, 1.46, 14.5, 357.2], 4: [1122, 1.49, 0, 356.37] },
   maxPool2d: { any: [254, 12.17, 92.6] },
   avgPool2d: { any: [394, 5.96, 90.1] },
   relu: { any: [0, 44.92, 0] },
@@ -87,17 +95,17 @@ const ARMV7M: KernelTable = {
 const ARMV6M: KernelTable = {
   conv2d: {
     1: [0, 2.67, 26.8, 16.11],
-    2: [1783, 3.8, 141, 8.77],
-    4: [0, 4.89, 84.4, 6.91],
+    2: [1417, 3.2, 159.3, 9.56],
+    4: [0, 3.77, 144.6, 8.48],
     8: [251, 4.98, 122.2, 5.74],
   },
   conv2d_kh1: {
     1: [300, 1.89, 82.5, 6.2],
-    2: [0, 3.63, 129.8, 13.36],
-    4: [2236, 4.56, 115.8],
+    2: [0, 3.45, 146.6, 12.91],
+    4: [757, 3.91, 136.7, 10.01],
     8: [180, 4.9, 128, 3.85],
   },
-  dense: { 1: [382, 1.98, 75.3, 74.3], 2: [714, 3.85, 101.7], 4: [614, 4.52, 84.6], 8: [194, 4.93, 129.4] },
+  dense: { 1: [382, 1.98, 75.3, 74.3], 2: [528, 4.12, 115], 4: [442, 4.29, 115.5], 8: [194, 4.93, 129.4] },
   depthwiseConv2d: {
     1: [1718, 48.52, 172.9],
     2: [2324, 44.12, 183.2],
@@ -106,19 +114,100 @@ const ARMV6M: KernelTable = {
   },
   gru: {
     1: [292, 11.96, 5.2, 1041.78],
-    2: [292, 10.95, 9, 803.95],
-    4: [1868, 7.85, 39.2, 650.76],
+    2: [623, 10.94, 8.6, 802.72],
+    4: [0, 6.3, 18.8, 832.82],
     8: [422, 6.64, 30.5, 712.68],
   },
   gru_b1: { 1: [0, 0.38, 17.7, 542.31] },
   dense_b1_short: { 1: [209, 2.45, 91.4, 96.51] },
   dense_b1_pairs: { 1: [470, 2.28, 11.4, 51.16] },
   conv2d_b1_mask: { 1: [707, 3.53, 85.7, 5.74] },
+  conv2d_pairs: { 2: [0, 2.52, 93.2, 6.66], 4: [0, 2.6, 90, 6.75] },
+  gru_pairs: { 2: [1607, 2.89, 28.8, 630.41], 4: [599, 2.9, 0, 634.81] },
+  dense_short: { 2: [157, 7.35, 119.3], 4: [153, 7.62, 103.8] },
   maxPool2d: { any: [373, 15.44, 184.7] },
   avgPool2d: { any: [666, 6.68, 182.4] },
   relu: { any: [6, 115.48, 0] },
   flatten: { any: [35, 0, 0] },
 };
+
+/**
+ * The limits of the 4- and 2-bit pair kernels (speed builds; firmware names): costKernel() sends a
+ * layer to their cost rows exactly when the firmware runs them.
+ * - `bb_conv_pairs` (bb_conv_pairs.c, both cores): rows of ≤ BB_PAIRS_MAX_LEN inputs (padded to 4),
+ *   the whole layer in one block when ≤ BB_CP_MAX_ROWS filters' expanded rows fit BB_CP_W_WORDS
+ *   words (in groups of BB_CP_GROUP rows), else blocks of whole groups of ≥ BB_CP_MIN_BLOCK rows
+ *   (bb_cp_block_rows); the others keep bb_conv_generic over the fc kernel (`conv2d_kh1` / `conv2d`).
+ * - `bb_gru_pairs` (bb_gru.c): ≤ BB_PAIRS_MATVEC_MAX_LEN inputs and units, the 3·units rows of both
+ *   kernels within BB_GRU_PAIRS_WORDS pair words; the others keep bb_gru (`gru`).
+ * - `bb_fc_short` (bb_fc_common.h, from bb_fc_s4.c / bb_fc_s2.c on the M4, bb_fc_pairs_c.c on the
+ *   M0): dense layers of ≤ BB_FC_SHORT_MAX_ROWS rows of ≤ BB_FC_SHORT_MAX_LEN inputs, row by row on
+ *   the dot product (`dense_short`).
+ */
+export const BB_PAIRS_MAX_LEN = 64;
+export const BB_PAIRS_MATVEC_MAX_LEN = 32;
+export const BB_CP_MAX_ROWS = 16;
+export const BB_CP_MIN_BLOCK = 8;
+export const BB_CP_W_WORDS = { armv7m: 128, armv6m: 64 } as const;
+export const BB_CP_GROUP = { armv7m: 4, armv6m: 2 } as const;
+export const BB_GRU_PAIRS_WORDS = 128;
+export const BB_FC_SHORT_MAX_LEN = 8;
+export const BB_FC_SHORT_MAX_ROWS = 4;
+
+/** bb_cp_rows: the rows a block of `rows` filters expands (whole groups; the M4 pads 1–2 to 2). */
+function convPairRows(m4: boolean, rows: number): number {
+  const g = m4 ? BB_CP_GROUP.armv7m : BB_CP_GROUP.armv6m;
+  const full = Math.floor(rows / g) * g;
+  const rem = rows - full;
+  return full + (rem === 0 ? 0 : m4 && rem <= 2 ? 2 : g);
+}
+
+/**
+ * bb_cp_block_rows: the filters per block of the pair conv on a row of `rowLen` inputs and `filters`
+ * filters (all of them: one block), or 0 when the layer keeps bb_conv_generic.
+ */
+export function convPairBlockRows(m4: boolean, rowLen: number, filters: number): number {
+  const lenp = 4 * Math.ceil(rowLen / 4);
+  const nw = lenp / 2;
+  if (lenp < 4 || lenp > BB_PAIRS_MAX_LEN || !(filters > 0)) return 0;
+  const words = m4 ? BB_CP_W_WORDS.armv7m : BB_CP_W_WORDS.armv6m;
+  const g = m4 ? BB_CP_GROUP.armv7m : BB_CP_GROUP.armv6m;
+  if (filters <= BB_CP_MAX_ROWS && convPairRows(m4, filters) * nw <= words) return filters;
+  const b = Math.min(BB_CP_MAX_ROWS, Math.floor(Math.floor(words / nw) / g) * g);
+  return b >= BB_CP_MIN_BLOCK ? b : 0;
+}
+
+/** bb_gru_pairs' limits: a GRU of `inputs` features and `units` units runs on pair words. */
+export function gruPairsFit(inputs: number, units: number): boolean {
+  const nx = (4 * Math.ceil(inputs / 4)) / 2;
+  const nh = (4 * Math.ceil(units / 4)) / 2;
+  return (
+    inputs >= 1 &&
+    units >= 1 &&
+    inputs <= BB_PAIRS_MATVEC_MAX_LEN &&
+    units <= BB_PAIRS_MATVEC_MAX_LEN &&
+    3 * units * (nx + nh) <= BB_GRU_PAIRS_WORDS
+  );
+}
+
+/**
+ * A GRU's inputs and units from its LayerWork (units: outChannels; steps: loopWork / units, which
+ * gruLoopWork gives for widths other than 1; inputs from work = steps · 3·units · (inputs + units)).
+ * Null without the fields (a run_layers row from before migration 0016).
+ */
+function gruShape(l: {
+  work?: number;
+  loopWork?: number | null;
+  outChannels?: number | null;
+}): { steps: number; inputs: number; units: number } | null {
+  const u = l.outChannels ?? 0;
+  const loop = l.loopWork ?? 0;
+  if (!(u > 0) || !(loop > 0) || l.work === undefined) return null;
+  const steps = Math.round(loop / u);
+  if (!(steps > 0)) return null;
+  const inputs = Math.round(l.work / (steps * 3 * u)) - u;
+  return inputs >= 1 ? { steps, inputs, units: u } : null;
+}
 
 /** Which default table a CPU uses: ARMv6-M (M0/M0+/M1) has no DSP/SIMD and a slower multiply path. */
 export function cpuFamily(cpu: string): 'armv6m' | 'armv7m' {
@@ -144,8 +233,15 @@ export function cpuFamily(cpu: string): 'armv6m' | 'armv7m' {
  * - GRUs run `bb_gru_b1` (`gru_b1`: each step's products on subset-sum tables of x and h, whose
  *   loop work counts the tables: layer-work.ts GRU_B1_*). A 1-bit GRU stored as `gru` (profiled
  *   before this kernel, its loop work steps × units) calibrates `gru/1`, which nothing estimates.
+ * 4- and 2-bit layers (speed builds, BB_* limits above) run the pair kernels where they fit:
+ * - convs of short rows run `bb_conv_pairs` (`conv2d_pairs`: any kernel height, the rows expanded
+ *   into pair words once per block of filters, each block packing every position's column again);
+ * - small GRUs run `bb_gru_pairs` (`gru_pairs`: the rows expanded once per call);
+ * - dense heads of ≤ 4 rows × ≤ 8 inputs run `bb_fc_short` row by row (`dense_short`; on the M0
+ *   since the firmware after 2026-12-07's pair kernels, which ran them on bb_fc_pairs_c).
  * Each gets its own defaults and calibration. A layer without the fields counts as a tall conv
- * (and a dense layer without work and outputs as `dense`).
+ * (and a dense layer without work and outputs as `dense`); a conv or GRU without outChannels (a
+ * run_layers row from before migration 0016) as the kernel it ran before the pair kernels.
  */
 export function costKernel(
   cpu: string,
@@ -157,16 +253,31 @@ export function costKernel(
     rowMaskable?: boolean;
     work?: number;
     outputs?: number;
+    loopWork?: number | null;
+    outChannels?: number | null;
   },
 ): string {
   const m4 = cpuFamily(cpu) === 'armv7m';
+  const pairs = l.weightBits === 4 || l.weightBits === 2;
   if (l.kernel === 'dense') {
-    if (l.weightBits !== 1 || l.outputs === undefined || !(l.outputs > 0)) return 'dense';
+    if (l.outputs === undefined || !(l.outputs > 0)) return 'dense';
+    if (pairs)
+      return l.outputs <= BB_FC_SHORT_MAX_ROWS && (l.work ?? Infinity) <= BB_FC_SHORT_MAX_LEN * l.outputs
+        ? 'dense_short'
+        : 'dense';
+    if (l.weightBits !== 1) return 'dense';
     if ((l.work ?? Infinity) <= 8 * l.outputs) return 'dense_b1_short';
     return !m4 && l.outputs < 4 ? 'dense_b1_pairs' : 'dense';
   }
-  if (l.kernel === 'gru') return l.weightBits === 1 ? 'gru_b1' : 'gru';
+  if (l.kernel === 'gru') {
+    if (l.weightBits === 1) return 'gru_b1';
+    const g = pairs ? gruShape(l) : null;
+    return g !== null && gruPairsFit(g.inputs, g.units) ? 'gru_pairs' : 'gru';
+  }
   if (l.kernel !== 'conv2d') return l.kernel;
+  if (pairs && l.outChannels && l.outputs && l.work !== undefined) {
+    if (convPairBlockRows(m4, l.work / l.outputs, l.outChannels) > 0) return 'conv2d_pairs';
+  }
   if (!m4 && l.weightBits === 1 && l.rowMaskable === true) return 'conv2d_b1_mask';
   if (l.kernelH !== 1) return 'conv2d';
   return m4 && l.weightBits === 1 && l.rowBlockable === true ? 'conv2d_b1_blocked' : 'conv2d_kh1';
@@ -177,7 +288,7 @@ export function defaultCoeffs(cpu: string, kernel: string, bits: number | null):
   const row =
     table[kernel] ??
     (kernel === 'conv2d_b1_blocked' || kernel === 'conv2d_b1_mask' ? table.conv2d_kh1 : undefined) ??
-    (kernel === 'gru_b1' ? table.gru : undefined) ??
+    (kernel === 'gru_b1' || kernel === 'gru_pairs' ? table.gru : undefined) ??
     (kernel.startsWith('conv2d') ? table.conv2d! : table.dense!);
   const key = (bits === null ? 'any' : String(bits)) as '1' | '2' | '4' | '8' | 'any';
   return row[key] ?? row.any ?? row['8'] ?? [150, 2, 100];
@@ -301,6 +412,58 @@ function denseB1Call(m4: boolean, inputs: number, rows: number, wide: number): C
 export const CONV_B1_CALL_LOOP = 12;
 
 /**
+ * `conv2d_pairs` (bb_conv_pairs) in units of a gathered byte: each block of filters repeats every
+ * position's column (its set-up CONV_PAIRS_POSITION, the gather of LayerWork.loopWork without
+ * bb_conv_generic's CONV_POSITION_COPIES, and the packing of the padded column into pair words,
+ * CONV_PAIRS_PACK per entry: the M4's SXTB16 lanes take a word of four, the M0's a word of two);
+ * each expanded weight (rows × padded row, once per layer) costs CONV_PAIRS_EXPAND. Fitted on the
+ * sweep's 4- and 2-bit pair convs of both boards (bench/_deploy-fit.ts, 2026-12-07): with the
+ * conv's plain loop work the M4's rows were off by up to 30 % (few filters at many positions over,
+ * many filters in blocks under).
+ */
+export const CONV_PAIRS_POSITION = 13;
+export const CONV_PAIRS_PACK = { armv7m: 0.45, armv6m: 0.9 } as const;
+export const CONV_PAIRS_EXPAND = { armv7m: 2.4, armv6m: 4 } as const;
+
+/**
+ * The pair conv's terms (see costTerms): `work` the expanded rows (whole groups, per block) × the row
+ * padded to 4 × positions; `loopWork` per block each position's column again (CONV_PAIRS_*), plus
+ * the expansion of the rows.
+ */
+function convPairTerms(m4: boolean, l: CostedLayer): CostTerms | null {
+  const f = l.outChannels ?? null;
+  const loop = l.loopWork ?? null;
+  if (f === null || !(f > 0) || loop === null || !(l.outputs > 0)) return null;
+  const lenp = 4 * Math.ceil(l.work / l.outputs / 4);
+  const bmax = convPairBlockRows(m4, l.work / l.outputs, f);
+  if (bmax === 0) return null;
+  const positions = l.outputs / f;
+  let rows = 0;
+  let blocks = 0;
+  for (let c = 0; c < f; c += bmax, blocks++) rows += convPairRows(m4, Math.min(bmax, f - c));
+  const fam = m4 ? 'armv7m' : 'armv6m';
+  const gathered = loop - positions * CONV_POSITION_COPIES;
+  return {
+    work: positions * rows * lenp,
+    outputs: l.outputs,
+    loopWork:
+      blocks * (gathered + CONV_PAIRS_POSITION * positions + CONV_PAIRS_PACK[fam] * positions * lenp) +
+      CONV_PAIRS_EXPAND[fam] * rows * lenp,
+  };
+}
+
+/**
+ * `gru_pairs` (bb_gru_pairs): a MAC of a row longer than 8 inputs costs GRU_PAIRS_LOOP_MAC of one
+ * whose packed x or h (4 or 8 inputs: bb_pairs_matvec's nw = 2 and 4 paths) stays in registers; the
+ * expansion of the 6·units rows into pair words, once per call, GRU_PAIRS_EXPAND_* unit-steps per
+ * word (4-bit fields cost more to unpack than 2-bit ones). Fitted on the sweep's pair GRUs; without
+ * them the held-out GRUs (`--seed 101`) were off by up to 35 % (a 2-step GRU of 2 units at 4 bits).
+ */
+export const GRU_PAIRS_LOOP_MAC = 2.2;
+export const GRU_PAIRS_EXPAND_S4 = 0.1;
+export const GRU_PAIRS_EXPAND_S2 = 0.05;
+
+/**
  * The terms a layer's estimate multiplies on `kernel` (costKernel's choice on `cpu`). Most kernels
  * take LayerWork's work, outputs and loop work as they are; the binary ones whose firmware computes
  * more than the layer's MACs, or whose setup scales with neither, get their own:
@@ -343,6 +506,22 @@ export function costTerms(cpu: string, kernel: string, l: CostedLayer): CostTerm
       work: positions * padded * 4 * words,
       outputs: positions * padded + BLOCKED_WIDE_OUTPUT * wide! * (padded / f),
       loopWork: (padded / 4) * (gathered + BLOCKED_MASK_WORD * words),
+    };
+  }
+  if (kernel === 'conv2d_pairs') return convPairTerms(m4, l);
+  if (kernel === 'gru_pairs') {
+    const g = gruShape(l);
+    if (g === null) return null;
+    // The rows padded to whole pair words of 4 inputs (the padding lanes multiply zero weights);
+    // rows of 4 or 8 padded inputs keep the step's packed x or h in registers, longer ones loop.
+    const pad = (x: number) => 4 * Math.ceil(x / 4);
+    const mac = (x: number) => pad(x) * (pad(x) === 4 || pad(x) === 8 ? 1 : GRU_PAIRS_LOOP_MAC);
+    const words = (3 * g.units * (pad(g.inputs) + pad(g.units))) / 2;
+    const expand = l.weightBits === 2 ? GRU_PAIRS_EXPAND_S2 : GRU_PAIRS_EXPAND_S4;
+    return {
+      work: g.steps * 3 * g.units * (mac(g.inputs) + mac(g.units)),
+      outputs: n,
+      loopWork: l.loopWork! + expand * words,
     };
   }
   const inputs = n > 0 ? l.work / n : 0;
@@ -395,13 +574,21 @@ export interface Calibration {
   runs: number;
 }
 
+/** The cost kernels of the 4- and 2-bit pair paths (costKernel), which arrived after the others. */
+const PAIR_KERNELS = new Set(['conv2d_pairs', 'gru_pairs', 'dense_short']);
+
 export function calibrate(cpu: string, history: readonly MeasuredLayer[]): Calibration {
   const sums = new Map<string, { measured: number; predicted: number; layers: number; runs: Set<number> }>();
   for (const h of history) {
     if (!(h.counts > 0)) continue;
     // A dense layer's kernel follows from its stored width, work and outputs (rows of < 4 outputs
     // on the M0 ran bb_fc_b1_c's row pairs before they had a cost kernel of their own).
-    const ck = h.kernel === 'dense' || !h.costKernel ? costKernel(cpu, h) : h.costKernel;
+    const now = costKernel(cpu, h);
+    // A 4/2-bit layer the pair kernels take today, stored under another cost kernel, ran either the
+    // old kernel (firmware before them) or the pair kernel (the firmware of 2026-12-07, whose cost
+    // model had no rows for them yet): it calibrates neither.
+    if (PAIR_KERNELS.has(now) && h.costKernel !== now) continue;
+    const ck = h.kernel === 'dense' || !h.costKernel ? now : h.costKernel;
     // Without its loop work (or the fields a binary kernel's terms need) the default would miss a
     // part of the layer's counts, and s would carry it into every later estimate of that kernel:
     // such a row does not calibrate.
