@@ -28,6 +28,12 @@
 #endif
 
 #define BB_ALWAYS_INLINE inline __attribute__((always_inline))
+/* The size build (standalone --build size) keeps the general loops only (no 1×2 / 2×2 copies). */
+#ifdef BB_KERNELS_SIZE_OPT
+#define BB_POOL_UNROLL 0
+#else
+#define BB_POOL_UNROLL 1
+#endif
 
 static bb_kstatus_t bb_pool_ref(const bb_conv_params_t *p, const bb_act_params_t *act, int32_t mult, int32_t shift, const int8_t *in,
                                 int8_t *out, int is_max)
@@ -160,32 +166,36 @@ static inline uint32_t bb_smin8(uint32_t a, uint32_t b)
 static inline void bb_str_unaligned(int8_t *p, uint32_t v) { __builtin_memcpy(p, &v, 4); }
 
 /*
- * Max pool four channels at a time (c_n ≥ 4). mode 0: identity requant, out_zp = in_zp (the word
- * is the output, clamped lane-wise when act_min/act_max cut into int8); mode 1: identity with a
- * zero-point shift; mode 2: any requant (both finish byte by byte).
+ * Max pool four channels at a time (c_n ≥ 4). word = 1: identity requant with out_zp = in_zp, the
+ * word is the output (clamped lane-wise when act_min/act_max cut into int8); word = 0: the four
+ * maxima finish one by one (pool_finish), the overlapping last group only its new channels.
  */
-static BB_ALWAYS_INLINE void max_simd(const pool_job_t *j, uint32_t kh, uint32_t kw, int mode)
+static BB_ALWAYS_INLINE void max_simd(const pool_job_t *j, uint32_t kh, uint32_t kw, int word)
 {
     const uint32_t c_n = j->c_n, row = j->row, last = c_n - 4u;
     const uint32_t lo4 = 0x01010101u * (uint8_t)j->lo, hi4 = 0x01010101u * (uint8_t)j->hi;
-    const int clamp_lo = j->lo > -128, clamp_hi = j->hi < 127;
+    const int clamp_lo = j->lo > -128, clamp_hi = j->hi < 127, identity = j->identity;
     int8_t *o = j->out;
     for (uint32_t oy = 0; oy < j->out_h; oy++) {
         const int8_t *src = j->in + oy * j->step_y;
         for (uint32_t ox = 0; ox < j->out_w; ox++, src += j->step_x, o += c_n) {
             for (uint32_t c = 0;; c += 4u) {
-                if (c > last) c = last; /* the position's last group overlaps the one before */
+                uint32_t b = 0;
+                if (c > last) { /* the position's last group overlaps the one before */
+                    b = c - last;
+                    c = last;
+                }
                 const int8_t *s = src + c;
                 uint32_t m = bb_ldr_unaligned(s);
                 for (uint32_t ky = 0; ky < kh; ky++, s += row) {
                     for (uint32_t kx = ky == 0u ? 1u : 0u; kx < kw; kx++) m = bb_smax8(m, bb_ldr_unaligned(s + kx * c_n));
                 }
-                if (mode == 0) {
+                if (word) {
                     if (clamp_lo) m = bb_smax8(m, lo4);
                     if (clamp_hi) m = bb_smin8(m, hi4);
                     bb_str_unaligned(o + c, m);
                 } else {
-                    for (uint32_t b = 0; b < 4u; b++) o[c + b] = pool_finish((int32_t)(int8_t)(m >> (8u * b)) - j->in_zp, j, mode == 1);
+                    for (; b < 4u; b++) o[c + b] = pool_finish((int32_t)(int8_t)(m >> (8u * b)) - j->in_zp, j, identity);
                 }
                 if (c == last) break;
             }
@@ -193,19 +203,17 @@ static BB_ALWAYS_INLINE void max_simd(const pool_job_t *j, uint32_t kh, uint32_t
     }
 }
 
-static void max_simd_any(const pool_job_t *j, int mode)
+static void max_simd_any(const pool_job_t *j, int word)
 {
-    if (j->kh == 1u && j->kw == 2u) {
-        if (mode == 0) max_simd(j, 1u, 2u, 0);
-        else if (mode == 1) max_simd(j, 1u, 2u, 1);
-        else max_simd(j, 1u, 2u, 2);
-    } else if (j->kh == 2u && j->kw == 2u) {
-        if (mode == 0) max_simd(j, 2u, 2u, 0);
-        else if (mode == 1) max_simd(j, 2u, 2u, 1);
-        else max_simd(j, 2u, 2u, 2);
+    if (BB_POOL_UNROLL && j->kh == 1u && j->kw == 2u) {
+        if (word) max_simd(j, 1u, 2u, 1);
+        else max_simd(j, 1u, 2u, 0);
+    } else if (BB_POOL_UNROLL && j->kh == 2u && j->kw == 2u) {
+        if (word) max_simd(j, 2u, 2u, 1);
+        else max_simd(j, 2u, 2u, 0);
     } else {
-        if (mode == 0) max_simd(j, j->kh, j->kw, 0);
-        else max_simd(j, j->kh, j->kw, 2); /* mode 1 as 2: the general requant gives the same bytes */
+        if (word) max_simd(j, j->kh, j->kw, 1);
+        else max_simd(j, j->kh, j->kw, 0);
     }
 }
 #endif
@@ -216,19 +224,19 @@ bb_kstatus_t bb_max_pool_s8(const bb_conv_params_t *p, const bb_act_params_t *ac
     const pool_job_t j = pool_job(p, act, mult, shift, in, out);
 #if BB_KERNELS_DSP
     if (j.c_n >= 4u) {
-        max_simd_any(&j, j.identity ? (j.in_zp == j.out_zp ? 0 : 1) : 2);
+        max_simd_any(&j, j.identity && j.in_zp == j.out_zp);
         return BB_KOK;
     }
 #endif
-    if (j.kh == 1u && j.kw == 2u) {
+    /* The unrolled windows with the identity requant a constant (a run-time flag costs the M0 5–9 instructions per output). */
+    if (BB_POOL_UNROLL && !BB_KERNELS_DSP && j.kh == 1u && j.kw == 2u) { /* the M4 comes here with < 4 channels only */
         if (j.identity) max_scalar(&j, 1u, 2u, 1);
         else max_scalar(&j, 1u, 2u, 0);
-    } else if (j.kh == 2u && j.kw == 2u) {
+    } else if (BB_POOL_UNROLL && !BB_KERNELS_DSP && j.kh == 2u && j.kw == 2u) {
         if (j.identity) max_scalar(&j, 2u, 2u, 1);
         else max_scalar(&j, 2u, 2u, 0);
     } else {
-        if (j.identity) max_scalar(&j, j.kh, j.kw, 1);
-        else max_scalar(&j, j.kh, j.kw, 0);
+        max_scalar(&j, j.kh, j.kw, j.identity);
     }
     return BB_KOK;
 }
@@ -237,8 +245,8 @@ bb_kstatus_t bb_avg_pool_s8(const bb_conv_params_t *p, const bb_act_params_t *ac
                             int8_t *out)
 {
     const pool_job_t j = pool_job(p, act, mult, shift, in, out);
-    if (j.kh == 1u && j.kw == 2u) avg_scalar(&j, 1u, 2u);
-    else if (j.kh == 2u && j.kw == 2u) avg_scalar(&j, 2u, 2u);
+    if (BB_POOL_UNROLL && j.kh == 1u && j.kw == 2u) avg_scalar(&j, 1u, 2u);
+    else if (BB_POOL_UNROLL && j.kh == 2u && j.kw == 2u) avg_scalar(&j, 2u, 2u);
     else avg_scalar(&j, j.kh, j.kw);
     return BB_KOK;
 }
