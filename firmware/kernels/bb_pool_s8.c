@@ -126,6 +126,38 @@ static BB_ALWAYS_INLINE void max_scalar(const pool_job_t *j, uint32_t kh, uint32
     }
 }
 
+/*
+ * Max pool, any window, one output position at a time: the running maximum kept in the position's
+ * output bytes, tap by tap over the contiguous channels (a tight loop of loads and compares, where
+ * a channel's own window loop spends more on its counters than on the taps), then finished; not at
+ * all when the requant is the identity with out_zp = in_zp and no clamp inside int8.
+ */
+static void max_taps(const pool_job_t *j)
+{
+    const uint32_t c_n = j->c_n, row = j->row, kh = j->kh, kw = j->kw;
+    const int identity = j->identity, plain = identity && j->in_zp == j->out_zp && j->lo == -128 && j->hi == 127;
+    int8_t *o = j->out;
+    for (uint32_t oy = 0; oy < j->out_h; oy++) {
+        const int8_t *src = j->in + oy * j->step_y;
+        for (uint32_t ox = 0; ox < j->out_w; ox++, src += j->step_x, o += c_n) {
+            for (uint32_t c = 0; c < c_n; c++) o[c] = src[c];
+            const int8_t *r = src;
+            for (uint32_t ky = 0; ky < kh; ky++, r += row) {
+                const int8_t *t = r;
+                for (uint32_t kx = 0; kx < kw; kx++, t += c_n) {
+                    if (t == src) continue;
+                    for (uint32_t c = 0; c < c_n; c++) {
+                        const int8_t v = t[c];
+                        if (v > o[c]) o[c] = v;
+                    }
+                }
+            }
+            if (!plain)
+                for (uint32_t c = 0; c < c_n; c++) o[c] = pool_finish((int32_t)o[c] - j->in_zp, j, identity);
+        }
+    }
+}
+
 /* Average pool: Σ x − n·in_zp (= Σ (x − in_zp), exactly) per channel. */
 static BB_ALWAYS_INLINE void avg_scalar(const pool_job_t *j, uint32_t kh, uint32_t kw)
 {
@@ -236,7 +268,7 @@ bb_kstatus_t bb_max_pool_s8(const bb_conv_params_t *p, const bb_act_params_t *ac
         if (j.identity) max_scalar(&j, 2u, 2u, 1);
         else max_scalar(&j, 2u, 2u, 0);
     } else {
-        max_scalar(&j, j.kh, j.kw, j.identity);
+        max_taps(&j);
     }
     return BB_KOK;
 }
