@@ -267,6 +267,8 @@ bb_kstatus_t bb_max_pool_s8(const bb_conv_params_t *p, const bb_act_params_t *ac
     } else if (BB_POOL_UNROLL && !BB_KERNELS_DSP && j.kh == 2u && j.kw == 2u) {
         if (j.identity) max_scalar(&j, 2u, 2u, 1);
         else max_scalar(&j, 2u, 2u, 0);
+    } else if (j.c_n < 4u) { /* too few channels to repay max_taps' passes per position */
+        max_scalar(&j, j.kh, j.kw, j.identity);
     } else {
         max_taps(&j);
     }
