@@ -18,7 +18,10 @@
  *    (GE flags) + SEL; the last group of a position overlaps the one before when the channel count
  *    is not a multiple of 4 (input and output never overlap, so recomputing a channel is harmless).
  *    The identity requant with out_zp = in_zp stays in SIMD (clamp by the same max/min), anything
- *    else finishes the four bytes one by one.
+ *    else finishes the group's new bytes one by one.
+ *  - Other windows (max, ≥ 4 channels, no SIMD): the running maximum in the output bytes, tap by tap
+ *    (max_taps); fewer channels keep the per-channel window loop. The size build has no unrolled
+ *    copies (BB_POOL_UNROLL).
  */
 #include "bb_kernel_opt.h"
 #include "bb_kernels.h"
