@@ -18,7 +18,8 @@
  * error of the fit and of the current defaults. `--ops` measures only those ops, `--bits` only
  * those weight widths (the others' rows are not refitted; ops without weights count as width 8).
  * 1-bit layers also get binarySpecs(), shaped and scaled like real binary layers; 4- and 2-bit ones
- * pairSpecs(), on and around the pair kernels' limits (conv2d_pairs, gru_pairs, dense_short).
+ * pairSpecs(), on and around the pair kernels' limits (conv2d_pairs, gru_pairs, dense_short); pools
+ * also poolSpecs(), the unrolled 1×2 and 2×2 windows.
  */
 import { writeFileSync } from 'node:fs';
 import { boardManager } from '../src/main/device/board-manager';
@@ -139,6 +140,27 @@ function binarySpecs(rng: Rng, n: number): Spec[] {
  * BB_GRU_PAIRS_WORDS, dense heads of 2–8 inputs × 1–4 rows (the M4's bb_fc_short) and dense layers of
  * 9–64 inputs × 1–10 rows.
  */
+/**
+ * Pools as real models have them, on top of specs()' random windows: the 1×2 and 2×2 windows of
+ * stride 2 that bb_pool_s8.c unrolls (2026-12-07), on 1–32 channels (the M4 compares four at a
+ * time from 4), keeping the input's scale (the identity requant) or not.
+ */
+function poolSpecs(rng: Rng, n: number): Spec[] {
+  const out: Spec[] = [];
+  for (const op of ['maxPool1d', 'avgPool1d', 'maxPool2d', 'avgPool2d'] as const)
+    for (let i = 0; i < n; i++) {
+      const c = rng.pick([1, 3, 4, 6, 8, 16, 32]);
+      const keepQuant = op.startsWith('max') ? rng.next() < 0.5 : false;
+      const size = { kernel: 2, stride: 2, keepQuant };
+      out.push(
+        op.endsWith('1d')
+          ? { op, shape: [rng.pick([16, 32, 59, 64, 128]), c], size }
+          : { op, shape: [rng.int(4, 14), rng.int(4, 14), Math.min(c, 16)], size },
+      );
+    }
+  return out;
+}
+
 function pairSpecs(rng: Rng, n: number): Spec[] {
   const out: Spec[] = [];
   for (let i = 0; i < 2 * n; i++)
@@ -360,6 +382,9 @@ export async function fitDefaults(): Promise<void> {
       // Then the pair kernels' layers at 4 and 2 bits, from a stream of their own.
       for (const s of pairSpecs(new Rng(drawSeed === null ? 13 : drawSeed + 2), perKernel))
         for (const bits of [4, 2] as WeightBits[]) all.push({ s, bits, seed: all.length + 1 });
+      // Then pools with the windows the firmware unrolls, from a stream of their own.
+      for (const s of poolSpecs(new Rng(drawSeed === null ? 17 : drawSeed + 3), perKernel))
+        all.push({ s, bits: 8, seed: all.length + 1 });
       // Every op draws its shapes and seeds: with --ops the chosen ones are the same layers as in a full run.
       const jobs = all.filter(
         ({ s, bits }) =>

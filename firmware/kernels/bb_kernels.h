@@ -271,6 +271,11 @@ bb_kstatus_t bb_max_pool_s8(const bb_conv_params_t *p, const bb_act_params_t *ac
                             int8_t *out);
 bb_kstatus_t bb_avg_pool_s8(const bb_conv_params_t *p, const bb_act_params_t *act, int32_t mult, int32_t shift, const int8_t *in,
                             int8_t *out);
+/* The plain loop nest the two above are checked against (kernel bench): same bytes, slower. */
+bb_kstatus_t bb_max_pool_s8_ref(const bb_conv_params_t *p, const bb_act_params_t *act, int32_t mult, int32_t shift, const int8_t *in,
+                                int8_t *out);
+bb_kstatus_t bb_avg_pool_s8_ref(const bb_conv_params_t *p, const bb_act_params_t *act, int32_t mult, int32_t shift, const int8_t *in,
+                                int8_t *out);
 
 /* ReLU / ReLU6 / requantise: out = clamp(requant(x − in_zp) + out_zp, act_min, act_max). In place allowed. */
 bb_kstatus_t bb_relu_s8(const bb_act_params_t *act, int32_t mult, int32_t shift, const int8_t *in, int8_t *out, uint32_t n);

@@ -7,7 +7,7 @@
 // M4, +74 % on the M0), and the gesture model's 1-bit layers on the binary kernels of 2026-12-07
 // (conv 119×6 k3/2 6 filters, GRU 29×6 5 units, dense 5→2: the defaults before them said −38 % to
 // +31 %, the dense on the M0 −70 %), and the 4- and 2-bit layers on the pair kernels of 2026-12-07
-// and beyond their limits. Each must be within the profile's flag threshold (±25 %; ±10 % for 1-, 2-
+// and beyond their limits, and pools on their kernels of 2026-12-07. Each must be within the profile's flag threshold (±25 %; ±10 % for 1-, 2-
 // and 4-bit layers, whose kernels have rows of their own): a fresh board's first profile should not
 // flag a layer the model knows.
 import { describe, expect, it } from 'vitest';
@@ -160,6 +160,38 @@ const CASES: Case[] = [
   // Few outputs on the M0's subset-sum tables, built once per block of 32 rows whatever the rows
   // (the row before: +76 %).
   { name: '1-bit dense 512→4', op: 'dense', bits: 1, shape: [512], size: { filters: 4 }, shifts: [-1, 0] },
+  // Pools on the kernels of 2026-12-07 (bb_pool_s8.c): the gesture model's max pool (59 × 6, window
+  // 2, keeping its input's scale: no multiply), the same rescaled and as an average, and 2 × 2 pools
+  // like the MNIST model's. The rows before estimated the gesture pool at 20,601 (M4) / 37,884 (M0)
+  // instructions: the old loop nest's cost; it now runs in about 1,500 / 3,860.
+  ...([true, false] as const).map((keepQuant): Case => ({
+    name: `max pool 59×6, window 2${keepQuant ? '' : ', rescaled'}`,
+    op: 'maxPool1d',
+    bits: 8,
+    shape: [59, 6],
+    size: { kernel: 2, stride: 2, keepQuant },
+  })),
+  {
+    name: 'avg pool 59×6, window 2',
+    op: 'avgPool1d',
+    bits: 8,
+    shape: [59, 6],
+    size: { kernel: 2, stride: 2 },
+  },
+  {
+    name: 'max pool 2×2 on 11×11×16',
+    op: 'maxPool2d',
+    bits: 8,
+    shape: [11, 11, 16],
+    size: { kernel: 2, stride: 2, keepQuant: true },
+  },
+  {
+    name: 'avg pool 2×2 on 8×8×12',
+    op: 'avgPool2d',
+    bits: 8,
+    shape: [8, 8, 12],
+    size: { kernel: 2, stride: 2 },
+  },
 ];
 
 /**

@@ -4,7 +4,8 @@
 // strides, 2-D inputs, partial channel blocks, multipliers ≥ 0.5), the binary GRU on tables against
 // the bit-serial one and the 4/2-bit GRU on pair words against bb_dot_s4/s2 (inputs 1–13, 50, 97;
 // 1–7 units), and the requantiser against its exact
-// int64 form on every shift. Here it runs on both QEMU boards (the
+// int64 form on every shift, and the pool kernels (unrolled windows, the M4's four-channel groups, the
+// identity and 16-bit requant) against the plain loop nest over odd shapes. Here it runs on both QEMU boards (the
 // M0 with its default pure C kernels and with the Thumb-1 inner loops) and every check must report
 // zero mismatches: the sweeps reach kernel paths (the binary convs' channel blocks, the M4's shifted
 // last word, the M0's lane masks past the row, border columns, table chunks) that random models hit
@@ -36,6 +37,11 @@ const M0_CHECKS = [
   'gru_sweep s4',
   'gru_sweep s2',
   'requant32 all',
+  'pool_sweep max',
+  'pool_sweep avg',
+  'pool_59x6_k2 max',
+  'pool_59x6_k2 avg',
+  'pool_8x8x12_k2x2 max_rq',
 ];
 // [name, board, kernel flags, CHECK lines that must be present]
 const cases: Array<[string, StandaloneBoard, string, string[]]> = [
@@ -54,6 +60,11 @@ const cases: Array<[string, StandaloneBoard, string, string[]]> = [
       'gru_sweep s4',
       'gru_sweep s2',
       'requant32 all',
+      'pool_sweep max',
+      'pool_sweep avg',
+      'pool_59x6_k2 max',
+      'pool_11x11x64_k2x2 max',
+      'pool_11x11x64_k2x2 avg',
       'conv_128x9_k3_64 b1',
       'conv_126x64_k3_64 b1',
     ],

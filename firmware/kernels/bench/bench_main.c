@@ -226,6 +226,120 @@ static void requant_sweep(void)
     bb_print("\n");
 }
 
+typedef bb_kstatus_t (*pool_fn)(const bb_conv_params_t *p, const bb_act_params_t *act, int32_t mult, int32_t shift, const int8_t *in,
+                                int8_t *out);
+
+/* Pools as the runner calls them: 'valid', channels last, one requant (identity: mult 2^30, shift 1). */
+static bb_conv_params_t pool_params(uint16_t in_h, uint16_t in_w, uint16_t c, uint16_t kh, uint16_t kw, uint16_t sh, uint16_t sw)
+{
+    const bb_conv_params_t p = {in_h, in_w, c, (uint16_t)((in_h - kh) / sh + 1u), (uint16_t)((in_w - kw) / sw + 1u), c, kh, kw, sh, sw, 0, 0, 0};
+    return p;
+}
+
+/*
+ * Pool shapes timed against the plain loop nest (bb_*_pool_s8_ref) and checked against it:
+ *   POOL <shape> <variant> <outputs> <counter_units>
+ * seed 000's gesture pool (59 × 6, window 2, identity requant), the MNIST model's second pool
+ * (11 × 11 × 64, 2 × 2; M4 only), a small 2-D one both boards hold, each as max (identity), max with
+ * a scale change and average.
+ */
+static void pool_bench(void)
+{
+    static const struct {
+        const char *name;
+        uint16_t in_h, in_w, c, kh, kw;
+        uint8_t small;
+    } ps[] = {
+        {"pool_59x6_k2", 1, 59, 6, 1, 2, 1},
+        {"pool_8x8x12_k2x2", 8, 8, 12, 2, 2, 1},
+        {"pool_11x11x64_k2x2", 11, 11, 64, 2, 2, 0},
+    };
+    for (uint32_t si = 0; si < sizeof ps / sizeof ps[0]; si++) {
+#ifdef BB_BENCH_SMALL
+        if (!ps[si].small) continue;
+#endif
+        const bb_conv_params_t p = pool_params(ps[si].in_h, ps[si].in_w, ps[si].c, ps[si].kh, ps[si].kw, ps[si].kh, ps[si].kw);
+        const uint32_t n = (uint32_t)p.out_h * p.out_w * p.out_c;
+        for (uint32_t vi = 0; vi < 6u; vi++) {
+            const uint32_t kind = vi >> 1, fast = vi & 1u; /* kind 0: max identity, 1: max rescaled, 2: average */
+            const bb_act_params_t act = {-3, kind == 0u ? -3 : 5, -128, 127};
+            const int32_t mult = kind == 0u ? 0x40000000 : kind == 1u ? 0x5A3C1F00 : 0x4CCCCCCD;
+            const int32_t shift = kind == 0u ? 1 : kind == 1u ? 0 : -1 - (int32_t)(p.kh * p.kw > 2u);
+            const pool_fn fn = kind == 2u ? (fast ? bb_avg_pool_s8 : bb_avg_pool_s8_ref) : (fast ? bb_max_pool_s8 : bb_max_pool_s8_ref);
+            const bb_timing_mark_t t0 = bb_timing_start();
+            fn(&p, &act, mult, shift, g_in, fast ? g_out : g_ref);
+            const uint32_t dt = bb_timing_elapsed(t0);
+            static const char *const names[] = {"max_ref", "max", "max_rq_ref", "max_rq", "avg_ref", "avg"};
+            bb_print("POOL ");
+            bb_print(ps[si].name);
+            bb_print(" ");
+            bb_print(names[vi]);
+            bb_print(" ");
+            bb_print_u32(n);
+            bb_print(" ");
+            bb_print_u32(dt);
+            bb_print("\n");
+            if (fast) {
+                uint32_t bad = 0;
+                for (uint32_t i = 0; i < n; i++) bad += g_out[i] != g_ref[i];
+                bb_print("CHECK ");
+                bb_print(ps[si].name);
+                bb_print(" ");
+                bb_print(names[vi]);
+                bb_print(" ");
+                bb_print_u32(bad);
+                bb_print("\n");
+            }
+        }
+    }
+}
+
+/*
+ * The pool kernels (bb_max_pool_s8, bb_avg_pool_s8: 1×2 and 2×2 windows unrolled, the M4's four
+ * channels at a time with an overlapping last group, the identity requant without a multiply, the
+ * 16-bit requant) against the plain loop nest: 1–4 rows, 1–9 columns, 1–13 channels (every count
+ * mod 4), windows up to 3 × 4 with strides 1–3 (≠ the window too), zero points anywhere,
+ * act_min/act_max cutting in or not, identity / rescaling (multipliers ≥ 0.5 and saturating ones
+ * too) / tiny multipliers. Bytes past the output must stay untouched.
+ */
+static void pool_sweep(int is_max)
+{
+    uint32_t bad = 0;
+    for (uint32_t it = 0; it < 3000u; it++) {
+        const uint16_t in_h = (uint16_t)(1u + rnd() % 4u), in_w = (uint16_t)(1u + rnd() % 9u), c = (uint16_t)(1u + rnd() % 13u);
+        /* half the cases on the unrolled windows (1×2, 2×2) */
+        const uint32_t shape = rnd() % 4u;
+        uint16_t kh = (uint16_t)(1u + rnd() % in_h), kw = (uint16_t)(1u + rnd() % (in_w < 4u ? in_w : 4u));
+        if (kh > 3u) kh = 3u;
+        if (shape == 0u && in_w >= 2u) kh = 1u, kw = 2u;
+        if (shape == 1u && in_w >= 2u && in_h >= 2u) kh = 2u, kw = 2u;
+        const uint16_t sh = (uint16_t)(1u + rnd() % 3u), sw = (uint16_t)(1u + rnd() % 3u);
+        const bb_conv_params_t p = pool_params(in_h, in_w, c, kh, kw, sh, sw);
+        const uint32_t kind = rnd() % 4u; /* 0: identity; 1: multiplier 0.5–4; 2: below 0.5; 3: anything, 0 included */
+        const int32_t mult = kind == 0u ? 0x40000000 : kind == 3u && (rnd() & 7u) == 0u ? 0 : (int32_t)(0x40000000u + rnd() % 0x40000000u);
+        const int32_t shift = kind == 0u ? 1 : kind == 1u ? -1 + (int32_t)(rnd() % 4u) : kind == 2u ? -2 - (int32_t)(rnd() % 10u) : (int32_t)(rnd() % 62u) - 31;
+        const int32_t in_zp = (rnd() & 3u) == 0u ? 0 : (int32_t)(rnd() % 256u) - 128;
+        const int32_t out_zp = (rnd() & 1u) ? in_zp : (int32_t)(rnd() % 256u) - 128;
+        const int32_t lo = (rnd() & 1u) ? -128 : -128 + (int32_t)(rnd() % 150u);
+        const int32_t hi = (rnd() & 1u) || lo > 100 ? 127 : lo + (int32_t)(rnd() % (uint32_t)(128 - lo));
+        const bb_act_params_t act = {in_zp, out_zp, lo, hi};
+        for (uint32_t i = 0; i < (uint32_t)in_h * in_w * c; i++) g_in[i] = (int8_t)((rnd() & 3u) == 0u ? ((rnd() & 1u) ? 0x80u : 0x7Fu) : rnd());
+        const uint32_t n = (uint32_t)p.out_h * p.out_w * c;
+        for (uint32_t i = 0; i < n + 8u; i++) g_out[i] = g_ref[i] = (int8_t)(0x5Au + i);
+        if (is_max) {
+            bb_max_pool_s8(&p, &act, mult, shift, g_in, g_out);
+            bb_max_pool_s8_ref(&p, &act, mult, shift, g_in, g_ref);
+        } else {
+            bb_avg_pool_s8(&p, &act, mult, shift, g_in, g_out);
+            bb_avg_pool_s8_ref(&p, &act, mult, shift, g_in, g_ref);
+        }
+        for (uint32_t i = 0; i < n + 8u; i++) bad += g_out[i] != g_ref[i];
+    }
+    bb_print(is_max ? "CHECK pool_sweep max " : "CHECK pool_sweep avg ");
+    bb_print_u32(bad);
+    bb_print("\n");
+}
+
 void bb_main(void)
 {
     bb_hal_init();
@@ -381,6 +495,9 @@ void bb_main(void)
     gru_sweep(4u);
     gru_sweep(2u);
     requant_sweep();
+    pool_bench();
+    pool_sweep(1);
+    pool_sweep(0);
     bb_print("DONE ");
     bb_print_u32(overhead);
     bb_print("\n");

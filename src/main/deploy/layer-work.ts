@@ -37,6 +37,8 @@ export interface LayerWork {
    *   2026-12-07 and a term here; bb_dot_s4 now adds them at fixed shifts, and the term fitted to 0.)
    *   With 1-bit weights (bb_gru_b1: products on subset-sum tables) the step also builds the tables
    *   of x and h and reads them per row byte: see GRU_B1_STEP and the two weights after it.
+   * - a pool (since 2026-12-07): its window reads when the firmware runs its general window loops,
+   *   0 for the 1×2 and 2×2 windows it unrolls.
    */
   loopWork: number;
   /**
@@ -63,8 +65,10 @@ export interface LayerWork {
   /**
    * Outputs of a conv or dense layer whose channel's requant shift is ≥ 0 (a multiplier ≥ 0.5, as
    * binary layers' scales often give): bb_requant32 takes those through its 64-bit shifts, about
-   * twice the usual per-output cost on the M4's binary kernels (cost-model.ts costTerms). 0 for the
-   * other layers.
+   * twice the usual per-output cost on the M4's binary kernels (cost-model.ts costTerms). For a max
+   * pool (since 2026-12-07) the outputs it requantises: all of them, or none when the pool keeps
+   * its input's scale and zero point (the identity requant: a clamp, no multiply). 0 for the other
+   * layers.
    */
   wideOutputs: number;
 }
@@ -148,8 +152,12 @@ function workOf(l: BlobLayer): { macs: number; work: number; outputs: number; lo
       return { macs, work: macs, outputs, loopWork: gruLoopWork(steps, l.a.rowLen, units, l.weightBits) };
     }
     case 'maxPool2d':
-    case 'avgPool2d':
-      return { macs: 0, work: outputs * l.kernel[0] * l.kernel[1], outputs, loopWork: 0 };
+    case 'avgPool2d': {
+      // bb_pool_s8.c unrolls the 1×2 and 2×2 windows (speed builds); any other runs its general loops.
+      const [kh, kw] = l.kernel;
+      const unrolled = (kh === 1 || kh === 2) && kw === 2;
+      return { macs: 0, work: outputs * kh * kw, outputs, loopWork: unrolled ? 0 : outputs * kh * kw };
+    }
     case 'relu':
       return { macs: 0, work: outputs, outputs, loopWork: 0 };
     case 'flatten':
@@ -163,8 +171,14 @@ function maskable(rowLen: number, rows: number): boolean {
   return rowLen >= 1 && words <= 32 && rows <= 16 && rows * words <= 64;
 }
 
-/** LayerWork.wideOutputs: per output position, the channels whose shift is ≥ 0. */
+/**
+ * LayerWork.wideOutputs: per output position, the channels whose shift is ≥ 0; for a max pool, the
+ * outputs that take a requantisation (none with the identity requant, mult 2^30 and shift 1, which
+ * bb_max_pool_s8 applies without a multiply).
+ */
 function wideOutputs(l: BlobLayer): number {
+  if (l.op === 'maxPool2d')
+    return l.a.mult[0] === 2 ** 30 && l.a.shift[0] === 1 ? 0 : tensorBytes(l.outShape);
   if (l.op !== 'conv2d' && l.op !== 'dense') return 0;
   let wide = 0;
   for (let c = 0; c < l.a.nRows; c++) if (l.a.shift[c]! >= 0) wide++;

@@ -95,7 +95,9 @@ function weightedCommon(
 /**
  * Sizes to use instead of the small random ones (the cost-model fit sweeps realistic layers, its
  * test pins a real model's layer): filters / dense outputs, kernel size, GRU units, conv stride
- * (both axes) and padding, a GRU's return_sequences. Each one given skips its random draw.
+ * (both axes) and padding, a GRU's return_sequences; a pool's window (kernel, both axes of a 2-D
+ * one), stride and whether it keeps its input's quantisation. Each one given skips its random draw
+ * (keepQuant's draw is still made, so the rest of the layer stays the same).
  */
 export interface LayerSize {
   filters?: number;
@@ -104,6 +106,8 @@ export interface LayerSize {
   stride?: number;
   padding?: 'valid' | 'same';
   returnSequences?: boolean;
+  /** Pools: whether the output keeps the input's scale and zero point (the identity requant); drawn when absent. */
+  keepQuant?: boolean;
 }
 
 /** One layer of `op` on input `shape` ([T, C] or [H, W, C]); returns the layer and its output shape. */
@@ -214,10 +218,11 @@ export function randomLayer(
     case 'maxPool1d':
     case 'avgPool1d': {
       const [t, c] = shape as [number, number];
-      const p = rng.int(1, Math.min(4, t));
-      const s = rng.int(1, p);
+      const p = size.kernel ?? rng.int(1, Math.min(4, t));
+      const s = size.stride ?? rng.int(1, p);
       const out = Math.floor((t - p) / s) + 1;
-      const output = rng.next() < 0.5 ? input : quant(rng);
+      const keep = rng.next() < 0.5;
+      const output = (size.keepQuant ?? keep) ? input : quant(rng);
       return {
         layer: { op, name, input, output, inShape: [t, c], outShape: [out, c], poolSize: [p], strides: [s] },
         shape: [out, c],
@@ -226,13 +231,14 @@ export function randomLayer(
     case 'maxPool2d':
     case 'avgPool2d': {
       const [h, w, c] = shape as [number, number, number];
-      const ph = rng.int(1, Math.min(3, h));
-      const pw = rng.int(1, Math.min(3, w));
-      const sh = rng.int(1, ph);
-      const sw = rng.int(1, pw);
+      const ph = size.kernel ?? rng.int(1, Math.min(3, h));
+      const pw = size.kernel ?? rng.int(1, Math.min(3, w));
+      const sh = size.stride ?? rng.int(1, ph);
+      const sw = size.stride ?? rng.int(1, pw);
       const oh = Math.floor((h - ph) / sh) + 1;
       const ow = Math.floor((w - pw) / sw) + 1;
-      const output = rng.next() < 0.5 ? input : quant(rng);
+      const keep = rng.next() < 0.5;
+      const output = (size.keepQuant ?? keep) ? input : quant(rng);
       return {
         layer: {
           op,
