@@ -357,6 +357,31 @@ describe('binary kernels’ cost terms', () => {
     expect(shifted('dense', [248], 2, [-3, -1]).wideOutputs).toBe(0);
   });
 
+  it('pool rows profiled on the old loop nest (before out_channels / wide_outputs) do not calibrate the pool rows', () => {
+    for (const op of ['avgPool1d', 'maxPool1d'] as const) {
+      const p = oneLayer(op, [30, 8], 8, 5);
+      const [w] = layerWork(p.parsed, p.model);
+      const kernel = op === 'avgPool1d' ? 'avgPool2d' : 'maxPool2d';
+      const key = `${kernel}/-`;
+      for (const cpu of ['cortex-m4', 'cortex-m0']) {
+        expect(costTerms(cpu, kernel, w!)).not.toBeNull();
+        // As a run_layers row of the old firmware: its counts ~2.5× today's, the new columns null.
+        const old: MeasuredLayer = {
+          runId: 1,
+          ...w!,
+          costKernel: kernel,
+          outChannels: null,
+          wideOutputs: null,
+          counts: 2.5 * defaultEstimate(cpu, w!),
+        };
+        expect(costTerms(cpu, kernel, old)).toBeNull();
+        expect(calibrate(cpu, [old]).factors.has(key)).toBe(false);
+        const fresh: MeasuredLayer = { runId: 2, ...w!, counts: 1.5 * defaultEstimate(cpu, w!) };
+        expect(calibrate(cpu, [old, fresh]).factors.get(key)!.scale).toBeCloseTo(1.5, 9);
+      }
+    }
+  });
+
   it('the M4’s blocked conv computes whole blocks of four filters over whole words of the row', () => {
     const c = shifted('conv1d', [64, 16], 5, [-1, 0, -1, 0, -1]);
     expect(costKernel('cortex-m4', c)).toBe('conv2d_b1_blocked');

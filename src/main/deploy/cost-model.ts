@@ -529,6 +529,9 @@ export function costTerms(cpu: string, kernel: string, l: CostedLayer): CostTerm
     const work = m4 && c >= 4 ? (l.work / c) * Math.ceil(c / 4) : l.work;
     return { work, outputs: wide, loopWork: m4 && c < 4 ? l.work : loop > 0 ? work : 0 };
   }
+  // An average pool's rows from before out_channels was stored (migration 0016, which came with
+  // the pool kernels of 2026-12-07) ran the old loop nest, ~2.5× these rows: they do not calibrate.
+  if (kernel === 'avgPool2d' && (l.outChannels ?? null) === null) return null;
   if (kernel === 'conv2d_pairs') return convPairTerms(m4, l);
   if (kernel === 'gru_pairs') {
     const g = gruShape(l);
