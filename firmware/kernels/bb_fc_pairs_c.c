@@ -256,6 +256,82 @@ BB_PAIRS_SPECIALISE void bb_pairs_fc(const bb_act_params_t *act, const bb_chan_p
     }
 }
 
+#ifndef BB_KERNELS_SIZE_OPT
+/*
+ * dot[r] = Σ w_r·x straight from 4/2-bit rows (stride apart), len ≤ BB_GRU_PACKED_MAX_LEN: x packed
+ * once into the pair words above (with Σx), then every row's loop (a GRU too large for
+ * bb_gru_pairs' stack buffer runs this per step for x and for h).
+ */
+void bb_packed_matvec(const int8_t *x, uint32_t len, const uint8_t *w, uint32_t stride, uint32_t rows, uint32_t bits, int32_t *dot)
+{
+    uint32_t xp[BB_GRU_PACKED_MAX_LEN / 2u];
+    int32_t xsum = 0;
+    if (bits == 2u && len <= 8u) {
+        /*
+         * 2-bit rows of ≤ 8 inputs fill one field of each pair (j, j + 8): with the row's fields
+         * 4–7 moved to bits 16–23 pairs (j, j + 4) hold two, half the MULS (rows of ≤ 4 inputs:
+         * pairs j < len as they are).
+         */
+        const uint32_t np = len < 4u ? len : 4u;
+        for (uint32_t j = 0; j < np; j++) {
+            const int32_t lo = x[j], hi = j + 4u < len ? x[j + 4u] : 0;
+            xp[j] = bb_pairs_x(lo, hi);
+            xsum += lo + hi;
+        }
+        const int32_t k = -2 * xsum;
+        for (int32_t *end = dot + rows; dot < end; dot++, w += stride) {
+            uint32_t v = bb_load_u32(w);
+            if (len > 4u) v = (v & 0xFFFFu) | (v << 8);
+            v ^= 0xAAAAAAAAu;
+            uint32_t a = 0x8000u + (v & 0x00030003u) * xp[0];
+            switch (np) {
+            case 4u: a += ((v >> 6) & 0x00030003u) * xp[3]; /* fall through */
+            case 3u: a += ((v >> 4) & 0x00030003u) * xp[2]; /* fall through */
+            case 2u: a += ((v >> 2) & 0x00030003u) * xp[1]; /* fall through */
+            default: break;
+            }
+            *dot = k + ((int32_t)a >> 16);
+        }
+        return;
+    }
+    const uint32_t nw = bits == 4u ? bb_pairs_pack(x, len, xp, &xsum, 4u) : bb_pairs_pack(x, len, xp, &xsum, 2u);
+    const int32_t k = (bits == 4u ? -8 : -2) * xsum;
+    if (nw == 1u) {
+        /*
+         * Rows of one weight word (≤ 8 inputs, 2-bit ≤ 16: a small GRU's gate rows) in C, the row
+         * loop's set-up being most of such a row in the loops above; pairs whose X words are zero
+         * (inputs past len) skipped: 4-bit len ≤ 4 keeps pairs (0, 2), (1, 3) (shifts 0 and 8),
+         * 2-bit pair j (shift 2j) is inputs (j, j + 8).
+         */
+        const uint32_t nl = bits == 4u ? (len <= 4u ? 2u : 4u) : len < 8u ? len : 8u;
+        for (int32_t *end = dot + rows; dot < end; dot++, w += stride) {
+            uint32_t a = 0x8000u;
+            if (bits == 4u) {
+                const uint32_t v = bb_load_u32(w) ^ 0x88888888u, m = 0x000F000Fu;
+                a += (v & m) * xp[0] + ((v >> 8) & m) * xp[2];
+                if (nl == 4u) a += ((v >> 4) & m) * xp[1] + ((v >> 12) & m) * xp[3];
+            } else {
+                const uint32_t v = bb_load_u32(w) ^ 0xAAAAAAAAu, m = 0x00030003u;
+                switch (nl) {
+                case 8u: a += ((v >> 14) & m) * xp[7]; /* fall through */
+                case 7u: a += ((v >> 12) & m) * xp[6]; /* fall through */
+                case 6u: a += ((v >> 10) & m) * xp[5]; /* fall through */
+                case 5u: a += ((v >> 8) & m) * xp[4]; /* fall through */
+                case 4u: a += ((v >> 6) & m) * xp[3]; /* fall through */
+                case 3u: a += ((v >> 4) & m) * xp[2]; /* fall through */
+                case 2u: a += ((v >> 2) & m) * xp[1]; /* fall through */
+                default: a += (v & m) * xp[0]; break;
+                }
+            }
+            *dot = k + ((int32_t)a >> 16);
+        }
+        return;
+    }
+    for (uint32_t r = 0; r < rows; r++) dot[r] = k;
+    (bits == 4u ? bb_s4p_rows : bb_s2p_rows)(xp, nw, w, stride - 4u * nw, dot, dot + rows);
+}
+#endif
+
 /*
  * One wrapper per width, so a build with one weight width links only its own loop. A small head (≤ 4
  * rows of ≤ 8 inputs) runs row by row on the dot product (bb_fc_short), as on the M4: the packing of

@@ -5,7 +5,10 @@
 // gesture conv M4 36,532 / 40,811 / 39,160, M0 89,351 / 100,977 / 114,087; GRU M4 82,887 / 81,873 /
 // 105,190, M0 138,366 / 154,202 / 169,353; MNIST conv M4 100,232 / 109,190 / 105,471, M0 191,522 /
 // 235,031 / 242,589. The boards' stack high-water mark stays within three quarters of the stack. The
-// gesture model's 4-bit dense head too, since the M0 runs it row by row (bb_fc_short).
+// gesture model's 4-bit dense head too, since the M0 runs it row by row (bb_fc_short). GRUs whose gate
+// rows exceed bb_gru_pairs' stack buffer ran bb_gru over bb_dot_s4 / _s2 before bb_packed_matvec, and
+// failed too: GRU 29×9, 16 units W8 / W4 / W2 M4 339,391 / 340,612 / 470,942, M0 559,131 / 603,411 /
+// 754,040; 29×3, 8 units M4 129,408 / 130,952 / 167,630, M0 215,525 / 233,249 / 270,408.
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/main/device/model-load';
 import { writeBlob } from '../../src/main/engine/blob-writer';
@@ -35,6 +38,20 @@ const LAYERS: Layer[] = [
     op: 'gru',
     shape: [29, 6],
     size: { units: 5, returnSequences: false },
+  },
+  // Gate rows beyond bb_gru_pairs' 128 words of stack: each step packs x and h once and runs the
+  // rows straight from their packed words (bb_packed_matvec).
+  {
+    name: 'GRU 29×9, 16 units',
+    op: 'gru',
+    shape: [29, 9],
+    size: { units: 16, returnSequences: false },
+  },
+  {
+    name: 'GRU 29×3, 8 units (just over the pair rows)',
+    op: 'gru',
+    shape: [29, 3],
+    size: { units: 8, returnSequences: false },
   },
   // Short rows, many filters: more rows than the pair kernel's stack buffer, so it runs blocks of rows.
   {
