@@ -269,27 +269,20 @@ void bb_packed_matvec(const int8_t *x, uint32_t len, const uint8_t *w, uint32_t 
     if (bits == 2u && len <= 8u) {
         /*
          * 2-bit rows of ≤ 8 inputs fill one field of each pair (j, j + 8): with the row's fields
-         * 4–7 moved to bits 16–23 pairs (j, j + 4) hold two, half the MULS (rows of ≤ 4 inputs:
-         * pairs j < len as they are).
+         * 4–7 moved to bits 16–23 the four pairs (j, j + 4) hold all, half the MULS (rows of ≤ 4
+         * inputs need no move).
          */
-        const uint32_t np = len < 4u ? len : 4u;
-        for (uint32_t j = 0; j < np; j++) {
-            const int32_t lo = x[j], hi = j + 4u < len ? x[j + 4u] : 0;
+        for (uint32_t j = 0; j < 4u; j++) {
+            const int32_t lo = j < len ? x[j] : 0, hi = j + 4u < len ? x[j + 4u] : 0;
             xp[j] = bb_pairs_x(lo, hi);
             xsum += lo + hi;
         }
         const int32_t k = -2 * xsum;
+        const uint32_t keep = len <= 4u ? 0xFFFFFFFFu : 0xFFFFu, copy = len <= 4u ? 0u : 8u;
+        const uint32_t x0 = xp[0], x1 = xp[1], x2 = xp[2], x3 = xp[3], m = 0x00030003u;
         for (int32_t *end = dot + rows; dot < end; dot++, w += stride) {
-            uint32_t v = bb_load_u32(w);
-            if (len > 4u) v = (v & 0xFFFFu) | (v << 8);
-            v ^= 0xAAAAAAAAu;
-            uint32_t a = 0x8000u + (v & 0x00030003u) * xp[0];
-            switch (np) {
-            case 4u: a += ((v >> 6) & 0x00030003u) * xp[3]; /* fall through */
-            case 3u: a += ((v >> 4) & 0x00030003u) * xp[2]; /* fall through */
-            case 2u: a += ((v >> 2) & 0x00030003u) * xp[1]; /* fall through */
-            default: break;
-            }
+            const uint32_t u = bb_load_u32(w), v = ((u & keep) | ((u << copy) & ~keep)) ^ 0xAAAAAAAAu;
+            const uint32_t a = 0x8000u + (v & m) * x0 + ((v >> 2) & m) * x1 + ((v >> 4) & m) * x2 + ((v >> 6) & m) * x3;
             *dot = k + ((int32_t)a >> 16);
         }
         return;
@@ -299,31 +292,29 @@ void bb_packed_matvec(const int8_t *x, uint32_t len, const uint8_t *w, uint32_t 
     if (nw == 1u) {
         /*
          * Rows of one weight word (≤ 8 inputs, 2-bit ≤ 16: a small GRU's gate rows) in C, the row
-         * loop's set-up being most of such a row in the loops above; pairs whose X words are zero
-         * (inputs past len) skipped: 4-bit len ≤ 4 keeps pairs (0, 2), (1, 3) (shifts 0 and 8),
-         * 2-bit pair j (shift 2j) is inputs (j, j + 8).
+         * loop's set-up being most of such a row in the loops above. 4-bit rows of ≤ 4 inputs skip
+         * the pairs whose X words are zero (keeping (0, 2), (1, 3): shifts 0 and 8); 2-bit rows of
+         * 9–16 inputs run all eight pairs (j, j + 8), shift 2j.
          */
-        const uint32_t nl = bits == 4u ? (len <= 4u ? 2u : 4u) : len < 8u ? len : 8u;
-        for (int32_t *end = dot + rows; dot < end; dot++, w += stride) {
-            uint32_t a = 0x8000u;
-            if (bits == 4u) {
+        if (bits == 4u && len <= 4u) {
+            for (int32_t *end = dot + rows; dot < end; dot++, w += stride) {
                 const uint32_t v = bb_load_u32(w) ^ 0x88888888u, m = 0x000F000Fu;
-                a += (v & m) * xp[0] + ((v >> 8) & m) * xp[2];
-                if (nl == 4u) a += ((v >> 4) & m) * xp[1] + ((v >> 12) & m) * xp[3];
-            } else {
-                const uint32_t v = bb_load_u32(w) ^ 0xAAAAAAAAu, m = 0x00030003u;
-                switch (nl) {
-                case 8u: a += ((v >> 14) & m) * xp[7]; /* fall through */
-                case 7u: a += ((v >> 12) & m) * xp[6]; /* fall through */
-                case 6u: a += ((v >> 10) & m) * xp[5]; /* fall through */
-                case 5u: a += ((v >> 8) & m) * xp[4]; /* fall through */
-                case 4u: a += ((v >> 6) & m) * xp[3]; /* fall through */
-                case 3u: a += ((v >> 4) & m) * xp[2]; /* fall through */
-                case 2u: a += ((v >> 2) & m) * xp[1]; /* fall through */
-                default: a += (v & m) * xp[0]; break;
-                }
+                *dot = k + ((int32_t)(0x8000u + (v & m) * xp[0] + ((v >> 8) & m) * xp[2]) >> 16);
             }
-            *dot = k + ((int32_t)a >> 16);
+        } else if (bits == 4u) {
+            for (int32_t *end = dot + rows; dot < end; dot++, w += stride) {
+                const uint32_t v = bb_load_u32(w) ^ 0x88888888u, m = 0x000F000Fu;
+                *dot = k + ((int32_t)(0x8000u + (v & m) * xp[0] + ((v >> 4) & m) * xp[1] + ((v >> 8) & m) * xp[2] +
+                                      ((v >> 12) & m) * xp[3]) >>
+                            16);
+            }
+        } else {
+            for (int32_t *end = dot + rows; dot < end; dot++, w += stride) {
+                const uint32_t v = bb_load_u32(w) ^ 0xAAAAAAAAu, m = 0x00030003u;
+                uint32_t a = 0x8000u + (v & m) * xp[0] + ((v >> 2) & m) * xp[1] + ((v >> 4) & m) * xp[2] + ((v >> 6) & m) * xp[3];
+                a += ((v >> 8) & m) * xp[4] + ((v >> 10) & m) * xp[5] + ((v >> 12) & m) * xp[6] + ((v >> 14) & m) * xp[7];
+                *dot = k + ((int32_t)a >> 16);
+            }
         }
         return;
     }

@@ -41,34 +41,38 @@ void bb_packed_matvec(const int8_t *x, uint32_t len, const uint8_t *w, uint32_t 
     const uint32_t m4 = 0xF000F000u, m2 = 0xC000C000u;
     if (nw == 1u) { /* rows of ≤ 8 (2-bit: 16) inputs: x's lane words in registers, the lanes past len skipped */
         const int32_t x0 = (int32_t)xl[0], x1 = (int32_t)xl[1], x2 = (int32_t)xl[2], x3 = (int32_t)xl[3];
-        const int half = len <= 4u; /* 4-bit: weights 4–7 multiply zero; 2-bit: lanes 4–7 (with 12–15) do */
+        if (bits == 4u && len <= 4u) { /* weights 4–7 multiply zero */
+            for (int32_t *end = dot + rows; dot < end; dot++, w += stride) {
+                const uint32_t v = bb_load_u32(w);
+                *dot = bb_smlad((int32_t)((v << 4) & m4), x1, bb_smlad((int32_t)((v << 12) & m4), x0, 0)) >> 12;
+            }
+            return;
+        }
         if (bits == 4u) {
             for (int32_t *end = dot + rows; dot < end; dot++, w += stride) {
                 const uint32_t v = bb_load_u32(w);
                 int32_t a = bb_smlad((int32_t)((v << 4) & m4), x1, bb_smlad((int32_t)((v << 12) & m4), x0, 0));
-                if (!half) a = bb_smlad((int32_t)(v & m4), x3, bb_smlad((int32_t)((v << 8) & m4), x2, a));
-                *dot = a >> 12;
+                *dot = bb_smlad((int32_t)(v & m4), x3, bb_smlad((int32_t)((v << 8) & m4), x2, a)) >> 12;
             }
             return;
         }
         if (len <= 8u) {
             /*
              * 2-bit rows of ≤ 8 inputs fill one lane of each pair (j, j + 8): with the row's fields
-             * 4–7 copied to bits 16–23 (UXTH + ORR … LSL 8) pairs (j, j + 4) fill both, half the
-             * SMLADs; rows of ≤ 4 inputs need only pairs j < len, as they are.
+             * 4–7 copied to bits 16–23 (UXTH + ORR … LSL 8) pairs (j, j + 4), j < 4, hold them all,
+             * half the SMLADs; rows of ≤ 4 inputs need no copy.
              */
-            const int32_t y0 = (int32_t)(((uint32_t)x0 & 0xFFFFu) | ((uint32_t)xl[4] << 16));
-            const int32_t y1 = (int32_t)(((uint32_t)x1 & 0xFFFFu) | ((uint32_t)xl[5] << 16));
-            const int32_t y2 = (int32_t)(((uint32_t)x2 & 0xFFFFu) | ((uint32_t)xl[6] << 16));
-            const int32_t y3 = (int32_t)(((uint32_t)x3 & 0xFFFFu) | ((uint32_t)xl[7] << 16));
+            const int32_t y0 = (int32_t)(((uint32_t)x0 & 0xFFFFu) | (xl[4] << 16));
+            const int32_t y1 = (int32_t)(((uint32_t)x1 & 0xFFFFu) | (xl[5] << 16));
+            const int32_t y2 = (int32_t)(((uint32_t)x2 & 0xFFFFu) | (xl[6] << 16));
+            const int32_t y3 = (int32_t)(((uint32_t)x3 & 0xFFFFu) | (xl[7] << 16));
+            const uint32_t keep = len <= 4u ? 0xFFFFFFFFu : 0xFFFFu, copy = len <= 4u ? 0u : 8u;
             for (int32_t *end = dot + rows; dot < end; dot++, w += stride) {
-                uint32_t v = bb_load_u32(w);
-                if (!half) v = (v & 0xFFFFu) | (v << 8);
+                const uint32_t u = bb_load_u32(w), v = (u & keep) | ((u << copy) & ~keep);
                 int32_t a = bb_smlad((int32_t)((v << 14) & m2), y0, 0);
-                if (len > 1u) a = bb_smlad((int32_t)((v << 12) & m2), y1, a);
-                if (len > 2u) a = bb_smlad((int32_t)((v << 10) & m2), y2, a);
-                if (len > 3u) a = bb_smlad((int32_t)((v << 8) & m2), y3, a);
-                *dot = a >> 14;
+                a = bb_smlad((int32_t)((v << 12) & m2), y1, a);
+                a = bb_smlad((int32_t)((v << 10) & m2), y2, a);
+                *dot = bb_smlad((int32_t)((v << 8) & m2), y3, a) >> 14;
             }
             return;
         }
@@ -79,13 +83,10 @@ void bb_packed_matvec(const int8_t *x, uint32_t len, const uint8_t *w, uint32_t 
             a = bb_smlad((int32_t)((v << 12) & m2), x1, a);
             a = bb_smlad((int32_t)((v << 10) & m2), x2, a);
             a = bb_smlad((int32_t)((v << 8) & m2), x3, a);
-            if (!half) {
-                a = bb_smlad((int32_t)((v << 6) & m2), x4, a);
-                a = bb_smlad((int32_t)((v << 4) & m2), x5, a);
-                a = bb_smlad((int32_t)((v << 2) & m2), x6, a);
-                a = bb_smlad((int32_t)(v & m2), x7, a);
-            }
-            *dot = a >> 14;
+            a = bb_smlad((int32_t)((v << 6) & m2), x4, a);
+            a = bb_smlad((int32_t)((v << 4) & m2), x5, a);
+            a = bb_smlad((int32_t)((v << 2) & m2), x6, a);
+            *dot = bb_smlad((int32_t)(v & m2), x7, a) >> 14;
         }
         return;
     }

@@ -139,7 +139,9 @@ const ARMV6M: KernelTable = {
  *   words (in groups of BB_CP_GROUP rows), else blocks of whole groups of ≥ BB_CP_MIN_BLOCK rows
  *   (bb_cp_block_rows); the others keep bb_conv_generic over the fc kernel (`conv2d_kh1` / `conv2d`).
  * - `bb_gru_pairs` (bb_gru.c): ≤ BB_PAIRS_MATVEC_MAX_LEN inputs and units, the 3·units rows of both
- *   kernels within BB_GRU_PAIRS_WORDS pair words; the others keep bb_gru (`gru`).
+ *   kernels within BB_GRU_PAIRS_WORDS pair words (`gru_pairs`); the others of ≤ BB_GRU_PACKED_MAX_LEN
+ *   inputs and units run every step's rows straight from their packed words (bb_packed_matvec,
+ *   `gru_packed`), larger ones keep bb_gru (`gru`).
  * - `bb_fc_short` (bb_fc_common.h, from bb_fc_s4.c / bb_fc_s2.c on the M4, bb_fc_pairs_c.c on the
  *   M0): dense layers of ≤ BB_FC_SHORT_MAX_ROWS rows of ≤ BB_FC_SHORT_MAX_LEN inputs, row by row on
  *   the dot product (`dense_short`).
@@ -151,6 +153,7 @@ export const BB_CP_MIN_BLOCK = 8;
 export const BB_CP_W_WORDS = { armv7m: 128, armv6m: 64 } as const;
 export const BB_CP_GROUP = { armv7m: 4, armv6m: 2 } as const;
 export const BB_GRU_PAIRS_WORDS = 128;
+export const BB_GRU_PACKED_MAX_LEN = 64;
 export const BB_FC_SHORT_MAX_LEN = 8;
 export const BB_FC_SHORT_MAX_ROWS = 4;
 
@@ -188,6 +191,27 @@ export function gruPairsFit(inputs: number, units: number): boolean {
     units <= BB_PAIRS_MATVEC_MAX_LEN &&
     3 * units * (nx + nh) <= BB_GRU_PAIRS_WORDS
   );
+}
+
+/** bb_gru_pairs' other path: a GRU over the pair rows' buffer that runs bb_packed_matvec per step. */
+export function gruPackedFit(inputs: number, units: number): boolean {
+  return (
+    !gruPairsFit(inputs, units) &&
+    inputs >= 1 &&
+    units >= 1 &&
+    inputs <= BB_GRU_PACKED_MAX_LEN &&
+    units <= BB_GRU_PACKED_MAX_LEN
+  );
+}
+
+/**
+ * bb_packed_matvec's multiplies (SMLAD on the M4, MULS on the M0, two MACs each) per row of `len`
+ * inputs: 4-bit 4 per weight word, 2 for rows of ≤ 4 inputs; 2-bit 8 per word, min(len, 4) for rows
+ * of ≤ 8 inputs (their fields 4–7 moved next to 0–3).
+ */
+export function packedRowMuls(len: number, bits: number): number {
+  if (bits === 4) return len <= 4 ? 2 : 4 * Math.ceil(len / 8);
+  return len <= 8 ? Math.min(len, 4) : 8 * Math.ceil(len / 16);
 }
 
 /**
@@ -236,7 +260,8 @@ export function cpuFamily(cpu: string): 'armv6m' | 'armv7m' {
  * 4- and 2-bit layers (speed builds, BB_* limits above) run the pair kernels where they fit:
  * - convs of short rows run `bb_conv_pairs` (`conv2d_pairs`: any kernel height, the rows expanded
  *   into pair words once per block of filters, each block packing every position's column again);
- * - small GRUs run `bb_gru_pairs` (`gru_pairs`: the rows expanded once per call);
+ * - small GRUs run `bb_gru_pairs` (`gru_pairs`: the rows expanded once per call), larger ones of
+ *   ≤ 64 inputs and units bb_packed_matvec per step (`gru_packed`, since 2026-12-07's second pass);
  * - dense heads of ≤ 4 rows × ≤ 8 inputs run `bb_fc_short` row by row (`dense_short`; on the M0
  *   since the firmware after 2026-12-07's pair kernels, which ran them on bb_fc_pairs_c).
  * Each gets its own defaults and calibration. A layer without the fields counts as a tall conv
@@ -272,7 +297,8 @@ export function costKernel(
   if (l.kernel === 'gru') {
     if (l.weightBits === 1) return 'gru_b1';
     const g = pairs ? gruShape(l) : null;
-    return g !== null && gruPairsFit(g.inputs, g.units) ? 'gru_pairs' : 'gru';
+    if (g === null) return 'gru';
+    return gruPairsFit(g.inputs, g.units) ? 'gru_pairs' : gruPackedFit(g.inputs, g.units) ? 'gru_packed' : 'gru';
   }
   if (l.kernel !== 'conv2d') return l.kernel;
   if (pairs && l.outChannels && l.outputs && l.work !== undefined) {
@@ -288,7 +314,7 @@ export function defaultCoeffs(cpu: string, kernel: string, bits: number | null):
   const row =
     table[kernel] ??
     (kernel === 'conv2d_b1_blocked' || kernel === 'conv2d_b1_mask' ? table.conv2d_kh1 : undefined) ??
-    (kernel === 'gru_b1' || kernel === 'gru_pairs' ? table.gru : undefined) ??
+    (kernel === 'gru_b1' || kernel === 'gru_pairs' || kernel === 'gru_packed' ? table.gru : undefined) ??
     (kernel.startsWith('conv2d') ? table.conv2d! : table.dense!);
   const key = (bits === null ? 'any' : String(bits)) as '1' | '2' | '4' | '8' | 'any';
   return row[key] ?? row.any ?? row['8'] ?? [150, 2, 100];
@@ -524,6 +550,18 @@ export function costTerms(cpu: string, kernel: string, l: CostedLayer): CostTerm
       loopWork: l.loopWork! + expand * words,
     };
   }
+  if (kernel === 'gru_packed') {
+    // Per step each of the 3·units gate rows multiplies x and h once (packedRowMuls); the rows' own
+    // set-up, like the gates, scales with the loop work (steps × units).
+    const g = gruShape(l);
+    if (g === null) return null;
+    const bits = l.weightBits ?? 4;
+    return {
+      work: g.steps * 3 * g.units * (packedRowMuls(g.inputs, bits) + packedRowMuls(g.units, bits)),
+      outputs: n,
+      loopWork: l.loopWork!,
+    };
+  }
   const inputs = n > 0 ? l.work / n : 0;
   if (
     (kernel === 'dense' && l.weightBits === 1 && n > 0 && inputs > 8) ||
@@ -575,7 +613,7 @@ export interface Calibration {
 }
 
 /** The cost kernels of the 4- and 2-bit pair paths (costKernel), which arrived after the others. */
-const PAIR_KERNELS = new Set(['conv2d_pairs', 'gru_pairs', 'dense_short']);
+const PAIR_KERNELS = new Set(['conv2d_pairs', 'gru_pairs', 'gru_packed', 'dense_short']);
 
 export function calibrate(cpu: string, history: readonly MeasuredLayer[]): Calibration {
   const sums = new Map<string, { measured: number; predicted: number; layers: number; runs: Set<number> }>();
