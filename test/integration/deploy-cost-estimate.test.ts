@@ -142,7 +142,8 @@ const CASES: Case[] = [
     shape: [5],
     size: { filters: 2 },
   })),
-  // Beyond the pair kernels' limits (rows of 80 inputs, a GRU of 16 units): the old kernels' rows.
+  // Beyond the pair kernels' limits: rows of 80 inputs (the old conv kernels' rows); a GRU of 16 units,
+  // over bb_gru_pairs' buffer, on bb_packed_matvec since 2026-12-07's second pass (gru_packed).
   ...([4, 2] as const).map((bits): Case => ({
     name: `${bits}-bit conv1d 32×16, k5, 8 filters`,
     op: 'conv1d',

@@ -86,6 +86,7 @@ const ARMV7M: KernelTable = {
   conv2d_pairs: { 2: [337, 1, 33.5, 5.48], 4: [303, 1.1, 31.9, 5.47] },
   dense_short: { 2: [126, 4.88, 70], 4: [124, 3.16, 59.5] },
   gru_pairs: { 2: [1452, 1.46, 14.5, 357.2], 4: [1122, 1.49, 0, 356.37] },
+  gru_packed: { 2: [361, 2.95, 0, 386.2], 4: [75, 3.71, 3.5, 323.4] },
   maxPool2d: { any: [254, 12.17, 92.6] },
   avgPool2d: { any: [394, 5.96, 90.1] },
   relu: { any: [0, 44.92, 0] },
@@ -124,6 +125,7 @@ const ARMV6M: KernelTable = {
   conv2d_b1_mask: { 1: [707, 3.53, 85.7, 5.74] },
   conv2d_pairs: { 2: [0, 2.52, 93.2, 6.66], 4: [0, 2.6, 90, 6.75] },
   gru_pairs: { 2: [1607, 2.89, 28.8, 630.41], 4: [599, 2.9, 0, 634.81] },
+  gru_packed: { 2: [166, 5.69, 8.9, 600.94], 4: [444, 6.37, 6.9, 568.09] },
   dense_short: { 2: [157, 7.35, 119.3], 4: [153, 7.62, 103.8] },
   maxPool2d: { any: [373, 15.44, 184.7] },
   avgPool2d: { any: [666, 6.68, 182.4] },
@@ -206,12 +208,26 @@ export function gruPackedFit(inputs: number, units: number): boolean {
 
 /**
  * bb_packed_matvec's multiplies (SMLAD on the M4, MULS on the M0, two MACs each) per row of `len`
- * inputs: 4-bit 4 per weight word, 2 for rows of ≤ 4 inputs; 2-bit 8 per word, min(len, 4) for rows
+ * inputs: 4-bit 4 per weight word, 2 for rows of ≤ 4 inputs; 2-bit 8 per word, 4 for rows
  * of ≤ 8 inputs (their fields 4–7 moved next to 0–3).
  */
 export function packedRowMuls(len: number, bits: number): number {
   if (bits === 4) return len <= 4 ? 2 : 4 * Math.ceil(len / 8);
-  return len <= 8 ? Math.min(len, 4) : 8 * Math.ceil(len / 16);
+  return len <= 8 ? 4 : 8 * Math.ceil(len / 16);
+}
+
+/**
+ * `gru_packed`: a multiply of a row that loops over its weight words (M4: 4-bit rows of > 16 inputs,
+ * 2-bit of > 16; M0: the fc loops bb_s4p_rows / bb_s2p_rows, rows of > 8 / > 16 inputs) costs
+ * GRU_PACKED_LOOP_MUL of one whose packed x or h stays in registers; each step's packing of x and h
+ * (and the two calls) GRU_PACKED_STEP unit-steps. Fitted on the sweep's GRUs over the pair rows'
+ * buffer: without the step term the M4's 2-bit GRUs of 16 units were 12–16 % over, those of 5 under.
+ */
+export const GRU_PACKED_LOOP_MUL = 1.6;
+export const GRU_PACKED_STEP = 1.5;
+
+function packedLoops(m4: boolean, len: number, bits: number): boolean {
+  return m4 || bits === 2 ? len > 16 : len > 8;
 }
 
 /**
@@ -298,7 +314,11 @@ export function costKernel(
     if (l.weightBits === 1) return 'gru_b1';
     const g = pairs ? gruShape(l) : null;
     if (g === null) return 'gru';
-    return gruPairsFit(g.inputs, g.units) ? 'gru_pairs' : gruPackedFit(g.inputs, g.units) ? 'gru_packed' : 'gru';
+    return gruPairsFit(g.inputs, g.units)
+      ? 'gru_pairs'
+      : gruPackedFit(g.inputs, g.units)
+        ? 'gru_packed'
+        : 'gru';
   }
   if (l.kernel !== 'conv2d') return l.kernel;
   if (pairs && l.outChannels && l.outputs && l.work !== undefined) {
@@ -552,14 +572,15 @@ export function costTerms(cpu: string, kernel: string, l: CostedLayer): CostTerm
   }
   if (kernel === 'gru_packed') {
     // Per step each of the 3·units gate rows multiplies x and h once (packedRowMuls); the rows' own
-    // set-up, like the gates, scales with the loop work (steps × units).
+    // set-up, like the gates, scales with the loop work (steps × units), the packing with the steps.
     const g = gruShape(l);
     if (g === null) return null;
     const bits = l.weightBits ?? 4;
+    const muls = (x: number) => packedRowMuls(x, bits) * (packedLoops(m4, x, bits) ? GRU_PACKED_LOOP_MUL : 1);
     return {
-      work: g.steps * 3 * g.units * (packedRowMuls(g.inputs, bits) + packedRowMuls(g.units, bits)),
+      work: g.steps * 3 * g.units * (muls(g.inputs) + muls(g.units)),
       outputs: n,
-      loopWork: l.loopWork!,
+      loopWork: l.loopWork! + GRU_PACKED_STEP * g.steps,
     };
   }
   const inputs = n > 0 ? l.work / n : 0;
