@@ -644,12 +644,30 @@ describe('4- and 2-bit pair kernels', () => {
     };
     expect(costKernel('cortex-m4', dense(5, 2))).toBe('dense_short');
     expect(costKernel('cortex-m4', dense(8, 4, 2))).toBe('dense_short');
-    expect(costKernel('cortex-m4', dense(9, 2))).toBe('dense');
+    expect(costKernel('cortex-m4', dense(9, 2))).toBe('dense_short16');
     expect(costKernel('cortex-m4', dense(8, 5))).toBe('dense');
     expect(costKernel('cortex-m4', dense(5, 2, 8))).toBe('dense');
     expect(costKernel('cortex-m0', dense(5, 2))).toBe('dense_short');
     expect(costKernel('cortex-m0', dense(9, 4, 2))).toBe('dense');
     expect(costKernel('cortex-m4', dense(5, 2, 1))).toBe('dense_b1_short');
+    // The M4's 4-bit layers of 9–16 inputs × ≤ 4 rows: bb_fc_s4_short16 (two weight words a row).
+    expect(costKernel('cortex-m4', dense(9, 3))).toBe('dense_short16');
+    expect(costKernel('cortex-m4', dense(16, 4))).toBe('dense_short16');
+    expect(costKernel('cortex-m4', dense(17, 4))).toBe('dense');
+    expect(costKernel('cortex-m4', dense(16, 5))).toBe('dense');
+    expect(costKernel('cortex-m4', dense(12, 2, 2))).toBe('dense');
+    expect(costKernel('cortex-m0', dense(12, 2))).toBe('dense');
+    // Its terms: the inputs packed byte by byte (9–15: those past 8; 16: none) and the rows.
+    expect(costTerms('cortex-m4', 'dense_short16', dense(9, 3))).toEqual({
+      work: 1,
+      outputs: 3,
+      loopWork: 0,
+    });
+    expect(costTerms('cortex-m4', 'dense_short16', dense(16, 4))).toEqual({
+      work: 0,
+      outputs: 4,
+      loopWork: 0,
+    });
   });
 
   it('old rows of a layer the pair kernels take calibrate neither path; rows stored with them do', () => {

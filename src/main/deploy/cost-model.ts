@@ -68,7 +68,7 @@ const ARMV7M: KernelTable = {
     8: [139, 1.53, 48.3, 2.91],
   },
   conv2d_b1_blocked: { 1: [528, 0.53, 26.3, 9.09] },
-  dense: { 1: [278, 0.86, 22.5, 81.08], 2: [227, 1.45, 44.1], 4: [242, 1.52, 40.7], 8: [156, 1.53, 50.5] },
+  dense: { 1: [278, 0.86, 22.5, 81.08], 2: [227, 1.45, 44.1], 4: [250, 1.52, 41.3], 8: [156, 1.53, 50.5] },
   depthwiseConv2d: {
     1: [1035, 32.52, 97.8],
     2: [1336, 30.33, 106.4],
@@ -85,6 +85,7 @@ const ARMV7M: KernelTable = {
   dense_b1_short: { 1: [172, 2.6, 42.2, 93.55] },
   conv2d_pairs: { 2: [337, 1, 33.5, 5.48], 4: [303, 1.1, 31.9, 5.47] },
   dense_short: { 2: [126, 4.88, 70], 4: [124, 3.16, 59.5] },
+  dense_short16: { 4: [181, 10.99, 56.2] },
   gru_pairs: { 2: [1452, 1.46, 14.5, 357.2], 4: [1122, 1.49, 0, 356.37] },
   gru_packed: { 2: [361, 2.95, 0, 386.2], 4: [75, 3.71, 3.5, 323.4] },
   maxPool2d: { any: [254, 12.17, 92.6] },
@@ -158,6 +159,8 @@ export const BB_GRU_PAIRS_WORDS = 128;
 export const BB_GRU_PACKED_MAX_LEN = 64;
 export const BB_FC_SHORT_MAX_LEN = 8;
 export const BB_FC_SHORT_MAX_ROWS = 4;
+/** The M4's bb_fc_s4_short16: 4-bit dense layers of ≤ BB_FC_SHORT16_MAX_LEN inputs and ≤ 4 rows. */
+export const BB_FC_SHORT16_MAX_LEN = 16;
 
 /** bb_cp_rows: the rows a block of `rows` filters expands (whole groups; the M4 pads 1–2 to 2). */
 function convPairRows(m4: boolean, rows: number): number {
@@ -302,10 +305,14 @@ export function costKernel(
   const pairs = l.weightBits === 4 || l.weightBits === 2;
   if (l.kernel === 'dense') {
     if (l.outputs === undefined || !(l.outputs > 0)) return 'dense';
-    if (pairs)
-      return l.outputs <= BB_FC_SHORT_MAX_ROWS && (l.work ?? Infinity) <= BB_FC_SHORT_MAX_LEN * l.outputs
-        ? 'dense_short'
+    if (pairs) {
+      if (l.outputs > BB_FC_SHORT_MAX_ROWS) return 'dense';
+      const work = l.work ?? Infinity;
+      if (work <= BB_FC_SHORT_MAX_LEN * l.outputs) return 'dense_short';
+      return m4 && l.weightBits === 4 && work <= BB_FC_SHORT16_MAX_LEN * l.outputs
+        ? 'dense_short16'
         : 'dense';
+    }
     if (l.weightBits !== 1) return 'dense';
     if ((l.work ?? Infinity) <= 8 * l.outputs) return 'dense_b1_short';
     return !m4 && l.outputs < 4 ? 'dense_b1_pairs' : 'dense';
@@ -583,6 +590,11 @@ export function costTerms(cpu: string, kernel: string, l: CostedLayer): CostTerm
       loopWork: l.loopWork! + GRU_PACKED_STEP * g.steps,
     };
   }
+  if (kernel === 'dense_short16') {
+    // Two weight words a row whatever the inputs (9–16); inputs 9–15 are packed byte by byte, 16 in words.
+    const inputs = n > 0 ? Math.round(l.work / n) : 0;
+    return { work: inputs >= BB_FC_SHORT16_MAX_LEN ? 0 : Math.max(0, inputs - 8), outputs: n, loopWork: 0 };
+  }
   const inputs = n > 0 ? l.work / n : 0;
   if (
     (kernel === 'dense' && l.weightBits === 1 && n > 0 && inputs > 8) ||
@@ -634,7 +646,7 @@ export interface Calibration {
 }
 
 /** The cost kernels of the 4- and 2-bit pair paths (costKernel), which arrived after the others. */
-const PAIR_KERNELS = new Set(['conv2d_pairs', 'gru_pairs', 'gru_packed', 'dense_short']);
+const PAIR_KERNELS = new Set(['conv2d_pairs', 'gru_pairs', 'gru_packed', 'dense_short', 'dense_short16']);
 
 export function calibrate(cpu: string, history: readonly MeasuredLayer[]): Calibration {
   const sums = new Map<string, { measured: number; predicted: number; layers: number; runs: Set<number> }>();
