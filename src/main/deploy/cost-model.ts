@@ -147,7 +147,8 @@ const ARMV6M: KernelTable = {
  *   `gru_packed`), larger ones keep bb_gru (`gru`).
  * - `bb_fc_short` (bb_fc_common.h, from bb_fc_s4.c / bb_fc_s2.c on the M4, bb_fc_pairs_c.c on the
  *   M0): dense layers of ≤ BB_FC_SHORT_MAX_ROWS rows of ≤ BB_FC_SHORT_MAX_LEN inputs, row by row on
- *   the dot product (`dense_short`).
+ *   the dot product (`dense_short`); on the M4 4-bit layers of ≤ 4 rows of 9–BB_FC_SHORT16_MAX_LEN
+ *   inputs run bb_fc_s4_short16 (`dense_short16`: x's lane words once, two weight words a row).
  */
 export const BB_PAIRS_MAX_LEN = 64;
 export const BB_PAIRS_MATVEC_MAX_LEN = 32;
@@ -282,7 +283,8 @@ export function cpuFamily(cpu: string): 'armv6m' | 'armv7m' {
  * - small GRUs run `bb_gru_pairs` (`gru_pairs`: the rows expanded once per call), larger ones of
  *   ≤ 64 inputs and units bb_packed_matvec per step (`gru_packed`, since 2026-12-07's second pass);
  * - dense heads of ≤ 4 rows × ≤ 8 inputs run `bb_fc_short` row by row (`dense_short`; on the M0
- *   since the firmware after 2026-12-07's pair kernels, which ran them on bb_fc_pairs_c).
+ *   since the firmware after 2026-12-07's pair kernels, which ran them on bb_fc_pairs_c); on the M4
+ *   4-bit ones of 9–16 inputs run `bb_fc_s4_short16` (`dense_short16`, terms of its own: costTerms).
  * Each gets its own defaults and calibration. A layer without the fields counts as a tall conv
  * (and a dense layer without work and outputs as `dense`); a conv or GRU without outChannels (a
  * run_layers row from before migration 0016) as the kernel it ran before the pair kernels.
