@@ -336,7 +336,7 @@ async function main(): Promise<void> {
       `  ${b} gesture model (code + weights + arena) ${g.model_total_bytes} B ≤ ~10 kB (10240 B) → ${verdict(g.model_total_bytes <= 10240)}`,
     );
   console.log(
-    '\nodd-shape sweep, mismatches vs the portable kernels (fc: in_len 1–80 and longer, 1–9 rows; conv: rows 1–195, widths 1–5, heights 1 and 3, padding, strides 1–2, 1–9 channels, multipliers above and below 0.5 — binary only on the M0; binary GRU: inputs 1–13, 50, 97, 1–7 units; requant32: every shift vs the exact int64 form)',
+    '\nodd-shape sweep, mismatches vs the portable kernels (fc: in_len 1–80 and longer, 1–9 rows; conv: rows 1–195, widths 1–5, heights 1 and 3, padding, strides 1–2, 1–9 channels, multipliers above and below 0.5 — binary only on the M0; GRU (binary, 4- and 2-bit): inputs 1–13, 50, 97, 1–7, 12 and 16 units; requant32: every shift vs the exact int64 form)',
   );
   for (const [b, m] of Object.entries(sweep))
     console.log(

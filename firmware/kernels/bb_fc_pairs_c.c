@@ -256,6 +256,73 @@ BB_PAIRS_SPECIALISE void bb_pairs_fc(const bb_act_params_t *act, const bb_chan_p
     }
 }
 
+#ifndef BB_KERNELS_SIZE_OPT
+/*
+ * dot[r] = Σ w_r·x straight from 4/2-bit rows (stride apart), len ≤ BB_GRU_PACKED_MAX_LEN: x packed
+ * once into the pair words above (with Σx), then every row's loop (a GRU too large for
+ * bb_gru_pairs' stack buffer runs this per step for x and for h).
+ */
+void bb_packed_matvec(const int8_t *x, uint32_t len, const uint8_t *w, uint32_t stride, uint32_t rows, uint32_t bits, int32_t *dot)
+{
+    uint32_t xp[BB_GRU_PACKED_MAX_LEN / 2u];
+    int32_t xsum = 0;
+    if (bits == 2u && len <= 8u) {
+        /*
+         * 2-bit rows of ≤ 8 inputs fill one field of each pair (j, j + 8): with the row's fields
+         * 4–7 moved to bits 16–23 the four pairs (j, j + 4) hold all, half the MULS (rows of ≤ 4
+         * inputs need no move).
+         */
+        for (uint32_t j = 0; j < 4u; j++) {
+            const int32_t lo = j < len ? x[j] : 0, hi = j + 4u < len ? x[j + 4u] : 0;
+            xp[j] = bb_pairs_x(lo, hi);
+            xsum += lo + hi;
+        }
+        const int32_t k = -2 * xsum;
+        const uint32_t keep = len <= 4u ? 0xFFFFFFFFu : 0xFFFFu, copy = len <= 4u ? 0u : 8u;
+        const uint32_t x0 = xp[0], x1 = xp[1], x2 = xp[2], x3 = xp[3], m = 0x00030003u;
+        for (int32_t *end = dot + rows; dot < end; dot++, w += stride) {
+            const uint32_t u = bb_load_u32(w), v = ((u & keep) | ((u << copy) & ~keep)) ^ 0xAAAAAAAAu;
+            const uint32_t a = 0x8000u + (v & m) * x0 + ((v >> 2) & m) * x1 + ((v >> 4) & m) * x2 + ((v >> 6) & m) * x3;
+            *dot = k + ((int32_t)a >> 16);
+        }
+        return;
+    }
+    const uint32_t nw = bits == 4u ? bb_pairs_pack(x, len, xp, &xsum, 4u) : bb_pairs_pack(x, len, xp, &xsum, 2u);
+    const int32_t k = (bits == 4u ? -8 : -2) * xsum;
+    if (nw == 1u) {
+        /*
+         * Rows of one weight word (≤ 8 inputs, 2-bit ≤ 16: a small GRU's gate rows) in C, the row
+         * loop's set-up being most of such a row in the loops above. 4-bit rows of ≤ 4 inputs skip
+         * the pairs whose X words are zero (keeping (0, 2), (1, 3): shifts 0 and 8); 2-bit rows of
+         * 9–16 inputs run all eight pairs (j, j + 8), shift 2j.
+         */
+        if (bits == 4u && len <= 4u) {
+            for (int32_t *end = dot + rows; dot < end; dot++, w += stride) {
+                const uint32_t v = bb_load_u32(w) ^ 0x88888888u, m = 0x000F000Fu;
+                *dot = k + ((int32_t)(0x8000u + (v & m) * xp[0] + ((v >> 8) & m) * xp[2]) >> 16);
+            }
+        } else if (bits == 4u) {
+            for (int32_t *end = dot + rows; dot < end; dot++, w += stride) {
+                const uint32_t v = bb_load_u32(w) ^ 0x88888888u, m = 0x000F000Fu;
+                *dot = k + ((int32_t)(0x8000u + (v & m) * xp[0] + ((v >> 4) & m) * xp[1] + ((v >> 8) & m) * xp[2] +
+                                      ((v >> 12) & m) * xp[3]) >>
+                            16);
+            }
+        } else {
+            for (int32_t *end = dot + rows; dot < end; dot++, w += stride) {
+                const uint32_t v = bb_load_u32(w) ^ 0xAAAAAAAAu, m = 0x00030003u;
+                uint32_t a = 0x8000u + (v & m) * xp[0] + ((v >> 2) & m) * xp[1] + ((v >> 4) & m) * xp[2] + ((v >> 6) & m) * xp[3];
+                a += ((v >> 8) & m) * xp[4] + ((v >> 10) & m) * xp[5] + ((v >> 12) & m) * xp[6] + ((v >> 14) & m) * xp[7];
+                *dot = k + ((int32_t)a >> 16);
+            }
+        }
+        return;
+    }
+    for (uint32_t r = 0; r < rows; r++) dot[r] = k;
+    (bits == 4u ? bb_s4p_rows : bb_s2p_rows)(xp, nw, w, stride - 4u * nw, dot, dot + rows);
+}
+#endif
+
 /*
  * One wrapper per width, so a build with one weight width links only its own loop. A small head (≤ 4
  * rows of ≤ 8 inputs) runs row by row on the dot product (bb_fc_short), as on the M4: the packing of

@@ -147,6 +147,46 @@ __asm__(
     ".size bb_s4_rows2, . - bb_s4_rows2\n\t"
     ".text\n");
 
+/*
+ * A small layer of 9–16 inputs and ≤ 4 rows (two weight words a row): x as the eight SMLAD lane words
+ * once (bb_packed_matvec's layout), each row 2 LDR + 8 × (AND + SMLAD), without the passes' set-up
+ * and zero-padded tail (dense 16 → 4: 438 instructions against int8's 418 on the passes).
+ */
+static bb_kstatus_t bb_fc_s4_short16(const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, uint32_t in_len,
+                                     const uint8_t *w, uint32_t row_stride, uint32_t n_out, int8_t *out)
+{
+    const uint32_t a0 = bb_ldr_unaligned(in), a1 = bb_ldr_unaligned(in + 4);
+    uint32_t b0 = 0, b1 = 0;
+    if (in_len == 16u) {
+        b0 = bb_ldr_unaligned(in + 8);
+        b1 = bb_ldr_unaligned(in + 12);
+    } else {
+        for (uint32_t i = 8u; i < in_len; i++) {
+            const uint32_t v = (uint32_t)(uint8_t)in[i] << (8u * (i & 3u));
+            if (i < 12u) b0 |= v;
+            else b1 |= v;
+        }
+    }
+    const int32_t x0 = bb_sxtb16(a0), x1 = bb_sxtb16_ror8(a0), x2 = bb_sxtb16(a1), x3 = bb_sxtb16_ror8(a1);
+    const int32_t x4 = bb_sxtb16(b0), x5 = bb_sxtb16_ror8(b0), x6 = bb_sxtb16(b1), x7 = bb_sxtb16_ror8(b1);
+    uint32_t m = 0xF000F000u;
+    __asm__("" : "+r"(m)); /* in a register: AND with a shifted operand, not LSL + AND #imm */
+    int32_t d[4];
+    for (uint32_t r = 0; r < n_out; r++, w += row_stride) {
+        const uint32_t v = bb_load_u32(w), u = bb_load_u32(w + 4);
+        int32_t a = bb_smlad((int32_t)((v << 12) & m), x0, 0);
+        a = bb_smlad((int32_t)((v << 4) & m), x1, a);
+        a = bb_smlad((int32_t)((v << 8) & m), x2, a);
+        a = bb_smlad((int32_t)(v & m), x3, a);
+        a = bb_smlad((int32_t)((u << 12) & m), x4, a);
+        a = bb_smlad((int32_t)((u << 4) & m), x5, a);
+        a = bb_smlad((int32_t)((u << 8) & m), x6, a);
+        d[r] = bb_smlad((int32_t)(u & m), x7, a) >> 12;
+    }
+    bb_fc_finish(act, ch, 0u, d, n_out, out);
+    return BB_KOK;
+}
+
 #define BB_S4_CHUNK 256u
 #define BB_S4_BLOCKS 4u /* passes per call: 16 sums on the stack */
 
@@ -154,6 +194,7 @@ bb_kstatus_t bb_fc_s4(const bb_act_params_t *act, const bb_chan_params_t *ch, co
                       const uint8_t *w, uint32_t row_stride, uint32_t n_out, int8_t *out)
 {
     if (in_len <= 8u && n_out <= 4u) return bb_fc_short(act, ch, in, in_len, w, row_stride, n_out, out, bb_dot_s4); /* a small head */
+    if (in_len <= 16u && n_out <= 4u) return bb_fc_s4_short16(act, ch, in, in_len, w, row_stride, n_out, out);
     const uint32_t n8 = in_len & ~7u;
     /* The row's last partial word runs against the remaining activations padded with zeros. */
     int8_t tailbuf[8] __attribute__((aligned(4))) = {0};

@@ -57,7 +57,7 @@ static inline __attribute__((always_inline)) void bb_gru_emit(const int8_t *h, i
  */
 static inline __attribute__((always_inline)) bb_kstatus_t bb_gru_run(const bb_gru_params_t *p, const int8_t *in, int8_t *out,
                                                                      void *scratch, bb_dot_fn dot, int binary, const uint32_t *wpx,
-                                                                     const uint32_t *wph)
+                                                                     const uint32_t *wph, uint32_t bits)
 {
     const uint32_t u = p->units;
     int32_t *px = (int32_t *)scratch;
@@ -73,10 +73,14 @@ static inline __attribute__((always_inline)) bb_kstatus_t bb_gru_run(const bb_gr
         } else if (binary == 2) {
             bb_pairs_matvec(x, p->in_len, wpx, 3u * u, px);
             bb_pairs_matvec(h, u, wph, 3u * u, ph);
+        } else if (binary == 3) {
+            bb_packed_matvec(x, p->in_len, p->w_in, p->in_stride, 3u * u, bits, px);
+            bb_packed_matvec(h, u, p->w_rec, p->rec_stride, 3u * u, bits, ph);
         }
 #else
         (void)wpx;
         (void)wph;
+        (void)bits;
 #endif
         for (uint32_t r = 0; r < 3u * u; r++) {
             px[r] = bb_gru_x(p, r, binary ? px[r] : dot(x, p->w_in + r * p->in_stride, p->in_len));
@@ -91,14 +95,14 @@ static inline __attribute__((always_inline)) bb_kstatus_t bb_gru_run(const bb_gr
 
 bb_kstatus_t bb_gru(const bb_gru_params_t *p, const int8_t *in, int8_t *out, void *scratch, bb_dot_fn dot)
 {
-    return bb_gru_run(p, in, out, scratch, dot, 0, 0, 0);
+    return bb_gru_run(p, in, out, scratch, dot, 0, 0, 0, 0u);
 }
 
 #ifndef BB_KERNELS_SIZE_OPT
 /* Binary weights (speed builds): bb_gru over bb_dot_b1, bit-identical, faster (bb_gru_run). */
 bb_kstatus_t bb_gru_b1(const bb_gru_params_t *p, const int8_t *in, int8_t *out, void *scratch)
 {
-    return bb_gru_run(p, in, out, scratch, 0, 1, 0, 0);
+    return bb_gru_run(p, in, out, scratch, 0, 1, 0, 0, 0u);
 }
 
 /*
@@ -106,17 +110,34 @@ bb_kstatus_t bb_gru_b1(const bb_gru_params_t *p, const int8_t *in, int8_t *out, 
  * (on the M0 ~9 instructions a weight in a GRU's short rows, more than int8's); here the rows become
  * 16-bit pair words once per call (≤ BB_GRU_PAIRS_WORDS words of stack) and each step packs x and h
  * once for all 3·units rows: SMLAD lanes on the M4, two MACs per MULS on the M0 (bb_conv_pairs.c).
- * Bit-identical: the same sums Σ w·x.
+ * A GRU whose rows do not fit (≤ BB_GRU_PACKED_MAX_LEN inputs and units) packs x and h once per step
+ * and runs every gate row straight from its packed words (bb_packed_matvec): no expansion, the
+ * same lanes (M4) or the fc kernel's pair words with Σx (M0). Bit-identical: the same sums Σ w·x.
+ * Each path out of line with its own stack arrays (512 B of expanded rows only on the first).
  */
 #define BB_GRU_PAIRS_WORDS 128u
-bb_kstatus_t bb_gru_pairs(const bb_gru_params_t *p, const int8_t *in, int8_t *out, void *scratch, uint32_t bits)
+static __attribute__((noinline)) bb_kstatus_t bb_gru_expanded(const bb_gru_params_t *p, const int8_t *in, int8_t *out, void *scratch,
+                                                              uint32_t bits)
 {
-    const uint32_t u = p->units, nx = ((p->in_len + 3u) & ~3u) / 2u, nh = ((u + 3u) & ~3u) / 2u;
-    if (p->in_len > BB_PAIRS_MATVEC_MAX_LEN || u > BB_PAIRS_MATVEC_MAX_LEN || 3u * u * (nx + nh) > BB_GRU_PAIRS_WORDS)
-        return bb_gru(p, in, out, scratch, bits == 4u ? bb_dot_s4 : bb_dot_s2);
+    const uint32_t u = p->units, nx = ((p->in_len + 3u) & ~3u) / 2u;
     uint32_t wp[BB_GRU_PAIRS_WORDS];
     bb_pairs_expand(p->w_in, p->in_stride, 3u * u, p->in_len, bits, wp);
     bb_pairs_expand(p->w_rec, p->rec_stride, 3u * u, u, bits, wp + 3u * u * nx);
-    return bb_gru_run(p, in, out, scratch, 0, 2, wp, wp + 3u * u * nx);
+    return bb_gru_run(p, in, out, scratch, 0, 2, wp, wp + 3u * u * nx, bits);
+}
+
+static __attribute__((noinline)) bb_kstatus_t bb_gru_packed(const bb_gru_params_t *p, const int8_t *in, int8_t *out, void *scratch,
+                                                            uint32_t bits)
+{
+    return bb_gru_run(p, in, out, scratch, 0, 3, 0, 0, bits);
+}
+
+bb_kstatus_t bb_gru_pairs(const bb_gru_params_t *p, const int8_t *in, int8_t *out, void *scratch, uint32_t bits)
+{
+    const uint32_t u = p->units, nx = ((p->in_len + 3u) & ~3u) / 2u, nh = ((u + 3u) & ~3u) / 2u;
+    if (p->in_len <= BB_PAIRS_MATVEC_MAX_LEN && u <= BB_PAIRS_MATVEC_MAX_LEN && 3u * u * (nx + nh) <= BB_GRU_PAIRS_WORDS)
+        return bb_gru_expanded(p, in, out, scratch, bits);
+    if (p->in_len <= BB_GRU_PACKED_MAX_LEN && u <= BB_GRU_PACKED_MAX_LEN) return bb_gru_packed(p, in, out, scratch, bits);
+    return bb_gru(p, in, out, scratch, bits == 4u ? bb_dot_s4 : bb_dot_s2);
 }
 #endif

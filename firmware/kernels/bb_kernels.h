@@ -256,6 +256,13 @@ bb_kstatus_t bb_gru_pairs(const bb_gru_params_t *p, const int8_t *in, int8_t *ou
 uint32_t bb_pairs_expand(const uint8_t *w, uint32_t stride, uint32_t rows, uint32_t len, uint32_t bits, uint32_t *out);
 /* dot[r] = Σ w_r·x for rows expanded by bb_pairs_expand, x[0..len), len ≤ BB_PAIRS_MATVEC_MAX_LEN. */
 void bb_pairs_matvec(const int8_t *x, uint32_t len, const uint32_t *wp, uint32_t rows, int32_t *dot);
+/*
+ * dot[r] = Σ w_r·x, r < rows, straight from 4/2-bit rows (stride apart), x[0..len), len ≤
+ * BB_GRU_PACKED_MAX_LEN: x packed once per call (M4: SMLAD lanes, bb_packed_matvec.c; M0 and host:
+ * bb_fc_pairs_c.c's pair words). What bb_gru_pairs runs per step when the rows do not fit its buffer.
+ */
+#define BB_GRU_PACKED_MAX_LEN 64u
+void bb_packed_matvec(const int8_t *x, uint32_t len, const uint8_t *w, uint32_t stride, uint32_t rows, uint32_t bits, int32_t *dot);
 #endif
 
 /* Q15 gates shared with the host: tanh and sigmoid of a Q3.12 value. */

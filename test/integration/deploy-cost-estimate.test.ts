@@ -142,7 +142,8 @@ const CASES: Case[] = [
     shape: [5],
     size: { filters: 2 },
   })),
-  // Beyond the pair kernels' limits (rows of 80 inputs, a GRU of 16 units): the old kernels' rows.
+  // Beyond the pair kernels' limits: rows of 80 inputs (the old conv kernels' rows); a GRU of 16 units,
+  // over bb_gru_pairs' buffer, on bb_packed_matvec since 2026-12-07's second pass (gru_packed).
   ...([4, 2] as const).map((bits): Case => ({
     name: `${bits}-bit conv1d 32×16, k5, 8 filters`,
     op: 'conv1d',
@@ -157,6 +158,9 @@ const CASES: Case[] = [
     shape: [16, 6],
     size: { units: 16, returnSequences: false },
   })),
+  // A 4-bit dense 9 → 3: on the M4 bb_fc_s4_short16 (dense_short16; on the passes and the `dense/4`
+  // row before: 566 measured against 405 estimated, +40 %), on the M0 the pair kernel (`dense/4`).
+  { name: '4-bit dense 9→3', op: 'dense', bits: 4, shape: [9], size: { filters: 3 } },
   // Few outputs on the M0's subset-sum tables, built once per block of 32 rows whatever the rows
   // (the row before: +76 %).
   { name: '1-bit dense 512→4', op: 'dense', bits: 1, shape: [512], size: { filters: 4 }, shifts: [-1, 0] },

@@ -5,7 +5,10 @@
 // gesture conv M4 36,532 / 40,811 / 39,160, M0 89,351 / 100,977 / 114,087; GRU M4 82,887 / 81,873 /
 // 105,190, M0 138,366 / 154,202 / 169,353; MNIST conv M4 100,232 / 109,190 / 105,471, M0 191,522 /
 // 235,031 / 242,589. The boards' stack high-water mark stays within three quarters of the stack. The
-// gesture model's 4-bit dense head too, since the M0 runs it row by row (bb_fc_short).
+// gesture model's 4-bit dense head too, since the M0 runs it row by row (bb_fc_short). GRUs whose gate
+// rows exceed bb_gru_pairs' stack buffer ran bb_gru over bb_dot_s4 / _s2 before bb_packed_matvec, and
+// failed too: GRU 29×9, 16 units W8 / W4 / W2 M4 339,391 / 340,612 / 470,942, M0 559,131 / 603,411 /
+// 754,040; 29×3, 8 units M4 129,408 / 130,952 / 167,630, M0 215,525 / 233,249 / 270,408.
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/main/device/model-load';
 import { writeBlob } from '../../src/main/engine/blob-writer';
@@ -35,6 +38,20 @@ const LAYERS: Layer[] = [
     op: 'gru',
     shape: [29, 6],
     size: { units: 5, returnSequences: false },
+  },
+  // Gate rows beyond bb_gru_pairs' 128 words of stack: each step packs x and h once and runs the
+  // rows straight from their packed words (bb_packed_matvec).
+  {
+    name: 'GRU 29×9, 16 units',
+    op: 'gru',
+    shape: [29, 9],
+    size: { units: 16, returnSequences: false },
+  },
+  {
+    name: 'GRU 29×3, 8 units (just over the pair rows)',
+    op: 'gru',
+    shape: [29, 3],
+    size: { units: 8, returnSequences: false },
   },
   // Short rows, many filters: more rows than the pair kernel's stack buffer, so it runs blocks of rows.
   {
@@ -75,11 +92,13 @@ describe.skipIf(unavailable !== null).each([{ spec: 'virtual:m4' }, { spec: 'vir
     it.each(LAYERS)('$name: 4-bit and 2-bit run no more instructions than int8', async (l) => {
       const conn = await boards().connect(spec);
       const [w8, w4, w2] = await measure(l);
-      console.log(`${spec} ${l.name}: W8 ${w8}, W4 ${w4}, W2 ${w2} instructions`);
-      expect(w4, `W4 ${w4} vs W8 ${w8}`).toBeLessThanOrEqual(w8);
-      expect(w2, `W2 ${w2} vs W8 ${w8}`).toBeLessThanOrEqual(w8);
       // The pair kernels keep their weights on the stack: a quarter of it stays untouched (2 KiB on the M0).
       const stats = (await conn.client.boardStats())!;
+      console.log(
+        `${spec} ${l.name}: W8 ${w8}, W4 ${w4}, W2 ${w2} instructions; stack high-water ${stats.stackHwmBytes} of ${stats.stackBytes} B`,
+      );
+      expect(w4, `W4 ${w4} vs W8 ${w8}`).toBeLessThanOrEqual(w8);
+      expect(w2, `W2 ${w2} vs W8 ${w8}`).toBeLessThanOrEqual(w8);
       expect(
         stats.stackHwmBytes,
         `stack high-water ${stats.stackHwmBytes} of ${stats.stackBytes} B`,
@@ -92,6 +111,24 @@ describe.skipIf(unavailable !== null).each([{ spec: 'virtual:m4' }, { spec: 'vir
     it('gesture dense head 5→2: 4-bit runs no more instructions than int8', async () => {
       const [w8, w4, w2] = await measure({ name: 'head', op: 'dense', shape: [5], size: { filters: 2 } });
       console.log(`${spec} dense head 5→2: W8 ${w8}, W4 ${w4}, W2 ${w2} instructions`);
+      expect(w4, `W4 ${w4} vs W8 ${w8}`).toBeLessThanOrEqual(w8);
+    });
+
+    // Small 4-bit dense layers of 9–16 inputs × ≤ 4 rows on the M4: the eight activation lane words
+    // once and two weight words a row (bb_fc_s4_short16), where the four-row passes' set-up and the
+    // zero-padded row tail cost more than int8's pass (before: 16→4 W8 418 / W4 437, 9→3 387 / 566).
+    // (The M0's pair kernel runs them above int8 too: 16→4 965 / 1,088, 9→3 728 / 975; not yet.)
+    it.skipIf(spec !== 'virtual:m4').each([
+      { name: 'dense 16→4', inputs: 16, rows: 4 },
+      { name: 'dense 9→3', inputs: 9, rows: 3 },
+    ])('$name: 4-bit runs no more instructions than int8', async ({ inputs, rows }) => {
+      const [w8, w4, w2] = await measure({
+        name: 'dense',
+        op: 'dense',
+        shape: [inputs],
+        size: { filters: rows },
+      });
+      console.log(`${spec} dense ${inputs}→${rows}: W8 ${w8}, W4 ${w4}, W2 ${w2} instructions`);
       expect(w4, `W4 ${w4} vs W8 ${w8}`).toBeLessThanOrEqual(w8);
     });
   },

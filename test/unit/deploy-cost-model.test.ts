@@ -26,6 +26,11 @@ import {
   GRU_PAIRS_EXPAND_S4,
   GRU_PAIRS_LOOP_MAC,
   gruPairsFit,
+  gruPackedFit,
+  packedRowMuls,
+  BB_GRU_PACKED_MAX_LEN,
+  GRU_PACKED_LOOP_MUL,
+  GRU_PACKED_STEP,
   type MeasuredLayer,
 } from '../../src/main/deploy/cost-model';
 import { CONV_POSITION_COPIES, CONV_TAP_COPIES, layerWork } from '../../src/main/deploy/layer-work';
@@ -36,7 +41,7 @@ import type { IntegerModel } from '../../src/shared/quant/integer-model';
 
 /** A one-layer model of `op` on `shape`, through the real blob writer and reader. */
 function oneLayer(
-  op: 'conv1d' | 'conv2d' | 'dense' | 'maxPool1d' | 'gru',
+  op: 'conv1d' | 'conv2d' | 'dense' | 'maxPool1d' | 'avgPool1d' | 'gru',
   shape: number[],
   bits: 1 | 2 | 4 | 8,
   seed = 3,
@@ -603,8 +608,8 @@ describe('4- and 2-bit pair kernels', () => {
     expect(costKernel('cortex-m0', { ...g, outChannels: null })).toBe('gru');
     // 3 units: 24 inputs fit (9 · (12 + 2) = 126 words), 25 do not (9 · 16 = 144).
     expect(costKernel('cortex-m0', gru(8, 24, 3))).toBe('gru_pairs');
-    expect(costKernel('cortex-m0', gru(8, 25, 3))).toBe('gru');
-    expect(costKernel('cortex-m4', gru(8, 6, 8))).toBe('gru');
+    expect(costKernel('cortex-m0', gru(8, 25, 3))).toBe('gru_packed');
+    expect(costKernel('cortex-m4', gru(8, 6, 8))).toBe('gru_packed');
     expect(gruPairsFit(32, 1)).toBe(true);
     expect(gruPairsFit(33, 1)).toBe(false);
     expect(BB_GRU_PAIRS_WORDS).toBe(128);
@@ -626,6 +631,37 @@ describe('4- and 2-bit pair kernels', () => {
     );
   });
 
+  it('GRUs over the pair rows (≤ 64 inputs and units) run bb_packed_matvec per step (gru_packed)', () => {
+    const gru = (steps: number, inputs: number, units: number, bits: 1 | 2 | 4 | 8 = 4) => {
+      const { model, parsed } = oneLayer('gru', [steps, inputs], bits, 3, { units });
+      return layerWork(parsed, model)[0]!;
+    };
+    // 29 × 9, 16 units: 48 · (6 + 8) = 672 pair words, over BB_GRU_PAIRS_WORDS.
+    const g = gru(29, 9, 16);
+    expect(costKernel('cortex-m4', g)).toBe('gru_packed');
+    expect(costKernel('cortex-m0', { ...g, weightBits: 2 })).toBe('gru_packed');
+    expect(costKernel('cortex-m0', { ...g, weightBits: 8 })).toBe('gru');
+    expect(costKernel('cortex-m0', { ...g, weightBits: 1 })).toBe('gru_b1');
+    // 29 × 3, 8 units is just over (24 · (2 + 4) = 144 words); beyond 64 inputs or units bb_gru stays.
+    expect(costKernel('cortex-m0', gru(29, 3, 8))).toBe('gru_packed');
+    expect(costKernel('cortex-m4', gru(4, 65, 2))).toBe('gru');
+    expect(gruPackedFit(64, 64)).toBe(true);
+    expect(gruPackedFit(65, 8)).toBe(false);
+    expect(gruPackedFit(6, 5)).toBe(false); // the pair rows take it
+    expect(BB_GRU_PACKED_MAX_LEN).toBe(64);
+    // Multiplies per row: 4-bit 2 (≤ 4 inputs), 4 per word; 2-bit 4 (≤ 8 inputs), 8 per word.
+    expect([1, 4, 5, 8, 9, 16, 17].map((n) => packedRowMuls(n, 4))).toEqual([2, 2, 4, 4, 8, 8, 12]);
+    expect([1, 8, 9, 16, 17, 32].map((n) => packedRowMuls(n, 2))).toEqual([4, 4, 8, 8, 16, 16]);
+    // Work: 29 steps × 48 rows × (9 inputs: 8 + 16 units: 8) at 4 bits; the M0 loops rows of > 8.
+    expect(costTerms('cortex-m4', 'gru_packed', g)).toEqual({
+      work: 29 * 48 * (8 + 8),
+      outputs: g.outputs,
+      loopWork: 29 * 16 + GRU_PACKED_STEP * 29,
+    });
+    expect(costTerms('cortex-m0', 'gru_packed', g)!.work).toBeCloseTo(29 * 48 * 16 * GRU_PACKED_LOOP_MUL, 9);
+    expect(costTerms('cortex-m4', 'gru_packed', { ...g, outChannels: null })).toBeNull();
+  });
+
   it('4/2-bit dense heads of ≤ 4 rows × ≤ 8 inputs run bb_fc_short on both cores', () => {
     const dense = (inputs: number, rows: number, bits: 1 | 2 | 4 | 8 = 4) => {
       const { model, parsed } = oneLayer('dense', [inputs], bits, 3, { filters: rows });
@@ -633,12 +669,30 @@ describe('4- and 2-bit pair kernels', () => {
     };
     expect(costKernel('cortex-m4', dense(5, 2))).toBe('dense_short');
     expect(costKernel('cortex-m4', dense(8, 4, 2))).toBe('dense_short');
-    expect(costKernel('cortex-m4', dense(9, 2))).toBe('dense');
+    expect(costKernel('cortex-m4', dense(9, 2))).toBe('dense_short16');
     expect(costKernel('cortex-m4', dense(8, 5))).toBe('dense');
     expect(costKernel('cortex-m4', dense(5, 2, 8))).toBe('dense');
     expect(costKernel('cortex-m0', dense(5, 2))).toBe('dense_short');
     expect(costKernel('cortex-m0', dense(9, 4, 2))).toBe('dense');
     expect(costKernel('cortex-m4', dense(5, 2, 1))).toBe('dense_b1_short');
+    // The M4's 4-bit layers of 9–16 inputs × ≤ 4 rows: bb_fc_s4_short16 (two weight words a row).
+    expect(costKernel('cortex-m4', dense(9, 3))).toBe('dense_short16');
+    expect(costKernel('cortex-m4', dense(16, 4))).toBe('dense_short16');
+    expect(costKernel('cortex-m4', dense(17, 4))).toBe('dense');
+    expect(costKernel('cortex-m4', dense(16, 5))).toBe('dense');
+    expect(costKernel('cortex-m4', dense(12, 2, 2))).toBe('dense');
+    expect(costKernel('cortex-m0', dense(12, 2))).toBe('dense');
+    // Its terms: the inputs packed byte by byte (9–15: those past 8; 16: none) and the rows.
+    expect(costTerms('cortex-m4', 'dense_short16', dense(9, 3))).toEqual({
+      work: 1,
+      outputs: 3,
+      loopWork: 0,
+    });
+    expect(costTerms('cortex-m4', 'dense_short16', dense(16, 4))).toEqual({
+      work: 0,
+      outputs: 4,
+      loopWork: 0,
+    });
   });
 
   it('old rows of a layer the pair kernels take calibrate neither path; rows stored with them do', () => {

@@ -76,7 +76,7 @@ const ARMV7M: KernelTable = {
     8: [139, 1.53, 48.3, 2.91],
   },
   conv2d_b1_blocked: { 1: [528, 0.53, 26.3, 9.09] },
-  dense: { 1: [278, 0.86, 22.5, 81.08], 2: [227, 1.45, 44.1], 4: [242, 1.52, 40.7], 8: [156, 1.53, 50.5] },
+  dense: { 1: [278, 0.86, 22.5, 81.08], 2: [227, 1.45, 44.1], 4: [250, 1.52, 41.3], 8: [156, 1.53, 50.5] },
   depthwiseConv2d: {
     1: [1035, 32.52, 97.8],
     2: [1336, 30.33, 106.4],
@@ -93,7 +93,9 @@ const ARMV7M: KernelTable = {
   dense_b1_short: { 1: [172, 2.6, 42.2, 93.55] },
   conv2d_pairs: { 2: [337, 1, 33.5, 5.48], 4: [303, 1.1, 31.9, 5.47] },
   dense_short: { 2: [126, 4.88, 70], 4: [124, 3.16, 59.5] },
+  dense_short16: { 4: [181, 10.99, 56.2] },
   gru_pairs: { 2: [1452, 1.46, 14.5, 357.2], 4: [1122, 1.49, 0, 356.37] },
+  gru_packed: { 2: [361, 2.95, 0, 386.2], 4: [75, 3.71, 3.5, 323.4] },
   maxPool2d: { any: [253, 8.34, 44.5, 9.26] },
   avgPool2d: { any: [302, 0, 35.6, 7.54] },
   relu: { any: [0, 44.92, 0] },
@@ -132,6 +134,7 @@ const ARMV6M: KernelTable = {
   conv2d_b1_mask: { 1: [707, 3.53, 85.7, 5.74] },
   conv2d_pairs: { 2: [0, 2.52, 93.2, 6.66], 4: [0, 2.6, 90, 6.75] },
   gru_pairs: { 2: [1607, 2.89, 28.8, 630.41], 4: [599, 2.9, 0, 634.81] },
+  gru_packed: { 2: [166, 5.69, 8.9, 600.94], 4: [444, 6.37, 6.9, 568.09] },
   dense_short: { 2: [157, 7.35, 119.3], 4: [153, 7.62, 103.8] },
   maxPool2d: { any: [409, 8.9, 60.8, 1.62] },
   avgPool2d: { any: [405, 1.52, 62.7, 8.93] },
@@ -147,10 +150,13 @@ const ARMV6M: KernelTable = {
  *   words (in groups of BB_CP_GROUP rows), else blocks of whole groups of ≥ BB_CP_MIN_BLOCK rows
  *   (bb_cp_block_rows); the others keep bb_conv_generic over the fc kernel (`conv2d_kh1` / `conv2d`).
  * - `bb_gru_pairs` (bb_gru.c): ≤ BB_PAIRS_MATVEC_MAX_LEN inputs and units, the 3·units rows of both
- *   kernels within BB_GRU_PAIRS_WORDS pair words; the others keep bb_gru (`gru`).
+ *   kernels within BB_GRU_PAIRS_WORDS pair words (`gru_pairs`); the others of ≤ BB_GRU_PACKED_MAX_LEN
+ *   inputs and units run every step's rows straight from their packed words (bb_packed_matvec,
+ *   `gru_packed`), larger ones keep bb_gru (`gru`).
  * - `bb_fc_short` (bb_fc_common.h, from bb_fc_s4.c / bb_fc_s2.c on the M4, bb_fc_pairs_c.c on the
  *   M0): dense layers of ≤ BB_FC_SHORT_MAX_ROWS rows of ≤ BB_FC_SHORT_MAX_LEN inputs, row by row on
- *   the dot product (`dense_short`).
+ *   the dot product (`dense_short`); on the M4 4-bit layers of ≤ 4 rows of 9–BB_FC_SHORT16_MAX_LEN
+ *   inputs run bb_fc_s4_short16 (`dense_short16`: x's lane words once, two weight words a row).
  */
 export const BB_PAIRS_MAX_LEN = 64;
 export const BB_PAIRS_MATVEC_MAX_LEN = 32;
@@ -159,8 +165,11 @@ export const BB_CP_MIN_BLOCK = 8;
 export const BB_CP_W_WORDS = { armv7m: 128, armv6m: 64 } as const;
 export const BB_CP_GROUP = { armv7m: 4, armv6m: 2 } as const;
 export const BB_GRU_PAIRS_WORDS = 128;
+export const BB_GRU_PACKED_MAX_LEN = 64;
 export const BB_FC_SHORT_MAX_LEN = 8;
 export const BB_FC_SHORT_MAX_ROWS = 4;
+/** The M4's bb_fc_s4_short16: 4-bit dense layers of ≤ BB_FC_SHORT16_MAX_LEN inputs and ≤ 4 rows. */
+export const BB_FC_SHORT16_MAX_LEN = 16;
 
 /** bb_cp_rows: the rows a block of `rows` filters expands (whole groups; the M4 pads 1–2 to 2). */
 function convPairRows(m4: boolean, rows: number): number {
@@ -196,6 +205,41 @@ export function gruPairsFit(inputs: number, units: number): boolean {
     units <= BB_PAIRS_MATVEC_MAX_LEN &&
     3 * units * (nx + nh) <= BB_GRU_PAIRS_WORDS
   );
+}
+
+/** bb_gru_pairs' other path: a GRU over the pair rows' buffer that runs bb_packed_matvec per step. */
+export function gruPackedFit(inputs: number, units: number): boolean {
+  return (
+    !gruPairsFit(inputs, units) &&
+    inputs >= 1 &&
+    units >= 1 &&
+    inputs <= BB_GRU_PACKED_MAX_LEN &&
+    units <= BB_GRU_PACKED_MAX_LEN
+  );
+}
+
+/**
+ * bb_packed_matvec's multiplies (SMLAD on the M4, MULS on the M0, two MACs each) per row of `len`
+ * inputs: 4-bit 4 per weight word, 2 for rows of ≤ 4 inputs; 2-bit 8 per word, 4 for rows
+ * of ≤ 8 inputs (their fields 4–7 moved next to 0–3).
+ */
+export function packedRowMuls(len: number, bits: number): number {
+  if (bits === 4) return len <= 4 ? 2 : 4 * Math.ceil(len / 8);
+  return len <= 8 ? 4 : 8 * Math.ceil(len / 16);
+}
+
+/**
+ * `gru_packed`: a multiply of a row that loops over its weight words (M4: 4-bit rows of > 16 inputs,
+ * 2-bit of > 16; M0: the fc loops bb_s4p_rows / bb_s2p_rows, rows of > 8 / > 16 inputs) costs
+ * GRU_PACKED_LOOP_MUL of one whose packed x or h stays in registers; each step's packing of x and h
+ * (and the two calls) GRU_PACKED_STEP unit-steps. Fitted on the sweep's GRUs over the pair rows'
+ * buffer: without the step term the M4's 2-bit GRUs of 16 units were 12–16 % over, those of 5 under.
+ */
+export const GRU_PACKED_LOOP_MUL = 1.6;
+export const GRU_PACKED_STEP = 1.5;
+
+function packedLoops(m4: boolean, len: number, bits: number): boolean {
+  return m4 || bits === 2 ? len > 16 : len > 8;
 }
 
 /**
@@ -244,9 +288,11 @@ export function cpuFamily(cpu: string): 'armv6m' | 'armv7m' {
  * 4- and 2-bit layers (speed builds, BB_* limits above) run the pair kernels where they fit:
  * - convs of short rows run `bb_conv_pairs` (`conv2d_pairs`: any kernel height, the rows expanded
  *   into pair words once per block of filters, each block packing every position's column again);
- * - small GRUs run `bb_gru_pairs` (`gru_pairs`: the rows expanded once per call);
+ * - small GRUs run `bb_gru_pairs` (`gru_pairs`: the rows expanded once per call), larger ones of
+ *   ≤ 64 inputs and units bb_packed_matvec per step (`gru_packed`, since 2026-12-07's second pass);
  * - dense heads of ≤ 4 rows × ≤ 8 inputs run `bb_fc_short` row by row (`dense_short`; on the M0
- *   since the firmware after 2026-12-07's pair kernels, which ran them on bb_fc_pairs_c).
+ *   since the firmware after 2026-12-07's pair kernels, which ran them on bb_fc_pairs_c); on the M4
+ *   4-bit ones of 9–16 inputs run `bb_fc_s4_short16` (`dense_short16`, terms of its own: costTerms).
  * Each gets its own defaults and calibration. A layer without the fields counts as a tall conv
  * (and a dense layer without work and outputs as `dense`); a conv or GRU without outChannels (a
  * run_layers row from before migration 0016) as the kernel it ran before the pair kernels.
@@ -269,10 +315,14 @@ export function costKernel(
   const pairs = l.weightBits === 4 || l.weightBits === 2;
   if (l.kernel === 'dense') {
     if (l.outputs === undefined || !(l.outputs > 0)) return 'dense';
-    if (pairs)
-      return l.outputs <= BB_FC_SHORT_MAX_ROWS && (l.work ?? Infinity) <= BB_FC_SHORT_MAX_LEN * l.outputs
-        ? 'dense_short'
+    if (pairs) {
+      if (l.outputs > BB_FC_SHORT_MAX_ROWS) return 'dense';
+      const work = l.work ?? Infinity;
+      if (work <= BB_FC_SHORT_MAX_LEN * l.outputs) return 'dense_short';
+      return m4 && l.weightBits === 4 && work <= BB_FC_SHORT16_MAX_LEN * l.outputs
+        ? 'dense_short16'
         : 'dense';
+    }
     if (l.weightBits !== 1) return 'dense';
     if ((l.work ?? Infinity) <= 8 * l.outputs) return 'dense_b1_short';
     return !m4 && l.outputs < 4 ? 'dense_b1_pairs' : 'dense';
@@ -280,7 +330,12 @@ export function costKernel(
   if (l.kernel === 'gru') {
     if (l.weightBits === 1) return 'gru_b1';
     const g = pairs ? gruShape(l) : null;
-    return g !== null && gruPairsFit(g.inputs, g.units) ? 'gru_pairs' : 'gru';
+    if (g === null) return 'gru';
+    return gruPairsFit(g.inputs, g.units)
+      ? 'gru_pairs'
+      : gruPackedFit(g.inputs, g.units)
+        ? 'gru_packed'
+        : 'gru';
   }
   if (l.kernel !== 'conv2d') return l.kernel;
   if (pairs && l.outChannels && l.outputs && l.work !== undefined) {
@@ -296,7 +351,7 @@ export function defaultCoeffs(cpu: string, kernel: string, bits: number | null):
   const row =
     table[kernel] ??
     (kernel === 'conv2d_b1_blocked' || kernel === 'conv2d_b1_mask' ? table.conv2d_kh1 : undefined) ??
-    (kernel === 'gru_b1' || kernel === 'gru_pairs' ? table.gru : undefined) ??
+    (kernel === 'gru_b1' || kernel === 'gru_pairs' || kernel === 'gru_packed' ? table.gru : undefined) ??
     (kernel.startsWith('conv2d') ? table.conv2d! : table.dense!);
   const key = (bits === null ? 'any' : String(bits)) as '1' | '2' | '4' | '8' | 'any';
   return row[key] ?? row.any ?? row['8'] ?? [150, 2, 100];
@@ -548,6 +603,24 @@ export function costTerms(cpu: string, kernel: string, l: CostedLayer): CostTerm
       loopWork: l.loopWork! + expand * words,
     };
   }
+  if (kernel === 'gru_packed') {
+    // Per step each of the 3·units gate rows multiplies x and h once (packedRowMuls); the rows' own
+    // set-up, like the gates, scales with the loop work (steps × units), the packing with the steps.
+    const g = gruShape(l);
+    if (g === null) return null;
+    const bits = l.weightBits ?? 4;
+    const muls = (x: number) => packedRowMuls(x, bits) * (packedLoops(m4, x, bits) ? GRU_PACKED_LOOP_MUL : 1);
+    return {
+      work: g.steps * 3 * g.units * (muls(g.inputs) + muls(g.units)),
+      outputs: n,
+      loopWork: l.loopWork! + GRU_PACKED_STEP * g.steps,
+    };
+  }
+  if (kernel === 'dense_short16') {
+    // Two weight words a row whatever the inputs (9–16); inputs 9–15 are packed byte by byte, 16 in words.
+    const inputs = n > 0 ? Math.round(l.work / n) : 0;
+    return { work: inputs >= BB_FC_SHORT16_MAX_LEN ? 0 : Math.max(0, inputs - 8), outputs: n, loopWork: 0 };
+  }
   const inputs = n > 0 ? l.work / n : 0;
   if (
     (kernel === 'dense' && l.weightBits === 1 && n > 0 && inputs > 8) ||
@@ -599,7 +672,7 @@ export interface Calibration {
 }
 
 /** The cost kernels of the 4- and 2-bit pair paths (costKernel), which arrived after the others. */
-const PAIR_KERNELS = new Set(['conv2d_pairs', 'gru_pairs', 'dense_short']);
+const PAIR_KERNELS = new Set(['conv2d_pairs', 'gru_pairs', 'gru_packed', 'dense_short', 'dense_short16']);
 
 export function calibrate(cpu: string, history: readonly MeasuredLayer[]): Calibration {
   const sums = new Map<string, { measured: number; predicted: number; layers: number; runs: Set<number> }>();
