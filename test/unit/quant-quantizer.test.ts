@@ -164,6 +164,19 @@ describe('fixed-point requantisation', () => {
       ),
       { numRuns: 5000 },
     );
+    // Found by the property above (seed 1693917779): at shift −31 the rounding term is 2^61, which
+    // rounded away the product's low bits when it was added to them.
+    for (const [acc, mult, shift] of [
+      [2147483628, 1073741834, -31],
+      [-2147483648, 2 ** 31 - 1, -31],
+      [2147483647, 2 ** 31 - 1, -15],
+      [-1, 2 ** 30, -31],
+      [123456789, 1518500250, 15],
+      [-987654321, 1518500250, 14],
+    ] as const)
+      expect(requantize(acc, mult, shift), `${acc} · ${mult} at ${shift}`).toBe(
+        requantizeBig(acc, mult, shift),
+      );
     // ties round up: 3 · 0.5 = 1.5 → 2, −3 · 0.5 = −1.5 → −1
     const half = quantizeMultiplier(0.5);
     expect(requantize(3, half.multiplier, half.shift)).toBe(2);

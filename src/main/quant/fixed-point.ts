@@ -45,19 +45,23 @@ export function multiplierValue(multiplier: number, shift: number): number {
 
 /**
  * Exact (acc · multiplier + 2^(total−1)) >> total for int32 `acc`, without BigInt: the product is
- * split so every partial sum stays below 2^53. When total < 16 the result can exceed 2^53 only when it
- * is far outside int8 anyway, where its sign and size are all the clamp after it needs.
+ * split as acc · (mh · 2^16 + ml) so every partial sum stays below 2^53. The rounding term 2^(total−1)
+ * joins the high part when total > 16 (as 2^(total−17)): added to the low part it would reach 2^61 at
+ * shift −31 and round away the low bits. When total < 16 the result can exceed 2^53 only when it is
+ * far outside int8 anyway, where its sign and size are all the clamp after it needs.
  */
 export function requantize(acc: number, multiplier: number, shift: number): number {
   const total = 31 - shift;
   const mh = Math.floor(multiplier / 65536);
   const ml = multiplier - mh * 65536;
   const a = acc * mh; // |.| < 2^46, exact
-  const b = acc * ml + (total > 0 ? 2 ** (total - 1) : 0); // |.| < 2^48, exact
-  if (total >= 16) {
-    const bh = Math.floor(b / 65536);
-    return Math.floor((a + bh) / 2 ** (total - 16));
+  if (total > 16) {
+    // ⌊(2^16·(a + 2^(total−17)) + acc·ml) / 2^total⌋ = ⌊(a + 2^(total−17) + ⌊acc·ml / 2^16⌋) / 2^(total−16)⌋
+    const bh = Math.floor((acc * ml) / 65536); // acc·ml: |.| < 2^47, exact
+    return Math.floor((a + 2 ** (total - 17) + bh) / 2 ** (total - 16));
   }
+  const b = acc * ml + (total > 0 ? 2 ** (total - 1) : 0); // |.| < 2^48, exact
+  if (total === 16) return a + Math.floor(b / 65536);
   return a * 2 ** (16 - total) + Math.floor(b / 2 ** total);
 }
 
