@@ -678,13 +678,13 @@ export function calibrate(cpu: string, history: readonly MeasuredLayer[]): Calib
   const sums = new Map<string, { measured: number; predicted: number; layers: number; runs: Set<number> }>();
   for (const h of history) {
     if (!(h.counts > 0)) continue;
-    // A dense layer's kernel follows from its stored width, work and outputs (rows of < 4 outputs
-    // on the M0 ran bb_fc_b1_c's row pairs before they had a cost kernel of their own).
     const now = costKernel(cpu, h);
     // A 4/2-bit layer the pair kernels take today, stored under another cost kernel, ran either the
     // old kernel (firmware before them) or the pair kernel (the firmware of 2026-12-07, whose cost
     // model had no rows for them yet): it calibrates neither.
     if (PAIR_KERNELS.has(now) && h.costKernel !== now) continue;
+    // A dense layer's kernel follows from its stored width, work and outputs (rows of < 4 outputs
+    // on the M0 ran bb_fc_b1_c's row pairs before they had a cost kernel of their own).
     const ck = h.kernel === 'dense' || !h.costKernel ? now : h.costKernel;
     // Without its loop work (or the fields a binary kernel's terms need) the default would miss a
     // part of the layer's counts, and s would carry it into every later estimate of that kernel:
