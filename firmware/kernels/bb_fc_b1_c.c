@@ -658,6 +658,20 @@ static inline __attribute__((always_inline)) void bb_b1_tables(const int8_t *x, 
 void bb_b1_matvec(const int8_t *x, uint32_t n, const uint8_t *w, uint32_t stride, uint32_t rows, int32_t *dot)
 {
     int16_t t[BB_B1_TAB_GROUPS * 16u];
+    if (n > 8u && n <= 16u) {
+        /*
+         * Rows of 9–16 inputs (a GRU of 9–16 inputs or units): one 16-bit load and four table reads
+         * a row, stored straight, where the byte loop below spent ~31 instructions a row (the M4's
+         * GRU 29 × 9 of 16 units ran 271,333 instructions against the 2-bit GRU's 250,826). The
+         * four tables (the fourth all zero for ≤ 12 inputs) read bits 0–15 of the row's first word.
+         */
+        bb_b1_tables(x, n, t);
+        for (int32_t *end = dot + rows; dot < end; dot++, w += stride) {
+            const uint32_t b = (uint32_t)w[0] | (uint32_t)w[1] << 8;
+            *dot = t[b & 15u] + t[16u + ((b >> 4) & 15u)] + t[32u + ((b >> 8) & 15u)] + t[48u + (b >> 12)];
+        }
+        return;
+    }
     for (uint32_t r = 0; r < rows; r++) dot[r] = 0;
     for (uint32_t i0 = 0; i0 < n; i0 += 4u * BB_B1_TAB_GROUPS) {
         const uint32_t m = n - i0 < 4u * BB_B1_TAB_GROUPS ? n - i0 : 4u * BB_B1_TAB_GROUPS;

@@ -135,21 +135,22 @@ static uint32_t run_one(const shape_t *s, bb_fc_fn fc, conv_fn conv, const uint8
 }
 
 /*
- * Binary GRU on subset-sum tables (bb_gru_b1, speed builds) against bb_gru over the bit-serial
+ * Binary GRU (bb_gru_b1, speed builds: ±1 pair words where the rows fit bb_gru_pairs' buffer, else
+ * subset-sum tables, rows of 9–16 inputs on their one-load path) against bb_gru over the bit-serial
  * bb_dot_b1, and the 4/2-bit GRU on pair words (bb_gru_pairs) against bb_gru over bb_dot_s4 /
- * bb_dot_s2: inputs of 1–13 values and 50, 97 (one table chunk is 48; the pair kernels take up to
- * 64), 1–7 units (3–21 rows), 1–3 steps, both output modes, any shifts, activations half at −128,
+ * bb_dot_s2: inputs of 1–13 and 16 values and 50, 97 (one table chunk is 48; the pair kernels take up
+ * to 64), 1–7 units (3–21 rows), 1–3 steps, both output modes, any shifts, activations half at −128,
  * weights any bit patterns (the rows' padding too).
  */
 static void gru_sweep(uint32_t bits)
 {
     uint32_t bad = 0;
     static int32_t scratch[6u * 16u + 4u];
-    static const uint32_t lens[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 50, 97};
+    static const uint32_t lens[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 16, 50, 97};
     /* Units 6, 7, 12, 16 (and 4 with 50 inputs): rows over bb_gru_pairs' buffer, bb_packed_matvec's paths. */
     static const uint32_t units[] = {1, 2, 3, 4, 5, 6, 7, 12, 16};
     for (uint32_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
-        for (uint32_t ui = 0; ui < sizeof units / sizeof units[0]; ui += 1u + (lens[li] > 13u ? 2u : 0u)) {
+        for (uint32_t ui = 0; ui < sizeof units / sizeof units[0]; ui += 1u + (lens[li] > 16u ? 2u : 0u)) {
             const uint32_t u = units[ui];
             const uint32_t in_len = lens[li], steps = 1u + rnd() % 3u;
             const uint32_t in_stride = ((in_len * bits + 31u) / 32u) * 4u, rec_stride = ((u * bits + 31u) / 32u) * 4u;
