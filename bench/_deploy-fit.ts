@@ -19,7 +19,8 @@
  * those weight widths (the others' rows are not refitted; ops without weights count as width 8).
  * 1-bit layers also get binarySpecs(), shaped and scaled like real binary layers; 4- and 2-bit ones
  * pairSpecs(), on and around the pair kernels' limits (conv2d_pairs, gru_pairs, dense_short); pools
- * also poolSpecs(), the unrolled 1×2 and 2×2 windows.
+ * also poolSpecs(), the unrolled 1×2 and 2×2 windows; 1-bit GRUs also binaryPairGruSpecs() (the
+ * binary GRU on pair words).
  */
 import { writeFileSync } from 'node:fs';
 import { boardManager } from '../src/main/device/board-manager';
@@ -213,6 +214,21 @@ function pairSpecs(rng: Rng, n: number): Spec[] {
   return out;
 }
 
+/**
+ * 1-bit GRUs of 1–32 features × 1–7 units, most within bb_gru_pairs' buffer (cost-model.ts
+ * gruPairsFit: `gru_pairs` 1-bit), some just over it (`gru_b1`, the subset-sum tables).
+ */
+function binaryPairGruSpecs(rng: Rng, n: number): Spec[] {
+  const out: Spec[] = [];
+  for (let i = 0; i < 2 * n; i++)
+    out.push({
+      op: 'gru',
+      shape: [rng.pick([2, 8, 16, 29, 48, 64]), rng.pick([1, 2, 3, 4, 6, 8, 9, 12, 16, 24, 32])],
+      size: { units: rng.pick([1, 2, 3, 4, 5, 6, 7]), returnSequences: rng.next() < 0.3 },
+    });
+  return out;
+}
+
 /** Layer shapes per op, drawn from the ranges real HAR / keyword / MNIST-sized models use. */
 function specs(rng: Rng, op: RandomOp, n: number): Spec[] {
   const out: Spec[] = [];
@@ -385,6 +401,10 @@ export async function fitDefaults(): Promise<void> {
       // Then pools with the windows the firmware unrolls, from a stream of their own.
       for (const s of poolSpecs(new Rng(drawSeed === null ? 17 : drawSeed + 3), perKernel))
         all.push({ s, bits: 8, seed: all.length + 1 });
+      // Then 1-bit GRUs on and around the pair rows' limits (bb_gru_b1 on ±1 pair words since the
+      // firmware after 2026-12-07's second pass), from a stream of their own.
+      for (const s of binaryPairGruSpecs(new Rng(drawSeed === null ? 19 : drawSeed + 4), perKernel))
+        all.push({ s, bits: 1, seed: all.length + 1 });
       // Every op draws its shapes and seeds: with --ops the chosen ones are the same layers as in a full run.
       const jobs = all.filter(
         ({ s, bits }) =>

@@ -6,7 +6,7 @@
 // loop-work term on the M4 at W8 / W4) and the gesture model's GRU (29 steps, 5 units: +64 % on the
 // M4, +74 % on the M0), and the gesture model's 1-bit layers on the binary kernels of 2026-12-07
 // (conv 119×6 k3/2 6 filters, GRU 29×6 5 units, dense 5→2: the defaults before them said −38 % to
-// +31 %, the dense on the M0 −70 %), and the 4- and 2-bit layers on the pair kernels of 2026-12-07
+// +31 %, the dense on the M0 −70 %) and 1-bit GRUs on ±1 pair words or tables, and the 4- and 2-bit layers on the pair kernels of 2026-12-07
 // and beyond their limits, and pools on their kernels of 2026-12-07. Each must be within the profile's flag threshold (±25 %; ±10 % for 1-, 2-
 // and 4-bit layers, whose kernels have rows of their own): a fresh board's first profile should not
 // flag a layer the model knows.
@@ -64,7 +64,8 @@ const CASES: Case[] = [
     size: { filters: 4, kernel: 3, stride: 2, padding: 'valid' },
   })),
   // The gesture model's GRU (gesture-cnn-gru after its conv and pool): 29 steps × 6 features, 5 units.
-  // 1-bit: bb_gru_b1 on subset-sum tables (gru_b1).
+  // 1-bit: bb_gru_b1 on ±1 pair words since the firmware after 2026-12-07's second pass (gru_pairs
+  // 1-bit; on the subset-sum tables, gru_b1, before: the old row said +28 % of what it runs now).
   ...([8, 4, 1] as const).map((bits): Case => ({
     name: `${bits}-bit GRU 29×6, 5 units`,
     op: 'gru',
@@ -157,6 +158,20 @@ const CASES: Case[] = [
     bits,
     shape: [16, 6],
     size: { units: 16, returnSequences: false },
+  })),
+  // 1-bit GRUs either side of bb_gru_pairs' buffer: 29 × 9 of 16 units on the subset-sum tables with
+  // rows of 9–16 inputs on their one-load path (gru_b1), 29 × 24 of 2 units on ±1 pair words (gru_pairs).
+  ...(
+    [
+      [9, 16],
+      [24, 2],
+    ] as const
+  ).map(([f, u]): Case => ({
+    name: `1-bit GRU 29×${f}, ${u} units`,
+    op: 'gru',
+    bits: 1,
+    shape: [29, f],
+    size: { units: u, returnSequences: false },
   })),
   // A 4-bit dense 9 → 3: on the M4 bb_fc_s4_short16 (dense_short16; on the passes and the `dense/4`
   // row before: 566 measured against 405 estimated, +40 %), on the M0 the pair kernel (`dense/4`).

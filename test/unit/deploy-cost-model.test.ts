@@ -22,6 +22,8 @@ import {
   deviation,
   estimateLayer,
   FLAG_THRESHOLD,
+  GRU_PAIRS_B1_STEP,
+  GRU_PAIRS_EXPAND_B1,
   GRU_PAIRS_EXPAND_S2,
   GRU_PAIRS_EXPAND_S4,
   GRU_PAIRS_LOOP_MAC,
@@ -329,17 +331,55 @@ describe('cost kernels', () => {
     expect(costKernel('cortex-m0', { kernel: 'dense', weightBits: 1 })).toBe('dense');
   });
 
-  it('a 1-bit GRU is gru_b1, its loop work counts the subset-sum tables; old gru/1 rows do not calibrate it', () => {
-    const { model, parsed } = oneLayer('gru', [29, 6], 1, 3, { units: 5 });
+  it('a 1-bit GRU over the pair rows is gru_b1, its loop work counts the subset-sum tables; old gru/1 rows do not calibrate it', () => {
+    // 29 × 3, 8 units: 24 rows × (2 + 4) = 144 pair words, over BB_GRU_PAIRS_WORDS: the tables.
+    const { model, parsed } = oneLayer('gru', [29, 3], 1, 3, { units: 8 });
     const [w] = layerWork(parsed, model);
     expect(costKernel('cortex-m4', w!)).toBe('gru_b1');
-    expect(costKernel('cortex-m0', { ...w!, weightBits: 8 })).toBe('gru');
-    // 29 steps × (5 units + 0.6 + 0.5 × (1 + 1) bytes + 0.1 × 5 × 2).
-    expect(w!.loopWork).toBeCloseTo(29 * (5 + 0.6 + 1 + 1), 9);
+    expect(costKernel('cortex-m0', w!)).toBe('gru_b1');
+    // 29 steps × (8 units + 0.6 + 0.5 × (1 + 1) bytes + 0.1 × 8 × 2).
+    expect(w!.loopWork).toBeCloseTo(29 * (8 + 0.6 + 1 + 1.6), 9);
     const old: MeasuredLayer = { runId: 1, ...w!, costKernel: 'gru', counts: 200_000 };
     const cal = calibrate('cortex-m4', [old]);
     expect(cal.factors.has('gru/1')).toBe(true);
     expect(estimateLayer('cortex-m4', w!, cal).source).toBe('default');
+  });
+
+  it('a 1-bit GRU whose rows fit bb_gru_pairs runs on ±1 pair words (gru_pairs); its gru_b1 rows do not calibrate it', () => {
+    // The gesture GRU: 29 × 6, 5 units (3 · 5 · (4 + 4) = 120 pair words).
+    const { model, parsed } = oneLayer('gru', [29, 6], 1, 3, { units: 5 });
+    const [w] = layerWork(parsed, model);
+    expect(costKernel('cortex-m4', w!)).toBe('gru_pairs');
+    expect(costKernel('cortex-m0', w!)).toBe('gru_pairs');
+    expect(costKernel('cortex-m0', { ...w!, weightBits: 8 })).toBe('gru');
+    // Its stored loop work keeps the tables' form; the terms read the shape back from it: steps ×
+    // units, a step term, and the expansion of 120 pair words; work the padded rows (8 + 8 inputs).
+    expect(w!.loopWork).toBeCloseTo(29 * (5 + 0.6 + 1 + 1), 9);
+    expect(costTerms('cortex-m4', 'gru_pairs', w!)).toEqual({
+      work: 29 * 15 * (8 + 8),
+      outputs: w!.outputs,
+      loopWork: 29 * 5 + GRU_PAIRS_B1_STEP * 29 + GRU_PAIRS_EXPAND_B1 * 120,
+    });
+    // Other shapes each way round the buffer's limit: 24 inputs × 3 units fit, 25 do not; 32 × 1 fit.
+    const b1 = (steps: number, inputs: number, units: number) => {
+      const one = oneLayer('gru', [steps, inputs], 1, 3, { units });
+      return costKernel('cortex-m0', layerWork(one.parsed, one.model)[0]!);
+    };
+    expect([b1(8, 24, 3), b1(8, 25, 3), b1(4, 32, 1), b1(29, 9, 16)]).toEqual([
+      'gru_pairs',
+      'gru_b1',
+      'gru_pairs',
+      'gru_b1',
+    ]);
+    // Profiled on the tables (the firmware before), stored as gru_b1: it calibrates neither kernel.
+    const old: MeasuredLayer = { runId: 1, ...w!, costKernel: 'gru_b1', counts: 79_245 };
+    const cal = calibrate('cortex-m4', [old]);
+    expect(cal.factors.size).toBe(0);
+    const fresh: MeasuredLayer = { runId: 2, ...w!, costKernel: 'gru_pairs', counts: 61_916 };
+    expect(calibrate('cortex-m4', [old, fresh]).factors.get('gru_pairs/1')).toMatchObject({
+      layers: 1,
+      runs: 1,
+    });
   });
 });
 
@@ -604,7 +644,6 @@ describe('4- and 2-bit pair kernels', () => {
     expect(costKernel('cortex-m4', g)).toBe('gru_pairs');
     expect(costKernel('cortex-m0', { ...g, weightBits: 2 })).toBe('gru_pairs');
     expect(costKernel('cortex-m0', { ...g, weightBits: 8 })).toBe('gru');
-    expect(costKernel('cortex-m0', { ...g, weightBits: 1 })).toBe('gru_b1');
     expect(costKernel('cortex-m0', { ...g, outChannels: null })).toBe('gru');
     // 3 units: 24 inputs fit (9 · (12 + 2) = 126 words), 25 do not (9 · 16 = 144).
     expect(costKernel('cortex-m0', gru(8, 24, 3))).toBe('gru_pairs');

@@ -1,4 +1,4 @@
-import { CONV_POSITION_COPIES, type LayerWork } from './layer-work';
+import { CONV_POSITION_COPIES, gruLoopWork, type LayerWork } from './layer-work';
 
 /**
  * Per-kernel cost model: the counts one layer takes on a board, estimated as
@@ -46,6 +46,11 @@ import { CONV_POSITION_COPIES, type LayerWork } from './layer-work';
  * chosen with the firmware's limits: BB_* below) and the 2- and 4-bit conv2d, conv2d_kh1, gru and dense
  * rows went back to fitting only the old kernels (`--ops conv1d,conv2d,gru,dense --bits 2,4`, with
  * pair-shaped layers added to the sweep: pairSpecs in bench/_deploy-fit.ts).
+ * After the binary GRU moved to ±1 pair words where its rows fit (bb_gru_b1, the firmware after
+ * 2026-12-07's second pass; the tables' rows of 9–16 inputs on a one-load path), 1-bit GRUs got a
+ * `gru_pairs` row and `gru_b1` was refitted (`--ops gru --bits 1`, with binaryPairGruSpecs added):
+ * fit median 2.3 % / 1.5 % (M4 / M0), worst 6.6 % / 6.3 % on gru_pairs; held out (`--seed 101`)
+ * median 2.1 % / 1.7 %, worst 6.6 % / 8.2 %; gru_b1 held out worst 11.0 % / 9.6 %.
  * The pool rows were refitted after the pool kernels of 2026-12-07 (bb_pool_s8.c: unrolled 1×2 and
  * 2×2 windows, max pools requantised only where the scale changes, the M4's four channels at a
  * time; `--ops maxPool1d,avgPool1d,maxPool2d,avgPool2d`, 56 layers a row with poolSpecs' unrolled
@@ -89,12 +94,12 @@ const ARMV7M: KernelTable = {
     4: [55, 3.88, 9.6, 436.93],
     8: [266, 4.25, 13, 427.61],
   },
-  gru_b1: { 1: [304, 0, 0, 361.93] },
+  gru_b1: { 1: [189, 0.27, 2.6, 336.69] },
   dense_b1_short: { 1: [172, 2.6, 42.2, 93.55] },
   conv2d_pairs: { 2: [337, 1, 33.5, 5.48], 4: [303, 1.1, 31.9, 5.47] },
   dense_short: { 2: [126, 4.88, 70], 4: [124, 3.16, 59.5] },
   dense_short16: { 4: [181, 10.99, 56.2] },
-  gru_pairs: { 2: [1452, 1.46, 14.5, 357.2], 4: [1122, 1.49, 0, 356.37] },
+  gru_pairs: { 1: [517, 1.63, 10, 338.12], 2: [1452, 1.46, 14.5, 357.2], 4: [1122, 1.49, 0, 356.37] },
   gru_packed: { 2: [361, 2.95, 0, 386.2], 4: [75, 3.71, 3.5, 323.4] },
   maxPool2d: { any: [253, 8.34, 44.5, 9.26] },
   avgPool2d: { any: [302, 0, 35.6, 7.54] },
@@ -128,12 +133,12 @@ const ARMV6M: KernelTable = {
     4: [0, 6.3, 18.8, 832.82],
     8: [422, 6.64, 30.5, 712.68],
   },
-  gru_b1: { 1: [0, 0.38, 17.7, 542.31] },
+  gru_b1: { 1: [138, 0, 27, 534.14] },
   dense_b1_short: { 1: [209, 2.45, 91.4, 96.51] },
   dense_b1_pairs: { 1: [470, 2.28, 11.4, 51.16] },
   conv2d_b1_mask: { 1: [707, 3.53, 85.7, 5.74] },
   conv2d_pairs: { 2: [0, 2.52, 93.2, 6.66], 4: [0, 2.6, 90, 6.75] },
-  gru_pairs: { 2: [1607, 2.89, 28.8, 630.41], 4: [599, 2.9, 0, 634.81] },
+  gru_pairs: { 1: [691, 3.2, 19.6, 590.99], 2: [1607, 2.89, 28.8, 630.41], 4: [599, 2.9, 0, 634.81] },
   gru_packed: { 2: [166, 5.69, 8.9, 600.94], 4: [444, 6.37, 6.9, 568.09] },
   dense_short: { 2: [157, 7.35, 119.3], 4: [153, 7.62, 103.8] },
   maxPool2d: { any: [409, 8.9, 60.8, 1.62] },
@@ -245,16 +250,30 @@ function packedLoops(m4: boolean, len: number, bits: number): boolean {
 /**
  * A GRU's inputs and units from its LayerWork (units: outChannels; steps: loopWork / units, which
  * gruLoopWork gives for widths other than 1; inputs from work = steps · 3·units · (inputs + units)).
+ * A 1-bit GRU's loop work also counts its subset-sum tables (layer-work.ts gruLoopWork): its shape is
+ * the inputs (1–GRU_B1_SHAPE_MAX_INPUTS) whose steps from work are whole and give that loop work.
  * Null without the fields (a run_layers row from before migration 0016).
  */
+const GRU_B1_SHAPE_MAX_INPUTS = 4096;
 function gruShape(l: {
   work?: number;
   loopWork?: number | null;
   outChannels?: number | null;
+  weightBits?: number | null;
 }): { steps: number; inputs: number; units: number } | null {
   const u = l.outChannels ?? 0;
   const loop = l.loopWork ?? 0;
   if (!(u > 0) || !(loop > 0) || l.work === undefined) return null;
+  if (l.weightBits === 1) {
+    for (let inputs = 1; inputs <= GRU_B1_SHAPE_MAX_INPUTS; inputs++) {
+      const steps = Math.round(l.work / (3 * u * (inputs + u)));
+      if (!(steps > 0)) break;
+      if (steps * 3 * u * (inputs + u) !== l.work) continue;
+      if (Math.abs(gruLoopWork(steps, inputs, u, 1) - loop) <= 1e-6 * loop)
+        return { steps, inputs, units: u };
+    }
+    return null;
+  }
   const steps = Math.round(loop / u);
   if (!(steps > 0)) return null;
   const inputs = Math.round(l.work / (steps * 3 * u)) - u;
@@ -282,9 +301,12 @@ export function cpuFamily(cpu: string): 'armv6m' | 'armv7m' {
  *   run `dense` (the M4's USADA8 passes, the M0's subset-sum tables from 4 outputs: costTerms),
  *   except fewer than 4 outputs on the M0, which run bb_fc_b1_c's bit-serial row pairs
  *   (`dense_b1_pairs`);
- * - GRUs run `bb_gru_b1` (`gru_b1`: each step's products on subset-sum tables of x and h, whose
- *   loop work counts the tables: layer-work.ts GRU_B1_*). A 1-bit GRU stored as `gru` (profiled
- *   before this kernel, its loop work steps × units) calibrates `gru/1`, which nothing estimates.
+ * - GRUs run `bb_gru_b1`: where their rows fit bb_gru_pairs' buffer (gruPairsFit, the 4/2-bit
+ *   limits) on ±1 pair words expanded once per call (`gru_pairs` 1-bit, since the firmware after
+ *   2026-12-07's second pass), else each step's products on subset-sum tables of x and h (`gru_b1`,
+ *   whose loop work counts the tables: layer-work.ts GRU_B1_*). A 1-bit GRU stored as `gru` (profiled
+ *   before this kernel, its loop work steps × units) calibrates `gru/1`, which nothing estimates; one
+ *   stored as `gru_b1` whose shape now runs on pair words calibrates nothing (calibrate: PAIR_KERNELS).
  * 4- and 2-bit layers (speed builds, BB_* limits above) run the pair kernels where they fit:
  * - convs of short rows run `bb_conv_pairs` (`conv2d_pairs`: any kernel height, the rows expanded
  *   into pair words once per block of filters, each block packing every position's column again);
@@ -328,7 +350,10 @@ export function costKernel(
     return !m4 && l.outputs < 4 ? 'dense_b1_pairs' : 'dense';
   }
   if (l.kernel === 'gru') {
-    if (l.weightBits === 1) return 'gru_b1';
+    if (l.weightBits === 1) {
+      const g = gruShape(l);
+      return g !== null && gruPairsFit(g.inputs, g.units) ? 'gru_pairs' : 'gru_b1';
+    }
     const g = pairs ? gruShape(l) : null;
     if (g === null) return 'gru';
     return gruPairsFit(g.inputs, g.units)
@@ -525,6 +550,14 @@ function convPairTerms(m4: boolean, l: CostedLayer): CostTerms | null {
 export const GRU_PAIRS_LOOP_MAC = 2.2;
 export const GRU_PAIRS_EXPAND_S4 = 0.1;
 export const GRU_PAIRS_EXPAND_S2 = 0.05;
+/**
+ * 1-bit rows expand a nibble at a time from a table (bb_b1_pairs_row): ~4 instructions a pair word.
+ * A 1-bit GRU's steps on pair words also cost GRU_PAIRS_B1_STEP unit-steps each beyond their units
+ * (packing x and h, the two calls): without it the sweep's 1-unit GRUs were 13–17 % under, with it
+ * the fit's worst is 6.6 % (M4) / 6.3 % (M0). The 4/2-bit rows were fitted without such a term.
+ */
+export const GRU_PAIRS_EXPAND_B1 = 0.01;
+export const GRU_PAIRS_B1_STEP = 0.3;
 
 /**
  * The terms a layer's estimate multiplies on `kernel` (costKernel's choice on `cpu`). Most kernels
@@ -596,11 +629,17 @@ export function costTerms(cpu: string, kernel: string, l: CostedLayer): CostTerm
     const pad = (x: number) => 4 * Math.ceil(x / 4);
     const mac = (x: number) => pad(x) * (pad(x) === 4 || pad(x) === 8 ? 1 : GRU_PAIRS_LOOP_MAC);
     const words = (3 * g.units * (pad(g.inputs) + pad(g.units))) / 2;
-    const expand = l.weightBits === 2 ? GRU_PAIRS_EXPAND_S2 : GRU_PAIRS_EXPAND_S4;
+    const expand =
+      l.weightBits === 1
+        ? GRU_PAIRS_EXPAND_B1
+        : l.weightBits === 2
+          ? GRU_PAIRS_EXPAND_S2
+          : GRU_PAIRS_EXPAND_S4;
+    // steps × units: the loop work of every width but 1, whose stored form also counts tables it no longer builds.
     return {
       work: g.steps * 3 * g.units * (mac(g.inputs) + mac(g.units)),
       outputs: n,
-      loopWork: l.loopWork! + expand * words,
+      loopWork: g.steps * g.units + (l.weightBits === 1 ? GRU_PAIRS_B1_STEP * g.steps : 0) + expand * words,
     };
   }
   if (kernel === 'gru_packed') {

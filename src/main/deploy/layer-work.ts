@@ -92,9 +92,11 @@ export const GRU_B1_ROW_BYTE = 0.1;
 
 /**
  * A GRU's `loopWork` (see LayerWork): steps × units, or with 1-bit weights also the subset-sum
- * tables and their reads (GRU_B1_*).
+ * tables and their reads (GRU_B1_*). A 1-bit GRU whose rows fit bb_gru_pairs' buffer runs on ±1
+ * pair words since 2026-12-07 (no tables); its loop work keeps this form all the same (stored
+ * profiles stay comparable), and the cost model reads the shape back from it (cost-model.ts gruShape).
  */
-function gruLoopWork(steps: number, inputs: number, units: number, weightBits: number): number {
+export function gruLoopWork(steps: number, inputs: number, units: number, weightBits: number): number {
   if (weightBits === 1) {
     const bytes = Math.ceil(inputs / 8) + Math.ceil(units / 8);
     return steps * (units + GRU_B1_STEP + GRU_B1_TABLE_BYTE * bytes + GRU_B1_ROW_BYTE * units * bytes);
