@@ -1,9 +1,9 @@
 // The kernel bench image (firmware/kernels/bench) cross-checks every optimised kernel against the
 // portable reference on the benchmark's layer shapes and on sweeps of odd shapes (fully connected:
 // row lengths 1–80 and longer; convolutions: every row length mod 4, kernel widths, 'same' padding,
-// strides, 2-D inputs, partial channel blocks, multipliers ≥ 0.5), the binary GRU on tables against
-// the bit-serial one and the 4/2-bit GRU on pair words against bb_dot_s4/s2 (inputs 1–13, 50, 97;
-// 1–7 units), and the requantiser against its exact
+// strides, 2-D inputs, partial channel blocks, multipliers ≥ 0.5), the binary GRU (±1 pair words or
+// tables) against the bit-serial one and the 4/2-bit GRU on pair words against bb_dot_s4/s2 (inputs
+// 1–13, 16, 50, 97; 1–7, 12 and 16 units), and the requantiser against its exact
 // int64 form on every shift, and the pool kernels (unrolled windows, the M4's four-channel groups, the
 // identity and 16-bit requant) against the plain loop nest over odd shapes. Here it runs on both QEMU boards (the
 // M0 with its default pure C kernels and with the Thumb-1 inner loops) and every check must report
