@@ -239,7 +239,10 @@ bb_kstatus_t bb_gru(const bb_gru_params_t *p, const int8_t *in, int8_t *out, voi
 #ifdef BB_KERNELS_SIZE_OPT
 #define bb_gru_b1(p, i, o, s) bb_gru((p), (i), (o), (s), bb_dot_b1)
 #else
-/* Speed builds: binary GRU on subset-sum tables (bb_b1_matvec), bit-identical to bb_gru(…, bb_dot_b1). */
+/*
+ * Speed builds: binary GRU, bit-identical to bb_gru(…, bb_dot_b1): on ±1 pair words (bb_gru_pairs'
+ * expanded path) where its rows fit that buffer, else on subset-sum tables per step (bb_b1_matvec).
+ */
 bb_kstatus_t bb_gru_b1(const bb_gru_params_t *p, const int8_t *in, int8_t *out, void *scratch);
 /* dot[r] = Σ_i w_r[i]·x[i], r < rows: binary rows (row_stride apart) against one int8 vector x[0..n). */
 void bb_b1_matvec(const int8_t *x, uint32_t n, const uint8_t *w, uint32_t stride, uint32_t rows, int32_t *dot);
@@ -252,7 +255,10 @@ void bb_b1_matvec(const int8_t *x, uint32_t n, const uint8_t *w, uint32_t stride
  * Falls back to bb_gru over bb_dot_s4 / bb_dot_s2 when the rows do not fit.
  */
 bb_kstatus_t bb_gru_pairs(const bb_gru_params_t *p, const int8_t *in, int8_t *out, void *scratch, uint32_t bits);
-/* rows packed rows (stride apart, len weights each) → pair words at out, ⌈len/4⌉·2 per row; returns that count. */
+/*
+ * rows packed rows (stride apart, len weights each; bits 4, 2 or 1, binary as ±1) → pair words at out,
+ * ⌈len/4⌉·2 per row; returns that count.
+ */
 uint32_t bb_pairs_expand(const uint8_t *w, uint32_t stride, uint32_t rows, uint32_t len, uint32_t bits, uint32_t *out);
 /* dot[r] = Σ w_r·x for rows expanded by bb_pairs_expand, x[0..len), len ≤ BB_PAIRS_MATVEC_MAX_LEN. */
 void bb_pairs_matvec(const int8_t *x, uint32_t len, const uint32_t *wp, uint32_t rows, int32_t *dot);
