@@ -147,9 +147,12 @@ export class ForwarderSource implements SampleSource {
   private emitBlock(data: Float32Array, n: number, nowMs: number): void {
     this.t0Ms ??= nowMs;
     // The host clock stamps arrivals, and a USB adapter delivers lines in bursts, so only a silence
-    // much longer than the burst interval is a gap in the board's stream.
+    // much longer than the burst interval can be a gap in the board's stream. And only if the lines
+    // did stop: when the host itself stalls (a busy machine, a long GC pause), the driver keeps what
+    // the board sent and hands it over in one chunk when the host reads again. A silence followed by
+    // at least half the lines it would have held is the host's, not the board's.
     const silenceMs = this.lastBlockMs === undefined ? 0 : nowMs - this.lastBlockMs;
-    const gap = silenceMs > Math.max(250, 10_000 / this.rateHz);
+    const gap = silenceMs > Math.max(250, 10_000 / this.rateHz) && n < (0.5 * silenceMs * this.rateHz) / 1000;
     if (gap) this.gaps++;
     this.lastBlockMs = nowMs;
     // The block's samples arrived together; the first of them was taken n-1 periods earlier.
