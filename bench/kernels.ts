@@ -123,6 +123,18 @@ async function standalone(
   return { ...fp, bit_exact: bitExact, elapsed: run.elapsed, stack_bytes: run.stack_bytes };
 }
 
+/** A pool shape timed on the fast kernel and on the plain loop nest (`POOL` lines of the bench image). */
+interface PoolRow {
+  board: string;
+  shape: string;
+  /** max (identity requant), max_rq (a scale change) or avg; `_ref` the loop nest. */
+  variant: string;
+  outputs: number;
+  instructions: number;
+  instr_per_output: number;
+  mismatches_vs_loop_nest?: number;
+}
+
 interface Row {
   board: string;
   shape: string;
@@ -143,6 +155,7 @@ async function main(): Promise<void> {
     return;
   }
   const rows: Row[] = [];
+  const pools: PoolRow[] = [];
   const code: Record<string, Record<string, number>> = {};
   const gesture = await gestureBlob();
   const needs = blobNeeds(gesture.blob);
@@ -172,7 +185,7 @@ async function main(): Promise<void> {
     for (const m of text.matchAll(/CHECK (\S+) (\S+) (\d+)/g)) checks.set(`${m[1]} ${m[2]}`, Number(m[3]));
     sweep[b.id] = Object.fromEntries(
       [...checks]
-        .filter(([k]) => /^(sweep|conv_sweep|gru_sweep|requant32) /.test(k))
+        .filter(([k]) => /^(sweep|conv_sweep|gru_sweep|pool_sweep|requant32) /.test(k))
         .map(([k, n]) => [
           k.startsWith('sweep ')
             ? k.slice(6)
@@ -189,6 +202,18 @@ async function main(): Promise<void> {
       n: Number(m[4]) - overhead,
       w: Number(m[5]),
     }));
+    for (const m of text.matchAll(/POOL (\S+) (\S+) (\d+) (\d+)/g)) {
+      const instructions = Number(m[4]) - overhead;
+      pools.push({
+        board: b.id,
+        shape: m[1]!,
+        variant: m[2]!,
+        outputs: Number(m[3]),
+        instructions,
+        instr_per_output: Number((instructions / Number(m[3])).toFixed(2)),
+        mismatches_vs_loop_nest: checks.get(`${m[1]} ${m[2]}`),
+      });
+    }
     for (const r of bench) if (r.variant === 'plain_c_s8') plain.set(r.shape, r.n / r.macs);
     for (const r of bench) {
       const ipm = r.n / r.macs;
@@ -226,12 +251,12 @@ async function main(): Promise<void> {
         elf,
         /^bb_fc_b1(_c|_tab)?$|^bb_b1_rows[234](_t1)?$|^bb_b1_masks$|^bb_b1_tab_\w+$|^bb_b1_tables$/,
       ),
-      conv_b1: sizeOf(elf, /^bb_conv_b1$|^bb_b1_conv_run$|^bb_b1_shifts_ok$/),
+      conv_b1: sizeOf(elf, /^bb_conv2d_b1$|^bb_conv_b1_\w+$|^bb_b1_conv_run\w*$|^bb_b1_shifts_ok$/),
       fc_shared: sizeOf(elf, /^bb_fc_finish|^bb_pairs_(fc|pack|group)$|^bb_fc_out$/),
       portable_fc_and_dots: sizeOf(elf, /^bb_fc_\w+_ref$|^bb_dot_\w+$/),
       all_kernels: sizeOf(
         elf,
-        /^bb_(fc|dot|conv|depthwise|gru|max_pool|avg_pool|pool|relu|argmax|tanh|sigmoid|s8_rows4|s4_rows|s4_blocks4|s4p_rows|s2_rows|s2_blocks4|s2p_rows|b1_rows|b1_conv|b1_shifts|b1_masks|b1_tab|b1_tables|s2_masks|pairs_)/,
+        /^bb_(fc|dot|conv|depthwise|gru|max_pool|avg_pool|pool|relu|argmax|tanh|sigmoid|s8_rows4|s4_rows|s4_blocks4|s4p_rows|s2_rows|s2_blocks4|s2p_rows|b1_rows|b1_conv|b1_shifts|b1_masks|b1_tab|b1_tables|b1_matvec|b1_nib|b1_pair|s2_masks|pairs_|cp_|packed_matvec|requant32)/,
       ),
       firmware_all_kernels_text: firmwareText(
         `${b.id}-all`,
@@ -255,6 +280,7 @@ async function main(): Promise<void> {
         {
           unit: 'instructions (QEMU -icount)',
           rows,
+          pools,
           code_bytes: code,
           gesture_standalone: gestureStandalone,
           sweep_mismatches_vs_portable: sweep,
@@ -274,6 +300,18 @@ async function main(): Promise<void> {
   for (const r of rows) {
     console.log(
       `${r.board.padEnd(5)} ${r.shape.padEnd(20)} ${r.variant.padEnd(12)} ${r.instr_per_mac.toFixed(2).padStart(9)}  ${r.ratio_to_plain_c_s8.toFixed(2).padStart(13)}  ${(r.cmsis_nn?.toFixed(2) ?? '—').padStart(8)}  ${String(r.weight_bytes).padStart(8)}  ${r.mismatches_vs_portable === undefined ? '' : r.mismatches_vs_portable === 0 ? 'bit-exact' : `${r.mismatches_vs_portable} MISMATCHES`}`,
+    );
+  }
+  console.log(
+    '\npools — instructions per output, the kernel the runner calls against the plain loop nest (bb_*_pool_s8_ref)',
+  );
+  console.log('board shape                kind     loop nest   kernel   speed-up  vs loop nest');
+  for (const r of pools.filter((x) => !x.variant.endsWith('_ref'))) {
+    const ref = pools.find(
+      (x) => x.board === r.board && x.shape === r.shape && x.variant === `${r.variant}_ref`,
+    );
+    console.log(
+      `${r.board.padEnd(5)} ${r.shape.padEnd(20)} ${r.variant.padEnd(7)} ${(ref?.instr_per_output.toFixed(2) ?? '—').padStart(10)} ${r.instr_per_output.toFixed(2).padStart(8)}  ${ref ? `${(ref.instructions / r.instructions).toFixed(1)}×`.padStart(8) : '—'.padStart(8)}  ${r.mismatches_vs_loop_nest === undefined ? '' : r.mismatches_vs_loop_nest === 0 ? 'bit-exact' : `${r.mismatches_vs_loop_nest} MISMATCHES`}`,
     );
   }
   console.log('\ncode bytes (arm-none-eabi-nm sizes; firmware: arm-none-eabi-size text)');
@@ -330,13 +368,23 @@ async function main(): Promise<void> {
         `  ${b} ${shape}: s2 ${s2.toFixed(2)}, b1 ${b1.toFixed(2)} ≤ our s8 ${s8.toFixed(2)} → ${verdict(s2 <= s8 && b1 <= s8)}`,
       );
     }
+  // Pools: the kernel the runner calls never runs more instructions than the loop nest it replaced.
+  for (const r of pools.filter((x) => !x.variant.endsWith('_ref'))) {
+    const ref = pools.find(
+      (x) => x.board === r.board && x.shape === r.shape && x.variant === `${r.variant}_ref`,
+    );
+    if (ref)
+      console.log(
+        `  ${r.board} ${r.shape} ${r.variant}: ${r.instructions} ≤ loop nest ${ref.instructions}, bit-exact → ${verdict(r.instructions <= ref.instructions && r.mismatches_vs_loop_nest === 0)}`,
+      );
+  }
   // The budget is seed 000's Cortex-M0 target, held by the M0 size builds (--build size); the speed and M4 builds are printed above.
   for (const [b, g] of Object.entries(gestureStandalone).filter(([id]) => id.startsWith('m0-size')))
     console.log(
       `  ${b} gesture model (code + weights + arena) ${g.model_total_bytes} B ≤ ~10 kB (10240 B) → ${verdict(g.model_total_bytes <= 10240)}`,
     );
   console.log(
-    '\nodd-shape sweep, mismatches vs the portable kernels (fc: in_len 1–80 and longer, 1–9 rows; conv: rows 1–195, widths 1–5, heights 1 and 3, padding, strides 1–2, 1–9 channels, multipliers above and below 0.5 — binary only on the M0; GRU (binary, 4- and 2-bit): inputs 1–13, 50, 97, 1–7, 12 and 16 units; requant32: every shift vs the exact int64 form)',
+    '\nodd-shape sweep, mismatches vs the portable kernels (fc: in_len 1–80 and longer, 1–9 rows; conv: rows 1–195, widths 1–5, heights 1 and 3, padding, strides 1–2, 1–9 channels, multipliers above and below 0.5 — binary only on the M0; GRU (binary, 4- and 2-bit): inputs 1–13, 50, 97, 1–7, 12 and 16 units; pool: random max/avg pools vs the loop nest; requant32: every shift vs the exact int64 form)',
   );
   for (const [b, m] of Object.entries(sweep))
     console.log(

@@ -1,3 +1,5 @@
+/* The size build defines bb_requant32_b1 here, once (bb_requant.h). */
+#define BB_REQUANT32_B1_DEFINE
 #include "bb_kernel_opt.h"
 #include "bb_requant.h"
 

@@ -89,7 +89,15 @@ int32_t bb_requant32_wide(int32_t acc, int32_t mult, int32_t shift);
  * accumulator allows, else the full product out of line; on ARMv7-M one SMULL. The host build
  * takes the ARMv6-M branch, so the host tests run it.
  */
-static inline int32_t bb_requant32_b1(int32_t acc, int32_t mult, int32_t shift)
+#ifdef BB_KERNELS_SIZE_OPT
+/* The size build: one out-of-line copy (bb_requant.c) where -Os left one per kernel file. */
+int32_t bb_requant32_b1(int32_t acc, int32_t mult, int32_t shift);
+#define BB_REQUANT32_B1_LINKAGE
+#else
+#define BB_REQUANT32_B1_LINKAGE static inline
+#endif
+#if !defined(BB_KERNELS_SIZE_OPT) || defined(BB_REQUANT32_B1_DEFINE)
+BB_REQUANT32_B1_LINKAGE int32_t bb_requant32_b1(int32_t acc, int32_t mult, int32_t shift)
 {
 #if defined(__ARM_ARCH_6M__) || !defined(__arm__)
     return bb_fits_s16(acc) ? bb_requant32_s16(acc, mult, shift) : bb_requant32_wide(acc, mult, shift);
@@ -98,6 +106,7 @@ static inline int32_t bb_requant32_b1(int32_t acc, int32_t mult, int32_t shift)
     return bb_requant32_hl((int32_t)(prod >> 32), (uint32_t)prod, acc, mult, shift);
 #endif
 }
+#endif
 
 static inline int8_t bb_requant_s8(int32_t acc, int32_t mult, int32_t shift, int32_t out_zp, int32_t act_min, int32_t act_max)
 {
