@@ -161,17 +161,49 @@ static int32_t bb_b1_conv_expand(const bb_act_params_t *act, const bb_chan_param
 }
 
 /*
- * kh = 1, 4 ≤ row ≤ 4·BB_B1_CONV_MAX_WORDS, out_c ≥ 4 (the caller checks); any shifts.
+ * The columns of n interior positions of a kernel taller than one row (kh > 1, receptive fields inside
+ * the input), len = kh·seg bytes each, one after another at buf: per kernel row a copy of seg
+ * contiguous input bytes, four at a time (unaligned words; a last partial word overlaps the one
+ * before), bytes one by one for seg < 4. 3×3 one-channel columns: ~30 instructions, where
+ * bb_conv_column's tap loop with its bounds checks takes ~4 times that.
+ */
+static void bb_b1_conv_gather(const int8_t *src, uint32_t step, uint32_t rstride, uint32_t kh, uint32_t seg, uint32_t n, int8_t *buf)
+{
+    for (; n; n--, src += step) {
+        const int8_t *s = src;
+        for (uint32_t ky = 0; ky < kh; ky++, s += rstride, buf += seg) {
+            if (seg < 4u) {
+                for (uint32_t i = 0; i < seg; i++) buf[i] = s[i];
+                continue;
+            }
+            uint32_t i = 0;
+            for (; i + 4u <= seg; i += 4u) __builtin_memcpy(buf + i, s + i, 4);
+            if (i < seg) __builtin_memcpy(buf + seg - 4u, s + seg - 4u, 4);
+        }
+    }
+}
+
+/* Interior columns gathered per chunk of an output row (kh > 1): at most this many bytes on the stack. */
+#define BB_B1_CONV_GATHER_BYTES 256u
+
+/*
+ * 4 ≤ row ≤ 4·BB_B1_CONV_MAX_WORDS, out_c ≥ 4 (the caller checks); any kernel height, any shifts.
  * Output channels in blocks of four; when out_c is not a multiple of 4 the last block starts at
  * out_c − 4 and recomputes a few channels (same values) instead of handling a short block. Per
- * block the interior positions of each output row run back to back; border positions one by one on
- * a column gathered into scratch with in_zp in the padded taps.
+ * block the interior positions of each output row run back to back: a one-row kernel straight from
+ * the input, a taller one on the columns of up to BB_B1_CONV_GATHER_BYTES / row positions gathered
+ * at a time (bb_b1_conv_gather; until 2026-12-07 taller kernels ran bb_fc_b1 per position: the MNIST
+ * conv 28×28×1, 3×3 stride 2, 4 filters 128,135 instructions, the 2-bit conv 88,656). Border
+ * positions one by one on a column gathered into scratch with in_zp in the padded taps.
  */
 static void bb_conv_b1_blocks(const bb_conv_params_t *p, const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in,
                               const uint8_t *w, int8_t *out, int8_t *scratch)
 {
     const uint32_t len = bb_conv_row_len(p), tap = p->in_c, nw = (len + 3u) / 4u;
+    const uint32_t in_bytes = (uint32_t)p->in_h * p->in_w * tap, seg = (uint32_t)p->kw * tap, rstride = (uint32_t)p->in_w * tap;
+    const uint32_t chunk = BB_B1_CONV_GATHER_BYTES / len; /* ≥ 1: len ≤ 4·BB_B1_CONV_MAX_WORDS */
     uint32_t m[4u * nw]; /* ≤ 4·BB_B1_CONV_MAX_WORDS words: sized by the row, so small layers take little stack */
+    int8_t cols[p->kh > 1u ? BB_B1_CONV_GATHER_BYTES : 1u];
     bb_b1_block_t b;
     b.zp = act->out_zp;
     b.lo = act->act_min;
@@ -197,8 +229,22 @@ static void bb_conv_b1_blocks(const bb_conv_params_t *p, const bb_act_params_t *
             any ? bb_b1_conv_run_any : bb_b1_conv_run_usual;
         for (uint32_t oy = 0; oy < p->out_h; oy++) {
             const int32_t y = (int32_t)(oy * p->sh) - (int32_t)p->pad_t;
-            const int row_in = y >= 0 && y < (int32_t)p->in_h;
+            const int row_in = y >= 0 && y + (int32_t)p->kh <= (int32_t)p->in_h;
             int8_t *orow = out + oy * p->out_w * p->out_c + c;
+            if (p->kh > 1u) {
+                for (uint32_t ox = 0; ox < p->out_w; ox++) {
+                    const int32_t x0 = (int32_t)(ox * p->sw) - (int32_t)p->pad_l;
+                    if (row_in && ox >= ox_lo && ox < ox_hi) {
+                        const uint32_t n = ox_hi - ox < chunk ? ox_hi - ox : chunk;
+                        bb_b1_conv_gather(in + ((uint32_t)y * p->in_w + (uint32_t)x0) * tap, p->sw * tap, rstride, p->kh, seg, n, cols);
+                        run(&b, cols, len, n, orow + ox * p->out_c, p->out_c);
+                        ox += n - 1u;
+                        continue;
+                    }
+                    run(&b, bb_conv_column(p, in, in_bytes, len, y, x0, (int8_t)act->in_zp, scratch), 0, 1, orow + ox * p->out_c, 0);
+                }
+                continue;
+            }
             for (uint32_t ox = 0; ox < p->out_w; ox++) {
                 const int32_t x0 = (int32_t)(ox * p->sw) - (int32_t)p->pad_l;
                 if (row_in && ox >= ox_lo && ox < ox_hi) {
@@ -223,10 +269,16 @@ static bb_kstatus_t bb_conv_b1(const bb_conv_params_t *p, const bb_act_params_t 
                                const uint8_t *w, int8_t *out, int8_t *scratch)
 {
     const uint32_t len = bb_conv_row_len(p);
-    if (p->kh == 1u && len >= 4u && len <= 4u * BB_B1_CONV_MAX_WORDS && p->out_c >= 4u) {
+    if (len >= 4u && len <= 4u * BB_B1_CONV_MAX_WORDS && p->out_c >= 4u) {
         bb_conv_b1_blocks(p, act, ch, in, w, out, scratch);
         return BB_KOK;
     }
+    /*
+     * Layers the blocks do not take (< 4 filters, rows of < 4 inputs) with short rows: ±1 pair words,
+     * the 2-bit conv's kernel (bb_conv_pairs.c) with the rows expanded from a nibble table, where
+     * bb_fc_b1 per position re-derives the masks and pays its call at every position.
+     */
+    if (bb_conv_pairs_fits(p)) return bb_conv_pairs(p, act, ch, in, w, out, scratch, 1u);
     return bb_conv_generic(p, act, ch, in, w, out, scratch, bb_fc_b1, len);
 }
 #elif !defined(BB_KERNELS_SIZE_OPT)
