@@ -128,7 +128,7 @@ static const uint32_t bb_b1_pair_lut[16][2] = {
  * bb_cp_expand's per-weight path took ~100 instructions a group (the gesture GRU's 60 groups: ~1,500
  * more than its 2-bit expansion per call).
  */
-static void bb_b1_pairs_row(const uint8_t *row, uint32_t len, uint32_t *o, uint32_t gs)
+static inline __attribute__((always_inline)) void bb_b1_pairs_row(const uint8_t *row, uint32_t len, uint32_t *o, uint32_t gs)
 {
     const uint32_t whole = len / 4u, rem = len - 4u * whole;
     for (uint32_t k = 0; k < whole; k++, o += 2u * gs) {
@@ -156,10 +156,6 @@ static void bb_b1_pairs_row(const uint8_t *row, uint32_t len, uint32_t *o, uint3
 static void bb_cp_expand(const uint8_t *row, uint32_t len, uint32_t lenp, uint32_t bits, uint32_t *g, uint32_t r, uint32_t gs)
 {
     int32_t v[4];
-    if (bits == 1u && len > 0u) {
-        bb_b1_pairs_row(row, len, g + r, gs);
-        return;
-    }
     if (len < 4u || (bits != 4u && bits != 2u)) {
         for (uint32_t i = 0; i < lenp; i += 4u) {
             for (uint32_t l = 0; l < 4u; l++) v[l] = i + l < len ? bb_weight_at(row, i + l, bits) : 0;
@@ -362,7 +358,8 @@ static inline __attribute__((always_inline)) void bb_cp_block(const bb_conv_para
         const uint32_t gs = r < full ? BB_CP_GROUP : last; /* the row's group size */
         uint32_t *g = wx + (r < full ? r / BB_CP_GROUP * BB_CP_GROUP : full) * nw;
         const uint32_t lane = r < full ? r % BB_CP_GROUP : r - full;
-        bb_cp_expand(r < rows ? w + (c + r) * p->row_stride : w, r < rows ? len : 0u, lenp, bits, g, lane, gs); /* zero rows past the block */
+        if (BB_KERNELS_DSP && bits == 1u && r < rows) bb_b1_pairs_row(w + (c + r) * p->row_stride, len, g + lane, gs); /* binary (the M4 only): ±1 from a nibble table */
+        else bb_cp_expand(r < rows ? w + (c + r) * p->row_stride : w, r < rows ? len : 0u, lenp, bits, g, lane, gs); /* zero rows past the block */
         k0[r] = r < rows ? ch->bias[c + r] - act->in_zp * ch->wsum[c + r] : 0;
     }
     const int32_t *mult = ch->mult + c, *shift = ch->shift + c;

@@ -416,10 +416,14 @@ void bb_main(void)
                 const uint32_t stride = ((in_len * v->bits + 31u) / 32u) * 4u;
                 const bb_act_params_t act = {(int32_t)(rnd() % 256u) - 128, (int32_t)(rnd() % 256u) - 128, -128, 127};
                 const bb_chan_params_t ch = {g_bias, g_wsum, g_mult, g_shift};
-                for (uint32_t i = 0; i < n_out; i++) { /* every requantisation branch, saturation included */
-                    g_bias[i] = (int32_t)(rnd() % 200001u) - 100000;
+                for (uint32_t i = 0; i < n_out; i++) {
+                    /* every requantisation branch, saturation included (kind 0–3), else scales that spread the
+                     * outputs over int8 (kind 4–7: multipliers 0.25–4, binary layers'; 8–15 below 0.25), so a
+                     * wrong sum shows in the output instead of saturating with the right one */
+                    const uint32_t kind = rnd() % 16u;
+                    g_bias[i] = kind < 4u ? (int32_t)(rnd() % 200001u) - 100000 : (int32_t)(rnd() % 4001u) - 2000;
                     g_mult[i] = (int32_t)(0x40000000u + rnd() % 0x40000000u);
-                    g_shift[i] = (int32_t)(rnd() % 62u) - 31;
+                    g_shift[i] = kind < 4u ? (int32_t)(rnd() % 62u) - 31 : kind < 8u ? -1 + (int32_t)(rnd() % 4u) : -2 - (int32_t)(rnd() % 8u);
                 }
 #if W_MAX
                 const uint8_t *sw = g_w;
