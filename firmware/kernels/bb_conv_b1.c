@@ -161,25 +161,48 @@ static int32_t bb_b1_conv_expand(const bb_act_params_t *act, const bb_chan_param
 }
 
 /*
- * The columns of n interior positions of a kernel taller than one row (kh > 1, receptive fields inside
- * the input), len = kh·seg bytes each, one after another at buf: per kernel row a copy of seg
- * contiguous input bytes, four at a time (unaligned words; a last partial word overlaps the one
- * before), bytes one by one for seg < 4. 3×3 one-channel columns: ~30 instructions, where
- * bb_conv_column's tap loop with its bounds checks takes ~4 times that.
+ * The column of one position of a kernel taller than one row (kh > 1) into dst, len = kh·seg bytes:
+ * per kernel row seg contiguous input bytes. Inside the input, a copy four at a time (unaligned
+ * words; a last partial word overlaps the one before), bytes one by one for seg < 4: ~30
+ * instructions for a 3×3 one-channel column, where bb_conv_column's tap loop with its bounds checks
+ * takes ~4 times that. In the padding (rows or taps outside), in_zp for the taps outside.
  */
-static void bb_b1_conv_gather(const int8_t *src, uint32_t step, uint32_t rstride, uint32_t kh, uint32_t seg, uint32_t n, int8_t *buf)
+static inline __attribute__((always_inline)) void bb_b1_conv_copy(int8_t *dst, const int8_t *src, uint32_t n)
+{
+    if (n < 4u) {
+        for (uint32_t i = 0; i < n; i++) dst[i] = src[i];
+        return;
+    }
+    uint32_t i = 0;
+    for (; i + 4u <= n; i += 4u) __builtin_memcpy(dst + i, src + i, 4);
+    if (i < n) __builtin_memcpy(dst + n - 4u, src + n - 4u, 4);
+}
+
+/* n interior columns (receptive fields inside the input) from src, src + step, … one after another at dst. */
+static void bb_b1_conv_gather(const int8_t *src, uint32_t step, uint32_t rstride, uint32_t kh, uint32_t seg, uint32_t n, int8_t *dst)
 {
     for (; n; n--, src += step) {
         const int8_t *s = src;
-        for (uint32_t ky = 0; ky < kh; ky++, s += rstride, buf += seg) {
-            if (seg < 4u) {
-                for (uint32_t i = 0; i < seg; i++) buf[i] = s[i];
-                continue;
-            }
-            uint32_t i = 0;
-            for (; i + 4u <= seg; i += 4u) __builtin_memcpy(buf + i, s + i, 4);
-            if (i < seg) __builtin_memcpy(buf + seg - 4u, s + seg - 4u, 4);
+        for (uint32_t ky = 0; ky < kh; ky++, s += rstride, dst += seg) bb_b1_conv_copy(dst, s, seg);
+    }
+}
+
+static __attribute__((noinline)) void bb_b1_conv_col_pad(const bb_conv_params_t *p, const int8_t *in, int32_t y0, int32_t x0, int8_t zp,
+                                                         int8_t *dst)
+{
+    const uint32_t tap = p->in_c, seg = (uint32_t)p->kw * tap;
+    const uint32_t kx_lo = x0 < 0 ? (uint32_t)-x0 : 0u;
+    const int32_t room = (int32_t)p->in_w - x0; /* taps left of the input's right edge */
+    const uint32_t kx_hi = room <= 0 ? 0u : (uint32_t)room < p->kw ? (uint32_t)room : p->kw;
+    for (uint32_t ky = 0; ky < p->kh; ky++, dst += seg) {
+        const int32_t y = y0 + (int32_t)ky;
+        uint32_t i = 0;
+        if (y >= 0 && y < (int32_t)p->in_h && kx_lo < kx_hi) {
+            for (; i < kx_lo * tap; i++) dst[i] = zp;
+            bb_b1_conv_copy(dst + i, in + ((uint32_t)y * p->in_w + (uint32_t)(x0 + (int32_t)kx_lo)) * tap, (kx_hi - kx_lo) * tap);
+            i = kx_hi * tap;
         }
+        for (; i < seg; i++) dst[i] = zp;
     }
 }
 
@@ -191,16 +214,17 @@ static void bb_b1_conv_gather(const int8_t *src, uint32_t step, uint32_t rstride
  * Output channels in blocks of four; when out_c is not a multiple of 4 the last block starts at
  * out_c − 4 and recomputes a few channels (same values) instead of handling a short block. Per
  * block the interior positions of each output row run back to back: a one-row kernel straight from
- * the input, a taller one on the columns of up to BB_B1_CONV_GATHER_BYTES / row positions gathered
- * at a time (bb_b1_conv_gather; until 2026-12-07 taller kernels ran bb_fc_b1 per position: the MNIST
- * conv 28×28×1, 3×3 stride 2, 4 filters 128,135 instructions, the 2-bit conv 88,656). Border
- * positions one by one on a column gathered into scratch with in_zp in the padded taps.
+ * the input (border positions one by one on a column gathered into scratch with in_zp in the padded
+ * taps), a taller one on the columns of up to BB_B1_CONV_GATHER_BYTES / row positions gathered at a
+ * time, border ones included (bb_b1_conv_copy, bb_b1_conv_col_pad; until 2026-12-07 taller kernels
+ * ran bb_fc_b1 per position: the MNIST conv 28×28×1, 3×3 stride 2, 4 filters 128,135 instructions,
+ * the 2-bit conv 88,656).
  */
 static void bb_conv_b1_blocks(const bb_conv_params_t *p, const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in,
                               const uint8_t *w, int8_t *out, int8_t *scratch)
 {
     const uint32_t len = bb_conv_row_len(p), tap = p->in_c, nw = (len + 3u) / 4u;
-    const uint32_t in_bytes = (uint32_t)p->in_h * p->in_w * tap, seg = (uint32_t)p->kw * tap, rstride = (uint32_t)p->in_w * tap;
+    const uint32_t seg = (uint32_t)p->kw * tap, rstride = (uint32_t)p->in_w * tap;
     const uint32_t chunk = BB_B1_CONV_GATHER_BYTES / len; /* ≥ 1: len ≤ 4·BB_B1_CONV_MAX_WORDS */
     uint32_t m[4u * nw]; /* ≤ 4·BB_B1_CONV_MAX_WORDS words: sized by the row, so small layers take little stack */
     int8_t cols[p->kh > 1u ? BB_B1_CONV_GATHER_BYTES : 1u];
@@ -232,16 +256,25 @@ static void bb_conv_b1_blocks(const bb_conv_params_t *p, const bb_act_params_t *
             const int row_in = y >= 0 && y + (int32_t)p->kh <= (int32_t)p->in_h;
             int8_t *orow = out + oy * p->out_w * p->out_c + c;
             if (p->kh > 1u) {
-                for (uint32_t ox = 0; ox < p->out_w; ox++) {
-                    const int32_t x0 = (int32_t)(ox * p->sw) - (int32_t)p->pad_l;
-                    if (row_in && ox >= ox_lo && ox < ox_hi) {
-                        const uint32_t n = ox_hi - ox < chunk ? ox_hi - ox : chunk;
-                        bb_b1_conv_gather(in + ((uint32_t)y * p->in_w + (uint32_t)x0) * tap, p->sw * tap, rstride, p->kh, seg, n, cols);
-                        run(&b, cols, len, n, orow + ox * p->out_c, p->out_c);
-                        ox += n - 1u;
-                        continue;
+                /* Chunks of the output row: every position's column gathered (in_zp in its padded taps), then one run. */
+                for (uint32_t ox = 0; ox < p->out_w;) {
+                    const uint32_t n = p->out_w - ox < chunk ? p->out_w - ox : chunk;
+                    int8_t *dst = cols;
+                    for (uint32_t q = ox; q < ox + n;) {
+                        const int32_t x0 = (int32_t)(q * p->sw) - (int32_t)p->pad_l;
+                        if (row_in && q >= ox_lo && q < ox_hi) { /* the interior part of the chunk in one call */
+                            const uint32_t k = (ox_hi < ox + n ? ox_hi : ox + n) - q;
+                            bb_b1_conv_gather(in + ((uint32_t)y * p->in_w + (uint32_t)x0) * tap, p->sw * tap, rstride, p->kh, seg, k, dst);
+                            dst += k * len;
+                            q += k;
+                        } else {
+                            bb_b1_conv_col_pad(p, in, y, x0, (int8_t)act->in_zp, dst);
+                            dst += len;
+                            q++;
+                        }
                     }
-                    run(&b, bb_conv_column(p, in, in_bytes, len, y, x0, (int8_t)act->in_zp, scratch), 0, 1, orow + ox * p->out_c, 0);
+                    run(&b, cols, len, n, orow + ox * p->out_c, p->out_c);
+                    ox += n;
                 }
                 continue;
             }
