@@ -100,7 +100,7 @@ describe.skipIf(unavailable !== null).each([{ spec: 'virtual:m4' }, { spec: 'vir
     };
 
     it.each(LAYERS)(
-      "$name: 4-bit and 2-bit run no more instructions than int8 (1-bit no more than 2-bit where listed)",
+      '$name: 4-bit and 2-bit run no more instructions than int8 (1-bit no more than 2-bit where listed)',
       async (l) => {
         const conn = await boards().connect(spec);
         const gru = l.op === 'gru';
