@@ -13,6 +13,9 @@
 // tables per step (bb_b1_matvec) they did not — W2 / W1 before the ±1 pair words and the tables'
 // 16-input path (bb_gru_b1): gesture GRU M4 64,948 / 79,245, M0 115,786 / 123,370; 29×9, 16 units
 // M4 250,840 / 271,256 (M0 440,114 / 425,371); 29×3, 8 units M4 127,693 / 113,256, M0 202,852 / 183,248.
+// So must the MNIST conv on the M4 (W2 88,656 / W1 128,135 while 3×3 kernels ran bb_fc_b1 per
+// position: the blocked binary conv took one-row kernels only) and small dense layers (M0 9→3 1,040 /
+// 1,544 on the bit-serial row pairs; M4 9→3 460 / 516, 16→4 443 / 508 with the row tail's 8-lane select).
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/main/device/model-load';
 import { writeBlob } from '../../src/main/engine/blob-writer';
