@@ -51,6 +51,12 @@ import { CONV_POSITION_COPIES, gruLoopWork, type LayerWork } from './layer-work'
  * `gru_pairs` row and `gru_b1` was refitted (`--ops gru --bits 1`, with binaryPairGruSpecs added):
  * fit median 2.3 % / 1.5 % (M4 / M0), worst 6.6 % / 6.3 % on gru_pairs; held out (`--seed 101`)
  * median 2.1 % / 1.7 %, worst 6.6 % / 8.2 %; gru_b1 held out worst 11.0 % / 9.6 %.
+ * After the binary convs taller than one row moved to the M4's blocked kernel (and its few-filter
+ * convs to ±1 pair words, the M0's few-row binary dense to a set-bit loop, the M4's 1-bit dense tail
+ * to a cheaper packing: the firmware after 2026-12-07's fourth pass), `conv2d_b1_gathered`, 1-bit
+ * `conv2d_pairs` and `dense_b1_few` got rows and the M4's 1-bit `dense`, `conv2d_kh1` and `conv2d`
+ * rows were refitted (`--ops conv1d,conv2d,dense --bits 1`, binaryTallSpecs added; errors in
+ * docs/deploy-and-profile.md).
  * The pool rows were refitted after the pool kernels of 2026-12-07 (bb_pool_s8.c: unrolled 1×2 and
  * 2×2 windows, max pools requantised only where the scale changes, the M4's four channels at a
  * time; `--ops maxPool1d,avgPool1d,maxPool2d,avgPool2d`, 56 layers a row with poolSpecs' unrolled
@@ -314,6 +320,9 @@ export function cpuFamily(cpu: string): 'armv6m' | 'armv7m' {
  * binary kernels of the speed builds (firmware bb_model_runner.c, bb_conv_b1.c, bb_fc_b1*.c):
  * - on the M4, one-row convs that qualify run the blocked kernel that expands four rows' masks once
  *   per layer (`conv2d_b1_blocked`, ~30–45 instructions per output where the others take 60–120);
+ *   since the firmware after 2026-12-07's fourth pass taller ones too, on columns gathered a chunk of
+ *   an output row at a time (`conv2d_b1_gathered`), and those of < 4 filters or rows of < 4 inputs
+ *   run ±1 pair words where the pair kernel takes them (`conv2d_pairs` 1-bit);
  * - on the M0, convs of any height whose rows' lane masks fit one block (LayerWork.rowMaskable:
  *   ≤ 16 filters, filters × ⌈row/4⌉ ≤ 64) run the mask kernel (`conv2d_b1_mask`: the column read
  *   once per position, every row ANDed against it four lanes at a time); the others keep the
@@ -321,8 +330,8 @@ export function cpuFamily(cpu: string): 'armv6m' | 'armv7m' {
  * - dense rows of ≤ 8 inputs (work ≤ 8 × outputs) run `bb_fc_b1_short` on both cores
  *   (`dense_b1_short`: one weight byte per row, no four-row passes or tables per call); longer rows
  *   run `dense` (the M4's USADA8 passes, the M0's subset-sum tables from 4 outputs: costTerms),
- *   except fewer than 4 outputs on the M0, which run bb_fc_b1_c's bit-serial row pairs
- *   (`dense_b1_pairs`);
+ *   except fewer than 4 outputs on the M0, which run a set-bit loop up to 32 inputs (`dense_b1_few`,
+ *   since the fourth pass) and bb_fc_b1_c's bit-serial row pairs beyond (`dense_b1_pairs`);
  * - GRUs run `bb_gru_b1`: where their rows fit bb_gru_pairs' buffer (gruPairsFit, the 4/2-bit
  *   limits) on ±1 pair words expanded once per call (`gru_pairs` 1-bit, since the firmware after
  *   2026-12-07's second pass), else each step's products on subset-sum tables of x and h (`gru_b1`,
