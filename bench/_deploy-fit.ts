@@ -231,10 +231,10 @@ function binaryPairGruSpecs(rng: Rng, n: number): Spec[] {
 }
 
 /**
- * 1-bit layers on the kernels of the firmware after 2026-12-07's third pass: on the M4, convs taller
- * than one row on the blocked kernel's gathered columns (`conv2d_b1_gathered`: ≥ 4 filters, rows of
- * 4–256) and convs of 1–3 filters on ±1 pair words (`conv2d_pairs` 1-bit); on the M0, dense layers of
- * 1–3 outputs × 9–32 inputs on the set-bit loop (`dense_b1_few`).
+ * 1-bit layers on the kernels of the firmware after 2026-12-07's fourth pass: on the M4, convs taller
+ * than one row on the blocked kernel's gathered columns (`conv2d_b1_gathered`, rows of 4–256) and
+ * convs of 1–3 filters as one block of four (`conv2d_b1_blocked` / `_gathered`); on the M0, dense
+ * layers of 1–3 outputs × 9–32 inputs on the set-bit loop (`dense_b1_few`).
  */
 function binaryTallSpecs(rng: Rng, n: number): Spec[] {
   const out: Spec[] = [];
@@ -444,8 +444,8 @@ export async function fitDefaults(): Promise<void> {
       // firmware after 2026-12-07's second pass), from a stream of their own.
       for (const s of binaryPairGruSpecs(new Rng(drawSeed === null ? 19 : drawSeed + 4), perKernel))
         all.push({ s, bits: 1, seed: all.length + 1 });
-      // Then 1-bit layers on the binary paths of the firmware after 2026-12-07's third pass (taller
-      // convs on the M4's blocked kernel, few-filter convs on pair words, the M0's few-row dense).
+      // Then 1-bit layers on the binary paths of the firmware after 2026-12-07's fourth pass (taller
+      // and few-filter convs on the M4's blocked kernel, the M0's few-row dense).
       for (const s of binaryTallSpecs(new Rng(drawSeed === null ? 23 : drawSeed + 5), perKernel))
         all.push({ s, bits: 1, seed: all.length + 1 });
       // Every op draws its shapes and seeds: with --ops the chosen ones are the same layers as in a full run.

@@ -324,7 +324,7 @@ describe('cost kernels', () => {
       counts: 0,
     };
     tall.counts = 2.5 * est(tall, 'conv2d');
-    // Two filters stored as `conv2d_kh1` (per position then, ±1 pair words now).
+    // Two filters stored as `conv2d_kh1` (per position then, one block of four now).
     const few: MeasuredLayer = {
       ...tall,
       work: 62 * 2 * 9,
@@ -334,8 +334,8 @@ describe('cost kernels', () => {
       costKernel: 'conv2d_kh1',
     };
     few.counts = 2 * est(few, 'conv2d_kh1');
-    // Two filters on rows of 160: neither kernel takes them, per position as before.
-    const long: MeasuredLayer = { ...few, work: 28 * 2 * 160, outputs: 56, loopWork: 28 * 40 };
+    // Two filters on rows of 300: neither kernel takes them, per position as before.
+    const long: MeasuredLayer = { ...few, work: 28 * 2 * 300, outputs: 56, loopWork: 28 * 40 };
     long.counts = 1.5 * est(long, 'conv2d_kh1');
     const cal = calibrate('cortex-m4', [tall, few, long]);
     expect(cal.factors.has('conv2d/1')).toBe(false);
@@ -390,9 +390,14 @@ describe('cost kernels', () => {
       outputs: positions * 4 + BLOCKED_WIDE_OUTPUT * c2!.wideOutputs,
       loopWork: positions * 3 * (GATHERED_ROW + 3) + BLOCKED_MASK_WORD * 3,
     });
-    // Two filters: ±1 pair words (conv2d_pairs 1-bit), as at 2 and 4 bits.
+    // Two filters: one block of four too (the spare rows repeat the last filter).
     const img2 = oneLayer('conv2d', [12, 12, 1], 1, 3, { filters: 2, kernel: 3 });
-    expect(costKernel('cortex-m4', layerWork(img2.parsed, img2.model)[0]!)).toBe('conv2d_pairs');
+    expect(costKernel('cortex-m4', layerWork(img2.parsed, img2.model)[0]!)).toBe('conv2d_b1_gathered');
+    // Rows of < 4 inputs (3 taps of one channel): ±1 pair words (conv2d_pairs 1-bit), as at 2 and 4 bits.
+    const short = oneLayer('conv1d', [40, 1], 1, 3, { filters: 2, kernel: 3 });
+    const [s3] = layerWork(short.parsed, short.model);
+    expect(s3!.rowBlockable).toBe(false);
+    expect(costKernel('cortex-m4', s3!)).toBe('conv2d_pairs');
     // Dense rows of ≤ 8 inputs: bb_fc_b1_short on both cores.
     const fc = oneLayer('dense', [5], 1, 3, { filters: 2 });
     const [d] = layerWork(fc.parsed, fc.model);
@@ -599,7 +604,11 @@ describe('binary kernels’ cost terms', () => {
       wideOutputs: 28,
       loopWork: 28 * CONV_POSITION_COPIES,
     });
-    expect(costKernel('cortex-m4', c)).toBe('conv2d_kh1');
+    // The M0's mask conv takes rows of ≤ 128; the M4 runs it as one block of four on its blocked
+    // kernel since the firmware after 2026-12-07's fourth pass (the terms below: a layer of 2 filters
+    // on rows of > 256 still runs the dense call per position there).
+    expect(costKernel('cortex-m4', c)).toBe('conv2d_b1_blocked');
+    expect(costKernel('cortex-m4', { ...c, rowBlockable: false })).toBe('conv2d_kh1');
     expect(costKernel('cortex-m0', c)).toBe('conv2d_kh1');
     // M4: one three-row pass over 20 whole 8-input groups per position.
     expect(costTerms('cortex-m4', 'conv2d_kh1', c)).toEqual({

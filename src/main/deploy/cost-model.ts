@@ -86,8 +86,8 @@ const ARMV7M: KernelTable = {
     4: [707, 1.39, 42.9, 4.49],
     8: [139, 1.53, 48.3, 2.91],
   },
-  conv2d_b1_blocked: { 1: [528, 0.53, 26.3, 9.09] },
-  conv2d_b1_gathered: { 1: [967, 0.9, 27.7, 3.97] },
+  conv2d_b1_blocked: { 1: [653, 0.54, 25.8, 9.87] },
+  conv2d_b1_gathered: { 1: [1164, 0.95, 30.8, 3.39] },
   dense: { 1: [141, 0.85, 19.2, 98.43], 2: [227, 1.45, 44.1], 4: [250, 1.52, 41.3], 8: [156, 1.53, 50.5] },
   depthwiseConv2d: {
     1: [1035, 32.52, 97.8],
@@ -183,13 +183,13 @@ export const BB_FC_SHORT_MAX_LEN = 8;
 export const BB_FC_SHORT_MAX_ROWS = 4;
 /** The M4's bb_fc_s4_short16: 4-bit dense layers of ≤ BB_FC_SHORT16_MAX_LEN inputs and ≤ 4 rows. */
 export const BB_FC_SHORT16_MAX_LEN = 16;
-/** The M0's bb_fc_b1_few: 1-bit dense layers of < 4 rows of 9–BB_FC_B1_FEW_MAX_LEN inputs (since the firmware after 2026-12-07's third pass). */
+/** The M0's bb_fc_b1_few: 1-bit dense layers of < 4 rows of 9–BB_FC_B1_FEW_MAX_LEN inputs (since the firmware after 2026-12-07's fourth pass). */
 export const BB_FC_B1_FEW_MAX_LEN = 32;
 
 /**
- * The M4's binary conv of < 4 filters or rows of < 4 inputs (which the blocked kernel does not take)
- * runs the pair kernel on ±1 pair words where it fits (bb_conv_b1.c, since the firmware after
- * 2026-12-07's third pass): from the layer's work, outputs and filters.
+ * The M4's binary conv of rows of < 4 inputs (which the blocked kernel does not take) runs the pair
+ * kernel on ±1 pair words where it fits (bb_conv_b1.c, since the firmware after 2026-12-07's fourth
+ * pass): from the layer's work, outputs and filters.
  */
 function b1ConvPairs(l: { work?: number; outputs?: number; outChannels?: number | null }): boolean {
   const f = l.outChannels ?? 0;
@@ -201,7 +201,7 @@ function b1ConvPairs(l: { work?: number; outputs?: number; outChannels?: number 
 function b1ConvBlockable(l: { work: number; outputs: number; outChannels?: number | null }): boolean {
   const f = l.outChannels ?? 0;
   const row = l.outputs > 0 ? l.work / l.outputs : 0;
-  return f >= 4 && row >= 4 && row <= 256;
+  return f >= 1 && row >= 4 && row <= 256;
 }
 
 /** bb_cp_rows: the rows a block of `rows` filters expands (whole groups; the M4 pads 1–2 to 2). */
@@ -321,8 +321,8 @@ export function cpuFamily(cpu: string): 'armv6m' | 'armv7m' {
  * - on the M4, one-row convs that qualify run the blocked kernel that expands four rows' masks once
  *   per layer (`conv2d_b1_blocked`, ~30–45 instructions per output where the others take 60–120);
  *   since the firmware after 2026-12-07's fourth pass taller ones too, on columns gathered a chunk of
- *   an output row at a time (`conv2d_b1_gathered`), and those of < 4 filters or rows of < 4 inputs
- *   run ±1 pair words where the pair kernel takes them (`conv2d_pairs` 1-bit);
+ *   an output row at a time (`conv2d_b1_gathered`), and 1–3 filters as one block of four; rows of
+ *   < 4 inputs run ±1 pair words where the pair kernel takes them (`conv2d_pairs` 1-bit);
  * - on the M0, convs of any height whose rows' lane masks fit one block (LayerWork.rowMaskable:
  *   ≤ 16 filters, filters × ⌈row/4⌉ ≤ 64) run the mask kernel (`conv2d_b1_mask`: the column read
  *   once per position, every row ANDed against it four lanes at a time); the others keep the
@@ -446,7 +446,7 @@ export const BLOCKED_WIDE_OUTPUT = 1.4;
 export const BLOCKED_MASK_WORD = 8;
 /**
  * The M4's blocked binary conv on a kernel taller than one row (`conv2d_b1_gathered`, since the
- * firmware after 2026-12-07's third pass): the blocked conv's work and outputs; its loop work per
+ * firmware after 2026-12-07's fourth pass): the blocked conv's work and outputs; its loop work per
  * block every position's column gathered again, a copy per kernel row (GATHERED_ROW, plus a byte
  * each for rows of < 4 bytes, else a word of four) instead of the generic gather's per-tap loop, plus
  * the blocked conv's mask expansion. The kernel rows come from the conv's loop work, which gives the
@@ -789,14 +789,15 @@ const PAIR_KERNELS = new Set([
 ]);
 
 /**
- * A 1-bit conv profiled on the M4 before the firmware of 2026-12-07's third pass whose shape now runs
- * another kernel: stored as `conv2d` (a taller kernel, per position on bb_fc_b1) but blockable (now
- * `conv2d_b1_gathered`), or as `conv2d` / `conv2d_kh1` with < 4 filters or short rows where the pair
- * kernel now takes it (`conv2d_pairs`). Its counts are those of code its shape no longer runs.
+ * A 1-bit conv profiled on the M4 before the firmware of 2026-12-07's fourth pass whose shape now
+ * runs another kernel: stored as `conv2d` (a taller kernel, per position on bb_fc_b1) but blockable
+ * (now `conv2d_b1_gathered`), as `conv2d_kh1` with < 4 filters and rows of 4–256 (now one block of
+ * four, `conv2d_b1_blocked`), or as either with rows of < 4 where the pair kernel now takes it
+ * (`conv2d_pairs`). Its counts are those of code its shape no longer runs.
  */
 function b1ConvMoved(m4: boolean, h: MeasuredLayer): boolean {
   if (!m4 || h.weightBits !== 1 || (h.costKernel !== 'conv2d' && h.costKernel !== 'conv2d_kh1')) return false;
-  if (b1ConvBlockable(h)) return h.costKernel === 'conv2d';
+  if (b1ConvBlockable(h)) return h.costKernel === 'conv2d' || (h.outChannels ?? 0) < 4;
   return b1ConvPairs(h);
 }
 
@@ -809,8 +810,9 @@ export function calibrate(cpu: string, history: readonly MeasuredLayer[]): Calib
     // old kernel (firmware before them) or the pair kernel (the firmware of 2026-12-07, whose cost
     // model had no rows for them yet): it calibrates neither.
     if (PAIR_KERNELS.has(now) && h.costKernel !== now) continue;
-    // Likewise a 1-bit conv whose shape the M4 now runs on the blocked kernel's gathered columns or
-    // on ±1 pair words (b1ConvMoved): it calibrates neither its old kernel nor the new one.
+    // Likewise a 1-bit conv whose shape the M4 now runs on the blocked kernel (gathered columns, or
+    // 1–3 filters as a block of four) or on ±1 pair words (b1ConvMoved): it calibrates neither its old
+    // kernel nor the new one.
     if (b1ConvMoved(cpuFamily(cpu) === 'armv7m', h)) continue;
     // A dense layer's kernel follows from its stored width, work and outputs (rows of < 4 outputs
     // on the M0 ran bb_fc_b1_c's row pairs before they had a cost kernel of their own).
