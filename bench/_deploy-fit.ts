@@ -20,7 +20,8 @@
  * 1-bit layers also get binarySpecs(), shaped and scaled like real binary layers; 4- and 2-bit ones
  * pairSpecs(), on and around the pair kernels' limits (conv2d_pairs, gru_pairs, dense_short); pools
  * also poolSpecs(), the unrolled 1×2 and 2×2 windows; 1-bit GRUs also binaryPairGruSpecs() (the
- * binary GRU on pair words).
+ * binary GRU on pair words); 1-bit convs and dense layers also binaryTallSpecs() (the M4's taller
+ * and few-filter binary convs, the M0's few-row binary dense).
  */
 import { writeFileSync } from 'node:fs';
 import { boardManager } from '../src/main/device/board-manager';
@@ -229,6 +230,44 @@ function binaryPairGruSpecs(rng: Rng, n: number): Spec[] {
   return out;
 }
 
+/**
+ * 1-bit layers on the kernels of the firmware after 2026-12-07's fourth pass: on the M4, convs taller
+ * than one row on the blocked kernel's gathered columns (`conv2d_b1_gathered`, rows of 4–256) and
+ * convs of 1–3 filters as one block of four (`conv2d_b1_blocked` / `_gathered`); on the M0, dense
+ * layers of 1–3 outputs × 9–32 inputs on the set-bit loop (`dense_b1_few`).
+ */
+function binaryTallSpecs(rng: Rng, n: number): Spec[] {
+  const out: Spec[] = [];
+  const shifts = () => Array.from({ length: 8 }, () => rng.pick([-1, -1, -1, 0, -3]));
+  for (let i = 0; i < 2 * n; i++)
+    out.push({
+      op: 'conv2d',
+      shape: [rng.int(6, 28), rng.int(6, 28), rng.pick([1, 1, 2, 3, 4, 8, 16])],
+      size: {
+        filters: rng.pick([1, 2, 3, 4, 5, 6, 8, 12, 16]),
+        kernel: rng.pick([2, 3, 3, 5]),
+        stride: rng.pick([1, 2]),
+        padding: rng.pick(['valid', 'same']),
+      },
+      shifts: shifts(),
+    });
+  for (let i = 0; i < n; i++)
+    out.push({
+      op: 'conv1d',
+      shape: [rng.pick([32, 64, 119, 128]), rng.pick([1, 3, 6, 9])],
+      size: { filters: rng.pick([1, 2, 3]), kernel: rng.pick([3, 5]), stride: rng.pick([1, 2]) },
+      shifts: shifts(),
+    });
+  for (let i = 0; i < n; i++)
+    out.push({
+      op: 'dense',
+      shape: [rng.int(9, 32)],
+      size: { filters: rng.pick([1, 2, 3]) },
+      shifts: shifts(),
+    });
+  return out;
+}
+
 /** Layer shapes per op, drawn from the ranges real HAR / keyword / MNIST-sized models use. */
 function specs(rng: Rng, op: RandomOp, n: number): Spec[] {
   const out: Spec[] = [];
@@ -404,6 +443,10 @@ export async function fitDefaults(): Promise<void> {
       // Then 1-bit GRUs on and around the pair rows' limits (bb_gru_b1 on ±1 pair words since the
       // firmware after 2026-12-07's second pass), from a stream of their own.
       for (const s of binaryPairGruSpecs(new Rng(drawSeed === null ? 19 : drawSeed + 4), perKernel))
+        all.push({ s, bits: 1, seed: all.length + 1 });
+      // Then 1-bit layers on the binary paths of the firmware after 2026-12-07's fourth pass (taller
+      // and few-filter convs on the M4's blocked kernel, the M0's few-row dense).
+      for (const s of binaryTallSpecs(new Rng(drawSeed === null ? 23 : drawSeed + 5), perKernel))
         all.push({ s, bits: 1, seed: all.length + 1 });
       // Every op draws its shapes and seeds: with --ops the chosen ones are the same layers as in a full run.
       const jobs = all.filter(

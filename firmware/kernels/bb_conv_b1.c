@@ -161,17 +161,95 @@ static int32_t bb_b1_conv_expand(const bb_act_params_t *act, const bb_chan_param
 }
 
 /*
- * kh = 1, 4 ≤ row ≤ 4·BB_B1_CONV_MAX_WORDS, out_c ≥ 4 (the caller checks); any shifts.
+ * The column of one position of a kernel taller than one row (kh > 1) into dst, len = kh·seg bytes:
+ * per kernel row seg contiguous input bytes. Inside the input, a copy four at a time (unaligned
+ * words; a last partial word overlaps the one before), bytes one by one for seg < 4: ~30
+ * instructions for a 3×3 one-channel column, where bb_conv_column's tap loop with its bounds checks
+ * takes ~4 times that. In the padding (rows or taps outside), in_zp for the taps outside.
+ */
+static inline __attribute__((always_inline)) void bb_b1_conv_copy(int8_t *dst, const int8_t *src, uint32_t n)
+{
+    if (n < 4u) {
+        for (uint32_t i = 0; i < n; i++) dst[i] = src[i];
+        return;
+    }
+    uint32_t i = 0;
+    for (; i + 4u <= n; i += 4u) __builtin_memcpy(dst + i, src + i, 4);
+    if (i < n) __builtin_memcpy(dst + n - 4u, src + n - 4u, 4);
+}
+
+/* n interior columns (receptive fields inside the input) from src, src + step, … one after another at dst. */
+static void bb_b1_conv_gather(const int8_t *src, uint32_t step, uint32_t rstride, uint32_t kh, uint32_t seg, uint32_t n, int8_t *dst)
+{
+    for (; n; n--, src += step) {
+        const int8_t *s = src;
+        for (uint32_t ky = 0; ky < kh; ky++, s += rstride, dst += seg) bb_b1_conv_copy(dst, s, seg);
+    }
+}
+
+static __attribute__((noinline)) void bb_b1_conv_col_pad(const bb_conv_params_t *p, const int8_t *in, int32_t y0, int32_t x0, int8_t zp,
+                                                         int8_t *dst)
+{
+    const uint32_t tap = p->in_c, seg = (uint32_t)p->kw * tap;
+    const uint32_t kx_lo = x0 < 0 ? (uint32_t)-x0 : 0u;
+    const int32_t room = (int32_t)p->in_w - x0; /* taps left of the input's right edge */
+    const uint32_t kx_hi = room <= 0 ? 0u : (uint32_t)room < p->kw ? (uint32_t)room : p->kw;
+    for (uint32_t ky = 0; ky < p->kh; ky++, dst += seg) {
+        const int32_t y = y0 + (int32_t)ky;
+        uint32_t i = 0;
+        if (y >= 0 && y < (int32_t)p->in_h && kx_lo < kx_hi) {
+            for (; i < kx_lo * tap; i++) dst[i] = zp;
+            bb_b1_conv_copy(dst + i, in + ((uint32_t)y * p->in_w + (uint32_t)(x0 + (int32_t)kx_lo)) * tap, (kx_hi - kx_lo) * tap);
+            i = kx_hi * tap;
+        }
+        for (; i < seg; i++) dst[i] = zp;
+    }
+}
+
+/* Interior columns gathered per chunk of an output row (kh > 1): at most this many bytes on the stack. */
+#define BB_B1_CONV_GATHER_BYTES 256u
+
+typedef void (*bb_b1_run_fn)(const bb_b1_block_t *, const int8_t *, uint32_t, uint32_t, int8_t *, uint32_t);
+
+/*
+ * A layer of out_c < 4 filters: every position stores the block's four outputs, the ones past out_c
+ * into the next positions' slots, which those positions overwrite (positions run in output order).
+ * Positions whose four bytes would pass the output's end (the layer's last 1–3) run into a local
+ * word and keep out_c bytes of it.
+ */
+static __attribute__((noinline)) void bb_b1_conv_run_few(bb_b1_run_fn run, const bb_b1_block_t *b, const int8_t *col, uint32_t step,
+                                                         uint32_t n, int8_t *o, uint32_t out_c, const int8_t *end)
+{
+    uint32_t k = n;
+    while (k && o + (k - 1u) * out_c + 4u > end) k--;
+    if (k) run(b, col, step, k, o, out_c);
+    for (; k < n; k++) {
+        int8_t t[4];
+        run(b, col + k * step, 0, 1, t, 0);
+        for (uint32_t i = 0; i < out_c; i++) o[k * out_c + i] = t[i];
+    }
+}
+
+/*
+ * 4 ≤ row ≤ 4·BB_B1_CONV_MAX_WORDS (the caller checks); any kernel height, any filters, any shifts.
  * Output channels in blocks of four; when out_c is not a multiple of 4 the last block starts at
- * out_c − 4 and recomputes a few channels (same values) instead of handling a short block. Per
- * block the interior positions of each output row run back to back; border positions one by one on
- * a column gathered into scratch with in_zp in the padded taps.
+ * out_c − 4 and recomputes a few channels (same values) instead of handling a short block; a layer
+ * of 1–3 filters is one block whose spare rows repeat its last filter (bb_b1_conv_run_few). Per
+ * block the interior positions of each output row run back to back: a one-row kernel straight from
+ * the input (border positions one by one on a column gathered into scratch with in_zp in the padded
+ * taps), a taller one on the columns of up to BB_B1_CONV_GATHER_BYTES / row positions gathered at a
+ * time, border ones included (bb_b1_conv_copy, bb_b1_conv_col_pad; until 2026-12-07 taller kernels
+ * ran bb_fc_b1 per position: the MNIST conv 28×28×1, 3×3 stride 2, 4 filters 128,135 instructions,
+ * the 2-bit conv 88,656).
  */
 static void bb_conv_b1_blocks(const bb_conv_params_t *p, const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in,
                               const uint8_t *w, int8_t *out, int8_t *scratch)
 {
     const uint32_t len = bb_conv_row_len(p), tap = p->in_c, nw = (len + 3u) / 4u;
+    const uint32_t seg = (uint32_t)p->kw * tap, rstride = (uint32_t)p->in_w * tap;
+    const uint32_t chunk = BB_B1_CONV_GATHER_BYTES / len; /* ≥ 1: len ≤ 4·BB_B1_CONV_MAX_WORDS */
     uint32_t m[4u * nw]; /* ≤ 4·BB_B1_CONV_MAX_WORDS words: sized by the row, so small layers take little stack */
+    int8_t cols[p->kh > 1u ? BB_B1_CONV_GATHER_BYTES : 1u];
     bb_b1_block_t b;
     b.zp = act->out_zp;
     b.lo = act->act_min;
@@ -183,27 +261,54 @@ static void bb_conv_b1_blocks(const bb_conv_params_t *p, const bb_act_params_t *
     const uint32_t ox_lo = (p->pad_l + p->sw - 1u) / p->sw;
     const uint32_t ox_end = p->in_w + p->pad_l < p->kw ? 0u : (p->in_w + p->pad_l - p->kw) / p->sw + 1u;
     const uint32_t ox_hi = ox_end < p->out_w ? ox_end : p->out_w;
+    const uint32_t few = p->out_c < 4u; /* one block, four outputs stored per position (bb_b1_conv_run_few) */
+    const int8_t *const oend = out + (uint32_t)p->out_h * p->out_w * p->out_c;
     for (uint32_t c0 = 0; c0 < p->out_c; c0 += 4u) {
-        const uint32_t c = c0 + 4u <= p->out_c ? c0 : p->out_c - 4u;
+        const uint32_t c = c0 + 4u <= p->out_c ? c0 : few ? 0u : p->out_c - 4u;
         int any = 0;
         for (uint32_t r = 0; r < 4u; r++) {
-            b.k0[r] = bb_b1_conv_expand(act, ch, c + r, w + (c + r) * p->row_stride, len, m + r);
-            b.mult[r] = ch->mult[c + r];
-            b.shift[r] = ch->shift[c + r];
-            b.rs[r] = -2 - ch->shift[c + r];
-            any |= ch->shift[c + r] >= -1;
+            const uint32_t cr = c + (r < p->out_c ? r : p->out_c - 1u);
+            b.k0[r] = bb_b1_conv_expand(act, ch, cr, w + cr * p->row_stride, len, m + r);
+            b.mult[r] = ch->mult[cr];
+            b.shift[r] = ch->shift[cr];
+            b.rs[r] = -2 - ch->shift[cr];
+            any |= ch->shift[cr] >= -1;
         }
-        void (*const run)(const bb_b1_block_t *, const int8_t *, uint32_t, uint32_t, int8_t *, uint32_t) =
-            any ? bb_b1_conv_run_any : bb_b1_conv_run_usual;
+        const bb_b1_run_fn run = any ? bb_b1_conv_run_any : bb_b1_conv_run_usual;
         for (uint32_t oy = 0; oy < p->out_h; oy++) {
             const int32_t y = (int32_t)(oy * p->sh) - (int32_t)p->pad_t;
-            const int row_in = y >= 0 && y < (int32_t)p->in_h;
+            const int row_in = y >= 0 && y + (int32_t)p->kh <= (int32_t)p->in_h;
             int8_t *orow = out + oy * p->out_w * p->out_c + c;
+            if (p->kh > 1u) {
+                /* Chunks of the output row: every position's column gathered (in_zp in its padded taps), then one run. */
+                for (uint32_t ox = 0; ox < p->out_w;) {
+                    const uint32_t n = p->out_w - ox < chunk ? p->out_w - ox : chunk;
+                    int8_t *dst = cols;
+                    for (uint32_t q = ox; q < ox + n;) {
+                        const int32_t x0 = (int32_t)(q * p->sw) - (int32_t)p->pad_l;
+                        if (row_in && q >= ox_lo && q < ox_hi) { /* the interior part of the chunk in one call */
+                            const uint32_t k = (ox_hi < ox + n ? ox_hi : ox + n) - q;
+                            bb_b1_conv_gather(in + ((uint32_t)y * p->in_w + (uint32_t)x0) * tap, p->sw * tap, rstride, p->kh, seg, k, dst);
+                            dst += k * len;
+                            q += k;
+                        } else {
+                            bb_b1_conv_col_pad(p, in, y, x0, (int8_t)act->in_zp, dst);
+                            dst += len;
+                            q++;
+                        }
+                    }
+                    if (few) bb_b1_conv_run_few(run, &b, cols, len, n, orow + ox * p->out_c, p->out_c, oend);
+                    else run(&b, cols, len, n, orow + ox * p->out_c, p->out_c);
+                    ox += n;
+                }
+                continue;
+            }
             for (uint32_t ox = 0; ox < p->out_w; ox++) {
                 const int32_t x0 = (int32_t)(ox * p->sw) - (int32_t)p->pad_l;
                 if (row_in && ox >= ox_lo && ox < ox_hi) {
-                    run(&b, in + ((uint32_t)y * p->in_w + (uint32_t)x0) * tap, p->sw * tap, ox_hi - ox, orow + ox * p->out_c,
-                                   p->out_c);
+                    const int8_t *col = in + ((uint32_t)y * p->in_w + (uint32_t)x0) * tap;
+                    if (few) bb_b1_conv_run_few(run, &b, col, p->sw * tap, ox_hi - ox, orow + ox * p->out_c, p->out_c, oend);
+                    else run(&b, col, p->sw * tap, ox_hi - ox, orow + ox * p->out_c, p->out_c);
                     ox = ox_hi - 1u;
                     continue;
                 }
@@ -213,7 +318,8 @@ static void bb_conv_b1_blocks(const bb_conv_params_t *p, const bb_act_params_t *
                     for (uint32_t i = 0; i < tap; i++)
                         scratch[kx * tap + i] = inside ? in[((uint32_t)y * p->in_w + (uint32_t)x) * tap + i] : (int8_t)act->in_zp;
                 }
-                run(&b, scratch, 0, 1, orow + ox * p->out_c, 0);
+                if (few) bb_b1_conv_run_few(run, &b, scratch, 0, 1, orow + ox * p->out_c, p->out_c, oend);
+                else run(&b, scratch, 0, 1, orow + ox * p->out_c, 0);
             }
         }
     }
@@ -223,10 +329,16 @@ static bb_kstatus_t bb_conv_b1(const bb_conv_params_t *p, const bb_act_params_t 
                                const uint8_t *w, int8_t *out, int8_t *scratch)
 {
     const uint32_t len = bb_conv_row_len(p);
-    if (p->kh == 1u && len >= 4u && len <= 4u * BB_B1_CONV_MAX_WORDS && p->out_c >= 4u) {
+    if (len >= 4u && len <= 4u * BB_B1_CONV_MAX_WORDS && p->out_c >= 1u) {
         bb_conv_b1_blocks(p, act, ch, in, w, out, scratch);
         return BB_KOK;
     }
+    /*
+     * Rows of < 4 inputs, which the blocks do not take: ±1 pair words, the 2-bit conv's kernel
+     * (bb_conv_pairs.c) with the rows expanded from a nibble table, where bb_fc_b1 per position
+     * re-derives the masks and pays its call at every position.
+     */
+    if (bb_conv_pairs_fits(p)) return bb_conv_pairs(p, act, ch, in, w, out, scratch, 1u);
     return bb_conv_generic(p, act, ch, in, w, out, scratch, bb_fc_b1, len);
 }
 #elif !defined(BB_KERNELS_SIZE_OPT)

@@ -103,6 +103,52 @@ static inline __attribute__((always_inline)) void bb_cp_store(uint32_t *g, uint3
 }
 
 /*
+ * Binary weights (bit set +1, clear −1: bb_dot_b1's levels; the scale is the row's multiplier) of one
+ * nibble as the two pair words bb_cp_store makes of weights 4j..4j + 3: on the M4 int16 lanes
+ * (w0, w2) and (w1, w3), elsewhere w0 + 2^16·w1 and w2 + 2^16·w3 in int32 arithmetic.
+ */
+#if BB_KERNELS_DSP
+#define BB_B1_LANE(n, k) (((n) >> (k) & 1u) ? 1u : 0xFFFFu)
+#define BB_B1_PAIR(n) {BB_B1_LANE(n, 0) | BB_B1_LANE(n, 2) << 16, BB_B1_LANE(n, 1) | BB_B1_LANE(n, 3) << 16}
+#else
+#define BB_B1_WORD(n, k) ((((n) >> (k) & 1u) ? 1u : 0xFFFFFFFFu) + (((n) >> ((k) + 1) & 1u) ? 0x10000u : 0xFFFF0000u))
+#define BB_B1_PAIR(n) {BB_B1_WORD(n, 0), BB_B1_WORD(n, 2)}
+#endif
+static const uint32_t bb_b1_pair_lut[16][2] = {
+    BB_B1_PAIR(0u),  BB_B1_PAIR(1u),  BB_B1_PAIR(2u),  BB_B1_PAIR(3u),  BB_B1_PAIR(4u),  BB_B1_PAIR(5u),  BB_B1_PAIR(6u),  BB_B1_PAIR(7u),
+    BB_B1_PAIR(8u),  BB_B1_PAIR(9u),  BB_B1_PAIR(10u), BB_B1_PAIR(11u), BB_B1_PAIR(12u), BB_B1_PAIR(13u), BB_B1_PAIR(14u), BB_B1_PAIR(15u),
+};
+#undef BB_B1_PAIR
+
+/*
+ * A binary row into nw pair words, gs words apart (the row's lane of a group of gs rows interleaved by
+ * word, bb_cp_store's layout; 1 for the GRU's rows one after another): each whole group of 4 weights
+ * two table words; a last group of 1–3 weights with the lanes past the row zeroed (the row's padding
+ * bits are not read as weights).
+ * bb_cp_expand's per-weight path took ~100 instructions a group (the gesture GRU's 60 groups: ~1,500
+ * more than its 2-bit expansion per call).
+ */
+static inline __attribute__((always_inline)) void bb_b1_pairs_row(const uint8_t *row, uint32_t len, uint32_t *o, uint32_t gs)
+{
+    const uint32_t whole = len / 4u, rem = len - 4u * whole;
+    for (uint32_t k = 0; k < whole; k++, o += 2u * gs) {
+        const uint32_t *e = bb_b1_pair_lut[(bb_load_u32(row + (k >> 3) * 4u) >> (4u * (k & 7u))) & 15u];
+        o[0] = e[0];
+        o[gs] = e[1];
+    }
+    if (rem) {
+        const uint32_t n = (bb_load_u32(row + (whole >> 3) * 4u) >> (4u * (whole & 7u))) & 15u;
+#if BB_KERNELS_DSP
+        o[0] = rem > 2u ? bb_b1_pair_lut[n][0] : bb_b1_pair_lut[n][0] & 0xFFFFu;
+        o[gs] = rem > 1u ? bb_b1_pair_lut[n][1] & 0xFFFFu : 0u;
+#else
+        o[0] = rem > 1u ? bb_b1_pair_lut[n][0] : (n & 1u) ? 1u : 0xFFFFFFFFu;
+        o[gs] = rem > 2u ? ((n & 4u) ? 1u : 0xFFFFFFFFu) : 0u;
+#endif
+    }
+}
+
+/*
  * A row's weights (len of them, then zeros up to lenp) into lane r of the group of gs rows at g. 4- and
  * 2-bit rows four at a time from one word (weights i..i + 3 are the low or high nibbles of a word's
  * bytes, or its 2-bit fields 2·(i % 16) …); lanes past len are zeroed.
@@ -254,55 +300,11 @@ static inline __attribute__((always_inline)) int32_t bb_cp_dot1(const uint32_t *
 #endif
 }
 
-/*
- * Binary weights (bit set +1, clear −1: bb_dot_b1's levels; the scale is the row's multiplier) of one
- * nibble as the two pair words bb_cp_store makes of weights 4j..4j + 3: on the M4 int16 lanes
- * (w0, w2) and (w1, w3), elsewhere w0 + 2^16·w1 and w2 + 2^16·w3 in int32 arithmetic.
- */
-#if BB_KERNELS_DSP
-#define BB_B1_LANE(n, k) (((n) >> (k) & 1u) ? 1u : 0xFFFFu)
-#define BB_B1_PAIR(n) {BB_B1_LANE(n, 0) | BB_B1_LANE(n, 2) << 16, BB_B1_LANE(n, 1) | BB_B1_LANE(n, 3) << 16}
-#else
-#define BB_B1_WORD(n, k) ((((n) >> (k) & 1u) ? 1u : 0xFFFFFFFFu) + (((n) >> ((k) + 1) & 1u) ? 0x10000u : 0xFFFF0000u))
-#define BB_B1_PAIR(n) {BB_B1_WORD(n, 0), BB_B1_WORD(n, 2)}
-#endif
-static const uint32_t bb_b1_pair_lut[16][2] = {
-    BB_B1_PAIR(0u),  BB_B1_PAIR(1u),  BB_B1_PAIR(2u),  BB_B1_PAIR(3u),  BB_B1_PAIR(4u),  BB_B1_PAIR(5u),  BB_B1_PAIR(6u),  BB_B1_PAIR(7u),
-    BB_B1_PAIR(8u),  BB_B1_PAIR(9u),  BB_B1_PAIR(10u), BB_B1_PAIR(11u), BB_B1_PAIR(12u), BB_B1_PAIR(13u), BB_B1_PAIR(14u), BB_B1_PAIR(15u),
-};
-#undef BB_B1_PAIR
-
-/*
- * A binary row into nw pair words: each whole group of 4 weights two table words; a last group of
- * 1–3 weights with the lanes past the row zeroed (the row's padding bits are not read as weights).
- * bb_cp_expand's per-weight path took ~100 instructions a group (the gesture GRU's 60 groups: ~1,500
- * more than its 2-bit expansion per call).
- */
-static void bb_b1_pairs_row(const uint8_t *row, uint32_t len, uint32_t *o)
-{
-    const uint32_t whole = len / 4u, rem = len - 4u * whole;
-    for (uint32_t k = 0; k < whole; k++, o += 2) {
-        const uint32_t *e = bb_b1_pair_lut[(bb_load_u32(row + (k >> 3) * 4u) >> (4u * (k & 7u))) & 15u];
-        o[0] = e[0];
-        o[1] = e[1];
-    }
-    if (rem) {
-        const uint32_t n = (bb_load_u32(row + (whole >> 3) * 4u) >> (4u * (whole & 7u))) & 15u;
-#if BB_KERNELS_DSP
-        o[0] = rem > 2u ? bb_b1_pair_lut[n][0] : bb_b1_pair_lut[n][0] & 0xFFFFu;
-        o[1] = rem > 1u ? bb_b1_pair_lut[n][1] & 0xFFFFu : 0u;
-#else
-        o[0] = rem > 1u ? bb_b1_pair_lut[n][0] : (n & 1u) ? 1u : 0xFFFFFFFFu;
-        o[1] = rem > 2u ? ((n & 4u) ? 1u : 0xFFFFFFFFu) : 0u;
-#endif
-    }
-}
-
 uint32_t bb_pairs_expand(const uint8_t *w, uint32_t stride, uint32_t rows, uint32_t len, uint32_t bits, uint32_t *out)
 {
     const uint32_t lenp = (len + 3u) & ~3u, nw = lenp / 2u;
     if (bits == 1u) {
-        for (uint32_t r = 0; r < rows; r++) bb_b1_pairs_row(w + r * stride, len, out + r * nw);
+        for (uint32_t r = 0; r < rows; r++) bb_b1_pairs_row(w + r * stride, len, out + r * nw, 1u);
         return nw;
     }
     for (uint32_t r = 0; r < rows; r++) bb_cp_expand(w + r * stride, len, lenp, bits, out + r * nw, 0u, 1u);
@@ -356,7 +358,8 @@ static inline __attribute__((always_inline)) void bb_cp_block(const bb_conv_para
         const uint32_t gs = r < full ? BB_CP_GROUP : last; /* the row's group size */
         uint32_t *g = wx + (r < full ? r / BB_CP_GROUP * BB_CP_GROUP : full) * nw;
         const uint32_t lane = r < full ? r % BB_CP_GROUP : r - full;
-        bb_cp_expand(r < rows ? w + (c + r) * p->row_stride : w, r < rows ? len : 0u, lenp, bits, g, lane, gs); /* zero rows past the block */
+        if (BB_KERNELS_DSP && bits == 1u && r < rows) bb_b1_pairs_row(w + (c + r) * p->row_stride, len, g + lane, gs); /* binary (the M4 only): ±1 from a nibble table */
+        else bb_cp_expand(r < rows ? w + (c + r) * p->row_stride : w, r < rows ? len : 0u, lenp, bits, g, lane, gs); /* zero rows past the block */
         k0[r] = r < rows ? ch->bias[c + r] - act->in_zp * ch->wsum[c + r] : 0;
     }
     const int32_t *mult = ch->mult + c, *shift = ch->shift + c;

@@ -736,6 +736,27 @@ void bb_fc_b1_short(const bb_act_params_t *act, const bb_chan_params_t *ch, cons
     }
 }
 
+/*
+ * Few rows (< 4 on the M0) of 9–32 inputs: Σx once, then per row the activations whose bit is set,
+ * one weight word a row and the loop ending at the row's last set bit (Σ w·x = 2·Σset − Σx), as
+ * bb_fc_b1_short does for rows of ≤ 8. The M0's bit-serial row pairs ran each row pair over a whole
+ * zero-padded 32-input word (dense 9→3: 1,544 instructions against the 2-bit layer's 1,040).
+ */
+void bb_fc_b1_few(const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, uint32_t in_len, const uint8_t *w,
+                  uint32_t row_stride, uint32_t n_out, int8_t *out)
+{
+    int32_t xs = 0;
+    for (uint32_t i = 0; i < in_len; i++) xs += in[i];
+    const uint32_t valid = in_len < 32u ? (1u << in_len) - 1u : 0xFFFFFFFFu; /* the row's bits; the word's spare bits are not weights */
+    for (uint32_t c = 0; c < n_out; c++, w += row_stride) {
+        int32_t sp = 0;
+        const int8_t *x = in;
+        for (uint32_t b = bb_load_u32(w) & valid; b; b >>= 1, x++)
+            if (b & 1u) sp += *x;
+        out[c] = bb_b1_fc_out(act, ch, c, 2 * sp - xs);
+    }
+}
+
 #if !BB_KERNELS_DSP
 static void bb_fc_b1_tab(const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, uint32_t in_len, const uint8_t *w,
                          uint32_t row_stride, uint32_t n_out, int8_t *out)
@@ -770,6 +791,10 @@ bb_kstatus_t bb_fc_b1_c(const bb_act_params_t *act, const bb_chan_params_t *ch, 
     }
     if (n_out >= 4u) {
         bb_fc_b1_tab(act, ch, in, in_len, w, row_stride, n_out, out);
+        return BB_KOK;
+    }
+    if (in_len <= 32u) {
+        bb_fc_b1_few(act, ch, in, in_len, w, row_stride, n_out, out);
         return BB_KOK;
     }
 #endif

@@ -70,6 +70,9 @@ void bb_fc_finish_s2(const bb_act_params_t *act, const bb_chan_params_t *ch, uin
 /* Binary fully connected layer with rows of ≤ 8 inputs: one weight byte per row (bb_fc_b1_c.c). */
 void bb_fc_b1_short(const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, uint32_t in_len, const uint8_t *w,
                     uint32_t row_stride, uint32_t n_out, int8_t *out);
+/* The same bit loop for a few rows of ≤ 32 inputs: one weight word per row (bb_fc_b1_c.c). */
+void bb_fc_b1_few(const bb_act_params_t *act, const bb_chan_params_t *ch, const int8_t *in, uint32_t in_len, const uint8_t *w,
+                  uint32_t row_stride, uint32_t n_out, int8_t *out);
 #endif
 
 #endif

@@ -184,7 +184,8 @@ bb_kstatus_t bb_conv_generic(const bb_conv_params_t *p, const bb_act_params_t *a
 /*
  * 4- and 2-bit convolutions with rows of up to 64 inputs (speed builds): weights expanded once per
  * layer into 16-bit pairs on the stack, every position a pass of pair products (bb_conv_pairs.c).
- * bits is 4 or 2; BB_KERR_ARG when the layer does not fit (bb_conv_pairs_fits).
+ * bits is 4 or 2, or on the M4 1 (±1 weights: the binary convs the blocked kernel does not take);
+ * BB_KERR_ARG when the layer does not fit (bb_conv_pairs_fits).
  */
 #ifndef BB_KERNELS_SIZE_OPT
 #define BB_PAIRS_MAX_LEN 64u        /* conv row inputs (padded to 4) the pair kernel takes */

@@ -101,9 +101,10 @@ const CASES: Case[] = [
   // row's sum discarded), the M0 bb_fc_b1_c's bit-serial row pair (dense_b1_pairs): before, both
   // were estimated as 4–64-output layers (M4 +27 %, M0 +91 %).
   { name: '1-bit dense 248→2', op: 'dense', bits: 1, shape: [248], size: { filters: 2 }, shifts: [-1, -1] },
-  // Two filters on rows of 160 inputs: neither binary conv kernel takes it (the M4's blocked conv
-  // needs 4 filters, the M0's mask conv rows of ≤ 128), so every position runs the 1-bit dense call:
-  // the M4's three-row pass, the M0's bit-serial row pair (conv2d_kh1, its 1-bit terms per position).
+  // Two filters on rows of 160 inputs: the M0's mask conv takes rows of ≤ 128, so every position runs
+  // the 1-bit dense call, the bit-serial row pair (conv2d_kh1, its 1-bit terms per position); the M4's
+  // blocked conv runs it as one block of four since the firmware after 2026-12-07's fourth pass
+  // (before: bb_fc_b1's three-row pass per position, conv2d_kh1).
   {
     name: '1-bit conv1d 32×32, k5, 2 filters',
     op: 'conv1d',
@@ -179,6 +180,28 @@ const CASES: Case[] = [
   // Few outputs on the M0's subset-sum tables, built once per block of 32 rows whatever the rows
   // (the row before: +76 %).
   { name: '1-bit dense 512→4', op: 'dense', bits: 1, shape: [512], size: { filters: 4 }, shifts: [-1, 0] },
+  // The binary paths of the firmware after 2026-12-07's third pass: the MNIST first conv at 1 bit
+  // (the M4's blocked kernel on gathered columns, conv2d_b1_gathered; the M0's mask conv), the same
+  // with 'same' padding (its border columns gathered with the zero point), three filters (the M4's
+  // blocked kernel as one block of four; the M0's mask conv), and dense 9 → 3 (the M0's set-bit loop,
+  // dense_b1_few; the M4's three-row pass, its tail packed t bytes at a time).
+  ...(['valid', 'same'] as const).map((padding): Case => ({
+    name: `1-bit conv2d 28×28×1, 3×3 stride 2, 4 filters, ${padding}, shifts −1/0`,
+    op: 'conv2d',
+    bits: 1,
+    shape: [28, 28, 1],
+    size: { filters: 4, kernel: 3, stride: 2, padding },
+    shifts: [-1, 0, -1, -1],
+  })),
+  {
+    name: '1-bit conv1d 64×9, k3, 3 filters',
+    op: 'conv1d',
+    bits: 1,
+    shape: [64, 9],
+    size: { filters: 3, kernel: 3, stride: 1, padding: 'valid' },
+    shifts: [-1, 0, -1],
+  },
+  { name: '1-bit dense 9→3', op: 'dense', bits: 1, shape: [9], size: { filters: 3 }, shifts: [-1, 0, -1] },
   // Pools on the kernels of 2026-12-07 (bb_pool_s8.c): the gesture model's max pool (59 × 6, window
   // 2, keeping its input's scale: no multiply), the same rescaled and as an average, and 2 × 2 pools
   // like the MNIST model's. The rows before estimated the gesture pool at 20,601 (M4) / 37,884 (M0)

@@ -13,6 +13,9 @@
 // tables per step (bb_b1_matvec) they did not — W2 / W1 before the ±1 pair words and the tables'
 // 16-input path (bb_gru_b1): gesture GRU M4 64,948 / 79,245, M0 115,786 / 123,370; 29×9, 16 units
 // M4 250,840 / 271,256 (M0 440,114 / 425,371); 29×3, 8 units M4 127,693 / 113,256, M0 202,852 / 183,248.
+// So must the MNIST conv on the M4 (W2 88,656 / W1 128,135 while 3×3 kernels ran bb_fc_b1 per
+// position: the blocked binary conv took one-row kernels only) and small dense layers (M0 9→3 1,040 /
+// 1,544 on the bit-serial row pairs; M4 9→3 460 / 516, 16→4 443 / 508 with the row tail's 8-lane select).
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/main/device/model-load';
 import { writeBlob } from '../../src/main/engine/blob-writer';
@@ -28,6 +31,8 @@ interface Layer {
   op: RandomOp;
   shape: number[];
   size: LayerSize;
+  /** Boards on which the layer's 1-bit weights must run no more instructions than its 2-bit (every GRU: both). */
+  w1?: readonly string[];
 }
 
 const LAYERS: Layer[] = [
@@ -69,6 +74,7 @@ const LAYERS: Layer[] = [
     op: 'conv2d',
     shape: [28, 28, 1],
     size: { filters: 4, kernel: 3, stride: 2, padding: 'valid' },
+    w1: ['virtual:m4'],
   },
 ];
 
@@ -97,19 +103,20 @@ describe.skipIf(unavailable !== null).each([{ spec: 'virtual:m4' }, { spec: 'vir
     };
 
     it.each(LAYERS)(
-      "$name: 4-bit and 2-bit run no more instructions than int8 (a GRU's 1-bit no more than its 2-bit)",
+      '$name: 4-bit and 2-bit run no more instructions than int8 (1-bit no more than 2-bit where listed)',
       async (l) => {
         const conn = await boards().connect(spec);
         const gru = l.op === 'gru';
-        const [w8, w4, w2, w1] = await measure(l, gru ? [8, 4, 2, 1] : [8, 4, 2]);
+        const b1 = gru || (l.w1 ?? []).includes(spec);
+        const [w8, w4, w2, w1] = await measure(l, b1 ? [8, 4, 2, 1] : [8, 4, 2]);
         // The pair kernels keep their weights on the stack: a quarter of it stays untouched (2 KiB on the M0).
         const stats = (await conn.client.boardStats())!;
         console.log(
-          `${spec} ${l.name}: W8 ${w8}, W4 ${w4}, W2 ${w2}${gru ? `, W1 ${w1}` : ''} instructions; stack high-water ${stats.stackHwmBytes} of ${stats.stackBytes} B`,
+          `${spec} ${l.name}: W8 ${w8}, W4 ${w4}, W2 ${w2}${b1 ? `, W1 ${w1}` : ''} instructions; stack high-water ${stats.stackHwmBytes} of ${stats.stackBytes} B`,
         );
         expect(w4, `W4 ${w4} vs W8 ${w8}`).toBeLessThanOrEqual(w8);
         expect(w2, `W2 ${w2} vs W8 ${w8}`).toBeLessThanOrEqual(w8);
-        if (gru) expect(w1, `W1 ${w1} vs W2 ${w2}`).toBeLessThanOrEqual(w2);
+        if (b1) expect(w1, `W1 ${w1} vs W2 ${w2}`).toBeLessThanOrEqual(w2);
         expect(
           stats.stackHwmBytes,
           `stack high-water ${stats.stackHwmBytes} of ${stats.stackBytes} B`,
@@ -145,5 +152,22 @@ describe.skipIf(unavailable !== null).each([{ spec: 'virtual:m4' }, { spec: 'vir
         console.log(`${spec} dense ${inputs}→${rows}: W8 ${w8}, W4 ${w4}, W2 ${w2} instructions`);
         expect(w4, `W4 ${w4} vs W8 ${w8}`).toBeLessThanOrEqual(w8);
       });
+
+    // Small binary dense layers must run no more instructions than their 2-bit twins: rows of 9–16
+    // inputs, fewer than 4 of them on the M0 (bit-serial row pairs over a zero-padded 32-input word
+    // before: 9→3 W2 1,040 / W1 1,544); the M4's four-row and three-row passes with their tail set-up.
+    it.each(
+      [
+        { inputs: 9, rows: 3, boards: ['virtual:m4', 'virtual:m0'] },
+        { inputs: 16, rows: 4, boards: ['virtual:m4'] },
+      ].filter((c) => c.boards.includes(spec)),
+    )('dense $inputs→$rows: 1-bit runs no more instructions than 2-bit', async ({ inputs, rows }) => {
+      const [, , w2, w1] = await measure(
+        { name: 'dense', op: 'dense', shape: [inputs], size: { filters: rows } },
+        [2, 1],
+      );
+      console.log(`${spec} dense ${inputs}→${rows}: W2 ${w2}, W1 ${w1} instructions`);
+      expect(w1, `W1 ${w1} vs W2 ${w2}`).toBeLessThanOrEqual(w2);
+    });
   },
 );

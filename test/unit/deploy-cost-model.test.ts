@@ -4,6 +4,7 @@ import {
   BB_GRU_PAIRS_WORDS,
   BB_PAIRS_MAX_LEN,
   BLOCKED_MASK_WORD,
+  GATHERED_ROW,
   BLOCKED_WIDE_OUTPUT,
   calibrate,
   costKernel,
@@ -259,9 +260,17 @@ describe('cost kernels', () => {
     const blockable = { ...w!, rowBlockable: true, rowMaskable: false, weightBits: 1 };
     expect(costKernel('cortex-m4', blockable)).toBe('conv2d_b1_blocked');
     expect(costKernel('cortex-m0', blockable)).toBe('conv2d_kh1');
-    expect(costKernel('cortex-m4', { ...blockable, rowBlockable: false })).toBe('conv2d_kh1');
+    // Not blockable: ±1 pair words where the pair kernel takes the rows (≤ 64 inputs), else per position.
+    expect(costKernel('cortex-m4', { ...blockable, rowBlockable: false })).toBe('conv2d_pairs');
+    expect(costKernel('cortex-m4', { ...blockable, rowBlockable: false, work: 65 * w!.outputs })).toBe(
+      'conv2d_kh1',
+    );
     expect(costKernel('cortex-m4', { ...blockable, weightBits: 8 })).toBe('conv2d_kh1');
-    expect(costKernel('cortex-m4', { ...blockable, kernelH: 3 })).toBe('conv2d');
+    // Taller kernels: the blocked kernel on gathered columns since the firmware after 2026-12-07's third pass.
+    expect(costKernel('cortex-m4', { ...blockable, kernelH: 3 })).toBe('conv2d_b1_gathered');
+    expect(
+      costKernel('cortex-m4', { ...blockable, kernelH: 3, rowBlockable: false, work: 65 * w!.outputs }),
+    ).toBe('conv2d');
     // A layer from before kernel heights were known counts as a tall conv.
     expect(costKernel('cortex-m4', { kernel: 'conv2d', weightBits: 1 })).toBe('conv2d');
   });
@@ -299,6 +308,61 @@ describe('cost kernels', () => {
     expect(estimateLayer('cortex-m4', { ...l, rowBlockable: false }, cal).source).toBe('default');
   });
 
+  it('1-bit layers profiled on kernels their shape no longer runs calibrate neither kernel', () => {
+    const est = (l: MeasuredLayer, k: string) => defaultEstimate('cortex-m4', { ...l, costKernel: k });
+    // A 3×3 conv of 4 filters (rows of 9) stored as `conv2d`: it ran bb_fc_b1 per position, now the blocked kernel.
+    const tall: MeasuredLayer = {
+      runId: 1,
+      kernel: 'conv2d',
+      weightBits: 1,
+      work: 169 * 4 * 9,
+      outputs: 169 * 4,
+      loopWork: 169 * (CONV_POSITION_COPIES + 9 * (1 + CONV_TAP_COPIES)),
+      outChannels: 4,
+      wideOutputs: 0,
+      costKernel: 'conv2d',
+      counts: 0,
+    };
+    tall.counts = 2.5 * est(tall, 'conv2d');
+    // Two filters stored as `conv2d_kh1` (per position then, one block of four now).
+    const few: MeasuredLayer = {
+      ...tall,
+      work: 62 * 2 * 9,
+      outputs: 62 * 2,
+      loopWork: 62 * 40,
+      outChannels: 2,
+      costKernel: 'conv2d_kh1',
+    };
+    few.counts = 2 * est(few, 'conv2d_kh1');
+    // Two filters on rows of 300: neither kernel takes them, per position as before.
+    const long: MeasuredLayer = { ...few, work: 28 * 2 * 300, outputs: 56, loopWork: 28 * 40 };
+    long.counts = 1.5 * est(long, 'conv2d_kh1');
+    const cal = calibrate('cortex-m4', [tall, few, long]);
+    expect(cal.factors.has('conv2d/1')).toBe(false);
+    expect(cal.factors.get('conv2d_kh1/1')).toMatchObject({ layers: 1 });
+    expect(cal.factors.get('conv2d_kh1/1')!.scale).toBeCloseTo(1.5, 9);
+    // The M0 runs neither of those changes: its rows calibrate as they were stored.
+    expect(calibrate('cortex-m0', [{ ...tall, costKernel: 'conv2d' }]).factors.has('conv2d/1')).toBe(true);
+    // A binary layer stored under the new kernels calibrates them.
+    const gathered = { ...tall, costKernel: 'conv2d_b1_gathered' };
+    gathered.counts = 1.2 * est(gathered, 'conv2d_b1_gathered');
+    expect(calibrate('cortex-m4', [gathered]).factors.get('conv2d_b1_gathered/1')!.scale).toBeCloseTo(1.2, 9);
+    // The M0's 1-bit dense 9 → 3 stored as the bit-serial row pairs (before bb_fc_b1_few) calibrates nothing.
+    const dense: MeasuredLayer = {
+      runId: 2,
+      kernel: 'dense',
+      weightBits: 1,
+      work: 27,
+      outputs: 3,
+      costKernel: 'dense_b1_pairs',
+      counts: 1544,
+    };
+    expect(calibrate('cortex-m0', [dense]).factors.size).toBe(0);
+    expect(
+      calibrate('cortex-m0', [{ ...dense, costKernel: 'dense_b1_few' }]).factors.has('dense_b1_few/1'),
+    ).toBe(true);
+  });
+
   it('1-bit layers follow the binary kernels the firmware picks', () => {
     // The gesture model's conv (6 filters, rows of 3 × 6 = 18: 6 × 5 mask words) runs the M0's mask conv.
     const gesture = oneLayer('conv1d', [119, 6], 1, 3, { filters: 6, kernel: 3, stride: 2 });
@@ -317,7 +381,23 @@ describe('cost kernels', () => {
     const img = oneLayer('conv2d', [12, 12, 1], 1, 3, { filters: 4, kernel: 3 });
     const [c2] = layerWork(img.parsed, img.model);
     expect(costKernel('cortex-m0', c2!)).toBe('conv2d_b1_mask');
-    expect(costKernel('cortex-m4', c2!)).toBe('conv2d');
+    expect(c2!.rowBlockable).toBe(true);
+    expect(costKernel('cortex-m4', c2!)).toBe('conv2d_b1_gathered');
+    // Its columns gathered per block: a copy per kernel row (3 of 3 bytes) per position, kh from the loop work's taps.
+    const positions = c2!.outputs / 4;
+    expect(costTerms('cortex-m4', 'conv2d_b1_gathered', c2!)).toEqual({
+      work: positions * 4 * 4 * 3,
+      outputs: positions * 4 + BLOCKED_WIDE_OUTPUT * c2!.wideOutputs,
+      loopWork: positions * 3 * (GATHERED_ROW + 3) + BLOCKED_MASK_WORD * 3,
+    });
+    // Two filters: one block of four too (the spare rows repeat the last filter).
+    const img2 = oneLayer('conv2d', [12, 12, 1], 1, 3, { filters: 2, kernel: 3 });
+    expect(costKernel('cortex-m4', layerWork(img2.parsed, img2.model)[0]!)).toBe('conv2d_b1_gathered');
+    // Rows of < 4 inputs (3 taps of one channel): ±1 pair words (conv2d_pairs 1-bit), as at 2 and 4 bits.
+    const short = oneLayer('conv1d', [40, 1], 1, 3, { filters: 2, kernel: 3 });
+    const [s3] = layerWork(short.parsed, short.model);
+    expect(s3!.rowBlockable).toBe(false);
+    expect(costKernel('cortex-m4', s3!)).toBe('conv2d_pairs');
     // Dense rows of ≤ 8 inputs: bb_fc_b1_short on both cores.
     const fc = oneLayer('dense', [5], 1, 3, { filters: 2 });
     const [d] = layerWork(fc.parsed, fc.model);
@@ -325,9 +405,14 @@ describe('cost kernels', () => {
     expect(costKernel('cortex-m0', d!)).toBe('dense_b1_short');
     expect(costKernel('cortex-m0', { ...d!, weightBits: 8 })).toBe('dense');
     const fc9 = oneLayer('dense', [9], 1, 3, { filters: 2 });
-    // 9 inputs: bb_fc_b1's passes on the M4; on the M0, 2 outputs run bb_fc_b1_c's bit-serial row pairs.
-    expect(costKernel('cortex-m4', layerWork(fc9.parsed, fc9.model)[0]!)).toBe('dense');
-    expect(costKernel('cortex-m0', layerWork(fc9.parsed, fc9.model)[0]!)).toBe('dense_b1_pairs');
+    // 9 inputs: bb_fc_b1's passes on the M4; on the M0, 2 outputs run the set-bit loop (bb_fc_b1_few,
+    // up to 32 inputs), longer rows bb_fc_b1_c's bit-serial row pairs.
+    const d9 = layerWork(fc9.parsed, fc9.model)[0]!;
+    expect(costKernel('cortex-m4', d9)).toBe('dense');
+    expect(costKernel('cortex-m0', d9)).toBe('dense_b1_few');
+    expect(costTerms('cortex-m0', 'dense_b1_few', d9)).toEqual({ work: 18, outputs: 2, loopWork: 9 });
+    expect(costKernel('cortex-m0', { ...d9, work: 33 * 2 })).toBe('dense_b1_pairs');
+    expect(costKernel('cortex-m0', { ...d9, work: 32 * 2 })).toBe('dense_b1_few');
     expect(costKernel('cortex-m0', { kernel: 'dense', weightBits: 1 })).toBe('dense');
   });
 
@@ -519,7 +604,11 @@ describe('binary kernels’ cost terms', () => {
       wideOutputs: 28,
       loopWork: 28 * CONV_POSITION_COPIES,
     });
-    expect(costKernel('cortex-m4', c)).toBe('conv2d_kh1');
+    // The M0's mask conv takes rows of ≤ 128; the M4 runs it as one block of four on its blocked
+    // kernel since the firmware after 2026-12-07's fourth pass (the terms below: a layer of 2 filters
+    // on rows of > 256 still runs the dense call per position there).
+    expect(costKernel('cortex-m4', c)).toBe('conv2d_b1_blocked');
+    expect(costKernel('cortex-m4', { ...c, rowBlockable: false })).toBe('conv2d_kh1');
     expect(costKernel('cortex-m0', c)).toBe('conv2d_kh1');
     // M4: one three-row pass over 20 whole 8-input groups per position.
     expect(costTerms('cortex-m4', 'conv2d_kh1', c)).toEqual({

@@ -416,10 +416,14 @@ void bb_main(void)
                 const uint32_t stride = ((in_len * v->bits + 31u) / 32u) * 4u;
                 const bb_act_params_t act = {(int32_t)(rnd() % 256u) - 128, (int32_t)(rnd() % 256u) - 128, -128, 127};
                 const bb_chan_params_t ch = {g_bias, g_wsum, g_mult, g_shift};
-                for (uint32_t i = 0; i < n_out; i++) { /* every requantisation branch, saturation included */
-                    g_bias[i] = (int32_t)(rnd() % 200001u) - 100000;
+                for (uint32_t i = 0; i < n_out; i++) {
+                    /* every requantisation branch, saturation included (kind 0–3), else scales that spread the
+                     * outputs over int8 (kind 4–7: multipliers 0.25–4, binary layers'; 8–15 below 0.25), so a
+                     * wrong sum shows in the output instead of saturating with the right one */
+                    const uint32_t kind = rnd() % 16u;
+                    g_bias[i] = kind < 4u ? (int32_t)(rnd() % 200001u) - 100000 : (int32_t)(rnd() % 4001u) - 2000;
                     g_mult[i] = (int32_t)(0x40000000u + rnd() % 0x40000000u);
-                    g_shift[i] = (int32_t)(rnd() % 62u) - 31;
+                    g_shift[i] = kind < 4u ? (int32_t)(rnd() % 62u) - 31 : kind < 8u ? -1 + (int32_t)(rnd() % 4u) : -2 - (int32_t)(rnd() % 8u);
                 }
 #if W_MAX
                 const uint8_t *sw = g_w;
@@ -441,7 +445,7 @@ void bb_main(void)
     }
     /* Convolutions through the runner's entry points against bb_conv_generic over the portable
      * reference: row lengths 1–65 (every length mod 4), kernel widths 1–5, 'same' padding,
-     * strides 1–2, 1 or 3 input rows (kernel height 1, or 3 over padded rows), 1–17 output channels
+     * strides 1–2, 1, 3 or 5 input rows (kernel height 1, or 3 over padded rows, or 3 at stride 2 down), 1–17 output channels
      * (partial channel blocks), multipliers below 0.5 and (binary layers' per-channel scales) above.
      * The M0 (binary, 4- and 2-bit: their own conv kernels; int8 runs its fc kernel, swept above) reads
      * its weights from flash (any bits, Σw unrelated to them: both sides use the same). */
@@ -457,12 +461,14 @@ void bb_main(void)
             for (uint32_t k = 1; k <= 5u; k += 2u) {
                 for (uint32_t ni = 0; ni < sizeof conv_outs / sizeof conv_outs[0]; ni++) {
                     const uint32_t n_out = conv_outs[ni];
-                    for (uint32_t mode = 0; mode < 12u; mode++) {
-                        /* mode 8–11: kernel 3 rows high over 3 input rows, one padded row above and below */
-                        const uint16_t kh = mode & 8u ? 3u : 1u, pad_t = kh == 3u ? 1u : 0u;
+                    for (uint32_t mode = 0; mode < 16u; mode++) {
+                        /* mode 8–11: kernel 3 rows high over 3 input rows, one padded row above and below;
+                         * 12–15: kernel 3 rows high over 5 input rows, stride 2 down, no padded rows (the MNIST conv's shape; 12 columns: 5 rows of 13 channels fit the M0's input buffer) */
+                        const uint32_t tall2 = (mode & 12u) == 12u;
+                        const uint16_t kh = mode & 8u ? 3u : 1u, pad_t = kh == 3u && !tall2 ? 1u : 0u;
                         const uint32_t row_len = kh * k * in_c, stride = ((row_len * v->bits + 31u) / 32u) * 4u;
-                        const uint16_t in_w = 20, sw = (uint16_t)(1u + (mode & 1u)), pad = (uint16_t)(mode & 2u ? k / 2u : 0u);
-                        const uint16_t in_h = mode & 12u ? 3u : 1u, sh = in_h == 1u || kh == 3u ? 1u : 2u;
+                        const uint16_t in_w = tall2 ? 12u : 20u, sw = (uint16_t)(1u + (mode & 1u)), pad = (uint16_t)(mode & 2u ? k / 2u : 0u);
+                        const uint16_t in_h = tall2 ? 5u : mode & 12u ? 3u : 1u, sh = tall2 ? 2u : in_h == 1u || kh == 3u ? 1u : 2u;
                         const uint16_t out_h = (uint16_t)((in_h + 2u * pad_t - kh) / sh + 1u);
                         const uint16_t out_w = (uint16_t)((in_w + 2u * pad - k) / sw + 1u);
                         const bb_conv_params_t p = {in_h, in_w, (uint16_t)in_c, out_h, out_w, (uint16_t)n_out, kh, (uint16_t)k, sh, sw, pad_t, pad, stride};
@@ -482,9 +488,12 @@ void bb_main(void)
                         for (uint32_t i = 0; i < n_out; i++) g_wsum[i] = (int32_t)(rnd() % 41u) - 20;
 #endif
                         for (uint32_t i = 0; i < (uint32_t)in_h * in_w * in_c; i++) g_in[i] = (int8_t)(rnd() & 1u ? 0x80u : rnd());
+                        const uint32_t n_outs = (uint32_t)out_h * out_w * n_out;
+                        for (uint32_t i = 0; i < 4u; i++) g_out[n_outs + i] = 0x5A; /* nothing may be stored past the output */
                         v->conv(&p, &act, &ch, g_in, cw, g_out, g_scratch);
                         bb_conv_generic(&p, &act, &ch, g_in, cw, g_ref, g_scratch, v->ref, row_len);
-                        for (uint32_t i = 0; i < (uint32_t)out_h * out_w * n_out; i++) bad += g_out[i] != g_ref[i];
+                        for (uint32_t i = 0; i < n_outs; i++) bad += g_out[i] != g_ref[i];
+                        for (uint32_t i = 0; i < 4u; i++) bad += g_out[n_outs + i] != 0x5A;
                     }
                 }
             }

@@ -51,6 +51,12 @@ import { CONV_POSITION_COPIES, gruLoopWork, type LayerWork } from './layer-work'
  * `gru_pairs` row and `gru_b1` was refitted (`--ops gru --bits 1`, with binaryPairGruSpecs added):
  * fit median 2.3 % / 1.5 % (M4 / M0), worst 6.6 % / 6.3 % on gru_pairs; held out (`--seed 101`)
  * median 2.1 % / 1.7 %, worst 6.6 % / 8.2 %; gru_b1 held out worst 11.0 % / 9.6 %.
+ * After the binary convs taller than one row moved to the M4's blocked kernel (and its few-filter
+ * convs to ±1 pair words, the M0's few-row binary dense to a set-bit loop, the M4's 1-bit dense tail
+ * to a cheaper packing: the firmware after 2026-12-07's fourth pass), `conv2d_b1_gathered`, 1-bit
+ * `conv2d_pairs` and `dense_b1_few` got rows and the M4's 1-bit `dense`, `conv2d_kh1` and `conv2d`
+ * rows were refitted (`--ops conv1d,conv2d,dense --bits 1`, binaryTallSpecs added; errors in
+ * docs/deploy-and-profile.md).
  * The pool rows were refitted after the pool kernels of 2026-12-07 (bb_pool_s8.c: unrolled 1×2 and
  * 2×2 windows, max pools requantised only where the scale changes, the M4's four channels at a
  * time; `--ops maxPool1d,avgPool1d,maxPool2d,avgPool2d`, 56 layers a row with poolSpecs' unrolled
@@ -69,19 +75,20 @@ type KernelTable = Record<string, Partial<Record<'1' | '2' | '4' | '8' | 'any', 
 
 const ARMV7M: KernelTable = {
   conv2d: {
-    1: [387, 0.39, 66.9, 5.94],
+    1: [4188, 0.77, 41.5, 4.84],
     2: [1326, 1.15, 49.8, 5.13],
     4: [853, 1.25, 45.4, 5.51],
     8: [0, 1.52, 47.1, 4.57],
   },
   conv2d_kh1: {
-    1: [585, 0.81, 39.5, 4.99],
+    1: [226, 0.85, 25.6, 3.23],
     2: [361, 1.43, 38.7, 4.29],
     4: [707, 1.39, 42.9, 4.49],
     8: [139, 1.53, 48.3, 2.91],
   },
-  conv2d_b1_blocked: { 1: [528, 0.53, 26.3, 9.09] },
-  dense: { 1: [278, 0.86, 22.5, 81.08], 2: [227, 1.45, 44.1], 4: [250, 1.52, 41.3], 8: [156, 1.53, 50.5] },
+  conv2d_b1_blocked: { 1: [653, 0.54, 25.8, 9.87] },
+  conv2d_b1_gathered: { 1: [1164, 0.95, 30.8, 3.39] },
+  dense: { 1: [141, 0.85, 19.2, 98.43], 2: [227, 1.45, 44.1], 4: [250, 1.52, 41.3], 8: [156, 1.53, 50.5] },
   depthwiseConv2d: {
     1: [1035, 32.52, 97.8],
     2: [1336, 30.33, 106.4],
@@ -96,7 +103,7 @@ const ARMV7M: KernelTable = {
   },
   gru_b1: { 1: [189, 0.27, 2.6, 336.69] },
   dense_b1_short: { 1: [172, 2.6, 42.2, 93.55] },
-  conv2d_pairs: { 2: [337, 1, 33.5, 5.48], 4: [303, 1.1, 31.9, 5.47] },
+  conv2d_pairs: { 1: [332, 1.07, 32.5, 5.6], 2: [337, 1, 33.5, 5.48], 4: [303, 1.1, 31.9, 5.47] },
   dense_short: { 2: [126, 4.88, 70], 4: [124, 3.16, 59.5] },
   dense_short16: { 4: [181, 10.99, 56.2] },
   gru_pairs: { 1: [517, 1.63, 10, 338.12], 2: [1452, 1.46, 14.5, 357.2], 4: [1122, 1.49, 0, 356.37] },
@@ -136,6 +143,7 @@ const ARMV6M: KernelTable = {
   gru_b1: { 1: [138, 0, 27, 534.14] },
   dense_b1_short: { 1: [209, 2.45, 91.4, 96.51] },
   dense_b1_pairs: { 1: [470, 2.28, 11.4, 51.16] },
+  dense_b1_few: { 1: [90, 5.7, 121, 11.94] },
   conv2d_b1_mask: { 1: [707, 3.53, 85.7, 5.74] },
   conv2d_pairs: { 2: [0, 2.52, 93.2, 6.66], 4: [0, 2.6, 90, 6.75] },
   gru_pairs: { 1: [691, 3.2, 19.6, 590.99], 2: [1607, 2.89, 28.8, 630.41], 4: [599, 2.9, 0, 634.81] },
@@ -175,6 +183,26 @@ export const BB_FC_SHORT_MAX_LEN = 8;
 export const BB_FC_SHORT_MAX_ROWS = 4;
 /** The M4's bb_fc_s4_short16: 4-bit dense layers of ≤ BB_FC_SHORT16_MAX_LEN inputs and ≤ 4 rows. */
 export const BB_FC_SHORT16_MAX_LEN = 16;
+/** The M0's bb_fc_b1_few: 1-bit dense layers of < 4 rows of 9–BB_FC_B1_FEW_MAX_LEN inputs (since the firmware after 2026-12-07's fourth pass). */
+export const BB_FC_B1_FEW_MAX_LEN = 32;
+
+/**
+ * The M4's binary conv of rows of < 4 inputs (which the blocked kernel does not take) runs the pair
+ * kernel on ±1 pair words where it fits (bb_conv_b1.c, since the firmware after 2026-12-07's fourth
+ * pass): from the layer's work, outputs and filters.
+ */
+function b1ConvPairs(l: { work?: number; outputs?: number; outChannels?: number | null }): boolean {
+  const f = l.outChannels ?? 0;
+  if (!(f > 0) || !(l.outputs !== undefined && l.outputs > 0) || l.work === undefined) return false;
+  return convPairBlockRows(true, l.work / l.outputs, f) > 0;
+}
+
+/** The M4's blocked binary kernel's limits (LayerWork.rowBlockable) from a stored layer's work, outputs and filters. */
+function b1ConvBlockable(l: { work: number; outputs: number; outChannels?: number | null }): boolean {
+  const f = l.outChannels ?? 0;
+  const row = l.outputs > 0 ? l.work / l.outputs : 0;
+  return f >= 1 && row >= 4 && row <= 256;
+}
 
 /** bb_cp_rows: the rows a block of `rows` filters expands (whole groups; the M4 pads 1–2 to 2). */
 function convPairRows(m4: boolean, rows: number): number {
@@ -292,6 +320,9 @@ export function cpuFamily(cpu: string): 'armv6m' | 'armv7m' {
  * binary kernels of the speed builds (firmware bb_model_runner.c, bb_conv_b1.c, bb_fc_b1*.c):
  * - on the M4, one-row convs that qualify run the blocked kernel that expands four rows' masks once
  *   per layer (`conv2d_b1_blocked`, ~30–45 instructions per output where the others take 60–120);
+ *   since the firmware after 2026-12-07's fourth pass taller ones too, on columns gathered a chunk of
+ *   an output row at a time (`conv2d_b1_gathered`), and 1–3 filters as one block of four; rows of
+ *   < 4 inputs run ±1 pair words where the pair kernel takes them (`conv2d_pairs` 1-bit);
  * - on the M0, convs of any height whose rows' lane masks fit one block (LayerWork.rowMaskable:
  *   ≤ 16 filters, filters × ⌈row/4⌉ ≤ 64) run the mask kernel (`conv2d_b1_mask`: the column read
  *   once per position, every row ANDed against it four lanes at a time); the others keep the
@@ -299,8 +330,8 @@ export function cpuFamily(cpu: string): 'armv6m' | 'armv7m' {
  * - dense rows of ≤ 8 inputs (work ≤ 8 × outputs) run `bb_fc_b1_short` on both cores
  *   (`dense_b1_short`: one weight byte per row, no four-row passes or tables per call); longer rows
  *   run `dense` (the M4's USADA8 passes, the M0's subset-sum tables from 4 outputs: costTerms),
- *   except fewer than 4 outputs on the M0, which run bb_fc_b1_c's bit-serial row pairs
- *   (`dense_b1_pairs`);
+ *   except fewer than 4 outputs on the M0, which run a set-bit loop up to 32 inputs (`dense_b1_few`,
+ *   since the fourth pass) and bb_fc_b1_c's bit-serial row pairs beyond (`dense_b1_pairs`);
  * - GRUs run `bb_gru_b1`: where their rows fit bb_gru_pairs' buffer (gruPairsFit, the 4/2-bit
  *   limits) on ±1 pair words expanded once per call (`gru_pairs` 1-bit, since the firmware after
  *   2026-12-07's second pass), else each step's products on subset-sum tables of x and h (`gru_b1`,
@@ -347,7 +378,8 @@ export function costKernel(
     }
     if (l.weightBits !== 1) return 'dense';
     if ((l.work ?? Infinity) <= 8 * l.outputs) return 'dense_b1_short';
-    return !m4 && l.outputs < 4 ? 'dense_b1_pairs' : 'dense';
+    if (m4 || l.outputs >= 4) return 'dense';
+    return (l.work ?? Infinity) <= BB_FC_B1_FEW_MAX_LEN * l.outputs ? 'dense_b1_few' : 'dense_b1_pairs';
   }
   if (l.kernel === 'gru') {
     if (l.weightBits === 1) {
@@ -367,8 +399,11 @@ export function costKernel(
     if (convPairBlockRows(m4, l.work / l.outputs, l.outChannels) > 0) return 'conv2d_pairs';
   }
   if (!m4 && l.weightBits === 1 && l.rowMaskable === true) return 'conv2d_b1_mask';
-  if (l.kernelH !== 1) return 'conv2d';
-  return m4 && l.weightBits === 1 && l.rowBlockable === true ? 'conv2d_b1_blocked' : 'conv2d_kh1';
+  if (m4 && l.weightBits === 1 && l.kernelH != null) {
+    if (l.rowBlockable === true) return l.kernelH === 1 ? 'conv2d_b1_blocked' : 'conv2d_b1_gathered';
+    if (l.rowBlockable === false && b1ConvPairs(l)) return 'conv2d_pairs';
+  }
+  return l.kernelH !== 1 ? 'conv2d' : 'conv2d_kh1';
 }
 
 export function defaultCoeffs(cpu: string, kernel: string, bits: number | null): Coeffs {
@@ -409,6 +444,34 @@ export type CostedLayer = Pick<LayerWork, 'kernel' | 'weightBits' | 'work' | 'ou
  */
 export const BLOCKED_WIDE_OUTPUT = 1.4;
 export const BLOCKED_MASK_WORD = 8;
+/**
+ * The M4's blocked binary conv on a kernel taller than one row (`conv2d_b1_gathered`, since the
+ * firmware after 2026-12-07's fourth pass): the blocked conv's work and outputs; its loop work per
+ * block every position's column gathered again, a copy per kernel row (GATHERED_ROW, plus a byte
+ * each for rows of < 4 bytes, else a word of four) instead of the generic gather's per-tap loop, plus
+ * the blocked conv's mask expansion. The kernel rows come from the conv's loop work, which gives the
+ * taps (LayerWork: positions × 40 + positions × (row + 4·taps) for a tall kernel): kh = √taps, the
+ * square kernels the models use.
+ */
+export const GATHERED_ROW = 6;
+
+function gatheredTerms(l: CostedLayer, f: number, wide: number, loop: number): CostTerms | null {
+  const positions = l.outputs / f;
+  const row = l.work / l.outputs;
+  const taps = (loop / positions - CONV_POSITION_COPIES - row) / 4;
+  if (!(positions > 0) || !(taps >= 1)) return null;
+  const kh = Math.max(1, Math.round(Math.sqrt(taps)));
+  const seg = row / kh;
+  const padded = 4 * Math.ceil(f / 4);
+  const words = Math.ceil(row / 4);
+  const perRow = GATHERED_ROW + (seg < 4 ? seg : Math.ceil(seg / 4));
+  return {
+    work: positions * padded * 4 * words,
+    outputs: positions * padded + BLOCKED_WIDE_OUTPUT * wide * (padded / f),
+    loopWork: (padded / 4) * (positions * kh * perRow + BLOCKED_MASK_WORD * words),
+  };
+}
+
 /**
  * The M4's 1-bit dense (`bb_fc_b1`, rows of > 8 inputs): passes of four rows, or of three when the
  * rows left are not a multiple of four (fewer than three rows still run a three-row pass, the
@@ -581,10 +644,11 @@ export function costTerms(cpu: string, kernel: string, l: CostedLayer): CostTerm
   const n = l.outputs;
   const wide = l.wideOutputs ?? null;
   const loop = l.loopWork ?? null;
-  if (kernel === 'conv2d_b1_blocked' || (kernel === 'conv2d_kh1' && l.weightBits === 1)) {
+  const blocked = kernel === 'conv2d_b1_blocked' || kernel === 'conv2d_b1_gathered';
+  if (blocked || (kernel === 'conv2d_kh1' && l.weightBits === 1)) {
     const f = l.outChannels ?? null;
-    if (f === null || !(f > 0) || loop === null || (wide === null && (m4 || kernel === 'conv2d_b1_blocked')))
-      return null;
+    if (f === null || !(f > 0) || loop === null || (wide === null && (m4 || blocked))) return null;
+    if (kernel === 'conv2d_b1_gathered') return gatheredTerms(l, f, wide!, loop);
     const positions = n / f;
     const row = n > 0 ? l.work / n : 0;
     if (kernel === 'conv2d_kh1') {
@@ -655,6 +719,10 @@ export function costTerms(cpu: string, kernel: string, l: CostedLayer): CostTerm
       loopWork: l.loopWork! + GRU_PACKED_STEP * g.steps,
     };
   }
+  if (kernel === 'dense_b1_few') {
+    // The set-bit loop's inputs × rows (work), each row's requantisation, and Σx once (loopWork: the inputs).
+    return { work: l.work, outputs: n, loopWork: n > 0 ? l.work / n : 0 };
+  }
   if (kernel === 'dense_short16') {
     // Two weight words a row whatever the inputs (9–16); inputs 9–15 are packed byte by byte, 16 in words.
     const inputs = n > 0 ? Math.round(l.work / n) : 0;
@@ -711,7 +779,27 @@ export interface Calibration {
 }
 
 /** The cost kernels of the 4- and 2-bit pair paths (costKernel), which arrived after the others. */
-const PAIR_KERNELS = new Set(['conv2d_pairs', 'gru_pairs', 'gru_packed', 'dense_short', 'dense_short16']);
+const PAIR_KERNELS = new Set([
+  'conv2d_pairs',
+  'gru_pairs',
+  'gru_packed',
+  'dense_short',
+  'dense_short16',
+  'dense_b1_few',
+]);
+
+/**
+ * A 1-bit conv profiled on the M4 before the firmware of 2026-12-07's fourth pass whose shape now
+ * runs another kernel: stored as `conv2d` (a taller kernel, per position on bb_fc_b1) but blockable
+ * (now `conv2d_b1_gathered`), as `conv2d_kh1` with < 4 filters and rows of 4–256 (now one block of
+ * four, `conv2d_b1_blocked`), or as either with rows of < 4 where the pair kernel now takes it
+ * (`conv2d_pairs`). Its counts are those of code its shape no longer runs.
+ */
+function b1ConvMoved(m4: boolean, h: MeasuredLayer): boolean {
+  if (!m4 || h.weightBits !== 1 || (h.costKernel !== 'conv2d' && h.costKernel !== 'conv2d_kh1')) return false;
+  if (b1ConvBlockable(h)) return h.costKernel === 'conv2d' || (h.outChannels ?? 0) < 4;
+  return b1ConvPairs(h);
+}
 
 export function calibrate(cpu: string, history: readonly MeasuredLayer[]): Calibration {
   const sums = new Map<string, { measured: number; predicted: number; layers: number; runs: Set<number> }>();
@@ -722,6 +810,10 @@ export function calibrate(cpu: string, history: readonly MeasuredLayer[]): Calib
     // old kernel (firmware before them) or the pair kernel (the firmware of 2026-12-07, whose cost
     // model had no rows for them yet): it calibrates neither.
     if (PAIR_KERNELS.has(now) && h.costKernel !== now) continue;
+    // Likewise a 1-bit conv whose shape the M4 now runs on the blocked kernel (gathered columns, or
+    // 1–3 filters as a block of four) or on ±1 pair words (b1ConvMoved): it calibrates neither its old
+    // kernel nor the new one.
+    if (b1ConvMoved(cpuFamily(cpu) === 'armv7m', h)) continue;
     // A dense layer's kernel follows from its stored width, work and outputs (rows of < 4 outputs
     // on the M0 ran bb_fc_b1_c's row pairs before they had a cost kernel of their own).
     const ck = h.kernel === 'dense' || !h.costKernel ? now : h.costKernel;

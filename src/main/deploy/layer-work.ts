@@ -47,10 +47,11 @@ export interface LayerWork {
    */
   kernelH: number;
   /**
-   * A one-row conv the M4's blocked binary kernel takes when its weights are 1-bit (firmware
-   * bb_conv_b1.c: kh = 1, 4 ≤ row ≤ 256, ≥ 4 filters; any requant shift since 2026-12-07, when
-   * multipliers ≥ 0.25 — what binary layers' scales give — stopped sending it to the per-position
-   * kernel); false otherwise.
+   * A conv the M4's blocked binary kernel takes when its weights are 1-bit (firmware bb_conv_b1.c:
+   * 4 ≤ row ≤ 256; any requant shift since 2026-12-07, when multipliers ≥ 0.25 — what binary layers'
+   * scales give — stopped sending it to the per-position kernel; any kernel height (taller kernels on
+   * gathered columns) and any number of filters (1–3 as one block of four) since the firmware after
+   * 2026-12-07's fourth pass, ≥ 4 filters and kh = 1 before); false otherwise.
    */
   rowBlockable: boolean;
   /**
@@ -197,8 +198,7 @@ export function layerWork(blob: ParsedBlob, model?: IntegerModel): LayerWork[] {
       kernel: l.op,
       weightBits: WEIGHTED.has(l.op) ? l.weightBits : null,
       kernelH: l.op === 'conv2d' || l.op === 'depthwiseConv2d' ? l.kernel[0] : 1,
-      rowBlockable:
-        l.op === 'conv2d' && l.kernel[0] === 1 && l.a.rowLen >= 4 && l.a.rowLen <= 256 && l.a.nRows >= 4,
+      rowBlockable: l.op === 'conv2d' && l.a.rowLen >= 4 && l.a.rowLen <= 256 && l.a.nRows >= 1,
       rowMaskable: l.op === 'conv2d' && maskable(l.a.rowLen, l.a.nRows),
       outChannels: l.outShape[2],
       wideOutputs: wideOutputs(l),
