@@ -251,7 +251,7 @@ async function main(): Promise<void> {
         elf,
         /^bb_fc_b1(_c|_tab)?$|^bb_b1_rows[234](_t1)?$|^bb_b1_masks$|^bb_b1_tab_\w+$|^bb_b1_tables$/,
       ),
-      conv_b1: sizeOf(elf, /^bb_conv2d_b1$|^bb_conv_b1_\w+$|^bb_b1_conv_run\w*$|^bb_b1_shifts_ok$/),
+      conv_b1: sizeOf(elf, /^bb_conv2d_b1$|^bb_conv_b1_\w+$|^bb_b1_conv_\w+$|^bb_b1_shifts_ok$/),
       fc_shared: sizeOf(elf, /^bb_fc_finish|^bb_pairs_(fc|pack|group)$|^bb_fc_out$/),
       portable_fc_and_dots: sizeOf(elf, /^bb_fc_\w+_ref$|^bb_dot_\w+$/),
       all_kernels: sizeOf(
