@@ -11,8 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readBlob } from '../src/main/engine/blob-reader';
-import { writeBlob } from '../src/main/engine/blob-writer';
 import { runReference } from '../src/main/engine/reference';
+import { gestureW1Blob } from '../test/integration/helpers/model-blobs';
 import {
   blobNeeds,
   buildStandalone,
@@ -23,12 +23,6 @@ import {
   type StandaloneBoard,
   type StandaloneFootprint,
 } from '../src/main/engine/standalone-image';
-import { buildModel, extractWeights } from '../src/main/ml/model-builder';
-import { loadTf } from '../src/main/ml/tf-loader';
-import { zooSpec } from '../src/main/ml/zoo';
-import { runPtq } from '../src/main/quant/ptq-pipeline';
-import { resolveConfig } from '../src/main/quant/quant-service';
-import { seededRandom } from '../src/main/quant/rng';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const json = process.argv.includes('--json');
@@ -81,33 +75,6 @@ function firmwareText(tag: string, board: string, extra: string[]): number {
   return Number(out.trim().split('\n')[1]!.trim().split(/\s+/)[0]);
 }
 
-/**
- * Seed 000's gesture model (zoo gesture-cnn-gru: conv → pool → GRU → dense, 321 params) with binary
- * weights and int8 activations, as the blob the device runs. Weights are the zoo's seeded random
- * initialisation and calibration data is seeded noise: sizes depend only on shapes and bit widths,
- * and the bit-exactness check holds for any weights.
- */
-async function gestureBlob(): Promise<{ blob: Uint8Array; input: Int8Array }> {
-  const { tf } = await loadTf();
-  const spec = zooSpec('gesture-cnn-gru');
-  const model = buildModel(tf, spec, undefined, { seed: 1 });
-  const weights = extractWeights(model);
-  model.dispose();
-  const rand = seededRandom(7);
-  const calib = Float32Array.from({ length: 64 * 119 * 6 }, () => 2 * rand() - 1);
-  const res = await runPtq(
-    tf,
-    spec,
-    weights,
-    calib,
-    64,
-    resolveConfig('minmax', { weightBits: 1, actBits: 8 }),
-  );
-  const blob = writeBlob(res.integerModel, { modelId: 0x9e57 });
-  const input = Int8Array.from({ length: 119 * 6 }, () => Math.floor(256 * rand()) - 128);
-  return { blob, input };
-}
-
 async function standalone(
   board: StandaloneBoard,
   g: { blob: Uint8Array; input: Int8Array },
@@ -157,7 +124,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const pools: PoolRow[] = [];
   const code: Record<string, Record<string, number>> = {};
-  const gesture = await gestureBlob();
+  const gesture = await gestureW1Blob();
   const needs = blobNeeds(gesture.blob);
   const hex = (n: number) => `0x${n.toString(16)}u`;
   const gestureStandalone: Record<string, Awaited<ReturnType<typeof standalone>>> = {};

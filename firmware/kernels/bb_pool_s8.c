@@ -78,16 +78,9 @@ bb_kstatus_t bb_avg_pool_s8_ref(const bb_conv_params_t *p, const bb_act_params_t
  * nest's ~390 B for both), over seed 000's ~10 kB budget; the speed builds keep them.
  */
 bb_kstatus_t bb_max_pool_s8(const bb_conv_params_t *p, const bb_act_params_t *act, int32_t mult, int32_t shift, const int8_t *in,
-                            int8_t *out)
-{
-    return bb_pool_ref(p, act, mult, shift, in, out, 1);
-}
-
+                            int8_t *out) __attribute__((alias("bb_max_pool_s8_ref")));
 bb_kstatus_t bb_avg_pool_s8(const bb_conv_params_t *p, const bb_act_params_t *act, int32_t mult, int32_t shift, const int8_t *in,
-                            int8_t *out)
-{
-    return bb_pool_ref(p, act, mult, shift, in, out, 0);
-}
+                            int8_t *out) __attribute__((alias("bb_avg_pool_s8_ref")));
 #else
 /* What every output of one call shares. */
 typedef struct {

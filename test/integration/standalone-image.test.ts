@@ -7,14 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readBlob } from '../../src/main/engine/blob-reader';
-import { writeBlob } from '../../src/main/engine/blob-writer';
 import { runReference } from '../../src/main/engine/reference';
-import { buildModel, extractWeights } from '../../src/main/ml/model-builder';
-import { loadTf } from '../../src/main/ml/tf-loader';
-import { zooSpec } from '../../src/main/ml/zoo';
-import { runPtq } from '../../src/main/quant/ptq-pipeline';
-import { resolveConfig } from '../../src/main/quant/quant-service';
-import { seededRandom } from '../../src/main/quant/rng';
 import { SEED000_BUDGET_BYTES } from '../../src/shared/api/engine';
 import {
   buildStandalone,
@@ -24,6 +17,7 @@ import {
   type StandaloneBoard,
 } from '../../src/main/engine/standalone-image';
 import { REPO, makeCase, withRowPadding } from '../helpers/engine-cases';
+import { gestureW1Blob } from './helpers/model-blobs';
 import type { RandomOp } from '../../src/main/engine/random-model';
 import type { WeightBits } from '../../src/shared/quant/integer-model';
 
@@ -75,23 +69,7 @@ describe.skipIf(unavailable !== null)('standalone inference image', () => {
     // The zoo's conv → pool → GRU → dense, 1-bit weights (weights seeded, calibrated on random windows:
     // the footprint does not depend on what the weights learned). firmware/README.md states this budget;
     // the fast pools' code once took the image to 10,608 B without a test noticing.
-    const { tf } = await loadTf();
-    const spec = zooSpec('gesture-cnn-gru');
-    const model = buildModel(tf, spec, undefined, { seed: 1 });
-    const weights = extractWeights(model);
-    model.dispose();
-    const rand = seededRandom(7);
-    const calib = Float32Array.from({ length: 64 * 119 * 6 }, () => 2 * rand() - 1);
-    const res = await runPtq(
-      tf,
-      spec,
-      weights,
-      calib,
-      64,
-      resolveConfig('minmax', { weightBits: 1, actBits: 8 }),
-    );
-    const blob = writeBlob(res.integerModel, { modelId: 0x9e57 });
-    const input = Int8Array.from({ length: 119 * 6 }, () => Math.floor(256 * rand()) - 128);
+    const { blob, input } = await gestureW1Blob();
     const dir = path.join(tmp, 'gesture-size');
     const build = await buildStandalone(path.join(REPO, 'firmware'), dir, blob, input, 'microbit', 'size');
     const fp = footprintOf(build, 'microbit');
