@@ -1,4 +1,4 @@
-import { CONV_POSITION_COPIES, gruLoopWork, type LayerWork } from './layer-work';
+import { b1RowBlockable, CONV_POSITION_COPIES, gruLoopWork, type LayerWork } from './layer-work';
 
 /**
  * Per-kernel cost model: the counts one layer takes on a board, estimated as
@@ -199,9 +199,7 @@ function b1ConvPairs(l: { work?: number; outputs?: number; outChannels?: number 
 
 /** The M4's blocked binary kernel's limits (LayerWork.rowBlockable) from a stored layer's work, outputs and filters. */
 function b1ConvBlockable(l: { work: number; outputs: number; outChannels?: number | null }): boolean {
-  const f = l.outChannels ?? 0;
-  const row = l.outputs > 0 ? l.work / l.outputs : 0;
-  return f >= 1 && row >= 4 && row <= 256;
+  return b1RowBlockable(l.outputs > 0 ? l.work / l.outputs : 0, l.outChannels ?? 0);
 }
 
 /** bb_cp_rows: the rows a block of `rows` filters expands (whole groups; the M4 pads 1–2 to 2). */

@@ -188,6 +188,11 @@ function wideOutputs(l: BlobLayer): number {
   return wide * (l.op === 'conv2d' ? l.outShape[0] * l.outShape[1] : 1);
 }
 
+/** The M4's blocked binary conv's row limits (firmware bb_conv_b1.c): 4 ≤ row ≤ 256 inputs, ≥ 1 filter. */
+export function b1RowBlockable(rowLen: number, rows: number): boolean {
+  return rowLen >= 4 && rowLen <= 256 && rows >= 1;
+}
+
 export function layerWork(blob: ParsedBlob, model?: IntegerModel): LayerWork[] {
   return blob.layers.map((l, i) => {
     const named = model?.layers[i];
@@ -198,7 +203,7 @@ export function layerWork(blob: ParsedBlob, model?: IntegerModel): LayerWork[] {
       kernel: l.op,
       weightBits: WEIGHTED.has(l.op) ? l.weightBits : null,
       kernelH: l.op === 'conv2d' || l.op === 'depthwiseConv2d' ? l.kernel[0] : 1,
-      rowBlockable: l.op === 'conv2d' && l.a.rowLen >= 4 && l.a.rowLen <= 256 && l.a.nRows >= 1,
+      rowBlockable: l.op === 'conv2d' && b1RowBlockable(l.a.rowLen, l.a.nRows),
       rowMaskable: l.op === 'conv2d' && maskable(l.a.rowLen, l.a.nRows),
       outChannels: l.outShape[2],
       wideOutputs: wideOutputs(l),
